@@ -1,0 +1,36 @@
+#include "assemble/audit_event.h"
+
+#include <cstring>
+
+namespace recorder {
+
+void AuditEvent::Add(const AuditRecord& record) {
+  const std::string_view line = record.line;
+  auto copy = std::make_unique<char[]>(line.size() + 1);
+  std::memcpy(copy.get(), line.data(), line.size());
+  copy[line.size()] = '\0';
+  const char* base = copy.get();
+  auto rebase = [&](std::string_view view) {
+    if (view.empty()) return std::string_view();
+    // Views outside the line (libaudit's static type names) stay as they are.
+    if (view.data() < line.data() || view.data() + view.size() > line.data() + line.size())
+      return view;
+    return std::string_view(base + (view.data() - line.data()), view.size());
+  };
+  AuditRecord& owned = records_.emplace_back();
+  owned.line = std::string_view(base, line.size());
+  owned.node = rebase(record.node);
+  owned.type_name = rebase(record.type_name);
+  owned.type = record.type;
+  owned.time_sec = record.time_sec;
+  owned.time_msec = record.time_msec;
+  owned.serial = record.serial;
+  owned.truncated = record.truncated;
+  owned.fields.reserve(record.fields.size());
+  for (const AuditField& f : record.fields)
+    owned.fields.push_back({rebase(f.name), rebase(f.value), f.spelling, f.interpreted});
+  truncated_ = truncated_ || record.truncated;
+  text_.push_back(std::move(copy));
+}
+
+}  // namespace recorder

@@ -1,0 +1,106 @@
+#include "assemble/event_assembler.h"
+
+#include "parse/message_types.h"
+
+namespace recorder {
+
+struct EventAssembler::OpenEvent {
+  std::unique_ptr<AuditEvent> event;
+  int64_t time_ms = 0;           // the records' own timestamp
+  int64_t last_seen_ms = 0;      // `now` when its last record arrived
+  uint64_t last_record_seq = 0;  // stats_.records when its last record arrived
+};
+
+EventAssembler::EventAssembler(AssemblerOptions options) : options_(options) {}
+EventAssembler::~EventAssembler() = default;
+
+void EventAssembler::Emit(std::unique_ptr<AuditEvent> event, CloseReason reason,
+                          EventList* done) {
+  event->set_close_reason(reason);
+  ++stats_.events;
+  switch (reason) {
+    case CloseReason::kEndOfEvent: ++stats_.closed_by_eoe; break;
+    case CloseReason::kSingleRecord: ++stats_.closed_single; break;
+    case CloseReason::kAged: ++stats_.closed_by_age; break;
+    case CloseReason::kWindow: ++stats_.closed_by_window; break;
+    case CloseReason::kCapacity: ++stats_.closed_by_capacity; break;
+    case CloseReason::kSerialReuse: ++stats_.closed_by_serial_reuse; break;
+    case CloseReason::kFlush: ++stats_.closed_by_flush; break;
+  }
+  done->push_back(std::move(event));
+}
+
+void EventAssembler::Close(OpenList::iterator it, CloseReason reason, EventList* done) {
+  const AuditEvent& event = *it->event;
+  index_.erase(Key{event.node(), event.serial()});
+  Emit(std::move(it->event), reason, done);
+  open_.erase(it);
+}
+
+void EventAssembler::Feed(const AuditRecord& record, int64_t now_ms, EventList* done) {
+  ++stats_.records;
+  const bool single = IsSingleRecordType(record.type);
+  const bool end_marker = record.type == audit_type::kEoe;
+
+  auto found = index_.find(Key{record.node, record.serial});
+  if (found != index_.end() && found->second->time_ms != record.time_ms()) {
+    // Same serial, another time: the serial wrapped or the kernel restarted.
+    Close(found->second, CloseReason::kSerialReuse, done);
+    found = index_.end();
+  }
+
+  if (found == index_.end()) {
+    if (end_marker) {
+      // Its event was already closed (aged, or a single-record type that
+      // the kernel followed with EOE): nothing left to attach it to.
+      ++stats_.orphan_eoe;
+    } else if (single) {
+      auto event = std::make_unique<AuditEvent>();
+      event->Add(record);
+      Emit(std::move(event), CloseReason::kSingleRecord, done);
+    } else {
+      if (open_.size() >= options_.max_open_events)
+        Close(open_.begin(), CloseReason::kCapacity, done);
+      OpenEvent& open = open_.emplace_back();
+      open.event = std::make_unique<AuditEvent>();
+      open.event->Add(record);
+      open.time_ms = record.time_ms();
+      open.last_seen_ms = now_ms;
+      open.last_record_seq = stats_.records;
+      const AuditEvent& event = *open.event;
+      index_.emplace(Key{event.node(), event.serial()}, std::prev(open_.end()));
+    }
+  } else {
+    OpenList::iterator it = found->second;
+    it->event->Add(record);
+    it->last_seen_ms = now_ms;
+    it->last_record_seq = stats_.records;
+    if (end_marker || single) {
+      Close(it, end_marker ? CloseReason::kEndOfEvent : CloseReason::kSingleRecord, done);
+    } else if (it->event->records().size() >= options_.max_records_per_event) {
+      Close(it, CloseReason::kWindow, done);
+    }
+  }
+
+  // The window check is a sweep over the open events; doing it every 256
+  // records keeps it off the per-record path.
+  if ((stats_.records & 255) == 0) Age(now_ms, done);
+}
+
+void EventAssembler::Age(int64_t now_ms, EventList* done) {
+  for (auto it = open_.begin(); it != open_.end();) {
+    auto next = std::next(it);
+    if (now_ms - it->last_seen_ms >= options_.max_event_age_ms) {
+      Close(it, CloseReason::kAged, done);
+    } else if (stats_.records - it->last_record_seq >= options_.max_records_behind) {
+      Close(it, CloseReason::kWindow, done);
+    }
+    it = next;
+  }
+}
+
+void EventAssembler::Flush(EventList* done) {
+  while (!open_.empty()) Close(open_.begin(), CloseReason::kFlush, done);
+}
+
+}  // namespace recorder

@@ -1,0 +1,30 @@
+// recorder's command line: a table of subcommands over the core library.
+// Only this layer prints and chooses exit codes.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+
+#include "cli/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "recorder: a Linux endpoint flight recorder. Records processes, files, network\n"
+      "connections, logins and module loads from the kernel audit subsystem into a\n"
+      "SQLite database (monitor.db) you can query with plain SQL."};
+  app.set_version_flag("--version", "recorder " RECORDER_VERSION);
+  app.require_subcommand(0, 1);
+  int exit_code = 0;
+  for (const recorder::cli::Command& command : recorder::cli::kCommands)
+    command.add(app, &exit_code);
+  app.footer("Run 'recorder COMMAND --help' for the options of a command.");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  if (app.get_subcommands().empty() && exit_code == 0) {
+    std::fputs(app.help().c_str(), stdout);
+    return 0;
+  }
+  return exit_code;
+}

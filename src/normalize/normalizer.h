@@ -1,0 +1,55 @@
+// Whole audit events -> typed events (process, file, network, security,
+// module). The mapping table is documented in docs/normalization.md.
+//
+// Pure apart from a little state it carries between events (bind
+// addresses by pid and fd, so a later listen() knows its address). Not
+// thread-safe: one owner calls it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "assemble/audit_event.h"
+#include "normalize/typed_event.h"
+
+namespace recorder {
+
+struct NormalizerOptions {
+  bool keep_unix_sockets = false;  // AF_UNIX connect/bind/accept are dropped unless set
+};
+
+struct NormalizerStats {
+  uint64_t events_in = 0;
+  uint64_t process_start = 0;
+  uint64_t process_end = 0;
+  uint64_t file = 0;
+  uint64_t network = 0;
+  uint64_t security = 0;
+  uint64_t module = 0;
+  uint64_t ignored = 0;  // events with nothing the recorder stores (CONFIG_CHANGE, ...)
+  uint64_t partial = 0;  // typed events derived from an incomplete audit event
+};
+
+class Normalizer {
+ public:
+  explicit Normalizer(NormalizerOptions options = {});
+  ~Normalizer();
+  Normalizer(const Normalizer&) = delete;
+  Normalizer& operator=(const Normalizer&) = delete;
+
+  // Appends the typed events derived from `event` (zero, one, or more:
+  // an execve whose euid differs from uid is a process start and a
+  // privilege change) to *out.
+  void Normalize(const AuditEvent& event, std::vector<TypedEvent>* out);
+
+  const NormalizerStats& stats() const { return stats_; }
+
+ private:
+  struct State;
+  NormalizerOptions options_;
+  NormalizerStats stats_;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace recorder

@@ -1,0 +1,46 @@
+#include "normalize/typed_event.h"
+
+namespace recorder {
+
+std::string_view FileOperationName(FileOperation op) {
+  switch (op) {
+    case FileOperation::kCreate: return "create";
+    case FileOperation::kWrite: return "write";
+    case FileOperation::kRename: return "rename";
+    case FileOperation::kDelete: return "delete";
+    case FileOperation::kChmod: return "chmod";
+    case FileOperation::kChown: return "chown";
+    case FileOperation::kMkdir: return "mkdir";
+    case FileOperation::kRmdir: return "rmdir";
+    case FileOperation::kLink: return "link";
+    case FileOperation::kTruncate: return "truncate";
+  }
+  return "unknown";
+}
+
+std::string_view NetworkDirectionName(NetworkDirection direction) {
+  switch (direction) {
+    case NetworkDirection::kOutbound: return "outbound";
+    case NetworkDirection::kInbound: return "inbound";
+    case NetworkDirection::kListen: return "listen";
+  }
+  return "unknown";
+}
+
+std::string_view SecurityKindName(SecurityKind kind) {
+  switch (kind) {
+    case SecurityKind::kAuthentication: return "authentication";
+    case SecurityKind::kAccount: return "account";
+    case SecurityKind::kLogin: return "login";
+    case SecurityKind::kLogout: return "logout";
+    case SecurityKind::kSessionStart: return "session_start";
+    case SecurityKind::kSessionEnd: return "session_end";
+    case SecurityKind::kCredential: return "credential";
+    case SecurityKind::kCommand: return "command";
+    case SecurityKind::kAccountChange: return "account_change";
+    case SecurityKind::kPrivilegeChange: return "privilege_change";
+  }
+  return "unknown";
+}
+
+}  // namespace recorder

@@ -1,0 +1,123 @@
+// Typed events: what the recorder stores. The normalizer derives them from
+// whole audit events; the store writes them; nothing here refers to audit
+// text any more, so these outlive the buffers they came from.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace recorder {
+
+// Audit writes 4294967295 ((uid_t)-1) for "not set" ids (auid of a daemon,
+// ses outside a login); we keep that as kUnsetId so the store writes NULL.
+inline constexpr int64_t kUnsetId = -1;
+
+// Who did it: the SYSCALL record's task fields (or a user-space record's).
+struct Subject {
+  int32_t pid = 0;
+  int32_t ppid = 0;
+  int64_t uid = kUnsetId;
+  int64_t euid = kUnsetId;
+  int64_t suid = kUnsetId;
+  int64_t fsuid = kUnsetId;
+  int64_t gid = kUnsetId;
+  int64_t egid = kUnsetId;
+  int64_t auid = kUnsetId;  // login user; kUnsetId when never logged in
+  int64_t ses = kUnsetId;
+  std::string tty;   // "pts0"; empty for "(none)"
+  std::string comm;  // decoded
+  std::string exe;   // decoded
+};
+
+// What every typed event carries about its audit event.
+struct EventHeader {
+  std::string node;     // empty for the local machine
+  uint64_t serial = 0;  // audit serial
+  int64_t time_ms = 0;  // ms since the Unix epoch
+  std::string arch;     // "x86_64", "i386", "aarch64"; empty for user-space records
+  std::string syscall;  // name from libaudit's table ("execve"); empty for user-space records
+  std::string key;      // audit rule key(s), comma separated; empty when none
+  bool success = true;
+  int64_t exit = 0;  // the syscall's return value (negative errno on failure)
+  // The audit event was cut short (truncated record, no EOE seen): the
+  // fields below are what could be derived, and may miss some.
+  bool partial = false;
+};
+
+struct ProcessStart {
+  std::vector<std::string> argv;  // exact, in order, decoded
+  int64_t argc = 0;               // as the kernel reported it
+  bool argv_truncated = false;    // fewer args or bytes than argc / aN_len said
+  std::string cwd;
+  std::string proctitle;  // decoded; used for argv when EXECVE is missing
+};
+
+struct ProcessEnd {
+  int64_t exit_code = 0;  // exit_group's argument
+};
+
+enum class FileOperation : uint8_t {
+  kCreate, kWrite, kRename, kDelete, kChmod, kChown, kMkdir, kRmdir, kLink, kTruncate,
+};
+std::string_view FileOperationName(FileOperation op);
+
+struct FileEvent {
+  FileOperation operation = FileOperation::kWrite;
+  std::string path;      // absolute when CWD was known
+  std::string new_path;  // rename, link/symlink target; empty otherwise
+  int64_t mode = -1;     // chmod's new mode; -1 otherwise
+  int64_t owner_uid = kUnsetId;  // chown's new owner
+  int64_t owner_gid = kUnsetId;
+};
+
+enum class NetworkDirection : uint8_t { kOutbound, kInbound, kListen };
+std::string_view NetworkDirectionName(NetworkDirection direction);
+
+struct NetworkEvent {
+  NetworkDirection direction = NetworkDirection::kOutbound;
+  std::string protocol;  // "tcp", "udp", or empty when audit does not say
+  std::string family;    // "ipv4", "ipv6", "unix"
+  std::string local_address;
+  int32_t local_port = -1;
+  std::string remote_address;  // for unix sockets: the socket path
+  int32_t remote_port = -1;
+  bool in_progress = false;  // non-blocking connect returned EINPROGRESS
+};
+
+enum class SecurityKind : uint8_t {
+  kAuthentication, kAccount, kLogin, kLogout, kSessionStart, kSessionEnd,
+  kCredential, kCommand, kAccountChange, kPrivilegeChange,
+};
+std::string_view SecurityKindName(SecurityKind kind);
+
+struct SecurityEvent {
+  SecurityKind kind = SecurityKind::kAuthentication;
+  std::string record_type;  // "USER_AUTH", "CRED_ACQ", "SYSCALL" (setuid family) ...
+  std::string user;         // acting user name (or uid as text)
+  std::string target_user;  // acct= / id= / new uid
+  std::string result;       // "success" / "failed"
+  std::string terminal;
+  std::string address;
+  std::string hostname;
+  std::string detail;  // op=..., grantors, the command for USER_CMD
+};
+
+enum class ModuleOperation : uint8_t { kLoad, kUnload };
+struct ModuleEvent {
+  ModuleOperation operation = ModuleOperation::kLoad;
+  std::string module;
+};
+
+using EventBody =
+    std::variant<ProcessStart, ProcessEnd, FileEvent, NetworkEvent, SecurityEvent, ModuleEvent>;
+
+struct TypedEvent {
+  EventHeader header;
+  Subject subject;
+  EventBody body;
+};
+
+}  // namespace recorder

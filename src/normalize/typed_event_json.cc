@@ -1,0 +1,103 @@
+#include "normalize/typed_event_json.h"
+
+namespace recorder {
+namespace {
+
+using nlohmann::json;
+
+// Ids that audit left unset are null, as in the database.
+json Id(int64_t id) { return id == kUnsetId ? json(nullptr) : json(id); }
+
+// Decoded text may hold any bytes; JSON needs valid UTF-8, so invalid
+// sequences are replaced rather than failing the whole event.
+json Text(const std::string& s) {
+  return json(s);  // dump() below uses error_handler::replace
+}
+
+struct BodyToJson {
+  json& out;
+  void operator()(const ProcessStart& p) const {
+    json argv = json::array();
+    for (const auto& a : p.argv) argv.push_back(Text(a));
+    out["argv"] = std::move(argv);
+    out["argc"] = p.argc;
+    out["argv_truncated"] = p.argv_truncated;
+    out["cwd"] = Text(p.cwd);
+    out["proctitle"] = Text(p.proctitle);
+  }
+  void operator()(const ProcessEnd& p) const { out["exit_code"] = p.exit_code; }
+  void operator()(const FileEvent& f) const {
+    out["operation"] = FileOperationName(f.operation);
+    out["path"] = Text(f.path);
+    out["new_path"] = Text(f.new_path);
+    if (f.mode >= 0) out["mode"] = f.mode;
+    if (f.owner_uid != kUnsetId) out["owner_uid"] = f.owner_uid;
+    if (f.owner_gid != kUnsetId) out["owner_gid"] = f.owner_gid;
+  }
+  void operator()(const NetworkEvent& n) const {
+    out["direction"] = NetworkDirectionName(n.direction);
+    out["protocol"] = n.protocol;
+    out["family"] = n.family;
+    out["local_address"] = Text(n.local_address);
+    out["local_port"] = n.local_port < 0 ? json(nullptr) : json(n.local_port);
+    out["remote_address"] = Text(n.remote_address);
+    out["remote_port"] = n.remote_port < 0 ? json(nullptr) : json(n.remote_port);
+    out["in_progress"] = n.in_progress;
+  }
+  void operator()(const SecurityEvent& s) const {
+    out["kind"] = SecurityKindName(s.kind);
+    out["record_type"] = s.record_type;
+    out["user"] = Text(s.user);
+    out["target_user"] = Text(s.target_user);
+    out["result"] = s.result;
+    out["terminal"] = Text(s.terminal);
+    out["address"] = Text(s.address);
+    out["hostname"] = Text(s.hostname);
+    out["detail"] = Text(s.detail);
+  }
+  void operator()(const ModuleEvent& m) const {
+    out["operation"] = m.operation == ModuleOperation::kLoad ? "load" : "unload";
+    out["module"] = Text(m.module);
+  }
+};
+
+}  // namespace
+
+std::string_view EventKindName(const TypedEvent& event) {
+  static constexpr std::string_view kNames[] = {"process_start", "process_end", "file",
+                                                "network",       "security",    "module"};
+  return kNames[event.body.index()];
+}
+
+json ToJson(const TypedEvent& event) {
+  const EventHeader& h = event.header;
+  const Subject& s = event.subject;
+  json out;
+  out["event"] = EventKindName(event);
+  out["time"] = h.time_ms;
+  if (!h.node.empty()) out["node"] = h.node;
+  out["serial"] = h.serial;
+  out["arch"] = h.arch;
+  out["syscall"] = h.syscall;
+  out["key"] = h.key;
+  out["success"] = h.success;
+  out["exit"] = h.exit;
+  out["partial"] = h.partial;
+  out["pid"] = s.pid;
+  out["ppid"] = s.ppid;
+  out["uid"] = Id(s.uid);
+  out["euid"] = Id(s.euid);
+  out["suid"] = Id(s.suid);
+  out["fsuid"] = Id(s.fsuid);
+  out["gid"] = Id(s.gid);
+  out["egid"] = Id(s.egid);
+  out["auid"] = Id(s.auid);
+  out["ses"] = Id(s.ses);
+  out["tty"] = s.tty;
+  out["comm"] = Text(s.comm);
+  out["exe"] = Text(s.exe);
+  std::visit(BodyToJson{out}, event.body);
+  return out;
+}
+
+}  // namespace recorder

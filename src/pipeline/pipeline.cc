@@ -1,0 +1,77 @@
+#include "pipeline/pipeline.h"
+
+#include <algorithm>
+
+namespace recorder {
+
+Pipeline::Pipeline(PipelineOptions options, ParseReporter* reporter, EventSink* sink)
+    : options_(options),
+      reporter_(reporter),
+      sink_(sink),
+      assembler_(options.assembler),
+      normalizer_(options.normalizer) {}
+
+Status Pipeline::FeedLine(std::string_view line, int64_t now_ms) {
+  ++stats_.lines;
+  stats_.bytes += line.size() + 1;
+  ParseError error = ParseRecordLine(line, &record_);
+  if (error == ParseError::kEmptyLine) return Status::Ok();
+  if (error != ParseError::kNone) {
+    ++stats_.malformed;
+    if (reporter_) reporter_->Malformed(stats_.lines, error, line);
+    return Status::Ok();
+  }
+  if (record_.truncated) {
+    ++stats_.truncated;
+    if (reporter_) reporter_->Truncated(stats_.lines, line);
+  }
+  return FeedParsed(now_ms);
+}
+
+Status Pipeline::FeedBody(int type, std::string_view body, int64_t now_ms) {
+  ++stats_.lines;
+  stats_.bytes += body.size();
+  ParseError error = ParseRecordBody(type, body, &record_);
+  if (error != ParseError::kNone) {
+    ++stats_.malformed;
+    if (reporter_) reporter_->Malformed(stats_.lines, error, body);
+    return Status::Ok();
+  }
+  if (record_.truncated) {
+    ++stats_.truncated;
+    if (reporter_) reporter_->Truncated(stats_.lines, body);
+  }
+  return FeedParsed(now_ms);
+}
+
+Status Pipeline::FeedParsed(int64_t now_ms) {
+  // Replay: the records' own clock drives ageing, never running backwards
+  // when records arrive slightly out of order.
+  latest_record_ms_ = std::max(latest_record_ms_, record_.time_ms());
+  assembler_.Feed(record_, now_ms < 0 ? latest_record_ms_ : now_ms, &done_);
+  return Drain(/*force=*/false);
+}
+
+Status Pipeline::Drain(bool force) {
+  for (auto& event : done_) normalizer_.Normalize(*event, &typed_);
+  done_.clear();
+  if (typed_.empty() || (!force && typed_.size() < options_.sink_batch)) return Status::Ok();
+  stats_.typed_events += typed_.size();
+  Status status = sink_->Consume(&typed_);
+  typed_.clear();
+  return status;
+}
+
+Status Pipeline::Age(int64_t now_ms) {
+  assembler_.Age(now_ms, &done_);
+  return Drain(/*force=*/true);
+}
+
+Status Pipeline::Finish() {
+  assembler_.Flush(&done_);
+  Status status = Drain(/*force=*/true);
+  if (!status.ok()) return status;
+  return sink_->Flush();
+}
+
+}  // namespace recorder

@@ -1,0 +1,196 @@
+#include "parse/record_parser.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "parse/field_values.h"
+#include "parse/message_types.h"
+
+namespace recorder {
+namespace {
+
+std::string Fields(const AuditRecord& r) {
+  std::string out;
+  for (const AuditField& f : r.fields) {
+    if (!out.empty()) out += ' ';
+    out += f.interpreted ? "*" : "";
+    out += std::string(f.name) + "=" + std::string(f.value);
+  }
+  return out;
+}
+
+TEST(RecordParser, PlainSyscallLine) {
+  AuditRecord r;
+  std::string line =
+      "type=SYSCALL msg=audit(1700000000.123:4567): arch=c000003e syscall=59 success=yes "
+      "exit=0 ppid=1 pid=42 comm=\"ls\" exe=\"/usr/bin/ls\" key=(null)";
+  ASSERT_EQ(ParseRecordLine(line, &r), ParseError::kNone);
+  EXPECT_EQ(r.type_name, "SYSCALL");
+  EXPECT_EQ(r.type, audit_type::kSyscall);
+  EXPECT_EQ(r.time_sec, 1700000000);
+  EXPECT_EQ(r.time_msec, 123);
+  EXPECT_EQ(r.time_ms(), 1700000000123);
+  EXPECT_EQ(r.serial, 4567u);
+  EXPECT_TRUE(r.node.empty());
+  EXPECT_EQ(Fields(r), "arch=c000003e syscall=59 success=yes exit=0 ppid=1 pid=42 comm=ls "
+                       "exe=/usr/bin/ls key=(null)");
+  EXPECT_EQ(r.Find("comm")->spelling, ValueSpelling::kQuoted);
+  EXPECT_EQ(r.Find("key")->spelling, ValueSpelling::kNull);
+  EXPECT_EQ(r.Find("arch")->spelling, ValueSpelling::kBare);
+  EXPECT_FALSE(r.truncated);
+}
+
+TEST(RecordParser, NodePrefixAndEnrichedFields) {
+  AuditRecord r;
+  std::string line =
+      "node=web1 type=SYSCALL msg=audit(1.001:2): uid=0 auid=4294967295 key=\"k\"\x1d"
+      "ARCH=x86_64 UID=\"root\" AUID=\"unset\"";
+  ASSERT_EQ(ParseRecordLine(line, &r), ParseError::kNone);
+  EXPECT_EQ(r.node, "web1");
+  EXPECT_EQ(Fields(r), "uid=0 auid=4294967295 key=k *ARCH=x86_64 *UID=root *AUID=unset");
+  EXPECT_EQ(r.Value("uid"), "0");
+  ASSERT_NE(r.FindInterpreted("UID"), nullptr);
+  EXPECT_EQ(r.FindInterpreted("UID")->value, "root");
+  EXPECT_EQ(r.Find("UID"), nullptr);  // Find() is raw fields only
+}
+
+TEST(RecordParser, EnrichedSeparatorRightAfterBareValue) {
+  AuditRecord r;
+  std::string line = "type=CWD msg=audit(1.000:2): cwd=2F746D70\x1dUID=\"root\"";
+  ASSERT_EQ(ParseRecordLine(line, &r), ParseError::kNone);
+  EXPECT_EQ(Fields(r), "cwd=2F746D70 *UID=root");
+}
+
+TEST(RecordParser, MalformedEnrichedWithSpaceInsteadOfSeparator) {
+  AuditRecord r;
+  std::string line = "type=SYSCALL msg=audit(1.000:2): uid=0 key=(null) ARCH=x86_64 UID=\"root\"";
+  ASSERT_EQ(ParseRecordLine(line, &r), ParseError::kNone);
+  EXPECT_EQ(r.Value("uid"), "0");
+  EXPECT_TRUE(r.fields[2].interpreted);
+  EXPECT_EQ(r.FindInterpreted("UID")->value, "root");
+}
+
+TEST(RecordParser, UnknownTypeNumberAndNumericType) {
+  AuditRecord r;
+  ASSERT_EQ(ParseRecordLine("type=UNKNOWN[1329] msg=audit(1.000:9): a=b", &r), ParseError::kNone);
+  EXPECT_EQ(r.type, 1329);
+  ASSERT_EQ(ParseRecordLine("type=1300 audit(1.000:9): a=b", &r), ParseError::kNone);
+  EXPECT_EQ(r.type, 1300);
+  ASSERT_EQ(ParseRecordLine("type=NOT_A_TYPE msg=audit(1.000:9): a=b", &r), ParseError::kNone);
+  EXPECT_EQ(r.type, 0);
+  EXPECT_EQ(r.type_name, "NOT_A_TYPE");
+}
+
+TEST(RecordParser, SyslogPrefix) {
+  AuditRecord r;
+  ASSERT_EQ(ParseRecordLine("Nov 25 10:00:00 host audispd: node=h1 type=EOE msg=audit(5.5:7): ",
+                            &r),
+            ParseError::kBadTimestamp);  // msec must have three digits
+  ASSERT_EQ(ParseRecordLine(
+                "Nov 25 10:00:00 host audispd: node=h1 type=EOE msg=audit(5.500:7): ", &r),
+            ParseError::kNone);
+  EXPECT_EQ(r.node, "h1");
+  EXPECT_EQ(r.type, audit_type::kEoe);
+  ASSERT_EQ(ParseRecordLine("[ 12.3] audit: type=1327 audit(1700000000.001:3): proctitle=6C73",
+                            &r),
+            ParseError::kNone);
+  EXPECT_EQ(r.type, audit_type::kProctitle);
+  EXPECT_EQ(r.Value("proctitle"), "6C73");
+}
+
+TEST(RecordParser, UserSpaceMessageIsFlattened) {
+  AuditRecord r;
+  std::string line =
+      "type=USER_AUTH msg=audit(1700000000.500:77): pid=900 uid=0 auid=1000 ses=3 "
+      "subj=unconfined msg='op=PAM:authentication grantors=pam_rootok acct=\"root\" "
+      "exe=\"/usr/bin/su\" hostname=? addr=? terminal=pts/0 res=success'\x1dUID=\"root\"";
+  ASSERT_EQ(ParseRecordLine(line, &r), ParseError::kNone);
+  EXPECT_EQ(r.type_name, "USER_AUTH");
+  EXPECT_EQ(Fields(r),
+            "pid=900 uid=0 auid=1000 ses=3 subj=unconfined op=PAM:authentication "
+            "grantors=pam_rootok acct=root exe=/usr/bin/su hostname=? addr=? terminal=pts/0 "
+            "res=success *UID=root");
+  EXPECT_EQ(r.Find("hostname")->spelling, ValueSpelling::kUnset);
+  EXPECT_EQ(r.Find("msg"), nullptr);
+}
+
+TEST(RecordParser, WordsWithoutValueAreSkipped) {
+  AuditRecord r;
+  std::string line =
+      "type=AVC msg=audit(1.000:1): avc:  denied  { read } for  pid=5 comm=\"cat\" tclass=file";
+  ASSERT_EQ(ParseRecordLine(line, &r), ParseError::kNone);
+  EXPECT_EQ(Fields(r), "pid=5 comm=cat tclass=file");
+}
+
+TEST(RecordParser, TruncatedQuoteKeepsWhatParsed) {
+  AuditRecord r;
+  ASSERT_EQ(ParseRecordLine("type=SYSCALL msg=audit(1.000:1): pid=5 comm=\"ca", &r),
+            ParseError::kNone);
+  EXPECT_TRUE(r.truncated);
+  EXPECT_EQ(Fields(r), "pid=5 comm=ca");
+}
+
+TEST(RecordParser, MalformedLines) {
+  AuditRecord r;
+  EXPECT_EQ(ParseRecordLine("", &r), ParseError::kEmptyLine);
+  EXPECT_EQ(ParseRecordLine("\n", &r), ParseError::kEmptyLine);
+  EXPECT_EQ(ParseRecordLine("hello world", &r), ParseError::kNoType);
+  EXPECT_EQ(ParseRecordLine("type= msg=audit(1.000:1): a=b", &r), ParseError::kEmptyType);
+  EXPECT_EQ(ParseRecordLine("type=SYSCALL msg=1.000:1 a=b", &r), ParseError::kNoTimestamp);
+  EXPECT_EQ(ParseRecordLine("type=SYSCALL msg=audit(1.000): a=b", &r), ParseError::kNoSerial);
+  EXPECT_EQ(ParseRecordLine("type=SYSCALL msg=audit(1.000:): a=b", &r), ParseError::kNoSerial);
+  EXPECT_EQ(ParseRecordLine("type=SYSCALL msg=audit(x.000:1): a=b", &r),
+            ParseError::kBadTimestamp);
+  EXPECT_EQ(ParseRecordLine("type=SYSCALL msg=audit(1", &r), ParseError::kBadTimestamp);
+  EXPECT_EQ(ParseRecordLine(std::string(kMaxLineBytes + 1, 'a'), &r), ParseError::kTooLong);
+  std::string garbage("\x00\xff\x01type=\x80\x90", 9);
+  EXPECT_NE(ParseRecordLine(garbage, &r), ParseError::kNone);
+}
+
+TEST(RecordParser, NetlinkBody) {
+  AuditRecord r;
+  ASSERT_EQ(ParseRecordBody(audit_type::kCwd, "audit(1700000000.010:12): cwd=\"/root\"", &r),
+            ParseError::kNone);
+  EXPECT_EQ(r.type_name, "CWD");
+  EXPECT_EQ(r.serial, 12u);
+  EXPECT_EQ(r.Value("cwd"), "/root");
+  EXPECT_EQ(ParseRecordBody(audit_type::kCwd, "cwd=\"/root\"", &r), ParseError::kNoTimestamp);
+}
+
+TEST(RecordParser, FieldVectorIsReused) {
+  AuditRecord r;
+  std::string line = "type=SYSCALL msg=audit(1.000:1): a=1 b=2 c=3 d=4 e=5 f=6 g=7 h=8";
+  ASSERT_EQ(ParseRecordLine(line, &r), ParseError::kNone);
+  const AuditField* data = r.fields.data();
+  ASSERT_EQ(ParseRecordLine(line, &r), ParseError::kNone);
+  EXPECT_EQ(r.fields.data(), data);  // no reallocation for a same-size record
+}
+
+TEST(FieldValues, DecodeUntrusted) {
+  AuditRecord r;
+  ASSERT_EQ(ParseRecordLine("type=PATH msg=audit(1.000:1): name=2F746D702F6120622E747874 "
+                            "nametype=CREATE other=\"x y\" n=(null) odd=ABC",
+                            &r),
+            ParseError::kNone);
+  EXPECT_EQ(DecodeUntrusted(*r.Find("name")), "/tmp/a b.txt");
+  EXPECT_EQ(DecodeUntrusted(*r.Find("other")), "x y");
+  EXPECT_EQ(DecodeUntrusted(*r.Find("n")), "(null)");
+  EXPECT_EQ(DecodeUntrusted(*r.Find("odd")), "ABC");  // odd length: not hex
+  EXPECT_EQ(ParseInt<int64_t>("-115"), -115);
+  EXPECT_EQ(ParseInt<uint32_t>("c000003e", 16), 0xc000003eu);
+  EXPECT_FALSE(ParseInt<int>("12x").has_value());
+}
+
+TEST(MessageTypes, LibauditTable) {
+  EXPECT_EQ(MessageTypeFromName("EXECVE"), audit_type::kExecve);
+  EXPECT_EQ(MessageTypeName(audit_type::kSockaddr), "SOCKADDR");
+  EXPECT_EQ(MessageTypeFromName("USER_AUTH"), 1100);
+  EXPECT_TRUE(IsSingleRecordType(1100));
+  EXPECT_TRUE(IsSingleRecordType(2100));  // ANOM_LOGIN_FAILURES
+  EXPECT_FALSE(IsSingleRecordType(audit_type::kSyscall));
+  EXPECT_FALSE(IsSingleRecordType(audit_type::kKernModule));
+}
+
+}  // namespace
+}  // namespace recorder
