@@ -6,6 +6,12 @@ namespace recorder {
 
 void AuditEvent::Add(const AuditRecord& record) {
   const std::string_view line = record.line;
+  if (records_.empty()) {
+    // A syscall event is typically 4-8 records: one allocation each for
+    // the two vectors instead of a doubling series.
+    records_.reserve(8);
+    text_.reserve(8);
+  }
   auto copy = std::make_unique<char[]>(line.size() + 1);
   std::memcpy(copy.get(), line.data(), line.size());
   copy[line.size()] = '\0';
