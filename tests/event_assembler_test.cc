@@ -159,34 +159,59 @@ TEST_F(AssemblerTest, FlushClosesEverything) {
   EXPECT_EQ(assembler_.stats().closed_by_flush, 2u);
 }
 
-// 10k events whose records are shuffled within windows of 8 events, as the
-// kernel interleaves them on a busy machine: every event comes out whole.
-TEST_F(AssemblerTest, TenThousandInterleavedEvents) {
+TEST_F(AssemblerTest, ProctitleEndsTheEventAndALiveEoeIsAnOrphan) {
+  Feed(Rec("SYSCALL", 12, "syscall=59"));
+  Feed(Rec("PROCTITLE", 12, "proctitle=6C73"));
+  ASSERT_EQ(done_.size(), 1u);
+  EXPECT_EQ(done_[0]->records().size(), 2u);
+  EXPECT_EQ(done_[0]->close_reason(), CloseReason::kEndOfEvent);
+  Feed(Rec("EOE", 12, ""));
+  EXPECT_EQ(done_.size(), 1u);
+  EXPECT_EQ(assembler_.stats().orphan_eoe, 1u);
+}
+
+// 10k events interleaved as the kernel does on a busy machine: each
+// event's records stay in their own order (one task writes them), but
+// records of up to 8 concurrent events are randomly merged. With and
+// without EOE (auditd's log files never contain EOE).
+void RunInterleaved(bool with_eoe) {
   constexpr uint64_t kEvents = 10000;
   constexpr uint64_t kWindow = 8;
   std::mt19937 rng(42);
   std::vector<std::string> ordered;
+  auto rec = [](const char* type, uint64_t s, const std::string& fields) {
+    return std::string("type=") + type + " msg=audit(1700000000.100:" + std::to_string(s) +
+           "): " + fields;
+  };
   for (uint64_t first = 1; first <= kEvents; first += kWindow) {
-    std::vector<std::string> body, ends;
+    std::vector<std::vector<std::string>> events;
     for (uint64_t s = first; s < first + kWindow && s <= kEvents; ++s) {
-      std::string pid = "pid=" + std::to_string(s);
-      body.push_back(Rec("SYSCALL", s, pid.c_str()));
-      body.push_back(Rec("CWD", s, "cwd=\"/\""));
-      body.push_back(Rec("PATH", s, "item=0"));
-      body.push_back(Rec("PROCTITLE", s, "proctitle=6C73"));
-      ends.push_back(Rec("EOE", s, ""));
+      std::vector<std::string> e = {rec("SYSCALL", s, "pid=" + std::to_string(s)),
+                                    rec("CWD", s, "cwd=\"/\""), rec("PATH", s, "item=0"),
+                                    rec("PROCTITLE", s, "proctitle=6C73")};
+      if (with_eoe) e.push_back(rec("EOE", s, ""));
+      std::reverse(e.begin(), e.end());  // pop_back() yields them in order
+      events.push_back(std::move(e));
     }
-    // The kernel never sends an event's EOE before its other records.
-    std::shuffle(body.begin(), body.end(), rng);
-    std::shuffle(ends.begin(), ends.end(), rng);
-    ordered.insert(ordered.end(), body.begin(), body.end());
-    ordered.insert(ordered.end(), ends.begin(), ends.end());
+    while (!events.empty()) {
+      size_t pick = rng() % events.size();
+      ordered.push_back(events[pick].back());
+      events[pick].pop_back();
+      if (events[pick].empty()) events.erase(events.begin() + pick);
+    }
   }
-  for (const auto& l : ordered) Feed(l);
-  ASSERT_EQ(done_.size(), kEvents);
+  EventAssembler assembler;
+  EventAssembler::EventList done;
+  AuditRecord record;
+  for (const auto& l : ordered) {
+    ASSERT_EQ(ParseRecordLine(l, &record), ParseError::kNone);
+    assembler.Feed(record, 0, &done);
+  }
+  assembler.Flush(&done);
+  ASSERT_EQ(done.size(), kEvents);
   std::vector<bool> seen(kEvents + 1, false);
-  for (const auto& e : done_) {
-    ASSERT_EQ(e->records().size(), 5u) << "serial " << e->serial();
+  for (const auto& e : done) {
+    ASSERT_EQ(e->records().size(), 4u) << "serial " << e->serial();
     const AuditRecord* syscall = e->Find(1300);
     ASSERT_NE(syscall, nullptr);
     EXPECT_EQ(syscall->Value("pid"), std::to_string(e->serial()));
@@ -194,7 +219,11 @@ TEST_F(AssemblerTest, TenThousandInterleavedEvents) {
     seen[e->serial()] = true;
   }
   EXPECT_EQ(std::count(seen.begin() + 1, seen.end(), true), static_cast<long>(kEvents));
+  EXPECT_EQ(assembler.stats().orphan_eoe, with_eoe ? kEvents : 0);
 }
+
+TEST(Assembler, TenThousandInterleavedEventsWithEoe) { RunInterleaved(true); }
+TEST(Assembler, TenThousandInterleavedEventsFromALogFile) { RunInterleaved(false); }
 
 }  // namespace
 }  // namespace recorder

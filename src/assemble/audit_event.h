@@ -13,7 +13,7 @@ namespace recorder {
 
 // Why the assembler considered an event complete.
 enum class CloseReason : uint8_t {
-  kEndOfEvent,    // EOE record
+  kEndOfEvent,    // PROCTITLE or EOE record (the kernel's last records of an event)
   kSingleRecord,  // a type that is a whole event by itself (USER_*, DAEMON_*)
   kAged,          // no EOE within the age limit
   kWindow,        // too many later records arrived without completing it

@@ -40,7 +40,11 @@ void EventAssembler::Close(OpenList::iterator it, CloseReason reason, EventList*
 void EventAssembler::Feed(const AuditRecord& record, int64_t now_ms, EventList* done) {
   ++stats_.records;
   const bool single = IsSingleRecordType(record.type);
-  const bool end_marker = record.type == audit_type::kEoe;
+  // The kernel ends a syscall event with PROCTITLE then EOE. auditd drops
+  // EOE from the log files it writes, so PROCTITLE is the end marker that
+  // both logs and live streams have; a live EOE then finds nothing open.
+  const bool end_marker =
+      record.type == audit_type::kEoe || record.type == audit_type::kProctitle;
 
   auto found = index_.find(Key{record.node, record.serial});
   if (found != index_.end() && found->second->time_ms != record.time_ms()) {
@@ -50,14 +54,14 @@ void EventAssembler::Feed(const AuditRecord& record, int64_t now_ms, EventList* 
   }
 
   if (found == index_.end()) {
-    if (end_marker) {
-      // Its event was already closed (aged, or a single-record type that
-      // the kernel followed with EOE): nothing left to attach it to.
+    if (record.type == audit_type::kEoe) {
+      // Its event was already closed at PROCTITLE (or aged out).
       ++stats_.orphan_eoe;
-    } else if (single) {
+    } else if (single || end_marker) {
       auto event = std::make_unique<AuditEvent>();
       event->Add(record);
-      Emit(std::move(event), CloseReason::kSingleRecord, done);
+      Emit(std::move(event), single ? CloseReason::kSingleRecord : CloseReason::kEndOfEvent,
+           done);
     } else {
       if (open_.size() >= options_.max_open_events)
         Close(open_.begin(), CloseReason::kCapacity, done);
@@ -76,7 +80,7 @@ void EventAssembler::Feed(const AuditRecord& record, int64_t now_ms, EventList* 
     it->last_seen_ms = now_ms;
     it->last_record_seq = stats_.records;
     if (end_marker || single) {
-      Close(it, end_marker ? CloseReason::kEndOfEvent : CloseReason::kSingleRecord, done);
+      Close(it, single ? CloseReason::kSingleRecord : CloseReason::kEndOfEvent, done);
     } else if (it->event->records().size() >= options_.max_records_per_event) {
       Close(it, CloseReason::kWindow, done);
     }

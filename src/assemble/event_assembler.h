@@ -34,14 +34,14 @@ struct AssemblerOptions {
 struct AssemblerStats {
   uint64_t records = 0;
   uint64_t events = 0;
-  uint64_t closed_by_eoe = 0;
+  uint64_t closed_by_eoe = 0;  // PROCTITLE or EOE
   uint64_t closed_single = 0;
   uint64_t closed_by_age = 0;
   uint64_t closed_by_window = 0;
   uint64_t closed_by_capacity = 0;
   uint64_t closed_by_serial_reuse = 0;
   uint64_t closed_by_flush = 0;
-  uint64_t orphan_eoe = 0;  // EOE for an event already closed: nothing to add
+  uint64_t orphan_eoe = 0;  // EOE after its event closed at PROCTITLE (normal when live)
 };
 
 class EventAssembler {
