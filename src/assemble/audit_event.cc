@@ -1,8 +1,27 @@
 #include "assemble/audit_event.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace recorder {
+
+namespace {
+constexpr size_t kChunkBytes = 2048;
+}  // namespace
+
+const char* AuditEvent::CopyText(std::string_view line) {
+  if (text_.empty() || text_.back().capacity - text_.back().used < line.size() + 1) {
+    Chunk& chunk = text_.emplace_back();
+    chunk.capacity = std::max(kChunkBytes, line.size() + 1);
+    chunk.data = std::make_unique_for_overwrite<char[]>(chunk.capacity);
+  }
+  Chunk& chunk = text_.back();
+  char* out = chunk.data.get() + chunk.used;
+  std::memcpy(out, line.data(), line.size());
+  out[line.size()] = '\0';
+  chunk.used += line.size() + 1;
+  return out;
+}
 
 void AuditEvent::Add(const AuditRecord& record) {
   const std::string_view line = record.line;
@@ -10,12 +29,9 @@ void AuditEvent::Add(const AuditRecord& record) {
     // A syscall event is typically 4-8 records: one allocation each for
     // the two vectors instead of a doubling series.
     records_.reserve(8);
-    text_.reserve(8);
+    text_.reserve(2);
   }
-  auto copy = std::make_unique<char[]>(line.size() + 1);
-  std::memcpy(copy.get(), line.data(), line.size());
-  copy[line.size()] = '\0';
-  const char* base = copy.get();
+  const char* base = CopyText(line);
   auto rebase = [&](std::string_view view) {
     if (view.empty()) return std::string_view();
     // Views outside the line (libaudit's static type names) stay as they are.
@@ -36,7 +52,6 @@ void AuditEvent::Add(const AuditRecord& record) {
   for (const AuditField& f : record.fields)
     owned.fields.push_back({rebase(f.name), rebase(f.value), f.spelling, f.interpreted});
   truncated_ = truncated_ || record.truncated;
-  text_.push_back(std::move(copy));
 }
 
 }  // namespace recorder

@@ -53,10 +53,19 @@ class AuditEvent {
   void set_close_reason(CloseReason reason) { close_reason_ = reason; }
 
  private:
+  // Copies `line` into the text chunks and returns where it now lives.
+  const char* CopyText(std::string_view line);
+
   std::vector<AuditRecord> records_;
-  // One buffer per record: records keep views into these, so they are
-  // never resized after the copy.
-  std::vector<std::unique_ptr<char[]>> text_;
+  // The records' text, packed into chunks: records keep views into them,
+  // so a chunk is never resized once written to; a record that does not
+  // fit the last chunk starts a new one. A typical syscall event fits one.
+  struct Chunk {
+    std::unique_ptr<char[]> data;
+    size_t used = 0;
+    size_t capacity = 0;
+  };
+  std::vector<Chunk> text_;
   CloseReason close_reason_ = CloseReason::kEndOfEvent;
   bool truncated_ = false;
 };
