@@ -190,6 +190,10 @@ TEST(MessageTypes, LibauditTable) {
   EXPECT_TRUE(IsSingleRecordType(2100));  // ANOM_LOGIN_FAILURES
   EXPECT_FALSE(IsSingleRecordType(audit_type::kSyscall));
   EXPECT_FALSE(IsSingleRecordType(audit_type::kKernModule));
+  EXPECT_EQ(MessageTypeFromName("KERN_MODULE"), audit_type::kKernModule);
+  EXPECT_EQ(MessageTypeFromName("ANOM_ABEND"), audit_type::kAnomAbend);
+  EXPECT_TRUE(IsSingleRecordType(audit_type::kAnomAbend));
+  EXPECT_FALSE(IsSingleRecordType(audit_type::kLogin));
 }
 
 }  // namespace

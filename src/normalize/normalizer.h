@@ -6,6 +6,7 @@
 // thread-safe: one owner calls it.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -17,6 +18,9 @@ namespace recorder {
 
 struct NormalizerOptions {
   bool keep_unix_sockets = false;  // AF_UNIX connect/bind/accept are dropped unless set
+  // Sockets remembered between events (socket() transport, bind()
+  // address by pid and fd), least recently used dropped first.
+  size_t max_tracked_sockets = 4096;
 };
 
 struct NormalizerStats {

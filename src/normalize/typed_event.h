@@ -114,10 +114,24 @@ struct ModuleEvent {
 using EventBody =
     std::variant<ProcessStart, ProcessEnd, FileEvent, NetworkEvent, SecurityEvent, ModuleEvent>;
 
+// Context the enrich stage (src/enrich/) adds after normalization; empty
+// strings / -1 where it has not run or could not tell.
+struct Enrichment {
+  std::string user;        // name of subject.uid
+  std::string euser;       // name of subject.euid
+  std::string login_user;  // name of subject.auid
+  std::string exe_sha256;  // of subject.exe as it was on disk at event time
+  std::string exe_md5;
+  std::string hash_note;   // why a hash is empty: "pending", "too large", "unreadable", ...
+  int64_t process_start_ms = -1;  // subject process's start time, from the process table
+  int64_t parent_start_ms = -1;   // its parent's start time, when known
+};
+
 struct TypedEvent {
   EventHeader header;
   Subject subject;
   EventBody body;
+  Enrichment enrichment;
 };
 
 }  // namespace recorder

@@ -26,7 +26,8 @@ inline constexpr int kCwd = 1307;
 inline constexpr int kExecve = 1309;
 inline constexpr int kEoe = 1320;
 inline constexpr int kProctitle = 1327;
-inline constexpr int kKernModule = 1316;
+inline constexpr int kKernModule = 1330;
+inline constexpr int kAnomAbend = 1701;
 inline constexpr int kFirstUserMsg2 = 2100;
 inline constexpr int kLastUserMsg2 = 2999;
 }  // namespace audit_type
@@ -39,13 +40,14 @@ int MessageTypeFromName(std::string_view name);
 std::string_view MessageTypeName(int type);
 
 // True for types that make up a whole event on their own (user-space
-// messages, daemon messages): the assembler closes them without waiting
-// for EOE. Kernel records emitted inside a syscall (including KERN_MODULE
-// and LOGIN) are followed by more records and EOE, so they are not here.
+// messages, daemon messages, and ANOM_ABEND, which the kernel writes for a
+// dying task with nothing after it): the assembler closes them without
+// waiting. Kernel records emitted inside a syscall (KERN_MODULE, and LOGIN,
+// which this kernel follows with SYSCALL and PROCTITLE) are not here.
 inline bool IsSingleRecordType(int type) {
   using namespace audit_type;
   return type == kUser || (type >= kFirstUserMsg && type <= kLastDaemon) ||
-         (type >= kFirstUserMsg2 && type <= kLastUserMsg2);
+         (type >= kFirstUserMsg2 && type <= kLastUserMsg2) || type == kAnomAbend;
 }
 
 }  // namespace recorder

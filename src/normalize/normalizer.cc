@@ -1,0 +1,1031 @@
+#include "normalize/normalizer.h"
+
+#include <algorithm>
+#include <list>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "normalize/sockaddr.h"
+#include "normalize/syscall_table.h"
+#include "parse/field_values.h"
+#include "parse/message_types.h"
+
+namespace recorder {
+namespace {
+
+// Record types the normalizer reads that message_types.h does not name.
+constexpr int kSocketcallType = audit_type::kSocketcall;
+constexpr int kOpenat2Type = 1337;  // OPENAT2: the open_how that openat2 got
+constexpr int kAnomAbendType = 1701;
+
+constexpr int kUserAuth = 1100;
+constexpr int kUserAcct = 1101;
+constexpr int kUserMgmt = 1102;
+constexpr int kCredAcq = 1103;
+constexpr int kCredDisp = 1104;
+constexpr int kUserStart = 1105;
+constexpr int kUserEnd = 1106;
+constexpr int kUserChauthtok = 1108;
+constexpr int kUserErr = 1109;
+constexpr int kCredRefr = 1110;
+constexpr int kUserLogin = 1112;
+constexpr int kUserLogout = 1113;
+constexpr int kAddUser = 1114;
+constexpr int kDelUser = 1115;
+constexpr int kAddGroup = 1116;
+constexpr int kDelGroup = 1117;
+constexpr int kUserCmd = 1123;
+constexpr int kGrpMgmt = 1132;
+constexpr int kGrpChauthtok = 1133;
+constexpr int kAnomLoginFailures = 2100;
+constexpr int kAnomLoginTime = 2101;
+constexpr int kAnomLoginSessions = 2102;
+constexpr int kAnomLoginAcct = 2103;
+constexpr int kAnomLoginLocation = 2104;
+constexpr int kAnomLoginService = 2118;
+
+struct UserRecordKind {
+  int type;
+  SecurityKind kind;
+  bool always_failed;  // ANOM_LOGIN_* report refusals whatever res= says
+};
+
+constexpr UserRecordKind kUserRecordKinds[] = {
+    {kUserAuth, SecurityKind::kAuthentication, false},
+    {kUserErr, SecurityKind::kAuthentication, true},
+    {kUserAcct, SecurityKind::kAccount, false},
+    {kUserLogin, SecurityKind::kLogin, false},
+    {kUserLogout, SecurityKind::kLogout, false},
+    {kUserStart, SecurityKind::kSessionStart, false},
+    {kUserEnd, SecurityKind::kSessionEnd, false},
+    {kCredAcq, SecurityKind::kCredential, false},
+    {kCredDisp, SecurityKind::kCredential, false},
+    {kCredRefr, SecurityKind::kCredential, false},
+    {kUserCmd, SecurityKind::kCommand, false},
+    {kUserChauthtok, SecurityKind::kAccountChange, false},
+    {kGrpChauthtok, SecurityKind::kAccountChange, false},
+    {kAddUser, SecurityKind::kAccountChange, false},
+    {kDelUser, SecurityKind::kAccountChange, false},
+    {kAddGroup, SecurityKind::kAccountChange, false},
+    {kDelGroup, SecurityKind::kAccountChange, false},
+    {kUserMgmt, SecurityKind::kAccountChange, false},
+    {kGrpMgmt, SecurityKind::kAccountChange, false},
+    {kAnomLoginFailures, SecurityKind::kLogin, true},
+    {kAnomLoginTime, SecurityKind::kLogin, true},
+    {kAnomLoginSessions, SecurityKind::kLogin, true},
+    {kAnomLoginAcct, SecurityKind::kLogin, true},
+    {kAnomLoginLocation, SecurityKind::kLogin, true},
+    {kAnomLoginService, SecurityKind::kLogin, true},
+};
+
+// open(2) flags: the same values on x86_64, i386 and aarch64.
+constexpr uint64_t kOWronly = 01;
+constexpr uint64_t kORdwr = 02;
+constexpr uint64_t kOCreat = 0100;
+constexpr uint64_t kOTrunc = 01000;
+constexpr uint64_t kAtRemovedir = 0x200;
+constexpr int32_t kAtFdcwd = -100;
+constexpr int64_t kEinprogress = -115;
+// The kernel logs at most this many bytes of /proc/pid/cmdline as PROCTITLE.
+constexpr size_t kProctitleLimit = 128;
+// Bounds the argv scratch for an EXECVE whose argc is corrupt or hostile;
+// the kernel's own record limits keep real events far below it.
+constexpr size_t kMaxArgs = 1 << 20;
+
+// (uid_t)-1 in a record's decimal id fields means "unset".
+int64_t ParseId(std::string_view text) {
+  auto v = ParseInt<int64_t>(text);
+  if (!v || *v < 0 || *v == 4294967295LL) return kUnsetId;
+  return *v;
+}
+
+// Syscall arguments aN are register values in hex.
+std::optional<uint64_t> HexArg(const AuditRecord& r, std::string_view name) {
+  return ParseInt<uint64_t>(r.Value(name), 16);
+}
+
+// An int argument (uid, fd, mode) passed in a register: the low 32 bits.
+int64_t IntArg(uint64_t reg) { return static_cast<int32_t>(static_cast<uint32_t>(reg)); }
+
+// The 32-bit "leave unchanged" id (-1) of setreuid/chown and friends.
+bool IsUnchangedId(uint64_t reg) { return static_cast<uint32_t>(reg) == 0xffffffffu; }
+
+// Text of a field whose "?" or "(none)" means absent.
+std::string OptionalText(const AuditRecord& r, std::string_view name) {
+  const AuditField* f = r.Find(name);
+  if (f == nullptr || f->spelling == ValueSpelling::kUnset || f->spelling == ValueSpelling::kNull)
+    return {};
+  return std::string(f->value);
+}
+
+std::string DecodedText(const AuditRecord& r, std::string_view name) {
+  const AuditField* f = r.Find(name);
+  if (f == nullptr || f->spelling == ValueSpelling::kUnset || f->spelling == ValueSpelling::kNull)
+    return {};
+  return DecodeUntrusted(*f);
+}
+
+// key= is quoted for one key, hex with 0x01 between keys for several,
+// or (null) when the rule had none.
+std::string DecodeKey(const AuditField* f) {
+  if (f == nullptr || f->spelling == ValueSpelling::kNull || f->spelling == ValueSpelling::kUnset)
+    return {};
+  std::string out;
+  if (f->spelling == ValueSpelling::kBare && AppendHexDecoded(f->value, &out)) {
+    std::replace(out.begin(), out.end(), '\x01', ',');
+    return out;
+  }
+  out.assign(f->value);
+  if (out == "(null)") out.clear();
+  return out;
+}
+
+// Lexical normalization of an absolute path: "." and empty components
+// dropped, ".." removes the previous one (symlinks are not consulted: the
+// log may come from another machine).
+std::string LexicallyNormal(std::string_view path) {
+  std::string out;
+  out.reserve(path.size());
+  size_t i = 0;
+  while (i < path.size()) {
+    while (i < path.size() && path[i] == '/') ++i;
+    size_t end = path.find('/', i);
+    if (end == std::string_view::npos) end = path.size();
+    std::string_view part = path.substr(i, end - i);
+    i = end;
+    if (part.empty() || part == ".") continue;
+    if (part == "..") {
+      size_t slash = out.rfind('/');
+      out.resize(slash == std::string::npos ? 0 : slash);
+      continue;
+    }
+    out.push_back('/');
+    out.append(part);
+  }
+  if (out.empty()) out = "/";
+  return out;
+}
+
+// `name` made absolute against `base` (a directory); a relative name with
+// no base is returned as logged.
+std::string Resolve(std::string_view name, std::string_view base) {
+  if (!name.empty() && name[0] == '/') return LexicallyNormal(name);
+  if (base.empty() || base[0] != '/' || name.empty()) return std::string(name);
+  std::string joined;
+  joined.reserve(base.size() + 1 + name.size());
+  joined.append(base).push_back('/');
+  joined.append(name);
+  return LexicallyNormal(joined);
+}
+
+struct PathItem {
+  std::string_view nametype;  // CREATE, DELETE, NORMAL, PARENT, UNKNOWN
+  const AuditField* name;     // may be null ("name=(null)" or absent)
+};
+
+// Splits "a12", "a12_len", "a12[3]" into (index, chunk or -1, is_len).
+struct ArgName {
+  uint32_t index = 0;
+  int32_t chunk = -1;
+  bool is_len = false;
+};
+std::optional<ArgName> ParseArgName(std::string_view name) {
+  if (name.size() < 2 || name[0] != 'a') return std::nullopt;
+  size_t i = 1;
+  uint64_t index = 0;
+  while (i < name.size() && name[i] >= '0' && name[i] <= '9') {
+    index = index * 10 + static_cast<uint64_t>(name[i] - '0');
+    if (index > kMaxArgs) return std::nullopt;
+    ++i;
+  }
+  if (i == 1) return std::nullopt;
+  ArgName out;
+  out.index = static_cast<uint32_t>(index);
+  std::string_view rest = name.substr(i);
+  if (rest.empty()) return out;
+  if (rest == "_len") {
+    out.is_len = true;
+    return out;
+  }
+  if (rest.size() >= 3 && rest.front() == '[' && rest.back() == ']') {
+    auto chunk = ParseInt<int32_t>(rest.substr(1, rest.size() - 2));
+    if (!chunk || *chunk < 0) return std::nullopt;
+    out.chunk = *chunk;
+    return out;
+  }
+  return std::nullopt;
+}
+
+void CountKind(const TypedEvent& e, NormalizerStats* stats) {
+  switch (e.body.index()) {
+    case 0: ++stats->process_start; break;
+    case 1: ++stats->process_end; break;
+    case 2: ++stats->file; break;
+    case 3: ++stats->network; break;
+    case 4: ++stats->security; break;
+    case 5: ++stats->module; break;
+  }
+}
+
+}  // namespace
+
+// Everything the normalizer carries between events, plus per-event
+// scratch vectors kept for their capacity.
+struct Normalizer::State {
+  explicit State(const NormalizerOptions& o) : options(o) {}
+
+  // What is known about one socket of one process.
+  struct SocketInfo {
+    std::string protocol;  // from an audited socket(): "tcp"/"udp"
+    bool bound = false;    // from an audited, successful bind()
+    SocketAddress address;
+  };
+
+  void Normalize(const AuditEvent& event, std::vector<TypedEvent>* out);
+
+  // Syscall events.
+  void NormalizeSyscall(const AuditEvent& event, const AuditRecord& sys,
+                        std::vector<TypedEvent>* out);
+  void ProcessStartEvent(const AuditEvent& event, TypedEvent base, const AuditRecord& sys,
+                         std::vector<TypedEvent>* out);
+  void FileEventFor(const AuditEvent& event, SyscallClass klass, std::string_view name,
+                    const uint64_t* args, TypedEvent base, std::vector<TypedEvent>* out);
+  void NetworkEventFor(const AuditEvent& event, SyscallClass klass, const uint64_t* args,
+                       TypedEvent base, std::vector<TypedEvent>* out);
+  void PrivilegeEventFor(const AuditRecord& sys, SyscallClass klass, std::string_view name,
+                         const uint64_t* args, TypedEvent base, std::vector<TypedEvent>* out);
+  void AbnormalEnd(const AuditEvent& event, const AuditRecord& r, std::vector<TypedEvent>* out);
+  // User-space (PAM, shadow-utils, sudo) records.
+  void NormalizeUserRecord(const AuditEvent& event, const AuditRecord& r,
+                           std::vector<TypedEvent>* out);
+
+  void CollectPaths(const AuditEvent& event);
+  const AuditField* ItemOf(std::string_view nametype) const;
+  const AuditField* ItemNot(std::string_view skip1, std::string_view skip2) const;
+
+  SocketInfo* FindSocket(uint64_t key);
+  SocketInfo& TouchSocket(uint64_t key);
+
+  NormalizerOptions options;
+  SyscallTable syscalls;
+
+  // LRU of sockets by (pid << 32 | fd), most recent first.
+  std::list<std::pair<uint64_t, SocketInfo>> sockets;
+  std::unordered_map<uint64_t, std::list<std::pair<uint64_t, SocketInfo>>::iterator> socket_index;
+
+  // Scratch.
+  std::vector<PathItem> paths;
+  std::vector<const AuditField*> whole_args;
+  std::vector<int64_t> arg_lens;
+  struct Chunk {
+    uint32_t arg;
+    int32_t chunk;
+    const AuditField* field;
+  };
+  std::vector<Chunk> chunks;
+  std::string decoded;
+};
+
+Normalizer::Normalizer(NormalizerOptions options)
+    : options_(options), state_(std::make_unique<State>(options)) {}
+Normalizer::~Normalizer() = default;
+
+void Normalizer::Normalize(const AuditEvent& event, std::vector<TypedEvent>* out) {
+  ++stats_.events_in;
+  const size_t before = out->size();
+  state_->Normalize(event, out);
+  if (out->size() == before) {
+    ++stats_.ignored;
+    return;
+  }
+  const bool partial = event.incomplete();
+  for (size_t i = before; i < out->size(); ++i) {
+    TypedEvent& e = (*out)[i];
+    e.header.partial = partial;
+    if (partial) ++stats_.partial;
+    CountKind(e, &stats_);
+  }
+}
+
+void Normalizer::State::Normalize(const AuditEvent& event, std::vector<TypedEvent>* out) {
+  if (event.records().empty()) return;
+  if (const AuditRecord* sys = event.Find(audit_type::kSyscall)) {
+    NormalizeSyscall(event, *sys, out);
+    return;
+  }
+  const AuditRecord& first = event.records().front();
+  if (first.type == kAnomAbendType) {
+    AbnormalEnd(event, first, out);
+    return;
+  }
+  NormalizeUserRecord(event, first, out);
+}
+
+// A process killed by a signal makes no exit_group call; the kernel's
+// ANOM_ABEND record (core-dumping signals) is its end. The exit code is
+// what a shell reports for it: 128 + the signal.
+void Normalizer::State::AbnormalEnd(const AuditEvent& event, const AuditRecord& r,
+                                    std::vector<TypedEvent>* out) {
+  auto sig = ParseInt<int64_t>(r.Value("sig"));
+  if (!sig) return;
+  TypedEvent e;
+  e.header.node.assign(event.node());
+  e.header.serial = event.serial();
+  e.header.time_ms = event.time_ms();
+  e.header.success = false;
+  e.subject.pid = ParseInt<int32_t>(r.Value("pid")).value_or(0);
+  e.subject.uid = ParseId(r.Value("uid"));
+  e.subject.gid = ParseId(r.Value("gid"));
+  e.subject.auid = ParseId(r.Value("auid"));
+  e.subject.ses = ParseId(r.Value("ses"));
+  e.subject.comm = DecodedText(r, "comm");
+  e.subject.exe = DecodedText(r, "exe");
+  e.body = ProcessEnd{128 + *sig};
+  out->push_back(std::move(e));
+}
+
+// ---------------------------------------------------------------------------
+// Syscall events
+
+namespace {
+
+void FillHeader(const AuditEvent& event, EventHeader* h) {
+  h->node.assign(event.node());
+  h->serial = event.serial();
+  h->time_ms = event.time_ms();
+}
+
+void FillSubjectFromSyscall(const AuditRecord& r, Subject* s) {
+  s->pid = ParseInt<int32_t>(r.Value("pid")).value_or(0);
+  s->ppid = ParseInt<int32_t>(r.Value("ppid")).value_or(0);
+  s->uid = ParseId(r.Value("uid"));
+  s->euid = ParseId(r.Value("euid"));
+  s->suid = ParseId(r.Value("suid"));
+  s->fsuid = ParseId(r.Value("fsuid"));
+  s->gid = ParseId(r.Value("gid"));
+  s->egid = ParseId(r.Value("egid"));
+  s->auid = ParseId(r.Value("auid"));
+  s->ses = ParseId(r.Value("ses"));
+  s->tty = OptionalText(r, "tty");
+  s->comm = DecodedText(r, "comm");
+  s->exe = DecodedText(r, "exe");
+}
+
+// The acting user as a security event shows it: auditd's ENRICHED name
+// when the log has one, else the number.
+std::string ActingUser(const AuditRecord& r, int64_t uid) {
+  if (const AuditField* f = r.FindInterpreted("UID"); f != nullptr && !f->value.empty())
+    return std::string(f->value);
+  return uid == kUnsetId ? std::string() : std::to_string(uid);
+}
+
+// i386 socketcall(call, args): the call number picks the operation.
+SyscallClass SocketcallClass(uint64_t call, std::string_view* name) {
+  switch (call) {
+    case 1: *name = "socket"; return SyscallClass::kSocket;
+    case 2: *name = "bind"; return SyscallClass::kBind;
+    case 3: *name = "connect"; return SyscallClass::kConnect;
+    case 4: *name = "listen"; return SyscallClass::kListen;
+    case 5: *name = "accept"; return SyscallClass::kAccept;
+    case 18: *name = "accept4"; return SyscallClass::kAccept;
+    default: return SyscallClass::kOther;
+  }
+}
+
+}  // namespace
+
+void Normalizer::State::NormalizeSyscall(const AuditEvent& event, const AuditRecord& sys,
+                                         std::vector<TypedEvent>* out) {
+  auto arch = ParseInt<uint32_t>(sys.Value("arch"), 16);
+  auto number = ParseInt<int32_t>(sys.Value("syscall"));
+  std::string_view name;
+  SyscallClass klass = SyscallClass::kOther;
+  if (arch && number) {
+    const SyscallInfo& info = syscalls.Lookup(*arch, *number);
+    name = info.name;
+    klass = info.klass;
+  }
+  if (name.empty()) {
+    // An architecture this libaudit lacks: auditd's ENRICHED name, if any.
+    if (const AuditField* f = sys.FindInterpreted("SYSCALL")) {
+      name = f->value;
+      klass = ClassifySyscall(name);
+    }
+  }
+
+  uint64_t args[4] = {0, 0, 0, 0};
+  static constexpr std::string_view kArgNames[4] = {"a0", "a1", "a2", "a3"};
+  for (int i = 0; i < 4; ++i) args[i] = HexArg(sys, kArgNames[i]).value_or(0);
+  if (klass == SyscallClass::kSocketcall) {
+    klass = SocketcallClass(args[0], &name);
+    // The SOCKETCALL record holds the real arguments (a1 is only a pointer).
+    const AuditRecord* sc = event.Find(kSocketcallType);
+    for (int i = 0; i < 4; ++i) args[i] = sc ? HexArg(*sc, kArgNames[i]).value_or(0) : 0;
+  }
+  if (klass == SyscallClass::kOther) return;
+
+  TypedEvent base;
+  FillHeader(event, &base.header);
+  if (arch) base.header.arch.assign(syscalls.ArchName(*arch));
+  base.header.syscall.assign(name);
+  base.header.key = DecodeKey(sys.Find("key"));
+  base.header.success = sys.Value("success") != "no";
+  base.header.exit = ParseInt<int64_t>(sys.Value("exit")).value_or(0);
+  FillSubjectFromSyscall(sys, &base.subject);
+
+  switch (klass) {
+    case SyscallClass::kExecve:
+      ProcessStartEvent(event, std::move(base), sys, out);
+      return;
+    case SyscallClass::kExit:
+      base.body = ProcessEnd{IntArg(args[0])};
+      out->push_back(std::move(base));
+      return;
+    case SyscallClass::kOpen:
+    case SyscallClass::kOpenat:
+    case SyscallClass::kOpenat2:
+    case SyscallClass::kCreat:
+    case SyscallClass::kUnlink:
+    case SyscallClass::kUnlinkat:
+    case SyscallClass::kRename:
+    case SyscallClass::kMkdir:
+    case SyscallClass::kRmdir:
+    case SyscallClass::kChmod:
+    case SyscallClass::kChmodAt:
+    case SyscallClass::kChown:
+    case SyscallClass::kChownAt:
+    case SyscallClass::kTruncate:
+    case SyscallClass::kLink:
+    case SyscallClass::kSymlink:
+    case SyscallClass::kMknod:
+      FileEventFor(event, klass, name, args, std::move(base), out);
+      return;
+    case SyscallClass::kSocket:
+    case SyscallClass::kConnect:
+    case SyscallClass::kAccept:
+    case SyscallClass::kBind:
+    case SyscallClass::kListen:
+      NetworkEventFor(event, klass, args, std::move(base), out);
+      return;
+    case SyscallClass::kSetuid:
+    case SyscallClass::kSetreuid:
+    case SyscallClass::kSetresuid:
+    case SyscallClass::kSetgid:
+    case SyscallClass::kSetregid:
+    case SyscallClass::kSetresgid:
+    case SyscallClass::kSetfsuid:
+    case SyscallClass::kSetfsgid:
+      PrivilegeEventFor(sys, klass, name, args, std::move(base), out);
+      return;
+    case SyscallClass::kModuleLoad:
+    case SyscallClass::kModuleUnload: {
+      ModuleEvent m;
+      m.operation = klass == SyscallClass::kModuleLoad ? ModuleOperation::kLoad
+                                                       : ModuleOperation::kUnload;
+      // init_module passes an image, delete_module a user pointer: only
+      // the kernel's KERN_MODULE record names the module.
+      if (const AuditRecord* km = event.Find(audit_type::kKernModule)) m.module = DecodedText(*km, "name");
+      base.body = std::move(m);
+      out->push_back(std::move(base));
+      return;
+    }
+    case SyscallClass::kSocketcall:
+    case SyscallClass::kOther:
+      return;
+  }
+}
+
+void Normalizer::State::ProcessStartEvent(const AuditEvent& event, TypedEvent base,
+                                          const AuditRecord& sys, std::vector<TypedEvent>* out) {
+  ProcessStart p;
+  const AuditRecord* proctitle_record = nullptr;
+  bool have_execve = false;
+  int64_t argc = -1;
+  whole_args.clear();
+  arg_lens.clear();
+  chunks.clear();
+  uint32_t max_index_plus_one = 0;
+
+  for (const AuditRecord& r : event.records()) {
+    if (r.type == audit_type::kCwd) {
+      if (p.cwd.empty()) p.cwd = DecodedText(r, "cwd");
+      continue;
+    }
+    if (r.type == audit_type::kProctitle) {
+      proctitle_record = &r;
+      continue;
+    }
+    if (r.type != audit_type::kExecve) continue;
+    have_execve = true;
+    // The kernel writes a0, a1, ... in order and splits long ones as
+    // aN_len, aN[0], aN[1]...; records may be split anywhere between
+    // fields. Index everything by number so order never depends on text.
+    for (const AuditField& f : r.fields) {
+      if (f.interpreted) continue;
+      if (f.name == "argc") {
+        if (argc < 0) argc = ParseInt<int64_t>(f.value).value_or(-1);
+        continue;
+      }
+      auto an = ParseArgName(f.name);
+      if (!an) continue;
+      if (an->index + 1 > max_index_plus_one) max_index_plus_one = an->index + 1;
+      if (whole_args.size() <= an->index) {
+        whole_args.resize(an->index + 1, nullptr);
+        arg_lens.resize(an->index + 1, -1);
+      }
+      if (an->is_len) {
+        arg_lens[an->index] = ParseInt<int64_t>(f.value).value_or(-1);
+      } else if (an->chunk >= 0) {
+        chunks.push_back({an->index, an->chunk, &f});
+      } else {
+        whole_args[an->index] = &f;
+      }
+    }
+  }
+
+  if (proctitle_record != nullptr) {
+    p.proctitle = DecodedText(*proctitle_record, "proctitle");
+  }
+
+  if (have_execve) {
+    std::sort(chunks.begin(), chunks.end(), [](const Chunk& a, const Chunk& b) {
+      return a.arg != b.arg ? a.arg < b.arg : a.chunk < b.chunk;
+    });
+    const size_t count = argc >= 0 ? static_cast<size_t>(std::min<int64_t>(argc, kMaxArgs))
+                                   : max_index_plus_one;
+    if (argc < 0) p.argv_truncated = true;
+    p.argc = argc >= 0 ? argc : static_cast<int64_t>(max_index_plus_one);
+    if (argc > static_cast<int64_t>(kMaxArgs)) p.argv_truncated = true;
+    p.argv.reserve(std::min(count, whole_args.size()));
+    size_t next_chunk = 0;
+    for (size_t i = 0; i < count; ++i) {
+      if (i >= whole_args.size()) {
+        p.argv_truncated = true;  // argc promised more than the records hold
+        break;
+      }
+      while (next_chunk < chunks.size() && chunks[next_chunk].arg < i) ++next_chunk;
+      if (next_chunk < chunks.size() && chunks[next_chunk].arg == i) {
+        std::string joined;
+        bool hex = true;
+        int32_t expect = 0;
+        for (; next_chunk < chunks.size() && chunks[next_chunk].arg == i; ++next_chunk) {
+          const Chunk& c = chunks[next_chunk];
+          if (c.chunk != expect) p.argv_truncated = true;  // a chunk is missing
+          expect = c.chunk + 1;
+          if (!(c.field->spelling == ValueSpelling::kBare && IsHexText(c.field->value)))
+            hex = false;
+          DecodeUntrusted(*c.field, &decoded);
+          joined.append(decoded);
+        }
+        // aN_len counts the argument's bytes, or (for an argument the
+        // kernel hex-encoded into a record's remaining room) its hex digits.
+        const int64_t len = arg_lens[i];
+        const auto size = static_cast<int64_t>(joined.size());
+        if (len < 0 || !(len == size || (hex && len == 2 * size))) p.argv_truncated = true;
+        p.argv.push_back(std::move(joined));
+      } else if (whole_args[i] != nullptr) {
+        p.argv.push_back(DecodeUntrusted(*whole_args[i]));
+      } else {
+        p.argv_truncated = true;  // a lost record: keep the rest in order
+      }
+    }
+  } else if (base.header.success && !p.proctitle.empty()) {
+    // No EXECVE record (it was lost, or filtered): PROCTITLE is read at
+    // syscall exit, after a successful exec, so it is the new program's
+    // command line, NUL-separated and cut at 128 bytes.
+    std::string_view title = p.proctitle;
+    const bool at_limit = title.size() >= kProctitleLimit;
+    if (!title.empty() && title.back() == '\0') title.remove_suffix(1);
+    size_t start = 0;
+    while (start <= title.size()) {
+      size_t nul = title.find('\0', start);
+      if (nul == std::string_view::npos) nul = title.size();
+      p.argv.emplace_back(title.substr(start, nul - start));
+      start = nul + 1;
+    }
+    p.argv_truncated = at_limit;
+    p.argc = static_cast<int64_t>(p.argv.size());
+  } else {
+    // A failed exec has no EXECVE record and its PROCTITLE is the caller's
+    // command line, not the program's: argv is unknown.
+    p.argv_truncated = true;
+  }
+  // The stored proctitle reads like a command line.
+  while (!p.proctitle.empty() && p.proctitle.back() == '\0') p.proctitle.pop_back();
+  std::replace(p.proctitle.begin(), p.proctitle.end(), '\0', ' ');
+
+  const bool setuid_exec = base.header.success && base.subject.uid != kUnsetId &&
+                           base.subject.euid != kUnsetId && base.subject.euid != base.subject.uid;
+  TypedEvent privilege;
+  if (setuid_exec) {
+    privilege.header = base.header;
+    privilege.subject = base.subject;
+  }
+  base.body = std::move(p);
+  out->push_back(std::move(base));
+  if (!setuid_exec) return;
+  // A set-user-ID program ran: the exec itself raised (or changed) the
+  // effective user.
+  SecurityEvent s;
+  s.kind = SecurityKind::kPrivilegeChange;
+  s.record_type = "SYSCALL";
+  s.user = ActingUser(sys, privilege.subject.uid);
+  s.target_user = std::to_string(privilege.subject.euid);
+  s.result = "success";
+  s.terminal = privilege.subject.tty;
+  s.detail = fmt::format("setuid exec {}", privilege.subject.exe);
+  privilege.body = std::move(s);
+  out->push_back(std::move(privilege));
+}
+
+void Normalizer::State::CollectPaths(const AuditEvent& event) {
+  paths.clear();
+  for (const AuditRecord& r : event.records()) {
+    if (r.type != audit_type::kPath) continue;
+    const AuditField* name = r.Find("name");
+    if (name != nullptr && name->spelling == ValueSpelling::kNull) name = nullptr;
+    paths.push_back({r.Value("nametype"), name});
+  }
+}
+
+const AuditField* Normalizer::State::ItemOf(std::string_view nametype) const {
+  for (const PathItem& p : paths)
+    if (p.nametype == nametype && p.name != nullptr) return p.name;
+  return nullptr;
+}
+
+const AuditField* Normalizer::State::ItemNot(std::string_view skip1,
+                                             std::string_view skip2) const {
+  for (const PathItem& p : paths)
+    if (p.nametype != skip1 && p.nametype != skip2 && p.name != nullptr) return p.name;
+  return nullptr;
+}
+
+void Normalizer::State::FileEventFor(const AuditEvent& event, SyscallClass klass,
+                                     std::string_view name, const uint64_t* args, TypedEvent base,
+                                     std::vector<TypedEvent>* out) {
+  using C = SyscallClass;
+  FileEvent f;
+  CollectPaths(event);
+  std::string cwd;
+  if (const AuditRecord* c = event.Find(audit_type::kCwd)) cwd = DecodedText(*c, "cwd");
+  // *at calls with a real dirfd: the kernel does not log the dirfd's
+  // path; the PARENT item's name is its best account of the directory.
+  std::string base_dir = cwd;
+  const bool at_call = name.size() > 2 && (name.ends_with("at") || name.ends_with("at2"));
+  if (at_call && IntArg(args[0]) != kAtFdcwd && klass != C::kSymlink) {
+    if (const AuditField* parent = ItemOf("PARENT")) {
+      std::string dir = DecodeUntrusted(*parent);
+      if (!dir.empty() && dir[0] == '/') base_dir = std::move(dir);
+    }
+  }
+  auto resolve = [&](const AuditField* item) -> std::string {
+    if (item == nullptr) {
+      // A failed call often resolved only the directory: name that
+      // (with a trailing '/') rather than nothing.
+      const AuditField* parent = ItemOf("PARENT");
+      if (parent == nullptr) return {};
+      std::string dir = Resolve(DecodeUntrusted(*parent), cwd);
+      if (!dir.empty() && dir.back() != '/') dir.push_back('/');
+      return dir;
+    }
+    std::string text = DecodeUntrusted(*item);
+    if (!text.empty() && text[0] != '/' && base_dir != cwd) {
+      // Relative to the dirfd's directory: only the last component joins it.
+      size_t slash = text.rfind('/');
+      if (slash != std::string::npos) text.erase(0, slash + 1);
+    }
+    return Resolve(text, base_dir);
+  };
+
+  switch (klass) {
+    case C::kOpen:
+    case C::kOpenat:
+    case C::kOpenat2:
+    case C::kCreat: {
+      const AuditField* created = ItemOf("CREATE");
+      std::optional<uint64_t> flags;
+      if (klass == C::kOpen) flags = args[1];
+      if (klass == C::kOpenat) flags = args[2];
+      if (klass == C::kOpenat2) {
+        // openat2's flags sit behind a pointer; kernels since 5.16 log
+        // them in an OPENAT2 record (octal). Without it a CREATE item
+        // says create and anything else is taken as a write.
+        if (const AuditRecord* how = event.Find(kOpenat2Type))
+          flags = ParseInt<uint64_t>(how->Value("oflag"), 8);
+      }
+      // A read-only open changes nothing; O_TRUNC alone still truncates.
+      if (flags && (*flags & (kOWronly | kORdwr | kOCreat | kOTrunc)) == 0) return;
+      if (created != nullptr) {
+        f.operation = FileOperation::kCreate;
+        f.path = resolve(created);
+      } else {
+        f.operation = FileOperation::kWrite;
+        f.path = resolve(ItemNot("PARENT", ""));
+      }
+      break;
+    }
+    case C::kUnlink:
+    case C::kUnlinkat:
+    case C::kRmdir: {
+      const bool rmdir = klass == C::kRmdir || (klass == C::kUnlinkat && (args[2] & kAtRemovedir));
+      f.operation = rmdir ? FileOperation::kRmdir : FileOperation::kDelete;
+      const AuditField* item = ItemOf("DELETE");
+      f.path = resolve(item != nullptr ? item : ItemNot("PARENT", ""));
+      break;
+    }
+    case C::kMkdir:
+    case C::kMknod: {
+      f.operation = klass == C::kMkdir ? FileOperation::kMkdir : FileOperation::kCreate;
+      const AuditField* item = ItemOf("CREATE");
+      f.path = resolve(item != nullptr ? item : ItemNot("PARENT", ""));
+      break;
+    }
+    case C::kRename: {
+      f.operation = FileOperation::kRename;
+      const AuditField* created = ItemOf("CREATE");
+      // Old name: the DELETE item that is not the replaced target (a
+      // rename over an existing file also deletes the new name).
+      const AuditField* old_item = nullptr;
+      for (const PathItem& p : paths) {
+        if (p.nametype != "DELETE" || p.name == nullptr) continue;
+        if (created != nullptr && p.name->value == created->value) continue;
+        old_item = p.name;
+        break;
+      }
+      if (old_item == nullptr) old_item = ItemOf("DELETE");
+      if (old_item == nullptr || created == nullptr) {
+        // A failed rename resolves no children: take the names in order.
+        const AuditField* first = nullptr;
+        const AuditField* second = nullptr;
+        for (const PathItem& p : paths) {
+          if (p.nametype == "PARENT" || p.name == nullptr) continue;
+          (first == nullptr ? first : second) = p.name;
+          if (second != nullptr) break;
+        }
+        if (old_item == nullptr) old_item = first;
+        if (created == nullptr) created = second;
+      }
+      f.path = resolve(old_item);
+      f.new_path = resolve(created);
+      break;
+    }
+    case C::kChmod:
+    case C::kChmodAt:
+      f.operation = FileOperation::kChmod;
+      f.path = resolve(ItemNot("PARENT", ""));  // empty for fchmod (an fd)
+      f.mode = static_cast<int64_t>((klass == C::kChmod ? args[1] : args[2]) & 07777);
+      break;
+    case C::kChown:
+    case C::kChownAt: {
+      f.operation = FileOperation::kChown;
+      f.path = resolve(ItemNot("PARENT", ""));
+      const uint64_t owner = klass == C::kChown ? args[1] : args[2];
+      const uint64_t group = klass == C::kChown ? args[2] : args[3];
+      f.owner_uid = IsUnchangedId(owner) ? kUnsetId : IntArg(owner);
+      f.owner_gid = IsUnchangedId(group) ? kUnsetId : IntArg(group);
+      break;
+    }
+    case C::kTruncate:
+      f.operation = FileOperation::kTruncate;
+      f.path = resolve(ItemNot("PARENT", ""));  // empty for ftruncate
+      break;
+    case C::kLink:
+    case C::kSymlink: {
+      // path = the new link (CREATE); new_path = what it points to: the
+      // existing file for a hard link, the target string as given for a
+      // symlink (it is resolved against the link's directory at use, so
+      // it is not made absolute here).
+      f.operation = FileOperation::kLink;
+      f.path = resolve(ItemOf("CREATE"));
+      const AuditField* target = ItemNot("PARENT", "CREATE");
+      if (target != nullptr)
+        f.new_path = klass == C::kSymlink ? DecodeUntrusted(*target) : resolve(target);
+      break;
+    }
+    default:
+      return;
+  }
+  base.body = std::move(f);
+  out->push_back(std::move(base));
+}
+
+Normalizer::State::SocketInfo* Normalizer::State::FindSocket(uint64_t key) {
+  auto it = socket_index.find(key);
+  if (it == socket_index.end()) return nullptr;
+  sockets.splice(sockets.begin(), sockets, it->second);
+  return &it->second->second;
+}
+
+Normalizer::State::SocketInfo& Normalizer::State::TouchSocket(uint64_t key) {
+  if (SocketInfo* found = FindSocket(key)) return *found;
+  sockets.emplace_front(key, SocketInfo{});
+  socket_index[key] = sockets.begin();
+  const size_t cap = std::max<size_t>(options.max_tracked_sockets, 1);
+  while (sockets.size() > cap) {
+    socket_index.erase(sockets.back().first);
+    sockets.pop_back();
+  }
+  return sockets.front().second;
+}
+
+void Normalizer::State::NetworkEventFor(const AuditEvent& event, SyscallClass klass,
+                                        const uint64_t* args, TypedEvent base,
+                                        std::vector<TypedEvent>* out) {
+  using C = SyscallClass;
+  const uint64_t pid = static_cast<uint32_t>(base.subject.pid);
+  auto key_for = [&](uint64_t fd) { return pid << 32 | static_cast<uint32_t>(fd); };
+
+  if (klass == C::kSocket) {
+    // socket(domain, type, protocol) -> fd: remember the transport so a
+    // later connect/bind on the fd can name it. Nothing to store itself.
+    if (!base.header.success || base.header.exit < 0) return;
+    const uint64_t domain = args[0];
+    const uint64_t type = args[1] & 0xf;  // SOCK_NONBLOCK/SOCK_CLOEXEC above
+    if (domain != 2 && domain != 10) return;
+    std::string protocol = type == 1 ? "tcp" : type == 2 ? "udp" : "";
+    if (protocol.empty()) return;
+    TouchSocket(key_for(static_cast<uint64_t>(base.header.exit))).protocol = std::move(protocol);
+    return;
+  }
+
+  std::optional<SocketAddress> addr;
+  if (const AuditRecord* sa = event.Find(audit_type::kSockaddr)) {
+    auto decoded_addr = DecodeSockaddr(sa->Value("saddr"));
+    if (decoded_addr.ok()) addr = std::move(decoded_addr.value());
+  }
+  const bool keep_unix = options.keep_unix_sockets;
+
+  NetworkEvent n;
+  switch (klass) {
+    case C::kBind: {
+      // Remembered, not stored: a bound socket only serves once it
+      // listens (TCP), and the listen event carries the address.
+      if (!base.header.success || !addr || addr->family == SocketFamily::kOther) return;
+      SocketInfo& info = TouchSocket(key_for(args[0]));
+      info.bound = true;
+      info.address = std::move(*addr);
+      return;
+    }
+    case C::kListen: {
+      SocketInfo* info = FindSocket(key_for(args[0]));
+      n.direction = NetworkDirection::kListen;
+      n.protocol = "tcp";  // listen(2) exists for stream sockets only
+      if (info != nullptr && info->bound) {
+        if (info->address.family == SocketFamily::kUnix && !keep_unix) return;
+        n.family.assign(SocketFamilyName(info->address.family));
+        n.local_address = info->address.address;
+        n.local_port = info->address.port;
+        if (info->address.family == SocketFamily::kUnix) n.protocol.clear();
+      }
+      break;
+    }
+    case C::kAccept: {
+      // A failed accept (EAGAIN on a non-blocking listener) accepted nothing.
+      if (!base.header.success) return;
+      n.direction = NetworkDirection::kInbound;
+      n.protocol = "tcp";
+      SocketInfo* listener = FindSocket(key_for(args[0]));
+      SocketFamily family = SocketFamily::kOther;
+      if (addr && addr->family != SocketFamily::kOther) {
+        family = addr->family;
+        n.remote_address = addr->address;
+        n.remote_port = addr->port;
+      }
+      if (listener != nullptr && listener->bound &&
+          (family == SocketFamily::kOther || family == listener->address.family)) {
+        family = listener->address.family;
+        n.local_address = listener->address.address;
+        n.local_port = listener->address.port;
+      }
+      if (family == SocketFamily::kUnix) {
+        if (!keep_unix) return;
+        n.protocol.clear();
+      }
+      n.family.assign(SocketFamilyName(family));
+      break;
+    }
+    case C::kConnect: {
+      if (!addr || addr->family == SocketFamily::kOther) return;  // AF_UNSPEC, netlink
+      if (addr->family == SocketFamily::kUnix && !keep_unix) return;
+      n.direction = NetworkDirection::kOutbound;
+      n.family.assign(SocketFamilyName(addr->family));
+      n.remote_address = std::move(addr->address);
+      n.remote_port = addr->port;
+      // Audit does not say whether the socket is TCP or UDP; an audited
+      // socket() on this fd does.
+      // close() is not audited, so the fd may since name another socket:
+      // what is remembered must at least be of the same family.
+      if (SocketInfo* info = FindSocket(key_for(args[0]))) {
+        n.protocol = info->protocol;
+        if (info->bound && info->address.family == addr->family) {
+          n.local_address = info->address.address;
+          n.local_port = info->address.port;
+        }
+      }
+      n.in_progress = !base.header.success && base.header.exit == kEinprogress;
+      break;
+    }
+    default:
+      return;
+  }
+  base.body = std::move(n);
+  out->push_back(std::move(base));
+}
+
+void Normalizer::State::PrivilegeEventFor(const AuditRecord& sys, SyscallClass klass,
+                                          std::string_view name, const uint64_t* args,
+                                          TypedEvent base, std::vector<TypedEvent>* out) {
+  using C = SyscallClass;
+  // The id the call moves to: the effective one where there are several
+  // (setre*id: effective a1; setres*id: effective a1), falling back to
+  // the others when it is left unchanged (-1).
+  int count = 1;
+  uint64_t target = args[0];
+  switch (klass) {
+    case C::kSetreuid:
+    case C::kSetregid:
+      count = 2;
+      target = !IsUnchangedId(args[1]) ? args[1] : args[0];
+      break;
+    case C::kSetresuid:
+    case C::kSetresgid:
+      count = 3;
+      target = !IsUnchangedId(args[1]) ? args[1] : !IsUnchangedId(args[0]) ? args[0] : args[2];
+      break;
+    default:
+      break;
+  }
+  SecurityEvent s;
+  s.kind = SecurityKind::kPrivilegeChange;
+  s.record_type = "SYSCALL";
+  s.user = ActingUser(sys, base.subject.uid);
+  s.target_user = IsUnchangedId(target) ? std::string() : std::to_string(IntArg(target));
+  s.result = base.header.success ? "success" : "failed";
+  s.terminal = base.subject.tty;
+  std::string detail(name);
+  detail.push_back('(');
+  for (int i = 0; i < count; ++i) {
+    if (i > 0) detail.push_back(',');
+    detail.append(std::to_string(IntArg(args[i])));
+  }
+  detail.push_back(')');
+  s.detail = std::move(detail);
+  base.body = std::move(s);
+  out->push_back(std::move(base));
+}
+
+// ---------------------------------------------------------------------------
+// User-space records
+
+void Normalizer::State::NormalizeUserRecord(const AuditEvent& event, const AuditRecord& r,
+                                            std::vector<TypedEvent>* out) {
+  const UserRecordKind* kind = nullptr;
+  for (const UserRecordKind& k : kUserRecordKinds)
+    if (k.type == r.type) kind = &k;
+  if (kind == nullptr) return;
+
+  TypedEvent e;
+  FillHeader(event, &e.header);
+  Subject& subject = e.subject;
+  subject.pid = ParseInt<int32_t>(r.Value("pid")).value_or(0);
+  subject.uid = ParseId(r.Value("uid"));
+  subject.auid = ParseId(r.Value("auid"));
+  subject.ses = ParseId(r.Value("ses"));
+  subject.exe = DecodedText(r, "exe");
+  subject.comm = DecodedText(r, "comm");
+  subject.tty = OptionalText(r, "terminal");
+
+  SecurityEvent s;
+  s.kind = kind->kind;
+  s.record_type.assign(r.type_name);
+  s.user = ActingUser(r, subject.uid);
+  s.target_user = DecodedText(r, "acct");
+  if (s.target_user.empty()) s.target_user = OptionalText(r, "id");
+  std::string_view res = r.Value("res");
+  const bool failed = kind->always_failed || res == "failed" || res == "0" || res == "no";
+  s.result = failed ? "failed" : "success";
+  s.terminal = subject.tty;
+  s.address = OptionalText(r, "addr");
+  s.hostname = OptionalText(r, "hostname");
+  if (kind->kind == SecurityKind::kCommand) {
+    s.detail = DecodedText(r, "cmd");
+  } else {
+    s.detail = OptionalText(r, "op");
+    std::string grantors = OptionalText(r, "grantors");
+    if (!grantors.empty()) {
+      if (!s.detail.empty()) s.detail.push_back(' ');
+      s.detail.append("grantors=").append(grantors);
+    }
+  }
+  e.header.success = !failed;
+  e.body = std::move(s);
+  out->push_back(std::move(e));
+}
+
+}  // namespace recorder
