@@ -1,0 +1,583 @@
+#include "config/config.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace recorder::config {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+constexpr int64_t kUnbounded = std::numeric_limits<int64_t>::max();
+constexpr int64_t kMiB = 1024 * 1024;
+
+// How values for one key from several files become one value (the manual's
+// "Managing configurations across modules" table; kLast for the rest).
+enum class Merge { kLast, kMax, kMin, kAllTrue };
+
+// One key as found in one file.
+struct Occurrence {
+  std::string file;
+  std::string key;  // as spelled in the file, for messages
+  json value;
+};
+
+// Lower-case, without '_' and '-': "MonitorDays", "monitordays" and
+// "monitor_days" are the same key. The manual spells keys both ways.
+std::string Canonical(std::string_view key) {
+  std::string out;
+  for (char c : key) {
+    if (c == '_' || c == '-') continue;
+    out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  }
+  return out;
+}
+
+std::string Where(const Occurrence& o) { return fmt::format("{}: {}", o.file, o.key); }
+
+class Merger {
+ public:
+  explicit Merger(std::vector<std::string>* warnings) : warnings_(warnings) {}
+
+  void Add(std::string canonical, Occurrence occurrence) {
+    seen_[std::move(canonical)].push_back(std::move(occurrence));
+  }
+
+  // Each Take* consumes the occurrences of one setting (so whatever is
+  // left at the end is unknown) and returns the merged value, or nothing
+  // when no file set a usable value.
+  std::optional<int64_t> TakeInt(std::initializer_list<const char*> names, int64_t lo, int64_t hi,
+                                 Merge merge) {
+    std::optional<int64_t> result;
+    for (const Occurrence& o : Take(names)) {
+      std::optional<int64_t> v = AsInt(o);
+      if (!v) continue;
+      *v = Clamp(o, *v, lo, hi);
+      result = Combine(result, *v, merge);
+    }
+    return result;
+  }
+
+  std::optional<bool> TakeBool(std::initializer_list<const char*> names, Merge merge) {
+    std::optional<bool> result;
+    for (const Occurrence& o : Take(names)) {
+      std::optional<bool> v = AsBool(o);
+      if (!v) continue;
+      if (!result || merge == Merge::kLast) {
+        result = *v;
+      } else if (merge == Merge::kAllTrue) {
+        result = *result && *v;
+      }
+    }
+    return result;
+  }
+
+  std::optional<std::string> TakeString(std::initializer_list<const char*> names) {
+    std::optional<std::string> result;
+    for (const Occurrence& o : Take(names)) {
+      if (!o.value.is_string()) {
+        Warn("{}: expected a string, got {}; ignored", Where(o), o.value.dump());
+        continue;
+      }
+      result = o.value.get<std::string>();
+    }
+    return result;
+  }
+
+  std::optional<std::vector<std::string>> TakeStringList(std::initializer_list<const char*> names) {
+    std::optional<std::vector<std::string>> result;
+    for (const Occurrence& o : Take(names)) {
+      std::vector<std::string> list;
+      const json items = o.value.is_string() ? json::array({o.value}) : o.value;
+      if (!items.is_array()) {
+        Warn("{}: expected a list of paths, got {}; ignored", Where(o), o.value.dump());
+        continue;
+      }
+      for (const json& item : items) {
+        if (!item.is_string() || item.get<std::string>().empty() ||
+            item.get<std::string>()[0] != '/') {
+          Warn("{}: {} is not an absolute path; skipped", Where(o), item.dump());
+          continue;
+        }
+        list.push_back(item.get<std::string>());
+      }
+      if (list.empty()) {
+        Warn("{}: no usable path; ignored", Where(o));
+        continue;
+      }
+      result = std::move(list);
+    }
+    return result;
+  }
+
+  // cpuThreshold: a fraction (0.25), a percent string ("25%") or, with a
+  // warning, a number above 1 read as a percent.
+  std::optional<double> TakeFraction(std::initializer_list<const char*> names, double lo, double hi,
+                                     Merge merge) {
+    std::optional<double> result;
+    for (const Occurrence& o : Take(names)) {
+      double v = 0;
+      if (o.value.is_number()) {
+        v = o.value.get<double>();
+        if (v > 1.0 && v <= 100.0) {
+          Warn("{}: {} read as {}% (write fractions, e.g. 0.25 for 25%)", Where(o), o.value.dump(),
+               v);
+          v /= 100.0;
+        }
+      } else if (o.value.is_string() && ParsePercent(o.value.get<std::string>(), &v)) {
+        v /= 100.0;
+      } else {
+        Warn("{}: expected a fraction like 0.25 or \"25%\", got {}; ignored", Where(o),
+             o.value.dump());
+        continue;
+      }
+      if (std::isnan(v) || v < lo || v > hi) {
+        const double clamped = std::isnan(v) ? hi : std::clamp(v, lo, hi);
+        Warn("{}: {} is outside {}..{}; using {}", Where(o), o.value.dump(), lo, hi, clamped);
+        v = clamped;
+      }
+      if (!result || merge == Merge::kLast) {
+        result = v;
+      } else if (merge == Merge::kMin) {
+        result = std::min(*result, v);
+      } else if (merge == Merge::kMax) {
+        result = std::max(*result, v);
+      }
+    }
+    return result;
+  }
+
+  // logMaxSize: a number of MB, or a string with a unit ("10 MB", "512KB").
+  std::optional<int64_t> TakeSize(std::initializer_list<const char*> names, int64_t lo, int64_t hi,
+                                  Merge merge) {
+    std::optional<int64_t> result;
+    for (const Occurrence& o : Take(names)) {
+      int64_t bytes = 0;
+      if (o.value.is_number()) {
+        const double mb = o.value.get<double>();
+        bytes = mb <= 0 ? 0 : static_cast<int64_t>(std::min(mb, 1e12) * kMiB);
+      } else if (!o.value.is_string() || !ParseSize(o.value.get<std::string>(), &bytes)) {
+        Warn("{}: expected a size like 10 or \"10 MB\", got {}; ignored", Where(o), o.value.dump());
+        continue;
+      }
+      bytes = Clamp(o, bytes, lo, hi, " bytes");
+      result = Combine(result, bytes, merge);
+    }
+    return result;
+  }
+
+  // Leftovers are keys nobody took: unknown.
+  void WarnUnknown() {
+    for (const auto& [canonical, occurrences] : seen_)
+      for (const Occurrence& o : occurrences) Warn("{}: unknown key; ignored", Where(o));
+    seen_.clear();
+  }
+
+  template <typename... Args>
+  void Warn(fmt::format_string<Args...> format, Args&&... args) {
+    warnings_->push_back(fmt::format(format, std::forward<Args>(args)...));
+  }
+
+ private:
+  std::vector<Occurrence> Take(std::initializer_list<const char*> names) {
+    // Occurrences of all aliases, back in file order (aliases can mix).
+    std::vector<Occurrence> out;
+    for (const char* name : names) {
+      auto it = seen_.find(Canonical(name));
+      if (it == seen_.end()) continue;
+      for (Occurrence& o : it->second) out.push_back(std::move(o));
+      seen_.erase(it);
+    }
+    std::stable_sort(out.begin(), out.end(), [this](const Occurrence& a, const Occurrence& b) {
+      return FileRank(a.file) < FileRank(b.file);
+    });
+    return out;
+  }
+
+ public:
+  std::vector<std::string> file_order;
+
+ private:
+  size_t FileRank(const std::string& file) const {
+    auto it = std::find(file_order.begin(), file_order.end(), file);
+    return static_cast<size_t>(it - file_order.begin());
+  }
+
+  std::optional<int64_t> AsInt(const Occurrence& o) {
+    if (o.value.is_number_integer()) return o.value.get<int64_t>();
+    if (o.value.is_boolean()) return o.value.get<bool>() ? 1 : 0;
+    if (o.value.is_number_float()) {
+      const double d = o.value.get<double>();
+      if (std::isfinite(d)) {
+        Warn("{}: {} is not a whole number; using {}", Where(o), o.value.dump(),
+             static_cast<int64_t>(d));
+        return static_cast<int64_t>(std::clamp(d, -9e18, 9e18));
+      }
+    }
+    if (o.value.is_string()) {
+      const std::string s = o.value.get<std::string>();
+      int64_t v = 0;
+      size_t used = 0;
+      try {
+        v = std::stoll(s, &used);
+      } catch (...) {
+        used = 0;
+      }
+      if (used > 0 && used == s.size()) return v;
+    }
+    Warn("{}: expected a number, got {}; ignored", Where(o), o.value.dump());
+    return std::nullopt;
+  }
+
+  std::optional<bool> AsBool(const Occurrence& o) {
+    if (o.value.is_boolean()) return o.value.get<bool>();
+    if (o.value.is_number_integer()) {
+      const int64_t v = o.value.get<int64_t>();
+      if (v == 0 || v == 1) return v == 1;
+    }
+    if (o.value.is_string()) {
+      const std::string s = Canonical(o.value.get<std::string>());
+      if (s == "true" || s == "yes" || s == "1" || s == "on") return true;
+      if (s == "false" || s == "no" || s == "0" || s == "off") return false;
+    }
+    Warn("{}: expected true/false (or 1/0), got {}; ignored", Where(o), o.value.dump());
+    return std::nullopt;
+  }
+
+  int64_t Clamp(const Occurrence& o, int64_t v, int64_t lo, int64_t hi, const char* unit = "") {
+    if (v < lo) {
+      Warn("{}: {}{} is below the minimum {}; using {}", Where(o), v, unit, lo, lo);
+      return lo;
+    }
+    if (v > hi) {
+      Warn("{}: {}{} is above the maximum {}; using {}", Where(o), v, unit, hi, hi);
+      return hi;
+    }
+    return v;
+  }
+
+  static std::optional<int64_t> Combine(std::optional<int64_t> so_far, int64_t v, Merge merge) {
+    if (!so_far || merge == Merge::kLast) return v;
+    if (merge == Merge::kMax) return std::max(*so_far, v);
+    if (merge == Merge::kMin) return std::min(*so_far, v);
+    return v;
+  }
+
+  static bool ParsePercent(std::string s, double* out) {
+    s.erase(std::remove(s.begin(), s.end(), ' '), s.end());
+    if (s.empty() || s.back() != '%') return false;
+    s.pop_back();
+    try {
+      size_t used = 0;
+      *out = std::stod(s, &used);
+      return used == s.size();
+    } catch (...) {
+      return false;
+    }
+  }
+
+  static bool ParseSize(std::string s, int64_t* bytes) {
+    s.erase(std::remove(s.begin(), s.end(), ' '), s.end());
+    size_t used = 0;
+    double number = 0;
+    try {
+      number = std::stod(s, &used);
+    } catch (...) {
+      return false;
+    }
+    if (number < 0 || !std::isfinite(number)) return false;
+    const std::string unit = Canonical(s.substr(used));
+    double scale = 0;
+    if (unit.empty() || unit == "mb" || unit == "m" || unit == "mib") {
+      scale = kMiB;
+    } else if (unit == "kb" || unit == "k" || unit == "kib") {
+      scale = 1024;
+    } else if (unit == "gb" || unit == "g" || unit == "gib") {
+      scale = 1024.0 * kMiB;
+    } else if (unit == "b" || unit == "bytes") {
+      scale = 1;
+    } else {
+      return false;
+    }
+    *bytes = static_cast<int64_t>(std::min(number * scale, 9e18));
+    return true;
+  }
+
+  std::vector<std::string>* warnings_;
+  std::map<std::string, std::vector<Occurrence>> seen_;
+};
+
+std::string Resolve(const std::string& dir, const std::string& path) {
+  if (path.empty() || path[0] == '/') return path;
+  return (fs::path(dir) / path).lexically_normal().string();
+}
+
+std::string AbsoluteDir(const std::string& dir) {
+  std::error_code ec;
+  fs::path abs = fs::absolute(dir.empty() ? "." : dir, ec);
+  if (ec) return dir;
+  std::string out = abs.lexically_normal().string();
+  if (out.size() > 1 && out.back() == '/') out.pop_back();
+  return out;
+}
+
+const char* const kLogLevels[] = {"Trace", "Debug",    "Information", "Warning",
+                                  "Error", "Critical", "Off"};
+
+// Adds one file's keys. Nested "audisp"/"auditd" objects (the manual's
+// section names) are flattened: "audisp": {"q_depth": N} is q_depth.
+void Collect(Merger* merger, const std::string& file, const json& object,
+             const std::string& prefix) {
+  for (const auto& [key, value] : object.items()) {
+    const std::string canonical = Canonical(key);
+    if (prefix.empty() && (canonical == "audisp" || canonical == "auditd") && value.is_object()) {
+      Collect(merger, file, value, key + ".");
+      continue;
+    }
+    merger->Add(canonical, Occurrence{file, prefix + key, value});
+  }
+}
+
+}  // namespace
+
+std::string_view AuditSourceName(AuditSource source) {
+  switch (source) {
+    case AuditSource::kAuto:
+      return "auto";
+    case AuditSource::kUnicast:
+      return "unicast";
+    case AuditSource::kMulticast:
+      return "multicast";
+    case AuditSource::kPlugin:
+      return "plugin";
+  }
+  return "auto";
+}
+
+RecorderConfig DefaultConfig(const std::string& config_dir) {
+  RecorderConfig config;
+  config.config_dir = AbsoluteDir(config_dir);
+  config.db_location = Resolve(config.config_dir, "monitor.db");
+  config.filter_location = Resolve(config.config_dir, "filters.json");
+  config.log_file = Resolve(config.config_dir, "recorder.log");
+  return config;
+}
+
+std::string OffsetToLineCol(std::string_view text, size_t byte_offset) {
+  // nlohmann's byte is 1-based and may point one past the end at EOF.
+  const size_t end = std::min(byte_offset == 0 ? 0 : byte_offset - 1, text.size());
+  size_t line = 1;
+  size_t line_start = 0;
+  for (size_t i = 0; i < end; ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      line_start = i + 1;
+    }
+  }
+  return fmt::format("{}:{}", line, end - line_start + 1);
+}
+
+Result<LoadedConfig> MergeConfigTexts(const std::string& config_dir,
+                                      std::vector<ConfigText> texts) {
+  // recorder.json is the base; product files follow in name order, so a
+  // later product file wins for keys merged by "last".
+  std::stable_sort(texts.begin(), texts.end(), [](const ConfigText& a, const ConfigText& b) {
+    const std::string a_base = fs::path(a.name).filename().string();
+    const std::string b_base = fs::path(b.name).filename().string();
+    const bool a_main = a_base == kMainConfigName;
+    const bool b_main = b_base == kMainConfigName;
+    if (a_main != b_main) return a_main;
+    return a_base < b_base;
+  });
+
+  LoadedConfig loaded;
+  loaded.config = DefaultConfig(config_dir);
+  RecorderConfig& c = loaded.config;
+  Merger m(&loaded.warnings);
+  for (const ConfigText& text : texts) {
+    json parsed;
+    try {
+      parsed = json::parse(text.text);
+    } catch (const json::parse_error& e) {
+      // The message carries nlohmann's "[json.exception...] parse error at
+      // line L, column C: ..." on new versions; give the position ourselves
+      // so every version reads the same.
+      std::string what = e.what();
+      if (size_t colon = what.find("syntax error"); colon != std::string::npos)
+        what = what.substr(colon);
+      return Status::Errorf("{}:{}: invalid JSON: {}", text.name,
+                            OffsetToLineCol(text.text, e.byte), what);
+    }
+    if (!parsed.is_object())
+      return Status::Errorf("{}:1:1: invalid configuration: the top level must be a JSON object",
+                            text.name);
+    loaded.files.push_back(text.name);
+    m.file_order.push_back(text.name);
+    Collect(&m, text.name, parsed, "");
+  }
+
+  // Paths.
+  if (auto v = m.TakeString({"dbLocation", "MonitorDatabasePath"}))
+    c.db_location = Resolve(c.config_dir, *v);
+  if (auto v = m.TakeString({"filterLocation", "FilterDefinitionFile"}))
+    c.filter_location = Resolve(c.config_dir, *v);
+  if (auto v = m.TakeString({"logFile"})) c.log_file = Resolve(c.config_dir, *v);
+  if (auto v = m.TakeString({"controlSocket"})) c.control_socket = Resolve(c.config_dir, *v);
+  if (auto v = m.TakeString({"pidFile"})) c.pid_file = Resolve(c.config_dir, *v);
+  if (auto v = m.TakeString({"stateDir"})) c.state_dir = Resolve(c.config_dir, *v);
+  if (auto v = m.TakeString({"recorderExe"})) c.recorder_exe = Resolve(c.config_dir, *v);
+
+  // Storage and retention.
+  bool runtime_set = false;
+  bool absolute_set = false;
+  if (auto v = m.TakeInt({"maxSizeMB", "MaxStorageSizeMB"}, 0, kUnbounded, Merge::kMax))
+    c.max_size_mb = *v;
+  if (auto v = m.TakeInt({"MaxRuntimeStorageSizeMB"}, 0, kUnbounded, Merge::kLast)) {
+    c.max_runtime_storage_size_mb = *v;
+    runtime_set = true;
+  }
+  if (auto v = m.TakeInt({"AbsoluteMaxStorageSizeMB"}, 0, kUnbounded, Merge::kLast)) {
+    c.absolute_max_storage_size_mb = *v;
+    absolute_set = true;
+  }
+  const int64_t doubled = c.max_size_mb > kUnbounded / 2 ? kUnbounded : 2 * c.max_size_mb;
+  if (!runtime_set) c.max_runtime_storage_size_mb = doubled;
+  if (!absolute_set) c.absolute_max_storage_size_mb = doubled;
+  if (auto v = m.TakeInt({"CleanPercentOverLimit"}, 0, 100, Merge::kLast))
+    c.clean_percent_over_limit = static_cast<int>(*v);
+  if (auto v = m.TakeInt({"MonitorDays"}, 0, 65536, Merge::kLast))
+    c.monitor_days = static_cast<int>(*v);
+  if (auto v = m.TakeInt({"DatabaseCleanupIntervalMinutes"}, 1, 2880, Merge::kLast))
+    c.database_cleanup_interval_minutes = static_cast<int>(*v);
+  if (auto v = m.TakeInt({"BatchWriteDelayMS"}, 0, 5000, Merge::kLast))
+    c.batch_write_delay_ms = static_cast<int>(*v);
+  if (auto v = m.TakeInt({"ProcessExpirationSeconds"}, 0, kUnbounded, Merge::kLast))
+    c.process_expiration_seconds = *v;
+  if (auto v = m.TakeInt({"PendingEventCap"}, 0, kUnbounded, Merge::kLast))
+    c.pending_event_cap = *v;
+  if (auto v = m.TakeInt({"EventQueueExpirationSeconds"}, 1, kUnbounded, Merge::kLast))
+    c.event_queue_expiration_seconds = *v;
+
+  // What to record.
+  if (auto v = m.TakeBool({"MonitorProcess"}, Merge::kLast); v && !*v)
+    m.Warn(
+        "MonitorProcess=false ignored: process events are always recorded (every other "
+        "event refers to its process)");
+  if (auto v = m.TakeBool({"MonitorFiles"}, Merge::kLast)) c.monitor_files = *v;
+  if (auto v = m.TakeBool({"MonitorNetwork"}, Merge::kLast)) c.monitor_network = *v;
+  if (auto v = m.TakeBool({"MonitorSecurity"}, Merge::kLast)) c.monitor_security = *v;
+  if (auto v = m.TakeBool({"MonitorImageLoad"}, Merge::kLast)) c.monitor_image_load = *v;
+  if (auto v = m.TakeBool({"MonitorDNS"}, Merge::kLast)) c.monitor_dns = *v;
+  if (auto v = m.TakeStringList({"watchedPaths"})) c.watched_paths = *v;
+
+  // auditd / dispatcher.
+  c.raw_logging = m.TakeBool({"rawLogging"}, Merge::kAllTrue);
+  if (auto v = m.TakeInt({"q_depth", "audispQDepth"}, 1, 99999, Merge::kLast))
+    c.audisp_q_depth = static_cast<int>(*v);
+
+  // CPU kill switch.
+  if (auto v = m.TakeFraction({"cpuThreshold"}, 0.01, 1.0, Merge::kMin)) c.cpu_threshold = *v;
+  if (auto v = m.TakeBool({"cpuKillEnabled"}, Merge::kAllTrue)) c.cpu_kill_enabled = *v;
+  if (auto v = m.TakeInt({"cpuKillAfterNumViolations"}, 1, 1000000, Merge::kLast))
+    c.cpu_kill_after_num_violations = static_cast<int>(*v);
+  if (auto v = m.TakeInt({"cpuThresholdMinutes"}, 1, 1440, Merge::kLast))
+    c.cpu_threshold_minutes = static_cast<int>(*v);
+
+  // Logging.
+  if (auto v = m.TakeString({"logLevel"})) {
+    bool known = false;
+    for (const char* level : kLogLevels) {
+      if (Canonical(level) == Canonical(*v)) {
+        c.log_level = level;
+        known = true;
+      }
+    }
+    if (!known)
+      m.Warn(
+          "logLevel: unknown level \"{}\" (Trace, Debug, Information, Warning, Error, "
+          "Critical, Off); using {}",
+          *v, c.log_level);
+  }
+  if (auto v = m.TakeSize({"logMaxSize"}, 64 * 1024, 1024 * kMiB, Merge::kMin))
+    c.log_max_size_bytes = *v;
+  if (auto v = m.TakeInt({"logRotations"}, 0, 100, Merge::kMax))
+    c.log_rotations = static_cast<int>(*v);
+  if (auto v = m.TakeBool({"throttle"}, Merge::kLast)) c.throttle = *v;
+  if (auto v = m.TakeBool({"onlyWatchFileRoot"}, Merge::kLast)) c.only_watch_file_root = *v;
+
+  // Live recording.
+  if (auto v = m.TakeString({"source"})) {
+    const std::string s = Canonical(*v);
+    if (s == "auto") {
+      c.source = AuditSource::kAuto;
+    } else if (s == "unicast") {
+      c.source = AuditSource::kUnicast;
+    } else if (s == "multicast") {
+      c.source = AuditSource::kMulticast;
+    } else if (s == "plugin") {
+      c.source = AuditSource::kPlugin;
+    } else {
+      m.Warn("source: unknown value \"{}\" (auto, unicast, multicast, plugin); using auto", *v);
+    }
+  }
+  if (auto v = m.TakeInt({"backlogLimit"}, 64, 1 << 24, Merge::kLast))
+    c.backlog_limit = static_cast<uint32_t>(*v);
+  if (auto v = m.TakeInt({"backlogWaitTime"}, 0, 60000, Merge::kLast))
+    c.backlog_wait_time = static_cast<uint32_t>(*v);
+  if (auto v = m.TakeString({"ruleKey"})) {
+    const bool printable = std::all_of(v->begin(), v->end(), [](char ch) {
+      return std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_' || ch == '.';
+    });
+    if (v->empty() || v->size() > 64 || !printable) {
+      m.Warn("ruleKey: \"{}\" must be 1..64 characters of [A-Za-z0-9._-]; using \"{}\"", *v,
+             c.rule_key);
+    } else {
+      c.rule_key = *v;
+    }
+  }
+
+  m.WarnUnknown();
+  return loaded;
+}
+
+Result<LoadedConfig> LoadConfig(const std::string& dir) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec))
+    return Status::Errorf("configuration directory {} does not exist or is not a directory", dir);
+  std::vector<ConfigText> texts;
+  for (const fs::directory_entry& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    const bool main = name == kMainConfigName;
+    const std::string_view suffix = kProductConfigSuffix;
+    const bool product = name.size() > suffix.size() &&
+                         name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+    if (!main && !product) continue;
+    if (!entry.is_regular_file(ec)) continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    if (!in) return Status::Errorf("{}: cannot read", entry.path().string());
+    std::ostringstream text;
+    text << in.rdbuf();
+    texts.push_back(ConfigText{entry.path().string(), text.str()});
+  }
+  if (ec) return Status::Errorf("cannot list {}: {}", dir, ec.message());
+  const bool empty = texts.empty();
+  Result<LoadedConfig> loaded = MergeConfigTexts(dir, std::move(texts));
+  if (loaded.ok() && empty)
+    loaded->warnings.push_back(fmt::format("no {} or *{} in {}: using the defaults",
+                                           kMainConfigName, kProductConfigSuffix,
+                                           AbsoluteDir(dir)));
+  return loaded;
+}
+
+}  // namespace recorder::config
