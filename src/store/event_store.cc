@@ -1,0 +1,598 @@
+#include "store/event_store.h"
+
+#include <sys/stat.h>
+#include <time.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "store/schema.h"
+
+namespace recorder::store {
+
+namespace {
+
+int64_t MonotonicMs() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+// Audit's "unset" ids and our 0 "no string" ids are stored as NULL.
+void BindId(Statement* stmt, int index, int64_t id) {
+  if (id == kUnsetId)
+    stmt->BindNull(index);
+  else
+    stmt->BindInt(index, id);
+}
+void BindStringId(Statement* stmt, int index, int64_t id) {
+  if (id == 0)
+    stmt->BindNull(index);
+  else
+    stmt->BindInt(index, id);
+}
+void BindPort(Statement* stmt, int index, int32_t port) {
+  if (port < 0)
+    stmt->BindNull(index);
+  else
+    stmt->BindInt(index, port);
+}
+
+uint64_t ProcessKey(int64_t node_id, int32_t pid) {
+  return (static_cast<uint64_t>(node_id) << 32) | static_cast<uint32_t>(pid);
+}
+
+// A clearer reason than SQLite's "unable to open database file".
+std::string OpenHint(const std::string& path) {
+  std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  if (parent.empty()) return "";
+  struct stat st {};
+  if (stat(parent.c_str(), &st) != 0)
+    return fmt::format(" (directory {} does not exist)", parent.string());
+  if (!S_ISDIR(st.st_mode)) return fmt::format(" ({} is not a directory)", parent.string());
+  return "";
+}
+
+}  // namespace
+
+struct EventStore::Statements {
+  std::unique_ptr<Statement> insert_audit;          // INSERT OR IGNORE: the dedup check
+  std::unique_ptr<Statement> select_audit_process;  // a stored exec's process_id
+  std::unique_ptr<Statement> insert_audit_process;
+  std::unique_ptr<Statement> set_audit_process;
+  std::unique_ptr<Statement> insert_process;
+  std::unique_ptr<Statement> end_process;
+  std::unique_ptr<Statement> insert_file;
+  std::unique_ptr<Statement> insert_network;
+  std::unique_ptr<Statement> insert_security;
+  std::unique_ptr<Statement> insert_module;
+  std::unique_ptr<Statement> insert_run;
+  std::unique_ptr<Statement> update_run;
+};
+
+EventStore::EventStore(std::unique_ptr<Database> db, EventStoreOptions options)
+    : db_(std::move(db)), options_(std::move(options)), sql_(std::make_unique<Statements>()) {
+  options_.batch_write_delay_ms =
+      std::clamp<int64_t>(options_.batch_write_delay_ms, 0, kMaxBatchWriteDelayMs);
+  if (options_.batch_max_rows == 0) options_.batch_max_rows = 1;
+  if (!options_.clock) options_.clock = MonotonicMs;
+}
+
+EventStore::~EventStore() { (void)Flush(); }
+
+Result<std::unique_ptr<EventStore>> EventStore::Open(const std::string& path,
+                                                     EventStoreOptions options) {
+  Result<std::unique_ptr<Database>> db =
+      Database::Open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  if (!db.ok()) return Status::Error(db.status().message() + OpenHint(path));
+  Database* raw = db->get();
+  // A reader's checkpoint or a second recorder may hold the lock briefly.
+  sqlite3_busy_timeout(raw->handle(), 5000);
+  Status status = PrepareSchema(raw);
+  if (!status.ok()) return Status::Error(status.message() + OpenHint(path));
+  Result<std::unique_ptr<Statement>> mode = raw->Prepare("PRAGMA journal_mode=WAL");
+  if (!mode.ok())
+    return Status::Errorf("{}: cannot set WAL mode: {}", path, mode.status().message());
+  Result<bool> row = (*mode)->Step();
+  if (!row.ok() || !*row || (*mode)->ColumnText(0) != "wal")
+    return Status::Errorf("{}: cannot set WAL mode: {}", path, raw->LastError());
+  mode->reset();
+  status = raw->Exec("PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY");
+  if (!status.ok()) return Status::Errorf("{}: {}", path, status.message());
+
+  std::unique_ptr<EventStore> store(new EventStore(std::move(db).value(), std::move(options)));
+  status = store->Prepare();
+  if (!status.ok()) return status;
+  return store;
+}
+
+Status EventStore::Prepare() {
+  struct {
+    std::unique_ptr<Statement>* out;
+    const char* sql;
+  } statements[] = {
+      {&sql_->insert_audit,
+       "INSERT OR IGNORE INTO audit_events(time, serial, node_id) VALUES (?1, ?2, ?3)"},
+      {&sql_->select_audit_process,
+       "SELECT process_id FROM audit_events WHERE time = ?1 AND serial = ?2 AND node_id = ?3"},
+      {&sql_->insert_audit_process,
+       "INSERT INTO audit_events(time, serial, node_id, process_id) VALUES (?1, ?2, ?3, ?4)"},
+      {&sql_->set_audit_process,
+       "UPDATE audit_events SET process_id = ?4 WHERE time = ?1 AND serial = ?2 AND node_id = ?3"},
+      {&sql_->insert_process,
+       "INSERT INTO process_data(node_id, pid, ppid, parent_process_id, start_time, end_time, "
+       "exit_code, exe_id, comm_id, command_id, cwd_id, uid, euid, auid, ses, tty_id, success, "
+       "flags) VALUES (?1, ?2, ?3, ?4, ?5, NULL, NULL, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
+       "?15, ?16)"},
+      {&sql_->end_process,
+       "UPDATE process_data SET end_time = ?2, exit_code = ?3 WHERE process_id = ?1"},
+      {&sql_->insert_file,
+       "INSERT INTO file_data(time, process_id, operation, path_id, new_path_id, success, uid, "
+       "mode, owner_uid, owner_gid) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"},
+      {&sql_->insert_network,
+       "INSERT INTO network_data(time, process_id, direction, protocol_id, family_id, "
+       "local_address_id, local_port, remote_address_id, remote_port, success, uid, in_progress) "
+       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"},
+      {&sql_->insert_security,
+       "INSERT INTO security_data(time, process_id, kind, record_type_id, user_id, "
+       "target_user_id, result_id, terminal_id, address_id, hostname_id, detail_id, success, uid) "
+       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"},
+      {&sql_->insert_module,
+       "INSERT INTO module_data(time, process_id, operation, module_id, success, uid) "
+       "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"},
+      {&sql_->insert_run, "INSERT INTO run_data(source, start_time) VALUES (?1, ?2)"},
+      {&sql_->update_run,
+       "UPDATE run_data SET end_time = ?2, lines = ?3, bytes = ?4, records = ?5, malformed = ?6, "
+       "truncated = ?7, audit_events = ?8, partial_events = ?9, ignored_events = ?10, "
+       "process_starts = ?11, process_ends = ?12, file_events = ?13, network_events = ?14, "
+       "security_events = ?15, module_events = ?16, placeholder_processes = ?17, "
+       "duplicates = ?18, kernel_lost = ?19, dropped_backlog = ?20, dropped_queue_full = ?21, "
+       "dropped_other = ?22, error = ?23 WHERE run_id = ?1"},
+  };
+  for (auto& s : statements) {
+    Result<std::unique_ptr<Statement>> stmt = db_->Prepare(s.sql);
+    if (!stmt.ok()) return Fail("prepare", stmt.status());
+    *s.out = std::move(stmt).value();
+  }
+  Result<std::unique_ptr<StringInterner>> interner =
+      StringInterner::Create(db_.get(), options_.string_cache_bytes);
+  if (!interner.ok()) return Fail("prepare", interner.status());
+  interner_ = std::move(interner).value();
+  return Status::Ok();
+}
+
+Status EventStore::Fail(std::string_view what, const Status& status) const {
+  return Status::Errorf("{}: cannot {}: {}", db_->path(), what, status.message());
+}
+
+Status EventStore::BeginBatchIfNeeded(int64_t now_ms) {
+  if (in_batch_) return Status::Ok();
+  Status status = db_->Exec("BEGIN IMMEDIATE");
+  if (!status.ok()) return Fail("begin a write transaction", status);
+  in_batch_ = true;
+  batch_started_ms_ = now_ms;
+  batch_rows_ = 0;
+  return Status::Ok();
+}
+
+Status EventStore::CommitBatch() {
+  if (!in_batch_) return Status::Ok();
+  Status status = db_->Exec("COMMIT");
+  if (!status.ok()) {
+    (void)db_->Exec("ROLLBACK");
+    in_batch_ = false;
+    return Fail("commit", status);
+  }
+  in_batch_ = false;
+  ++total_.commits;
+  ++run_.commits;
+  return Status::Ok();
+}
+
+Status EventStore::Consume(std::vector<TypedEvent>* events) {
+  return Add(events, options_.clock());
+}
+
+Status EventStore::Add(std::vector<TypedEvent>* events, int64_t now_ms) {
+  for (TypedEvent& event : *events) {
+    Status status = BeginBatchIfNeeded(now_ms);
+    if (!status.ok()) return status;
+    status = WriteEvent(&event);
+    if (!status.ok()) {
+      // Roll the batch back rather than leave an audit key stored without
+      // its event: a later replay can then store it.
+      (void)db_->Exec("ROLLBACK");
+      in_batch_ = false;
+      last_key_ = AuditKey();
+      return status;
+    }
+    if (batch_rows_ >= options_.batch_max_rows) {
+      status = CommitBatch();
+      if (!status.ok()) return status;
+    }
+  }
+  return Tick(now_ms);
+}
+
+Status EventStore::Tick(int64_t now_ms) {
+  if (in_batch_ && now_ms - batch_started_ms_ >= options_.batch_write_delay_ms)
+    return CommitBatch();
+  return Status::Ok();
+}
+
+Status EventStore::Flush() { return CommitBatch(); }
+
+const EventStore::ProcessEntry* EventStore::LiveEntry(uint64_t key, int64_t time_ms) {
+  auto it = processes_.find(key);
+  if (it == processes_.end()) return nullptr;
+  ProcessEntry& entry = it->second;
+  if (entry.ended_ms >= 0 && time_ms - entry.ended_ms > options_.process_expiration_ms) {
+    processes_.erase(it);
+    return nullptr;
+  }
+  entry.last_seen_ms = std::max(entry.last_seen_ms, time_ms);
+  return &entry;
+}
+
+void EventStore::Track(uint64_t key, const ProcessEntry& entry) {
+  if (processes_.size() >= options_.max_tracked_processes && !processes_.contains(key)) {
+    // Exited processes go first; if that is not enough, the older half
+    // by last activity. Rare (a bound, not a cache), so O(n) is fine.
+    std::erase_if(processes_, [](const auto& kv) { return kv.second.ended_ms >= 0; });
+    if (processes_.size() >= options_.max_tracked_processes) {
+      std::vector<int64_t> seen;
+      seen.reserve(processes_.size());
+      for (const auto& kv : processes_) seen.push_back(kv.second.last_seen_ms);
+      auto middle = seen.begin() + seen.size() / 2;
+      std::nth_element(seen.begin(), middle, seen.end());
+      int64_t cutoff = *middle;
+      std::erase_if(processes_,
+                    [cutoff](const auto& kv) { return kv.second.last_seen_ms <= cutoff; });
+    }
+  }
+  processes_[key] = entry;
+}
+
+Result<int64_t> EventStore::InsertProcess(const TypedEvent& event, int64_t node_id,
+                                          bool placeholder) {
+  const Subject& s = event.subject;
+  Statement* stmt = sql_->insert_process.get();
+  Result<int64_t> exe = interner_->Intern(s.exe);
+  Result<int64_t> comm = interner_->Intern(s.comm);
+  Result<int64_t> tty = interner_->Intern(s.tty);
+  if (!exe.ok()) return exe.status();
+  if (!comm.ok()) return comm.status();
+  if (!tty.ok()) return tty.status();
+  int64_t command_id = 0, cwd_id = 0;
+  int64_t flags = placeholder ? 1 : 0;
+  if (!placeholder) {
+    const auto& start = std::get<ProcessStart>(event.body);
+    Result<int64_t> command(int64_t{0});
+    if (!start.argv.empty()) {
+      command = interner_->InternArgv(start.argv);
+    } else if (!start.proctitle.empty()) {
+      // No EXECVE record: the proctitle holds argv NUL-separated.
+      std::vector<std::string> argv;
+      std::string_view rest = start.proctitle;
+      while (!rest.empty()) {
+        size_t nul = rest.find('\0');
+        argv.emplace_back(rest.substr(0, nul));
+        if (nul == std::string_view::npos) break;
+        rest.remove_prefix(nul + 1);
+      }
+      command = interner_->InternArgv(argv);
+    }
+    if (!command.ok()) return command.status();
+    command_id = *command;
+    Result<int64_t> cwd = interner_->Intern(start.cwd);
+    if (!cwd.ok()) return cwd.status();
+    cwd_id = *cwd;
+    if (start.argv_truncated) flags |= 2;
+  }
+  if (event.header.partial) flags |= 4;
+  const ProcessEntry* parent = LiveEntry(ProcessKey(node_id, s.ppid), event.header.time_ms);
+
+  stmt->BindInt(1, node_id);
+  stmt->BindInt(2, s.pid);
+  stmt->BindInt(3, s.ppid);
+  if (parent)
+    stmt->BindInt(4, parent->process_id);
+  else
+    stmt->BindNull(4);
+  if (placeholder)
+    stmt->BindNull(5);
+  else
+    stmt->BindInt(5, event.header.time_ms);
+  BindStringId(stmt, 6, *exe);
+  BindStringId(stmt, 7, *comm);
+  BindStringId(stmt, 8, command_id);
+  BindStringId(stmt, 9, cwd_id);
+  BindId(stmt, 10, s.uid);
+  BindId(stmt, 11, s.euid);
+  BindId(stmt, 12, s.auid);
+  BindId(stmt, 13, s.ses);
+  BindStringId(stmt, 14, *tty);
+  if (placeholder)
+    stmt->BindNull(15);
+  else
+    stmt->BindInt(15, event.header.success ? 1 : 0);
+  stmt->BindInt(16, flags);
+  Status status = stmt->Run();
+  if (!status.ok()) return status;
+  ++batch_rows_;
+  int64_t process_id = db_->LastInsertRowid();
+  if (placeholder) {
+    Count(&StoreCounters::placeholder_processes);
+    Track(ProcessKey(node_id, s.pid), {process_id, *exe, -1, event.header.time_ms});
+  }
+  return process_id;
+}
+
+Result<int64_t> EventStore::ResolveProcess(const TypedEvent& event, int64_t node_id) {
+  uint64_t key = ProcessKey(node_id, event.subject.pid);
+  const ProcessEntry* entry = LiveEntry(key, event.header.time_ms);
+  if (entry != nullptr) {
+    if (event.subject.exe.empty() || entry->exe_id == 0) return entry->process_id;
+    Result<int64_t> exe = interner_->Intern(event.subject.exe);
+    if (!exe.ok()) return exe.status();
+    if (*exe == entry->exe_id) return entry->process_id;
+    // Same pid, different program and no exec seen: the pid was reused.
+  }
+  return InsertProcess(event, node_id, /*placeholder=*/true);
+}
+
+Result<int64_t> EventStore::WriteProcessStart(const TypedEvent& event, int64_t node_id) {
+  Result<int64_t> process_id = InsertProcess(event, node_id, /*placeholder=*/false);
+  if (!process_id.ok()) return process_id;
+  Count(&StoreCounters::process_starts);
+  // A failed execve leaves the old program running under that pid: it
+  // keeps its mapping. With none known (a forked child whose exec failed,
+  // the usual case) this row is the best description of that process.
+  const uint64_t key = ProcessKey(node_id, event.subject.pid);
+  if (event.header.success || LiveEntry(key, event.header.time_ms) == nullptr) {
+    Result<int64_t> exe = interner_->Intern(event.subject.exe);
+    if (!exe.ok()) return exe.status();
+    Track(key, {*process_id, *exe, -1, event.header.time_ms});
+  }
+  return process_id;
+}
+
+Status EventStore::WriteEvent(TypedEvent* event) {
+  const EventHeader& h = event->header;
+  if (h.node != last_node_) {
+    Result<int64_t> node_id = interner_->Intern(h.node);
+    if (!node_id.ok()) return Fail("write", node_id.status());
+    last_node_ = h.node;
+    last_node_id_ = *node_id;
+  }
+  const int64_t node_id = last_node_id_;
+  const AuditKey key{h.time_ms, h.serial, node_id};
+  const bool is_start = std::holds_alternative<ProcessStart>(event->body);
+  auto bind_key = [&](Statement* stmt) {
+    stmt->BindInt(1, h.time_ms);
+    stmt->BindInt(2, static_cast<int64_t>(h.serial));
+    stmt->BindInt(3, node_id);
+  };
+
+  if (key == last_key_) {
+    if (!last_key_new_) {
+      Count(&StoreCounters::duplicates);
+      return Status::Ok();
+    }
+    if (is_start) {
+      // The audit key row was written by an earlier typed event of this
+      // audit event; point it at the process so a re-replay finds it.
+      Result<int64_t> process_id = WriteProcessStart(*event, node_id);
+      if (!process_id.ok()) return Fail("write", process_id.status());
+      bind_key(sql_->set_audit_process.get());
+      sql_->set_audit_process->BindInt(4, *process_id);
+      Status status = sql_->set_audit_process->Run();
+      return status.ok() ? Status::Ok() : Fail("write", status);
+    }
+  } else if (is_start) {
+    // Exec: the audit key row carries the process_id, so replaying the
+    // same log again can map the pid to the stored process.
+    Statement* select = sql_->select_audit_process.get();
+    bind_key(select);
+    Result<bool> row = select->Step();
+    bool exists = row.ok() && *row;
+    int64_t stored_id = exists && select->ColumnType(0) != SQLITE_NULL ? select->ColumnInt(0) : 0;
+    select->Reset();
+    if (!row.ok()) return Fail("write", row.status());
+    last_key_ = key;
+    last_key_new_ = !exists;
+    if (exists) {
+      Count(&StoreCounters::duplicates);
+      if (stored_id != 0 &&
+          (h.success || LiveEntry(ProcessKey(node_id, event->subject.pid), h.time_ms) == nullptr)) {
+        Result<int64_t> exe = interner_->Intern(event->subject.exe);
+        if (!exe.ok()) return Fail("write", exe.status());
+        Track(ProcessKey(node_id, event->subject.pid), {stored_id, *exe, -1, h.time_ms});
+      }
+      return Status::Ok();
+    }
+    Result<int64_t> process_id = WriteProcessStart(*event, node_id);
+    if (!process_id.ok()) return Fail("write", process_id.status());
+    Statement* insert = sql_->insert_audit_process.get();
+    bind_key(insert);
+    insert->BindInt(4, *process_id);
+    Status status = insert->Run();
+    if (!status.ok()) return Fail("write", status);
+    ++batch_rows_;
+    return Status::Ok();
+  } else {
+    Statement* insert = sql_->insert_audit.get();
+    bind_key(insert);
+    Status status = insert->Run();
+    if (!status.ok()) return Fail("write", status);
+    last_key_ = key;
+    last_key_new_ = db_->Changes() > 0;
+    if (!last_key_new_) {
+      Count(&StoreCounters::duplicates);
+      if (auto* end = std::get_if<ProcessEnd>(&event->body)) {
+        (void)end;
+        auto it = processes_.find(ProcessKey(node_id, event->subject.pid));
+        if (it != processes_.end()) it->second.ended_ms = h.time_ms;
+      }
+      return Status::Ok();
+    }
+    ++batch_rows_;
+  }
+
+  Result<int64_t> process = ResolveProcess(*event, node_id);
+  if (!process.ok()) return Fail("write", process.status());
+  const int64_t process_id = *process;
+  const int64_t uid = event->subject.uid;
+  const int success = h.success ? 1 : 0;
+  Status status;
+  std::visit(
+      [&](auto& body) {
+        using T = std::decay_t<decltype(body)>;
+        auto intern = [&](std::string_view s) -> int64_t {
+          if (!status.ok()) return 0;
+          Result<int64_t> id = interner_->Intern(s);
+          if (!id.ok()) {
+            status = id.status();
+            return 0;
+          }
+          return *id;
+        };
+        if constexpr (std::is_same_v<T, ProcessStart>) {
+          // Handled above.
+        } else if constexpr (std::is_same_v<T, ProcessEnd>) {
+          Statement* stmt = sql_->end_process.get();
+          stmt->BindInt(1, process_id);
+          stmt->BindInt(2, h.time_ms);
+          stmt->BindInt(3, body.exit_code);
+          status = stmt->Run();
+          auto it = processes_.find(ProcessKey(node_id, event->subject.pid));
+          if (it != processes_.end() && it->second.process_id == process_id)
+            it->second.ended_ms = h.time_ms;
+          if (status.ok()) Count(&StoreCounters::process_ends);
+        } else if constexpr (std::is_same_v<T, FileEvent>) {
+          int64_t path = intern(body.path), new_path = intern(body.new_path);
+          if (!status.ok()) return;
+          Statement* stmt = sql_->insert_file.get();
+          stmt->BindInt(1, h.time_ms);
+          stmt->BindInt(2, process_id);
+          stmt->BindInt(3, static_cast<int64_t>(body.operation));
+          BindStringId(stmt, 4, path);
+          BindStringId(stmt, 5, new_path);
+          stmt->BindInt(6, success);
+          BindId(stmt, 7, uid);
+          if (body.mode >= 0) stmt->BindInt(8, body.mode);
+          BindId(stmt, 9, body.owner_uid);
+          BindId(stmt, 10, body.owner_gid);
+          status = stmt->Run();
+          if (status.ok()) Count(&StoreCounters::file_events);
+        } else if constexpr (std::is_same_v<T, NetworkEvent>) {
+          int64_t protocol = intern(body.protocol), family = intern(body.family);
+          int64_t local = intern(body.local_address), remote = intern(body.remote_address);
+          if (!status.ok()) return;
+          Statement* stmt = sql_->insert_network.get();
+          stmt->BindInt(1, h.time_ms);
+          stmt->BindInt(2, process_id);
+          stmt->BindInt(3, static_cast<int64_t>(body.direction));
+          BindStringId(stmt, 4, protocol);
+          BindStringId(stmt, 5, family);
+          BindStringId(stmt, 6, local);
+          BindPort(stmt, 7, body.local_port);
+          BindStringId(stmt, 8, remote);
+          BindPort(stmt, 9, body.remote_port);
+          stmt->BindInt(10, success);
+          BindId(stmt, 11, uid);
+          stmt->BindInt(12, body.in_progress ? 1 : 0);
+          status = stmt->Run();
+          if (status.ok()) Count(&StoreCounters::network_events);
+        } else if constexpr (std::is_same_v<T, SecurityEvent>) {
+          int64_t record_type = intern(body.record_type), user = intern(body.user);
+          int64_t target = intern(body.target_user), result = intern(body.result);
+          int64_t terminal = intern(body.terminal), address = intern(body.address);
+          int64_t hostname = intern(body.hostname), detail = intern(body.detail);
+          if (!status.ok()) return;
+          Statement* stmt = sql_->insert_security.get();
+          stmt->BindInt(1, h.time_ms);
+          stmt->BindInt(2, process_id);
+          stmt->BindInt(3, static_cast<int64_t>(body.kind));
+          BindStringId(stmt, 4, record_type);
+          BindStringId(stmt, 5, user);
+          BindStringId(stmt, 6, target);
+          BindStringId(stmt, 7, result);
+          BindStringId(stmt, 8, terminal);
+          BindStringId(stmt, 9, address);
+          BindStringId(stmt, 10, hostname);
+          BindStringId(stmt, 11, detail);
+          stmt->BindInt(12, success);
+          BindId(stmt, 13, uid);
+          status = stmt->Run();
+          if (status.ok()) Count(&StoreCounters::security_events);
+        } else if constexpr (std::is_same_v<T, ModuleEvent>) {
+          int64_t module = intern(body.module);
+          if (!status.ok()) return;
+          Statement* stmt = sql_->insert_module.get();
+          stmt->BindInt(1, h.time_ms);
+          stmt->BindInt(2, process_id);
+          stmt->BindInt(3, static_cast<int64_t>(body.operation));
+          BindStringId(stmt, 4, module);
+          stmt->BindInt(5, success);
+          BindId(stmt, 6, uid);
+          status = stmt->Run();
+          if (status.ok()) Count(&StoreCounters::module_events);
+        }
+      },
+      event->body);
+  if (!status.ok()) return Fail("write", status);
+  ++batch_rows_;
+  return Status::Ok();
+}
+
+Result<int64_t> EventStore::BeginRun(std::string_view source, int64_t wall_ms) {
+  Status status = BeginBatchIfNeeded(options_.clock());
+  if (!status.ok()) return status;
+  sql_->insert_run->BindText(1, source);
+  sql_->insert_run->BindInt(2, wall_ms);
+  status = sql_->insert_run->Run();
+  if (!status.ok()) return Fail("record the run", status);
+  run_id_ = db_->LastInsertRowid();
+  run_ = StoreCounters();
+  return run_id_;
+}
+
+Status EventStore::RecordRunStats(const RunStats& stats, int64_t wall_ms) {
+  if (run_id_ == 0) return Status::Errorf("{}: RecordRunStats before BeginRun", db_->path());
+  Status status = BeginBatchIfNeeded(options_.clock());
+  if (!status.ok()) return status;
+  Statement* stmt = sql_->update_run.get();
+  auto u = [](uint64_t v) { return static_cast<int64_t>(v); };
+  stmt->BindInt(1, run_id_);
+  stmt->BindInt(2, wall_ms);
+  stmt->BindInt(3, u(stats.lines));
+  stmt->BindInt(4, u(stats.bytes));
+  stmt->BindInt(5, u(stats.records));
+  stmt->BindInt(6, u(stats.malformed));
+  stmt->BindInt(7, u(stats.truncated));
+  stmt->BindInt(8, u(stats.audit_events));
+  stmt->BindInt(9, u(stats.partial_events));
+  stmt->BindInt(10, u(stats.ignored_events));
+  stmt->BindInt(11, u(run_.process_starts));
+  stmt->BindInt(12, u(run_.process_ends));
+  stmt->BindInt(13, u(run_.file_events));
+  stmt->BindInt(14, u(run_.network_events));
+  stmt->BindInt(15, u(run_.security_events));
+  stmt->BindInt(16, u(run_.module_events));
+  stmt->BindInt(17, u(run_.placeholder_processes));
+  stmt->BindInt(18, u(run_.duplicates));
+  stmt->BindInt(19, u(stats.kernel_lost));
+  stmt->BindInt(20, u(stats.dropped_backlog));
+  stmt->BindInt(21, u(stats.dropped_queue_full));
+  stmt->BindInt(22, u(stats.dropped_other));
+  if (stats.error.empty())
+    stmt->BindNull(23);
+  else
+    stmt->BindText(23, stats.error);
+  status = stmt->Run();
+  if (!status.ok()) return Fail("record the run", status);
+  return Status::Ok();
+}
+
+}  // namespace recorder::store

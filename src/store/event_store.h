@@ -1,0 +1,185 @@
+// The event store: writes typed events into monitor.db (schema.h).
+//
+// Writes are batched: a transaction stays open across Consume calls and
+// commits when it holds `batch_max_rows` rows or when `batch_write_delay_ms`
+// (the manual's BatchWriteDelayMS) passed since it began, whichever comes
+// first. Timing takes `now` as an argument (Add, Tick) so tests decide
+// when a batch is due; Consume reads the injected clock.
+//
+// Idempotence: an audit event is stored once per (node, time, serial).
+// Replaying a log twice, or overlapping logs, skips the audit events
+// already present (counted as duplicates).
+//
+// Process identity: each exec makes a process_data row with its own
+// process_id; later events of that pid (on that node) refer to it until
+// the next exec of the pid, or until `process_expiration_ms` after its
+// exit. An event whose pid has no known exec (the process started before
+// recording, or was forked without exec) gets a placeholder row built
+// from the event's subject, so every event has a process_id.
+//
+// One writer: the store owns the only write connection it uses. Not
+// thread-safe; one thread calls it. Readers use their own connections
+// (WAL lets them read while the store writes).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "normalize/typed_event.h"
+#include "pipeline/event_sink.h"
+#include "store/sqlite_db.h"
+#include "store/string_interner.h"
+#include "util/status.h"
+
+namespace recorder::store {
+
+// BatchWriteDelayMS in the manual: default 1000, bounds 0..5000.
+inline constexpr int64_t kDefaultBatchWriteDelayMs = 1000;
+inline constexpr int64_t kMaxBatchWriteDelayMs = 5000;
+// ProcessExpirationSeconds in the manual: default 180.
+inline constexpr int64_t kDefaultProcessExpirationSeconds = 180;
+
+struct EventStoreOptions {
+  int64_t batch_write_delay_ms = kDefaultBatchWriteDelayMs;  // clamped to 0..5000
+  size_t batch_max_rows = 20000;
+  int64_t process_expiration_ms = kDefaultProcessExpirationSeconds * 1000;
+  // Bound on the pid -> process map; past it, exited entries go first,
+  // then the least recently used.
+  size_t max_tracked_processes = 32768;
+  size_t string_cache_bytes = 8 << 20;
+  // Milliseconds from any fixed origin; used by Consume() for the batch
+  // delay. Default: CLOCK_MONOTONIC.
+  std::function<int64_t()> clock;
+};
+
+// What the store did, counted since Open (and per run, see RunStats).
+struct StoreCounters {
+  uint64_t process_starts = 0;
+  uint64_t process_ends = 0;
+  uint64_t file_events = 0;
+  uint64_t network_events = 0;
+  uint64_t security_events = 0;
+  uint64_t module_events = 0;
+  uint64_t placeholder_processes = 0;
+  uint64_t duplicates = 0;  // audit events already in the database
+  uint64_t commits = 0;
+  uint64_t stored() const {
+    return process_starts + process_ends + file_events + network_events + security_events +
+           module_events;
+  }
+};
+
+// One ingest run's health counters, written to run_data (view `runs`).
+// Sources fill what they know (replay: lines, malformed...; live: also
+// kernel_lost and queue drops); the store adds its own StoreCounters
+// for the run when it writes them.
+struct RunStats {
+  uint64_t lines = 0;
+  uint64_t bytes = 0;
+  uint64_t records = 0;
+  uint64_t malformed = 0;
+  uint64_t truncated = 0;
+  uint64_t audit_events = 0;
+  uint64_t partial_events = 0;
+  uint64_t ignored_events = 0;
+  uint64_t kernel_lost = 0;         // audit_status.lost deltas (0 for replay)
+  uint64_t dropped_backlog = 0;     // kernel backlog overflow seen by the source
+  uint64_t dropped_queue_full = 0;  // our own bounded queues
+  uint64_t dropped_other = 0;
+  std::string error;  // why the run stopped early; empty when it did not
+};
+
+class EventStore : public EventSink {
+ public:
+  // Opens (creating when missing) the database at `path`, migrating its
+  // schema; WAL mode, synchronous=NORMAL. Errors name the file.
+  static Result<std::unique_ptr<EventStore>> Open(const std::string& path,
+                                                  EventStoreOptions options = {});
+  // Commits what is pending (errors are lost here: call Flush first).
+  ~EventStore() override;
+
+  // EventSink: Add(events, options.clock()).
+  Status Consume(std::vector<TypedEvent>* events) override;
+  // Commits everything written so far.
+  Status Flush() override;
+
+  // Writes `events` (moving from them); commits when the batch is full or
+  // `now_ms` is batch_write_delay_ms past the batch's first write.
+  Status Add(std::vector<TypedEvent>* events, int64_t now_ms);
+  // Commits a pending batch whose delay passed by `now_ms`. Live sources
+  // call this on their timer so quiet periods still reach the disk.
+  Status Tick(int64_t now_ms);
+
+  // Starts an ingest run (a row in `runs`); `wall_ms` is ms since the
+  // Unix epoch. Per-run store counters restart from zero.
+  Result<int64_t> BeginRun(std::string_view source, int64_t wall_ms);
+  // Updates the current run's row with the source's counters plus the
+  // store's own; `wall_ms` becomes its end_time. May be called
+  // repeatedly (a live recorder does so periodically). Part of the
+  // current batch: call Flush to make it durable now.
+  Status RecordRunStats(const RunStats& stats, int64_t wall_ms);
+
+  const StoreCounters& counters() const { return total_; }
+  const StoreCounters& run_counters() const { return run_; }
+  Database* database() { return db_.get(); }
+  const std::string& path() const { return db_->path(); }
+
+ private:
+  struct ProcessEntry {
+    int64_t process_id = 0;
+    int64_t exe_id = 0;
+    int64_t ended_ms = -1;  // event time of its exit, -1 while running
+    int64_t last_seen_ms = 0;
+  };
+  struct Statements;
+
+  EventStore(std::unique_ptr<Database> db, EventStoreOptions options);
+  Status Prepare();
+  Status BeginBatchIfNeeded(int64_t now_ms);
+  Status CommitBatch();
+  Status WriteEvent(TypedEvent* event);
+  Result<int64_t> WriteProcessStart(const TypedEvent& event, int64_t node_id);
+  // The process_id for the event's subject, creating a placeholder when
+  // the pid has no live entry (or its exe changed: a reused pid).
+  Result<int64_t> ResolveProcess(const TypedEvent& event, int64_t node_id);
+  Result<int64_t> InsertProcess(const TypedEvent& event, int64_t node_id, bool placeholder);
+  const ProcessEntry* LiveEntry(uint64_t key, int64_t time_ms);
+  void Track(uint64_t key, const ProcessEntry& entry);
+  void Count(uint64_t StoreCounters::*field) {
+    ++(total_.*field);
+    ++(run_.*field);
+  }
+  Status Fail(std::string_view what, const Status& status) const;
+
+  std::unique_ptr<Database> db_;
+  EventStoreOptions options_;
+  std::unique_ptr<Statements> sql_;
+  std::unique_ptr<StringInterner> interner_;
+  // (node_id << 32 | pid) -> the process that pid is now.
+  std::unordered_map<uint64_t, ProcessEntry> processes_;
+  bool in_batch_ = false;
+  int64_t batch_started_ms_ = 0;
+  size_t batch_rows_ = 0;
+  // The previous event's audit key and whether it was new: the typed
+  // events of one audit event arrive together and share one decision.
+  struct AuditKey {
+    int64_t time_ms = -1;
+    uint64_t serial = 0;
+    int64_t node_id = -1;
+    bool operator==(const AuditKey&) const = default;
+  };
+  AuditKey last_key_;
+  bool last_key_new_ = false;
+  std::string last_node_;
+  int64_t last_node_id_ = 0;
+  int64_t run_id_ = 0;
+  StoreCounters total_;
+  StoreCounters run_;
+};
+
+}  // namespace recorder::store

@@ -1,0 +1,83 @@
+#include "store/sqlite_db.h"
+
+namespace recorder::store {
+
+Result<std::unique_ptr<Database>> Database::Open(const std::string& path, int flags) {
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string message = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    sqlite3_close(db);
+    return Status::Errorf("{}: cannot open database: {}", path, message);
+  }
+  sqlite3_extended_result_codes(db, 1);
+  return std::unique_ptr<Database>(new Database(db, path));
+}
+
+Database::~Database() { sqlite3_close_v2(db_); }
+
+std::string Database::LastError() const { return sqlite3_errmsg(db_); }
+
+Status Database::Exec(std::string_view sql) {
+  std::string text(sql);
+  char* error = nullptr;
+  if (sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &error) != SQLITE_OK) {
+    std::string message = error ? error : LastError();
+    sqlite3_free(error);
+    return Status::Error(std::move(message));
+  }
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<Statement>> Database::Prepare(std::string_view sql) {
+  sqlite3_stmt* stmt = nullptr;
+  int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                              SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+  if (rc != SQLITE_OK) return Status::Error(LastError());
+  if (stmt == nullptr) return Status::Error("empty SQL statement");
+  return std::unique_ptr<Statement>(new Statement(stmt, this));
+}
+
+Result<int64_t> Database::QueryInt(std::string_view sql) {
+  Result<std::unique_ptr<Statement>> stmt = Prepare(sql);
+  if (!stmt.ok()) return stmt.status();
+  Result<bool> row = (*stmt)->Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return Status::Errorf("no row from: {}", sql);
+  return (*stmt)->ColumnInt(0);
+}
+
+Statement::~Statement() { sqlite3_finalize(stmt_); }
+
+Result<bool> Statement::Step() {
+  int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  return Status::Error(db_->LastError());
+}
+
+Status Statement::Run() {
+  int rc = sqlite3_step(stmt_);
+  Status status =
+      rc == SQLITE_DONE || rc == SQLITE_ROW ? Status::Ok() : Status::Error(db_->LastError());
+  Reset();
+  return status;
+}
+
+Transaction::~Transaction() {
+  if (active_) (void)db_->Exec("ROLLBACK");
+}
+
+Status Transaction::Begin() {
+  Status status = db_->Exec("BEGIN IMMEDIATE");
+  active_ = status.ok();
+  return status;
+}
+
+Status Transaction::Commit() {
+  Status status = db_->Exec("COMMIT");
+  if (status.ok()) active_ = false;
+  return status;
+}
+
+}  // namespace recorder::store

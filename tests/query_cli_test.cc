@@ -1,0 +1,238 @@
+// `recorder query` as users run it: output formats, read-only guarantees
+// (every kind of write is refused and the file stays intact), errors for
+// bad SQL and a missing database.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+
+namespace {
+
+using ::testing::HasSubstr;
+
+const std::string kData = RECORDER_TEST_DATA;
+const std::string kBinary = RECORDER_BINARY;
+
+std::string Quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+struct Output {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs the recorder with stdout and stderr kept apart.
+Output RunRecorder(const std::string& args, const std::string& err_file) {
+  Output result;
+  std::string command = Quote(kBinary) + " " + args + " 2>" + Quote(err_file);
+  FILE* pipe = popen(command.c_str(), "r");
+  if (!pipe) return result;
+  char buffer[4096];
+  size_t n;
+  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) result.out.append(buffer, n);
+  int status = pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::ifstream in(err_file);
+  std::stringstream s;
+  s << in.rdbuf();
+  result.err = s.str();
+  return result;
+}
+
+std::string Scalar(const std::string& db_path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  std::string value = "<none>";
+  if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK &&
+        sqlite3_step(stmt) == SQLITE_ROW) {
+      const unsigned char* text = sqlite3_column_text(stmt, 0);
+      value = text ? reinterpret_cast<const char*>(text) : "NULL";
+    }
+    sqlite3_finalize(stmt);
+  }
+  sqlite3_close(db);
+  return value;
+}
+
+// One database from the captured log, shared by the tests (read-only).
+class QueryCliTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    char tmpl[] = "/tmp/recorder-query-test.XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    db_ = dir_ + "/monitor.db";
+    std::string command = Quote(kBinary) + " replay --db " + Quote(db_) + " " +
+                          Quote(kData + "/capture-raw.log") + " > /dev/null";
+    ASSERT_EQ(std::system(command.c_str()), 0);
+  }
+  static void TearDownTestSuite() { std::filesystem::remove_all(dir_); }
+
+  Output Query(const std::string& args) {
+    return RunRecorder("query --db " + Quote(db_) + " " + args, dir_ + "/stderr");
+  }
+  // A fingerprint of everything stored, to show a refused query changed nothing.
+  static std::string Fingerprint() {
+    return Scalar(db_,
+                  "SELECT (SELECT count(*) FROM processes) || '/' || "
+                  "(SELECT count(*) FROM file_events) || '/' || "
+                  "(SELECT count(*) FROM strings) || '/' || "
+                  "(SELECT count(*) FROM sqlite_schema) || '/' || "
+                  "(SELECT count(*) FROM runs)");
+  }
+
+  static std::string dir_;
+  static std::string db_;
+};
+std::string QueryCliTest::dir_;
+std::string QueryCliTest::db_;
+
+TEST_F(QueryCliTest, TableOutputIsAligned) {
+  Output r =
+      Query(Quote("SELECT 1 AS a, 'long value' AS bb, NULL AS c UNION ALL "
+                  "SELECT 22, 'x', 3"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "a   bb          c\n"
+            "--  ----------  -\n"
+            "1   long value\n"
+            "22  x           3\n");
+}
+
+TEST_F(QueryCliTest, JsonOutputIsAnArrayOfTypedObjects) {
+  Output r = Query("--json " + Quote("SELECT 1 AS n, 'a\"b' AS s, NULL AS z, 2.5 AS f"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  nlohmann::json j = nlohmann::json::parse(r.out);
+  ASSERT_TRUE(j.is_array());
+  ASSERT_EQ(j.size(), 1u);
+  EXPECT_EQ(j[0]["n"], 1);
+  EXPECT_EQ(j[0]["s"], "a\"b");
+  EXPECT_TRUE(j[0]["z"].is_null());
+  EXPECT_EQ(j[0]["f"], 2.5);
+  // Column order is kept.
+  EXPECT_LT(r.out.find("\"n\""), r.out.find("\"s\""));
+
+  r = Query("--json " + Quote("SELECT * FROM processes WHERE 0"));
+  ASSERT_EQ(r.exit_code, 0);
+  EXPECT_EQ(nlohmann::json::parse(r.out), nlohmann::json::array());
+
+  r = Query("--json " + Quote("SELECT process_id, pid, exe FROM processes"));
+  ASSERT_EQ(r.exit_code, 0);
+  EXPECT_EQ(std::to_string(nlohmann::json::parse(r.out).size()),
+            Scalar(db_, "SELECT count(*) FROM processes"));
+}
+
+TEST_F(QueryCliTest, CsvFollowsRfc4180) {
+  Output r = Query("--csv " + Quote("SELECT 'a,b' AS x, 'say \"hi\"' AS y, NULL AS z, "
+                                    "'two' || char(10) || 'lines' AS w"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "x,y,z,w\r\n\"a,b\",\"say \"\"hi\"\"\",,\"two\nlines\"\r\n");
+}
+
+TEST_F(QueryCliTest, ViewsAnswerQueries) {
+  Output r =
+      Query("--csv " + Quote("SELECT count(*) AS n FROM processes WHERE exe = '/usr/bin/true'"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "n\r\n" +
+                       Scalar(db_,
+                              "SELECT count(*) FROM processes WHERE exe = "
+                              "'/usr/bin/true'") +
+                       "\r\n");
+  EXPECT_NE(r.out, "n\r\n0\r\n");
+}
+
+TEST_F(QueryCliTest, EveryKindOfWriteIsRefusedAndNothingChanges) {
+  const std::string before = Fingerprint();
+  const char* writes[] = {
+      "INSERT INTO strings(value) VALUES ('x')",
+      "UPDATE process_data SET pid = 1",
+      "DELETE FROM file_data",
+      "DROP TABLE strings",
+      "DROP VIEW processes",
+      "CREATE TABLE t(x)",
+      "CREATE TEMP TABLE t(x)",
+      "CREATE INDEX i ON file_data(path_id)",
+      "ALTER TABLE strings ADD COLUMN y",
+      "ATTACH DATABASE '/tmp/recorder-query-attach.db' AS other",
+      "SELECT load_extension('/lib/x86_64-linux-gnu/libm.so.6')",
+      "PRAGMA user_version = 7",
+      "PRAGMA journal_mode = DELETE",
+      "VACUUM",
+      "SELECT 1; DELETE FROM file_data",
+      "WITH x AS (SELECT 1) INSERT INTO strings(value) SELECT * FROM x",
+  };
+  for (const char* sql : writes) {
+    Output r = Query(Quote(sql));
+    EXPECT_EQ(r.exit_code, 1) << sql;
+    EXPECT_THAT(r.err,
+                testing::AnyOf(HasSubstr("refused"), HasSubstr("readonly"), HasSubstr("read-only")))
+        << sql << ": " << r.err;
+    EXPECT_EQ(r.out, "") << sql;  // "SELECT 1; DELETE ..." must not run its first half
+  }
+  EXPECT_EQ(Fingerprint(), before);
+  EXPECT_EQ(Scalar(db_, "PRAGMA integrity_check"), "ok");
+  EXPECT_FALSE(std::filesystem::exists("/tmp/recorder-query-attach.db"));
+}
+
+TEST_F(QueryCliTest, ReadOnlyPragmasAreAllowed) {
+  Output r = Query("--csv " + Quote("PRAGMA user_version"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "user_version\r\n1\r\n");
+  r = Query("--csv " + Quote("SELECT name FROM pragma_table_info('runs') LIMIT 1"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "name\r\nrun_id\r\n");
+}
+
+TEST_F(QueryCliTest, BadSqlShowsSqlitesMessage) {
+  Output r = Query(Quote("SELEC * FROM processes"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("syntax error"));
+  r = Query(Quote("SELECT * FROM no_such_view"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("no such table: no_such_view"));
+}
+
+TEST_F(QueryCliTest, MissingDatabaseIsNamedAndNotCreated) {
+  const std::string missing = dir_ + "/absent.db";
+  Output r = RunRecorder("query --db " + Quote(missing) + " 'SELECT 1'", dir_ + "/stderr");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr(missing));
+  EXPECT_FALSE(std::filesystem::exists(missing));
+}
+
+TEST_F(QueryCliTest, NotADatabaseIsAClearError) {
+  const std::string text = dir_ + "/notes.txt";
+  std::ofstream(text) << std::string(1000, 'z');
+  Output r =
+      RunRecorder("query --db " + Quote(text) + " 'SELECT 1 FROM processes'", dir_ + "/stderr");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_THAT(r.err, HasSubstr("not a database"));
+}
+
+TEST_F(QueryCliTest, JsonAndCsvTogetherIsAUsageError) {
+  Output r = Query("--json --csv 'SELECT 1'");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_EQ(r.out.find("1\r\n"), std::string::npos);
+}
+
+TEST_F(QueryCliTest, HelpHasExamplesAndExitCodes) {
+  Output r = RunRecorder("query --help", dir_ + "/stderr");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_THAT(r.out, HasSubstr("Examples"));
+  EXPECT_THAT(r.out, HasSubstr("Exit codes"));
+  EXPECT_THAT(r.out, HasSubstr("read-only"));
+}
+
+}  // namespace

@@ -1,0 +1,439 @@
+// `recorder replay` as users run it: the real binary on the captured
+// kernel logs (tests/data), hand-written logs, gzip and stdin input, bad
+// inputs and bad database paths, and a reader querying while it writes.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "store/string_interner.h"
+
+namespace {
+
+using ::testing::HasSubstr;
+
+const std::string kData = RECORDER_TEST_DATA;
+const std::string kBinary = RECORDER_BINARY;
+
+class TempDir {
+ public:
+  TempDir() {
+    char tmpl[] = "/tmp/recorder-replay-test.XXXXXX";
+    path_ = mkdtemp(tmpl);
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  std::string File(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+struct Output {
+  int exit_code = -1;
+  std::string text;  // stdout and stderr
+};
+
+std::string Quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+Output RunRecorder(const std::string& args) {
+  Output out;
+  std::string command = Quote(kBinary) + " " + args + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  if (!pipe) return out;
+  char buffer[4096];
+  size_t n;
+  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) out.text.append(buffer, n);
+  int status = pclose(pipe);
+  out.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return out;
+}
+
+using Row = std::map<std::string, std::string>;
+
+std::vector<Row> Query(const std::string& db_path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  std::vector<Row> rows;
+  if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+    ADD_FAILURE() << "cannot open " << db_path;
+    sqlite3_close(db);
+    return rows;
+  }
+  sqlite3_stmt* stmt = nullptr;
+  EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK)
+      << sqlite3_errmsg(db);
+  while (stmt && sqlite3_step(stmt) == SQLITE_ROW) {
+    Row row;
+    for (int c = 0; c < sqlite3_column_count(stmt); ++c) {
+      const unsigned char* text = sqlite3_column_text(stmt, c);
+      row[sqlite3_column_name(stmt, c)] = text ? reinterpret_cast<const char*>(text) : "NULL";
+    }
+    rows.push_back(row);
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return rows;
+}
+
+std::string Scalar(const std::string& db_path, const std::string& sql) {
+  std::vector<Row> rows = Query(db_path, sql);
+  if (rows.size() != 1 || rows[0].size() != 1) return "<not one value>";
+  return rows[0].begin()->second;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Counts SYSCALL records of the given syscall numbers straight from the
+// log text, independently of the recorder's parser.
+int CountSyscalls(const std::string& log, const std::vector<int>& numbers,
+                  const std::string& also = "") {
+  std::istringstream in(ReadFile(log));
+  int count = 0;
+  for (std::string line2; std::getline(in, line2);) {
+    if (line2.find("type=SYSCALL ") == std::string::npos) continue;
+    if (!also.empty() && line2.find(also) == std::string::npos) continue;
+    for (int n : numbers)
+      if (line2.find(" syscall=" + std::to_string(n) + " ") != std::string::npos) ++count;
+  }
+  return count;
+}
+
+std::string Counts(const std::string& db) {
+  return Scalar(db,
+                "SELECT (SELECT count(*) FROM processes) || '/' || "
+                "(SELECT count(*) FROM file_events) || '/' || "
+                "(SELECT count(*) FROM network_events) || '/' || "
+                "(SELECT count(*) FROM security_events) || '/' || "
+                "(SELECT count(*) FROM module_events) || '/' || "
+                "(SELECT count(*) FROM processes WHERE end_time IS NOT NULL)");
+}
+
+class CapturedLogTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(CapturedLogTest, ReplayStoresWhatTheWorkloadDid) {
+  const std::string log = kData + "/" + GetParam();
+  ASSERT_TRUE(std::filesystem::exists(log)) << log;
+  const nlohmann::json markers = nlohmann::json::parse(ReadFile(kData + "/expected-markers.json"));
+  TempDir dir;
+  const std::string db = dir.File("monitor.db");
+  Output out = RunRecorder("replay --db " + Quote(db) + " " + Quote(log));
+  ASSERT_EQ(out.exit_code, 0) << out.text;
+  EXPECT_THAT(out.text, HasSubstr("malformed lines: 0"));
+
+  // One process row per execve/execveat (59/322 on x86_64), success or not.
+  const int execs = CountSyscalls(log, {59, 322});
+  ASSERT_GT(execs, 0);
+  EXPECT_EQ(Scalar(db, "SELECT count(*) FROM processes WHERE placeholder = 0"),
+            std::to_string(execs));
+  // Every exit_group ended some process.
+  EXPECT_GE(std::stoi(Scalar(db, "SELECT count(*) FROM processes WHERE end_time IS NOT NULL")),
+            CountSyscalls(log, {231}));
+
+  // Exact argv, in order, for the argument torture test.
+  const auto& special = markers["steps"]["exec_special_args"]["argv"];
+  std::vector<Row> rows = Query(db,
+                                "SELECT argv, cmdline, exe, exit_code FROM processes WHERE "
+                                "argv LIKE '%recorder-golden-marker-special%'");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(nlohmann::json::parse(rows[0].at("argv")), special);
+  EXPECT_EQ(rows[0].at("cmdline"),
+            recorder::store::ShellJoin(special.get<std::vector<std::string>>()));
+  EXPECT_EQ(rows[0].at("exe"), "/usr/bin/echo");
+  EXPECT_EQ(rows[0].at("exit_code"), "0");
+
+  // Exit codes of `sh -c 'exit N'`.
+  for (const auto& step : markers["steps"]["exit_codes"]) {
+    if (!step.contains("exit_group_status")) continue;
+    std::string marker = step["argv"].back().get<std::string>();
+    EXPECT_EQ(Scalar(db, "SELECT exit_code FROM processes WHERE cmdline LIKE '%" + marker + "'"),
+              std::to_string(step["exit_group_status"].get<int>()))
+        << marker;
+  }
+  // A failed exec is a process row with success = 0.
+  EXPECT_EQ(Scalar(db, "SELECT count(*) FROM processes WHERE placeholder = 0 AND success = 0"),
+            std::to_string(execs - CountSyscalls(log, {59, 322}, "success=yes")));
+
+  // Files: the rename to a name with a space, under the workload dir.
+  const auto& files = markers["steps"]["files"];
+  EXPECT_EQ(Scalar(db, "SELECT count(*) FROM file_events WHERE operation = 'rename' AND path = '" +
+                           files["plain"].get<std::string>() + "' AND new_path = '" +
+                           files["space"].get<std::string>() + "'"),
+            "1");
+  EXPECT_GE(std::stoi(Scalar(db, "SELECT count(*) FROM file_events WHERE path = '" +
+                                     files["non_ascii"].get<std::string>() + "'")),
+            1);
+  // Every event resolves to a process row (placeholder or exec).
+  for (const char* view : {"file_events", "network_events", "security_events", "module_events"}) {
+    EXPECT_EQ(Scalar(db, std::string("SELECT count(*) FROM ") + view +
+                             " e LEFT JOIN processes p USING (process_id) WHERE p.pid IS NULL "
+                             "OR p.pid != e.pid"),
+              "0")
+        << view;
+  }
+
+  // Network: the TCP listener on the IPv4 port, by the server pid.
+  const auto& run = markers["runs"][GetParam() == "capture-raw.log" ? "raw" : "enriched"];
+  const int port = markers["ipv4_port"].get<int>();
+  EXPECT_GE(
+      std::stoi(Scalar(db,
+                       "SELECT count(*) FROM network_events WHERE direction = 'listen' AND "
+                       "protocol = 'tcp' AND local_port = " +
+                           std::to_string(port) + " AND pid = " +
+                           std::to_string(run["varying"]["network.tcp4.server_pid"].get<int>()))),
+      1);
+  EXPECT_GE(std::stoi(Scalar(db,
+                             "SELECT count(*) FROM network_events WHERE direction = "
+                             "'outbound' AND remote_port = " +
+                                 std::to_string(port))),
+            1);
+  // PAM: su to nobody authenticated, and the failed su.
+  EXPECT_GE(std::stoi(Scalar(db,
+                             "SELECT count(*) FROM security_events WHERE kind = "
+                             "'authentication' AND result = 'success'")),
+            1);
+  EXPECT_GE(std::stoi(Scalar(db,
+                             "SELECT count(*) FROM security_events WHERE kind = "
+                             "'authentication' AND result = 'failed'")),
+            1);
+
+  // The run is recorded with the input's line count.
+  std::vector<Row> runs = Query(db, "SELECT * FROM runs");
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].at("source"), "replay:" + log);
+  const std::string text = ReadFile(log);
+  EXPECT_EQ(runs[0].at("lines"), std::to_string(std::count(text.begin(), text.end(), '\n')));
+  EXPECT_EQ(runs[0].at("malformed"), "0");
+  EXPECT_EQ(runs[0].at("kernel_lost"), "0");
+  EXPECT_EQ(runs[0].at("duplicates"), "0");
+  EXPECT_EQ(Scalar(db, "SELECT events_stored FROM runs"),
+            Scalar(db,
+                   "SELECT (SELECT count(*) FROM processes WHERE placeholder = 0) + "
+                   "(SELECT count(*) FROM processes WHERE end_time IS NOT NULL) + "
+                   "(SELECT count(*) FROM file_events) + "
+                   "(SELECT count(*) FROM network_events) + "
+                   "(SELECT count(*) FROM security_events) + "
+                   "(SELECT count(*) FROM module_events)"));
+}
+
+INSTANTIATE_TEST_SUITE_P(Logs, CapturedLogTest,
+                         ::testing::Values("capture-raw.log", "capture-enriched.log"));
+
+TEST(ReplayCliTest, ReplayingTwiceStoresNothingNew) {
+  TempDir dir;
+  const std::string db = dir.File("monitor.db");
+  const std::string log = kData + "/capture-raw.log";
+  ASSERT_EQ(RunRecorder("replay --db " + Quote(db) + " " + Quote(log)).exit_code, 0);
+  const std::string first = Counts(db);
+  Output again = RunRecorder("replay --db " + Quote(db) + " " + Quote(log));
+  ASSERT_EQ(again.exit_code, 0) << again.text;
+  EXPECT_EQ(Counts(db), first);
+  std::vector<Row> runs = Query(db, "SELECT events_stored, duplicates FROM runs ORDER BY run_id");
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_NE(runs[0].at("events_stored"), "0");
+  EXPECT_EQ(runs[1].at("events_stored"), "0");
+  EXPECT_EQ(runs[1].at("duplicates"), runs[0].at("events_stored"));
+  EXPECT_EQ(Scalar(db, "PRAGMA integrity_check"), "ok");
+}
+
+TEST(ReplayCliTest, GzipAndStdinGiveTheSameResultAsThePlainFile) {
+  TempDir dir;
+  const std::string log = kData + "/capture-enriched.log";
+  const std::string gz = dir.File("audit.log.gz");
+  ASSERT_EQ(std::system(("gzip -c " + Quote(log) + " > " + Quote(gz)).c_str()), 0);
+  ASSERT_EQ(RunRecorder("replay --db " + Quote(dir.File("plain.db")) + " " + Quote(log)).exit_code,
+            0);
+  ASSERT_EQ(RunRecorder("replay --db " + Quote(dir.File("gz.db")) + " " + Quote(gz)).exit_code, 0);
+  ASSERT_EQ(
+      RunRecorder("replay --db " + Quote(dir.File("stdin.db")) + " - < " + Quote(log)).exit_code,
+      0);
+  const std::string plain = Counts(dir.File("plain.db"));
+  EXPECT_NE(plain, "0/0/0/0/0/0");
+  EXPECT_EQ(Counts(dir.File("gz.db")), plain);
+  EXPECT_EQ(Counts(dir.File("stdin.db")), plain);
+  EXPECT_EQ(Scalar(dir.File("stdin.db"), "SELECT source FROM runs"), "replay:stdin");
+}
+
+TEST(ReplayCliTest, MalformedLinesAreCountedAndReportedNotFatal) {
+  TempDir dir;
+  const std::string log = dir.File("hand.log");
+  std::ofstream(log)
+      << "type=SYSCALL msg=audit(1700000000.100:7): arch=c000003e syscall=59 success=yes exit=0 "
+         "a0=1 a1=2 a2=3 a3=4 items=1 ppid=1 pid=4000 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 "
+         "egid=0 sgid=0 fsgid=0 tty=pts0 ses=1 comm=\"ls\" exe=\"/usr/bin/ls\" key=(null)\n"
+      << "this is not audit text\n"
+      << "type=EXECVE msg=audit(1700000000.100:7): argc=2 a0=\"ls\" a1=\"-l\"\n"
+      << "type=CWD msg=audit(1700000000.100:7): cwd=\"/root\"\n"
+      << "type=SYSCALL msg=audit(garbage): arch=c000003e\n"
+      << "type=PROCTITLE msg=audit(1700000000.100:7): proctitle=6C73002D6C\n";
+  const std::string db = dir.File("monitor.db");
+  Output out = RunRecorder("replay --db " + Quote(db) + " " + Quote(log));
+  ASSERT_EQ(out.exit_code, 0) << out.text;
+  EXPECT_THAT(out.text, HasSubstr("malformed lines: 2"));
+  EXPECT_THAT(out.text, HasSubstr(log + ":2: "));
+  EXPECT_THAT(out.text, HasSubstr(log + ":5: "));
+  EXPECT_EQ(Scalar(db, "SELECT malformed FROM runs"), "2");
+  EXPECT_EQ(Scalar(db, "SELECT lines FROM runs"), "6");
+  std::vector<Row> rows = Query(db, "SELECT pid, exe, cmdline, cwd FROM processes");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].at("pid"), "4000");
+  EXPECT_EQ(rows[0].at("cmdline"), "ls -l");
+  EXPECT_EQ(rows[0].at("cwd"), "/root");
+}
+
+TEST(ReplayCliTest, UnreadableInputIsNamedAndNothingIsCreated) {
+  TempDir dir;
+  const std::string db = dir.File("monitor.db");
+  Output out = RunRecorder("replay --db " + Quote(db) + " " + Quote(kData + "/capture-raw.log") +
+                           " " + Quote(dir.File("missing.log")));
+  EXPECT_EQ(out.exit_code, 1);
+  EXPECT_THAT(out.text, HasSubstr(dir.File("missing.log")));
+  EXPECT_FALSE(std::filesystem::exists(db));
+  out = RunRecorder("replay --db " + Quote(db) + " " + Quote(dir.File("")));  // a directory
+  EXPECT_EQ(out.exit_code, 1);
+  EXPECT_THAT(out.text, HasSubstr("directory"));
+}
+
+TEST(ReplayCliTest, BadDatabasePathsAreClearErrors) {
+  TempDir dir;
+  const std::string log = Quote(kData + "/capture-raw.log");
+  Output out = RunRecorder("replay --db " + Quote(dir.File("no/dir/monitor.db")) + " " + log);
+  EXPECT_EQ(out.exit_code, 2);
+  EXPECT_THAT(out.text, HasSubstr(dir.File("no/dir/monitor.db")));
+  EXPECT_THAT(out.text, HasSubstr("does not exist"));
+
+  // We run as root, so permission bits do not stop us; /proc does.
+  out = RunRecorder("replay --db /proc/recorder-replay-test.db " + log);
+  EXPECT_EQ(out.exit_code, 2);
+  EXPECT_THAT(out.text, HasSubstr("/proc/recorder-replay-test.db"));
+
+  const std::string text_file = dir.File("notes.txt");
+  std::ofstream(text_file) << std::string(2048, 'n');
+  out = RunRecorder("replay --db " + Quote(text_file) + " " + log);
+  EXPECT_EQ(out.exit_code, 2);
+  EXPECT_THAT(out.text, HasSubstr(text_file));
+  EXPECT_THAT(out.text, HasSubstr("not a database"));
+  EXPECT_EQ(ReadFile(text_file), std::string(2048, 'n'));
+}
+
+TEST(ReplayCliTest, NewerSchemaIsRefusedAndTheDatabaseIsUntouched) {
+  TempDir dir;
+  const std::string db = dir.File("monitor.db");
+  const std::string log = Quote(kData + "/capture-raw.log");
+  ASSERT_EQ(RunRecorder("replay --db " + Quote(db) + " " + log).exit_code, 0);
+  const std::string before = Counts(db);
+  ASSERT_EQ(std::system(("sqlite3 " + Quote(db) + " 'PRAGMA user_version=42'").c_str()), 0);
+  Output out = RunRecorder("replay --db " + Quote(db) + " " + log);
+  EXPECT_EQ(out.exit_code, 2);
+  EXPECT_THAT(out.text, HasSubstr(db));
+  EXPECT_THAT(out.text, HasSubstr("42"));
+  EXPECT_THAT(out.text, HasSubstr("newer"));
+  EXPECT_EQ(Scalar(db, "PRAGMA integrity_check"), "ok");
+  EXPECT_EQ(Scalar(db, "PRAGMA user_version"), "42");
+  EXPECT_EQ(Counts(db), before);
+  EXPECT_EQ(Scalar(db, "SELECT count(*) FROM runs"), "1");
+}
+
+// Builds a bigger log from the captured one: each copy shifts every
+// record's time by `copy` seconds, so the audit events are distinct.
+std::string BigLog(const TempDir& dir, int copies) {
+  const std::string text = ReadFile(kData + "/capture-raw.log");
+  const std::regex stamp(R"(audit\((\d+)\.(\d+):(\d+)\))");
+  std::string path = dir.File("big.log");
+  std::ofstream out(path);
+  for (int copy = 0; copy < copies; ++copy) {
+    std::string shifted;
+    auto begin = std::sregex_iterator(text.begin(), text.end(), stamp);
+    size_t last = 0;
+    for (auto it = begin; it != std::sregex_iterator(); ++it) {
+      shifted.append(text, last, it->position() - last);
+      shifted += "audit(" + std::to_string(std::stoll((*it)[1]) + copy * 100) + "." +
+                 (*it)[2].str() + ":" + (*it)[3].str() + ")";
+      last = it->position() + it->length();
+    }
+    shifted.append(text, last);
+    out << shifted;
+  }
+  return path;
+}
+
+TEST(ReplayCliTest, AReaderQueryingDuringReplaySeesConsistentGrowingCounts) {
+  TempDir dir;
+  const std::string db = dir.File("monitor.db");
+  const std::string log = BigLog(dir, 60);
+  // Create the database first so the reader can open it at once.
+  ASSERT_EQ(RunRecorder("replay --db " + Quote(db) + " - < /dev/null").exit_code, 0);
+
+  std::atomic<bool> done{false};
+  Output replay;
+  std::thread writer([&] {
+    replay = RunRecorder("replay --batch-write-delay-ms 0 --db " + Quote(db) + " " + Quote(log));
+    done = true;
+  });
+  sqlite3* reader = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(db.c_str(), &reader, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  sqlite3_busy_timeout(reader, 5000);
+  int64_t last = 0;
+  int reads = 0;
+  std::string error;
+  // Reads until one read starts after the replay finished.
+  for (bool finished = false; error.empty() && !finished;) {
+    finished = done.load();
+    sqlite3_stmt* stmt = nullptr;
+    int rc = sqlite3_prepare_v2(reader,
+                                "SELECT (SELECT count(*) FROM file_events), "
+                                "(SELECT count(*) FROM file_events f LEFT JOIN processes p "
+                                "USING (process_id) WHERE p.process_id IS NULL)",
+                                -1, &stmt, nullptr);
+    if (rc == SQLITE_OK) rc = sqlite3_step(stmt);
+    if (rc != SQLITE_ROW) {
+      error = sqlite3_errmsg(reader);
+    } else {
+      int64_t count = sqlite3_column_int64(stmt, 0);
+      if (count < last) error = "count went down";
+      if (sqlite3_column_int64(stmt, 1) != 0) error = "event without its process";
+      last = count;
+      ++reads;
+    }
+    sqlite3_finalize(stmt);
+  }
+  sqlite3_close(reader);
+  writer.join();
+  EXPECT_EQ(error, "");
+  EXPECT_EQ(replay.exit_code, 0) << replay.text;
+  EXPECT_GT(reads, 2);
+  EXPECT_EQ(std::to_string(last), Scalar(db, "SELECT count(*) FROM file_events"));
+  EXPECT_GT(last, 0);
+}
+
+TEST(ReplayCliTest, HelpSaysWhatItDoesAndTheExitCodes) {
+  Output out = RunRecorder("replay --help");
+  EXPECT_EQ(out.exit_code, 0);
+  EXPECT_THAT(out.text, HasSubstr("idempotent"));
+  EXPECT_THAT(out.text, HasSubstr("Exit codes"));
+  EXPECT_THAT(out.text, HasSubstr("--db"));
+  out = RunRecorder("replay --batch-write-delay-ms 6000 - < /dev/null");
+  EXPECT_NE(out.exit_code, 0);  // BatchWriteDelayMS bounds are 0..5000
+}
+
+}  // namespace

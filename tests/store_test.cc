@@ -1,0 +1,699 @@
+// The event store against real SQLite files: every event type through the
+// public views, process identity across pid reuse, idempotence, batching
+// by rows and by delay, schema versioning, bad database paths, and a
+// reader running while the store writes.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "store/event_store.h"
+#include "store/schema.h"
+#include "store/string_interner.h"
+
+namespace recorder::store {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+constexpr int64_t kT0 = 1700000000123;  // 2023-11-14T22:13:20.123Z
+
+class TempDir {
+ public:
+  TempDir() {
+    char tmpl[] = "/tmp/recorder-store-test.XXXXXX";
+    path_ = mkdtemp(tmpl);
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  std::string File(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+using Row = std::map<std::string, std::string>;  // column -> text ("NULL" for NULL)
+
+// Reads through its own connection, as a user would.
+std::vector<Row> Query(const std::string& db_path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  sqlite3_busy_timeout(db, 5000);
+  sqlite3_stmt* stmt = nullptr;
+  std::vector<Row> rows;
+  EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK)
+      << sqlite3_errmsg(db) << " in " << sql;
+  int rc;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    Row row;
+    for (int c = 0; c < sqlite3_column_count(stmt); ++c) {
+      const unsigned char* text = sqlite3_column_text(stmt, c);
+      row[sqlite3_column_name(stmt, c)] = text ? reinterpret_cast<const char*>(text) : "NULL";
+    }
+    rows.push_back(row);
+  }
+  EXPECT_EQ(rc, SQLITE_DONE) << sqlite3_errmsg(db);
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return rows;
+}
+
+std::string Scalar(const std::string& db_path, const std::string& sql) {
+  std::vector<Row> rows = Query(db_path, sql);
+  if (rows.size() != 1 || rows[0].size() != 1) return "<not one value>";
+  return rows[0].begin()->second;
+}
+
+TypedEvent Event(int64_t time_ms, uint64_t serial, int32_t pid, std::string exe, EventBody body) {
+  TypedEvent e;
+  e.header.time_ms = time_ms;
+  e.header.serial = serial;
+  e.subject.pid = pid;
+  e.subject.ppid = 1;
+  e.subject.uid = 1000;
+  e.subject.euid = 1000;
+  e.subject.auid = 1000;
+  e.subject.ses = 3;
+  e.subject.tty = "pts0";
+  e.subject.exe = std::move(exe);
+  e.subject.comm = std::filesystem::path(e.subject.exe).filename();
+  e.body = std::move(body);
+  return e;
+}
+
+TypedEvent Exec(int64_t time_ms, uint64_t serial, int32_t pid, const std::string& exe,
+                std::vector<std::string> argv, int32_t ppid = 1) {
+  ProcessStart start;
+  start.argv = std::move(argv);
+  start.argc = static_cast<int64_t>(start.argv.size());
+  start.cwd = "/home/u";
+  TypedEvent e = Event(time_ms, serial, pid, exe, start);
+  e.subject.ppid = ppid;
+  e.header.syscall = "execve";
+  return e;
+}
+
+TypedEvent Exit(int64_t time_ms, uint64_t serial, int32_t pid, const std::string& exe,
+                int64_t code) {
+  return Event(time_ms, serial, pid, exe, ProcessEnd{code});
+}
+
+TypedEvent File(int64_t time_ms, uint64_t serial, int32_t pid, const std::string& exe,
+                FileOperation op, std::string path, std::string new_path = "") {
+  FileEvent f;
+  f.operation = op;
+  f.path = std::move(path);
+  f.new_path = std::move(new_path);
+  return Event(time_ms, serial, pid, exe, f);
+}
+
+Status AddAll(EventStore* store, std::vector<TypedEvent> events, int64_t now_ms = 0) {
+  return store->Add(&events, now_ms);
+}
+
+std::unique_ptr<EventStore> OpenOrDie(const std::string& path, EventStoreOptions options = {}) {
+  auto store = EventStore::Open(path, std::move(options));
+  EXPECT_TRUE(store.ok()) << store.status().message();
+  return store.ok() ? std::move(store).value() : nullptr;
+}
+
+TEST(StoreSchemaTest, NewDatabaseHasVersionWalAndIncrementalVacuum) {
+  TempDir dir;
+  std::string path = dir.File("monitor.db");
+  auto store = OpenOrDie(path);
+  ASSERT_TRUE(store);
+  EXPECT_EQ(Scalar(path, "PRAGMA user_version"), std::to_string(kSchemaVersion));
+  EXPECT_EQ(Scalar(path, "PRAGMA journal_mode"), "wal");
+  EXPECT_EQ(Scalar(path, "PRAGMA auto_vacuum"), "2");  // INCREMENTAL
+  for (const char* view : {"processes", "file_events", "network_events", "security_events",
+                           "module_events", "image_events", "dns_events", "runs"}) {
+    EXPECT_EQ(Scalar(path, fmt::format("SELECT count(*) FROM sqlite_schema WHERE type = 'view' "
+                                       "AND name = '{}'",
+                                       view)),
+              "1")
+        << view;
+  }
+  // Reopening an up-to-date database changes nothing.
+  store.reset();
+  store = OpenOrDie(path);
+  ASSERT_TRUE(store);
+  EXPECT_EQ(Scalar(path, "PRAGMA user_version"), std::to_string(kSchemaVersion));
+}
+
+TEST(StoreSchemaTest, ViewColumnsAreTheDocumentedOnes) {
+  TempDir dir;
+  std::string path = dir.File("monitor.db");
+  ASSERT_TRUE(OpenOrDie(path));
+  auto columns = [&](const std::string& view) {
+    std::vector<std::string> names;
+    for (const Row& row : Query(path, "PRAGMA table_info(" + view + ")"))
+      names.push_back(row.at("name"));
+    return names;
+  };
+  EXPECT_THAT(columns("processes"),
+              testing::IsSupersetOf({"process_id", "pid",      "ppid",      "parent_process_id",
+                                     "start_time", "end_time", "exit_code", "exe",
+                                     "cmdline",    "argv",     "cwd",       "uid",
+                                     "user",       "euid",     "euser",     "auid",
+                                     "login_user", "session",  "tty",       "sha256",
+                                     "md5",        "success"}));
+  EXPECT_THAT(columns("file_events"),
+              testing::IsSupersetOf({"time", "time_utc", "process_id", "pid", "exe", "user",
+                                     "operation", "path", "new_path", "success"}));
+  EXPECT_THAT(columns("network_events"),
+              testing::IsSupersetOf({"time", "time_utc", "process_id", "pid", "exe", "user",
+                                     "direction", "protocol", "family", "local_address",
+                                     "local_port", "remote_address", "remote_port", "success"}));
+  EXPECT_THAT(columns("security_events"),
+              testing::IsSupersetOf({"time", "time_utc", "process_id", "pid", "exe", "kind", "user",
+                                     "target_user", "result", "terminal", "address", "detail"}));
+  EXPECT_THAT(columns("module_events"),
+              testing::IsSupersetOf(
+                  {"time", "time_utc", "process_id", "pid", "exe", "user", "operation", "module"}));
+  EXPECT_THAT(columns("image_events"),
+              testing::IsSupersetOf(
+                  {"time", "time_utc", "process_id", "pid", "exe", "user", "path", "sha256"}));
+  EXPECT_THAT(columns("dns_events"),
+              testing::IsSupersetOf({"time", "time_utc", "process_id", "pid", "exe", "user",
+                                     "query", "response", "type"}));
+}
+
+TEST(StoreTest, EveryEventTypeRoundTripsThroughTheViews) {
+  TempDir dir;
+  std::string path = dir.File("monitor.db");
+  auto store = OpenOrDie(path);
+  ASSERT_TRUE(store);
+
+  NetworkEvent net;
+  net.direction = NetworkDirection::kOutbound;
+  net.protocol = "tcp";
+  net.family = "ipv4";
+  net.remote_address = "10.0.0.7";
+  net.remote_port = 443;
+  SecurityEvent sec;
+  sec.kind = SecurityKind::kLogin;
+  sec.record_type = "USER_LOGIN";
+  sec.user = "alice";
+  sec.target_user = "alice";
+  sec.result = "failed";
+  sec.terminal = "ssh";
+  sec.address = "192.0.2.1";
+  sec.hostname = "client";
+  sec.detail = "op=login";
+  ModuleEvent mod{ModuleOperation::kUnload, "dummy"};
+  FileEvent chmod;
+  chmod.operation = FileOperation::kChmod;
+  chmod.path = "/etc/shadow";
+  chmod.mode = 0600;
+
+  std::vector<TypedEvent> events;
+  events.push_back(
+      Exec(kT0, 10, 4242, "/usr/bin/curl", {"curl", "-H", "a b", "it's", "", "x=1,y"}));
+  events.push_back(
+      File(kT0 + 1, 11, 4242, "/usr/bin/curl", FileOperation::kRename, "/tmp/a", "/tmp/b c"));
+  events.push_back(Event(kT0 + 2, 12, 4242, "/usr/bin/curl", chmod));
+  events.back().header.success = false;
+  events.back().header.exit = -1;
+  events.push_back(Event(kT0 + 3, 13, 4242, "/usr/bin/curl", net));
+  events.push_back(Event(kT0 + 4, 14, 4242, "/usr/bin/curl", sec));
+  events.push_back(Event(kT0 + 5, 15, 4242, "/usr/bin/curl", mod));
+  events.push_back(Exit(kT0 + 6, 16, 4242, "/usr/bin/curl", 7));
+  ASSERT_TRUE(store->Add(&events, 0).ok());
+  ASSERT_TRUE(store->Flush().ok());
+
+  std::vector<Row> procs = Query(path, "SELECT * FROM processes");
+  ASSERT_EQ(procs.size(), 1u);
+  const Row& p = procs[0];
+  EXPECT_EQ(p.at("pid"), "4242");
+  EXPECT_EQ(p.at("ppid"), "1");
+  EXPECT_EQ(p.at("start_time"), std::to_string(kT0));
+  EXPECT_EQ(p.at("start_time_utc"), "2023-11-14T22:13:20.123Z");
+  EXPECT_EQ(p.at("end_time"), std::to_string(kT0 + 6));
+  EXPECT_EQ(p.at("exit_code"), "7");
+  EXPECT_EQ(p.at("exe"), "/usr/bin/curl");
+  EXPECT_EQ(p.at("cmdline"), "curl -H 'a b' 'it'\\''s' '' x=1,y");
+  EXPECT_EQ(p.at("argv"), R"(["curl","-H","a b","it's","","x=1,y"])");
+  EXPECT_EQ(p.at("cwd"), "/home/u");
+  EXPECT_EQ(p.at("uid"), "1000");
+  EXPECT_EQ(p.at("auid"), "1000");
+  EXPECT_EQ(p.at("session"), "3");
+  EXPECT_EQ(p.at("tty"), "pts0");
+  EXPECT_EQ(p.at("success"), "1");
+  EXPECT_EQ(p.at("placeholder"), "0");
+  EXPECT_EQ(p.at("user"), "NULL");  // until enrichment
+  EXPECT_EQ(p.at("sha256"), "NULL");
+  const std::string process_id = p.at("process_id");
+
+  std::vector<Row> files = Query(path, "SELECT * FROM file_events ORDER BY time");
+  ASSERT_EQ(files.size(), 2u);
+  EXPECT_EQ(files[0].at("time"), std::to_string(kT0 + 1));
+  EXPECT_EQ(files[0].at("time_utc"), "2023-11-14T22:13:20.124Z");
+  EXPECT_EQ(files[0].at("process_id"), process_id);
+  EXPECT_EQ(files[0].at("pid"), "4242");
+  EXPECT_EQ(files[0].at("exe"), "/usr/bin/curl");
+  EXPECT_EQ(files[0].at("operation"), "rename");
+  EXPECT_EQ(files[0].at("path"), "/tmp/a");
+  EXPECT_EQ(files[0].at("new_path"), "/tmp/b c");
+  EXPECT_EQ(files[0].at("success"), "1");
+  EXPECT_EQ(files[1].at("operation"), "chmod");
+  EXPECT_EQ(files[1].at("new_path"), "NULL");
+  EXPECT_EQ(files[1].at("mode"), "384");
+  EXPECT_EQ(files[1].at("success"), "0");
+
+  std::vector<Row> nets = Query(path, "SELECT * FROM network_events");
+  ASSERT_EQ(nets.size(), 1u);
+  EXPECT_EQ(nets[0].at("process_id"), process_id);
+  EXPECT_EQ(nets[0].at("direction"), "outbound");
+  EXPECT_EQ(nets[0].at("protocol"), "tcp");
+  EXPECT_EQ(nets[0].at("family"), "ipv4");
+  EXPECT_EQ(nets[0].at("local_address"), "NULL");
+  EXPECT_EQ(nets[0].at("local_port"), "NULL");
+  EXPECT_EQ(nets[0].at("remote_address"), "10.0.0.7");
+  EXPECT_EQ(nets[0].at("remote_port"), "443");
+
+  std::vector<Row> secs = Query(path, "SELECT * FROM security_events");
+  ASSERT_EQ(secs.size(), 1u);
+  EXPECT_EQ(secs[0].at("kind"), "login");
+  EXPECT_EQ(secs[0].at("user"), "alice");
+  EXPECT_EQ(secs[0].at("target_user"), "alice");
+  EXPECT_EQ(secs[0].at("result"), "failed");
+  EXPECT_EQ(secs[0].at("terminal"), "ssh");
+  EXPECT_EQ(secs[0].at("address"), "192.0.2.1");
+  EXPECT_EQ(secs[0].at("detail"), "op=login");
+  EXPECT_EQ(secs[0].at("record_type"), "USER_LOGIN");
+
+  std::vector<Row> mods = Query(path, "SELECT * FROM module_events");
+  ASSERT_EQ(mods.size(), 1u);
+  EXPECT_EQ(mods[0].at("operation"), "unload");
+  EXPECT_EQ(mods[0].at("module"), "dummy");
+  EXPECT_EQ(mods[0].at("pid"), "4242");
+
+  EXPECT_EQ(Scalar(path, "SELECT count(*) FROM image_events"), "0");
+  EXPECT_EQ(Scalar(path, "SELECT count(*) FROM dns_events"), "0");
+  EXPECT_EQ(store->counters().stored(), 7u);
+}
+
+TEST(StoreTest, ProcessIdIsUniqueAcrossPidReuse) {
+  TempDir dir;
+  std::string path = dir.File("monitor.db");
+  EventStoreOptions options;
+  options.process_expiration_ms = 180 * 1000;
+  auto store = OpenOrDie(path, options);
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(
+      AddAll(store.get(),
+             {
+                 Exec(kT0, 1, 100, "/bin/a", {"a"}),
+                 File(kT0 + 10, 2, 100, "/bin/a", FileOperation::kWrite, "/f1"),
+                 Exit(kT0 + 20, 3, 100, "/bin/a", 0),
+                 // Late event of the exited process, within the expiration.
+                 File(kT0 + 30, 4, 100, "/bin/a", FileOperation::kWrite, "/f2"),
+                 // The pid is reused by a new exec.
+                 Exec(kT0 + 40, 5, 100, "/bin/b", {"b"}),
+                 File(kT0 + 50, 6, 100, "/bin/b", FileOperation::kWrite, "/f3"),
+                 // A pid never exec'd while we watched: placeholder.
+                 File(kT0 + 60, 7, 200, "/bin/x", FileOperation::kWrite, "/f4"),
+                 File(kT0 + 61, 8, 200, "/bin/x", FileOperation::kWrite, "/f5"),
+                 // Same pid, other program, no exec seen: reused pid.
+                 File(kT0 + 70, 9, 200, "/bin/y", FileOperation::kWrite, "/f6"),
+                 // pid 100 exits, and is seen again long after expiry.
+                 Exit(kT0 + 80, 10, 100, "/bin/b", 1),
+                 File(kT0 + 80 + 181 * 1000, 11, 100, "/bin/b", FileOperation::kWrite, "/f7"),
+             })
+          .ok());
+  ASSERT_TRUE(store->Flush().ok());
+
+  std::vector<Row> procs =
+      Query(path,
+            "SELECT process_id, pid, exe, placeholder, exit_code FROM processes "
+            "ORDER BY process_id");
+  ASSERT_EQ(procs.size(), 5u);
+  std::set<std::string> ids;
+  for (const Row& r : procs) ids.insert(r.at("process_id"));
+  EXPECT_EQ(ids.size(), 5u);
+  std::map<std::string, std::string> owner;  // path -> process_id
+  for (const Row& r : Query(path, "SELECT path, process_id FROM file_events"))
+    owner[r.at("path")] = r.at("process_id");
+  EXPECT_EQ(owner["/f1"], procs[0].at("process_id"));
+  EXPECT_EQ(owner["/f2"], procs[0].at("process_id"));
+  EXPECT_EQ(owner["/f3"], procs[1].at("process_id"));
+  EXPECT_NE(owner["/f3"], owner["/f1"]);
+  EXPECT_EQ(owner["/f4"], owner["/f5"]);
+  EXPECT_NE(owner["/f6"], owner["/f5"]);
+  EXPECT_NE(owner["/f7"], owner["/f3"]);
+  EXPECT_EQ(procs[0].at("exit_code"), "0");
+  EXPECT_EQ(procs[1].at("exit_code"), "1");
+  EXPECT_EQ(procs[2].at("placeholder"), "1");
+  EXPECT_EQ(procs[2].at("exe"), "/bin/x");
+  EXPECT_EQ(procs[3].at("exe"), "/bin/y");
+  EXPECT_EQ(procs[4].at("exe"), "/bin/b");
+  EXPECT_EQ(procs[4].at("placeholder"), "1");
+  EXPECT_EQ(store->counters().placeholder_processes, 3u);
+}
+
+TEST(StoreTest, ParentProcessIdComesFromTheParentsCurrentProcess) {
+  TempDir dir;
+  std::string path = dir.File("monitor.db");
+  auto store = OpenOrDie(path);
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(AddAll(store.get(), {Exec(kT0, 1, 500, "/bin/bash", {"bash"}),
+                                   Exec(kT0 + 5, 2, 501, "/bin/ls", {"ls", "-l"}, 500),
+                                   Exec(kT0 + 6, 3, 502, "/bin/ps", {"ps"}, 999)})
+                  .ok());
+  ASSERT_TRUE(store->Flush().ok());
+  std::vector<Row> rows =
+      Query(path, "SELECT process_id, parent_process_id FROM processes ORDER BY process_id");
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[1].at("parent_process_id"), rows[0].at("process_id"));
+  EXPECT_EQ(rows[2].at("parent_process_id"), "NULL");  // parent never seen
+}
+
+TEST(StoreTest, FailedExecOfAForkedChildDescribesThatChild) {
+  TempDir dir;
+  std::string path = dir.File("monitor.db");
+  auto store = OpenOrDie(path);
+  ASSERT_TRUE(store);
+  TypedEvent failed = Exec(kT0, 1, 300, "/usr/bin/python3", {"/nonexistent"});
+  failed.header.success = false;
+  ASSERT_TRUE(AddAll(store.get(), {failed, Exit(kT0 + 1, 2, 300, "/usr/bin/python3", 127)}).ok());
+  ASSERT_TRUE(store->Flush().ok());
+  std::vector<Row> rows = Query(path, "SELECT success, exit_code, placeholder FROM processes");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].at("success"), "0");
+  EXPECT_EQ(rows[0].at("exit_code"), "127");
+}
+
+std::vector<TypedEvent> SampleEvents() {
+  return {Exec(kT0, 1, 100, "/bin/a", {"a"}),
+          File(kT0 + 1, 2, 100, "/bin/a", FileOperation::kCreate, "/f1"),
+          File(kT0 + 2, 3, 300, "/bin/c", FileOperation::kDelete, "/f2"),
+          Exit(kT0 + 3, 4, 100, "/bin/a", 0)};
+}
+
+TEST(StoreTest, StoringTheSameAuditEventsTwiceAddsNothing) {
+  TempDir dir;
+  std::string path = dir.File("monitor.db");
+  const char* kCounts =
+      "SELECT (SELECT count(*) FROM processes) || '/' || (SELECT count(*) FROM file_events)";
+  {
+    auto store = OpenOrDie(path);
+    ASSERT_TRUE(store);
+    ASSERT_TRUE(AddAll(store.get(), SampleEvents()).ok());
+  }
+  EXPECT_EQ(Scalar(path, kCounts), "2/2");
+  {
+    auto store = OpenOrDie(path);
+    ASSERT_TRUE(store);
+    std::vector<TypedEvent> again = SampleEvents();
+    // Later events of the same processes, past what was stored before.
+    again.insert(again.end() - 1, File(kT0 + 2, 5, 100, "/bin/a", FileOperation::kWrite, "/f3"));
+    ASSERT_TRUE(AddAll(store.get(), again).ok());
+    EXPECT_EQ(store->counters().duplicates, 4u);
+    EXPECT_EQ(store->counters().file_events, 1u);
+    EXPECT_EQ(store->counters().placeholder_processes, 0u);
+  }
+  EXPECT_EQ(Scalar(path, kCounts), "2/3");
+  // The new event belongs to the process stored by the first pass.
+  EXPECT_EQ(Scalar(path,
+                   "SELECT f.process_id = p.process_id FROM file_events f, processes p "
+                   "WHERE f.path = '/f3' AND p.exe = '/bin/a'"),
+            "1");
+}
+
+TEST(StoreTest, TypedEventsOfOneAuditEventAreAllStored) {
+  TempDir dir;
+  std::string path = dir.File("monitor.db");
+  auto store = OpenOrDie(path);
+  ASSERT_TRUE(store);
+  // An execve with euid != uid: a process start and a privilege change,
+  // same (time, serial).
+  SecurityEvent change;
+  change.kind = SecurityKind::kPrivilegeChange;
+  std::vector<TypedEvent> events = {Exec(kT0, 9, 700, "/usr/bin/sudo", {"sudo", "id"}),
+                                    Event(kT0, 9, 700, "/usr/bin/sudo", change)};
+  ASSERT_TRUE(store->Add(&events, 0).ok());
+  ASSERT_TRUE(store->Flush().ok());
+  EXPECT_EQ(Scalar(path, "SELECT count(*) FROM processes"), "1");
+  EXPECT_EQ(Scalar(path, "SELECT count(*) FROM security_events"), "1");
+  EXPECT_EQ(store->counters().duplicates, 0u);
+}
+
+TEST(StoreTest, BatchesCommitByRowsAndByDelay) {
+  TempDir dir;
+  std::string path = dir.File("monitor.db");
+  EventStoreOptions options;
+  options.batch_max_rows = 6;  // an event is 2 rows (its audit key and itself)
+  options.batch_write_delay_ms = 1000;
+  auto store = OpenOrDie(path, options);
+  ASSERT_TRUE(store);
+  auto count = [&] { return Scalar(path, "SELECT count(*) FROM file_events"); };
+
+  ASSERT_TRUE(
+      AddAll(store.get(), {File(kT0, 1, 1, "/bin/x", FileOperation::kWrite, "/a")}, /*now=*/0)
+          .ok());
+  EXPECT_EQ(count(), "0");  // placeholder + key + event: 3 rows, under the bound
+  ASSERT_TRUE(store->Tick(999).ok());
+  EXPECT_EQ(count(), "0");
+  ASSERT_TRUE(store->Tick(1000).ok());
+  EXPECT_EQ(count(), "1");  // the delay passed
+
+  ASSERT_TRUE(AddAll(store.get(),
+                     {File(kT0 + 1, 2, 1, "/bin/x", FileOperation::kWrite, "/b"),
+                      File(kT0 + 2, 3, 1, "/bin/x", FileOperation::kWrite, "/c"),
+                      File(kT0 + 3, 4, 1, "/bin/x", FileOperation::kWrite, "/d"),
+                      File(kT0 + 4, 5, 1, "/bin/x", FileOperation::kWrite, "/e")},
+                     /*now=*/2000)
+                  .ok());
+  EXPECT_EQ(count(), "4");  // 6 rows filled a batch; the last event waits
+  ASSERT_TRUE(store->Flush().ok());
+  EXPECT_EQ(count(), "5");
+  EXPECT_GE(store->counters().commits, 3u);
+}
+
+TEST(StoreTest, ZeroDelayCommitsEveryAdd) {
+  TempDir dir;
+  std::string path = dir.File("monitor.db");
+  EventStoreOptions options;
+  options.batch_write_delay_ms = 0;
+  auto store = OpenOrDie(path, options);
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(AddAll(store.get(), {File(kT0, 1, 1, "/bin/x", FileOperation::kWrite, "/a")}).ok());
+  EXPECT_EQ(Scalar(path, "SELECT count(*) FROM file_events"), "1");
+}
+
+TEST(StoreTest, RunStatsAreReadableThroughTheRunsView) {
+  TempDir dir;
+  std::string path = dir.File("monitor.db");
+  auto store = OpenOrDie(path);
+  ASSERT_TRUE(store);
+  auto run_id = store->BeginRun("live:netlink", kT0);
+  ASSERT_TRUE(run_id.ok());
+  ASSERT_TRUE(AddAll(store.get(), SampleEvents()).ok());
+  RunStats stats;
+  stats.lines = 40;
+  stats.records = 39;
+  stats.malformed = 1;
+  stats.kernel_lost = 12;
+  stats.dropped_queue_full = 3;
+  ASSERT_TRUE(store->RecordRunStats(stats, kT0 + 5000).ok());
+  ASSERT_TRUE(store->Flush().ok());
+  std::vector<Row> runs = Query(path, "SELECT * FROM runs");
+  ASSERT_EQ(runs.size(), 1u);
+  const Row& r = runs[0];
+  EXPECT_EQ(r.at("run_id"), std::to_string(*run_id));
+  EXPECT_EQ(r.at("source"), "live:netlink");
+  EXPECT_EQ(r.at("start_time_utc"), "2023-11-14T22:13:20.123Z");
+  EXPECT_EQ(r.at("end_time"), std::to_string(kT0 + 5000));
+  EXPECT_EQ(r.at("lines"), "40");
+  EXPECT_EQ(r.at("malformed"), "1");
+  EXPECT_EQ(r.at("process_starts"), "1");
+  EXPECT_EQ(r.at("process_ends"), "1");
+  EXPECT_EQ(r.at("file_events"), "2");
+  EXPECT_EQ(r.at("events_stored"), "4");
+  EXPECT_EQ(r.at("placeholder_processes"), "1");
+  EXPECT_EQ(r.at("kernel_lost"), "12");
+  EXPECT_EQ(r.at("events_lost"), "15");
+  EXPECT_EQ(r.at("error"), "NULL");
+}
+
+TEST(StoreOpenTest, NewerSchemaIsAClearErrorAndLeavesTheFileAlone) {
+  TempDir dir;
+  std::string path = dir.File("monitor.db");
+  ASSERT_TRUE(OpenOrDie(path));
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version = 99", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto store = EventStore::Open(path);
+  ASSERT_FALSE(store.ok());
+  EXPECT_THAT(store.status().message(), HasSubstr(path));
+  EXPECT_THAT(store.status().message(), HasSubstr("99"));
+  EXPECT_THAT(store.status().message(), HasSubstr(fmt::format("version {}", kSchemaVersion)));
+  EXPECT_EQ(Scalar(path, "PRAGMA user_version"), "99");
+  EXPECT_EQ(Scalar(path, "PRAGMA integrity_check"), "ok");
+}
+
+TEST(StoreOpenTest, FileThatIsNotADatabaseIsRefusedUnchanged) {
+  TempDir dir;
+  std::string path = dir.File("notes.txt");
+  const std::string content(4096, 'x');
+  std::ofstream(path) << content;
+  auto store = EventStore::Open(path);
+  ASSERT_FALSE(store.ok());
+  EXPECT_THAT(store.status().message(), HasSubstr(path));
+  EXPECT_THAT(store.status().message(), HasSubstr("not a database"));
+  std::ifstream in(path);
+  std::string after((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(after, content);
+}
+
+TEST(StoreOpenTest, SomeoneElsesSqliteDatabaseIsRefused) {
+  TempDir dir;
+  std::string path = dir.File("other.db");
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(
+        sqlite3_exec(db, "CREATE TABLE t(x); INSERT INTO t VALUES (1)", nullptr, nullptr, nullptr),
+        SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto store = EventStore::Open(path);
+  ASSERT_FALSE(store.ok());
+  EXPECT_THAT(store.status().message(), HasSubstr("not a recorder database"));
+  EXPECT_EQ(Scalar(path, "SELECT group_concat(name) FROM sqlite_schema"), "t");
+  EXPECT_EQ(Scalar(path, "PRAGMA integrity_check"), "ok");
+}
+
+TEST(StoreOpenTest, MissingDirectoryIsNamed) {
+  TempDir dir;
+  std::string path = dir.File("no/such/dir/monitor.db");
+  auto store = EventStore::Open(path);
+  ASSERT_FALSE(store.ok());
+  EXPECT_THAT(store.status().message(), HasSubstr(path));
+  EXPECT_THAT(store.status().message(), HasSubstr("does not exist"));
+}
+
+TEST(StoreOpenTest, DirectoryThatCannotBeWrittenIsAnError) {
+  // Root ignores permission bits; /proc refuses new files even to root.
+  auto store = EventStore::Open("/proc/recorder-store-test.db");
+  ASSERT_FALSE(store.ok());
+  EXPECT_THAT(store.status().message(), HasSubstr("/proc/recorder-store-test.db"));
+  EXPECT_FALSE(std::filesystem::exists("/proc/recorder-store-test.db"));
+}
+
+TEST(StoreOpenTest, PathUnderARegularFileIsAnError) {
+  TempDir dir;
+  std::string file = dir.File("plain");
+  std::ofstream(file) << "x";
+  auto store = EventStore::Open(file + "/monitor.db");
+  ASSERT_FALSE(store.ok());
+  EXPECT_THAT(store.status().message(), HasSubstr("not a directory"));
+}
+
+TEST(StoreTest, ReaderWhileWritingSeesCountsThatNeverDecrease) {
+  TempDir dir;
+  std::string path = dir.File("monitor.db");
+  EventStoreOptions options;
+  options.batch_write_delay_ms = 0;
+  auto store = OpenOrDie(path, options);
+  ASSERT_TRUE(store);
+
+  std::atomic<bool> done{false};
+  std::atomic<int> reads{0};
+  std::string reader_error;
+  std::thread reader([&] {
+    sqlite3* db = nullptr;
+    sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+    sqlite3_busy_timeout(db, 5000);
+    int64_t last = 0;
+    while (!done.load() || reads.load() < 3) {
+      sqlite3_stmt* stmt = nullptr;
+      int rc = sqlite3_prepare_v2(
+          db, "SELECT (SELECT count(*) FROM file_events), (SELECT count(*) FROM audit_events)", -1,
+          &stmt, nullptr);
+      if (rc == SQLITE_OK) rc = sqlite3_step(stmt);
+      if (rc != SQLITE_ROW) {
+        reader_error = sqlite3_errmsg(db);
+        sqlite3_finalize(stmt);
+        break;
+      }
+      int64_t files = sqlite3_column_int64(stmt, 0);
+      int64_t keys = sqlite3_column_int64(stmt, 1);
+      sqlite3_finalize(stmt);
+      // Consistent snapshot: every stored event has its audit key.
+      if (files != keys || files < last) {
+        reader_error =
+            fmt::format("inconsistent read: {} events, {} keys, last {}", files, keys, last);
+        break;
+      }
+      last = files;
+      ++reads;
+    }
+    sqlite3_close(db);
+  });
+  constexpr int kBatches = 200;
+  for (int b = 0; b < kBatches; ++b) {
+    std::vector<TypedEvent> events;
+    for (int i = 0; i < 50; ++i) {
+      uint64_t serial = static_cast<uint64_t>(b * 50 + i + 1);
+      events.push_back(File(kT0 + static_cast<int64_t>(serial), serial, 1, "/bin/x",
+                            FileOperation::kWrite, "/f" + std::to_string(i)));
+    }
+    Status status = store->Add(&events, b);
+    ASSERT_TRUE(status.ok()) << status.message();
+  }
+  done = true;
+  reader.join();
+  EXPECT_EQ(reader_error, "");
+  EXPECT_GT(reads.load(), 0);
+  EXPECT_EQ(Scalar(path, "SELECT count(*) FROM file_events"), std::to_string(kBatches * 50));
+}
+
+TEST(StringInternerTest, ShellJoinQuotesLikeAPosixShell) {
+  EXPECT_EQ(ShellJoin({"ls", "-la", "/tmp"}), "ls -la /tmp");
+  EXPECT_EQ(ShellJoin({"echo", "a b", "", "it's", "$HOME", "tab\there"}),
+            "echo 'a b' '' 'it'\\''s' '$HOME' 'tab\there'");
+}
+
+TEST(StringInternerTest, ArgvJsonKeepsOrderAndEscapes) {
+  EXPECT_EQ(ArgvJson({"a", "b\"c", "new\nline"}), R"(["a","b\"c","new\nline"])");
+  // Not UTF-8: replaced, still valid JSON.
+  EXPECT_EQ(ArgvJson({std::string("\xff")}), "[\"\xef\xbf\xbd\"]");
+}
+
+TEST(StringInternerTest, InternsOncePerDistinctString) {
+  TempDir dir;
+  std::string path = dir.File("monitor.db");
+  ASSERT_TRUE(OpenOrDie(path));
+  auto db = Database::Open(path, SQLITE_OPEN_READWRITE);
+  ASSERT_TRUE(db.ok());
+  auto interner = StringInterner::Create(db->get(), /*cache_bytes=*/256);
+  ASSERT_TRUE(interner.ok());
+  auto a = (*interner)->Intern("/usr/bin/a");
+  auto b = (*interner)->Intern("/usr/bin/b");
+  auto a2 = (*interner)->Intern("/usr/bin/a");
+  ASSERT_TRUE(a.ok() && b.ok() && a2.ok());
+  EXPECT_NE(*a, *b);
+  EXPECT_EQ(*a, *a2);
+  EXPECT_EQ(*(*interner)->Intern(""), 0);
+  // A cache far smaller than the strings still returns the stored ids.
+  for (int i = 0; i < 50; ++i) ASSERT_TRUE((*interner)->Intern("/p/" + std::to_string(i)).ok());
+  EXPECT_EQ(*(*interner)->Intern("/usr/bin/a"), *a);
+  EXPECT_EQ(Scalar(path, "SELECT count(*) FROM strings"), "52");
+}
+
+}  // namespace
+}  // namespace recorder::store
