@@ -1,0 +1,129 @@
+#include "enrich/enriching_sink.h"
+
+#include <algorithm>
+#include <chrono>
+#include <utility>
+#include <variant>
+
+namespace recorder::enrich {
+
+namespace {
+// Bound on remembered per-process hashes (one per live pid normally).
+constexpr size_t kMaxExeHashMemo = 65536;
+}  // namespace
+
+int64_t SystemClockMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+EnrichingSink::EnrichingSink(EventSink* next, ProcessTable* processes, UserNames* users,
+                             HashWorker* hashes, EnrichingSinkOptions options,
+                             std::function<int64_t()> clock)
+    : next_(next),
+      processes_(processes),
+      users_(users),
+      hashes_(hashes),
+      options_(options),
+      clock_(std::move(clock)) {}
+
+void EnrichingSink::Enrich(TypedEvent* event, int64_t now_ms) {
+  ++stats_.events;
+  const Subject& s = event->subject;
+  const int64_t t = event->header.time_ms;
+  Enrichment& out = event->enrichment;
+
+  int64_t instance_start = -1;  // key of the subject's process instance, when known
+  if (processes_ != nullptr && s.pid > 0) {
+    bool is_exec = std::holds_alternative<ProcessStart>(event->body) && event->header.success;
+    if (options_.probe_proc && !is_exec && processes_->Lookup(s.pid, t) == nullptr) {
+      ++stats_.proc_probes;
+      processes_->SeedOne(s.pid, now_ms);
+    }
+    processes_->Apply(*event);
+    const ProcessInfo* info = processes_->Lookup(s.pid, t);
+    if (info == nullptr) {
+      ++stats_.unknown_process;
+    } else {
+      instance_start = info->start_ms;
+      out.process_start_ms = info->start_known ? info->start_ms : -1;
+      const ProcessInfo* parent = info->parent_start_ms >= 0
+                                      ? processes_->Find(info->ppid, info->parent_start_ms)
+                                      : nullptr;
+      out.parent_start_ms = parent != nullptr && parent->start_known ? parent->start_ms : -1;
+    }
+  }
+
+  if (users_ != nullptr) {
+    // uid/euid unset means the record had none (some user-space records):
+    // leave the name empty. auid unset is meaningful: never logged in.
+    if (s.uid != kUnsetId) out.user = users_->UserName(s.uid, now_ms);
+    if (s.euid != kUnsetId) out.euser = users_->UserName(s.euid, now_ms);
+    out.login_user = users_->UserName(s.auid, now_ms);
+  }
+
+  if (hashes_ != nullptr && options_.hash_executables && !s.exe.empty()) {
+    // A running image does not change when its file is replaced on disk,
+    // so a process instance's hash is looked up once (at its exec or first
+    // event) and reused: that saves a stat() per event, the dominant cost.
+    auto memo = exe_hashes_.end();
+    if (instance_start >= 0) {
+      memo = exe_hashes_.find(s.pid);
+      if (memo != exe_hashes_.end() &&
+          (memo->second.start_ms != instance_start || memo->second.exe != s.exe)) {
+        exe_hashes_.erase(memo);
+        memo = exe_hashes_.end();
+      }
+    }
+    if (memo != exe_hashes_.end()) {
+      ++stats_.hash_ready;
+      out.exe_sha256 = memo->second.sha256;
+      out.exe_md5 = memo->second.md5;
+    } else {
+      HashLookup lookup = hashes_->Lookup(s.exe);
+      switch (lookup.state) {
+        case HashState::kReady:
+          ++stats_.hash_ready;
+          if (instance_start >= 0) {
+            if (exe_hashes_.size() >= kMaxExeHashMemo) exe_hashes_.clear();
+            exe_hashes_[s.pid] =
+                ExeHashMemo{instance_start, s.exe, lookup.hashes.sha256, lookup.hashes.md5};
+          }
+          out.exe_sha256 = std::move(lookup.hashes.sha256);
+          out.exe_md5 = std::move(lookup.hashes.md5);
+          break;
+        case HashState::kPending:
+          ++stats_.hash_pending;
+          out.hash_note = kNotePending;
+          break;
+        case HashState::kUnavailable:
+          ++stats_.hash_unavailable;
+          out.hash_note = std::move(lookup.hashes.note);
+          break;
+      }
+    }
+    if (std::holds_alternative<ProcessEnd>(event->body)) exe_hashes_.erase(s.pid);
+  }
+}
+
+Status EnrichingSink::Consume(std::vector<TypedEvent>* events) {
+  const int64_t now = clock_();
+  for (TypedEvent& event : *events) {
+    Enrich(&event, now);
+    event_time_ms_ = std::max(event_time_ms_, event.header.time_ms);
+  }
+  // Expiry runs on event time, not the wall clock: a replayed log from
+  // last week must keep its exited processes for ProcessExpirationSeconds
+  // of *its* time, or every late event would miss its process.
+  if (processes_ != nullptr && event_time_ms_ != INT64_MIN &&
+      (last_age_ms_ == INT64_MIN || event_time_ms_ - last_age_ms_ >= options_.age_interval_ms)) {
+    processes_->Age(event_time_ms_);
+    last_age_ms_ = event_time_ms_;
+  }
+  return next_->Consume(events);
+}
+
+Status EnrichingSink::Flush() { return next_->Flush(); }
+
+}  // namespace recorder::enrich

@@ -1,0 +1,88 @@
+// The enrich stage as an EventSink decorator: fills TypedEvent::enrichment
+// (user names, process and parent start times, executable hashes) and
+// keeps the process table current, then forwards to the wrapped sink.
+//
+//   store -> EnrichingSink(&store, &table, &users, &hash_worker) -> pipeline
+//
+// Hashing never blocks here: a miss queues the file on the HashWorker and
+// the event leaves with hash_note = "pending"; the owner drains
+// HashWorker::TakeCompletions() and updates the stored rows. The hash of a
+// process instance's exe is taken at its exec (or first event) and reused
+// for its later events: the running image is the file as it was then.
+//
+// Not thread-safe (one pipeline thread calls Consume); the HashWorker it
+// borrows is.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "enrich/hash_worker.h"
+#include "enrich/process_table.h"
+#include "enrich/user_names.h"
+#include "pipeline/event_sink.h"
+
+namespace recorder::enrich {
+
+struct EnrichingSinkOptions {
+  // Live recording only: read /proc/PID for a pid the table does not
+  // know. Never for replayed logs (today's /proc says nothing about them).
+  bool probe_proc = false;
+  // Hash subject.exe (needs a HashWorker). Also live only: the file on
+  // disk now is the one the event ran only while recording live.
+  bool hash_executables = true;
+  int64_t age_interval_ms = 1000;  // event-time interval between process table Age() calls
+};
+
+struct EnrichingSinkStats {
+  uint64_t events = 0;
+  uint64_t unknown_process = 0;  // no table entry even after Observe
+  uint64_t proc_probes = 0;
+  uint64_t hash_ready = 0;
+  uint64_t hash_pending = 0;
+  uint64_t hash_unavailable = 0;
+};
+
+int64_t SystemClockMs();
+
+class EnrichingSink : public EventSink {
+ public:
+  // All pointers are borrowed and must outlive the sink; `hashes` may be
+  // null (no hashing). `clock` gives "now" for the user-file refresh and
+  // /proc probes (tests pass a fake); the process table ages on event time.
+  EnrichingSink(EventSink* next, ProcessTable* processes, UserNames* users, HashWorker* hashes,
+                EnrichingSinkOptions options = {}, std::function<int64_t()> clock = SystemClockMs);
+
+  Status Consume(std::vector<TypedEvent>* events) override;
+  Status Flush() override;
+
+  // One event, without forwarding (the pure part, for callers that are
+  // not sinks).
+  void Enrich(TypedEvent* event, int64_t now_ms);
+
+  const EnrichingSinkStats& stats() const { return stats_; }
+
+ private:
+  EventSink* const next_;
+  ProcessTable* const processes_;
+  UserNames* const users_;
+  HashWorker* const hashes_;
+  const EnrichingSinkOptions options_;
+  std::function<int64_t()> clock_;
+  struct ExeHashMemo {
+    int64_t start_ms;  // process instance
+    std::string exe;
+    std::string sha256;
+    std::string md5;
+  };
+  // pid -> hashes of its current instance's exe, once known.
+  std::unordered_map<int32_t, ExeHashMemo> exe_hashes_;
+  int64_t event_time_ms_ = INT64_MIN;  // latest event time seen
+  int64_t last_age_ms_ = INT64_MIN;
+  EnrichingSinkStats stats_;
+};
+
+}  // namespace recorder::enrich

@@ -1,0 +1,180 @@
+// The process table: which program a pid was running at a given time, who
+// its parent was, and the chain up to pid 1. Seeded from a /proc snapshot
+// at start, then kept current by typed events (exec, exit) and by OnFork
+// when clone/fork is audited.
+//
+// Identity (see docs/enrichment.md): a *process instance* is one program
+// image of a pid, keyed (pid, start_ms).
+//   - Seeded from /proc: start_ms = the task's start time (stat field 22).
+//   - OnFork: start_ms = fork time; the child runs the parent's image.
+//   - A successful execve starts a NEW instance with start_ms = exec time
+//     (the store writes one process row per exec with that start time, so
+//     the two agree). Its parent is the instance ppid was running at that
+//     time; the image it replaced is kept as `previous_start_ms` and ends
+//     at the exec. This matches Tetragon's exec_id model.
+// Pid reuse: an instance that exited is never the previous image or the
+// parent of anything that starts after its exit, so a recycled pid starts
+// a fresh history.
+//
+// Pure core: every call takes its time; only SeedFromProc / LoadState read
+// files (under the injectable proc root). Not thread-safe: one owner (the
+// event path) calls it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <queue>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "normalize/typed_event.h"
+#include "util/status.h"
+
+namespace recorder::enrich {
+
+enum class ProcessOrigin : uint8_t {
+  kSeed,      // read from /proc
+  kExec,      // a successful execve event
+  kFork,      // OnFork
+  kObserved,  // first seen as the subject of some other event; start unknown
+};
+
+struct ProcessInfo {
+  int32_t pid = 0;
+  int32_t ppid = 0;
+  // Instance key with pid. For kObserved it is the first-seen time and
+  // start_known is false (the enrichment then reports -1).
+  int64_t start_ms = 0;
+  bool start_known = true;
+  // Task (fork) start in clock ticks since boot when known (seed, or
+  // inherited through exec from a seeded/forked task); -1 otherwise. It
+  // is what LoadState compares with /proc to detect a recycled pid.
+  int64_t task_start_ticks = -1;
+  int64_t end_ms = -1;             // exit or replacement by exec; -1 while running
+  bool exited = false;             // end_ms is an exit (not an exec replacing the image)
+  int64_t parent_start_ms = -1;    // start_ms of the parent instance (pid = ppid), -1 unknown
+  int64_t previous_start_ms = -1;  // image of this pid that this one replaced by exec
+  ProcessOrigin origin = ProcessOrigin::kSeed;
+  std::string exe;
+  std::vector<std::string> argv;
+  int64_t uid = kUnsetId;
+  int64_t euid = kUnsetId;
+  int64_t gid = kUnsetId;
+  int64_t egid = kUnsetId;
+  int64_t auid = kUnsetId;
+  // Instances in the table whose parent this is; an ended instance with
+  // children left is kept past its expiry so their ancestry holds.
+  uint32_t child_refs = 0;
+
+  bool Running() const { return end_ms < 0; }
+};
+
+struct ProcessTableOptions {
+  std::string proc_root = "/proc";  // tests point this at a fake tree
+  // ProcessExpirationSeconds: how long an ended instance stays for late
+  // events. Ended instances that are still the parent of a running one
+  // stay until that one ends too, so ancestry does not break.
+  int64_t expiration_seconds = 180;
+  // Hard bound on instances kept (oldest ended ones go first).
+  size_t max_instances = 262144;
+  // Clock ticks per second of /proc/PID/stat times (sysconf(_SC_CLK_TCK)).
+  int64_t clock_ticks = 100;
+};
+
+struct ProcessTableStats {
+  uint64_t seeded = 0;
+  uint64_t execs = 0;
+  uint64_t forks = 0;
+  uint64_t exits = 0;
+  uint64_t observed = 0;  // instances created for a pid first seen in a non-process event
+  uint64_t expired = 0;
+  uint64_t evicted = 0;  // dropped by max_instances
+};
+
+class ProcessTable {
+ public:
+  explicit ProcessTable(ProcessTableOptions options = {});
+
+  // Adds every /proc/PID (replacing nothing that is running and matches).
+  // `now_ms` is only used for the instances' bookkeeping; start times come
+  // from /proc.
+  Status SeedFromProc(int64_t now_ms);
+  // Reads one /proc/PID; false when it is gone or unreadable. For live use
+  // when an event names a pid the table has never seen.
+  bool SeedOne(int32_t pid, int64_t now_ms);
+
+  // Event updates. `time_ms` is the event time.
+  void OnExec(int32_t pid, int32_t ppid, int64_t time_ms, const std::string& exe,
+              const std::vector<std::string>& argv, const Subject& ids);
+  void OnExit(int32_t pid, int64_t time_ms);
+  void OnFork(int32_t parent_pid, int32_t child_pid, int64_t time_ms);
+  // Applies a typed event: successful ProcessStart -> OnExec, ProcessEnd ->
+  // OnExit, anything else -> Observe.
+  void Apply(const TypedEvent& event);
+  // Makes sure the subject has an instance at `time_ms`, creating a
+  // kObserved one from the subject fields if none is running.
+  void Observe(const Subject& subject, int64_t time_ms);
+
+  // The instance pid was running at `at_ms`, or nullptr. The pointer is
+  // valid until the next non-const call.
+  const ProcessInfo* Lookup(int32_t pid, int64_t at_ms) const;
+  const ProcessInfo* Find(int32_t pid, int64_t start_ms) const;
+  // pid's instance at `at_ms`, then its parent, ... up to pid 1 or the
+  // first unknown parent; at most max_depth entries.
+  std::vector<const ProcessInfo*> Ancestry(int32_t pid, int64_t at_ms, size_t max_depth = 64) const;
+
+  // Drops instances ended more than expiration_seconds before now_ms.
+  void Age(int64_t now_ms);
+
+  // Compact JSON-lines file: a header line with format, version, boot id
+  // and count, then one line per instance. Written to PATH.tmp and
+  // renamed, so a crash leaves the old file.
+  Status SaveState(const std::string& path) const;
+  // Replaces the table with the file's instances, keeping only pids whose
+  // /proc entry still exists with the same task start time (and the same
+  // boot). A corrupt file is an error and leaves the table unchanged
+  // (the caller then seeds from /proc).
+  Status LoadState(const std::string& path);
+
+  size_t size() const;
+  const ProcessTableStats& stats() const { return stats_; }
+  const ProcessTableOptions& options() const { return options_; }
+
+ private:
+  struct ProcEntry;
+  bool ReadProc(int32_t pid, ProcEntry* out) const;
+  bool ReadBootTime();
+  std::string ReadBootId() const;
+  // Running instance of pid, or nullptr.
+  ProcessInfo* Current(int32_t pid);
+  ProcessInfo* Insert(ProcessInfo info);
+  void EnforceBound();
+  // Marks an instance ended and schedules its expiry.
+  void End(ProcessInfo* p, int64_t end_ms, bool exited);
+  // Drops one instance; with `cascade`, also its parent if that was only
+  // waiting for this child. False if there was no such instance.
+  bool Remove(int32_t pid, int64_t start_ms, bool cascade = true);
+  void RecountRefs();
+
+  struct ExpiryEntry {
+    int64_t end_ms;
+    int32_t pid;
+    int64_t start_ms;
+    bool operator>(const ExpiryEntry& o) const { return end_ms > o.end_ms; }
+  };
+
+  ProcessTableOptions options_;
+  int64_t boot_time_ms_ = -1;
+  // pid -> its instances, sorted by start_ms (usually one or two).
+  std::unordered_map<int32_t, std::vector<ProcessInfo>> by_pid_;
+  size_t count_ = 0;
+  // Ended instances by end time (entries go stale when an instance is
+  // removed otherwise; Age skips those).
+  std::priority_queue<ExpiryEntry, std::vector<ExpiryEntry>, std::greater<>> expiry_;
+  int64_t expire_cutoff_ms_ = INT64_MIN;
+  ProcessTableStats stats_;
+};
+
+}  // namespace recorder::enrich
