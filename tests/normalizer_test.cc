@@ -607,6 +607,31 @@ TEST_F(NormalizerTest, BindThenListenThenAccept) {
   // A failed accept (EAGAIN) accepted nothing.
   EXPECT_TRUE(Run({Sys("arch=c000003e syscall=43", "success=no exit=-11", "a0=3 a1=0 a2=0 a3=0")})
                   .empty());
+  // accept(3, NULL, NULL): no SOCKADDR; the listener bound above names it.
+  auto bare = Run({Sys("arch=c000003e syscall=43", "success=yes exit=5", "a0=3 a1=0 a2=0 a3=0")});
+  ASSERT_EQ(bare.size(), 1u);
+  const auto& b = std::get<NetworkEvent>(bare[0].body);
+  EXPECT_EQ(b.direction, NetworkDirection::kInbound);
+  EXPECT_EQ(b.family, "ipv4");
+  EXPECT_EQ(b.local_port, 8080);
+  EXPECT_EQ(b.remote_port, -1);
+  // ... and with no listener known (bound before recording, or AF_UNIX)
+  // there is nothing to store.
+  EXPECT_TRUE(Run({Sys("arch=c000003e syscall=43", "success=yes exit=5", "a0=9 a1=0 a2=0 a3=0")})
+                  .empty());
+}
+
+TEST_F(NormalizerTest, BindToPortZeroLeavesThePortUnknown) {
+  // bind(4, [::1]:0): the kernel picks the port and audit never says which.
+  EXPECT_TRUE(Run({Sys("arch=c000003e syscall=49", "success=yes exit=0", "a0=4 a1=7ff a2=1c a3=0"),
+                   "SOCKADDR saddr=0A000000000000000000000000000000000000000000000100000000"})
+                  .empty());
+  auto listen = Run({Sys("arch=c000003e syscall=50", "success=yes exit=0", "a0=4 a1=80 a2=0 a3=0")});
+  ASSERT_EQ(listen.size(), 1u);
+  const auto& l = std::get<NetworkEvent>(listen[0].body);
+  EXPECT_EQ(l.family, "ipv6");
+  EXPECT_EQ(l.local_address, "::1");
+  EXPECT_EQ(l.local_port, -1);
 }
 
 TEST_F(NormalizerTest, SocketTypeGivesConnectProtocol) {

@@ -12,9 +12,29 @@ struct Command {
 };
 
 void AddParseCommand(CLI::App& app, int* exit_code);
+void AddRunCommand(CLI::App& app, int* exit_code);
+void AddStartCommand(CLI::App& app, int* exit_code);
+void AddStopCommand(CLI::App& app, int* exit_code);
+void AddStatusCommand(CLI::App& app, int* exit_code);
+void AddPluginCommand(CLI::App& app, int* exit_code);
+void AddReplayCommand(CLI::App& app, int* exit_code);
+void AddQueryCommand(CLI::App& app, int* exit_code);
+void AddInstallCommand(CLI::App& app, int* exit_code);
+void AddUninstallCommand(CLI::App& app, int* exit_code);
+// The manual's `recorder --start|--stop|--status`; sets *handled when one ran.
+void AddManualFlags(CLI::App& app, int* exit_code, bool* handled);
 
 inline constexpr Command kCommands[] = {
     {"parse", AddParseCommand},
+    {"run", AddRunCommand},
+    {"start", AddStartCommand},
+    {"stop", AddStopCommand},
+    {"status", AddStatusCommand},
+    {"plugin", AddPluginCommand},
+    {"replay", AddReplayCommand},
+    {"query", AddQueryCommand},
+    {"install", AddInstallCommand},
+    {"uninstall", AddUninstallCommand},
 };
 
 }  // namespace recorder::cli

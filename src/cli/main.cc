@@ -16,13 +16,15 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   for (const recorder::cli::Command& command : recorder::cli::kCommands)
     command.add(app, &exit_code);
+  bool ran_manual_flag = false;
+  recorder::cli::AddManualFlags(app, &exit_code, &ran_manual_flag);
   app.footer("Run 'recorder COMMAND --help' for the options of a command.");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
-  if (app.get_subcommands().empty() && exit_code == 0) {
+  if (app.get_subcommands().empty() && exit_code == 0 && !ran_manual_flag) {
     std::fputs(app.help().c_str(), stdout);
     return 0;
   }

@@ -870,6 +870,10 @@ void Normalizer::State::NetworkEventFor(const AuditEvent& event, SyscallClass kl
       SocketInfo& info = TouchSocket(key_for(args[0]));
       info.bound = true;
       info.address = std::move(*addr);
+      // Port 0 asks the kernel for an ephemeral port, which audit never
+      // reports: the real port is unknown, not 0.
+      if (info.address.port == 0 && info.address.family != SocketFamily::kUnix)
+        info.address.port = -1;
       return;
     }
     case C::kListen: {
@@ -907,6 +911,10 @@ void Normalizer::State::NetworkEventFor(const AuditEvent& event, SyscallClass kl
         if (!keep_unix) return;
         n.protocol.clear();
       }
+      // accept(fd, NULL, NULL) on a listener bound before recording began:
+      // no address on either side, and most such listeners are AF_UNIX
+      // (the rules cannot tell them apart), so there is nothing to store.
+      if (family == SocketFamily::kOther) return;
       n.family.assign(SocketFamilyName(family));
       break;
     }

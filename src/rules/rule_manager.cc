@@ -115,11 +115,14 @@ std::vector<RuleSpec> DeriveRules(const config::RecorderConfig& config) {
     //    is not a syscall argument; saddr_fam (the family of the address
     //    the call carried) filters out local AF_UNIX and AF_NETLINK
     //    traffic, which would otherwise dominate. accept(fd, NULL, NULL)
-    //    carries no address and is therefore not recorded.
+    //    carries no address, so saddr_fam cannot match it: a second rule
+    //    takes successful accepts with a NULL address argument, and the
+    //    normalizer keeps those whose listening socket it saw bound.
     if (config.monitor_network) {
       AddRule(&rules, key, arch,
               Known(arch, {"connect", "bind", "accept", "accept4", "socketcall"}),
               {fmt::format("saddr_fam!={}", kAfUnix), fmt::format("saddr_fam!={}", kAfNetlink)});
+      AddRule(&rules, key, arch, Known(arch, {"accept", "accept4"}), {"a1=0", "success=1"});
       AddRule(&rules, key, arch, Known(arch, {"listen"}), {"success=1"});
     }
 

@@ -1,0 +1,127 @@
+#include "daemon/daemon_status.h"
+
+#include <errno.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "daemon/control_channel.h"
+
+namespace recorder::daemon {
+namespace {
+
+std::string DisabledPath(const std::string& state_dir) {
+  return state_dir + "/" + kDisabledFileName;
+}
+
+std::string HumanBytes(int64_t bytes) {
+  if (bytes < 0) return "missing";
+  if (bytes < 10 * 1024) return fmt::format("{} B", bytes);
+  if (bytes < 10 * 1024 * 1024) return fmt::format("{:.1f} KiB", bytes / 1024.0);
+  return fmt::format("{:.1f} MiB", bytes / (1024.0 * 1024.0));
+}
+
+std::string HumanDuration(int64_t seconds) {
+  if (seconds < 60) return fmt::format("{}s", seconds);
+  if (seconds < 3600) return fmt::format("{}m{:02}s", seconds / 60, seconds % 60);
+  if (seconds < 86400) return fmt::format("{}h{:02}m", seconds / 3600, seconds % 3600 / 60);
+  return fmt::format("{}d{:02}h", seconds / 86400, seconds % 86400 / 3600);
+}
+
+template <typename T>
+T Get(const nlohmann::json& object, const char* key, T fallback) {
+  auto it = object.find(key);
+  if (it == object.end() || it->is_null()) return fallback;
+  try {
+    return it->get<T>();
+  } catch (const nlohmann::json::exception&) {
+    return fallback;
+  }
+}
+
+}  // namespace
+
+std::optional<std::string> ReadDisabledReason(const std::string& state_dir) {
+  std::ifstream in(DisabledPath(state_dir));
+  if (!in) return std::nullopt;
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string reason = text.str();
+  while (!reason.empty() && (reason.back() == '\n' || reason.back() == ' ')) reason.pop_back();
+  if (reason.empty()) reason = "no reason recorded";
+  return reason;
+}
+
+Status WriteDisabled(const std::string& state_dir, const std::string& reason) {
+  Status made = MakeDirs(state_dir, 0700);
+  if (!made.ok()) return made;
+  std::ofstream out(DisabledPath(state_dir), std::ios::trunc);
+  out << reason << '\n';
+  if (!out) return Status::Errorf("cannot write {}", DisabledPath(state_dir));
+  return Status::Ok();
+}
+
+Status ClearDisabled(const std::string& state_dir) {
+  if (unlink(DisabledPath(state_dir).c_str()) != 0 && errno != ENOENT)
+    return Status::Errorf("cannot remove {}: {}", DisabledPath(state_dir), std::strerror(errno));
+  return Status::Ok();
+}
+
+std::string FormatStatusText(const nlohmann::json& status) {
+  std::string out;
+  std::string state = Get<std::string>(status, "state", "unknown");
+  if (state == "running") {
+    out += fmt::format("recorder: running (pid {}, source {}, up {})\n", Get<int>(status, "pid", 0),
+                       Get<std::string>(status, "source", "?"),
+                       HumanDuration(Get<int64_t>(status, "uptime_s", 0)));
+  } else if (state == "disabled") {
+    out += fmt::format("recorder: disabled: {}\n  re-enable with: recorder start --force\n",
+                       Get<std::string>(status, "reason", "no reason recorded"));
+  } else {
+    out += fmt::format("recorder: {}\n", state);
+  }
+  if (status.contains("warning"))
+    out += fmt::format("  WARNING: {}\n", Get<std::string>(status, "warning", ""));
+  if (status.contains("events")) {
+    out += fmt::format("  events: {} total, {:.1f}/s over the last minute\n",
+                       Get<uint64_t>(status, "events_total", 0),
+                       Get<double>(status, "events_per_second", 0));
+    for (const auto& [kind, counts] : status["events"].items()) {
+      out += fmt::format("    {:<14} {:>10}  {:>8.1f}/s\n", kind, Get<uint64_t>(counts, "total", 0),
+                         Get<double>(counts, "per_second", 0));
+    }
+  }
+  if (status.contains("kernel_lost")) {
+    out += fmt::format("  kernel lost: {}", Get<uint64_t>(status, "kernel_lost", 0));
+    if (status.contains("kernel_lost_since_start"))
+      out += fmt::format(" ({} since start)", Get<uint64_t>(status, "kernel_lost_since_start", 0));
+    out += '\n';
+  }
+  if (status.contains("drops"))
+    out += fmt::format("  drops: {}\n", Get<uint64_t>(status, "drops", 0));
+  if (status.contains("db")) {
+    const nlohmann::json& db = status["db"];
+    out += fmt::format("  database: {} ({})\n", Get<std::string>(db, "path", "-"),
+                       HumanBytes(Get<int64_t>(db, "size_bytes", -1)));
+  }
+  if (status.contains("rules")) {
+    const nlohmann::json& rules = status["rules"];
+    out += fmt::format("  rules (key {}): {} installed, {} missing", Get<std::string>(rules, "key", "?"),
+                       Get<int>(rules, "installed", 0), Get<int>(rules, "missing", 0));
+    if (Get<uint64_t>(rules, "restored", 0) > 0)
+      out += fmt::format(", restored {} times after drift", Get<uint64_t>(rules, "restored", 0));
+    out += '\n';
+  }
+  if (Get<bool>(status, "immutable", false)) {
+    out += Get<bool>(status, "restart_needed", false)
+               ? "  audit rules are immutable (-e 2): reboot needed to load the recorder's rules\n"
+               : "  audit rules are immutable (-e 2)\n";
+  }
+  return out;
+}
+
+}  // namespace recorder::daemon

@@ -1,0 +1,649 @@
+#include "daemon/recorder_daemon.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "daemon/control_channel.h"
+#include "daemon/daemon_status.h"
+#include "daemon/json_lines_sink.h"
+#include "daemon/recording_sink.h"
+#include "pipeline/pipeline.h"
+#include "rules/rule_manager.h"
+#include "source/netlink_source.h"
+#include "source/plugin_source.h"
+#include "store/event_store.h"
+
+namespace recorder::daemon {
+namespace {
+
+using config::AuditSource;
+using nlohmann::json;
+
+// Events without EOE (single-record user messages aside) close by age;
+// the pipeline needs Age() at least every 500 ms, we tick twice as often.
+constexpr int kTickMs = 250;
+constexpr int64_t kLiveLineMs = 1000;
+constexpr int64_t kRunStatsMs = 10'000;
+// After the rules are gone, records already queued keep arriving briefly.
+constexpr int kDrainMs = 300;
+
+int64_t WallMs() {
+  timespec now{};
+  clock_gettime(CLOCK_REALTIME, &now);
+  return static_cast<int64_t>(now.tv_sec) * 1000 + now.tv_nsec / 1'000'000;
+}
+
+int64_t MonotonicMs() {
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return static_cast<int64_t>(now.tv_sec) * 1000 + now.tv_nsec / 1'000'000;
+}
+
+int64_t FileSize(const std::string& path) {
+  struct stat info {};
+  if (path.empty() || stat(path.c_str(), &info) != 0) return -1;
+  return static_cast<int64_t>(info.st_size);
+}
+
+// Blocks the stop/reload signals and reads them from a signalfd; puts the
+// old mask back on destruction (tests run the daemon in-process).
+class SignalChannel {
+ public:
+  SignalChannel() {
+    sigemptyset(&mask_);
+    sigaddset(&mask_, SIGINT);
+    sigaddset(&mask_, SIGTERM);
+    sigaddset(&mask_, SIGHUP);
+    sigprocmask(SIG_BLOCK, &mask_, &old_mask_);
+    fd_ = signalfd(-1, &mask_, SFD_NONBLOCK | SFD_CLOEXEC);
+    old_pipe_ = signal(SIGPIPE, SIG_IGN);
+  }
+  ~SignalChannel() {
+    if (fd_ >= 0) close(fd_);
+    sigprocmask(SIG_SETMASK, &old_mask_, nullptr);
+    signal(SIGPIPE, old_pipe_);
+  }
+  int fd() const { return fd_; }
+  // The next pending signal number, 0 when none.
+  int Next() {
+    signalfd_siginfo info{};
+    ssize_t n = read(fd_, &info, sizeof(info));
+    return n == sizeof(info) ? static_cast<int>(info.ssi_signo) : 0;
+  }
+
+ private:
+  sigset_t mask_{};
+  sigset_t old_mask_{};
+  int fd_ = -1;
+  sighandler_t old_pipe_ = SIG_DFL;
+};
+
+// Removes our rules when it goes out of scope, however that happens.
+class InstalledRules {
+ public:
+  explicit InstalledRules(rules::RuleManager* manager) : manager_(manager) {}
+  ~InstalledRules() { (void)Remove(); }
+  Status Remove() {
+    if (!manager_) return Status::Ok();
+    rules::RuleManager* manager = manager_;
+    manager_ = nullptr;
+    Status removed = manager->Remove();
+    if (!removed.ok()) spdlog::error("removing the recorder's audit rules failed: {}", removed.message());
+    else spdlog::info("audit rules with key '{}' removed", manager->config().rule_key);
+    return removed;
+  }
+  void Replace(rules::RuleManager* manager) { manager_ = manager; }
+
+ private:
+  rules::RuleManager* manager_;
+};
+
+class Daemon {
+ public:
+  explicit Daemon(const DaemonOptions& options) : options_(options), config_(options.config) {}
+  ~Daemon() { (void)Shutdown(); }
+
+  Status Start();
+  Status Loop();
+  // Idempotent; the destructor calls it too.
+  Status Shutdown();
+
+ private:
+  Status OpenSinks();
+  Status OpenSource();
+  Status InstallRules();
+  Status ReadSource(int64_t now_wall);
+  void Periodic(int64_t now_mono, int64_t now_wall);
+  void CheckAuditStatus();
+  void CheckRules(int64_t now_wall);
+  void Reload();
+  void PrintLiveLine(int64_t now_wall);
+  void WriteRunStats(int64_t now_wall);
+  json StatusJson(int64_t now_wall);
+  std::string HandleControl(std::string_view request);
+
+  DaemonOptions options_;
+  config::RecorderConfig config_;
+  AuditSource source_kind_ = AuditSource::kUnicast;
+  int32_t own_pid_ = static_cast<int32_t>(getpid());
+
+  std::unique_ptr<SignalChannel> signals_;
+  std::unique_ptr<ControlServer> control_;
+  bool wrote_pid_file_ = false;
+
+  std::unique_ptr<store::EventStore> store_;
+  std::unique_ptr<JsonLinesSink> json_sink_;
+  std::unique_ptr<TeeSink> tee_;
+  std::unique_ptr<RecordingSink> recording_sink_;
+  std::unique_ptr<Pipeline> pipeline_;
+
+  std::unique_ptr<NetlinkSource> netlink_;
+  std::unique_ptr<PluginSource> plugin_;
+  std::optional<AuditStatus> status_before_;
+  std::optional<AuditStatus> last_status_;
+
+  std::unique_ptr<rules::RuleManager> rules_;
+  std::unique_ptr<InstalledRules> installed_;
+  int rules_present_ = 0;
+  int rules_missing_ = 0;
+  uint64_t rule_restores_ = 0;
+  int64_t last_drift_ms_ = 0;
+  bool immutable_ = false;
+  std::string rules_message_;
+
+  int64_t started_wall_ = 0;
+  int64_t next_age_ = 0;
+  int64_t next_status_ = 0;
+  int64_t next_rules_ = 0;
+  int64_t next_live_line_ = 0;
+  int64_t next_run_stats_ = 0;
+  bool stop_ = false;
+  bool eof_ = false;
+  std::string stop_reason_;
+  bool shut_down_ = false;
+  bool live_line_shown_ = false;
+};
+
+Status Daemon::Start() {
+  started_wall_ = WallMs();
+  if (!options_.force) {
+    if (std::optional<std::string> reason = ReadDisabledReason(config_.state_dir)) {
+      return Status::Errorf(
+          "recording is disabled ({}); fix the cause, then run 'recorder start --force'",
+          *reason);
+    }
+  }
+  signals_ = std::make_unique<SignalChannel>();
+  if (signals_->fd() < 0) return Status::Errorf("signalfd failed: {}", std::strerror(errno));
+
+  Result<std::unique_ptr<ControlServer>> control = ControlServer::Listen(config_.control_socket);
+  if (!control.ok()) return control.status();
+  control_ = std::move(*control);
+  Status pid_file = WritePidFile(config_.pid_file);
+  if (!pid_file.ok()) return pid_file;
+  wrote_pid_file_ = true;
+
+  Status sinks = OpenSinks();
+  if (!sinks.ok()) return sinks;
+  Status source = OpenSource();
+  if (!source.ok()) return source;
+  // Rules last: from here on the kernel produces records, and we read them.
+  Status rules = InstallRules();
+  if (!rules.ok()) return rules;
+
+  int64_t now = MonotonicMs();
+  next_age_ = now + kTickMs;
+  next_status_ = now + options_.status_check_interval_ms;
+  next_rules_ = now + options_.rule_check_interval_ms;
+  next_live_line_ = now + kLiveLineMs;
+  next_run_stats_ = now + kRunStatsMs;
+  spdlog::info("recording from {} (pid {}){}{}", config::AuditSourceName(source_kind_), own_pid_,
+               options_.db_path.empty() ? "" : " into ", options_.db_path);
+  return Status::Ok();
+}
+
+Status Daemon::OpenSinks() {
+  std::vector<EventSink*> sinks;
+  if (!options_.db_path.empty()) {
+    store::EventStoreOptions store_options;
+    store_options.batch_write_delay_ms = config_.batch_write_delay_ms;
+    store_options.process_expiration_ms = config_.process_expiration_seconds * 1000;
+    Result<std::unique_ptr<store::EventStore>> store =
+        store::EventStore::Open(options_.db_path, store_options);
+    if (!store.ok()) return store.status();
+    store_ = std::move(*store);
+    Result<int64_t> run = store_->BeginRun(
+        fmt::format("live:{}", config::AuditSourceName(ResolveSource(options_.source))),
+        started_wall_);
+    if (!run.ok()) return run.status();
+    sinks.push_back(store_.get());
+  }
+  if (options_.stdout_json) {
+    json_sink_ = std::make_unique<JsonLinesSink>(stdout);
+  } else if (!options_.json_out.empty()) {
+    Result<std::unique_ptr<JsonLinesSink>> file = JsonLinesSink::OpenFile(options_.json_out);
+    if (!file.ok()) return file.status();
+    json_sink_ = std::move(*file);
+  }
+  if (json_sink_) sinks.push_back(json_sink_.get());
+  if (sinks.empty())
+    return Status::Error("nowhere to record: give a database (--db) or --stdout-json");
+  tee_ = std::make_unique<TeeSink>(sinks);
+  recording_sink_ = std::make_unique<RecordingSink>(tee_.get(), own_pid_);
+  PipelineOptions pipeline_options;
+  // Live: small batches, so events reach the store within a tick.
+  pipeline_options.sink_batch = 256;
+  pipeline_ = std::make_unique<Pipeline>(pipeline_options, nullptr, recording_sink_.get());
+  return Status::Ok();
+}
+
+Status Daemon::OpenSource() {
+  source_kind_ = ResolveSource(options_.source);
+  Result<AuditStatus> before = ReadAuditStatus();
+  if (!before.ok()) return before.status();
+  status_before_ = *before;
+  last_status_ = *before;
+  if (source_kind_ == AuditSource::kPlugin) {
+    plugin_ = std::make_unique<PluginSource>(options_.stdin_fd);
+    return Status::Ok();
+  }
+  NetlinkOptions netlink_options;
+  netlink_options.mode =
+      source_kind_ == AuditSource::kMulticast ? NetlinkMode::kMulticast : NetlinkMode::kUnicast;
+  netlink_options.backlog_limit = config_.backlog_limit;
+  netlink_options.backlog_wait_time = config_.backlog_wait_time;
+  Result<std::unique_ptr<NetlinkSource>> netlink = NetlinkSource::Open(netlink_options);
+  if (!netlink.ok()) return netlink.status();
+  netlink_ = std::move(*netlink);
+  if (source_kind_ == AuditSource::kMulticast && before->enabled == 0)
+    spdlog::warn("kernel auditing is off (enabled 0): the multicast source sees nothing until "
+                 "auditd or 'auditctl -e 1' turns it on");
+  return Status::Ok();
+}
+
+Status Daemon::InstallRules() {
+  rules_ = std::make_unique<rules::RuleManager>(config_);
+  Result<rules::InstallReport> report = rules_->Install();
+  if (!report.ok()) return Status::Errorf("installing audit rules failed: {}", report.status().message());
+  installed_ = std::make_unique<InstalledRules>(rules_.get());
+  immutable_ = report->immutable;
+  rules_message_ = report->message;
+  rules_present_ = report->added + report->already;
+  rules_missing_ = static_cast<int>(report->missing.size());
+  if (report->immutable) {
+    spdlog::warn("audit rules are immutable (-e 2): {}", report->message);
+  } else {
+    spdlog::info("audit rules with key '{}': {} added, {} already present", config_.rule_key,
+                 report->added, report->already);
+  }
+  return Status::Ok();
+}
+
+Status Daemon::ReadSource(int64_t now_wall) {
+  recording_sink_->set_now(now_wall);
+  if (netlink_) {
+    return netlink_->ReadPending([&](int type, std::string_view body) {
+      return pipeline_->FeedBody(type, body, now_wall);
+    });
+  }
+  Result<PluginSource::Next> next = plugin_->ReadPending(
+      [&](std::string_view line) { return pipeline_->FeedLine(line, now_wall); });
+  if (!next.ok()) return next.status();
+  if (*next == PluginSource::Next::kEnd) {
+    eof_ = true;
+    stop_ = true;
+    stop_reason_ = "end of input (auditd stopped)";
+  }
+  return Status::Ok();
+}
+
+void Daemon::CheckAuditStatus() {
+  Result<AuditStatus> status =
+      netlink_ ? netlink_->CheckStatus() : ReadAuditStatus();
+  if (!status.ok()) {
+    spdlog::warn("reading the audit status failed: {}", status.status().message());
+    return;
+  }
+  if (last_status_ && status->lost > last_status_->lost) {
+    spdlog::warn("the kernel lost {} audit records (backlog full or rate limit); total lost {}",
+                 status->lost - last_status_->lost, status->lost);
+  }
+  last_status_ = *status;
+  if (netlink_ && netlink_->pid_lost()) {
+    // Loud on every check: nothing is being recorded until someone acts.
+    spdlog::error(
+        "LOST THE AUDIT CONNECTION: {} is now the kernel's audit daemon; this recorder receives "
+        "no records (stop the other daemon and restart, or use --source multicast)",
+        status->pid == 0 ? std::string("no process") : fmt::format("pid {}", status->pid));
+  }
+}
+
+void Daemon::CheckRules(int64_t now_wall) {
+  Result<rules::RuleCheck> check = rules_->Check();
+  if (!check.ok()) {
+    spdlog::warn("checking the audit rules failed: {}", check.status().message());
+    return;
+  }
+  rules_present_ = check->present;
+  rules_missing_ = static_cast<int>(check->missing.size());
+  immutable_ = check->immutable;
+  if (check->missing.empty()) return;
+  last_drift_ms_ = now_wall;
+  spdlog::warn("{} of the recorder's audit rules were removed from the kernel (drift)",
+               check->missing.size());
+  if (check->immutable) return;
+  Status restored = rules_->Restore();
+  if (!restored.ok()) {
+    spdlog::error("restoring the audit rules failed: {}", restored.message());
+    return;
+  }
+  ++rule_restores_;
+  rules_present_ += rules_missing_;
+  rules_missing_ = 0;
+  spdlog::warn("audit rules restored");
+}
+
+void Daemon::Reload() {
+  if (options_.config_dir.empty()) {
+    spdlog::info("SIGHUP: no configuration directory to reload");
+    return;
+  }
+  Result<config::LoadedConfig> loaded = config::LoadConfig(options_.config_dir);
+  if (!loaded.ok()) {
+    spdlog::error("SIGHUP: configuration not reloaded: {}", loaded.status().message());
+    return;
+  }
+  for (const std::string& warning : loaded->warnings) spdlog::warn("config: {}", warning);
+  config::RecorderConfig next = loaded->config;
+  // What the process is bound to stays: paths of the socket, pid file,
+  // state and the rule key (the installed rules carry it).
+  next.control_socket = config_.control_socket;
+  next.pid_file = config_.pid_file;
+  next.state_dir = config_.state_dir;
+  next.rule_key = config_.rule_key;
+  next.recorder_exe = config_.recorder_exe;
+  auto manager = std::make_unique<rules::RuleManager>(next);
+  // Remove the old set, install the new one (same key, so Remove clears
+  // exactly ours).
+  (void)installed_->Remove();
+  rules_ = std::move(manager);
+  installed_->Replace(rules_.get());
+  Result<rules::InstallReport> report = rules_->Install();
+  if (!report.ok()) {
+    spdlog::error("SIGHUP: installing the new rules failed: {}", report.status().message());
+  } else {
+    rules_present_ = report->added + report->already;
+    rules_missing_ = static_cast<int>(report->missing.size());
+  }
+  config_ = next;
+  spdlog::info("SIGHUP: configuration reloaded from {}", options_.config_dir);
+}
+
+json Daemon::StatusJson(int64_t now_wall) {
+  json status;
+  status["state"] = "running";
+  status["pid"] = own_pid_;
+  status["source"] = config::AuditSourceName(source_kind_);
+  status["started_ms"] = started_wall_;
+  status["uptime_s"] = (now_wall - started_wall_) / 1000;
+  const EventCounters& counters = recording_sink_->counters();
+  json events = json::object();
+  double total_rate = 0;
+  for (size_t kind = 0; kind < kEventKinds; ++kind) {
+    double rate = counters.PerSecond(kind, now_wall, started_wall_);
+    total_rate += rate;
+    events[std::string(EventKindNameAt(kind))] = {{"total", counters.total(kind)},
+                                                  {"per_second", rate}};
+  }
+  status["events"] = events;
+  status["events_total"] = counters.total();
+  status["events_per_second"] = total_rate;
+  if (last_status_) {
+    status["kernel_lost"] = last_status_->lost;
+    status["kernel_lost_since_start"] =
+        status_before_ ? last_status_->lost - status_before_->lost : 0;
+    status["audit_enabled"] = last_status_->enabled;
+    status["audit_pid"] = last_status_->pid;
+    status["backlog"] = last_status_->backlog;
+    status["backlog_limit"] = last_status_->backlog_limit;
+  }
+  uint64_t drops = 0;
+  if (netlink_) drops += netlink_->stats().overruns;
+  if (plugin_) drops += plugin_->stats().too_long;
+  status["drops"] = drops;
+  status["self_excluded"] = recording_sink_->self_dropped();
+  status["malformed"] = pipeline_->stats().malformed;
+  status["records"] = pipeline_->stats().lines;
+  if (netlink_ && netlink_->mode() == NetlinkMode::kUnicast) {
+    status["audit_pid_lost"] = netlink_->pid_lost();
+    if (netlink_->pid_lost()) {
+      status["warning"] = fmt::format("lost the audit connection to pid {}", netlink_->holder_pid());
+    }
+  }
+  status["db"] = {{"path", options_.db_path}, {"size_bytes", FileSize(options_.db_path)}};
+  status["rules"] = {{"key", config_.rule_key},
+                     {"installed", rules_present_},
+                     {"missing", rules_missing_},
+                     {"restored", rule_restores_},
+                     {"last_drift_ms", last_drift_ms_}};
+  status["immutable"] = immutable_;
+  status["restart_needed"] = immutable_ && rules_missing_ > 0;
+  if (!rules_message_.empty()) status["rules_message"] = rules_message_;
+  return status;
+}
+
+std::string Daemon::HandleControl(std::string_view request) {
+  if (request == "ping") return R"({"ok":true})";
+  if (request == "status") return StatusJson(WallMs()).dump();
+  if (request == "stop") {
+    stop_ = true;
+    stop_reason_ = "recorder stop";
+    return R"({"ok":true,"stopping":true})";
+  }
+  return json{{"ok", false}, {"error", fmt::format("unknown request '{}'", request)}}.dump();
+}
+
+void Daemon::PrintLiveLine(int64_t now_wall) {
+  const EventCounters& c = recording_sink_->counters();
+  uint64_t drops = netlink_ ? netlink_->stats().overruns : plugin_->stats().too_long;
+  std::string line = fmt::format(
+      "\r\033[K{}: proc {}/s exit {}/s file {}/s net {}/s sec {}/s mod {}/s | total {} | "
+      "kernel lost {} | drops {}",
+      config::AuditSourceName(source_kind_), c.LastSecond(0, now_wall),
+      c.LastSecond(1, now_wall), c.LastSecond(2, now_wall), c.LastSecond(3, now_wall),
+      c.LastSecond(4, now_wall), c.LastSecond(5, now_wall), c.total(),
+      last_status_ ? last_status_->lost : 0, drops);
+  std::fputs(line.c_str(), stderr);
+  std::fflush(stderr);
+  live_line_shown_ = true;
+}
+
+void Daemon::WriteRunStats(int64_t now_wall) {
+  if (!store_) return;
+  store::RunStats stats;
+  const PipelineStats& p = pipeline_->stats();
+  stats.lines = p.lines;
+  stats.bytes = p.bytes;
+  stats.records = p.lines - p.malformed;
+  stats.malformed = p.malformed;
+  stats.truncated = p.truncated;
+  stats.audit_events = pipeline_->normalizer_stats().events_in;
+  stats.partial_events = pipeline_->normalizer_stats().partial;
+  stats.ignored_events = pipeline_->normalizer_stats().ignored;
+  if (last_status_ && status_before_) stats.kernel_lost = last_status_->lost - status_before_->lost;
+  if (netlink_) stats.dropped_backlog = netlink_->stats().overruns;
+  if (plugin_) stats.dropped_other = plugin_->stats().too_long;
+  stats.error = stop_reason_.rfind("error", 0) == 0 ? stop_reason_ : "";
+  Status status = store_->RecordRunStats(stats, now_wall);
+  if (!status.ok()) spdlog::warn("writing run statistics failed: {}", status.message());
+}
+
+void Daemon::Periodic(int64_t now_mono, int64_t now_wall) {
+  if (now_mono >= next_status_) {
+    next_status_ = now_mono + options_.status_check_interval_ms;
+    CheckAuditStatus();
+  }
+  if (now_mono >= next_rules_) {
+    next_rules_ = now_mono + options_.rule_check_interval_ms;
+    CheckRules(now_wall);
+  }
+  if (now_mono >= next_run_stats_) {
+    next_run_stats_ = now_mono + kRunStatsMs;
+    WriteRunStats(now_wall);
+  }
+  if (options_.live_line && now_mono >= next_live_line_) {
+    next_live_line_ = now_mono + kLiveLineMs;
+    PrintLiveLine(now_wall);
+  }
+}
+
+Status Daemon::Loop() {
+  while (!stop_) {
+    int64_t now_mono = MonotonicMs();
+    int timeout = static_cast<int>(std::max<int64_t>(0, std::min<int64_t>(next_age_ - now_mono, kTickMs)));
+    pollfd fds[3] = {{signals_->fd(), POLLIN, 0},
+                     {control_->fd(), POLLIN, 0},
+                     {netlink_ ? netlink_->fd() : plugin_->fd(), POLLIN, 0}};
+    int ready = poll(fds, 3, timeout);
+    if (ready < 0 && errno != EINTR) return Status::Errorf("poll failed: {}", std::strerror(errno));
+    int64_t now_wall = WallMs();
+    now_mono = MonotonicMs();
+    if (ready > 0 && (fds[0].revents & POLLIN)) {
+      while (int signal_number = signals_->Next()) {
+        if (signal_number == SIGHUP) {
+          Reload();
+        } else {
+          stop_ = true;
+          stop_reason_ = signal_number == SIGINT ? "SIGINT" : "SIGTERM";
+        }
+      }
+    }
+    if (ready > 0 && (fds[2].revents & (POLLIN | POLLHUP | POLLERR))) {
+      Status read = ReadSource(now_wall);
+      if (!read.ok()) return read;
+    }
+    if (ready > 0 && (fds[1].revents & POLLIN)) {
+      control_->ServePending([this](std::string_view request) { return HandleControl(request); });
+    }
+    if (now_mono >= next_age_) {
+      next_age_ = now_mono + kTickMs;
+      recording_sink_->set_now(now_wall);
+      Status aged = pipeline_->Age(now_wall);
+      if (!aged.ok()) return aged;
+      if (store_) {
+        Status ticked = store_->Tick(MonotonicMs());
+        if (!ticked.ok()) return ticked;
+      }
+    }
+    Periodic(now_mono, now_wall);
+  }
+  return Status::Ok();
+}
+
+Status Daemon::Shutdown() {
+  if (shut_down_) return Status::Ok();
+  shut_down_ = true;
+  if (live_line_shown_) std::fputs("\n", stderr);
+  Status result = Status::Ok();
+  auto keep = [&result](Status status) {
+    if (result.ok() && !status.ok()) result = std::move(status);
+  };
+  if (installed_) keep(installed_->Remove());
+  // Records of events that happened before the rules went are still
+  // queued in the kernel or the socket: read them for a moment.
+  if (pipeline_ && netlink_ && !eof_) {
+    int64_t until = MonotonicMs() + kDrainMs;
+    while (MonotonicMs() < until) {
+      pollfd fd{netlink_->fd(), POLLIN, 0};
+      if (poll(&fd, 1, 50) > 0) (void)ReadSource(WallMs());
+    }
+  }
+  if (pipeline_) {
+    recording_sink_->set_now(WallMs());
+    Status finished = pipeline_->Finish();
+    if (!finished.ok()) spdlog::error("flushing the last events failed: {}", finished.message());
+    keep(finished);
+  }
+  if (last_status_ || status_before_) {
+    Result<AuditStatus> now = ReadAuditStatus();
+    if (now.ok()) last_status_ = *now;
+  }
+  WriteRunStats(WallMs());
+  if (store_) keep(store_->Flush());
+  if (netlink_) {
+    Status closed = netlink_->Close();
+    if (!closed.ok()) spdlog::error("restoring the audit status failed: {}", closed.message());
+    keep(closed);
+  }
+  // RuleManager::Install sets backlog_limit for every source; put back the
+  // value we found (unicast's Close did so already; this covers the rest).
+  if (status_before_ && source_kind_ != AuditSource::kUnicast) {
+    Result<std::unique_ptr<NetlinkControl>> control = NetlinkControl::Open();
+    if (control.ok()) {
+      Result<AuditStatus> now = (*control)->GetStatus();
+      if (now.ok() && (now->backlog_limit != status_before_->backlog_limit ||
+                       now->backlog_wait_time != status_before_->backlog_wait_time)) {
+        Status restored = (*control)->SetBacklog(status_before_->backlog_limit,
+                                                 status_before_->backlog_wait_time);
+        if (!restored.ok())
+          spdlog::warn("restoring the kernel backlog settings failed: {}", restored.message());
+      }
+    }
+  }
+  control_.reset();
+  if (wrote_pid_file_) RemovePidFile(config_.pid_file);
+  signals_.reset();
+  if (!stop_reason_.empty()) spdlog::info("stopped ({})", stop_reason_);
+  return result;
+}
+
+Status RunDaemonOrThrow(const DaemonOptions& options) {
+  Daemon daemon(options);
+  Status started = daemon.Start();
+  if (!started.ok()) {
+    (void)daemon.Shutdown();
+    return started;
+  }
+  Status looped = daemon.Loop();
+  if (!looped.ok()) spdlog::error("recording stopped: {}", looped.message());
+  Status shut = daemon.Shutdown();
+  return looped.ok() ? shut : looped;
+}
+
+}  // namespace
+
+AuditSource ResolveSource(AuditSource requested) {
+  if (requested != AuditSource::kAuto) return requested;
+  if (LaunchedAsAuditPlugin()) return AuditSource::kPlugin;
+  if (AuditdRunning()) return AuditSource::kMulticast;
+  return AuditSource::kUnicast;
+}
+
+Status RunDaemon(const DaemonOptions& options) {
+  try {
+    return RunDaemonOrThrow(options);
+  } catch (const std::exception& e) {
+    // The Daemon's destructor already ran the shutdown while unwinding.
+    return Status::Errorf("recording stopped by an internal error: {}", e.what());
+  } catch (...) {
+    return Status::Error("recording stopped by an unknown internal error");
+  }
+}
+
+}  // namespace recorder::daemon

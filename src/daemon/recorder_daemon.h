@@ -1,0 +1,52 @@
+// The live recorder: a source (netlink unicast/multicast or auditd plugin
+// stdin) -> Pipeline -> self-exclusion and counters -> store, with the
+// audit rules installed for exactly as long as it runs.
+//
+// One thread, one poll loop over: the source, a signalfd (SIGINT/SIGTERM
+// stop, SIGHUP reloads the configuration), the control socket and a timer
+// (events without EOE age out at least every 250 ms; audit status and the
+// rules are re-checked periodically). No queues between threads, so no
+// hidden drops: what the kernel or the socket drops is counted.
+//
+// Every way out — a signal, `recorder stop`, EOF on the plugin's stdin, a
+// fatal error, an exception — goes through the same shutdown: remove our
+// rules, drain and flush, restore the audit status we changed, remove the
+// pid file and socket.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "config/config.h"
+#include "util/status.h"
+
+namespace recorder::daemon {
+
+struct DaemonOptions {
+  config::RecorderConfig config;  // loaded + command-line overrides
+  std::string config_dir;         // re-read on SIGHUP; empty: no reload
+  std::string db_path;            // empty: no database (JSON output only)
+  config::AuditSource source = config::AuditSource::kAuto;
+  // Also write every event as a JSON line to stdout / to this file.
+  bool stdout_json = false;
+  std::string json_out;
+  // The refreshed counters line on stderr; only when it is a TTY.
+  bool live_line = true;
+  int64_t rule_check_interval_ms = 60'000;
+  int64_t status_check_interval_ms = 5'000;
+  // Run even though the state dir says "disabled".
+  bool force = false;
+  int stdin_fd = 0;  // the plugin source's input
+};
+
+// Runs until asked to stop. Ok after a clean stop (signal, `stop`, EOF in
+// plugin mode); an error says why recording could not start or stopped.
+// Never throws: exceptions are caught and turned into a Status after the
+// shutdown ran.
+Status RunDaemon(const DaemonOptions& options);
+
+// Which source `kAuto` means here and now: plugin when stdin is a pipe
+// from auditd/audispd, multicast when auditd runs, unicast otherwise.
+config::AuditSource ResolveSource(config::AuditSource requested);
+
+}  // namespace recorder::daemon
