@@ -547,6 +547,56 @@ TEST(LiveRecording, SigtermAndDriftRestoreRules) {
   EXPECT_NE(RunCapture("cat " + temp.path + "/recorder.log").find("drift"), std::string::npos);
 }
 
+// SIGHUP re-reads recorder.json: switching network monitoring off removes
+// the connect/accept rules from the kernel while recording goes on.
+TEST(LiveRecording, SighupReloadsConfigurationAndRules) {
+  std::string skip = LiveSkipReason(/*needs_free_pid=*/true);
+  if (!skip.empty()) GTEST_SKIP() << skip;
+  AuditStateGuard guard;
+  TempDir temp;
+  SetUpTemp(temp);
+  auto network_rules = [] {
+    int count = 0;
+    for (const std::string& line : RuleLines())
+      if (line.find(kTestKey) != std::string::npos && line.find("connect") != std::string::npos)
+        ++count;
+    return count;
+  };
+  ASSERT_EQ(RunCapture(std::string("auditctl ") + kForeignRule), "");
+  pid_t recorder = Spawn(RecorderArgs("run", temp, "unicast"), temp.path + "/recorder.log");
+  guard.Adopt(recorder);
+  ASSERT_TRUE(WaitFor([&] { return RecorderAnswers(temp); }, 15s))
+      << RunCapture("cat " + temp.path + "/recorder.log");
+  ASSERT_GT(network_rules(), 0);
+  const int all_rules = CountRulesWithKey(kTestKey);
+
+  std::ofstream(temp.path + "/config/recorder.json") << R"({"MonitorNetwork": 0})";
+  kill(recorder, SIGHUP);
+  EXPECT_TRUE(WaitFor([&] { return network_rules() == 0; }, 10s))
+      << RunCapture("cat " + temp.path + "/recorder.log");
+  EXPECT_GT(CountRulesWithKey(kTestKey), 0);
+  EXPECT_LT(CountRulesWithKey(kTestKey), all_rules);
+  EXPECT_TRUE(RecorderAnswers(temp));  // still recording
+
+  // A broken configuration is reported and the running one is kept.
+  std::ofstream(temp.path + "/config/recorder.json") << "{ not json";
+  const int before_bad = CountRulesWithKey(kTestKey);
+  kill(recorder, SIGHUP);
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        return RunCapture("cat " + temp.path + "/recorder.log").find("not reloaded") !=
+               std::string::npos;
+      },
+      10s));
+  EXPECT_EQ(CountRulesWithKey(kTestKey), before_bad);
+  EXPECT_TRUE(RecorderAnswers(temp));
+
+  kill(recorder, SIGTERM);
+  EXPECT_EQ(WaitExit(recorder, 10s), 0);
+  guard.Forget(recorder);
+  CheckRestored(guard.before());
+}
+
 TEST(LiveRecording, UnicastRefusesWhenAnotherDaemonHoldsThePid) {
   std::string skip = LiveSkipReason(/*needs_free_pid=*/true);
   if (!skip.empty()) GTEST_SKIP() << skip;
