@@ -7,6 +7,11 @@ namespace recorder {
 
 namespace {
 constexpr size_t kChunkBytes = 2048;
+// Reset() keeps a text chunk up to this size; a torture event's 40 KB
+// chunk is freed rather than pinned in the assembler's pool.
+constexpr size_t kKeepChunkBytes = 16 * 1024;
+// ... and at most this many spare records (one EXECVE may have hundreds).
+constexpr size_t kKeepRecords = 64;
 }  // namespace
 
 const char* AuditEvent::CopyText(std::string_view line) {
@@ -39,7 +44,14 @@ void AuditEvent::Add(const AuditRecord& record) {
       return view;
     return std::string_view(base + (view.data() - line.data()), view.size());
   };
-  AuditRecord& owned = records_.emplace_back();
+  if (spare_records_.empty()) {
+    records_.emplace_back();
+  } else {
+    records_.push_back(std::move(spare_records_.back()));
+    spare_records_.pop_back();
+  }
+  AuditRecord& owned = records_.back();
+  owned.fields.clear();
   owned.line = std::string_view(base, line.size());
   owned.node = rebase(record.node);
   owned.type_name = rebase(record.type_name);
@@ -52,6 +64,24 @@ void AuditEvent::Add(const AuditRecord& record) {
   for (const AuditField& f : record.fields)
     owned.fields.push_back({rebase(f.name), rebase(f.value), f.spelling, f.interpreted});
   truncated_ = truncated_ || record.truncated;
+}
+
+void AuditEvent::Reset() {
+  for (AuditRecord& r : records_) {
+    if (spare_records_.size() >= kKeepRecords) break;
+    spare_records_.push_back(std::move(r));
+  }
+  records_.clear();
+  if (!text_.empty()) {
+    if (text_.front().capacity <= kKeepChunkBytes) {
+      text_.resize(1);
+      text_.front().used = 0;
+    } else {
+      text_.clear();
+    }
+  }
+  close_reason_ = CloseReason::kEndOfEvent;
+  truncated_ = false;
 }
 
 }  // namespace recorder

@@ -50,6 +50,10 @@ class AuditEvent {
 
   // Copies the record's text once and re-points its views at the copy.
   void Add(const AuditRecord& record);
+  // Empties the event for reuse, keeping the capacity of its record and
+  // field vectors and of a small text chunk: the assembler recycles events
+  // so a steady stream allocates almost nothing per record.
+  void Reset();
   void set_close_reason(CloseReason reason) { close_reason_ = reason; }
 
  private:
@@ -57,6 +61,8 @@ class AuditEvent {
   const char* CopyText(std::string_view line);
 
   std::vector<AuditRecord> records_;
+  // Records kept by Reset() for their field vectors' capacity.
+  std::vector<AuditRecord> spare_records_;
   // The records' text, packed into chunks: records keep views into them,
   // so a chunk is never resized once written to; a record that does not
   // fit the last chunk starts a new one. A typical syscall event fits one.

@@ -11,8 +11,30 @@ struct EventAssembler::OpenEvent {
   uint64_t last_record_seq = 0;  // stats_.records when its last record arrived
 };
 
+namespace {
+// Recycled events kept for reuse: enough for a sink batch's worth of
+// events closed between two drains, small enough not to pin memory.
+constexpr size_t kMaxFreeEvents = 256;
+}  // namespace
+
 EventAssembler::EventAssembler(AssemblerOptions options) : options_(options) {}
 EventAssembler::~EventAssembler() = default;
+
+std::unique_ptr<AuditEvent> EventAssembler::NewEvent() {
+  if (free_.empty()) return std::make_unique<AuditEvent>();
+  std::unique_ptr<AuditEvent> event = std::move(free_.back());
+  free_.pop_back();
+  return event;
+}
+
+void EventAssembler::Recycle(EventList* events) {
+  for (auto& event : *events) {
+    if (event == nullptr || free_.size() >= kMaxFreeEvents) continue;
+    event->Reset();
+    free_.push_back(std::move(event));
+  }
+  events->clear();
+}
 
 void EventAssembler::Emit(std::unique_ptr<AuditEvent> event, CloseReason reason,
                           EventList* done) {
@@ -58,7 +80,7 @@ void EventAssembler::Feed(const AuditRecord& record, int64_t now_ms, EventList* 
       // Its event was already closed at PROCTITLE (or aged out).
       ++stats_.orphan_eoe;
     } else if (single || end_marker) {
-      auto event = std::make_unique<AuditEvent>();
+      auto event = NewEvent();
       event->Add(record);
       Emit(std::move(event), single ? CloseReason::kSingleRecord : CloseReason::kEndOfEvent,
            done);
@@ -66,7 +88,7 @@ void EventAssembler::Feed(const AuditRecord& record, int64_t now_ms, EventList* 
       if (open_.size() >= options_.max_open_events)
         Close(open_.begin(), CloseReason::kCapacity, done);
       OpenEvent& open = open_.emplace_back();
-      open.event = std::make_unique<AuditEvent>();
+      open.event = NewEvent();
       open.event->Add(record);
       open.time_ms = record.time_ms();
       open.last_seen_ms = now_ms;

@@ -58,6 +58,10 @@ class EventAssembler {
   // Closes every open event (end of input, shutdown).
   void Flush(EventList* done);
 
+  // Takes back events the caller is done with (their views die here) for
+  // reuse by later Feed calls, and empties *events.
+  void Recycle(EventList* events);
+
   size_t open_events() const { return open_.size(); }
   const AssemblerStats& stats() const { return stats_; }
 
@@ -70,18 +74,23 @@ class EventAssembler {
   };
   struct KeyHash {
     size_t operator()(const Key& k) const noexcept {
-      return std::hash<uint64_t>()(k.serial) ^ (std::hash<std::string_view>()(k.node) << 1);
+      // Most logs have no node=: skip hashing the empty name.
+      const size_t serial_hash = std::hash<uint64_t>()(k.serial);
+      return k.node.empty() ? serial_hash
+                            : serial_hash ^ (std::hash<std::string_view>()(k.node) << 1);
     }
   };
   using OpenList = std::list<OpenEvent>;
 
   void Close(OpenList::iterator it, CloseReason reason, EventList* done);
   void Emit(std::unique_ptr<AuditEvent> event, CloseReason reason, EventList* done);
+  std::unique_ptr<AuditEvent> NewEvent();
 
   AssemblerOptions options_;
   OpenList open_;  // oldest first
   std::unordered_map<Key, OpenList::iterator, KeyHash> index_;
   AssemblerStats stats_;
+  EventList free_;  // recycled, empty events
 };
 
 }  // namespace recorder

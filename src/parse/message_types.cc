@@ -5,16 +5,26 @@
 #include <array>
 #include <charconv>
 #include <string>
-#include <unordered_map>
 
 namespace recorder {
 namespace {
 
 constexpr int kMaxType = 3000;
 
+// Every record is looked up by name, so the name -> number map is an
+// open-addressing table with a cheap inline hash rather than
+// std::unordered_map (whose string hash and bucket walk showed in profiles).
+constexpr size_t kSlots = 1024;  // power of two, > 2x libaudit's ~300 names
+
+uint32_t HashName(std::string_view name) {
+  uint32_t h = 2166136261u;  // FNV-1a
+  for (char c : name) h = (h ^ static_cast<unsigned char>(c)) * 16777619u;
+  return h;
+}
+
 struct TypeTable {
   std::array<std::string_view, kMaxType> names{};
-  std::unordered_map<std::string_view, int> numbers;
+  std::array<int, kSlots> slots{};  // type number, 0 = empty
 
   TypeTable() {
     for (int type = 1; type < kMaxType; ++type) {
@@ -23,7 +33,18 @@ struct TypeTable {
       const char* name = audit_msg_type_to_name(type);
       if (name == nullptr) continue;
       names[type] = name;
-      numbers.emplace(names[type], type);
+      if (Find(names[type]) != 0) continue;  // first number wins, as emplace did
+      size_t i = HashName(names[type]) & (kSlots - 1);
+      while (slots[i] != 0) i = (i + 1) & (kSlots - 1);
+      slots[i] = type;
+    }
+  }
+
+  int Find(std::string_view name) const {
+    for (size_t i = HashName(name) & (kSlots - 1);; i = (i + 1) & (kSlots - 1)) {
+      const int type = slots[i];
+      if (type == 0) return 0;
+      if (names[type] == name) return type;
     }
   }
 };
@@ -45,8 +66,7 @@ int ParseNumber(std::string_view digits) {
 int MessageTypeFromName(std::string_view name) {
   if (name.empty()) return 0;
   if (name.front() >= '0' && name.front() <= '9') return ParseNumber(name);
-  const auto& numbers = Table().numbers;
-  if (auto it = numbers.find(name); it != numbers.end()) return it->second;
+  if (int type = Table().Find(name); type != 0) return type;
   constexpr std::string_view kUnknown = "UNKNOWN[";
   if (name.size() > kUnknown.size() + 1 && name.substr(0, kUnknown.size()) == kUnknown &&
       name.back() == ']') {

@@ -17,11 +17,25 @@ bool IsUpperName(std::string_view name) {
   return name.front() >= 'A' && name.front() <= 'Z';
 }
 
+// Byte classes for the field scanner: one table load per byte instead of
+// two or three compares (ParseFields is the top symbol of a replay).
+constexpr uint8_t kEndsValue = 1;  // ' ' or the ENRICHED separator
+constexpr uint8_t kEndsName = 2;   // those and '='
+struct ByteClasses {
+  uint8_t of[256];
+  constexpr ByteClasses() : of() {
+    of[static_cast<uint8_t>(' ')] = kEndsValue | kEndsName;
+    of[static_cast<uint8_t>(kEnrichedSeparator)] = kEndsValue | kEndsName;
+    of[static_cast<uint8_t>('=')] = kEndsName;
+  }
+};
+constexpr ByteClasses kClasses;
+
 // Position of the first space or ENRICHED separator at or after `pos`.
 size_t FindValueEnd(std::string_view s, size_t pos) {
   const char* p = s.data() + pos;
   const char* end = s.data() + s.size();
-  while (p < end && *p != ' ' && *p != kEnrichedSeparator) ++p;
+  while (p < end && !(kClasses.of[static_cast<uint8_t>(*p)] & kEndsValue)) ++p;
   return static_cast<size_t>(p - s.data());
 }
 
@@ -57,8 +71,7 @@ void ParseFields(std::string_view text, bool nested, AuditRecord* record) {
     }
     // Name: up to '=', or a bare word (AVC's "avc:  denied  {") to skip.
     size_t name_start = pos;
-    while (pos < n && text[pos] != '=' && text[pos] != ' ' && text[pos] != kEnrichedSeparator)
-      ++pos;
+    while (pos < n && !(kClasses.of[static_cast<uint8_t>(text[pos])] & kEndsName)) ++pos;
     if (pos >= n || text[pos] != '=') continue;  // a word without a value
     std::string_view name = text.substr(name_start, pos - name_start);
     ++pos;  // '='

@@ -54,7 +54,7 @@ Status Pipeline::FeedParsed(int64_t now_ms) {
 
 Status Pipeline::Drain(bool force) {
   for (auto& event : done_) normalizer_.Normalize(*event, &typed_);
-  done_.clear();
+  assembler_.Recycle(&done_);
   if (typed_.empty() || (!force && typed_.size() < options_.sink_batch)) return Status::Ok();
   stats_.typed_events += typed_.size();
   Status status = sink_->Consume(&typed_);

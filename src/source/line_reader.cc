@@ -39,7 +39,10 @@ Result<std::unique_ptr<LineReader>> LineReader::Open(const std::string& path) {
     close(fd);
     return Status::Errorf("cannot read {}: out of memory", path);
   }
-  gzbuffer(reader->gz_->file, 256 * 1024);
+  // zlib reads a plain (not gzip) file straight into our buffer when a
+  // request is at least twice its own buffer; with 64 KiB that holds for
+  // our ~190 KiB refills, saving a copy of every byte.
+  gzbuffer(reader->gz_->file, 64 * 1024);
   reader->capacity_ = kBufferBytes;
   reader->buffer_ = std::make_unique<char[]>(kBufferBytes);
   return reader;
