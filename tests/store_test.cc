@@ -526,6 +526,138 @@ TEST(StoreTest, RunStatsAreReadableThroughTheRunsView) {
   EXPECT_EQ(r.at("error"), "NULL");
 }
 
+TypedEvent Enriched(TypedEvent e, int64_t start_ms, int64_t parent_start_ms) {
+  e.enrichment.user = "alice";
+  e.enrichment.euser = "root";
+  e.enrichment.login_user = "bob";
+  e.enrichment.process_start_ms = start_ms;
+  e.enrichment.parent_start_ms = parent_start_ms;
+  return e;
+}
+
+TEST(StoreEnrichmentTest, NamesAndHashesReachTheViews) {
+  TempDir dir;
+  std::string path = dir.File("monitor.db");
+  auto store = OpenOrDie(path);
+  ASSERT_TRUE(store);
+  TypedEvent exec = Enriched(Exec(kT0, 1, 100, "/bin/a", {"a"}), kT0, -1);
+  exec.enrichment.exe_sha256 = std::string(64, 'e');
+  exec.enrichment.exe_md5 = std::string(32, 'd');
+  TypedEvent file = Enriched(File(kT0 + 1, 2, 100, "/bin/a", FileOperation::kWrite, "/f"), kT0, -1);
+  file.enrichment.user = "carol";  // the event's own uid may differ from the exec's
+  ASSERT_TRUE(AddAll(store.get(), {exec, file}).ok());
+  ASSERT_TRUE(store->Flush().ok());
+  std::vector<Row> p =
+      Query(path, "SELECT user, euser, login_user, sha256, md5, hash_note FROM processes");
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p[0].at("user"), "alice");
+  EXPECT_EQ(p[0].at("euser"), "root");
+  EXPECT_EQ(p[0].at("login_user"), "bob");
+  EXPECT_EQ(p[0].at("sha256"), std::string(64, 'e'));
+  EXPECT_EQ(p[0].at("md5"), std::string(32, 'd'));
+  EXPECT_EQ(p[0].at("hash_note"), "NULL");
+  EXPECT_EQ(Scalar(path, "SELECT user FROM file_events"), "carol");
+}
+
+TEST(StoreEnrichmentTest, ParentIsTheInstanceTheEnrichStageNamesNotThePidsCurrentOne) {
+  TempDir dir;
+  std::string path = dir.File("monitor.db");
+  auto store = OpenOrDie(path);
+  ASSERT_TRUE(store);
+  // pid 700 was running before recording (seeded from /proc): its
+  // placeholder carries the start, so children link to it.
+  TypedEvent seeded = Enriched(File(kT0, 1, 700, "/bin/sh", FileOperation::kWrite, "/s"),
+                               kT0 - 5000, -1);
+  ASSERT_TRUE(AddAll(store.get(),
+                     {
+                         seeded,
+                         Enriched(Exec(kT0 + 1, 2, 500, "/bin/bash", {"bash"}, 700), kT0 + 1,
+                                  kT0 - 5000),
+                         // bash forks 501 then execs itself into /bin/x
+                         Enriched(Exec(kT0 + 3, 3, 500, "/bin/x", {"x"}, 700), kT0 + 3, kT0 - 5000),
+                         // 501 execs after that: its parent is still the bash instance.
+                         Enriched(Exec(kT0 + 5, 4, 501, "/bin/ls", {"ls"}, 500), kT0 + 5, kT0 + 1),
+                     })
+                  .ok());
+  ASSERT_TRUE(store->Flush().ok());
+  std::vector<Row> rows = Query(
+      path, "SELECT process_id, exe, start_time, parent_process_id FROM processes ORDER BY 1");
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(rows[0].at("exe"), "/bin/sh");
+  EXPECT_EQ(rows[0].at("start_time"), std::to_string(kT0 - 5000));
+  EXPECT_EQ(rows[1].at("parent_process_id"), rows[0].at("process_id"));
+  EXPECT_EQ(rows[2].at("parent_process_id"), rows[0].at("process_id"));
+  EXPECT_EQ(rows[3].at("exe"), "/bin/ls");
+  EXPECT_EQ(rows[3].at("parent_process_id"), rows[1].at("process_id"));  // bash, not /bin/x
+}
+
+TEST(StoreEnrichmentTest, UpdateHashesFillsOnlyPendingRowsOfThatExe) {
+  TempDir dir;
+  std::string path = dir.File("monitor.db");
+  auto store = OpenOrDie(path);
+  ASSERT_TRUE(store);
+  auto pending = [](TypedEvent e) {
+    e.enrichment.hash_note = "pending";
+    return e;
+  };
+  TypedEvent hashed = Exec(kT0 + 2, 3, 102, "/bin/a", {"a"});
+  hashed.enrichment.exe_sha256 = "old";
+  ASSERT_TRUE(AddAll(store.get(), {pending(Exec(kT0, 1, 100, "/bin/a", {"a"})),
+                                   pending(Exec(kT0 + 1, 2, 101, "/bin/b", {"b"})), hashed,
+                                   pending(Exec(kT0 + 3, 4, 103, "/bin/a", {"a", "2"}))})
+                  .ok());
+  Result<int64_t> changed = store->UpdateHashes("/bin/a", "sha-a", "md5-a", "");
+  ASSERT_TRUE(changed.ok()) << changed.status().message();
+  EXPECT_EQ(*changed, 2);
+  Result<int64_t> again = store->UpdateHashes("/bin/a", "x", "y", "");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, 0);
+  Result<int64_t> unreadable = store->UpdateHashes("/bin/b", "", "", "unreadable: EACCES");
+  ASSERT_TRUE(unreadable.ok());
+  EXPECT_EQ(*unreadable, 1);
+  ASSERT_TRUE(store->Flush().ok());
+  std::vector<Row> rows =
+      Query(path, "SELECT pid, sha256, md5, hash_note FROM processes ORDER BY pid");
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(rows[0].at("sha256"), "sha-a");
+  EXPECT_EQ(rows[0].at("md5"), "md5-a");
+  EXPECT_EQ(rows[0].at("hash_note"), "NULL");
+  EXPECT_EQ(rows[1].at("sha256"), "NULL");
+  EXPECT_EQ(rows[1].at("hash_note"), "unreadable: EACCES");
+  EXPECT_EQ(rows[2].at("sha256"), "old");
+  EXPECT_EQ(rows[3].at("sha256"), "sha-a");
+}
+
+TEST(StoreEnrichmentTest, ExitAfterARestartFindsTheRowOfTheEarlierRun) {
+  TempDir dir;
+  std::string path = dir.File("monitor.db");
+  {
+    auto store = OpenOrDie(path);
+    ASSERT_TRUE(store);
+    ASSERT_TRUE(
+        AddAll(store.get(), {Enriched(Exec(kT0, 1, 400, "/bin/sleep", {"sleep", "30"}), kT0, -1)})
+            .ok());
+  }
+  auto store = OpenOrDie(path);
+  ASSERT_TRUE(store);
+  // The restarted recorder's process table (loaded from its state file)
+  // knows the instance's start; the new store has nothing in memory.
+  ASSERT_TRUE(AddAll(store.get(),
+                     {Enriched(Exit(kT0 + 30000, 2, 400, "/bin/sleep", 0), kT0, -1),
+                      Enriched(Exec(kT0 + 30001, 3, 401, "/bin/true", {"true"}, 400),
+                               kT0 + 30001, kT0)})
+                  .ok());
+  ASSERT_TRUE(store->Flush().ok());
+  std::vector<Row> rows =
+      Query(path, "SELECT process_id, end_time, placeholder, parent_process_id FROM processes "
+                  "ORDER BY 1");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].at("end_time"), std::to_string(kT0 + 30000));
+  EXPECT_EQ(rows[0].at("placeholder"), "0");
+  EXPECT_EQ(rows[1].at("parent_process_id"), rows[0].at("process_id"));
+  EXPECT_EQ(store->counters().placeholder_processes, 0u);
+}
+
 TEST(StoreOpenTest, NewerSchemaIsAClearErrorAndLeavesTheFileAlone) {
   TempDir dir;
   std::string path = dir.File("monitor.db");

@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "enrich/enriching_sink.h"
+#include "enrich/process_table.h"
 #include "pipeline/pipeline.h"
 #include "source/line_reader.h"
 #include "store/event_store.h"
@@ -129,7 +131,20 @@ int RunReplay(ReplayOptions options) {
 
   const auto started = std::chrono::steady_clock::now();
   SummaryReporter reporter;
-  Pipeline pipeline(PipelineOptions(), &reporter, store->get());
+  // Enrichment for a log from another time (or machine): the process tree
+  // is learned from the log's own execs and exits, never from today's
+  // /proc; no hashing (the file on disk now need not be the one that ran)
+  // and no user names (this machine's /etc/passwd need not be that one's;
+  // the normalizer does not keep an ENRICHED log's UID="name" fields yet).
+  enrich::ProcessTableOptions table_options;
+  table_options.expiration_seconds = options.process_expiration_seconds;
+  enrich::ProcessTable processes(table_options);
+  enrich::EnrichingSinkOptions enrich_options;
+  enrich_options.probe_proc = false;
+  enrich_options.hash_executables = false;
+  enrich::EnrichingSink enricher(store->get(), &processes, /*users=*/nullptr, /*hashes=*/nullptr,
+                                 enrich_options);
+  Pipeline pipeline(PipelineOptions(), &reporter, &enricher);
   Progress progress(total_bytes,
                     options.progress && isatty(STDERR_FILENO) && total_bytes >= (16u << 20));
   uint64_t too_long = 0, done_bytes = 0;

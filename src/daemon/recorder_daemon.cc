@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -23,6 +24,11 @@
 #include "daemon/daemon_status.h"
 #include "daemon/json_lines_sink.h"
 #include "daemon/recording_sink.h"
+#include "enrich/enriching_sink.h"
+#include "enrich/hash_cache.h"
+#include "enrich/hash_worker.h"
+#include "enrich/process_table.h"
+#include "enrich/user_names.h"
 #include "pipeline/pipeline.h"
 #include "rules/rule_manager.h"
 #include "source/netlink_source.h"
@@ -38,6 +44,9 @@ using nlohmann::json;
 // Events without EOE (single-record user messages aside) close by age;
 // the pipeline needs Age() at least every 500 ms, we tick twice as often.
 constexpr int kTickMs = 250;
+// How often the process table and the hash cache are saved besides at
+// shutdown: a crash then loses at most this much of what they learned.
+constexpr int64_t kSaveStateMs = 5 * 60 * 1000;
 constexpr int64_t kLiveLineMs = 1000;
 constexpr int64_t kRunStatsMs = 10'000;
 // After the rules are gone, records already queued keep arriving briefly.
@@ -126,6 +135,11 @@ class Daemon {
 
  private:
   Status OpenSinks();
+  void OpenEnrichment();
+  void DrainHashes();
+  void SaveEnrichmentState();
+  std::string ProcessStatePath() const { return config_.state_dir + "/process_state.jsonl"; }
+  std::string ImageStatePath() const { return config_.state_dir + "/image_state.txt"; }
   Status OpenSource();
   Status InstallRules();
   Status ReadSource(int64_t now_wall);
@@ -150,6 +164,13 @@ class Daemon {
   std::unique_ptr<store::EventStore> store_;
   std::unique_ptr<JsonLinesSink> json_sink_;
   std::unique_ptr<TeeSink> tee_;
+  // The enrich stage (docs/enrichment.md): between self-exclusion and the
+  // outputs, so the store and the JSON lines both carry it.
+  std::unique_ptr<enrich::ProcessTable> processes_;
+  std::unique_ptr<enrich::HashCache> hash_cache_;
+  std::unique_ptr<enrich::HashWorker> hash_worker_;
+  std::unique_ptr<enrich::UserNames> users_;
+  std::unique_ptr<enrich::EnrichingSink> enricher_;
   std::unique_ptr<RecordingSink> recording_sink_;
   std::unique_ptr<Pipeline> pipeline_;
 
@@ -173,6 +194,7 @@ class Daemon {
   int64_t next_rules_ = 0;
   int64_t next_live_line_ = 0;
   int64_t next_run_stats_ = 0;
+  int64_t next_save_state_ = 0;
   bool stop_ = false;
   bool eof_ = false;
   std::string stop_reason_;
@@ -213,6 +235,7 @@ Status Daemon::Start() {
   next_rules_ = now + options_.rule_check_interval_ms;
   next_live_line_ = now + kLiveLineMs;
   next_run_stats_ = now + kRunStatsMs;
+  next_save_state_ = now + kSaveStateMs;
   spdlog::info("recording from {} (pid {}){}{}", config::AuditSourceName(source_kind_), own_pid_,
                options_.db_path.empty() ? "" : " into ", options_.db_path);
   return Status::Ok();
@@ -245,12 +268,69 @@ Status Daemon::OpenSinks() {
   if (sinks.empty())
     return Status::Error("nowhere to record: give a database (--db) or --stdout-json");
   tee_ = std::make_unique<TeeSink>(sinks);
-  recording_sink_ = std::make_unique<RecordingSink>(tee_.get(), own_pid_);
+  OpenEnrichment();
+  recording_sink_ = std::make_unique<RecordingSink>(enricher_.get(), own_pid_);
   PipelineOptions pipeline_options;
   // Live: small batches, so events reach the store within a tick.
   pipeline_options.sink_batch = 256;
   pipeline_ = std::make_unique<Pipeline>(pipeline_options, nullptr, recording_sink_.get());
   return Status::Ok();
+}
+
+void Daemon::OpenEnrichment() {
+  std::error_code ignored;
+  std::filesystem::create_directories(config_.state_dir, ignored);
+  const int64_t now = WallMs();
+  enrich::ProcessTableOptions table_options;
+  table_options.expiration_seconds = config_.process_expiration_seconds;
+  processes_ = std::make_unique<enrich::ProcessTable>(table_options);
+  // The saved table keeps what /proc no longer shows: the start times and
+  // parents of processes that exec'd while we watched. A missing file is
+  // the first start; a bad one is reported and replaced.
+  if (std::filesystem::exists(ProcessStatePath(), ignored)) {
+    Status loaded = processes_->LoadState(ProcessStatePath());
+    if (!loaded.ok()) spdlog::warn("process state not loaded, starting fresh: {}", loaded.message());
+  }
+  Status seeded = processes_->SeedFromProc(now);
+  if (!seeded.ok()) spdlog::warn("reading /proc failed: {}", seeded.message());
+  spdlog::info("process table: {} processes", processes_->size());
+
+  hash_cache_ = std::make_unique<enrich::HashCache>();
+  if (std::filesystem::exists(ImageStatePath(), ignored)) {
+    Status loaded = hash_cache_->Load(ImageStatePath());
+    if (!loaded.ok()) spdlog::warn("hash cache not loaded: {}", loaded.message());
+  }
+  hash_worker_ = std::make_unique<enrich::HashWorker>(hash_cache_.get());
+  hash_worker_->Start();
+  users_ = std::make_unique<enrich::UserNames>();
+  enrich::EnrichingSinkOptions enrich_options;
+  enrich_options.probe_proc = true;
+  enrich_options.hash_executables = true;
+  enricher_ = std::make_unique<enrich::EnrichingSink>(tee_.get(), processes_.get(), users_.get(),
+                                                      hash_worker_.get(), enrich_options);
+}
+
+void Daemon::DrainHashes() {
+  if (!hash_worker_) return;
+  std::vector<enrich::HashCompletion> done = hash_worker_->TakeCompletions();
+  if (!store_) return;
+  for (const enrich::HashCompletion& c : done) {
+    Result<int64_t> updated = store_->UpdateHashes(c.path, c.hashes.sha256, c.hashes.md5,
+                                                   c.hashes.note);
+    if (!updated.ok()) spdlog::warn("storing the hash of {} failed: {}", c.path,
+                                    updated.status().message());
+  }
+}
+
+void Daemon::SaveEnrichmentState() {
+  if (processes_) {
+    Status saved = processes_->SaveState(ProcessStatePath());
+    if (!saved.ok()) spdlog::warn("saving the process state failed: {}", saved.message());
+  }
+  if (hash_cache_) {
+    Status saved = hash_cache_->Save(ImageStatePath());
+    if (!saved.ok()) spdlog::warn("saving the hash cache failed: {}", saved.message());
+  }
 }
 
 Status Daemon::OpenSource() {
@@ -503,6 +583,10 @@ void Daemon::Periodic(int64_t now_mono, int64_t now_wall) {
     next_rules_ = now_mono + options_.rule_check_interval_ms;
     CheckRules(now_wall);
   }
+  if (now_mono >= next_save_state_) {
+    next_save_state_ = now_mono + kSaveStateMs;
+    SaveEnrichmentState();
+  }
   if (now_mono >= next_run_stats_) {
     next_run_stats_ = now_mono + kRunStatsMs;
     WriteRunStats(now_wall);
@@ -546,6 +630,7 @@ Status Daemon::Loop() {
       recording_sink_->set_now(now_wall);
       Status aged = pipeline_->Age(now_wall);
       if (!aged.ok()) return aged;
+      DrainHashes();
       if (store_) {
         Status ticked = store_->Tick(MonotonicMs());
         if (!ticked.ok()) return ticked;
@@ -584,6 +669,14 @@ Status Daemon::Shutdown() {
     Result<AuditStatus> now = ReadAuditStatus();
     if (now.ok()) last_status_ = *now;
   }
+  if (hash_worker_) {
+    // Hashes of the last execs: worth a short wait, the rows say "pending"
+    // forever otherwise.
+    (void)hash_worker_->WaitIdle(2000);
+    hash_worker_->Stop();
+    DrainHashes();
+  }
+  SaveEnrichmentState();
   WriteRunStats(WallMs());
   if (store_) keep(store_->Flush());
   if (netlink_) {

@@ -68,6 +68,8 @@ struct EventStore::Statements {
   std::unique_ptr<Statement> insert_module;
   std::unique_ptr<Statement> insert_run;
   std::unique_ptr<Statement> update_run;
+  std::unique_ptr<Statement> update_hashes;
+  std::unique_ptr<Statement> select_instance;
 };
 
 EventStore::EventStore(std::unique_ptr<Database> db, EventStoreOptions options)
@@ -122,24 +124,26 @@ Status EventStore::Prepare() {
       {&sql_->insert_process,
        "INSERT INTO process_data(node_id, pid, ppid, parent_process_id, start_time, end_time, "
        "exit_code, exe_id, comm_id, command_id, cwd_id, uid, euid, auid, ses, tty_id, success, "
-       "flags) VALUES (?1, ?2, ?3, ?4, ?5, NULL, NULL, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
-       "?15, ?16)"},
+       "flags, user_id, euser_id, login_user_id, sha256_id, md5_id, hash_note_id) VALUES (?1, "
+       "?2, ?3, ?4, ?5, NULL, NULL, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
+       "?19, ?20, ?21, ?22)"},
       {&sql_->end_process,
        "UPDATE process_data SET end_time = ?2, exit_code = ?3 WHERE process_id = ?1"},
       {&sql_->insert_file,
        "INSERT INTO file_data(time, process_id, operation, path_id, new_path_id, success, uid, "
-       "mode, owner_uid, owner_gid) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"},
+       "mode, owner_uid, owner_gid, user_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+       "?11)"},
       {&sql_->insert_network,
        "INSERT INTO network_data(time, process_id, direction, protocol_id, family_id, "
-       "local_address_id, local_port, remote_address_id, remote_port, success, uid, in_progress) "
-       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"},
+       "local_address_id, local_port, remote_address_id, remote_port, success, uid, in_progress, "
+       "user_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"},
       {&sql_->insert_security,
        "INSERT INTO security_data(time, process_id, kind, record_type_id, user_id, "
        "target_user_id, result_id, terminal_id, address_id, hostname_id, detail_id, success, uid) "
        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"},
       {&sql_->insert_module,
-       "INSERT INTO module_data(time, process_id, operation, module_id, success, uid) "
-       "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"},
+       "INSERT INTO module_data(time, process_id, operation, module_id, success, uid, user_id) "
+       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"},
       {&sql_->insert_run, "INSERT INTO run_data(source, start_time) VALUES (?1, ?2)"},
       {&sql_->update_run,
        "UPDATE run_data SET end_time = ?2, lines = ?3, bytes = ?4, records = ?5, malformed = ?6, "
@@ -148,6 +152,16 @@ Status EventStore::Prepare() {
        "security_events = ?15, module_events = ?16, placeholder_processes = ?17, "
        "duplicates = ?18, kernel_lost = ?19, dropped_backlog = ?20, dropped_queue_full = ?21, "
        "dropped_other = ?22, error = ?23 WHERE run_id = ?1"},
+      // Rows from ?1 on (the first row that said "pending" for this exe):
+      // a rowid range, so no index on exe_id is needed.
+      // An exec stored by an earlier run: its audit key's time is the
+      // instance start, so this is a primary-key seek on audit_events.
+      {&sql_->select_instance,
+       "SELECT a.process_id FROM audit_events a JOIN process_data p ON p.process_id = "
+       "a.process_id WHERE a.time = ?1 AND a.node_id = ?2 AND p.pid = ?3 AND p.start_time = ?1"},
+      {&sql_->update_hashes,
+       "UPDATE process_data SET sha256_id = ?3, md5_id = ?4, hash_note_id = ?5 "
+       "WHERE process_id >= ?1 AND exe_id = ?2 AND hash_note_id = ?6"},
   };
   for (auto& s : statements) {
     Result<std::unique_ptr<Statement>> stmt = db_->Prepare(s.sql);
@@ -290,19 +304,31 @@ Result<int64_t> EventStore::InsertProcess(const TypedEvent& event, int64_t node_
     if (start.argv_truncated) flags |= 2;
   }
   if (event.header.partial) flags |= 4;
-  const ProcessEntry* parent = LiveEntry(ProcessKey(node_id, s.ppid), event.header.time_ms);
+  const Enrichment& en = event.enrichment;
+  int64_t user = 0, euser = 0, login_user = 0, sha256 = 0, md5 = 0, hash_note = 0;
+  for (auto [out, value] : {std::pair{&user, &en.user}, {&euser, &en.euser},
+                            {&login_user, &en.login_user}, {&sha256, &en.exe_sha256},
+                            {&md5, &en.exe_md5}, {&hash_note, &en.hash_note}}) {
+    Result<int64_t> id = interner_->Intern(*value);
+    if (!id.ok()) return id.status();
+    *out = *id;
+  }
+  const int64_t parent_id = ParentProcessId(event, node_id);
+  // A placeholder for a process the enrich stage knows the start of (seeded
+  // from /proc) gets that start, so its children can link to it.
+  const int64_t start_ms = placeholder ? en.process_start_ms : event.header.time_ms;
 
   stmt->BindInt(1, node_id);
   stmt->BindInt(2, s.pid);
   stmt->BindInt(3, s.ppid);
-  if (parent)
-    stmt->BindInt(4, parent->process_id);
+  if (parent_id != 0)
+    stmt->BindInt(4, parent_id);
   else
     stmt->BindNull(4);
-  if (placeholder)
+  if (start_ms < 0)
     stmt->BindNull(5);
   else
-    stmt->BindInt(5, event.header.time_ms);
+    stmt->BindInt(5, start_ms);
   BindStringId(stmt, 6, *exe);
   BindStringId(stmt, 7, *comm);
   BindStringId(stmt, 8, command_id);
@@ -317,13 +343,24 @@ Result<int64_t> EventStore::InsertProcess(const TypedEvent& event, int64_t node_
   else
     stmt->BindInt(15, event.header.success ? 1 : 0);
   stmt->BindInt(16, flags);
+  BindStringId(stmt, 17, user);
+  BindStringId(stmt, 18, euser);
+  BindStringId(stmt, 19, login_user);
+  BindStringId(stmt, 20, sha256);
+  BindStringId(stmt, 21, md5);
+  BindStringId(stmt, 22, hash_note);
   Status status = stmt->Run();
   if (!status.ok()) return status;
   ++batch_rows_;
   int64_t process_id = db_->LastInsertRowid();
+  if (en.hash_note == "pending" && *exe != 0) pending_hashes_.try_emplace(*exe, process_id);
+  // The instance key the enrich stage uses for parents: an exec's own time
+  // (only a successful exec starts an instance), a seeded process's start.
+  if (start_ms >= 0 && (placeholder || event.header.success))
+    RememberInstance(node_id, s.pid, start_ms, process_id);
   if (placeholder) {
     Count(&StoreCounters::placeholder_processes);
-    Track(ProcessKey(node_id, s.pid), {process_id, *exe, -1, event.header.time_ms});
+    Track(ProcessKey(node_id, s.pid), {process_id, *exe, -1, event.header.time_ms, start_ms});
   }
   return process_id;
 }
@@ -331,12 +368,28 @@ Result<int64_t> EventStore::InsertProcess(const TypedEvent& event, int64_t node_
 Result<int64_t> EventStore::ResolveProcess(const TypedEvent& event, int64_t node_id) {
   uint64_t key = ProcessKey(node_id, event.subject.pid);
   const ProcessEntry* entry = LiveEntry(key, event.header.time_ms);
+  const int64_t start = event.enrichment.process_start_ms;
+  if (entry != nullptr && entry->start_ms >= 0 && start >= 0 && entry->start_ms != start) {
+    // The enrich stage knows the subject as another instance of this pid
+    // (an exec we never stored, or a recycled pid): prefer its word.
+    int64_t known = FindInstance(node_id, event.subject.pid, start);
+    if (known != 0) return known;
+    entry = nullptr;
+  }
   if (entry != nullptr) {
     if (event.subject.exe.empty() || entry->exe_id == 0) return entry->process_id;
     Result<int64_t> exe = interner_->Intern(event.subject.exe);
     if (!exe.ok()) return exe.status();
     if (*exe == entry->exe_id) return entry->process_id;
     // Same pid, different program and no exec seen: the pid was reused.
+  } else if (start >= 0) {
+    int64_t known = FindInstance(node_id, event.subject.pid, start);
+    if (known != 0) {
+      Result<int64_t> exe = interner_->Intern(event.subject.exe);
+      if (!exe.ok()) return exe.status();
+      Track(key, {known, *exe, -1, event.header.time_ms, start});
+      return known;
+    }
   }
   return InsertProcess(event, node_id, /*placeholder=*/true);
 }
@@ -352,7 +405,8 @@ Result<int64_t> EventStore::WriteProcessStart(const TypedEvent& event, int64_t n
   if (event.header.success || LiveEntry(key, event.header.time_ms) == nullptr) {
     Result<int64_t> exe = interner_->Intern(event.subject.exe);
     if (!exe.ok()) return exe.status();
-    Track(key, {*process_id, *exe, -1, event.header.time_ms});
+    Track(key, {*process_id, *exe, -1, event.header.time_ms,
+                event.header.success ? event.header.time_ms : -1});
   }
   return process_id;
 }
@@ -407,7 +461,9 @@ Status EventStore::WriteEvent(TypedEvent* event) {
           (h.success || LiveEntry(ProcessKey(node_id, event->subject.pid), h.time_ms) == nullptr)) {
         Result<int64_t> exe = interner_->Intern(event->subject.exe);
         if (!exe.ok()) return Fail("write", exe.status());
-        Track(ProcessKey(node_id, event->subject.pid), {stored_id, *exe, -1, h.time_ms});
+        Track(ProcessKey(node_id, event->subject.pid),
+              {stored_id, *exe, -1, h.time_ms, h.success ? h.time_ms : -1});
+        if (h.success) RememberInstance(node_id, event->subject.pid, h.time_ms, stored_id);
       }
       return Status::Ok();
     }
@@ -444,6 +500,9 @@ Status EventStore::WriteEvent(TypedEvent* event) {
   const int64_t process_id = *process;
   const int64_t uid = event->subject.uid;
   const int success = h.success ? 1 : 0;
+  Result<int64_t> user_name = interner_->Intern(event->enrichment.user);
+  if (!user_name.ok()) return Fail("write", user_name.status());
+  const int64_t user_id = *user_name;
   Status status;
   std::visit(
       [&](auto& body) {
@@ -483,6 +542,7 @@ Status EventStore::WriteEvent(TypedEvent* event) {
           if (body.mode >= 0) stmt->BindInt(8, body.mode);
           BindId(stmt, 9, body.owner_uid);
           BindId(stmt, 10, body.owner_gid);
+          BindStringId(stmt, 11, user_id);
           status = stmt->Run();
           if (status.ok()) Count(&StoreCounters::file_events);
         } else if constexpr (std::is_same_v<T, NetworkEvent>) {
@@ -502,6 +562,7 @@ Status EventStore::WriteEvent(TypedEvent* event) {
           stmt->BindInt(10, success);
           BindId(stmt, 11, uid);
           stmt->BindInt(12, body.in_progress ? 1 : 0);
+          BindStringId(stmt, 13, user_id);
           status = stmt->Run();
           if (status.ok()) Count(&StoreCounters::network_events);
         } else if constexpr (std::is_same_v<T, SecurityEvent>) {
@@ -536,6 +597,7 @@ Status EventStore::WriteEvent(TypedEvent* event) {
           BindStringId(stmt, 4, module);
           stmt->BindInt(5, success);
           BindId(stmt, 6, uid);
+          BindStringId(stmt, 7, user_id);
           status = stmt->Run();
           if (status.ok()) Count(&StoreCounters::module_events);
         }
@@ -544,6 +606,90 @@ Status EventStore::WriteEvent(TypedEvent* event) {
   if (!status.ok()) return Fail("write", status);
   ++batch_rows_;
   return Status::Ok();
+}
+
+uint64_t EventStore::InstanceKey::Hash::operator()(const InstanceKey& k) const {
+  uint64_t h = static_cast<uint64_t>(k.node_id) * 0x9E3779B97F4A7C15ULL;
+  h ^= static_cast<uint32_t>(k.pid) + 0x9E3779B97F4A7C15ULL + (h << 6) + (h >> 2);
+  h ^= static_cast<uint64_t>(k.start_ms) + (h << 6) + (h >> 2);
+  return h;
+}
+
+void EventStore::RememberInstance(int64_t node_id, int32_t pid, int64_t start_ms,
+                                  int64_t process_id) {
+  InstanceKey key{node_id, pid, start_ms};
+  auto [it, added] = instances_.insert_or_assign(key, process_id);
+  (void)it;
+  if (!added) return;
+  instance_order_.push_back(key);
+  // A bound, FIFO: parents that old are rarely asked for, and a miss only
+  // falls back to the pid's current process.
+  while (instance_order_.size() > options_.max_tracked_processes * 2) {
+    instances_.erase(instance_order_.front());
+    instance_order_.pop_front();
+  }
+}
+
+int64_t EventStore::FindInstance(int64_t node_id, int32_t pid, int64_t start_ms) {
+  auto it = instances_.find(InstanceKey{node_id, pid, start_ms});
+  if (it != instances_.end()) return it->second;
+  // Not written by this store: maybe by the previous run (a restart while
+  // the process ran). Only on a miss, and then remembered.
+  Statement* select = sql_->select_instance.get();
+  select->BindInt(1, start_ms);
+  select->BindInt(2, node_id);
+  select->BindInt(3, pid);
+  Result<bool> row = select->Step();
+  int64_t id = row.ok() && *row ? select->ColumnInt(0) : 0;
+  select->Reset();
+  if (id != 0) RememberInstance(node_id, pid, start_ms, id);
+  return id;
+}
+
+int64_t EventStore::ParentProcessId(const TypedEvent& event, int64_t node_id) {
+  const Subject& s = event.subject;
+  const int64_t parent_start = event.enrichment.parent_start_ms;
+  if (parent_start >= 0) {
+    int64_t id = FindInstance(node_id, s.ppid, parent_start);
+    if (id != 0) return id;
+  }
+  const ProcessEntry* parent = LiveEntry(ProcessKey(node_id, s.ppid), event.header.time_ms);
+  if (parent == nullptr) return 0;
+  // Without enrichment "whatever ppid runs now" is the best guess; with it,
+  // a current process of another known start is somebody else.
+  if (parent_start >= 0 && parent->start_ms >= 0 && parent->start_ms != parent_start) return 0;
+  return parent->process_id;
+}
+
+Result<int64_t> EventStore::UpdateHashes(std::string_view exe, std::string_view sha256,
+                                         std::string_view md5, std::string_view note) {
+  Result<int64_t> exe_id = interner_->Intern(exe);
+  if (!exe_id.ok()) return Fail("update hashes", exe_id.status());
+  auto pending = pending_hashes_.find(*exe_id);
+  if (pending == pending_hashes_.end()) return int64_t{0};
+  const int64_t first = pending->second;
+  pending_hashes_.erase(pending);
+  Status status = BeginBatchIfNeeded(options_.clock());
+  if (!status.ok()) return status;
+  int64_t ids[4] = {};
+  std::string_view values[4] = {sha256, md5, note, "pending"};
+  for (int i = 0; i < 4; ++i) {
+    Result<int64_t> id = interner_->Intern(values[i]);
+    if (!id.ok()) return Fail("update hashes", id.status());
+    ids[i] = *id;
+  }
+  Statement* stmt = sql_->update_hashes.get();
+  stmt->BindInt(1, first);
+  stmt->BindInt(2, *exe_id);
+  BindStringId(stmt, 3, ids[0]);
+  BindStringId(stmt, 4, ids[1]);
+  BindStringId(stmt, 5, ids[2]);
+  stmt->BindInt(6, ids[3]);
+  status = stmt->Run();
+  if (!status.ok()) return Fail("update hashes", status);
+  const int64_t changed = db_->Changes();
+  batch_rows_ += static_cast<size_t>(changed);
+  return changed;
 }
 
 Result<int64_t> EventStore::BeginRun(std::string_view source, int64_t wall_ms) {

@@ -23,6 +23,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -124,6 +125,14 @@ class EventStore : public EventSink {
   // current batch: call Flush to make it durable now.
   Status RecordRunStats(const RunStats& stats, int64_t wall_ms);
 
+  // Fills in the hashes of process rows of `exe` that were written with
+  // hash_note "pending" (HashWorker completions; an empty sha256 with a
+  // note such as "unreadable: ..." records why there is none). Only rows
+  // written since this store opened are found; returns how many changed.
+  // Part of the current batch, like Add.
+  Result<int64_t> UpdateHashes(std::string_view exe, std::string_view sha256,
+                               std::string_view md5, std::string_view note);
+
   const StoreCounters& counters() const { return total_; }
   const StoreCounters& run_counters() const { return run_; }
   Database* database() { return db_.get(); }
@@ -135,6 +144,20 @@ class EventStore : public EventSink {
     int64_t exe_id = 0;
     int64_t ended_ms = -1;  // event time of its exit, -1 while running
     int64_t last_seen_ms = 0;
+    // Start of the process instance this row is (the enrich stage's key):
+    // a successful exec's time, a seeded process's start; -1 unknown.
+    int64_t start_ms = -1;
+  };
+  // (node, pid, instance start) -> process_id: how parent_process_id is
+  // found from the enrich stage's (ppid, parent_start_ms).
+  struct InstanceKey {
+    int64_t node_id;
+    int32_t pid;
+    int64_t start_ms;
+    bool operator==(const InstanceKey&) const = default;
+    struct Hash {
+      uint64_t operator()(const InstanceKey& k) const;
+    };
   };
   struct Statements;
 
@@ -150,6 +173,11 @@ class EventStore : public EventSink {
   Result<int64_t> InsertProcess(const TypedEvent& event, int64_t node_id, bool placeholder);
   const ProcessEntry* LiveEntry(uint64_t key, int64_t time_ms);
   void Track(uint64_t key, const ProcessEntry& entry);
+  void RememberInstance(int64_t node_id, int32_t pid, int64_t start_ms, int64_t process_id);
+  // 0: unknown. Looks in the database (one primary-key seek) on a miss.
+  int64_t FindInstance(int64_t node_id, int32_t pid, int64_t start_ms);
+  // The parent's process_id for a new process row, 0 when unknown.
+  int64_t ParentProcessId(const TypedEvent& event, int64_t node_id);
   void Count(uint64_t StoreCounters::*field) {
     ++(total_.*field);
     ++(run_.*field);
@@ -162,6 +190,10 @@ class EventStore : public EventSink {
   std::unique_ptr<StringInterner> interner_;
   // (node_id << 32 | pid) -> the process that pid is now.
   std::unordered_map<uint64_t, ProcessEntry> processes_;
+  std::unordered_map<InstanceKey, int64_t, InstanceKey::Hash> instances_;
+  std::deque<InstanceKey> instance_order_;  // insertion order, for the bound
+  // exe string id -> first process_id written with hash_note "pending".
+  std::unordered_map<int64_t, int64_t> pending_hashes_;
   bool in_batch_ = false;
   int64_t batch_started_ms_ = 0;
   size_t batch_rows_ = 0;

@@ -252,6 +252,105 @@ CREATE VIEW runs AS SELECT
 FROM run_data;
 )sql";
 
+// Version 2: the enrich stage's results. User names and hashes are
+// interned like every other repeating string (a hash repeats once per
+// exec of the same binary). hash_note says why a hash is missing; rows
+// written with "pending" are filled in by EventStore::UpdateHashes when
+// the hash worker finishes the file. Event tables get the name of their
+// event's uid (which may differ from the process row's after setuid).
+// The views keep every v1 column and fill user/euser/login_user/sha256/md5.
+constexpr const char* kSchemaV2 = R"sql(
+ALTER TABLE process_data ADD COLUMN user_id INTEGER;
+ALTER TABLE process_data ADD COLUMN euser_id INTEGER;
+ALTER TABLE process_data ADD COLUMN login_user_id INTEGER;
+ALTER TABLE process_data ADD COLUMN sha256_id INTEGER;
+ALTER TABLE process_data ADD COLUMN md5_id INTEGER;
+ALTER TABLE process_data ADD COLUMN hash_note_id INTEGER;
+ALTER TABLE file_data ADD COLUMN user_id INTEGER;
+ALTER TABLE network_data ADD COLUMN user_id INTEGER;
+ALTER TABLE module_data ADD COLUMN user_id INTEGER;
+ALTER TABLE image_data ADD COLUMN user_id INTEGER;
+ALTER TABLE dns_data ADD COLUMN user_id INTEGER;
+
+DROP VIEW processes;
+DROP VIEW file_events;
+DROP VIEW network_events;
+DROP VIEW module_events;
+DROP VIEW image_events;
+DROP VIEW dns_events;
+
+CREATE VIEW processes AS SELECT
+  p.process_id, p.pid, p.ppid, p.parent_process_id,
+  p.start_time, )sql" UTC("p.start_time") R"sql( AS start_time_utc,
+  p.end_time, )sql" UTC("p.end_time") R"sql( AS end_time_utc,
+  p.exit_code,
+  )sql" STR("p.exe_id") R"sql( AS exe,
+  c.cmdline, c.argv,
+  )sql" STR("p.cwd_id") R"sql( AS cwd,
+  p.uid, )sql" STR("p.user_id") R"sql( AS user,
+  p.euid, )sql" STR("p.euser_id") R"sql( AS euser,
+  p.auid, )sql" STR("p.login_user_id") R"sql( AS login_user,
+  p.ses AS session,
+  )sql" STR("p.tty_id") R"sql( AS tty,
+  )sql" STR("p.sha256_id") R"sql( AS sha256,
+  )sql" STR("p.md5_id") R"sql( AS md5,
+  )sql" STR("p.hash_note_id") R"sql( AS hash_note,
+  p.success,
+  )sql" STR("p.comm_id") R"sql( AS comm,
+  )sql" STR("p.node_id") R"sql( AS node,
+  (p.flags & 1) AS placeholder,
+  ((p.flags & 2) >> 1) AS argv_truncated
+FROM process_data p LEFT JOIN commands c ON c.id = p.command_id;
+
+CREATE VIEW file_events AS SELECT
+  e.time, )sql" UTC("e.time") R"sql( AS time_utc,
+  e.process_id, p.pid, )sql" STR("p.exe_id") R"sql( AS exe,
+  )sql" STR("e.user_id") R"sql( AS user,
+  CASE e.operation WHEN 0 THEN 'create' WHEN 1 THEN 'write' WHEN 2 THEN 'rename'
+    WHEN 3 THEN 'delete' WHEN 4 THEN 'chmod' WHEN 5 THEN 'chown' WHEN 6 THEN 'mkdir'
+    WHEN 7 THEN 'rmdir' WHEN 8 THEN 'link' WHEN 9 THEN 'truncate' END AS operation,
+  )sql" STR("e.path_id") R"sql( AS path,
+  )sql" STR("e.new_path_id") R"sql( AS new_path,
+  e.success, e.uid, e.mode, e.owner_uid, e.owner_gid
+FROM file_data e JOIN process_data p ON p.process_id = e.process_id;
+
+CREATE VIEW network_events AS SELECT
+  e.time, )sql" UTC("e.time") R"sql( AS time_utc,
+  e.process_id, p.pid, )sql" STR("p.exe_id") R"sql( AS exe,
+  )sql" STR("e.user_id") R"sql( AS user,
+  CASE e.direction WHEN 0 THEN 'outbound' WHEN 1 THEN 'inbound' WHEN 2 THEN 'listen' END
+    AS direction,
+  )sql" STR("e.protocol_id") R"sql( AS protocol,
+  )sql" STR("e.family_id") R"sql( AS family,
+  )sql" STR("e.local_address_id") R"sql( AS local_address, e.local_port,
+  )sql" STR("e.remote_address_id") R"sql( AS remote_address, e.remote_port,
+  e.success, e.uid, e.in_progress
+FROM network_data e JOIN process_data p ON p.process_id = e.process_id;
+
+CREATE VIEW module_events AS SELECT
+  e.time, )sql" UTC("e.time") R"sql( AS time_utc,
+  e.process_id, p.pid, )sql" STR("p.exe_id") R"sql( AS exe,
+  )sql" STR("e.user_id") R"sql( AS user,
+  CASE e.operation WHEN 0 THEN 'load' WHEN 1 THEN 'unload' END AS operation,
+  )sql" STR("e.module_id") R"sql( AS module,
+  e.success, e.uid
+FROM module_data e JOIN process_data p ON p.process_id = e.process_id;
+
+CREATE VIEW image_events AS SELECT
+  e.time, )sql" UTC("e.time") R"sql( AS time_utc,
+  e.process_id, p.pid, )sql" STR("p.exe_id") R"sql( AS exe,
+  )sql" STR("e.user_id") R"sql( AS user,
+  )sql" STR("e.path_id") R"sql( AS path, e.sha256, e.uid
+FROM image_data e JOIN process_data p ON p.process_id = e.process_id;
+
+CREATE VIEW dns_events AS SELECT
+  e.time, )sql" UTC("e.time") R"sql( AS time_utc,
+  e.process_id, p.pid, )sql" STR("p.exe_id") R"sql( AS exe,
+  )sql" STR("e.user_id") R"sql( AS user,
+  e.query, e.response, e.type, e.uid
+FROM dns_data e JOIN process_data p ON p.process_id = e.process_id;
+)sql";
+
 #undef UTC
 #undef STR
 
@@ -263,6 +362,7 @@ struct Migration {
 // Append-only: a released migration is never edited, a new one is added.
 constexpr Migration kMigrations[] = {
     {1, kSchemaV1},
+    {2, kSchemaV2},
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSchemaVersion);
 

@@ -14,7 +14,7 @@
 namespace recorder::store {
 
 // The schema version this binary writes and understands.
-inline constexpr int64_t kSchemaVersion = 1;
+inline constexpr int64_t kSchemaVersion = 2;
 
 // Brings the database to kSchemaVersion: on an empty file sets
 // auto_vacuum=INCREMENTAL (which only takes effect before the first

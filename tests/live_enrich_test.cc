@@ -1,0 +1,366 @@
+// The enrich stage live: `recorder run --source unicast` against the real
+// kernel, then a process tree bash -> sh -> echo, checked in monitor.db:
+// parent_process_id links each exec to its parent's row, the user name is
+// filled, and echo's sha256/md5 arrive (the hash worker's completion
+// updates the "pending" row) and equal sha256sum/md5sum of the binary.
+//
+// Needs root and kernel audit; skips (saying why) otherwise, or when another
+// audit daemon or someone's rules are in the way. The guard restores the
+// audit state even when an assertion fails: enabled flag and backlog as
+// before, only rules with our key removed, only our own children stopped,
+// by pid.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <functional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "source/netlink_source.h"
+#include "source/plugin_source.h"
+
+namespace recorder {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+constexpr char kTestKey[] = "recorder-enrichtest";
+
+std::string RunCapture(const std::string& command) {
+  std::string out;
+  FILE* pipe = popen(("( " + command + " ) 2>&1").c_str(), "r");
+  if (!pipe) return out;
+  char buffer[4096];
+  size_t n;
+  while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) out.append(buffer, n);
+  pclose(pipe);
+  return out;
+}
+
+pid_t Spawn(const std::vector<std::string>& argv, const std::string& log_path = "") {
+  pid_t pid = fork();
+  if (pid == 0) {
+    int null_fd = open("/dev/null", O_RDWR);
+    dup2(null_fd, 0);
+    int out =
+        log_path.empty() ? null_fd : open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+    dup2(out, 1);
+    dup2(out, 2);
+    std::vector<char*> args;
+    for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+int WaitExit(pid_t pid, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    pid_t done = waitpid(pid, &status, WNOHANG);
+    if (done == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    if (done < 0) return -1;
+    std::this_thread::sleep_for(20ms);
+  }
+  return -1;
+}
+
+bool WaitFor(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(100ms);
+  }
+  return condition();
+}
+
+std::vector<std::string> RuleLines() {
+  std::vector<std::string> lines;
+  std::istringstream in(RunCapture("auditctl -l"));
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("-a ", 0) == 0 || line.rfind("-w ", 0) == 0) lines.push_back(line);
+  return lines;
+}
+
+int CountRulesWithKey(const std::string& key) {
+  int count = 0;
+  for (const std::string& line : RuleLines())
+    if (line.size() >= key.size() + 4 &&
+        line.compare(line.size() - key.size() - 4, std::string::npos, "key=" + key) == 0)
+      ++count;
+  return count;
+}
+
+void DeleteRulesWithKey(const std::string& key) {
+  for (const std::string& line : RuleLines()) {
+    size_t at = line.find("key=" + key);
+    if (at == std::string::npos || at + 4 + key.size() != line.size()) continue;
+    RunCapture("auditctl -d" + line.substr(2));
+  }
+}
+
+class AuditStateGuard {
+ public:
+  AuditStateGuard() {
+    Result<AuditStatus> status = ReadAuditStatus();
+    if (status.ok()) before_ = *status;
+  }
+  ~AuditStateGuard() {
+    for (auto it = children_.rbegin(); it != children_.rend(); ++it) StopChild(*it);
+    DeleteRulesWithKey(kTestKey);
+    Result<AuditStatus> now = ReadAuditStatus();
+    if (now.ok() && now->enabled != 2) {
+      if (now->enabled != before_.enabled && before_.enabled <= 1)
+        RunCapture("auditctl -e " + std::to_string(before_.enabled));
+      if (now->backlog_limit != before_.backlog_limit)
+        RunCapture("auditctl -b " + std::to_string(before_.backlog_limit));
+      if (now->backlog_wait_time != before_.backlog_wait_time)
+        RunCapture("auditctl --backlog_wait_time " + std::to_string(before_.backlog_wait_time));
+    }
+  }
+  void Adopt(pid_t pid) { children_.push_back(pid); }
+  void Forget(pid_t pid) { std::erase(children_, pid); }
+  static int StopChild(pid_t pid) {
+    if (pid <= 0) return -1;
+    kill(pid, SIGTERM);
+    int status = WaitExit(pid, 15s);
+    if (status == -1) {
+      kill(pid, SIGKILL);
+      status = WaitExit(pid, 5s);
+    }
+    return status;
+  }
+  const AuditStatus& before() const { return before_; }
+
+ private:
+  AuditStatus before_;
+  std::vector<pid_t> children_;
+};
+
+std::string SkipReason() {
+  if (geteuid() != 0) return "live audit tests need root";
+  Result<AuditStatus> status = ReadAuditStatus();
+  if (!status.ok()) return "kernel audit unavailable: " + status.status().message();
+  if (status->enabled == 2) return "kernel audit is immutable (-e 2); not touching it";
+  if (AuditdRunning()) return "a foreign auditd is running; not disturbing it";
+  if (status->pid != 0)
+    return "another process (pid " + std::to_string(status->pid) + ") is the audit daemon";
+  if (CountRulesWithKey("recorder-capture") > 0)
+    return "someone's recorder-capture rules are loaded; not disturbing their capture";
+  if (CountRulesWithKey(kTestKey) > 0) return "recorder-enrichtest rules already loaded";
+  return "";
+}
+
+class Db {
+ public:
+  explicit Db(std::string path) : path_(std::move(path)) {}
+  ~Db() {
+    if (db_) sqlite3_close(db_);
+  }
+  std::vector<std::vector<std::string>> Query(const std::string& sql) {
+    std::vector<std::vector<std::string>> rows;
+    if (!db_ && sqlite3_open_v2(path_.c_str(), &db_, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+      sqlite3_close(db_);
+      db_ = nullptr;
+      return rows;
+    }
+    sqlite3_busy_timeout(db_, 2000);
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) return rows;
+    while (sqlite3_step(stmt) == SQLITE_ROW) {
+      std::vector<std::string> row;
+      for (int i = 0; i < sqlite3_column_count(stmt); ++i) {
+        const unsigned char* text = sqlite3_column_text(stmt, i);
+        row.push_back(text ? reinterpret_cast<const char*>(text) : "<null>");
+      }
+      rows.push_back(std::move(row));
+    }
+    sqlite3_finalize(stmt);
+    return rows;
+  }
+
+ private:
+  std::string path_;
+  sqlite3* db_ = nullptr;
+};
+
+struct TempDir {
+  TempDir() {
+    char pattern[] = "/tmp/recorder-enrich-XXXXXX";
+    path = mkdtemp(pattern);
+  }
+  ~TempDir() {
+    std::error_code error;
+    fs::remove_all(path, error);
+  }
+  std::string path;
+};
+
+// First word of `sha256sum FILE` / `md5sum FILE`.
+std::string Digest(const std::string& tool, const std::string& file) {
+  std::string out = RunCapture(tool + " " + file);
+  return out.substr(0, out.find(' '));
+}
+
+TEST(LiveEnrichment, ProcessTreeUserAndHashesReachTheStore) {
+  std::string skip = SkipReason();
+  if (!skip.empty()) GTEST_SKIP() << skip;
+  AuditStateGuard guard;
+  TempDir temp;
+  fs::create_directories(temp.path + "/config");
+  const std::string db_path = temp.path + "/monitor.db";
+  pid_t recorder =
+      Spawn({RECORDER_BINARY, "run", "--db", db_path, "--state-dir", temp.path + "/state",
+             "--rule-key", kTestKey, "--config", temp.path + "/config", "--source", "unicast"},
+            temp.path + "/recorder.log");
+  guard.Adopt(recorder);
+  ASSERT_TRUE(WaitFor([&] { return CountRulesWithKey(kTestKey) > 0; }, 15s))
+      << RunCapture("cat " + temp.path + "/recorder.log");
+  std::this_thread::sleep_for(300ms);
+
+  // The trailing "; true"s make each shell fork its child instead of
+  // exec'ing it as its last command, so there are three processes.
+  const std::string marker =
+      "enrichmarker-" + std::to_string(getpid()) + "x" +
+      std::to_string(std::chrono::steady_clock::now().time_since_epoch().count() % 1000000);
+  const std::string inner = "sleep 0.1; /bin/echo " + marker + "; true";
+  const std::string outer = "sh -c \"" + inner + "\"; true";
+  ASSERT_EQ(WaitExit(Spawn({"/bin/bash", "-c", outer}), 20s), 0);
+
+  Db db(db_path);
+  const std::string cols = "process_id, pid, ppid, parent_process_id, exe, cmdline, user";
+  std::vector<std::vector<std::string>> echo;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        echo = db.Query("SELECT " + cols +
+                        " FROM processes WHERE exe LIKE '%/echo' AND "
+                        "cmdline LIKE '%" +
+                        marker + "%'");
+        return !echo.empty();
+      },
+      20s))
+      << RunCapture("cat " + temp.path + "/recorder.log");
+  ASSERT_EQ(echo.size(), 1u);
+  EXPECT_EQ(echo[0][6], "root");
+  EXPECT_EQ(echo[0][5], "/bin/echo " + marker);
+
+  auto row = [&](const std::string& process_id) {
+    auto rows = db.Query("SELECT " + cols + " FROM processes WHERE process_id = " + process_id);
+    return rows.empty() ? std::vector<std::string>(7, "<none>") : rows[0];
+  };
+  std::vector<std::string> sh = row(echo[0][3]);
+  EXPECT_EQ(sh[1], echo[0][2]) << "echo's parent row is its ppid";
+  EXPECT_TRUE(sh[4] == "/usr/bin/dash" || sh[4] == "/bin/dash") << sh[4];
+  EXPECT_EQ(sh[5], "sh -c '" + inner + "'");
+  std::vector<std::string> bash = row(sh[3]);
+  EXPECT_EQ(bash[1], sh[2]) << "sh's parent row is its ppid";
+  EXPECT_TRUE(bash[4] == "/usr/bin/bash" || bash[4] == "/bin/bash") << bash[4];
+  EXPECT_EQ(bash[5], "/bin/bash -c '" + outer + "'");
+  EXPECT_EQ(bash[2], std::to_string(getpid()));
+  EXPECT_EQ(bash[6], "root");
+
+  // The hashes: filled at once from the cache, or by the worker's UPDATE.
+  std::vector<std::vector<std::string>> hashes;
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        hashes = db.Query("SELECT sha256, md5, hash_note FROM processes WHERE process_id = " +
+                          echo[0][0]);
+        return !hashes.empty() && hashes[0][0] != "<null>";
+      },
+      20s))
+      << (hashes.empty() ? "no row" : hashes[0][2]);
+  ASSERT_FALSE(hashes.empty());
+  const std::string echo_file = fs::canonical("/bin/echo").string();
+  EXPECT_EQ(hashes[0][0], Digest("sha256sum", echo_file));
+  EXPECT_EQ(hashes[0][1], Digest("md5sum", echo_file));
+  EXPECT_EQ(hashes[0][2], "<null>");
+
+  EXPECT_EQ(AuditStateGuard::StopChild(recorder), 0)
+      << RunCapture("cat " + temp.path + "/recorder.log");
+  guard.Forget(recorder);
+  EXPECT_TRUE(fs::exists(temp.path + "/state/process_state.jsonl"));
+  EXPECT_TRUE(fs::exists(temp.path + "/state/image_state.txt"));
+  EXPECT_EQ(CountRulesWithKey(kTestKey), 0);
+  Result<AuditStatus> now = ReadAuditStatus();
+  ASSERT_TRUE(now.ok());
+  EXPECT_EQ(now->enabled, guard.before().enabled);
+  EXPECT_EQ(now->backlog_limit, guard.before().backlog_limit);
+}
+
+// A restart while a process runs: the process table comes back from the
+// state file and the store finds the earlier run's row, so the exit after
+// the restart completes that row instead of making a placeholder.
+TEST(LiveEnrichment, ExitAfterRestartCompletesTheSameProcessRow) {
+  std::string skip = SkipReason();
+  if (!skip.empty()) GTEST_SKIP() << skip;
+  AuditStateGuard guard;
+  TempDir temp;
+  fs::create_directories(temp.path + "/config");
+  const std::string db_path = temp.path + "/monitor.db";
+  const std::vector<std::string> args = {
+      RECORDER_BINARY,      "run",        "--db",   db_path,    "--state-dir",
+      temp.path + "/state", "--rule-key", kTestKey, "--config", temp.path + "/config",
+      "--source",           "unicast"};
+  pid_t recorder = Spawn(args, temp.path + "/recorder.log");
+  guard.Adopt(recorder);
+  ASSERT_TRUE(WaitFor([&] { return CountRulesWithKey(kTestKey) > 0; }, 15s))
+      << RunCapture("cat " + temp.path + "/recorder.log");
+  std::this_thread::sleep_for(300ms);
+
+  // A duration nobody else uses, to find our sleep's row.
+  const std::string seconds = "4." + std::to_string(getpid() % 100000);
+  pid_t sleeper = Spawn({"/bin/sleep", seconds});
+  guard.Adopt(sleeper);
+  Db db(db_path);
+  const std::string where =
+      "FROM processes WHERE exe LIKE '%/sleep' AND cmdline = '/bin/sleep " + seconds + "'";
+  std::vector<std::vector<std::string>> rows;
+  ASSERT_TRUE(
+      WaitFor([&] { return !(rows = db.Query("SELECT process_id " + where)).empty(); }, 10s));
+  const std::string process_id = rows[0][0];
+
+  EXPECT_EQ(AuditStateGuard::StopChild(recorder), 0);
+  guard.Forget(recorder);
+  ASSERT_TRUE(fs::exists(temp.path + "/state/process_state.jsonl"));
+  recorder = Spawn(args, temp.path + "/recorder.log");
+  guard.Adopt(recorder);
+  ASSERT_TRUE(WaitFor([&] { return CountRulesWithKey(kTestKey) > 0; }, 15s))
+      << RunCapture("cat " + temp.path + "/recorder.log");
+
+  EXPECT_EQ(WaitExit(sleeper, 15s), 0);
+  guard.Forget(sleeper);
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        rows = db.Query("SELECT process_id, exit_code " + where + " AND end_time IS NOT NULL");
+        return !rows.empty();
+      },
+      10s))
+      << RunCapture("cat " + temp.path + "/recorder.log");
+  EXPECT_EQ(rows[0][0], process_id);
+  EXPECT_EQ(rows[0][1], "0");
+  std::string all;
+  for (const auto& r : db.Query("SELECT process_id, exe, start_time, end_time, placeholder FROM "
+                                "processes WHERE pid = " +
+                                std::to_string(sleeper)))
+    for (const auto& c : r) all += c + (&c == &r.back() ? "\n" : " ");
+  EXPECT_EQ(db.Query("SELECT count(*) " + where)[0][0], "1") << all;
+  EXPECT_EQ(AuditStateGuard::StopChild(recorder), 0);
+  guard.Forget(recorder);
+  EXPECT_EQ(CountRulesWithKey(kTestKey), 0);
+}
+
+}  // namespace
+}  // namespace recorder
