@@ -1,4 +1,5 @@
 #include "enrich/hash_cache.h"
+#include "util/file_util.h"
 
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -176,17 +177,7 @@ Status HashCache::Save(const std::string& path) const {
            << ' ' << it->hashes.sha256 << ' ' << it->hashes.md5 << '\n';
     }
   }
-  const std::string tmp = path + ".tmp";
-  std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-  if (!out) return Status::Errorf("cannot write {}", tmp);
-  out << text.str();
-  out.flush();
-  if (!out) return Status::Errorf("write to {} failed", tmp);
-  out.close();
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    return Status::Errorf("cannot rename {} to {}", tmp, path);
-  }
-  return Status::Ok();
+  return WriteFileAtomically(path, text.str());
 }
 
 Status HashCache::Load(const std::string& path) {

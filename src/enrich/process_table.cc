@@ -1,4 +1,5 @@
 #include "enrich/process_table.h"
+#include "util/file_util.h"
 
 #include <dirent.h>
 #include <unistd.h>
@@ -563,9 +564,7 @@ void ProcessTable::RecountRefs() {
 size_t ProcessTable::size() const { return count_; }
 
 Status ProcessTable::SaveState(const std::string& path) const {
-  const std::string tmp = path + ".tmp";
-  std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-  if (!out) return Status::Errorf("cannot write {}", tmp);
+  std::ostringstream out;
   nlohmann::json header = {{"format", kStateFormat},
                            {"version", kStateVersion},
                            {"boot_id", ReadBootId()},
@@ -595,13 +594,7 @@ Status ProcessTable::SaveState(const std::string& path) const {
       out << line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
     }
   }
-  out.flush();
-  if (!out) return Status::Errorf("write to {} failed", tmp);
-  out.close();
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    return Status::Errorf("cannot rename {} to {}", tmp, path);
-  }
-  return Status::Ok();
+  return WriteFileAtomically(path, out.str());
 }
 
 Status ProcessTable::LoadState(const std::string& path) {
