@@ -123,10 +123,13 @@ TEST_F(AssemblerTest, EventWithoutEoeClosesByRecordWindow) {
   options.max_records_behind = 100;
   EventAssembler assembler(options);
   AuditRecord r;
-  ASSERT_EQ(ParseRecordLine(Rec("SYSCALL", 1), &r), ParseError::kNone);
+  // The record's views point into the line, so the line must outlive Feed().
+  std::string line = Rec("SYSCALL", 1);
+  ASSERT_EQ(ParseRecordLine(line, &r), ParseError::kNone);
   assembler.Feed(r, 0, &done_);
   for (uint64_t serial = 2; serial < 2 + 300; ++serial) {
-    ASSERT_EQ(ParseRecordLine(Rec("USER_CMD", serial), &r), ParseError::kNone);
+    line = Rec("USER_CMD", serial);
+    ASSERT_EQ(ParseRecordLine(line, &r), ParseError::kNone);
     assembler.Feed(r, 0, &done_);
   }
   auto stale = std::find_if(done_.begin(), done_.end(),
@@ -141,7 +144,8 @@ TEST_F(AssemblerTest, CapacityClosesTheOldest) {
   EventAssembler assembler(options);
   AuditRecord r;
   for (uint64_t serial = 1; serial <= 4; ++serial) {
-    ASSERT_EQ(ParseRecordLine(Rec("SYSCALL", serial), &r), ParseError::kNone);
+    std::string line = Rec("SYSCALL", serial);
+    ASSERT_EQ(ParseRecordLine(line, &r), ParseError::kNone);
     assembler.Feed(r, 0, &done_);
   }
   ASSERT_EQ(done_.size(), 1u);
