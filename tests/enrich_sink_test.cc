@@ -225,5 +225,40 @@ TEST_F(EnrichingSinkTest, AgesOnEventTime) {
   EXPECT_EQ(table_->Find(300, kNow), nullptr);  // 180 s of event time later
 }
 
+TEST_F(EnrichingSinkTest, ImageLoadGetsItsSubjectFromTheTableAndChangesNothingThere) {
+  CaptureSink capture;
+  EnrichingSink sink(&capture, table_.get(), users_.get(), nullptr, {}, [] { return kNow; });
+  std::vector<TypedEvent> batch;
+  batch.push_back(Event(300, 200, kNow + 10, ProcessStart{{"tool"}, 1, false, "/", ""}));
+  ASSERT_TRUE(sink.Consume(&batch).ok());
+  batch.clear();
+  // fanotify gives a pid and nothing else.
+  TypedEvent load;
+  load.header.time_ms = kNow + 20;
+  load.subject.pid = 300;
+  load.body = ImageLoadEvent{"/usr/lib/libz.so.1", false, "", ""};
+  batch.push_back(std::move(load));
+  TypedEvent stranger;  // a pid the table does not know
+  stranger.header.time_ms = kNow + 21;
+  stranger.subject.pid = 4242;
+  stranger.body = ImageLoadEvent{"/usr/lib/libz.so.1", false, "", ""};
+  batch.push_back(std::move(stranger));
+  const size_t table_size = table_->size();
+  ASSERT_TRUE(sink.Consume(&batch).ok());
+  ASSERT_EQ(capture.events_.size(), 3u);
+  const TypedEvent& filled = capture.events_[1];
+  EXPECT_EQ(filled.subject.exe, (dir_ / "bin/tool").string());
+  EXPECT_EQ(filled.subject.ppid, 200);
+  EXPECT_EQ(filled.subject.uid, 1000);
+  EXPECT_EQ(filled.subject.euid, 0);
+  EXPECT_EQ(filled.enrichment.user, "alice");
+  EXPECT_EQ(filled.enrichment.process_start_ms, kNow + 10);
+  const TypedEvent& unknown = capture.events_[2];
+  EXPECT_TRUE(unknown.subject.exe.empty());
+  EXPECT_EQ(unknown.enrichment.process_start_ms, -1);
+  EXPECT_EQ(table_->size(), table_size) << "an image load must not add a table entry";
+  EXPECT_EQ(table_->Lookup(4242, kNow + 21), nullptr);
+}
+
 }  // namespace
 }  // namespace recorder::enrich

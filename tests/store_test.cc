@@ -827,5 +827,85 @@ TEST(StringInternerTest, InternsOncePerDistinctString) {
   EXPECT_EQ(Scalar(path, "SELECT count(*) FROM strings"), "52");
 }
 
+TEST(StoreEnrichmentTest, PendingHashesOfAnEarlierRunAreAdoptedAndFilled) {
+  TempDir dir;
+  std::string path = dir.File("monitor.db");
+  auto pending = [](TypedEvent e) {
+    e.enrichment.hash_note = "pending";
+    return e;
+  };
+  {
+    // The earlier run stopped before its hash worker finished.
+    auto store = OpenOrDie(path);
+    ASSERT_TRUE(store);
+    ASSERT_TRUE(AddAll(store.get(), {pending(Exec(kT0, 1, 100, "/bin/a", {"a"})),
+                                     pending(Exec(kT0 + 1, 2, 101, "/bin/b", {"b"})),
+                                     pending(Exec(kT0 + 2, 3, 102, "/bin/a", {"a", "2"}))})
+                    .ok());
+  }
+  auto store = OpenOrDie(path);
+  ASSERT_TRUE(store);
+  // Not adopted yet: this store wrote none of them.
+  Result<int64_t> before = store->UpdateHashes("/bin/a", "sha-a", "md5-a", "");
+  ASSERT_TRUE(before.ok());
+  EXPECT_EQ(*before, 0);
+  Result<std::vector<std::string>> exes = store->AdoptPendingHashes();
+  ASSERT_TRUE(exes.ok()) << exes.status().message();
+  EXPECT_THAT(*exes, ::testing::UnorderedElementsAre("/bin/a", "/bin/b"));
+  Result<int64_t> a = store->UpdateHashes("/bin/a", "sha-a", "md5-a", "");
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(*a, 2);
+  ASSERT_TRUE(store->Flush().ok());
+  EXPECT_EQ(Scalar(path, "SELECT count(*) FROM processes WHERE sha256 = 'sha-a'"), "2");
+  EXPECT_EQ(Scalar(path, "SELECT hash_note FROM processes WHERE exe = '/bin/b'"), "pending");
+  // Only the recent rows are looked at.
+  Result<std::vector<std::string>> none = store->AdoptPendingHashes(/*recent_rows=*/0);
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+}
+
+TEST(StoreImageTest, ImageLoadsJoinTheirProcessAndAreNeverDeduplicated) {
+  TempDir dir;
+  std::string path = dir.File("monitor.db");
+  auto store = OpenOrDie(path);
+  ASSERT_TRUE(store);
+  auto load = [](int64_t time_ms, int32_t pid, std::string library, std::string sha256) {
+    ImageLoadEvent body;
+    body.path = std::move(library);
+    body.sha256 = std::move(sha256);
+    TypedEvent e = Event(time_ms, /*serial=*/0, pid, "/usr/bin/python3.11", body);
+    e.enrichment.user = "alice";
+    return e;
+  };
+  ASSERT_TRUE(AddAll(store.get(),
+                     {Exec(kT0, 1, 300, "/usr/bin/python3.11", {"python3", "-c", "x"}),
+                      load(kT0 + 5, 300, "/usr/lib/x86_64-linux-gnu/libbz2.so.1.0.4", "abc"),
+                      // Same time, same (zero) serial: still its own row.
+                      load(kT0 + 5, 300, "/usr/lib/x86_64-linux-gnu/libc.so.6", ""),
+                      // A pid never seen exec'ing: a placeholder process.
+                      load(kT0 + 6, 301, "/usr/lib/x86_64-linux-gnu/libm.so.6", "def")})
+                  .ok());
+  ASSERT_TRUE(store->Flush().ok());
+  EXPECT_EQ(store->counters().image_events, 3u);
+  EXPECT_EQ(store->counters().duplicates, 0u);
+  std::vector<Row> rows = Query(
+      path, "SELECT i.pid, i.exe, i.user, i.path, i.sha256, i.uid, i.time_utc, "
+            "p.placeholder, p.cmdline FROM image_events i JOIN processes p USING (process_id) "
+            "ORDER BY i.path");
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0].at("path"), "/usr/lib/x86_64-linux-gnu/libbz2.so.1.0.4");
+  EXPECT_EQ(rows[0].at("sha256"), "abc");
+  EXPECT_EQ(rows[0].at("exe"), "/usr/bin/python3.11");
+  EXPECT_EQ(rows[0].at("user"), "alice");
+  EXPECT_EQ(rows[0].at("uid"), "1000");
+  EXPECT_EQ(rows[0].at("placeholder"), "0");
+  EXPECT_EQ(rows[0].at("cmdline"), "python3 -c x");
+  EXPECT_EQ(rows[0].at("time_utc"), "2023-11-14T22:13:20.128Z");
+  EXPECT_EQ(rows[1].at("path"), "/usr/lib/x86_64-linux-gnu/libc.so.6");
+  EXPECT_EQ(rows[1].at("sha256"), "NULL");
+  EXPECT_EQ(rows[2].at("pid"), "301");
+  EXPECT_EQ(rows[2].at("placeholder"), "1");
+}
+
 }  // namespace
 }  // namespace recorder::store

@@ -6,7 +6,8 @@ namespace recorder::daemon {
 
 std::string_view EventKindNameAt(size_t kind) {
   static constexpr std::string_view kNames[] = {"process_start", "process_end", "file",
-                                                "network",       "security",    "module"};
+                                                "network",       "security",    "module",
+                                                "image"};
   static_assert(std::size(kNames) == kEventKinds);
   return kind < kEventKinds ? kNames[kind] : "unknown";
 }

@@ -13,6 +13,7 @@
 #include <exception>
 #include <filesystem>
 #include <memory>
+#include <deque>
 #include <optional>
 #include <vector>
 
@@ -27,6 +28,7 @@
 #include "enrich/enriching_sink.h"
 #include "enrich/hash_cache.h"
 #include "enrich/hash_worker.h"
+#include "enrich/image_load_monitor.h"
 #include "enrich/process_table.h"
 #include "enrich/user_names.h"
 #include "pipeline/pipeline.h"
@@ -51,6 +53,12 @@ constexpr int64_t kLiveLineMs = 1000;
 constexpr int64_t kRunStatsMs = 10'000;
 // After the rules are gone, records already queued keep arriving briefly.
 constexpr int kDrainMs = 300;
+// Library loads are held this long before they are stored: the audit
+// record of the exec that loaded them travels through kauditd and the
+// assembler and must reach the process table first, or the load would be
+// attributed to the image the pid ran before. It also gives the hash
+// worker time to hash the library.
+constexpr int64_t kImageHoldMs = 1000;
 
 int64_t WallMs() {
   timespec now{};
@@ -62,6 +70,12 @@ int64_t MonotonicMs() {
   timespec now{};
   clock_gettime(CLOCK_MONOTONIC, &now);
   return static_cast<int64_t>(now.tv_sec) * 1000 + now.tv_nsec / 1'000'000;
+}
+
+int64_t MonotonicUs() {
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return static_cast<int64_t>(now.tv_sec) * 1'000'000 + now.tv_nsec / 1000;
 }
 
 int64_t FileSize(const std::string& path) {
@@ -137,7 +151,15 @@ class Daemon {
   Status OpenSinks();
   void OpenEnrichment();
   void DrainHashes();
+  // Rows the previous run left "pending" (it stopped mid-hash) get their
+  // hashes now: from the cache if the file is unchanged, else hashed again.
+  void ResumePendingHashes();
   void SaveEnrichmentState();
+  void StartImageMonitor();
+  void StopImageMonitor();
+  // Moves the monitor's records into the event path: those older than
+  // kImageHoldMs, or all of them when `all`.
+  Status FeedImageLoads(int64_t now_wall, bool all);
   std::string ProcessStatePath() const { return config_.state_dir + "/process_state.jsonl"; }
   std::string ImageStatePath() const { return config_.state_dir + "/image_state.txt"; }
   Status OpenSource();
@@ -171,6 +193,11 @@ class Daemon {
   std::unique_ptr<enrich::HashWorker> hash_worker_;
   std::unique_ptr<enrich::UserNames> users_;
   std::unique_ptr<enrich::EnrichingSink> enricher_;
+  // MonitorImageLoad: library loads from fanotify (docs/enrichment.md).
+  std::unique_ptr<enrich::ImageLoadMonitor> images_;
+  std::deque<enrich::ImageLoad> held_images_;
+  enrich::ImageLoadStats image_stats_before_;  // of monitors stopped by a reload
+  std::string image_error_;
   std::unique_ptr<RecordingSink> recording_sink_;
   std::unique_ptr<Pipeline> pipeline_;
 
@@ -199,6 +226,10 @@ class Daemon {
   bool eof_ = false;
   std::string stop_reason_;
   bool shut_down_ = false;
+  // How long the loop was busy between two polls: a stall here is time the
+  // kernel's backlog fills while nobody reads (bench/exec_storm.sh).
+  int64_t longest_busy_us_ = 0;
+  uint64_t busy_over_100ms_ = 0;
   bool live_line_shown_ = false;
 };
 
@@ -228,6 +259,7 @@ Status Daemon::Start() {
   // Rules last: from here on the kernel produces records, and we read them.
   Status rules = InstallRules();
   if (!rules.ok()) return rules;
+  StartImageMonitor();
 
   int64_t now = MonotonicMs();
   next_age_ = now + kTickMs;
@@ -269,6 +301,7 @@ Status Daemon::OpenSinks() {
     return Status::Error("nowhere to record: give a database (--db) or --stdout-json");
   tee_ = std::make_unique<TeeSink>(sinks);
   OpenEnrichment();
+  ResumePendingHashes();
   recording_sink_ = std::make_unique<RecordingSink>(enricher_.get(), own_pid_);
   PipelineOptions pipeline_options;
   // Live: small batches, so events reach the store within a tick.
@@ -308,6 +341,88 @@ void Daemon::OpenEnrichment() {
   enrich_options.hash_executables = true;
   enricher_ = std::make_unique<enrich::EnrichingSink>(tee_.get(), processes_.get(), users_.get(),
                                                       hash_worker_.get(), enrich_options);
+}
+
+void Daemon::StartImageMonitor() {
+  if (!config_.monitor_image_load || images_) return;
+  enrich::ImageLoadMonitorOptions image_options;
+  image_options.enabled = true;
+  images_ = std::make_unique<enrich::ImageLoadMonitor>(image_options);
+  Status started = images_->Start();
+  if (!started.ok()) {
+    // Recording goes on without library loads; status says why.
+    image_error_ = started.message();
+    images_.reset();
+    spdlog::error("MonitorImageLoad: library loads are not recorded: {}", image_error_);
+    return;
+  }
+  image_error_.clear();
+  spdlog::info("MonitorImageLoad: recording library loads (fanotify)");
+}
+
+void Daemon::StopImageMonitor() {
+  if (!images_) return;
+  images_->Stop();
+  if (recording_sink_) (void)FeedImageLoads(WallMs(), /*all=*/true);
+  enrich::ImageLoadStats last = images_->stats();
+  image_stats_before_.events += last.events;
+  image_stats_before_.libraries += last.libraries;
+  image_stats_before_.overflows += last.overflows;
+  image_stats_before_.dropped += last.dropped;
+  images_.reset();
+}
+
+Status Daemon::FeedImageLoads(int64_t now_wall, bool all) {
+  if (images_) {
+    for (enrich::ImageLoad& load : images_->Take()) {
+      // Start hashing now; by the time the load is released the worker
+      // has usually finished (libraries are few and cached by identity).
+      if (hash_worker_) (void)hash_worker_->Lookup(load.path);
+      held_images_.push_back(std::move(load));
+    }
+  }
+  std::vector<TypedEvent> batch;
+  while (!held_images_.empty() &&
+         (all || held_images_.front().time_ms <= now_wall - kImageHoldMs)) {
+    enrich::ImageLoad& load = held_images_.front();
+    TypedEvent event;
+    event.header.time_ms = load.time_ms;
+    event.subject.pid = load.pid;
+    ImageLoadEvent body;
+    body.executable = load.kind == enrich::ImageKind::kExecutable;
+    if (hash_worker_) {
+      enrich::HashLookup hash = hash_worker_->Lookup(load.path);
+      body.sha256 = std::move(hash.hashes.sha256);
+      body.hash_note = std::move(hash.hashes.note);
+    }
+    body.path = std::move(load.path);
+    event.body = std::move(body);
+    batch.push_back(std::move(event));
+    held_images_.pop_front();
+  }
+  if (batch.empty()) return Status::Ok();
+  recording_sink_->set_now(now_wall);
+  return recording_sink_->Consume(&batch);
+}
+
+void Daemon::ResumePendingHashes() {
+  if (!store_ || !hash_worker_) return;
+  Result<std::vector<std::string>> exes = store_->AdoptPendingHashes();
+  if (!exes.ok()) {
+    spdlog::warn("looking for hashes left pending: {}", exes.status().message());
+    return;
+  }
+  for (const std::string& exe : *exes) {
+    enrich::HashLookup lookup = hash_worker_->Lookup(exe);
+    if (lookup.state == enrich::HashState::kPending) continue;  // a completion follows
+    Result<int64_t> updated = store_->UpdateHashes(exe, lookup.hashes.sha256, lookup.hashes.md5,
+                                                   lookup.hashes.note);
+    if (!updated.ok()) spdlog::warn("storing the hash of {} failed: {}", exe,
+                                    updated.status().message());
+  }
+  if (!exes->empty())
+    spdlog::info("{} executables left without a hash by the previous run: hashing them",
+                 exes->size());
 }
 
 void Daemon::DrainHashes() {
@@ -471,7 +586,10 @@ void Daemon::Reload() {
     rules_present_ = report->added + report->already;
     rules_missing_ = static_cast<int>(report->missing.size());
   }
+  const bool images_were_on = config_.monitor_image_load;
   config_ = next;
+  if (images_were_on && !config_.monitor_image_load) StopImageMonitor();
+  if (!images_were_on && config_.monitor_image_load) StartImageMonitor();
   spdlog::info("SIGHUP: configuration reloaded from {}", options_.config_dir);
 }
 
@@ -522,6 +640,32 @@ json Daemon::StatusJson(int64_t now_wall) {
                      {"missing", rules_missing_},
                      {"restored", rule_restores_},
                      {"last_drift_ms", last_drift_ms_}};
+  {
+    enrich::ImageLoadStats images = image_stats_before_;
+    if (images_) {
+      enrich::ImageLoadStats now = images_->stats();
+      images.events += now.events;
+      images.libraries += now.libraries;
+      images.overflows += now.overflows;
+      images.dropped += now.dropped;
+    }
+    json image_status = {{"enabled", config_.monitor_image_load},
+                         {"running", images_ != nullptr},
+                         {"libraries", images.libraries},
+                         {"kernel_overflows", images.overflows},
+                         {"dropped", images.dropped},
+                         {"held", held_images_.size()}};
+    if (!image_error_.empty()) image_status["error"] = image_error_;
+    status["image_loads"] = image_status;
+  }
+  status["loop"] = {{"longest_busy_ms", static_cast<double>(longest_busy_us_) / 1000.0},
+                    {"busy_over_100ms", busy_over_100ms_}};
+  if (hash_worker_) {
+    enrich::HashWorkerStats hashes = hash_worker_->stats();
+    status["hashes"] = {{"hashed", hashes.hashed},
+                        {"queue_full", hashes.dropped},
+                        {"cache_entries", hash_cache_ ? hash_cache_->size() : 0}};
+  }
   status["immutable"] = immutable_;
   status["restart_needed"] = immutable_ && rules_missing_ > 0;
   if (!rules_message_.empty()) status["rules_message"] = rules_message_;
@@ -543,11 +687,11 @@ void Daemon::PrintLiveLine(int64_t now_wall) {
   const EventCounters& c = recording_sink_->counters();
   uint64_t drops = netlink_ ? netlink_->stats().overruns : plugin_->stats().too_long;
   std::string line = fmt::format(
-      "\r\033[K{}: proc {}/s exit {}/s file {}/s net {}/s sec {}/s mod {}/s | total {} | "
+      "\r\033[K{}: proc {}/s exit {}/s file {}/s net {}/s sec {}/s mod {}/s img {}/s | total {} | "
       "kernel lost {} | drops {}",
       config::AuditSourceName(source_kind_), c.LastSecond(0, now_wall),
       c.LastSecond(1, now_wall), c.LastSecond(2, now_wall), c.LastSecond(3, now_wall),
-      c.LastSecond(4, now_wall), c.LastSecond(5, now_wall), c.total(),
+      c.LastSecond(4, now_wall), c.LastSecond(5, now_wall), c.LastSecond(6, now_wall), c.total(),
       last_status_ ? last_status_->lost : 0, drops);
   std::fputs(line.c_str(), stderr);
   std::fflush(stderr);
@@ -569,6 +713,16 @@ void Daemon::WriteRunStats(int64_t now_wall) {
   if (last_status_ && status_before_) stats.kernel_lost = last_status_->lost - status_before_->lost;
   if (netlink_) stats.dropped_backlog = netlink_->stats().overruns;
   if (plugin_) stats.dropped_other = plugin_->stats().too_long;
+  {
+    // Library loads the kernel's fanotify queue or our queue dropped.
+    enrich::ImageLoadStats images = image_stats_before_;
+    if (images_) {
+      images.overflows += images_->stats().overflows;
+      images.dropped += images_->stats().dropped;
+    }
+    stats.dropped_queue_full += images.dropped;
+    stats.dropped_other += images.overflows;
+  }
   stats.error = stop_reason_.rfind("error", 0) == 0 ? stop_reason_ : "";
   Status status = store_->RecordRunStats(stats, now_wall);
   if (!status.ok()) spdlog::warn("writing run statistics failed: {}", status.message());
@@ -608,6 +762,7 @@ Status Daemon::Loop() {
     if (ready < 0 && errno != EINTR) return Status::Errorf("poll failed: {}", std::strerror(errno));
     int64_t now_wall = WallMs();
     now_mono = MonotonicMs();
+    const int64_t busy_start_us = MonotonicUs();
     if (ready > 0 && (fds[0].revents & POLLIN)) {
       while (int signal_number = signals_->Next()) {
         if (signal_number == SIGHUP) {
@@ -630,6 +785,8 @@ Status Daemon::Loop() {
       recording_sink_->set_now(now_wall);
       Status aged = pipeline_->Age(now_wall);
       if (!aged.ok()) return aged;
+      Status images = FeedImageLoads(now_wall, /*all=*/false);
+      if (!images.ok()) return images;
       DrainHashes();
       if (store_) {
         Status ticked = store_->Tick(MonotonicMs());
@@ -637,6 +794,9 @@ Status Daemon::Loop() {
       }
     }
     Periodic(now_mono, now_wall);
+    const int64_t busy_us = MonotonicUs() - busy_start_us;
+    longest_busy_us_ = std::max(longest_busy_us_, busy_us);
+    if (busy_us > 100'000) ++busy_over_100ms_;
   }
   return Status::Ok();
 }
@@ -664,6 +824,8 @@ Status Daemon::Shutdown() {
     Status finished = pipeline_->Finish();
     if (!finished.ok()) spdlog::error("flushing the last events failed: {}", finished.message());
     keep(finished);
+    // After the audit events: the loads' execs are in the table by now.
+    StopImageMonitor();
   }
   if (last_status_ || status_before_) {
     Result<AuditStatus> now = ReadAuditStatus();

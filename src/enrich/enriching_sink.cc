@@ -10,6 +10,18 @@ namespace recorder::enrich {
 namespace {
 // Bound on remembered per-process hashes (one per live pid normally).
 constexpr size_t kMaxExeHashMemo = 65536;
+// An image load comes from fanotify with nothing but a pid: the process
+// table says who that is, so its row reads like an audit event's.
+void CompleteSubject(const ProcessInfo& info, Subject* subject) {
+  if (subject->exe.empty()) subject->exe = info.exe;
+  if (subject->ppid == 0) subject->ppid = info.ppid;
+  if (subject->uid == kUnsetId) subject->uid = info.uid;
+  if (subject->euid == kUnsetId) subject->euid = info.euid;
+  if (subject->gid == kUnsetId) subject->gid = info.gid;
+  if (subject->egid == kUnsetId) subject->egid = info.egid;
+  if (subject->auid == kUnsetId) subject->auid = info.auid;
+}
+
 }  // namespace
 
 int64_t SystemClockMs() {
@@ -41,11 +53,14 @@ void EnrichingSink::Enrich(TypedEvent* event, int64_t now_ms) {
       ++stats_.proc_probes;
       processes_->SeedOne(s.pid, now_ms);
     }
-    processes_->Apply(*event);
+    // An image load knows only its pid: it must not create or replace a
+    // table entry (an empty exe would look like a missed exec).
+    if (!std::holds_alternative<ImageLoadEvent>(event->body)) processes_->Apply(*event);
     const ProcessInfo* info = processes_->Lookup(s.pid, t);
     if (info == nullptr) {
       ++stats_.unknown_process;
     } else {
+      if (std::holds_alternative<ImageLoadEvent>(event->body)) CompleteSubject(*info, &event->subject);
       instance_start = info->start_ms;
       out.process_start_ms = info->start_known ? info->start_ms : -1;
       const ProcessInfo* parent = info->parent_start_ms >= 0

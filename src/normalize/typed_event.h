@@ -111,8 +111,19 @@ struct ModuleEvent {
   std::string module;
 };
 
-using EventBody =
-    std::variant<ProcessStart, ProcessEnd, FileEvent, NetworkEvent, SecurityEvent, ModuleEvent>;
+// A shared library (or an executable image) a process opened for loading.
+// Not from audit: the image load monitor (fanotify, src/enrich/) makes
+// these, with header.serial 0 and no syscall; docs/enrichment.md says what
+// it sees and misses.
+struct ImageLoadEvent {
+  std::string path;
+  bool executable = false;  // the execve'd program or its ELF interpreter
+  std::string sha256;       // of the file when it was read; empty when not known
+  std::string hash_note;    // why sha256 is empty ("pending", "too large", ...)
+};
+
+using EventBody = std::variant<ProcessStart, ProcessEnd, FileEvent, NetworkEvent, SecurityEvent,
+                               ModuleEvent, ImageLoadEvent>;
 
 // Context the enrich stage (src/enrich/) adds after normalization; empty
 // strings / -1 where it has not run or could not tell.

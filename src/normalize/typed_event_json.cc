@@ -59,13 +59,21 @@ struct BodyToJson {
     out["operation"] = m.operation == ModuleOperation::kLoad ? "load" : "unload";
     out["module"] = Text(m.module);
   }
+  void operator()(const ImageLoadEvent& i) const {
+    out["path"] = Text(i.path);
+    out["image"] = i.executable ? "executable" : "library";
+    out["sha256"] = i.sha256;
+    if (!i.hash_note.empty()) out["hash_note"] = i.hash_note;
+  }
 };
 
 }  // namespace
 
 std::string_view EventKindName(const TypedEvent& event) {
   static constexpr std::string_view kNames[] = {"process_start", "process_end", "file",
-                                                "network",       "security",    "module"};
+                                                "network",       "security",    "module",
+                                                "image"};
+  static_assert(std::size(kNames) == std::variant_size_v<EventBody>);
   return kNames[event.body.index()];
 }
 

@@ -66,12 +66,13 @@ struct StoreCounters {
   uint64_t network_events = 0;
   uint64_t security_events = 0;
   uint64_t module_events = 0;
+  uint64_t image_events = 0;  // library loads (not audit events: never deduplicated)
   uint64_t placeholder_processes = 0;
   uint64_t duplicates = 0;  // audit events already in the database
   uint64_t commits = 0;
   uint64_t stored() const {
     return process_starts + process_ends + file_events + network_events + security_events +
-           module_events;
+           module_events + image_events;
   }
 };
 
@@ -133,6 +134,13 @@ class EventStore : public EventSink {
   Result<int64_t> UpdateHashes(std::string_view exe, std::string_view sha256,
                                std::string_view md5, std::string_view note);
 
+  // Process rows an earlier run left with hash_note "pending" (it stopped
+  // before its hash worker finished): makes UpdateHashes fill them too,
+  // and returns their distinct exe paths for the caller to hash. Looks at
+  // the last `recent_rows` process rows only (a bounded scan at start;
+  // pending rows are the last ones a run wrote).
+  Result<std::vector<std::string>> AdoptPendingHashes(int64_t recent_rows = 100000);
+
   const StoreCounters& counters() const { return total_; }
   const StoreCounters& run_counters() const { return run_; }
   Database* database() { return db_.get(); }
@@ -166,6 +174,8 @@ class EventStore : public EventSink {
   Status BeginBatchIfNeeded(int64_t now_ms);
   Status CommitBatch();
   Status WriteEvent(TypedEvent* event);
+  // An image load has no audit key (serial 0): no dedup, its own table.
+  Status WriteImageLoad(const TypedEvent& event, int64_t node_id);
   Result<int64_t> WriteProcessStart(const TypedEvent& event, int64_t node_id);
   // The process_id for the event's subject, creating a placeholder when
   // the pid has no live entry (or its exe changed: a reused pid).
