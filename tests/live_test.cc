@@ -231,24 +231,6 @@ bool RecorderAnswers(const TempDir& temp) {
   return daemon::ControlRequest(temp.path + "/state/recorder.sock", "ping", 500).ok();
 }
 
-// auditd in the foreground with everything in `dir`.
-void WriteAuditdConfig(const std::string& dir) {
-  fs::create_directories(dir + "/plugins.d");
-  std::ofstream conf(dir + "/auditd.conf");
-  conf << "log_file = " << dir << "/audit.log\n"
-       << "log_format = ENRICHED\nwrite_logs = yes\nflush = NONE\nfreq = 50\n"
-       << "max_log_file = 8\nnum_logs = 2\npriority_boost = 0\nname_format = NONE\n"
-       << "max_log_file_action = ROTATE\nspace_left = 2\nspace_left_action = IGNORE\n"
-       << "admin_space_left = 1\nadmin_space_left_action = IGNORE\n"
-       << "disk_full_action = IGNORE\ndisk_error_action = IGNORE\n"
-       << "use_libwrap = no\ntcp_listen_queue = 5\ntcp_max_per_addr = 1\n"
-       << "tcp_client_max_idle = 0\ntransport = TCP\ndistribute_network = no\n"
-       << "q_depth = 2000\noverflow_action = SYSLOG\nmax_restarts = 10\n"
-       << "plugin_dir = " << dir << "/plugins.d\n";
-  conf.close();
-  chmod((dir + "/auditd.conf").c_str(), 0600);
-}
-
 void SetUpTemp(const TempDir& temp) {
   fs::create_directories(temp.path + "/work");
   fs::create_directories(temp.path + "/config");

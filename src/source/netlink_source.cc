@@ -322,9 +322,16 @@ Status NetlinkSource::Close() {
     if (result.ok() && !status.ok()) result = std::move(status);
   };
   if (control_) {
+    const uint32_t self = static_cast<uint32_t>(getpid());
+    Result<AuditStatus> now = (registered_ || changed_enabled_)
+                                  ? control_->GetStatus()
+                                  : Result<AuditStatus>(before_);
+    // The kernel dropped us and another daemon (auditd) registered: it
+    // relies on auditing being on, so turning it off would silence it.
+    const bool other_daemon = now.ok() && now->pid != 0 && now->pid != self;
     if (changed_enabled_) {
       // An immutable (-e 2) kernel refuses; nothing else to do then.
-      keep_first_error(control_->SetEnabled(before_.enabled));
+      if (!other_daemon) keep_first_error(control_->SetEnabled(before_.enabled));
       changed_enabled_ = false;
     }
     if (changed_backlog_) {
@@ -334,9 +341,7 @@ Status NetlinkSource::Close() {
     if (registered_) {
       // Only when we still hold it: unregistering someone else is refused
       // by the kernel, and would be wrong anyway.
-      Result<AuditStatus> now = control_->GetStatus();
-      if (now.ok() && now->pid == static_cast<uint32_t>(getpid()))
-        keep_first_error(control_->ClearPid());
+      if (now.ok() && now->pid == self) keep_first_error(control_->ClearPid());
       registered_ = false;
     }
   }

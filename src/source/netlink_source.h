@@ -3,7 +3,8 @@
 //  - unicast: the recorder becomes the audit daemon (the kernel sends every
 //    record to the one registered pid). Exclusive: fails when auditd or
 //    another daemon holds the pid. On Close() the previous status (enabled
-//    flag, pid, backlog settings) is put back.
+//    flag, pid, backlog settings) is put back, except the enabled flag when
+//    another daemon took over the pid meanwhile (it relies on it).
 //  - multicast: a read-only listener on AUDIT_NLGRP_READLOG (needs
 //    CAP_AUDIT_READ). Coexists with auditd; best effort (the kernel drops
 //    when our socket is full, which we count).
