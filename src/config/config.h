@@ -72,7 +72,7 @@ struct RecorderConfig {
   int audisp_q_depth = 32768;  // audisp q_depth target written by `recorder install`
 
   // --- CPU kill switch.
-  double cpu_threshold = 0.25;  // fraction of one CPU, (0, 1]; "25%" accepted
+  double cpu_threshold = 0.25;  // share of all processors, [0.01, 1]; "25%" accepted (daemon/cpu_guard.h)
   bool cpu_kill_enabled = true;
   int cpu_kill_after_num_violations = 1;  // >= 1
   int cpu_threshold_minutes = 1;          // 1..1440
