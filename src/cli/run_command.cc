@@ -50,6 +50,8 @@ struct LiveOptions {
   bool force = false;
   bool no_live_line = false;
   double rule_check_seconds = 60;
+  double limits_check_seconds = 5;
+  double cpu_window_seconds = 0;  // 0: cpuThresholdMinutes
   bool json = false;        // status --json
   double stop_timeout = 30;  // stop: seconds to wait for the exit
 };
@@ -157,6 +159,10 @@ int RunForeground(const LiveOptions& options, bool plugin) {
   daemon_options.rule_check_interval_ms =
       static_cast<int64_t>(std::max(0.1, options.rule_check_seconds) * 1000);
   daemon_options.force = options.force;
+  daemon_options.limits_check_interval_ms =
+      static_cast<int64_t>(std::max(0.1, options.limits_check_seconds) * 1000);
+  daemon_options.cpu_window_ms_override =
+      static_cast<int64_t>(std::max(0.0, options.cpu_window_seconds) * 1000);
   Status status = daemon::RunDaemon(daemon_options);
   if (!status.ok()) {
     spdlog::error("{}", status.message());
@@ -205,6 +211,12 @@ std::vector<std::string> RunArguments(const LiveOptions& options) {
   add("--json-out", Absolute(options.json_out));
   args.push_back("--rule-check-interval");
   args.push_back(fmt::format("{}", options.rule_check_seconds));
+  args.push_back("--limits-check-interval");
+  args.push_back(fmt::format("{}", options.limits_check_seconds));
+  if (options.cpu_window_seconds > 0) {
+    args.push_back("--cpu-window-seconds");
+    args.push_back(fmt::format("{}", options.cpu_window_seconds));
+  }
   if (options.no_db) args.push_back("--no-db");
   return args;
 }
@@ -416,6 +428,13 @@ void AddRecordingOptions(CLI::App* command, LiveOptions* options, bool with_sour
                       "repaired and logged)")
       ->capture_default_str();
   command->add_option("--log-file", options->log_file, "Log here instead of stderr");
+  command->add_option("--limits-check-interval", options->limits_check_seconds,
+                      "Seconds between CPU samples and database size checks (the CPU kill "
+                      "switch and maxSizeMB; see docs/configuration.md)")
+      ->capture_default_str();
+  command->add_option("--cpu-window-seconds", options->cpu_window_seconds,
+                      "Length of the CPU kill switch's window in seconds instead of "
+                      "cpuThresholdMinutes (for tests and trials)");
   command->add_flag("--force", options->force,
                     "Record even though recording was disabled automatically (re-enable)");
 }

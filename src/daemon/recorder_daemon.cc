@@ -22,6 +22,7 @@
 #include <spdlog/spdlog.h>
 
 #include "daemon/control_channel.h"
+#include "daemon/cpu_guard.h"
 #include "daemon/daemon_status.h"
 #include "daemon/json_lines_sink.h"
 #include "daemon/recording_sink.h"
@@ -36,6 +37,7 @@
 #include "source/netlink_source.h"
 #include "source/plugin_source.h"
 #include "store/event_store.h"
+#include "store/retention.h"
 
 namespace recorder::daemon {
 namespace {
@@ -59,6 +61,30 @@ constexpr int kDrainMs = 300;
 // attributed to the image the pid ran before. It also gives the hash
 // worker time to hash the library.
 constexpr int64_t kImageHoldMs = 1000;
+
+// The first cleanup run after start; later ones every
+// DatabaseCleanupIntervalMinutes (or at once when the file passes maxSizeMB).
+constexpr int64_t kFirstCleanupMs = 10'000;
+
+store::RetentionPolicy RetentionPolicyFor(const config::RecorderConfig& config) {
+  store::RetentionPolicy policy;
+  policy.monitor_days = config.monitor_days;
+  policy.max_size_bytes = config.max_size_mb * store::kBytesPerMB;
+  policy.clean_percent_over_limit = config.clean_percent_over_limit;
+  policy.max_runtime_storage_bytes = config.max_runtime_storage_size_mb * store::kBytesPerMB;
+  policy.absolute_max_storage_bytes = config.absolute_max_storage_size_mb * store::kBytesPerMB;
+  // Late records may still name an exited process for ProcessExpirationSeconds.
+  policy.process_grace_ms =
+      std::max<int64_t>(policy.process_grace_ms, config.process_expiration_seconds * 2000);
+  return policy;
+}
+
+CpuGuardOptions CpuGuardOptionsFor(const config::RecorderConfig& config,
+                                   const DaemonOptions& options) {
+  CpuGuardOptions guard = CpuGuardOptions::FromConfig(config);
+  if (options.cpu_window_ms_override > 0) guard.window_ms = options.cpu_window_ms_override;
+  return guard;
+}
 
 int64_t WallMs() {
   timespec now{};
@@ -155,6 +181,11 @@ class Daemon {
   // hashes now: from the cache if the file is unchanged, else hashed again.
   void ResumePendingHashes();
   void SaveEnrichmentState();
+  // The limits (docs/configuration.md "Limits"): database cleanup and the
+  // CPU kill switch. Disable() writes the marker and stops the loop.
+  void CheckLimits(int64_t now_mono, int64_t now_wall);
+  void CleanupStep(int64_t now_wall);
+  void Disable(const std::string& reason);
   void StartImageMonitor();
   void StopImageMonitor();
   // Moves the monitor's records into the event path: those older than
@@ -205,6 +236,17 @@ class Daemon {
   std::unique_ptr<PluginSource> plugin_;
   std::optional<AuditStatus> status_before_;
   std::optional<AuditStatus> last_status_;
+
+  std::unique_ptr<store::Retention> retention_;
+  int64_t next_cleanup_ = 0;      // monotonic: the next scheduled cleanup run
+  int64_t next_size_check_ = 0;   // monotonic: the next check for maxSizeMB
+  std::optional<store::RetentionResult> last_cleanup_;  // the last finished run
+  int64_t last_cleanup_wall_ = 0;
+  int64_t cleanup_rows_ = 0;  // rows deleted by the run in progress
+  std::unique_ptr<CpuGuard> cpu_guard_;
+  CpuGuardReport last_cpu_;
+  int64_t next_cpu_sample_ = 0;
+  std::string disabled_reason_;
 
   std::unique_ptr<rules::RuleManager> rules_;
   std::unique_ptr<InstalledRules> installed_;
@@ -262,6 +304,15 @@ Status Daemon::Start() {
   StartImageMonitor();
 
   int64_t now = MonotonicMs();
+  if (store_) {
+    retention_ = std::make_unique<store::Retention>(RetentionPolicyFor(config_));
+    // A first run soon after start (a recorder that was off for weeks has
+    // old rows to drop), then every DatabaseCleanupIntervalMinutes.
+    next_cleanup_ = now + kFirstCleanupMs;
+    next_size_check_ = now + options_.limits_check_interval_ms;
+  }
+  cpu_guard_ = std::make_unique<CpuGuard>(CpuGuardOptionsFor(config_, options_));
+  next_cpu_sample_ = now;
   next_age_ = now + kTickMs;
   next_status_ = now + options_.status_check_interval_ms;
   next_rules_ = now + options_.rule_check_interval_ms;
@@ -341,6 +392,79 @@ void Daemon::OpenEnrichment() {
   enrich_options.hash_executables = true;
   enricher_ = std::make_unique<enrich::EnrichingSink>(tee_.get(), processes_.get(), users_.get(),
                                                       hash_worker_.get(), enrich_options);
+}
+
+void Daemon::Disable(const std::string& reason) {
+  // The manual: after an automatic disable the recorder stays stopped until
+  // someone starts it by hand (`recorder start --force`).
+  Status written = WriteDisabled(config_.state_dir, reason);
+  if (!written.ok()) spdlog::error("writing the disabled marker failed: {}", written.message());
+  spdlog::error("recording disabled: {}; it stays off until 'recorder start --force'", reason);
+  disabled_reason_ = reason;
+  stop_ = true;
+  stop_reason_ = "disabled: " + reason;
+}
+
+void Daemon::CleanupStep(int64_t now_wall) {
+  // Retention commits its own work: the store's open batch goes first.
+  Status flushed = store_->Flush();
+  if (!flushed.ok()) {
+    spdlog::warn("database cleanup postponed: flushing the store failed: {}", flushed.message());
+    return;
+  }
+  Result<store::RetentionResult> step = retention_->Step(store_->database(), now_wall);
+  if (!step.ok()) {
+    spdlog::warn("database cleanup failed (the next run starts over): {}",
+                 step.status().message());
+    cleanup_rows_ = 0;
+    return;
+  }
+  cleanup_rows_ += step->total_deleted();
+  if (step->run_finished) {
+    if (cleanup_rows_ > 0 || step->size_cleanup) {
+      spdlog::info("database cleanup: {} rows deleted, {:.1f} MB -> {:.1f} MB{}", cleanup_rows_,
+                   static_cast<double>(step->before.total_bytes()) / store::kBytesPerMB,
+                   static_cast<double>(step->after.total_bytes()) / store::kBytesPerMB,
+                   step->size_cleanup ? " (over maxSizeMB)" : "");
+    }
+    last_cleanup_ = *step;
+    last_cleanup_->rows_deleted.clear();
+    last_cleanup_wall_ = now_wall;
+    cleanup_rows_ = 0;
+  }
+  if (step->disable) Disable(step->disable_reason);
+}
+
+void Daemon::CheckLimits(int64_t now_mono, int64_t now_wall) {
+  if (retention_) {
+    if (!retention_->in_run() && now_mono >= next_size_check_) {
+      next_size_check_ = now_mono + options_.limits_check_interval_ms;
+      Result<store::StorageSize> size = store::MeasureStorage(store_->database());
+      if (size.ok() && retention_->OverSizeLimit(*size)) next_cleanup_ = now_mono;
+    }
+    if (retention_->in_run() || now_mono >= next_cleanup_) {
+      if (!retention_->in_run())
+        next_cleanup_ = now_mono + int64_t{config_.database_cleanup_interval_minutes} * 60'000;
+      CleanupStep(now_wall);
+    }
+  }
+  if (cpu_guard_ && !stop_ && now_mono >= next_cpu_sample_) {
+    next_cpu_sample_ = now_mono + options_.limits_check_interval_ms;
+    Result<CpuSample> sample = ReadCpuSample();
+    if (sample.ok()) {
+      CpuGuardReport report = cpu_guard_->Feed(*sample);
+      if (report.window_closed) {
+        last_cpu_ = report;
+        if (report.violation)
+          spdlog::warn("CPU use {:.1f}% of the machine over {} s is above cpuThreshold {:.1f}% "
+                       "(violation {} of {})",
+                       report.usage * 100, report.window_ms / 1000,
+                       cpu_guard_->options().threshold * 100, report.violations,
+                       cpu_guard_->options().kill_after_violations);
+      }
+      if (report.kill) Disable(report.reason);
+    }
+  }
 }
 
 void Daemon::StartImageMonitor() {
@@ -588,6 +712,14 @@ void Daemon::Reload() {
   }
   const bool images_were_on = config_.monitor_image_load;
   config_ = next;
+  if (retention_ && !retention_->in_run())
+    retention_ = std::make_unique<store::Retention>(RetentionPolicyFor(config_));
+  if (cpu_guard_ && !(cpu_guard_->options().threshold == config_.cpu_threshold &&
+                      cpu_guard_->options().kill_enabled == config_.cpu_kill_enabled &&
+                      cpu_guard_->options().window_minutes == config_.cpu_threshold_minutes &&
+                      cpu_guard_->options().kill_after_violations ==
+                          config_.cpu_kill_after_num_violations))
+    cpu_guard_ = std::make_unique<CpuGuard>(CpuGuardOptionsFor(config_, options_));
   if (images_were_on && !config_.monitor_image_load) StopImageMonitor();
   if (!images_were_on && config_.monitor_image_load) StartImageMonitor();
   spdlog::info("SIGHUP: configuration reloaded from {}", options_.config_dir);
@@ -657,6 +789,24 @@ json Daemon::StatusJson(int64_t now_wall) {
                          {"held", held_images_.size()}};
     if (!image_error_.empty()) image_status["error"] = image_error_;
     status["image_loads"] = image_status;
+  }
+  {
+    json limits;
+    limits["cpu"] = {{"threshold", config_.cpu_threshold},
+                     {"kill_enabled", config_.cpu_kill_enabled},
+                     {"violations", cpu_guard_ ? cpu_guard_->violations() : 0},
+                     {"kill_after_violations", config_.cpu_kill_after_num_violations},
+                     {"last_window_usage", last_cpu_.usage},
+                     {"last_window_ms", last_cpu_.window_ms}};
+    json storage = {{"max_size_mb", config_.max_size_mb},
+                    {"monitor_days", config_.monitor_days},
+                    {"cleanup_running", retention_ && retention_->in_run()}};
+    if (last_cleanup_) {
+      storage["last_cleanup_ms"] = last_cleanup_wall_;
+      storage["last_cleanup_bytes_after"] = last_cleanup_->after.total_bytes();
+    }
+    limits["storage"] = storage;
+    status["limits"] = limits;
   }
   status["loop"] = {{"longest_busy_ms", static_cast<double>(longest_busy_us_) / 1000.0},
                     {"busy_over_100ms", busy_over_100ms_}};
@@ -745,6 +895,7 @@ void Daemon::Periodic(int64_t now_mono, int64_t now_wall) {
     next_run_stats_ = now_mono + kRunStatsMs;
     WriteRunStats(now_wall);
   }
+  CheckLimits(now_mono, now_wall);
   if (options_.live_line && now_mono >= next_live_line_) {
     next_live_line_ = now_mono + kLiveLineMs;
     PrintLiveLine(now_wall);
@@ -798,6 +949,8 @@ Status Daemon::Loop() {
     longest_busy_us_ = std::max(longest_busy_us_, busy_us);
     if (busy_us > 100'000) ++busy_over_100ms_;
   }
+  // A stop by the limits is not a clean stop: `recorder run` exits non-zero.
+  if (!disabled_reason_.empty()) return Status::Errorf("recording disabled: {}", disabled_reason_);
   return Status::Ok();
 }
 

@@ -34,6 +34,11 @@ struct DaemonOptions {
   bool live_line = true;
   int64_t rule_check_interval_ms = 60'000;
   int64_t status_check_interval_ms = 5'000;
+  // How often the CPU use is sampled and the database size compared with
+  // maxSizeMB.
+  int64_t limits_check_interval_ms = 5'000;
+  // Tests: the CPU kill switch's window in ms instead of cpuThresholdMinutes.
+  int64_t cpu_window_ms_override = 0;
   // Run even though the state dir says "disabled".
   bool force = false;
   int stdin_fd = 0;  // the plugin source's input

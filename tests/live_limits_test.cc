@@ -1,0 +1,123 @@
+// The CPU kill switch live: `recorder run --source unicast` with the lowest
+// cpuThreshold the configuration accepts (1% of the machine) and a short
+// window (--cpu-window-seconds), under an exec storm the recorder must
+// process. It must disable itself: exit non-zero, write the `disabled`
+// marker with the reason, remove its rules and restore the audit status;
+// `recorder start` then refuses until --force. With cpuKillEnabled false
+// the same load is reported as violations and recording goes on.
+//
+// Needs root and kernel audit; skips (saying why) otherwise. The guard
+// restores the audit state even when an assertion fails.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "live_support.h"
+
+namespace recorder {
+namespace {
+
+using namespace live_test;
+
+constexpr char kTestKey[] = "recorder-limitstest";
+
+class LiveLimits : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string skip = LiveSkipReason(kTestKey, /*needs_free_pid=*/true);
+    if (!skip.empty()) GTEST_SKIP() << skip;
+    guard_ = std::make_unique<AuditStateGuard>(kTestKey);
+    fs::create_directories(temp_.path + "/config");
+  }
+
+  pid_t StartRecorder(bool kill_enabled) {
+    std::ofstream(temp_.path + "/config/recorder.json")
+        << fmt::format(R"({{"cpuThreshold": "1%", "cpuKillEnabled": {}}})",
+                       kill_enabled ? "true" : "false");
+    pid_t recorder = Spawn({RECORDER_BINARY, "run", "--db", temp_.path + "/monitor.db",
+                            "--state-dir", State(), "--rule-key", kTestKey, "--config",
+                            temp_.path + "/config", "--source", "unicast",
+                            "--limits-check-interval", "0.5", "--cpu-window-seconds", "2"},
+                           temp_.path + "/recorder.log");
+    guard_->Adopt(recorder);
+    EXPECT_TRUE(WaitFor([&] { return CountRulesWithKey(kTestKey) > 0; }, 15s)) << ReadLog();
+    return recorder;
+  }
+
+  // About three seconds of short execs: work the recorder must do.
+  void ExecStorm() {
+    ASSERT_EQ(RunProgram({"/bin/bash", "-c",
+                          "end=$((SECONDS + 3)); while [ $SECONDS -lt $end ]; do /bin/true; done"}),
+              0);
+  }
+
+  std::string State() const { return temp_.path + "/state"; }
+  std::string ReadLog() const { return RunCapture("cat " + temp_.path + "/recorder.log"); }
+
+  TempDir temp_;
+  std::unique_ptr<AuditStateGuard> guard_;
+};
+
+TEST_F(LiveLimits, CpuKillSwitchDisablesRecordingUntilStartedByHand) {
+  pid_t recorder = StartRecorder(/*kill_enabled=*/true);
+  ExecStorm();
+  int exit_code = WaitExit(recorder, 20s);
+  guard_->Forget(recorder);
+  EXPECT_NE(exit_code, 0) << "a disable is not a clean stop\n" << ReadLog();
+  EXPECT_GE(exit_code, 0) << "the recorder did not stop on its own\n" << ReadLog();
+
+  std::string marker = RunCapture("cat " + State() + "/disabled");
+  EXPECT_NE(marker.find("cpuThreshold"), std::string::npos) << marker;
+  EXPECT_EQ(CountRulesWithKey(kTestKey), 0);
+  Result<AuditStatus> now = ReadAuditStatus();
+  ASSERT_TRUE(now.ok());
+  EXPECT_EQ(now->enabled, guard_->before().enabled);
+  EXPECT_EQ(now->pid, guard_->before().pid);
+
+  // status says disabled, with the reason; start refuses without --force.
+  nlohmann::json status = nlohmann::json::parse(
+      RunCapture(std::string(RECORDER_BINARY) + " status --json --state-dir " + State() +
+                 " --rule-key " + kTestKey),
+      nullptr, false);
+  ASSERT_FALSE(status.is_discarded());
+  EXPECT_EQ(status.value("state", ""), "disabled") << status.dump();
+  std::string start = RunCapture(std::string(RECORDER_BINARY) + " start --source unicast --db " +
+                                 temp_.path + "/monitor.db --state-dir " + State() +
+                                 " --rule-key " + kTestKey + " --config " + temp_.path +
+                                 "/config 2>&1; echo exit=$?");
+  EXPECT_NE(start.find("disabled"), std::string::npos) << start;
+  EXPECT_EQ(start.find("exit=0"), std::string::npos) << start;
+  EXPECT_EQ(CountRulesWithKey(kTestKey), 0);
+}
+
+TEST_F(LiveLimits, ViolationsAreOnlyReportedWhenTheSwitchIsOff) {
+  pid_t recorder = StartRecorder(/*kill_enabled=*/false);
+  ExecStorm();
+  std::this_thread::sleep_for(2500ms);  // let the storm's window close
+  nlohmann::json status;
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        status = nlohmann::json::parse(
+            RunCapture(std::string(RECORDER_BINARY) + " status --json --state-dir " + State()),
+            nullptr, false);
+        return !status.is_discarded() && status.value("state", "") == "running" &&
+               status["limits"]["cpu"].value("violations", 0) >= 1;
+      },
+      10s))
+      << status.dump() << "\n" << ReadLog();
+  EXPECT_FALSE(fs::exists(State() + "/disabled"));
+  EXPECT_EQ(AuditStateGuard::StopChild(recorder), 0) << ReadLog();
+  guard_->Forget(recorder);
+  EXPECT_EQ(CountRulesWithKey(kTestKey), 0);
+}
+
+}  // namespace
+}  // namespace recorder
