@@ -48,36 +48,21 @@ bool HoldsFanotify(pid_t pid) {
   return false;
 }
 
-class LiveImageLoads : public ::testing::Test {
+class LiveImageLoads : public UnicastRecorderTest {
  protected:
+  LiveImageLoads() : UnicastRecorderTest(kTestKey) {}
   void SetUp() override {
-    std::string skip = LiveSkipReason(kTestKey, /*needs_free_pid=*/true);
-    if (!skip.empty()) GTEST_SKIP() << skip;
+    UnicastRecorderTest::SetUp();
+    if (IsSkipped()) return;
     if (!enrich::ImageLoadMonitor::Available()) GTEST_SKIP() << "fanotify is not available";
     if (!fs::exists(kPython) || !fs::exists(kLibrary))
       GTEST_SKIP() << kPython << " or " << kLibrary << " is not installed";
-    guard_ = std::make_unique<AuditStateGuard>(kTestKey);
-    fs::create_directories(temp_.path + "/config");
-    db_path_ = temp_.path + "/monitor.db";
   }
 
-  // Starts the recorder with MonitorImageLoad = `images`; waits for its rules.
+  // Starts the recorder with MonitorImageLoad = `images`.
   pid_t StartRecorder(bool images) {
-    std::ofstream(temp_.path + "/config/recorder.json")
-        << fmt::format(R"({{"MonitorImageLoad": {}}})", images ? "true" : "false");
-    pid_t recorder = Spawn({RECORDER_BINARY, "run", "--db", db_path_, "--state-dir",
-                            temp_.path + "/state", "--rule-key", kTestKey, "--config",
-                            temp_.path + "/config", "--source", "unicast"},
-                           Log());
-    guard_->Adopt(recorder);
-    EXPECT_TRUE(WaitFor([&] { return CountRulesWithKey(kTestKey) > 0; }, 15s)) << ReadLog();
-    std::this_thread::sleep_for(300ms);
-    return recorder;
-  }
-
-  void StopRecorder(pid_t recorder) {
-    EXPECT_EQ(AuditStateGuard::StopChild(recorder), 0) << ReadLog();
-    guard_->Forget(recorder);
+    return UnicastRecorderTest::StartRecorder(
+        fmt::format(R"({{"MonitorImageLoad": {}}})", images ? "true" : "false"));
   }
 
   // python3 dlopen()s the library; its argv carries `marker`.
@@ -88,12 +73,6 @@ class LiveImageLoads : public ::testing::Test {
     return pid;
   }
 
-  std::string Log() const { return temp_.path + "/recorder.log"; }
-  std::string ReadLog() const { return RunCapture("cat " + Log()); }
-
-  TempDir temp_;
-  std::unique_ptr<AuditStateGuard> guard_;
-  std::string db_path_;
 };
 
 TEST_F(LiveImageLoads, DlopenedLibraryIsStoredWithItsProcess) {
@@ -102,7 +81,7 @@ TEST_F(LiveImageLoads, DlopenedLibraryIsStoredWithItsProcess) {
   pid_t python = DlopenWorkload(marker);
   const std::string library = fs::canonical(kLibrary).string();
 
-  Db db(db_path_);
+  Db db(DbPath());
   std::vector<std::vector<std::string>> loads;
   const std::string query = fmt::format(
       "SELECT process_id, pid, exe, user, path, sha256, uid FROM image_events "
@@ -137,7 +116,7 @@ TEST_F(LiveImageLoads, DlopenedLibraryIsStoredWithItsProcess) {
 
   // status reports the monitor.
   std::string status = RunCapture(std::string(RECORDER_BINARY) + " status --json --state-dir " +
-                                   temp_.path + "/state");
+                                   StateDir());
   nlohmann::json json = nlohmann::json::parse(status, nullptr, false);
   ASSERT_FALSE(json.is_discarded()) << status;
   EXPECT_EQ(json["image_loads"]["running"], true) << status;
@@ -145,7 +124,6 @@ TEST_F(LiveImageLoads, DlopenedLibraryIsStoredWithItsProcess) {
   EXPECT_TRUE(HoldsFanotify(recorder));
 
   StopRecorder(recorder);
-  EXPECT_EQ(CountRulesWithKey(kTestKey), 0);
 }
 
 TEST_F(LiveImageLoads, OffRecordsNothingAndWatchesNothing) {
@@ -154,7 +132,7 @@ TEST_F(LiveImageLoads, OffRecordsNothingAndWatchesNothing) {
   const std::string marker = fmt::format("noimagemarker-{}-{}", getpid(), time(nullptr));
   pid_t python = DlopenWorkload(marker);
 
-  Db db(db_path_);
+  Db db(DbPath());
   // The exec is recorded (so the recorder was listening), the loads not.
   ASSERT_TRUE(WaitFor(
       [&] {

@@ -29,27 +29,15 @@ using namespace live_test;
 
 constexpr char kTestKey[] = "recorder-limitstest";
 
-class LiveLimits : public ::testing::Test {
+class LiveLimits : public UnicastRecorderTest {
  protected:
-  void SetUp() override {
-    std::string skip = LiveSkipReason(kTestKey, /*needs_free_pid=*/true);
-    if (!skip.empty()) GTEST_SKIP() << skip;
-    guard_ = std::make_unique<AuditStateGuard>(kTestKey);
-    fs::create_directories(temp_.path + "/config");
-  }
+  LiveLimits() : UnicastRecorderTest(kTestKey) {}
 
   pid_t StartRecorder(bool kill_enabled) {
-    std::ofstream(temp_.path + "/config/recorder.json")
-        << fmt::format(R"({{"cpuThreshold": "1%", "cpuKillEnabled": {}}})",
-                       kill_enabled ? "true" : "false");
-    pid_t recorder = Spawn({RECORDER_BINARY, "run", "--db", temp_.path + "/monitor.db",
-                            "--state-dir", State(), "--rule-key", kTestKey, "--config",
-                            temp_.path + "/config", "--source", "unicast",
-                            "--limits-check-interval", "0.5", "--cpu-window-seconds", "2"},
-                           temp_.path + "/recorder.log");
-    guard_->Adopt(recorder);
-    EXPECT_TRUE(WaitFor([&] { return CountRulesWithKey(kTestKey) > 0; }, 15s)) << ReadLog();
-    return recorder;
+    return UnicastRecorderTest::StartRecorder(
+        fmt::format(R"({{"cpuThreshold": "1%", "cpuKillEnabled": {}}})",
+                    kill_enabled ? "true" : "false"),
+        {"--limits-check-interval", "0.5", "--cpu-window-seconds", "2"});
   }
 
   // About three seconds of short execs: work the recorder must do.
@@ -58,12 +46,6 @@ class LiveLimits : public ::testing::Test {
                           "end=$((SECONDS + 3)); while [ $SECONDS -lt $end ]; do /bin/true; done"}),
               0);
   }
-
-  std::string State() const { return temp_.path + "/state"; }
-  std::string ReadLog() const { return RunCapture("cat " + temp_.path + "/recorder.log"); }
-
-  TempDir temp_;
-  std::unique_ptr<AuditStateGuard> guard_;
 };
 
 TEST_F(LiveLimits, CpuKillSwitchDisablesRecordingUntilStartedByHand) {
@@ -74,7 +56,7 @@ TEST_F(LiveLimits, CpuKillSwitchDisablesRecordingUntilStartedByHand) {
   EXPECT_NE(exit_code, 0) << "a disable is not a clean stop\n" << ReadLog();
   EXPECT_GE(exit_code, 0) << "the recorder did not stop on its own\n" << ReadLog();
 
-  std::string marker = RunCapture("cat " + State() + "/disabled");
+  std::string marker = RunCapture("cat " + StateDir() + "/disabled");
   EXPECT_NE(marker.find("cpuThreshold"), std::string::npos) << marker;
   EXPECT_EQ(CountRulesWithKey(kTestKey), 0);
   Result<AuditStatus> now = ReadAuditStatus();
@@ -84,13 +66,13 @@ TEST_F(LiveLimits, CpuKillSwitchDisablesRecordingUntilStartedByHand) {
 
   // status says disabled, with the reason; start refuses without --force.
   nlohmann::json status = nlohmann::json::parse(
-      RunCapture(std::string(RECORDER_BINARY) + " status --json --state-dir " + State() +
+      RunCapture(std::string(RECORDER_BINARY) + " status --json --state-dir " + StateDir() +
                  " --rule-key " + kTestKey),
       nullptr, false);
   ASSERT_FALSE(status.is_discarded());
   EXPECT_EQ(status.value("state", ""), "disabled") << status.dump();
   std::string start = RunCapture(std::string(RECORDER_BINARY) + " start --source unicast --db " +
-                                 temp_.path + "/monitor.db --state-dir " + State() +
+                                 DbPath() + " --state-dir " + StateDir() +
                                  " --rule-key " + kTestKey + " --config " + temp_.path +
                                  "/config 2>&1; echo exit=$?");
   EXPECT_NE(start.find("disabled"), std::string::npos) << start;
@@ -106,17 +88,15 @@ TEST_F(LiveLimits, ViolationsAreOnlyReportedWhenTheSwitchIsOff) {
   EXPECT_TRUE(WaitFor(
       [&] {
         status = nlohmann::json::parse(
-            RunCapture(std::string(RECORDER_BINARY) + " status --json --state-dir " + State()),
+            RunCapture(std::string(RECORDER_BINARY) + " status --json --state-dir " + StateDir()),
             nullptr, false);
         return !status.is_discarded() && status.value("state", "") == "running" &&
                status["limits"]["cpu"].value("violations", 0) >= 1;
       },
       10s))
       << status.dump() << "\n" << ReadLog();
-  EXPECT_FALSE(fs::exists(State() + "/disabled"));
-  EXPECT_EQ(AuditStateGuard::StopChild(recorder), 0) << ReadLog();
-  guard_->Forget(recorder);
-  EXPECT_EQ(CountRulesWithKey(kTestKey), 0);
+  EXPECT_FALSE(fs::exists(StateDir() + "/disabled"));
+  StopRecorder(recorder);
 }
 
 }  // namespace

@@ -31,34 +31,21 @@ using namespace live_test;
 
 constexpr char kTestKey[] = "recorder-moduletest";
 
-class LiveModules : public ::testing::Test {
+class LiveModules : public UnicastRecorderTest {
  protected:
+  LiveModules() : UnicastRecorderTest(kTestKey) {}
   void SetUp() override {
-    std::string skip = LiveSkipReason(kTestKey, /*needs_free_pid=*/true);
-    if (!skip.empty()) GTEST_SKIP() << skip;
-    guard_ = std::make_unique<AuditStateGuard>(kTestKey);
-    fs::create_directories(temp_.path + "/config");
-    db_path_ = temp_.path + "/monitor.db";
-    recorder_ = Spawn({RECORDER_BINARY, "run", "--db", db_path_, "--state-dir",
-                       temp_.path + "/state", "--rule-key", kTestKey, "--config",
-                       temp_.path + "/config", "--source", "unicast"},
-                      temp_.path + "/recorder.log");
-    guard_->Adopt(recorder_);
-    ASSERT_TRUE(WaitFor([&] { return CountRulesWithKey(kTestKey) > 0; }, 15s)) << ReadLog();
-    std::this_thread::sleep_for(300ms);
+    UnicastRecorderTest::SetUp();
+    if (IsSkipped()) return;
+    recorder_ = StartRecorder();
   }
   void TearDown() override {
-    if (recorder_ > 0 && guard_) {
-      EXPECT_EQ(AuditStateGuard::StopChild(recorder_), 0) << ReadLog();
-      guard_->Forget(recorder_);
-      EXPECT_EQ(CountRulesWithKey(kTestKey), 0);
-    }
+    if (recorder_ > 0) StopRecorder(recorder_);
   }
-  std::string ReadLog() const { return RunCapture("cat " + temp_.path + "/recorder.log"); }
 
   // module_events rows of this process: operation, module, success.
   std::vector<std::vector<std::string>> WaitForRows(size_t at_least) {
-    Db db(db_path_);
+    Db db(DbPath());
     std::vector<std::vector<std::string>> rows;
     WaitFor(
         [&] {
@@ -71,9 +58,6 @@ class LiveModules : public ::testing::Test {
     return rows;
   }
 
-  TempDir temp_;
-  std::unique_ptr<AuditStateGuard> guard_;
-  std::string db_path_;
   pid_t recorder_ = 0;
 };
 
@@ -113,7 +97,7 @@ TEST_F(LiveModules, RealLoadAndUnloadWhereTheKernelAllows) {
     GTEST_SKIP() << "the 'dummy' module is already loaded; not touching it";
   ASSERT_EQ(RunProgram({"modprobe", "dummy"}), 0);
   ASSERT_EQ(RunProgram({"modprobe", "-r", "dummy"}), 0);
-  Db db(db_path_);
+  Db db(DbPath());
   std::vector<std::vector<std::string>> rows;
   ASSERT_TRUE(WaitFor(
       [&] {

@@ -16,9 +16,12 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "rules/audit_control.h"
 #include "source/netlink_source.h"
@@ -266,5 +269,53 @@ inline void WriteAuditdConfig(const std::string& dir) {
   conf.close();
   chmod((dir + "/auditd.conf").c_str(), 0600);
 }
+
+// A fixture for tests that run `recorder run --source unicast` in a temp
+// dir with their own rule key: skips (saying why) when the machine cannot,
+// and the guard restores the audit state however the test ends.
+class UnicastRecorderTest : public ::testing::Test {
+ protected:
+  explicit UnicastRecorderTest(std::string key) : key_(std::move(key)) {}
+
+  void SetUp() override {
+    std::string skip = LiveSkipReason(key_, /*needs_free_pid=*/true);
+    if (!skip.empty()) GTEST_SKIP() << skip;
+    guard_ = std::make_unique<AuditStateGuard>(key_);
+    fs::create_directories(temp_.path + "/config");
+  }
+
+  // Writes config/recorder.json (unless empty), starts the recorder with
+  // `extra` arguments and waits until its rules are in the kernel.
+  pid_t StartRecorder(const std::string& recorder_json = "",
+                      const std::vector<std::string>& extra = {}) {
+    if (!recorder_json.empty()) std::ofstream(temp_.path + "/config/recorder.json") << recorder_json;
+    std::vector<std::string> argv = {RECORDER_BINARY, "run",       "--db",    DbPath(),
+                                     "--state-dir",   StateDir(),  "--rule-key", key_,
+                                     "--config",      temp_.path + "/config", "--source",
+                                     "unicast"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    pid_t recorder = Spawn(argv, temp_.path + "/recorder.log");
+    guard_->Adopt(recorder);
+    EXPECT_TRUE(WaitFor([&] { return CountRulesWithKey(key_) > 0; }, 15s)) << ReadLog();
+    // Records already in flight when the rules went in are not ours to test.
+    std::this_thread::sleep_for(300ms);
+    return recorder;
+  }
+
+  // SIGTERM, a clean exit, and none of our rules left behind.
+  void StopRecorder(pid_t recorder) {
+    EXPECT_EQ(AuditStateGuard::StopChild(recorder), 0) << ReadLog();
+    guard_->Forget(recorder);
+    EXPECT_EQ(CountRulesWithKey(key_), 0);
+  }
+
+  std::string DbPath() const { return temp_.path + "/monitor.db"; }
+  std::string StateDir() const { return temp_.path + "/state"; }
+  std::string ReadLog() const { return RunCapture("cat " + temp_.path + "/recorder.log"); }
+
+  const std::string key_;
+  TempDir temp_;
+  std::unique_ptr<AuditStateGuard> guard_;
+};
 
 }  // namespace recorder::live_test
