@@ -25,8 +25,15 @@ mixes=${3:-both}
 work=$(mktemp -d /tmp/recorder-replay-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
-cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$build" -j"$(nproc)" --target recorder >/dev/null
+# SKIP_BUILD=1 replays with the recorder already in BUILD_DIR (e.g. to
+# run twice back to back, or to compare two builds).
+if [ "${SKIP_BUILD:-0}" != 1 ]; then
+  export CCACHE_BASEDIR=$root
+  launcher=()
+  command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+  nice cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo "${launcher[@]}" >/dev/null
+  nice cmake --build "$build" -j"$(nproc)" --target recorder >/dev/null
+fi
 recorder=$build/recorder
 
 make_torture_log() {
@@ -84,6 +91,7 @@ ausearch_cpu=$(cpu_s "$work/ausearch.time")
 echo
 echo "## input"
 echo "lines=$lines bytes=$bytes ($(awk -v b="$bytes" 'BEGIN{printf "%.1f MB", b/1e6}'))"
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "## recorder replay"
 awk -v s="$replay_s" -v c="$replay_cpu" -v e="$events" -v b="$bytes" -v l="$lines" -v r="$replay_rss" 'BEGIN{
   printf "elapsed=%.2fs cpu=%.2fs events=%d events/s=%.0f lines/s=%.0f MB/s=%.1f bytes/event(input)=%.0f peak_rss=%.1fMB\n",

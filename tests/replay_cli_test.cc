@@ -1,13 +1,17 @@
 // `recorder replay` as users run it: the real binary on the captured
 // kernel logs (tests/data), hand-written logs, gzip and stdin input, bad
 // inputs and bad database paths, and a reader querying while it writes.
+#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sqlite3.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -424,6 +428,98 @@ TEST(ReplayCliTest, AReaderQueryingDuringReplaySeesConsistentGrowingCounts) {
   EXPECT_GT(reads, 2);
   EXPECT_EQ(std::to_string(last), Scalar(db, "SELECT count(*) FROM file_events"));
   EXPECT_GT(last, 0);
+}
+
+// The store writes on its own thread: an error there (here the file size
+// limit, as a full disk would) must still stop the replay with exit code 2
+// and a message naming the database, and leave the database intact.
+TEST(ReplayCliTest, AWriteErrorDuringReplayStopsItWithTheDatabaseError) {
+  TempDir dir;
+  const std::string db = dir.File("monitor.db");
+  const std::string log = BigLog(dir, 60);
+  ASSERT_EQ(RunRecorder("replay --db " + Quote(db) + " - < /dev/null").exit_code, 0);
+  // dash's ulimit -f counts 512-byte blocks: 1 MiB, far less than the
+  // ~60 copies need. SIGXFSZ ignored, so write() fails with EFBIG instead.
+  Output out;
+  std::string command = "trap '' XFSZ; ulimit -f 2048; exec " + Quote(kBinary) +
+                        " replay --no-progress --batch-write-delay-ms 0 --db " + Quote(db) + " " +
+                        Quote(log) + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  char buffer[4096];
+  size_t n;
+  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) out.text.append(buffer, n);
+  int status = pclose(pipe);
+  out.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  EXPECT_EQ(out.exit_code, 2) << out.text;
+  EXPECT_THAT(out.text, HasSubstr("recorder replay: " + db + ": cannot"));
+  EXPECT_EQ(Scalar(db, "PRAGMA integrity_check"), "ok");
+  // What was committed before the error is whole (events with processes).
+  EXPECT_EQ(Scalar(db,
+                   "SELECT count(*) FROM file_events f LEFT JOIN processes p USING (process_id) "
+                   "WHERE p.process_id IS NULL"),
+            "0");
+  EXPECT_NE(Counts(db), "<not one value>");
+}
+
+// Ctrl-C stops reading but stores (and commits) everything read so far:
+// the interrupted run holds exactly what a replay of the lines it counted
+// stores. (How many that is depends on the reader: zlib waits for a full
+// buffer from a pipe, so the tail sent last may still be unread.)
+TEST(ReplayCliTest, InterruptStoresWhatWasReadAndExits130) {
+  TempDir dir;
+  const std::string log = kData + "/capture-raw.log";
+  const std::string db = dir.File("monitor.db");
+  int to_child[2];
+  ASSERT_EQ(pipe(to_child), 0);
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    dup2(to_child[0], STDIN_FILENO);
+    close(to_child[0]);
+    close(to_child[1]);
+    int null = open("/dev/null", O_WRONLY);
+    dup2(null, STDOUT_FILENO);
+    execl(kBinary.c_str(), kBinary.c_str(), "replay", "--no-progress", "--db", db.c_str(), "-",
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(to_child[0]);
+  const std::string text = ReadFile(log);
+  for (size_t done = 0; done < text.size();) {
+    ssize_t w = write(to_child[1], text.data() + done, text.size() - done);
+    ASSERT_GT(w, 0);
+    done += static_cast<size_t>(w);
+  }
+  // Wait until the recorder took everything out of the pipe, give it time
+  // to parse that, then interrupt while it waits for more input.
+  for (int i = 0; i < 500; ++i) {
+    int pending = 0;
+    if (ioctl(to_child[1], FIONREAD, &pending) == 0 && pending == 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  ASSERT_EQ(kill(pid, SIGINT), 0);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  close(to_child[1]);
+  ASSERT_TRUE(WIFEXITED(status)) << "killed by signal " << WTERMSIG(status);
+  EXPECT_EQ(WEXITSTATUS(status), 130);
+  EXPECT_THAT(Scalar(db, "SELECT error FROM runs"), HasSubstr("interrupted"));
+  const int lines = std::stoi(Scalar(db, "SELECT lines FROM runs"));
+  EXPECT_GT(lines, 100);
+  const std::string prefix = dir.File("prefix.log");
+  {
+    std::istringstream in(text);
+    std::ofstream out(prefix);
+    std::string line;
+    for (int i = 0; i < lines && std::getline(in, line); ++i) out << line << '\n';
+  }
+  ASSERT_EQ(
+      RunRecorder("replay --db " + Quote(dir.File("prefix.db")) + " " + Quote(prefix)).exit_code,
+      0);
+  EXPECT_EQ(Counts(db), Counts(dir.File("prefix.db")));
+  EXPECT_NE(Counts(db), "0/0/0/0/0/0");
 }
 
 TEST(ReplayCliTest, HelpSaysWhatItDoesAndTheExitCodes) {

@@ -260,14 +260,14 @@ struct Normalizer::State {
   // Syscall events.
   void NormalizeSyscall(const AuditEvent& event, const AuditRecord& sys,
                         std::vector<TypedEvent>* out);
-  void ProcessStartEvent(const AuditEvent& event, TypedEvent base, const AuditRecord& sys,
+  void ProcessStartEvent(const AuditEvent& event, TypedEvent&& base, const AuditRecord& sys,
                          std::vector<TypedEvent>* out);
   void FileEventFor(const AuditEvent& event, SyscallClass klass, std::string_view name,
-                    const uint64_t* args, TypedEvent base, std::vector<TypedEvent>* out);
+                    const uint64_t* args, TypedEvent&& base, std::vector<TypedEvent>* out);
   void NetworkEventFor(const AuditEvent& event, SyscallClass klass, const uint64_t* args,
-                       TypedEvent base, std::vector<TypedEvent>* out);
+                       TypedEvent&& base, std::vector<TypedEvent>* out);
   void PrivilegeEventFor(const AuditRecord& sys, SyscallClass klass, std::string_view name,
-                         const uint64_t* args, TypedEvent base, std::vector<TypedEvent>* out);
+                         const uint64_t* args, TypedEvent&& base, std::vector<TypedEvent>* out);
   void AbnormalEnd(const AuditEvent& event, const AuditRecord& r, std::vector<TypedEvent>* out);
   // User-space (PAM, shadow-utils, sudo) records.
   void NormalizeUserRecord(const AuditEvent& event, const AuditRecord& r,
@@ -582,7 +582,7 @@ void Normalizer::State::NormalizeSyscall(const AuditEvent& event, const AuditRec
   }
 }
 
-void Normalizer::State::ProcessStartEvent(const AuditEvent& event, TypedEvent base,
+void Normalizer::State::ProcessStartEvent(const AuditEvent& event, TypedEvent&& base,
                                           const AuditRecord& sys, std::vector<TypedEvent>* out) {
   ProcessStart p;
   const AuditRecord* proctitle_record = nullptr;
@@ -749,8 +749,8 @@ const AuditField* Normalizer::State::ItemNot(std::string_view skip1,
 }
 
 void Normalizer::State::FileEventFor(const AuditEvent& event, SyscallClass klass,
-                                     std::string_view name, const uint64_t* args, TypedEvent base,
-                                     std::vector<TypedEvent>* out) {
+                                     std::string_view name, const uint64_t* args,
+                                     TypedEvent&& base, std::vector<TypedEvent>* out) {
   using C = SyscallClass;
   FileEvent f;
   CollectPaths(event);
@@ -917,7 +917,7 @@ Normalizer::State::SocketInfo& Normalizer::State::TouchSocket(uint64_t key) {
 }
 
 void Normalizer::State::NetworkEventFor(const AuditEvent& event, SyscallClass klass,
-                                        const uint64_t* args, TypedEvent base,
+                                        const uint64_t* args, TypedEvent&& base,
                                         std::vector<TypedEvent>* out) {
   using C = SyscallClass;
   const uint64_t pid = static_cast<uint32_t>(base.subject.pid);
@@ -1030,7 +1030,7 @@ void Normalizer::State::NetworkEventFor(const AuditEvent& event, SyscallClass kl
 
 void Normalizer::State::PrivilegeEventFor(const AuditRecord& sys, SyscallClass klass,
                                           std::string_view name, const uint64_t* args,
-                                          TypedEvent base, std::vector<TypedEvent>* out) {
+                                          TypedEvent&& base, std::vector<TypedEvent>* out) {
   using C = SyscallClass;
   // The id the call moves to: the effective one where there are several
   // (setre*id: effective a1; setres*id: effective a1), falling back to
