@@ -176,6 +176,7 @@ int RunReplay(ReplayOptions options) {
   // the normalizer does not keep an ENRICHED log's UID="name" fields yet).
   enrich::ProcessTableOptions table_options;
   table_options.expiration_seconds = options.process_expiration_seconds;
+  table_options.keep_argv = false;  // no state file here; the store has the argv
   enrich::ProcessTable processes(table_options);
   enrich::EnrichingSinkOptions enrich_options;
   enrich_options.probe_proc = false;

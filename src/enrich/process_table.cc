@@ -189,6 +189,18 @@ bool ProcessTable::ReadProc(int32_t pid, ProcEntry* out) const {
   return true;
 }
 
+namespace {
+
+// The instance of a pid's sorted list that started at `start_ms`, or end.
+template <typename List>
+auto FindStart(List& list, int64_t start_ms) {
+  auto pos = std::lower_bound(list.begin(), list.end(), start_ms,
+                              [](const ProcessInfo& p, int64_t start) { return p.start_ms < start; });
+  return pos != list.end() && pos->start_ms == start_ms ? pos : list.end();
+}
+
+}  // namespace
+
 ProcessInfo* ProcessTable::Current(int32_t pid) {
   auto it = by_pid_.find(pid);
   if (it == by_pid_.end() || it->second.empty()) return nullptr;
@@ -197,7 +209,7 @@ ProcessInfo* ProcessTable::Current(int32_t pid) {
 }
 
 ProcessInfo* ProcessTable::Insert(ProcessInfo info) {
-  std::vector<ProcessInfo>& list = by_pid_[info.pid];
+  Instances& list = by_pid_[info.pid];
   auto pos =
       std::upper_bound(list.begin(), list.end(), info.start_ms,
                        [](int64_t start, const ProcessInfo& p) { return start < p.start_ms; });
@@ -209,12 +221,8 @@ ProcessInfo* ProcessTable::Insert(ProcessInfo info) {
   if (inserted->parent_start_ms >= 0) {
     auto parent_it = by_pid_.find(inserted->ppid);
     if (parent_it != by_pid_.end()) {
-      for (ProcessInfo& parent : parent_it->second) {
-        if (parent.start_ms == inserted->parent_start_ms && &parent != inserted) {
-          ++parent.child_refs;
-          break;
-        }
-      }
+      auto parent = FindStart(parent_it->second, inserted->parent_start_ms);
+      if (parent != parent_it->second.end() && &*parent != inserted) ++parent->child_refs;
     }
   }
   if (count_ > options_.max_instances) {
@@ -329,7 +337,7 @@ void ProcessTable::OnExec(int32_t pid, int32_t ppid, int64_t time_ms, const std:
   info.start_ms = time_ms;
   info.origin = ProcessOrigin::kExec;
   info.exe = exe;
-  info.argv = argv;
+  if (options_.keep_argv) info.argv = argv;
   info.uid = ids.uid;
   info.euid = ids.euid;
   info.gid = ids.gid;
@@ -454,16 +462,14 @@ void ProcessTable::Apply(const TypedEvent& event) {
 const ProcessInfo* ProcessTable::Find(int32_t pid, int64_t start_ms) const {
   auto it = by_pid_.find(pid);
   if (it == by_pid_.end()) return nullptr;
-  for (const ProcessInfo& p : it->second) {
-    if (p.start_ms == start_ms) return &p;
-  }
-  return nullptr;
+  auto pos = FindStart(it->second, start_ms);
+  return pos != it->second.end() ? &*pos : nullptr;
 }
 
 const ProcessInfo* ProcessTable::Lookup(int32_t pid, int64_t at_ms) const {
   auto it = by_pid_.find(pid);
   if (it == by_pid_.end() || it->second.empty()) return nullptr;
-  const std::vector<ProcessInfo>& list = it->second;
+  const Instances& list = it->second;
   // Last instance that started at or before at_ms.
   auto pos = std::upper_bound(list.begin(), list.end(), at_ms,
                               [](int64_t t, const ProcessInfo& p) { return t < p.start_ms; });
@@ -521,8 +527,7 @@ bool ProcessTable::Remove(int32_t pid, int64_t start_ms, bool cascade) {
   auto it = by_pid_.find(pid);
   if (it == by_pid_.end()) return false;
   auto& list = it->second;
-  auto pos = std::find_if(list.begin(), list.end(),
-                          [&](const ProcessInfo& p) { return p.start_ms == start_ms; });
+  auto pos = FindStart(list, start_ms);
   if (pos == list.end()) return false;
   const int32_t ppid = pos->ppid;
   const int64_t parent_start = pos->parent_start_ms;
@@ -532,15 +537,13 @@ bool ProcessTable::Remove(int32_t pid, int64_t start_ms, bool cascade) {
   if (parent_start < 0) return true;
   auto parent_it = by_pid_.find(ppid);
   if (parent_it == by_pid_.end()) return true;
-  for (ProcessInfo& parent : parent_it->second) {
-    if (parent.start_ms != parent_start) continue;
-    if (parent.child_refs > 0) --parent.child_refs;
-    // The parent outlived its expiry only for this child.
-    if (cascade && parent.child_refs == 0 && !parent.Running() &&
-        parent.end_ms <= expire_cutoff_ms_) {
-      if (Remove(ppid, parent_start, cascade)) ++stats_.expired;
-    }
-    break;
+  auto parent = FindStart(parent_it->second, parent_start);
+  if (parent == parent_it->second.end()) return true;
+  if (parent->child_refs > 0) --parent->child_refs;
+  // The parent outlived its expiry only for this child.
+  if (cascade && parent->child_refs == 0 && !parent->Running() &&
+      parent->end_ms <= expire_cutoff_ms_) {
+    if (Remove(ppid, parent_start, cascade)) ++stats_.expired;
   }
   return true;
 }
@@ -554,9 +557,8 @@ void ProcessTable::RecountRefs() {
       if (p.parent_start_ms < 0) continue;
       auto parent_it = by_pid_.find(p.ppid);
       if (parent_it == by_pid_.end()) continue;
-      for (ProcessInfo& parent : parent_it->second) {
-        if (parent.start_ms == p.parent_start_ms && &parent != &p) ++parent.child_refs;
-      }
+      auto parent = FindStart(parent_it->second, p.parent_start_ms);
+      if (parent != parent_it->second.end() && &*parent != &p) ++parent->child_refs;
     }
   }
 }

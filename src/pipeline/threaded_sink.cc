@@ -29,9 +29,16 @@ Status ThreadedSink::Consume(std::vector<TypedEvent>* events) {
     batch = std::move(spare_.back());
     spare_.pop_back();
   }
+  // The spare still holds the events the writer stored: they are freed
+  // here, on the thread that allocated them. Freed on the writer, every
+  // string went back to this thread's malloc arena under its lock, and
+  // the two threads queued on that lock (~8% of a replay in perf).
+  lock.unlock();
+  batch.clear();
   // The caller keeps an empty vector with a warm capacity; the events
   // travel without being copied or moved one by one.
   batch.swap(*events);
+  lock.lock();
   ++stats_.batches;
   stats_.events += batch.size();
   queue_.push_back(std::move(batch));
@@ -73,9 +80,6 @@ void ThreadedSink::WriterLoop() {
       lock.unlock();
       // After an error the rest is discarded: the replay is stopping.
       Status status = failed ? Status::Ok() : next_->Consume(&batch);
-      // Destroying the events (their strings) here keeps that work off
-      // the producer, the busier thread in replay.
-      batch.clear();
       lock.lock();
       if (!status.ok() && error_.ok()) error_ = std::move(status);
       spare_.push_back(std::move(batch));
