@@ -272,6 +272,7 @@ class Daemon {
   // kernel's backlog fills while nobody reads (bench/exec_storm.sh).
   int64_t longest_busy_us_ = 0;
   uint64_t busy_over_100ms_ = 0;
+  std::string longest_busy_where_;  // what that longest stretch was spent on
   bool live_line_shown_ = false;
 };
 
@@ -809,6 +810,7 @@ json Daemon::StatusJson(int64_t now_wall) {
     status["limits"] = limits;
   }
   status["loop"] = {{"longest_busy_ms", static_cast<double>(longest_busy_us_) / 1000.0},
+                    {"longest_busy_where", longest_busy_where_},
                     {"busy_over_100ms", busy_over_100ms_}};
   if (hash_worker_) {
     enrich::HashWorkerStats hashes = hash_worker_->stats();
@@ -928,9 +930,12 @@ Status Daemon::Loop() {
       Status read = ReadSource(now_wall);
       if (!read.ok()) return read;
     }
+    const int64_t read_done_us = MonotonicUs();
     if (ready > 0 && (fds[1].revents & POLLIN)) {
       control_->ServePending([this](std::string_view request) { return HandleControl(request); });
     }
+    const int64_t tick_start_us = MonotonicUs();
+    int64_t hashes_start_us = tick_start_us, commit_start_us = tick_start_us;
     if (now_mono >= next_age_) {
       next_age_ = now_mono + kTickMs;
       recording_sink_->set_now(now_wall);
@@ -938,15 +943,28 @@ Status Daemon::Loop() {
       if (!aged.ok()) return aged;
       Status images = FeedImageLoads(now_wall, /*all=*/false);
       if (!images.ok()) return images;
+      hashes_start_us = MonotonicUs();
       DrainHashes();
+      commit_start_us = MonotonicUs();
       if (store_) {
         Status ticked = store_->Tick(MonotonicMs());
         if (!ticked.ok()) return ticked;
       }
     }
+    const int64_t periodic_start_us = MonotonicUs();
     Periodic(now_mono, now_wall);
-    const int64_t busy_us = MonotonicUs() - busy_start_us;
-    longest_busy_us_ = std::max(longest_busy_us_, busy_us);
+    const int64_t done_us = MonotonicUs();
+    const int64_t busy_us = done_us - busy_start_us;
+    if (busy_us > longest_busy_us_) {
+      longest_busy_us_ = busy_us;
+      longest_busy_where_ = fmt::format(
+          "reading the source {:.1f} ms, ageing events {:.1f} ms, storing hashes {:.1f} ms, "
+          "store commit {:.1f} ms, periodic checks {:.1f} ms",
+          (read_done_us - busy_start_us) / 1000.0, (hashes_start_us - tick_start_us) / 1000.0,
+          (commit_start_us - hashes_start_us) / 1000.0,
+          (periodic_start_us - std::max(commit_start_us, tick_start_us)) / 1000.0,
+          (done_us - periodic_start_us) / 1000.0);
+    }
     if (busy_us > 100'000) ++busy_over_100ms_;
   }
   // A stop by the limits is not a clean stop: `recorder run` exits non-zero.
