@@ -60,7 +60,6 @@ TEST_F(UserNamesTest, ChangedFileIsReadAfterTheInterval) {
         "bob:x:1001:1001::/:/bin/sh\n");
   // Within the interval: no check yet, old names.
   EXPECT_EQ(names.UserName(1000, 1'004'999), "alice");
-  EXPECT_EQ(names.UserName(1001, 1'004'999), "1001");
   // After it: the file changed, so it is re-read.
   EXPECT_EQ(names.UserName(1000, 1'005'000), "alice2");
   EXPECT_EQ(names.UserName(1001, 1'005'000), "bob");
@@ -79,6 +78,24 @@ TEST_F(UserNamesTest, MissingFileKeepsLastNames) {
   none.passwd_path = (dir_ / "nope").string();
   UserNames empty(none);
   EXPECT_EQ(empty.UserName(0, 0), "0");
+}
+
+TEST_F(UserNamesTest, AnUnknownIdRechecksTheFilesSoonerThanTheInterval) {
+  UserNames names(options_);  // refresh interval 5 s, miss re-check 100 ms
+  EXPECT_EQ(names.UserName(2000, 1'000'000), "2000");
+  Write("passwd", "root:x:0:0:root:/root:/bin/bash\ncarol:x:2000:2000::/:/bin/sh\n");
+  Write("group", "root:x:0:\ncarol:x:2000:\n");
+  // Misses within 100 ms of the last check do not touch the files.
+  EXPECT_EQ(names.UserName(2000, 1'000'050), "2000");
+  uint64_t reloads = names.reloads();
+  // Later, the miss re-reads them (useradd, then the user acts).
+  EXPECT_EQ(names.UserName(2000, 1'000'100), "carol");
+  EXPECT_EQ(names.GroupName(2000, 1'000'100), "carol");
+  EXPECT_GT(names.reloads(), reloads);
+  // Known ids never cause a check inside the interval.
+  Write("passwd", "toor:x:0:0:root:/root:/bin/bash\ncarol:x:2000:2000::/:/bin/sh\n");
+  EXPECT_EQ(names.UserName(0, 1'002'500), "root");
+  EXPECT_EQ(names.UserName(0, 1'006'000), "toor");
 }
 
 }  // namespace

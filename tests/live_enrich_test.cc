@@ -190,5 +190,88 @@ TEST(LiveEnrichment, ExitAfterRestartCompletesTheSameProcessRow) {
   EXPECT_EQ(CountRulesWithKey(kTestKey), 0);
 }
 
+class LiveEnrichmentMore : public UnicastRecorderTest {
+ protected:
+  LiveEnrichmentMore() : UnicastRecorderTest(kTestKey) {}
+};
+
+// A child that forks without exec'ing (a bash subshell running a builtin)
+// has no exec event of its own; its file event still gets a process row
+// whose parent is the bash that forked it.
+TEST_F(LiveEnrichmentMore, ForkedChildWithoutExecHasItsParent) {
+  pid_t recorder = StartRecorder();
+  const std::string file = temp_.path + "/forked-" + std::to_string(getpid());
+  // `( ... )` forks a subshell; `echo` is a builtin, so it never execs.
+  pid_t bash = Spawn({"/bin/bash", "-c", "(echo forked > " + file + "); true"});
+  ASSERT_EQ(WaitExit(bash, 20s), 0);
+  ASSERT_TRUE(fs::exists(file));
+
+  Db db(DbPath());
+  std::vector<std::vector<std::string>> rows;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        rows = db.Query(
+            "SELECT p.pid, p.ppid, p.parent_process_id, p.exe, p.placeholder FROM file_events f "
+            "JOIN processes p USING (process_id) WHERE f.path = " + Quote(file));
+        return !rows.empty();
+      },
+      20s))
+      << ReadLog();
+  EXPECT_NE(rows[0][0], std::to_string(bash)) << "the write came from the forked subshell";
+  EXPECT_EQ(rows[0][1], std::to_string(bash));
+  EXPECT_EQ(rows[0][4], "1") << "no exec: a row made from the event";
+  EXPECT_TRUE(rows[0][3] == "/usr/bin/bash" || rows[0][3] == "/bin/bash") << rows[0][3];
+  std::vector<std::vector<std::string>> parent = db.Query(
+      "SELECT pid, cmdline FROM processes WHERE process_id = " + rows[0][2]);
+  ASSERT_EQ(parent.size(), 1u) << "parent_process_id " << rows[0][2] << " has no row";
+  EXPECT_EQ(parent[0][0], std::to_string(bash));
+  EXPECT_NE(parent[0][1].find("echo forked"), std::string::npos) << parent[0][1];
+  StopRecorder(recorder);
+}
+
+// Removes the user it created, whatever happens to the test.
+class TemporaryUser {
+ public:
+  explicit TemporaryUser(std::string name) : name_(std::move(name)) {
+    created_ = RunProgram({"/usr/sbin/useradd", "--no-create-home", "--shell", "/usr/sbin/nologin",
+                           "--user-group", name_}) == 0;
+  }
+  ~TemporaryUser() {
+    if (created_) (void)RunProgram({"/usr/sbin/userdel", name_});
+  }
+  bool created() const { return created_; }
+
+ private:
+  std::string name_;
+  bool created_ = false;
+};
+
+TEST_F(LiveEnrichmentMore, UserCreatedDuringTheRunIsNamed) {
+  if (!fs::exists("/usr/sbin/useradd") || !fs::exists("/usr/sbin/runuser"))
+    GTEST_SKIP() << "useradd or runuser is not installed";
+  pid_t recorder = StartRecorder();
+  const std::string name = "rectest" + std::to_string(getpid() % 100000);
+  TemporaryUser user(name);
+  ASSERT_TRUE(user.created()) << "useradd " << name << " failed";
+  std::string uid = RunCapture("id -u " + name);
+  while (!uid.empty() && (uid.back() == '\n' || uid.back() == ' ')) uid.pop_back();
+  const std::string marker = "usermarker-" + std::to_string(getpid());
+  ASSERT_EQ(RunProgram({"/usr/sbin/runuser", "-u", name, "--", "/bin/echo", marker}), 0);
+
+  Db db(DbPath());
+  std::vector<std::vector<std::string>> rows;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        rows = db.Query("SELECT uid, user FROM processes WHERE exe LIKE '%/echo' AND cmdline = " +
+                        Quote("/bin/echo " + marker));
+        return !rows.empty();
+      },
+      20s))
+      << ReadLog();
+  EXPECT_EQ(rows[0][0], uid);
+  EXPECT_EQ(rows[0][1], name);
+  StopRecorder(recorder);
+}
+
 }  // namespace
 }  // namespace recorder

@@ -69,14 +69,21 @@ void UserNames::MaybeRefresh(int64_t now_ms) {
   Reload(&groups_);
 }
 
-std::string UserNames::UserName(int64_t uid, int64_t now_ms) {
+std::string UserNames::Name(Table* table, int64_t id, int64_t now_ms) {
   MaybeRefresh(now_ms);
-  return NameOf(users_.names, uid);
+  if (id != kUnsetId && id != kAuditUnset && !table->names.contains(id) &&
+      (now_ms - last_check_ms_ >= options_.miss_recheck_interval_ms || now_ms < last_check_ms_)) {
+    last_check_ms_ = now_ms;
+    Reload(&users_);
+    Reload(&groups_);
+  }
+  return NameOf(table->names, id);
 }
 
+std::string UserNames::UserName(int64_t uid, int64_t now_ms) { return Name(&users_, uid, now_ms); }
+
 std::string UserNames::GroupName(int64_t gid, int64_t now_ms) {
-  MaybeRefresh(now_ms);
-  return NameOf(groups_.names, gid);
+  return Name(&groups_, gid, now_ms);
 }
 
 }  // namespace recorder::enrich

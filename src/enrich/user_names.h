@@ -22,6 +22,12 @@ struct UserNamesOptions {
   std::string passwd_path = "/etc/passwd";
   std::string group_path = "/etc/group";
   int64_t refresh_interval_ms = 10'000;
+  // An id that is not in the files makes them be checked again (a stat of
+  // each; read only if changed), at most this often: a user created a
+  // moment ago (useradd, then su) is named at once instead of after the
+  // refresh interval, and a flood of events from an id with no entry costs
+  // at most ten stats a second.
+  int64_t miss_recheck_interval_ms = 100;
 };
 
 class UserNames {
@@ -45,6 +51,8 @@ class UserNames {
     std::unordered_map<int64_t, std::string> names;
   };
   void Reload(Table* table);
+  // The name of `id` in `table`, re-checking the files once on a miss.
+  std::string Name(Table* table, int64_t id, int64_t now_ms);
 
   UserNamesOptions options_;
   Table users_;
