@@ -116,6 +116,30 @@ std::string FormatStatusText(const nlohmann::json& status) {
       out += fmt::format(", restored {} times after drift", Get<uint64_t>(rules, "restored", 0));
     out += '\n';
   }
+  if (status.contains("image_loads") && Get<bool>(status["image_loads"], "enabled", false)) {
+    const nlohmann::json& images = status["image_loads"];
+    if (images.contains("error")) {
+      out += fmt::format("  library loads: NOT RECORDED: {}\n", Get<std::string>(images, "error", ""));
+    } else {
+      out += fmt::format("  library loads: {} seen, {} dropped, {} kernel queue overflows\n",
+                         Get<uint64_t>(images, "libraries", 0), Get<uint64_t>(images, "dropped", 0),
+                         Get<uint64_t>(images, "kernel_overflows", 0));
+    }
+  }
+  if (status.contains("limits")) {
+    const nlohmann::json& cpu = status["limits"]["cpu"];
+    const nlohmann::json& storage = status["limits"]["storage"];
+    out += fmt::format("  cpu: {:.1f}% of the machine over the last window (threshold {:.0f}%, "
+                       "{} violations{})\n",
+                       Get<double>(cpu, "last_window_usage", 0) * 100,
+                       Get<double>(cpu, "threshold", 0) * 100, Get<int>(cpu, "violations", 0),
+                       Get<bool>(cpu, "kill_enabled", true) ? "" : ", kill switch off");
+    int64_t max_mb = Get<int64_t>(storage, "max_size_mb", 0);
+    int days = Get<int>(storage, "monitor_days", 0);
+    out += fmt::format("  retention: {}, {}\n",
+                       max_mb > 0 ? fmt::format("maxSizeMB {}", max_mb) : "no size limit",
+                       days > 0 ? fmt::format("MonitorDays {}", days) : "kept forever");
+  }
   if (Get<bool>(status, "immutable", false)) {
     out += Get<bool>(status, "restart_needed", false)
                ? "  audit rules are immutable (-e 2): reboot needed to load the recorder's rules\n"
