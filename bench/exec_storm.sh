@@ -44,7 +44,7 @@ cleanup() {
     wait "$recorder_pid" || true
   fi
   # The recorder removes its rules on every way out; this covers a crash.
-  auditctl -l 2>/dev/null | grep -E -- "key=$key( |$)" | sed 's/^-a/-d/' |
+  { auditctl -l 2>/dev/null | grep -E -- "key=$key( |$)" || true; } | sed 's/^-a/-d/' |
     while read -r rule; do eval auditctl "$rule" >/dev/null 2>&1 || true; done
   rm -rf "$work"
 }
@@ -105,6 +105,10 @@ print(f"every storm row hashed {hashed:.1f} s after the storm began "
 print(f"event loop longest busy stretch: {after['loop']['longest_busy_ms']:.2f} ms; "
       f"stretches over 100 ms: {after['loop']['busy_over_100ms']}")
 print(f"  spent on: {after['loop']['longest_busy_where']}")
+ck = after.get("checkpoints", {})
+if ck:
+    print(f"WAL checkpoints off the loop: {ck.get('checkpoints')} run, longest {ck.get('longest_ms')} ms, "
+          f"writer fallbacks {ck.get('writer_fallbacks')}, errors {ck.get('errors')}")
 print(f"kernel lost during the run: {after['kernel_lost'] - before['kernel_lost']}; "
       f"socket drops: {after['drops']}")
 print(f"hash worker: {after['hashes']['hashed']} hashed, "

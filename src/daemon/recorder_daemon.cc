@@ -73,6 +73,10 @@ store::RetentionPolicy RetentionPolicyFor(const config::RecorderConfig& config) 
   policy.clean_percent_over_limit = config.clean_percent_over_limit;
   policy.max_runtime_storage_bytes = config.max_runtime_storage_size_mb * store::kBytesPerMB;
   policy.absolute_max_storage_bytes = config.absolute_max_storage_size_mb * store::kBytesPerMB;
+  // Small steps on the event loop: ~5,000 rows or 1 MiB of pages take a
+  // few milliseconds; a run needing more continues on the next ticks.
+  policy.rows_per_step = 5'000;
+  policy.vacuum_pages_per_step = 256;
   // Late records may still name an exited process for ProcessExpirationSeconds.
   policy.process_grace_ms =
       std::max<int64_t>(policy.process_grace_ms, config.process_expiration_seconds * 2000);
@@ -331,6 +335,9 @@ Status Daemon::OpenSinks() {
     store::EventStoreOptions store_options;
     store_options.batch_write_delay_ms = config_.batch_write_delay_ms;
     store_options.process_expiration_ms = config_.process_expiration_seconds * 1000;
+    // The event loop commits: keep SQLite's checkpoints (page write-back and
+    // fsync, ~90 ms) out of it, on the store's checkpoint thread.
+    store_options.background_checkpoint = true;
     Result<std::unique_ptr<store::EventStore>> store =
         store::EventStore::Open(options_.db_path, store_options);
     if (!store.ok()) return store.status();
@@ -812,6 +819,23 @@ json Daemon::StatusJson(int64_t now_wall) {
   status["loop"] = {{"longest_busy_ms", static_cast<double>(longest_busy_us_) / 1000.0},
                     {"longest_busy_where", longest_busy_where_},
                     {"busy_over_100ms", busy_over_100ms_}};
+  if (store_) {
+    const store::StoreCheckpointStats checkpoints = store_->checkpoint_stats();
+    json checkpoint_status = {{"background", checkpoints.background},
+                              {"checkpoints", checkpoints.thread.checkpoints},
+                              {"frames_checkpointed", checkpoints.thread.frames_checkpointed},
+                              {"longest_ms", checkpoints.thread.longest_ms},
+                              {"busy", checkpoints.thread.busy},
+                              {"errors", checkpoints.thread.errors},
+                              {"wal_frames", checkpoints.wal_frames},
+                              {"wal_frames_left", checkpoints.thread.last_wal_frames_left},
+                              {"writer_fallbacks", checkpoints.writer_checkpoints},
+                              {"writer_fallback_frames", checkpoints.writer_frames},
+                              {"writer_fallback_longest_ms", checkpoints.writer_longest_ms}};
+    if (!checkpoints.thread.last_error.empty())
+      checkpoint_status["last_error"] = checkpoints.thread.last_error;
+    status["checkpoints"] = checkpoint_status;
+  }
   if (hash_worker_) {
     enrich::HashWorkerStats hashes = hash_worker_->stats();
     status["hashes"] = {{"hashed", hashes.hashed},
@@ -1011,7 +1035,12 @@ Status Daemon::Shutdown() {
   }
   SaveEnrichmentState();
   WriteRunStats(WallMs());
-  if (store_) keep(store_->Flush());
+  if (store_) {
+    keep(store_->Flush());
+    // Before the store's connection closes: that close, the last one,
+    // then checkpoints what is left and removes the WAL.
+    store_->StopBackgroundCheckpoint();
+  }
   if (netlink_) {
     Status closed = netlink_->Close();
     if (!closed.ok()) spdlog::error("restoring the audit status failed: {}", closed.message());

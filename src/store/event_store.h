@@ -20,6 +20,19 @@
 // One writer: the store owns the only write connection it uses. Not
 // thread-safe; one thread calls it. Readers use their own connections
 // (WAL lets them read while the store writes).
+//
+// Checkpoints: by default SQLite's automatic checkpoint runs inside the
+// COMMIT that pushes the WAL past 1000 pages (writes pages back, fsyncs:
+// ~90 ms). With `background_checkpoint` the store turns that off and owns
+// a WalCheckpointer (its own thread and connection, PASSIVE checkpoints
+// that never block this writer). The store owns it, not its caller,
+// because the store is what sees each commit's WAL size (its wal hook
+// wakes the thread), what must do the fallback checkpoint on its own
+// connection when the WAL passes `wal_hard_limit_frames` (the thread fell
+// behind or could not start), and what must stop the thread before its
+// own connection closes (the last close checkpoints and deletes the WAL).
+// A checkpointer that cannot start leaves SQLite's automatic checkpoints
+// on; recording never depends on it.
 #pragma once
 
 #include <cstdint>
@@ -35,6 +48,7 @@
 #include "pipeline/event_sink.h"
 #include "store/sqlite_db.h"
 #include "store/string_interner.h"
+#include "store/wal_checkpointer.h"
 #include "util/status.h"
 
 namespace recorder::store {
@@ -56,6 +70,35 @@ struct EventStoreOptions {
   // Milliseconds from any fixed origin; used by Consume() for the batch
   // delay. Default: CLOCK_MONOTONIC.
   std::function<int64_t()> clock;
+  // Checkpoint from a background thread instead of inside COMMIT (see the
+  // top of this file). Off by default: replay writes on its own thread
+  // already and keeps SQLite's automatic checkpoints; the live recorder,
+  // whose event loop does the commits, turns it on.
+  bool background_checkpoint = false;
+  WalCheckpointerOptions checkpointer;
+  // With background_checkpoint: a commit that leaves at least this many
+  // frames in the WAL makes the writer run a PASSIVE checkpoint itself
+  // (at most once per further `checkpointer.wal_frames_threshold` frames
+  // while a reader pins the log). ~16 MB of WAL at 4 KiB pages.
+  //
+  // Why it is needed even when the thread keeps up: SQLite restarts the
+  // log (writes from its start again) only when a write transaction
+  // begins while every frame is copied. Under sustained load this store
+  // begins its next batch right after a commit, before the thread's
+  // checkpoint of that commit ends, so the log only grows. Here the
+  // writer copies just the frames the thread has not (about one batch)
+  // between its transactions, and the next batch restarts the log.
+  int64_t wal_hard_limit_frames = 4000;
+};
+
+// How the WAL got checkpointed, for status output.
+struct StoreCheckpointStats {
+  bool background = false;           // the checkpointer thread is running
+  WalCheckpointStats thread;         // its counters (start error in last_error)
+  uint64_t writer_checkpoints = 0;   // hard-limit fallbacks on the writer connection
+  uint64_t writer_frames = 0;        // log frames at those (mostly copied by the thread)
+  double writer_longest_ms = 0;
+  int64_t wal_frames = 0;            // frames in the WAL after the last commit
 };
 
 // What the store did, counted since Open (and per run, see RunStats).
@@ -141,6 +184,12 @@ class EventStore : public EventSink {
   // pending rows are the last ones a run wrote).
   Result<std::vector<std::string>> AdoptPendingHashes(int64_t recent_rows = 100000);
 
+  // Stops the background checkpointer (if any) after a Flush; the
+  // destructor does so too. Later commits are checkpointed by SQLite's
+  // close, or by the hard-limit fallback.
+  void StopBackgroundCheckpoint();
+  StoreCheckpointStats checkpoint_stats() const;
+
   const StoreCounters& counters() const { return total_; }
   const StoreCounters& run_counters() const { return run_; }
   Database* database() { return db_.get(); }
@@ -193,6 +242,13 @@ class EventStore : public EventSink {
     ++(run_.*field);
   }
   Status Fail(std::string_view what, const Status& status) const;
+  // With background_checkpoint: starts the thread, turns SQLite's own
+  // automatic checkpoint off and hooks the commits' WAL size.
+  void StartBackgroundCheckpoint();
+  // After a commit: tells the checkpointer the WAL size, or checkpoints
+  // on this connection when it passed the hard limit.
+  void AfterCommitCheckpoint();
+  static int OnWalCommit(void* store, sqlite3* db, const char* name, int frames);
 
   std::unique_ptr<Database> db_;
   EventStoreOptions options_;
@@ -222,6 +278,14 @@ class EventStore : public EventSink {
   int64_t run_id_ = 0;
   StoreCounters total_;
   StoreCounters run_;
+  // Declared after db_: destroyed (stopped) before the connection closes.
+  std::unique_ptr<WalCheckpointer> checkpointer_;
+  std::string checkpointer_error_;  // why it did not start
+  int64_t wal_frames_ = 0;          // from the wal hook, per commit
+  int64_t last_fallback_frames_ = 0;
+  uint64_t writer_checkpoints_ = 0;
+  uint64_t writer_frames_ = 0;
+  double writer_longest_ms_ = 0;
 };
 
 }  // namespace recorder::store
