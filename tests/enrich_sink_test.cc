@@ -243,9 +243,20 @@ TEST_F(EnrichingSinkTest, ImageLoadGetsItsSubjectFromTheTableAndChangesNothingTh
   stranger.subject.pid = 4242;
   stranger.body = ImageLoadEvent{"/usr/lib/libz.so.1", false, "", ""};
   batch.push_back(std::move(stranger));
+  // The monitor read this one after the process exited (its stamp is the
+  // read time): still the same process.
+  batch.push_back(Event(300, 200, kNow + 30, ProcessEnd{0}));
+  TypedEvent late;
+  late.header.time_ms = kNow + 40;
+  late.subject.pid = 300;
+  late.body = ImageLoadEvent{"/usr/lib/libm.so.6", false, "", ""};
+  batch.push_back(std::move(late));
   const size_t table_size = table_->size();
   ASSERT_TRUE(sink.Consume(&batch).ok());
-  ASSERT_EQ(capture.events_.size(), 3u);
+  ASSERT_EQ(capture.events_.size(), 5u);
+  EXPECT_EQ(capture.events_[4].subject.exe, (dir_ / "bin/tool").string());
+  EXPECT_EQ(capture.events_[4].subject.uid, 1000);
+  EXPECT_EQ(capture.events_[4].enrichment.process_start_ms, kNow + 10);
   const TypedEvent& filled = capture.events_[1];
   EXPECT_EQ(filled.subject.exe, (dir_ / "bin/tool").string());
   EXPECT_EQ(filled.subject.ppid, 200);

@@ -49,18 +49,24 @@ void EnrichingSink::Enrich(TypedEvent* event, int64_t now_ms) {
   int64_t instance_start = -1;  // key of the subject's process instance, when known
   if (processes_ != nullptr && s.pid > 0) {
     bool is_exec = std::holds_alternative<ProcessStart>(event->body) && event->header.success;
-    if (options_.probe_proc && !is_exec && processes_->Lookup(s.pid, t) == nullptr) {
+    const bool is_image = std::holds_alternative<ImageLoadEvent>(event->body);
+    auto find = [&] {
+      // An image load is stamped when the monitor read it, possibly after
+      // the loading process exited: take the instance that started last.
+      return is_image ? processes_->LookupLatestStarted(s.pid, t) : processes_->Lookup(s.pid, t);
+    };
+    if (options_.probe_proc && !is_exec && find() == nullptr) {
       ++stats_.proc_probes;
       processes_->SeedOne(s.pid, now_ms);
     }
     // An image load knows only its pid: it must not create or replace a
     // table entry (an empty exe would look like a missed exec).
-    if (!std::holds_alternative<ImageLoadEvent>(event->body)) processes_->Apply(*event);
-    const ProcessInfo* info = processes_->Lookup(s.pid, t);
+    if (!is_image) processes_->Apply(*event);
+    const ProcessInfo* info = find();
     if (info == nullptr) {
       ++stats_.unknown_process;
     } else {
-      if (std::holds_alternative<ImageLoadEvent>(event->body)) CompleteSubject(*info, &event->subject);
+      if (is_image) CompleteSubject(*info, &event->subject);
       instance_start = info->start_ms;
       out.process_start_ms = info->start_known ? info->start_ms : -1;
       const ProcessInfo* parent = info->parent_start_ms >= 0

@@ -485,6 +485,16 @@ const ProcessInfo* ProcessTable::Lookup(int32_t pid, int64_t at_ms) const {
   return candidate;
 }
 
+const ProcessInfo* ProcessTable::LookupLatestStarted(int32_t pid, int64_t at_ms) const {
+  if (const ProcessInfo* running = Lookup(pid, at_ms)) return running;
+  auto it = by_pid_.find(pid);
+  if (it == by_pid_.end() || it->second.empty()) return nullptr;
+  const Instances& list = it->second;
+  auto pos = std::upper_bound(list.begin(), list.end(), at_ms,
+                              [](int64_t t, const ProcessInfo& p) { return t < p.start_ms; });
+  return pos != list.begin() ? &*(pos - 1) : nullptr;
+}
+
 std::vector<const ProcessInfo*> ProcessTable::Ancestry(int32_t pid, int64_t at_ms,
                                                        size_t max_depth) const {
   std::vector<const ProcessInfo*> chain;

@@ -126,6 +126,10 @@ class ProcessTable {
   // The instance pid was running at `at_ms`, or nullptr. The pointer is
   // valid until the next non-const call.
   const ProcessInfo* Lookup(int32_t pid, int64_t at_ms) const;
+  // The last instance of pid that started at or before `at_ms`, even if it
+  // ended since: for observations stamped late (an image load is stamped
+  // when the monitor read it, which can be after the process exited).
+  const ProcessInfo* LookupLatestStarted(int32_t pid, int64_t at_ms) const;
   const ProcessInfo* Find(int32_t pid, int64_t start_ms) const;
   // pid's instance at `at_ms`, then its parent, ... up to pid 1 or the
   // first unknown parent; at most max_depth entries.
