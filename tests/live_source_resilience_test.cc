@@ -65,30 +65,14 @@ std::string UniqueMarker(const std::string& what) {
 
 std::string Cat(const std::string& path) { return RunCapture("cat " + path + " 2>/dev/null"); }
 
-// The recorder as auditd's plugin, everything under `temp`. auditd passes
-// a plugin two arguments at most, so the rest is in recorder.json.
+// The paths WritePluginSetup (live_support.h) uses under `temp`.
 struct PluginSetup {
   explicit PluginSetup(const TempDir& temp)
       : auditd_dir(temp.path + "/auditd"),
         db_path(temp.path + "/monitor.db"),
         state_dir(temp.path + "/state"),
         log_path(temp.path + "/plugin.log") {
-    fs::create_directories(temp.path + "/config");
-    WriteAuditdConfig(auditd_dir);
-    std::ofstream config(temp.path + "/config/recorder.json");
-    config << nlohmann::json{{"dbLocation", db_path},
-                             {"stateDir", state_dir},
-                             {"controlSocket", state_dir + "/recorder.sock"},
-                             {"pidFile", state_dir + "/recorder.pid"},
-                             {"logFile", log_path},
-                             {"ruleKey", kTestKey}}
-                  .dump();
-    std::ofstream plugin(auditd_dir + "/plugins.d/recorder.conf");
-    plugin << "active = yes\ndirection = out\npath = " << RECORDER_BINARY
-           << "\ntype = always\nargs = plugin --config=" << temp.path
-           << "/config\nformat = string\n";
-    plugin.close();
-    chmod((auditd_dir + "/plugins.d/recorder.conf").c_str(), 0600);
+    WritePluginSetup(temp.path, kTestKey);
   }
   std::string socket() const { return state_dir + "/recorder.sock"; }
   std::string pid_file() const { return state_dir + "/recorder.pid"; }

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "rules/audit_control.h"
 #include "source/netlink_source.h"
@@ -268,6 +269,31 @@ inline void WriteAuditdConfig(const std::string& dir) {
        << "plugin_dir = " << dir << "/plugins.d\n";
   conf.close();
   chmod((dir + "/auditd.conf").c_str(), 0600);
+}
+
+// The recorder as auditd's plugin, everything under `dir`: auditd's
+// configuration in DIR/auditd, plugins.d/recorder.conf running `recorder
+// plugin --config=DIR/config`, and that recorder.json (auditd passes a
+// plugin two arguments at most, so the rest is configuration): database
+// DIR/monitor.db, state DIR/state, log DIR/plugin.log.
+inline void WritePluginSetup(const std::string& dir, const std::string& rule_key) {
+  const std::string auditd_dir = dir + "/auditd";
+  fs::create_directories(dir + "/config");
+  WriteAuditdConfig(auditd_dir);
+  std::ofstream(dir + "/config/recorder.json")
+      << nlohmann::json{{"dbLocation", dir + "/monitor.db"},
+                        {"stateDir", dir + "/state"},
+                        {"controlSocket", dir + "/state/recorder.sock"},
+                        {"pidFile", dir + "/state/recorder.pid"},
+                        {"logFile", dir + "/plugin.log"},
+                        {"ruleKey", rule_key}}
+             .dump();
+  {
+    std::ofstream plugin(auditd_dir + "/plugins.d/recorder.conf");
+    plugin << "active = yes\ndirection = out\npath = " << RECORDER_BINARY
+           << "\ntype = always\nargs = plugin --config=" << dir << "/config\nformat = string\n";
+  }
+  chmod((auditd_dir + "/plugins.d/recorder.conf").c_str(), 0600);
 }
 
 // A fixture for tests that run `recorder run --source unicast` in a temp

@@ -437,23 +437,7 @@ TEST(LiveRecording, PluginUnderAuditd) {
   SetUpTemp(temp);
   ASSERT_EQ(RunCapture(std::string("auditctl ") + kForeignRule), "");
   std::string auditd_dir = temp.path + "/auditd";
-  WriteAuditdConfig(auditd_dir);
-  {
-    // auditd passes a plugin two arguments at most: the rest is config.
-    std::ofstream config(temp.path + "/config/recorder.json");
-    config << nlohmann::json{{"dbLocation", temp.path + "/monitor.db"},
-                             {"stateDir", temp.path + "/state"},
-                             {"controlSocket", temp.path + "/state/recorder.sock"},
-                             {"pidFile", temp.path + "/state/recorder.pid"},
-                             {"logFile", temp.path + "/plugin.log"},
-                             {"ruleKey", kTestKey}}
-                  .dump();
-    std::ofstream plugin(auditd_dir + "/plugins.d/recorder.conf");
-    plugin << "active = yes\ndirection = out\npath = " << RECORDER_BINARY
-           << "\ntype = always\nargs = plugin --config=" << temp.path
-           << "/config\nformat = string\n";
-  }
-  chmod((auditd_dir + "/plugins.d/recorder.conf").c_str(), 0600);
+  WritePluginSetup(temp.path, kTestKey);
   pid_t auditd = Spawn({"/usr/sbin/auditd", "-n", "-c", auditd_dir}, temp.path + "/auditd.out");
   guard.Adopt(auditd);
   ASSERT_TRUE(WaitFor([&] { return RecorderAnswers(temp); }, 20s))
