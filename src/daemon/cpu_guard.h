@@ -58,6 +58,7 @@ struct CpuGuardOptions {
   int64_t window_ms = 0;
 
   static CpuGuardOptions FromConfig(const config::RecorderConfig& config);
+  bool operator==(const CpuGuardOptions&) const = default;
 };
 
 struct CpuSample {

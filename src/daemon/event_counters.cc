@@ -4,13 +4,7 @@
 
 namespace recorder::daemon {
 
-std::string_view EventKindNameAt(size_t kind) {
-  static constexpr std::string_view kNames[] = {"process_start", "process_end", "file",
-                                                "network",       "security",    "module",
-                                                "image"};
-  static_assert(std::size(kNames) == kEventKinds);
-  return kind < kEventKinds ? kNames[kind] : "unknown";
-}
+std::string_view EventKindNameAt(size_t kind) { return EventKindName(kind); }
 
 void EventCounters::Add(size_t kind, int64_t now_ms) {
   if (kind >= kEventKinds) return;

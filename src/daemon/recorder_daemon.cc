@@ -195,6 +195,8 @@ class Daemon {
   // Moves the monitor's records into the event path: those older than
   // kImageHoldMs, or all of them when `all`.
   Status FeedImageLoads(int64_t now_wall, bool all);
+  // Counts of every monitor this run had (a reload may stop and start it).
+  enrich::ImageLoadStats ImageStats() const;
   std::string ProcessStatePath() const { return config_.state_dir + "/process_state.jsonl"; }
   std::string ImageStatePath() const { return config_.state_dir + "/image_state.txt"; }
   Status OpenSource();
@@ -496,12 +498,22 @@ void Daemon::StopImageMonitor() {
   if (!images_) return;
   images_->Stop();
   if (recording_sink_) (void)FeedImageLoads(WallMs(), /*all=*/true);
-  enrich::ImageLoadStats last = images_->stats();
-  image_stats_before_.events += last.events;
-  image_stats_before_.libraries += last.libraries;
-  image_stats_before_.overflows += last.overflows;
-  image_stats_before_.dropped += last.dropped;
+  image_stats_before_ = ImageStats();
   images_.reset();
+}
+
+enrich::ImageLoadStats Daemon::ImageStats() const {
+  enrich::ImageLoadStats total = image_stats_before_;
+  if (!images_) return total;
+  const enrich::ImageLoadStats now = images_->stats();
+  total.events += now.events;
+  total.libraries += now.libraries;
+  total.executables += now.executables;
+  total.not_library += now.not_library;
+  total.overflows += now.overflows;
+  total.dropped += now.dropped;
+  total.marks_failed += now.marks_failed;
+  return total;
 }
 
 Status Daemon::FeedImageLoads(int64_t now_wall, bool all) {
@@ -722,11 +734,8 @@ void Daemon::Reload() {
   config_ = next;
   if (retention_ && !retention_->in_run())
     retention_ = std::make_unique<store::Retention>(RetentionPolicyFor(config_));
-  if (cpu_guard_ && !(cpu_guard_->options().threshold == config_.cpu_threshold &&
-                      cpu_guard_->options().kill_enabled == config_.cpu_kill_enabled &&
-                      cpu_guard_->options().window_minutes == config_.cpu_threshold_minutes &&
-                      cpu_guard_->options().kill_after_violations ==
-                          config_.cpu_kill_after_num_violations))
+  // A changed kill switch starts counting afresh.
+  if (cpu_guard_ && !(cpu_guard_->options() == CpuGuardOptionsFor(config_, options_)))
     cpu_guard_ = std::make_unique<CpuGuard>(CpuGuardOptionsFor(config_, options_));
   if (images_were_on && !config_.monitor_image_load) StopImageMonitor();
   if (!images_were_on && config_.monitor_image_load) StartImageMonitor();
@@ -781,14 +790,7 @@ json Daemon::StatusJson(int64_t now_wall) {
                      {"restored", rule_restores_},
                      {"last_drift_ms", last_drift_ms_}};
   {
-    enrich::ImageLoadStats images = image_stats_before_;
-    if (images_) {
-      enrich::ImageLoadStats now = images_->stats();
-      images.events += now.events;
-      images.libraries += now.libraries;
-      images.overflows += now.overflows;
-      images.dropped += now.dropped;
-    }
+    const enrich::ImageLoadStats images = ImageStats();
     json image_status = {{"enabled", config_.monitor_image_load},
                          {"running", images_ != nullptr},
                          {"libraries", images.libraries},
@@ -891,11 +893,7 @@ void Daemon::WriteRunStats(int64_t now_wall) {
   if (plugin_) stats.dropped_other = plugin_->stats().too_long;
   {
     // Library loads the kernel's fanotify queue or our queue dropped.
-    enrich::ImageLoadStats images = image_stats_before_;
-    if (images_) {
-      images.overflows += images_->stats().overflows;
-      images.dropped += images_->stats().dropped;
-    }
+    const enrich::ImageLoadStats images = ImageStats();
     stats.dropped_queue_full += images.dropped;
     stats.dropped_other += images.overflows;
   }

@@ -1,5 +1,7 @@
 #include "normalize/typed_event.h"
 
+#include <iterator>
+
 namespace recorder {
 
 std::string_view FileOperationName(FileOperation op) {
@@ -16,6 +18,14 @@ std::string_view FileOperationName(FileOperation op) {
     case FileOperation::kTruncate: return "truncate";
   }
   return "unknown";
+}
+
+std::string_view EventKindName(size_t body_index) {
+  static constexpr std::string_view kNames[] = {"process_start", "process_end", "file",
+                                                "network",       "security",    "module",
+                                                "image"};
+  static_assert(std::size(kNames) == std::variant_size_v<EventBody>);
+  return body_index < std::size(kNames) ? kNames[body_index] : "unknown";
 }
 
 std::string_view NetworkDirectionName(NetworkDirection direction) {

@@ -138,6 +138,11 @@ struct Enrichment {
   int64_t parent_start_ms = -1;   // its parent's start time, when known
 };
 
+// "process_start", "process_end", "file", "network", "security",
+// "module", "image": the name of EventBody alternative `body_index`
+// ("unknown" past the end), used by the JSON output and the counters.
+std::string_view EventKindName(size_t body_index);
+
 struct TypedEvent {
   EventHeader header;
   Subject subject;

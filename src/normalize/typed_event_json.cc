@@ -70,11 +70,7 @@ struct BodyToJson {
 }  // namespace
 
 std::string_view EventKindName(const TypedEvent& event) {
-  static constexpr std::string_view kNames[] = {"process_start", "process_end", "file",
-                                                "network",       "security",    "module",
-                                                "image"};
-  static_assert(std::size(kNames) == std::variant_size_v<EventBody>);
-  return kNames[event.body.index()];
+  return EventKindName(event.body.index());
 }
 
 json ToJson(const TypedEvent& event) {
