@@ -1,7 +1,8 @@
 // The CPU kill switch live: `recorder run --source unicast` with the lowest
 // cpuThreshold the configuration accepts (1% of the machine) and a short
-// window (--cpu-window-seconds), under an exec storm the recorder must
-// process. It must disable itself: exit non-zero, write the `disabled`
+// window (--cpu-window-seconds), while it starts (reading /proc) and an
+// exec storm gives it work: more than 1% of the machine over a 2 s window
+// is certain then, so it must disable itself: exit non-zero, write the `disabled`
 // marker with the reason, remove its rules and restore the audit status;
 // `recorder start` then refuses until --force. With cpuKillEnabled false
 // the same load is reported as violations and recording goes on.
