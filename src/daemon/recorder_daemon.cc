@@ -232,7 +232,7 @@ class Daemon {
   std::unique_ptr<enrich::EnrichingSink> enricher_;
   // MonitorImageLoad: library loads from fanotify (docs/enrichment.md).
   std::unique_ptr<enrich::ImageLoadMonitor> images_;
-  std::deque<enrich::ImageLoad> held_images_;
+  std::deque<TypedEvent> held_images_;  // image loads waiting out kImageHoldMs
   enrich::ImageLoadStats image_stats_before_;  // of monitors stopped by a reload
   std::string image_error_;
   std::unique_ptr<RecordingSink> recording_sink_;
@@ -519,29 +519,33 @@ enrich::ImageLoadStats Daemon::ImageStats() const {
 Status Daemon::FeedImageLoads(int64_t now_wall, bool all) {
   if (images_) {
     for (enrich::ImageLoad& load : images_->Take()) {
-      // Start hashing now; by the time the load is released the worker
-      // has usually finished (libraries are few and cached by identity).
-      if (hash_worker_) (void)hash_worker_->Lookup(load.path);
-      held_images_.push_back(std::move(load));
+      TypedEvent event;
+      event.header.time_ms = load.time_ms;
+      event.subject.pid = load.pid;
+      ImageLoadEvent body;
+      body.executable = load.kind == enrich::ImageKind::kExecutable;
+      if (hash_worker_) {
+        // A cache hit answers now; a miss starts hashing, and by the time
+        // the load is released the worker has usually finished.
+        enrich::HashLookup hash = hash_worker_->Lookup(load.path);
+        body.sha256 = std::move(hash.hashes.sha256);
+        body.hash_note = std::move(hash.hashes.note);
+      }
+      body.path = std::move(load.path);
+      event.body = std::move(body);
+      held_images_.push_back(std::move(event));
     }
   }
   std::vector<TypedEvent> batch;
   while (!held_images_.empty() &&
-         (all || held_images_.front().time_ms <= now_wall - kImageHoldMs)) {
-    enrich::ImageLoad& load = held_images_.front();
-    TypedEvent event;
-    event.header.time_ms = load.time_ms;
-    event.subject.pid = load.pid;
-    ImageLoadEvent body;
-    body.executable = load.kind == enrich::ImageKind::kExecutable;
-    if (hash_worker_) {
-      enrich::HashLookup hash = hash_worker_->Lookup(load.path);
+         (all || held_images_.front().header.time_ms <= now_wall - kImageHoldMs)) {
+    auto& body = std::get<ImageLoadEvent>(held_images_.front().body);
+    if (hash_worker_ && body.hash_note == enrich::kNotePending) {
+      enrich::HashLookup hash = hash_worker_->Lookup(body.path);
       body.sha256 = std::move(hash.hashes.sha256);
       body.hash_note = std::move(hash.hashes.note);
     }
-    body.path = std::move(load.path);
-    event.body = std::move(body);
-    batch.push_back(std::move(event));
+    batch.push_back(std::move(held_images_.front()));
     held_images_.pop_front();
   }
   if (batch.empty()) return Status::Ok();
