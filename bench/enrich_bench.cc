@@ -30,7 +30,7 @@ namespace fs = std::filesystem;
 
 class NullSink : public EventSink {
  public:
-  Status Consume(std::vector<TypedEvent>*) override { return Status::Ok(); }
+  Status Consume(EventBatch*) override { return Status::Ok(); }
 };
 
 struct Fixture {
@@ -119,7 +119,7 @@ void BM_EnrichExecEvent(benchmark::State& state) {
 
   // Each exec is followed by its exit, as in real traffic; 10 ms of event
   // time apart, so expiry (180 s) keeps the table at ~18000 instances.
-  std::vector<TypedEvent> batch;
+  EventBatch batch;
   int64_t t = 1'800'000'000'000;
   int pid = 1000;
   for (auto _ : state) {
@@ -154,7 +154,7 @@ void BM_EnrichExecStorm(benchmark::State& state) {
                      [] { return int64_t{1'800'000'000'000}; });
   {
     // First use loads the user files (once per process, not per exec).
-    std::vector<TypedEvent> warm;
+    EventBatch warm;
     warm.push_back(ExecEvent(1, 1'799'000'000'000, "/nonexistent"));
     (void)sink.Consume(&warm);
   }
@@ -164,7 +164,7 @@ void BM_EnrichExecStorm(benchmark::State& state) {
   // worker and anything else running); CPU time is what the call cost.
   double max_cpu_us = 0;
   for (auto _ : state) {
-    std::vector<TypedEvent> batch;
+    EventBatch batch;
     int64_t t = 1'800'000'000'000;
     for (int i = 0; i < kBinaries; ++i) {
       batch.clear();

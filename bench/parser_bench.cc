@@ -155,7 +155,7 @@ BENCHMARK(BM_ParseAndAssemble)->Unit(benchmark::kMillisecond);
 
 class CountingSink : public EventSink {
  public:
-  Status Consume(std::vector<TypedEvent>* events) override {
+  Status Consume(EventBatch* events) override {
     count += events->size();
     return Status::Ok();
   }

@@ -16,8 +16,8 @@ namespace {
 
 // A mix shaped like the captured workload: per process an exec, two file
 // events, a connect and an exit; exe/cwd/paths repeat (interned).
-std::vector<TypedEvent> Batch(uint64_t first_serial, int32_t first_pid, size_t count) {
-  std::vector<TypedEvent> events;
+EventBatch Batch(uint64_t first_serial, int32_t first_pid, size_t count) {
+  EventBatch events;
   events.reserve(count);
   uint64_t serial = first_serial;
   int32_t pid = first_pid;
@@ -75,7 +75,7 @@ void BM_StoreAdd(benchmark::State& state) {
   uint64_t events = 0;
   for (auto _ : state) {
     state.PauseTiming();
-    std::vector<TypedEvent> batch = Batch(serial, pid, kBatch);
+    EventBatch batch = Batch(serial, pid, kBatch);
     serial += kBatch + 5;
     pid += kBatch / 5 + 1;
     state.ResumeTiming();

@@ -15,7 +15,7 @@ namespace fs = std::filesystem;
 
 class CaptureSink : public EventSink {
  public:
-  Status Consume(std::vector<TypedEvent>* events) override {
+  Status Consume(EventBatch* events) override {
     for (TypedEvent& e : *events) events_.push_back(std::move(e));
     ++batches_;
     return Status::Ok();
@@ -24,7 +24,7 @@ class CaptureSink : public EventSink {
     ++flushes_;
     return Status::Ok();
   }
-  std::vector<TypedEvent> events_;
+  EventBatch events_;
   int batches_ = 0;
   int flushes_ = 0;
 };
@@ -96,7 +96,7 @@ TEST_F(EnrichingSinkTest, FillsEnrichmentAndForwards) {
   EnrichingSink sink(&capture, table_.get(), users_.get(), worker_.get(), {},
                      [&] { return clock; });
 
-  std::vector<TypedEvent> batch;
+  EventBatch batch;
   batch.push_back(Event(300, 200, kNow + 10, ProcessStart{{"tool", "-x"}, 2, false, "/", ""}));
   TypedEvent daemon = Event(1, 0, kNow + 11, FileEvent{});
   daemon.subject.uid = daemon.subject.euid = 0;
@@ -158,7 +158,7 @@ TEST_F(EnrichingSinkTest, RunningInstanceKeepsItsHashWhenFileIsReplaced) {
   (void)worker_->Lookup(tool);
   ASSERT_TRUE(worker_->WaitIdle(10'000));
 
-  std::vector<TypedEvent> batch;
+  EventBatch batch;
   batch.push_back(Event(300, 200, kNow + 1, ProcessStart{{"tool"}, 1, false, "/", ""}));
   ASSERT_TRUE(sink.Consume(&batch).ok());
   EXPECT_EQ(capture.events_[0].enrichment.exe_sha256, old_sha);
@@ -184,7 +184,7 @@ TEST_F(EnrichingSinkTest, RunningInstanceKeepsItsHashWhenFileIsReplaced) {
 TEST_F(EnrichingSinkTest, WithoutProcessTableOrHashesOnlyNames) {
   CaptureSink capture;
   EnrichingSink sink(&capture, nullptr, users_.get(), nullptr, {}, [] { return kNow; });
-  std::vector<TypedEvent> batch;
+  EventBatch batch;
   batch.push_back(Event(300, 200, kNow, FileEvent{}));
   ASSERT_TRUE(sink.Consume(&batch).ok());
   ASSERT_EQ(capture.events_.size(), 1u);
@@ -201,7 +201,7 @@ TEST_F(EnrichingSinkTest, ProbesProcForUnknownPidsWhenLive) {
   EnrichingSink sink(&capture, table_.get(), users_.get(), worker_.get(), options,
                      [] { return kNow; });
   AddProc(400, 200, 9000, (dir_ / "bin/tool").string());  // appeared after the seed
-  std::vector<TypedEvent> batch;
+  EventBatch batch;
   batch.push_back(Event(400, 200, kNow + 5, FileEvent{}));
   ASSERT_TRUE(sink.Consume(&batch).ok());
   const Enrichment& e = capture.events_[0].enrichment;
@@ -214,7 +214,7 @@ TEST_F(EnrichingSinkTest, ProbesProcForUnknownPidsWhenLive) {
 TEST_F(EnrichingSinkTest, AgesOnEventTime) {
   CaptureSink capture;
   EnrichingSink sink(&capture, table_.get(), users_.get(), nullptr, {}, [] { return kNow; });
-  std::vector<TypedEvent> batch;
+  EventBatch batch;
   batch.push_back(Event(300, 200, kNow, ProcessStart{{"tool"}, 1, false, "/", ""}));
   batch.push_back(Event(300, 200, kNow + 1, ProcessEnd{0}));
   ASSERT_TRUE(sink.Consume(&batch).ok());
@@ -228,7 +228,7 @@ TEST_F(EnrichingSinkTest, AgesOnEventTime) {
 TEST_F(EnrichingSinkTest, ImageLoadGetsItsSubjectFromTheTableAndChangesNothingThere) {
   CaptureSink capture;
   EnrichingSink sink(&capture, table_.get(), users_.get(), nullptr, {}, [] { return kNow; });
-  std::vector<TypedEvent> batch;
+  EventBatch batch;
   batch.push_back(Event(300, 200, kNow + 10, ProcessStart{{"tool"}, 1, false, "/", ""}));
   ASSERT_TRUE(sink.Consume(&batch).ok());
   batch.clear();

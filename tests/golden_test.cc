@@ -29,11 +29,11 @@ const std::string kDataDir = RECORDER_TEST_DATA;
 
 class VectorSink : public EventSink {
  public:
-  Status Consume(std::vector<TypedEvent>* events) override {
+  Status Consume(EventBatch* events) override {
     for (TypedEvent& e : *events) events_.push_back(std::move(e));
     return Status::Ok();
   }
-  std::vector<TypedEvent> events_;
+  EventBatch events_;
 };
 
 std::optional<json> LoadMarkers() {
@@ -42,7 +42,7 @@ std::optional<json> LoadMarkers() {
   return json::parse(in, nullptr, /*allow_exceptions=*/false);
 }
 
-std::vector<TypedEvent> Replay(const std::string& file, bool keep_unix = false) {
+EventBatch Replay(const std::string& file, bool keep_unix = false) {
   VectorSink sink;
   PipelineOptions options;
   options.normalizer.keep_unix_sockets = keep_unix;
@@ -57,8 +57,8 @@ std::vector<TypedEvent> Replay(const std::string& file, bool keep_unix = false) 
 }
 
 template <typename Body>
-std::vector<const TypedEvent*> All(const std::vector<TypedEvent>& events,
-                                   const std::function<bool(const TypedEvent&, const Body&)>& pred) {
+std::vector<const TypedEvent*> All(
+    const EventBatch& events, const std::function<bool(const TypedEvent&, const Body&)>& pred) {
   std::vector<const TypedEvent*> out;
   for (const TypedEvent& e : events)
     if (const Body* b = std::get_if<Body>(&e.body); b != nullptr && pred(e, *b)) out.push_back(&e);
@@ -95,7 +95,7 @@ class GoldenTest : public ::testing::TestWithParam<std::string> {
   }
 
   json markers_, run_, steps_;
-  std::vector<TypedEvent> events_;
+  EventBatch events_;
 };
 
 TEST_P(GoldenTest, StepsRunInOrder) {
@@ -189,7 +189,7 @@ TEST_P(GoldenTest, ExitCodes) {
 }
 
 // Finds the file event of `operation` on `path` (and `new_path` if given).
-const TypedEvent* FindFile(const std::vector<TypedEvent>& events, FileOperation operation,
+const TypedEvent* FindFile(const EventBatch& events, FileOperation operation,
                            const std::string& path, const std::string* new_path = nullptr,
                            const std::string& syscall = "") {
   auto hits = All<FileEvent>(events, [&](const TypedEvent& e, const FileEvent& f) {
@@ -283,7 +283,7 @@ TEST_P(GoldenTest, LegacyFileSyscalls) {
   }
 }
 
-const TypedEvent* FindNet(const std::vector<TypedEvent>& events, NetworkDirection direction,
+const TypedEvent* FindNet(const EventBatch& events, NetworkDirection direction,
                           const std::function<bool(const TypedEvent&, const NetworkEvent&)>& pred) {
   auto hits = All<NetworkEvent>(events, [&](const TypedEvent& e, const NetworkEvent& n) {
     return n.direction == direction && pred(e, n);

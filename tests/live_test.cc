@@ -498,17 +498,17 @@ TEST(EventCounters, RatesOverTheLastMinute) {
 
 class VectorSink : public EventSink {
  public:
-  Status Consume(std::vector<TypedEvent>* events) override {
+  Status Consume(EventBatch* events) override {
     for (TypedEvent& event : *events) got.push_back(std::move(event));
     return Status::Ok();
   }
-  std::vector<TypedEvent> got;
+  EventBatch got;
 };
 
 TEST(RecordingSink, DropsOwnPidAndCounts) {
   VectorSink vector;
   daemon::RecordingSink sink(&vector, 42);
-  std::vector<TypedEvent> events(3);
+  EventBatch events(3);
   events[0].subject.pid = 42;
   events[1].subject.pid = 7;
   events[2].subject.pid = 42;

@@ -53,14 +53,12 @@ class NormalizerTest : public ::testing::Test {
                          const std::string& args) {
     return "SYSCALL " + arch_and_number + " " + result + " " + args + " " + kTask;
   }
-  std::vector<TypedEvent> Run(const AuditEvent& event) {
-    std::vector<TypedEvent> out;
+  EventBatch Run(const AuditEvent& event) {
+    EventBatch out;
     normalizer_->Normalize(event, &out);
     return out;
   }
-  std::vector<TypedEvent> Run(std::initializer_list<std::string> records) {
-    return Run(*Event(records));
-  }
+  EventBatch Run(std::initializer_list<std::string> records) { return Run(*Event(records)); }
   void Reset(NormalizerOptions options) { normalizer_ = std::make_unique<Normalizer>(options); }
 
   std::unique_ptr<Normalizer> normalizer_ = std::make_unique<Normalizer>();

@@ -147,7 +147,7 @@ class Writer {
   }
 
   EventStore* store_;
-  std::vector<TypedEvent> events_;
+  EventBatch events_;
   uint64_t serial_ = 0;
 };
 
@@ -528,7 +528,7 @@ TEST(RetentionTest, RefusesToRunInsideTheStoresOpenBatch) {
   e.subject.pid = 5;
   e.subject.exe = "/bin/x";
   e.body = FileEvent{};
-  std::vector<TypedEvent> events{e};
+  EventBatch events{e};
   ASSERT_TRUE(store->Add(&events, 0).ok());  // batch open, not committed
 
   Retention retention(Policy(90, 0));

@@ -117,7 +117,7 @@ TypedEvent File(int64_t time_ms, uint64_t serial, int32_t pid, const std::string
   return Event(time_ms, serial, pid, exe, f);
 }
 
-Status AddAll(EventStore* store, std::vector<TypedEvent> events, int64_t now_ms = 0) {
+Status AddAll(EventStore* store, EventBatch events, int64_t now_ms = 0) {
   return store->Add(&events, now_ms);
 }
 
@@ -216,7 +216,7 @@ TEST(StoreTest, EveryEventTypeRoundTripsThroughTheViews) {
   chmod.path = "/etc/shadow";
   chmod.mode = 0600;
 
-  std::vector<TypedEvent> events;
+  EventBatch events;
   events.push_back(
       Exec(kT0, 10, 4242, "/usr/bin/curl", {"curl", "-H", "a b", "it's", "", "x=1,y"}));
   events.push_back(
@@ -393,7 +393,7 @@ TEST(StoreTest, FailedExecOfAForkedChildDescribesThatChild) {
   EXPECT_EQ(rows[0].at("exit_code"), "127");
 }
 
-std::vector<TypedEvent> SampleEvents() {
+EventBatch SampleEvents() {
   return {Exec(kT0, 1, 100, "/bin/a", {"a"}),
           File(kT0 + 1, 2, 100, "/bin/a", FileOperation::kCreate, "/f1"),
           File(kT0 + 2, 3, 300, "/bin/c", FileOperation::kDelete, "/f2"),
@@ -414,9 +414,12 @@ TEST(StoreTest, StoringTheSameAuditEventsTwiceAddsNothing) {
   {
     auto store = OpenOrDie(path);
     ASSERT_TRUE(store);
-    std::vector<TypedEvent> again = SampleEvents();
+    const EventBatch sample = SampleEvents();
     // Later events of the same processes, past what was stored before.
-    again.insert(again.end() - 1, File(kT0 + 2, 5, 100, "/bin/a", FileOperation::kWrite, "/f3"));
+    EventBatch again;
+    for (size_t i = 0; i + 1 < sample.size(); ++i) again.push_back(sample[i]);
+    again.push_back(File(kT0 + 2, 5, 100, "/bin/a", FileOperation::kWrite, "/f3"));
+    again.push_back(sample.back());
     ASSERT_TRUE(AddAll(store.get(), again).ok());
     EXPECT_EQ(store->counters().duplicates, 4u);
     EXPECT_EQ(store->counters().file_events, 1u);
@@ -439,8 +442,8 @@ TEST(StoreTest, TypedEventsOfOneAuditEventAreAllStored) {
   // same (time, serial).
   SecurityEvent change;
   change.kind = SecurityKind::kPrivilegeChange;
-  std::vector<TypedEvent> events = {Exec(kT0, 9, 700, "/usr/bin/sudo", {"sudo", "id"}),
-                                    Event(kT0, 9, 700, "/usr/bin/sudo", change)};
+  EventBatch events = {Exec(kT0, 9, 700, "/usr/bin/sudo", {"sudo", "id"}),
+                       Event(kT0, 9, 700, "/usr/bin/sudo", change)};
   ASSERT_TRUE(store->Add(&events, 0).ok());
   ASSERT_TRUE(store->Flush().ok());
   EXPECT_EQ(Scalar(path, "SELECT count(*) FROM processes"), "1");
@@ -778,7 +781,7 @@ TEST(StoreTest, ReaderWhileWritingSeesCountsThatNeverDecrease) {
   });
   constexpr int kBatches = 200;
   for (int b = 0; b < kBatches; ++b) {
-    std::vector<TypedEvent> events;
+    EventBatch events;
     for (int i = 0; i < 50; ++i) {
       uint64_t serial = static_cast<uint64_t>(b * 50 + i + 1);
       events.push_back(File(kT0 + static_cast<int64_t>(serial), serial, 1, "/bin/x",

@@ -16,8 +16,8 @@
 namespace recorder {
 namespace {
 
-std::vector<TypedEvent> Batch(uint64_t first_serial, size_t count) {
-  std::vector<TypedEvent> events(count);
+EventBatch Batch(uint64_t first_serial, size_t count) {
+  EventBatch events(count);
   for (size_t i = 0; i < count; ++i) {
     events[i].header.serial = first_serial + i;
     events[i].header.node = "a node name long enough to live on the heap";
@@ -30,7 +30,7 @@ std::vector<TypedEvent> Batch(uint64_t first_serial, size_t count) {
 // (to fill the queue) or to fail at a given batch.
 class RecordingSink : public EventSink {
  public:
-  Status Consume(std::vector<TypedEvent>* events) override {
+  Status Consume(EventBatch* events) override {
     std::unique_lock<std::mutex> lock(mutex_);
     released_.wait(lock, [&] { return !blocked_; });
     ++batches_;
@@ -74,7 +74,7 @@ class RecordingSink : public EventSink {
 TEST(ThreadedSinkTest, EveryEventArrivesInOrderOnTheWriterThread) {
   RecordingSink next;
   ThreadedSink sink(&next);
-  std::vector<TypedEvent> events;
+  EventBatch events;
   uint64_t serial = 0;
   for (int b = 0; b < 50; ++b) {
     events = Batch(serial, 1 + b % 7);
@@ -106,7 +106,7 @@ TEST(ThreadedSinkTest, AFullQueueMakesTheProducerWaitAndDropsNothing) {
   std::atomic<int> consumed{0};
   std::thread producer([&] {
     for (int b = 0; b < 10; ++b) {
-      std::vector<TypedEvent> events = Batch(b * 3, 3);
+      EventBatch events = Batch(b * 3, 3);
       if (!sink.Consume(&events).ok()) return;
       ++consumed;
     }
@@ -133,14 +133,14 @@ TEST(ThreadedSinkTest, TheWrappedSinksErrorStopsTheProducer) {
   // The error shows up in a later Consume (the writer is asynchronous),
   // and at the latest in Flush.
   for (int b = 0; b < 1000 && status.ok(); ++b, ++calls) {
-    std::vector<TypedEvent> events = Batch(b * 2, 2);
+    EventBatch events = Batch(b * 2, 2);
     status = sink.Consume(&events);
   }
   if (status.ok()) status = sink.Flush();
   EXPECT_FALSE(status.ok());
   EXPECT_EQ(status.message(), "disk full while writing batch");
   // Once failed, it stays failed, and nothing more reaches the sink.
-  std::vector<TypedEvent> more = Batch(9999, 1);
+  EventBatch more = Batch(9999, 1);
   EXPECT_EQ(sink.Consume(&more).message(), "disk full while writing batch");
   EXPECT_EQ(sink.Flush().message(), "disk full while writing batch");
   EXPECT_EQ(sink.Stop().message(), "disk full while writing batch");
@@ -154,7 +154,7 @@ TEST(ThreadedSinkTest, AFlushErrorIsReported) {
   RecordingSink next;
   next.flush_error_ = true;
   ThreadedSink sink(&next);
-  std::vector<TypedEvent> events = Batch(0, 5);
+  EventBatch events = Batch(0, 5);
   ASSERT_TRUE(sink.Consume(&events).ok());
   EXPECT_EQ(sink.Flush().message(), "commit failed");
   EXPECT_EQ(sink.Stop().message(), "commit failed");
@@ -165,7 +165,7 @@ TEST(ThreadedSinkTest, StopWritesWhatIsQueuedAndThenRefusesMore) {
   ThreadedSink sink(&next);
   next.Block();
   for (int b = 0; b < 3; ++b) {
-    std::vector<TypedEvent> events = Batch(b * 4, 4);
+    EventBatch events = Batch(b * 4, 4);
     ASSERT_TRUE(sink.Consume(&events).ok());
   }
   std::thread releaser([&] {
@@ -179,7 +179,7 @@ TEST(ThreadedSinkTest, StopWritesWhatIsQueuedAndThenRefusesMore) {
     EXPECT_EQ(next.serials_.size(), 12u);
     EXPECT_EQ(next.flushes_, 0);  // Stop does not flush the wrapped sink
   }
-  std::vector<TypedEvent> late = Batch(100, 1);
+  EventBatch late = Batch(100, 1);
   EXPECT_FALSE(sink.Consume(&late).ok());
   EXPECT_TRUE(sink.Stop().ok());  // idempotent
 }

@@ -262,7 +262,7 @@ TEST(WalCheckpointerTest, WriterFallbackBoundsTheWalWhenTheThreadDoesNotRun) {
   EventStore* store = opened->get();
   int64_t largest_frames = 0;
   for (int batch = 0; batch < 100; ++batch) {
-    std::vector<TypedEvent> events;
+    EventBatch events;
     for (int i = 0; i < 50; ++i) {
       const int n = batch * 50 + i;
       FileEvent file;

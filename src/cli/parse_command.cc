@@ -17,7 +17,7 @@ namespace {
 
 class JsonLinesSink : public EventSink {
  public:
-  Status Consume(std::vector<TypedEvent>* events) override {
+  Status Consume(EventBatch* events) override {
     for (const TypedEvent& e : *events) {
       std::string line =
           ToJson(e).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

@@ -20,7 +20,7 @@ JsonLinesSink::~JsonLinesSink() {
   if (owned_) std::fclose(out_);
 }
 
-Status JsonLinesSink::Consume(std::vector<TypedEvent>* events) {
+Status JsonLinesSink::Consume(EventBatch* events) {
   for (const TypedEvent& event : *events) {
     std::string line = ToJson(event).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     line += '\n';
@@ -38,11 +38,11 @@ Status JsonLinesSink::Flush() {
   return Status::Ok();
 }
 
-Status TeeSink::Consume(std::vector<TypedEvent>* events) {
+Status TeeSink::Consume(EventBatch* events) {
   // Later sinks may move from the events: each gets its own copy but the last.
   for (size_t i = 0; i < sinks_.size(); ++i) {
     if (i + 1 == sinks_.size()) return sinks_[i]->Consume(events);
-    std::vector<TypedEvent> copy = *events;
+    EventBatch copy = *events;
     Status status = sinks_[i]->Consume(&copy);
     if (!status.ok()) return status;
   }

@@ -19,7 +19,7 @@ class JsonLinesSink : public EventSink {
   static Result<std::unique_ptr<JsonLinesSink>> OpenFile(const std::string& path);
   ~JsonLinesSink() override;
 
-  Status Consume(std::vector<TypedEvent>* events) override;
+  Status Consume(EventBatch* events) override;
   Status Flush() override;
 
  private:
@@ -31,7 +31,7 @@ class JsonLinesSink : public EventSink {
 class TeeSink : public EventSink {
  public:
   explicit TeeSink(std::vector<EventSink*> sinks) : sinks_(std::move(sinks)) {}
-  Status Consume(std::vector<TypedEvent>* events) override;
+  Status Consume(EventBatch* events) override;
   Status Flush() override;
 
  private:

@@ -536,7 +536,7 @@ Status Daemon::FeedImageLoads(int64_t now_wall, bool all) {
       held_images_.push_back(std::move(event));
     }
   }
-  std::vector<TypedEvent> batch;
+  EventBatch batch;
   while (!held_images_.empty() &&
          (all || held_images_.front().header.time_ms <= now_wall - kImageHoldMs)) {
     auto& body = std::get<ImageLoadEvent>(held_images_.front().body);

@@ -19,7 +19,7 @@ class RecordingSink : public EventSink {
   // The clock for the per-second counters; the loop sets it before feeding.
   void set_now(int64_t now_ms) { now_ms_ = now_ms; }
 
-  Status Consume(std::vector<TypedEvent>* events) override;
+  Status Consume(EventBatch* events) override;
   Status Flush() override { return next_->Flush(); }
 
   const EventCounters& counters() const { return counters_; }

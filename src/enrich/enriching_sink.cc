@@ -128,7 +128,7 @@ void EnrichingSink::Enrich(TypedEvent* event, int64_t now_ms) {
   }
 }
 
-Status EnrichingSink::Consume(std::vector<TypedEvent>* events) {
+Status EnrichingSink::Consume(EventBatch* events) {
   const int64_t now = clock_();
   for (TypedEvent& event : *events) {
     Enrich(&event, now);

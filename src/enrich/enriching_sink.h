@@ -56,7 +56,7 @@ class EnrichingSink : public EventSink {
   EnrichingSink(EventSink* next, ProcessTable* processes, UserNames* users, HashWorker* hashes,
                 EnrichingSinkOptions options = {}, std::function<int64_t()> clock = SystemClockMs);
 
-  Status Consume(std::vector<TypedEvent>* events) override;
+  Status Consume(EventBatch* events) override;
   Status Flush() override;
 
   // One event, without forwarding (the pure part, for callers that are

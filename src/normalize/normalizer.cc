@@ -115,14 +115,17 @@ int64_t IntArg(uint64_t reg) { return static_cast<int32_t>(static_cast<uint32_t>
 // The 32-bit "leave unchanged" id (-1) of setreuid/chown and friends.
 bool IsUnchangedId(uint64_t reg) { return static_cast<uint32_t>(reg) == 0xffffffffu; }
 
-// Text of a field whose "?" or "(none)" means absent.
-std::string OptionalText(const AuditField* f) {
-  if (f == nullptr || f->spelling == ValueSpelling::kUnset || f->spelling == ValueSpelling::kNull)
-    return {};
-  return std::string(f->value);
+// Text of a field whose "?" or "(none)" means absent. Written into *out
+// (overwritten) so that an event's string keeps its capacity.
+void OptionalText(const AuditField* f, std::string* out) {
+  if (f == nullptr || f->spelling == ValueSpelling::kUnset || f->spelling == ValueSpelling::kNull) {
+    out->clear();
+    return;
+  }
+  out->assign(f->value);
 }
-std::string OptionalText(const AuditRecord& r, std::string_view name) {
-  return OptionalText(r.Find(name));
+void OptionalText(const AuditRecord& r, std::string_view name, std::string* out) {
+  OptionalText(r.Find(name), out);
 }
 
 // Decodes into *out (overwritten) so a moved-into string is filled in place.
@@ -133,32 +136,30 @@ void DecodedText(const AuditField* f, std::string* out) {
   }
   DecodeUntrusted(*f, out);
 }
-std::string DecodedText(const AuditRecord& r, std::string_view name) {
-  std::string out;
-  DecodedText(r.Find(name), &out);
-  return out;
+void DecodedText(const AuditRecord& r, std::string_view name, std::string* out) {
+  DecodedText(r.Find(name), out);
 }
 
 // key= is quoted for one key, hex with 0x01 between keys for several,
 // or (null) when the rule had none.
-std::string DecodeKey(const AuditField* f) {
+void DecodeKey(const AuditField* f, std::string* out) {
+  out->clear();
   if (f == nullptr || f->spelling == ValueSpelling::kNull || f->spelling == ValueSpelling::kUnset)
-    return {};
-  std::string out;
-  if (f->spelling == ValueSpelling::kBare && AppendHexDecoded(f->value, &out)) {
-    std::replace(out.begin(), out.end(), '\x01', ',');
-    return out;
+    return;
+  if (f->spelling == ValueSpelling::kBare && AppendHexDecoded(f->value, out)) {
+    std::replace(out->begin(), out->end(), '\x01', ',');
+    return;
   }
-  out.assign(f->value);
-  if (out == "(null)") out.clear();
-  return out;
+  out->assign(f->value);
+  if (*out == "(null)") out->clear();
 }
 
 // Lexical normalization of an absolute path: "." and empty components
 // dropped, ".." removes the previous one (symlinks are not consulted: the
 // log may come from another machine).
-std::string LexicallyNormal(std::string_view path) {
-  std::string out;
+void LexicallyNormal(std::string_view path, std::string* out_text) {
+  std::string& out = *out_text;  // never `path`'s own buffer
+  out.clear();
   out.reserve(path.size());
   size_t i = 0;
   while (i < path.size()) {
@@ -177,19 +178,24 @@ std::string LexicallyNormal(std::string_view path) {
     out.append(part);
   }
   if (out.empty()) out = "/";
-  return out;
 }
 
-// `name` made absolute against `base` (a directory); a relative name with
-// no base is returned as logged.
-std::string Resolve(std::string_view name, std::string_view base) {
-  if (!name.empty() && name[0] == '/') return LexicallyNormal(name);
-  if (base.empty() || base[0] != '/' || name.empty()) return std::string(name);
-  std::string joined;
-  joined.reserve(base.size() + 1 + name.size());
-  joined.append(base).push_back('/');
-  joined.append(name);
-  return LexicallyNormal(joined);
+// `name` made absolute against `base` (a directory) into *out; a relative
+// name with no base is kept as logged. `joined` is scratch; none of the
+// strings may share a buffer with another.
+void Resolve(std::string_view name, std::string_view base, std::string* joined, std::string* out) {
+  if (!name.empty() && name[0] == '/') {
+    LexicallyNormal(name, out);
+    return;
+  }
+  if (base.empty() || base[0] != '/' || name.empty()) {
+    out->assign(name);
+    return;
+  }
+  joined->clear();
+  joined->append(base).push_back('/');
+  joined->append(name);
+  LexicallyNormal(*joined, out);
 }
 
 struct PathItem {
@@ -255,23 +261,24 @@ struct Normalizer::State {
     SocketAddress address;
   };
 
-  void Normalize(const AuditEvent& event, std::vector<TypedEvent>* out);
+  void Normalize(const AuditEvent& event, EventBatch* out);
 
   // Syscall events.
-  void NormalizeSyscall(const AuditEvent& event, const AuditRecord& sys,
-                        std::vector<TypedEvent>* out);
-  void ProcessStartEvent(const AuditEvent& event, TypedEvent&& base, const AuditRecord& sys,
-                         std::vector<TypedEvent>* out);
-  void FileEventFor(const AuditEvent& event, SyscallClass klass, std::string_view name,
-                    const uint64_t* args, TypedEvent&& base, std::vector<TypedEvent>* out);
-  void NetworkEventFor(const AuditEvent& event, SyscallClass klass, const uint64_t* args,
-                       TypedEvent&& base, std::vector<TypedEvent>* out);
+  void NormalizeSyscall(const AuditEvent& event, const AuditRecord& sys, EventBatch* out);
+  // Each fills `base`, the batch's last event; ProcessStartEvent may add
+  // a second event after it. FileEventFor and NetworkEventFor return
+  // false when the syscall yields nothing to store (the caller drops
+  // `base` then).
+  void ProcessStartEvent(const AuditEvent& event, const AuditRecord& sys, EventBatch* out);
+  bool FileEventFor(const AuditEvent& event, SyscallClass klass, std::string_view name,
+                    const uint64_t* args, TypedEvent& base);
+  bool NetworkEventFor(const AuditEvent& event, SyscallClass klass, const uint64_t* args,
+                       TypedEvent& base);
   void PrivilegeEventFor(const AuditRecord& sys, SyscallClass klass, std::string_view name,
-                         const uint64_t* args, TypedEvent&& base, std::vector<TypedEvent>* out);
-  void AbnormalEnd(const AuditEvent& event, const AuditRecord& r, std::vector<TypedEvent>* out);
+                         const uint64_t* args, TypedEvent& base);
+  void AbnormalEnd(const AuditEvent& event, const AuditRecord& r, EventBatch* out);
   // User-space (PAM, shadow-utils, sudo) records.
-  void NormalizeUserRecord(const AuditEvent& event, const AuditRecord& r,
-                           std::vector<TypedEvent>* out);
+  void NormalizeUserRecord(const AuditEvent& event, const AuditRecord& r, EventBatch* out);
 
   void CollectPaths(const AuditEvent& event);
   const AuditField* ItemOf(std::string_view nametype) const;
@@ -298,13 +305,17 @@ struct Normalizer::State {
   };
   std::vector<Chunk> chunks;
   std::string decoded;
+  std::string cwd;
+  std::string base_dir;
+  std::string item_text;
+  std::string path_scratch;
 };
 
 Normalizer::Normalizer(NormalizerOptions options)
     : options_(options), state_(std::make_unique<State>(options)) {}
 Normalizer::~Normalizer() = default;
 
-void Normalizer::Normalize(const AuditEvent& event, std::vector<TypedEvent>* out) {
+void Normalizer::Normalize(const AuditEvent& event, EventBatch* out) {
   ++stats_.events_in;
   const size_t before = out->size();
   state_->Normalize(event, out);
@@ -321,7 +332,7 @@ void Normalizer::Normalize(const AuditEvent& event, std::vector<TypedEvent>* out
   }
 }
 
-void Normalizer::State::Normalize(const AuditEvent& event, std::vector<TypedEvent>* out) {
+void Normalizer::State::Normalize(const AuditEvent& event, EventBatch* out) {
   if (event.records().empty()) return;
   if (const AuditRecord* sys = event.Find(audit_type::kSyscall)) {
     NormalizeSyscall(event, *sys, out);
@@ -339,10 +350,10 @@ void Normalizer::State::Normalize(const AuditEvent& event, std::vector<TypedEven
 // ANOM_ABEND record (core-dumping signals) is its end. The exit code is
 // what a shell reports for it: 128 + the signal.
 void Normalizer::State::AbnormalEnd(const AuditEvent& event, const AuditRecord& r,
-                                    std::vector<TypedEvent>* out) {
+                                    EventBatch* out) {
   auto sig = ParseInt<int64_t>(r.Value("sig"));
   if (!sig) return;
-  TypedEvent e;
+  TypedEvent& e = out->Add();
   e.header.node.assign(event.node());
   e.header.serial = event.serial();
   e.header.time_ms = event.time_ms();
@@ -352,10 +363,9 @@ void Normalizer::State::AbnormalEnd(const AuditEvent& event, const AuditRecord& 
   e.subject.gid = ParseId(r.Value("gid"));
   e.subject.auid = ParseId(r.Value("auid"));
   e.subject.ses = ParseId(r.Value("ses"));
-  e.subject.comm = DecodedText(r, "comm");
-  e.subject.exe = DecodedText(r, "exe");
-  e.body = ProcessEnd{128 + *sig};
-  out->push_back(std::move(e));
+  DecodedText(r, "comm", &e.subject.comm);
+  DecodedText(r, "exe", &e.subject.exe);
+  ResetBody<ProcessEnd>(&e.body).exit_code = 128 + *sig;
 }
 
 // ---------------------------------------------------------------------------
@@ -450,7 +460,7 @@ void FillSubjectFromSyscall(const SyscallFields& r, Subject* s) {
   s->egid = ParseId(ValueOf(r.egid));
   s->auid = ParseId(ValueOf(r.auid));
   s->ses = ParseId(ValueOf(r.ses));
-  s->tty = OptionalText(r.tty);
+  OptionalText(r.tty, &s->tty);
   DecodedText(r.comm, &s->comm);
   DecodedText(r.exe, &s->exe);
 }
@@ -479,7 +489,7 @@ SyscallClass SocketcallClass(uint64_t call, std::string_view* name) {
 }  // namespace
 
 void Normalizer::State::NormalizeSyscall(const AuditEvent& event, const AuditRecord& sys,
-                                         std::vector<TypedEvent>* out) {
+                                         EventBatch* out) {
   const SyscallFields fields(sys);
   auto arch = ParseInt<uint32_t>(ValueOf(fields.arch), 16);
   auto number = ParseInt<int32_t>(ValueOf(fields.syscall));
@@ -510,22 +520,21 @@ void Normalizer::State::NormalizeSyscall(const AuditEvent& event, const AuditRec
   }
   if (klass == SyscallClass::kOther) return;
 
-  TypedEvent base;
+  TypedEvent& base = out->Add();
   FillHeader(event, &base.header);
   if (arch) base.header.arch.assign(syscalls.ArchName(*arch));
   base.header.syscall.assign(name);
-  base.header.key = DecodeKey(fields.key);
+  DecodeKey(fields.key, &base.header.key);
   base.header.success = ValueOf(fields.success) != "no";
   base.header.exit = ParseInt<int64_t>(ValueOf(fields.exit)).value_or(0);
   FillSubjectFromSyscall(fields, &base.subject);
 
   switch (klass) {
     case SyscallClass::kExecve:
-      ProcessStartEvent(event, std::move(base), sys, out);
+      ProcessStartEvent(event, sys, out);
       return;
     case SyscallClass::kExit:
-      base.body = ProcessEnd{IntArg(args[0])};
-      out->push_back(std::move(base));
+      ResetBody<ProcessEnd>(&base.body).exit_code = IntArg(args[0]);
       return;
     case SyscallClass::kOpen:
     case SyscallClass::kOpenat:
@@ -544,14 +553,14 @@ void Normalizer::State::NormalizeSyscall(const AuditEvent& event, const AuditRec
     case SyscallClass::kLink:
     case SyscallClass::kSymlink:
     case SyscallClass::kMknod:
-      FileEventFor(event, klass, name, args, std::move(base), out);
+      if (!FileEventFor(event, klass, name, args, base)) out->pop_back();
       return;
     case SyscallClass::kSocket:
     case SyscallClass::kConnect:
     case SyscallClass::kAccept:
     case SyscallClass::kBind:
     case SyscallClass::kListen:
-      NetworkEventFor(event, klass, args, std::move(base), out);
+      if (!NetworkEventFor(event, klass, args, base)) out->pop_back();
       return;
     case SyscallClass::kSetuid:
     case SyscallClass::kSetreuid:
@@ -561,30 +570,30 @@ void Normalizer::State::NormalizeSyscall(const AuditEvent& event, const AuditRec
     case SyscallClass::kSetresgid:
     case SyscallClass::kSetfsuid:
     case SyscallClass::kSetfsgid:
-      PrivilegeEventFor(sys, klass, name, args, std::move(base), out);
+      PrivilegeEventFor(sys, klass, name, args, base);
       return;
     case SyscallClass::kModuleLoad:
     case SyscallClass::kModuleUnload: {
-      ModuleEvent m;
+      ModuleEvent& m = ResetBody<ModuleEvent>(&base.body);
       m.operation = klass == SyscallClass::kModuleLoad ? ModuleOperation::kLoad
                                                        : ModuleOperation::kUnload;
       // init_module passes an image, delete_module a user pointer: only
       // the kernel's KERN_MODULE record names the module.
       if (const AuditRecord* km = event.Find(audit_type::kKernModule))
-        m.module = DecodedText(*km, "name");
-      base.body = std::move(m);
-      out->push_back(std::move(base));
+        DecodedText(*km, "name", &m.module);
       return;
     }
     case SyscallClass::kSocketcall:
     case SyscallClass::kOther:
+      out->pop_back();
       return;
   }
 }
 
-void Normalizer::State::ProcessStartEvent(const AuditEvent& event, TypedEvent&& base,
-                                          const AuditRecord& sys, std::vector<TypedEvent>* out) {
-  ProcessStart p;
+void Normalizer::State::ProcessStartEvent(const AuditEvent& event, const AuditRecord& sys,
+                                          EventBatch* out) {
+  const size_t base_index = out->size() - 1;
+  ProcessStart& p = ResetBody<ProcessStart>(&out->back().body);
   const AuditRecord* proctitle_record = nullptr;
   bool have_execve = false;
   int64_t argc = -1;
@@ -595,7 +604,7 @@ void Normalizer::State::ProcessStartEvent(const AuditEvent& event, TypedEvent&& 
 
   for (const AuditRecord& r : event.records()) {
     if (r.type == audit_type::kCwd) {
-      if (p.cwd.empty()) p.cwd = DecodedText(r, "cwd");
+      if (p.cwd.empty()) DecodedText(r, "cwd", &p.cwd);
       continue;
     }
     if (r.type == audit_type::kProctitle) {
@@ -631,7 +640,7 @@ void Normalizer::State::ProcessStartEvent(const AuditEvent& event, TypedEvent&& 
   }
 
   if (proctitle_record != nullptr) {
-    p.proctitle = DecodedText(*proctitle_record, "proctitle");
+    DecodedText(*proctitle_record, "proctitle", &p.proctitle);
   }
 
   if (have_execve) {
@@ -676,7 +685,7 @@ void Normalizer::State::ProcessStartEvent(const AuditEvent& event, TypedEvent&& 
         p.argv_truncated = true;  // a lost record: keep the rest in order
       }
     }
-  } else if (base.header.success && !p.proctitle.empty()) {
+  } else if (out->back().header.success && !p.proctitle.empty()) {
     // No EXECVE record (it was lost, or filtered): PROCTITLE is read at
     // syscall exit, after a successful exec, so it is the new program's
     // command line, NUL-separated and cut at 128 bytes.
@@ -701,19 +710,16 @@ void Normalizer::State::ProcessStartEvent(const AuditEvent& event, TypedEvent&& 
   while (!p.proctitle.empty() && p.proctitle.back() == '\0') p.proctitle.pop_back();
   std::replace(p.proctitle.begin(), p.proctitle.end(), '\0', ' ');
 
-  const bool setuid_exec = base.header.success && base.subject.uid != kUnsetId &&
-                           base.subject.euid != kUnsetId && base.subject.euid != base.subject.uid;
-  TypedEvent privilege;
-  if (setuid_exec) {
-    privilege.header = base.header;
-    privilege.subject = base.subject;
-  }
-  base.body = std::move(p);
-  out->push_back(std::move(base));
+  const TypedEvent& exec = out->back();
+  const bool setuid_exec = exec.header.success && exec.subject.uid != kUnsetId &&
+                           exec.subject.euid != kUnsetId && exec.subject.euid != exec.subject.uid;
   if (!setuid_exec) return;
   // A set-user-ID program ran: the exec itself raised (or changed) the
-  // effective user.
-  SecurityEvent s;
+  // effective user. (Add() may move the batch: the exec is re-read by index.)
+  TypedEvent& privilege = out->Add();
+  privilege.header = (*out)[base_index].header;
+  privilege.subject = (*out)[base_index].subject;
+  SecurityEvent& s = ResetBody<SecurityEvent>(&privilege.body);
   s.kind = SecurityKind::kPrivilegeChange;
   s.record_type = "SYSCALL";
   s.user = ActingUser(sys, privilege.subject.uid);
@@ -721,8 +727,6 @@ void Normalizer::State::ProcessStartEvent(const AuditEvent& event, TypedEvent&& 
   s.result = "success";
   s.terminal = privilege.subject.tty;
   s.detail = fmt::format("setuid exec {}", privilege.subject.exe);
-  privilege.body = std::move(s);
-  out->push_back(std::move(privilege));
 }
 
 void Normalizer::State::CollectPaths(const AuditEvent& event) {
@@ -748,41 +752,48 @@ const AuditField* Normalizer::State::ItemNot(std::string_view skip1,
   return nullptr;
 }
 
-void Normalizer::State::FileEventFor(const AuditEvent& event, SyscallClass klass,
+bool Normalizer::State::FileEventFor(const AuditEvent& event, SyscallClass klass,
                                      std::string_view name, const uint64_t* args,
-                                     TypedEvent&& base, std::vector<TypedEvent>* out) {
+                                     TypedEvent& base) {
   using C = SyscallClass;
-  FileEvent f;
+  FileEvent& f = ResetBody<FileEvent>(&base.body);
   CollectPaths(event);
-  std::string cwd;
-  if (const AuditRecord* c = event.Find(audit_type::kCwd)) cwd = DecodedText(*c, "cwd");
+  // cwd, base_dir, item_text and joined are the State's scratch strings:
+  // their capacity is reused from event to event.
+  cwd.clear();
+  if (const AuditRecord* c = event.Find(audit_type::kCwd)) DecodedText(*c, "cwd", &cwd);
   // *at calls with a real dirfd: the kernel does not log the dirfd's
   // path; the PARENT item's name is its best account of the directory.
-  std::string base_dir = cwd;
+  base_dir = cwd;
   const bool at_call = name.size() > 2 && (name.ends_with("at") || name.ends_with("at2"));
   if (at_call && IntArg(args[0]) != kAtFdcwd && klass != C::kSymlink) {
     if (const AuditField* parent = ItemOf("PARENT")) {
-      std::string dir = DecodeUntrusted(*parent);
-      if (!dir.empty() && dir[0] == '/') base_dir = std::move(dir);
+      DecodeUntrusted(*parent, &item_text);
+      if (!item_text.empty() && item_text[0] == '/') base_dir = item_text;
     }
   }
-  auto resolve = [&](const AuditField* item) -> std::string {
+  auto resolve = [&](const AuditField* item, std::string* path) {
     if (item == nullptr) {
       // A failed call often resolved only the directory: name that
       // (with a trailing '/') rather than nothing.
       const AuditField* parent = ItemOf("PARENT");
-      if (parent == nullptr) return {};
-      std::string dir = Resolve(DecodeUntrusted(*parent), cwd);
-      if (!dir.empty() && dir.back() != '/') dir.push_back('/');
-      return dir;
+      if (parent == nullptr) {
+        path->clear();
+        return;
+      }
+      DecodeUntrusted(*parent, &item_text);
+      Resolve(item_text, cwd, &path_scratch, path);
+      if (!path->empty() && path->back() != '/') path->push_back('/');
+      return;
     }
-    std::string text = DecodeUntrusted(*item);
+    DecodeUntrusted(*item, &item_text);
+    std::string_view text = item_text;
     if (!text.empty() && text[0] != '/' && base_dir != cwd) {
       // Relative to the dirfd's directory: only the last component joins it.
       size_t slash = text.rfind('/');
-      if (slash != std::string::npos) text.erase(0, slash + 1);
+      if (slash != std::string_view::npos) text.remove_prefix(slash + 1);
     }
-    return Resolve(text, base_dir);
+    Resolve(text, base_dir, &path_scratch, path);
   };
 
   switch (klass) {
@@ -802,13 +813,13 @@ void Normalizer::State::FileEventFor(const AuditEvent& event, SyscallClass klass
           flags = ParseInt<uint64_t>(how->Value("oflag"), 8);
       }
       // A read-only open changes nothing; O_TRUNC alone still truncates.
-      if (flags && (*flags & (kOWronly | kORdwr | kOCreat | kOTrunc)) == 0) return;
+      if (flags && (*flags & (kOWronly | kORdwr | kOCreat | kOTrunc)) == 0) return false;
       if (created != nullptr) {
         f.operation = FileOperation::kCreate;
-        f.path = resolve(created);
+        resolve(created, &f.path);
       } else {
         f.operation = FileOperation::kWrite;
-        f.path = resolve(ItemNot("PARENT", ""));
+        resolve(ItemNot("PARENT", ""), &f.path);
       }
       break;
     }
@@ -818,14 +829,14 @@ void Normalizer::State::FileEventFor(const AuditEvent& event, SyscallClass klass
       const bool rmdir = klass == C::kRmdir || (klass == C::kUnlinkat && (args[2] & kAtRemovedir));
       f.operation = rmdir ? FileOperation::kRmdir : FileOperation::kDelete;
       const AuditField* item = ItemOf("DELETE");
-      f.path = resolve(item != nullptr ? item : ItemNot("PARENT", ""));
+      resolve(item != nullptr ? item : ItemNot("PARENT", ""), &f.path);
       break;
     }
     case C::kMkdir:
     case C::kMknod: {
       f.operation = klass == C::kMkdir ? FileOperation::kMkdir : FileOperation::kCreate;
       const AuditField* item = ItemOf("CREATE");
-      f.path = resolve(item != nullptr ? item : ItemNot("PARENT", ""));
+      resolve(item != nullptr ? item : ItemNot("PARENT", ""), &f.path);
       break;
     }
     case C::kRename: {
@@ -853,20 +864,20 @@ void Normalizer::State::FileEventFor(const AuditEvent& event, SyscallClass klass
         if (old_item == nullptr) old_item = first;
         if (created == nullptr) created = second;
       }
-      f.path = resolve(old_item);
-      f.new_path = resolve(created);
+      resolve(old_item, &f.path);
+      resolve(created, &f.new_path);
       break;
     }
     case C::kChmod:
     case C::kChmodAt:
       f.operation = FileOperation::kChmod;
-      f.path = resolve(ItemNot("PARENT", ""));  // empty for fchmod (an fd)
+      resolve(ItemNot("PARENT", ""), &f.path);  // empty for fchmod (an fd)
       f.mode = static_cast<int64_t>((klass == C::kChmod ? args[1] : args[2]) & 07777);
       break;
     case C::kChown:
     case C::kChownAt: {
       f.operation = FileOperation::kChown;
-      f.path = resolve(ItemNot("PARENT", ""));
+      resolve(ItemNot("PARENT", ""), &f.path);
       const uint64_t owner = klass == C::kChown ? args[1] : args[2];
       const uint64_t group = klass == C::kChown ? args[2] : args[3];
       f.owner_uid = IsUnchangedId(owner) ? kUnsetId : IntArg(owner);
@@ -875,7 +886,7 @@ void Normalizer::State::FileEventFor(const AuditEvent& event, SyscallClass klass
     }
     case C::kTruncate:
       f.operation = FileOperation::kTruncate;
-      f.path = resolve(ItemNot("PARENT", ""));  // empty for ftruncate
+      resolve(ItemNot("PARENT", ""), &f.path);  // empty for ftruncate
       break;
     case C::kLink:
     case C::kSymlink: {
@@ -884,17 +895,21 @@ void Normalizer::State::FileEventFor(const AuditEvent& event, SyscallClass klass
       // symlink (it is resolved against the link's directory at use, so
       // it is not made absolute here).
       f.operation = FileOperation::kLink;
-      f.path = resolve(ItemOf("CREATE"));
+      resolve(ItemOf("CREATE"), &f.path);
       const AuditField* target = ItemNot("PARENT", "CREATE");
-      if (target != nullptr)
-        f.new_path = klass == C::kSymlink ? DecodeUntrusted(*target) : resolve(target);
+      if (target != nullptr) {
+        if (klass == C::kSymlink) {
+          DecodeUntrusted(*target, &f.new_path);
+        } else {
+          resolve(target, &f.new_path);
+        }
+      }
       break;
     }
     default:
-      return;
+      return false;
   }
-  base.body = std::move(f);
-  out->push_back(std::move(base));
+  return true;
 }
 
 Normalizer::State::SocketInfo* Normalizer::State::FindSocket(uint64_t key) {
@@ -916,9 +931,8 @@ Normalizer::State::SocketInfo& Normalizer::State::TouchSocket(uint64_t key) {
   return sockets.front().second;
 }
 
-void Normalizer::State::NetworkEventFor(const AuditEvent& event, SyscallClass klass,
-                                        const uint64_t* args, TypedEvent&& base,
-                                        std::vector<TypedEvent>* out) {
+bool Normalizer::State::NetworkEventFor(const AuditEvent& event, SyscallClass klass,
+                                        const uint64_t* args, TypedEvent& base) {
   using C = SyscallClass;
   const uint64_t pid = static_cast<uint32_t>(base.subject.pid);
   auto key_for = [&](uint64_t fd) { return pid << 32 | static_cast<uint32_t>(fd); };
@@ -926,14 +940,14 @@ void Normalizer::State::NetworkEventFor(const AuditEvent& event, SyscallClass kl
   if (klass == C::kSocket) {
     // socket(domain, type, protocol) -> fd: remember the transport so a
     // later connect/bind on the fd can name it. Nothing to store itself.
-    if (!base.header.success || base.header.exit < 0) return;
+    if (!base.header.success || base.header.exit < 0) return false;
     const uint64_t domain = args[0];
     const uint64_t type = args[1] & 0xf;  // SOCK_NONBLOCK/SOCK_CLOEXEC above
-    if (domain != 2 && domain != 10) return;
-    std::string protocol = type == 1 ? "tcp" : type == 2 ? "udp" : "";
-    if (protocol.empty()) return;
-    TouchSocket(key_for(static_cast<uint64_t>(base.header.exit))).protocol = std::move(protocol);
-    return;
+    if (domain != 2 && domain != 10) return false;
+    const char* protocol = type == 1 ? "tcp" : type == 2 ? "udp" : nullptr;
+    if (protocol == nullptr) return false;
+    TouchSocket(key_for(static_cast<uint64_t>(base.header.exit))).protocol = protocol;
+    return false;
   }
 
   std::optional<SocketAddress> addr;
@@ -943,12 +957,12 @@ void Normalizer::State::NetworkEventFor(const AuditEvent& event, SyscallClass kl
   }
   const bool keep_unix = options.keep_unix_sockets;
 
-  NetworkEvent n;
+  NetworkEvent& n = ResetBody<NetworkEvent>(&base.body);
   switch (klass) {
     case C::kBind: {
       // Remembered, not stored: a bound socket only serves once it
       // listens (TCP), and the listen event carries the address.
-      if (!base.header.success || !addr || addr->family == SocketFamily::kOther) return;
+      if (!base.header.success || !addr || addr->family == SocketFamily::kOther) return false;
       SocketInfo& info = TouchSocket(key_for(args[0]));
       info.bound = true;
       info.address = std::move(*addr);
@@ -956,14 +970,14 @@ void Normalizer::State::NetworkEventFor(const AuditEvent& event, SyscallClass kl
       // reports: the real port is unknown, not 0.
       if (info.address.port == 0 && info.address.family != SocketFamily::kUnix)
         info.address.port = -1;
-      return;
+      return false;
     }
     case C::kListen: {
       SocketInfo* info = FindSocket(key_for(args[0]));
       n.direction = NetworkDirection::kListen;
       n.protocol = "tcp";  // listen(2) exists for stream sockets only
       if (info != nullptr && info->bound) {
-        if (info->address.family == SocketFamily::kUnix && !keep_unix) return;
+        if (info->address.family == SocketFamily::kUnix && !keep_unix) return false;
         n.family.assign(SocketFamilyName(info->address.family));
         n.local_address = info->address.address;
         n.local_port = info->address.port;
@@ -973,7 +987,7 @@ void Normalizer::State::NetworkEventFor(const AuditEvent& event, SyscallClass kl
     }
     case C::kAccept: {
       // A failed accept (EAGAIN on a non-blocking listener) accepted nothing.
-      if (!base.header.success) return;
+      if (!base.header.success) return false;
       n.direction = NetworkDirection::kInbound;
       n.protocol = "tcp";
       SocketInfo* listener = FindSocket(key_for(args[0]));
@@ -990,19 +1004,19 @@ void Normalizer::State::NetworkEventFor(const AuditEvent& event, SyscallClass kl
         n.local_port = listener->address.port;
       }
       if (family == SocketFamily::kUnix) {
-        if (!keep_unix) return;
+        if (!keep_unix) return false;
         n.protocol.clear();
       }
       // accept(fd, NULL, NULL) on a listener bound before recording began:
       // no address on either side, and most such listeners are AF_UNIX
       // (the rules cannot tell them apart), so there is nothing to store.
-      if (family == SocketFamily::kOther) return;
+      if (family == SocketFamily::kOther) return false;
       n.family.assign(SocketFamilyName(family));
       break;
     }
     case C::kConnect: {
-      if (!addr || addr->family == SocketFamily::kOther) return;  // AF_UNSPEC, netlink
-      if (addr->family == SocketFamily::kUnix && !keep_unix) return;
+      if (!addr || addr->family == SocketFamily::kOther) return false;  // AF_UNSPEC, netlink
+      if (addr->family == SocketFamily::kUnix && !keep_unix) return false;
       n.direction = NetworkDirection::kOutbound;
       n.family.assign(SocketFamilyName(addr->family));
       n.remote_address = std::move(addr->address);
@@ -1022,15 +1036,14 @@ void Normalizer::State::NetworkEventFor(const AuditEvent& event, SyscallClass kl
       break;
     }
     default:
-      return;
+      return false;
   }
-  base.body = std::move(n);
-  out->push_back(std::move(base));
+  return true;
 }
 
 void Normalizer::State::PrivilegeEventFor(const AuditRecord& sys, SyscallClass klass,
                                           std::string_view name, const uint64_t* args,
-                                          TypedEvent&& base, std::vector<TypedEvent>* out) {
+                                          TypedEvent& base) {
   using C = SyscallClass;
   // The id the call moves to: the effective one where there are several
   // (setre*id: effective a1; setres*id: effective a1), falling back to
@@ -1051,71 +1064,68 @@ void Normalizer::State::PrivilegeEventFor(const AuditRecord& sys, SyscallClass k
     default:
       break;
   }
-  SecurityEvent s;
+  SecurityEvent& s = ResetBody<SecurityEvent>(&base.body);
   s.kind = SecurityKind::kPrivilegeChange;
   s.record_type = "SYSCALL";
   s.user = ActingUser(sys, base.subject.uid);
   s.target_user = IsUnchangedId(target) ? std::string() : std::to_string(IntArg(target));
   s.result = base.header.success ? "success" : "failed";
   s.terminal = base.subject.tty;
-  std::string detail(name);
+  std::string& detail = s.detail;
+  detail.assign(name);
   detail.push_back('(');
   for (int i = 0; i < count; ++i) {
     if (i > 0) detail.push_back(',');
-    detail.append(std::to_string(IntArg(args[i])));
+    fmt::format_to(std::back_inserter(detail), "{}", IntArg(args[i]));
   }
   detail.push_back(')');
-  s.detail = std::move(detail);
-  base.body = std::move(s);
-  out->push_back(std::move(base));
 }
 
 // ---------------------------------------------------------------------------
 // User-space records
 
 void Normalizer::State::NormalizeUserRecord(const AuditEvent& event, const AuditRecord& r,
-                                            std::vector<TypedEvent>* out) {
+                                            EventBatch* out) {
   const UserRecordKind* kind = nullptr;
   for (const UserRecordKind& k : kUserRecordKinds)
     if (k.type == r.type) kind = &k;
   if (kind == nullptr) return;
 
-  TypedEvent e;
+  TypedEvent& e = out->Add();
   FillHeader(event, &e.header);
   Subject& subject = e.subject;
   subject.pid = ParseInt<int32_t>(r.Value("pid")).value_or(0);
   subject.uid = ParseId(r.Value("uid"));
   subject.auid = ParseId(r.Value("auid"));
   subject.ses = ParseId(r.Value("ses"));
-  subject.exe = DecodedText(r, "exe");
-  subject.comm = DecodedText(r, "comm");
-  subject.tty = OptionalText(r, "terminal");
+  DecodedText(r, "exe", &subject.exe);
+  DecodedText(r, "comm", &subject.comm);
+  OptionalText(r, "terminal", &subject.tty);
 
-  SecurityEvent s;
+  SecurityEvent& s = ResetBody<SecurityEvent>(&e.body);
   s.kind = kind->kind;
   s.record_type.assign(r.type_name);
   s.user = ActingUser(r, subject.uid);
-  s.target_user = DecodedText(r, "acct");
-  if (s.target_user.empty()) s.target_user = OptionalText(r, "id");
+  DecodedText(r, "acct", &s.target_user);
+  if (s.target_user.empty()) OptionalText(r, "id", &s.target_user);
   std::string_view res = r.Value("res");
   const bool failed = kind->always_failed || res == "failed" || res == "0" || res == "no";
   s.result = failed ? "failed" : "success";
   s.terminal = subject.tty;
-  s.address = OptionalText(r, "addr");
-  s.hostname = OptionalText(r, "hostname");
+  OptionalText(r, "addr", &s.address);
+  OptionalText(r, "hostname", &s.hostname);
   if (kind->kind == SecurityKind::kCommand) {
-    s.detail = DecodedText(r, "cmd");
+    DecodedText(r, "cmd", &s.detail);
   } else {
-    s.detail = OptionalText(r, "op");
-    std::string grantors = OptionalText(r, "grantors");
+    OptionalText(r, "op", &s.detail);
+    std::string grantors;
+    OptionalText(r, "grantors", &grantors);
     if (!grantors.empty()) {
       if (!s.detail.empty()) s.detail.push_back(' ');
       s.detail.append("grantors=").append(grantors);
     }
   }
   e.header.success = !failed;
-  e.body = std::move(s);
-  out->push_back(std::move(e));
 }
 
 }  // namespace recorder

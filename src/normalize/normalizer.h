@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "assemble/audit_event.h"
+#include "normalize/event_batch.h"
 #include "normalize/typed_event.h"
 
 namespace recorder {
@@ -45,7 +46,7 @@ class Normalizer {
   // Appends the typed events derived from `event` (zero, one, or more:
   // an execve whose euid differs from uid is a process start and a
   // privilege change) to *out.
-  void Normalize(const AuditEvent& event, std::vector<TypedEvent>* out);
+  void Normalize(const AuditEvent& event, EventBatch* out);
 
   const NormalizerStats& stats() const { return stats_; }
 

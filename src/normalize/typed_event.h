@@ -30,6 +30,8 @@ struct Subject {
   std::string tty;   // "pts0"; empty for "(none)"
   std::string comm;  // decoded
   std::string exe;   // decoded
+
+  bool operator==(const Subject&) const = default;
 };
 
 // What every typed event carries about its audit event.
@@ -45,6 +47,8 @@ struct EventHeader {
   // The audit event was cut short (truncated record, no EOE seen): the
   // fields below are what could be derived, and may miss some.
   bool partial = false;
+
+  bool operator==(const EventHeader&) const = default;
 };
 
 struct ProcessStart {
@@ -53,10 +57,14 @@ struct ProcessStart {
   bool argv_truncated = false;    // fewer args or bytes than argc / aN_len said
   std::string cwd;
   std::string proctitle;  // decoded; used for argv when EXECVE is missing
+
+  bool operator==(const ProcessStart&) const = default;
 };
 
 struct ProcessEnd {
   int64_t exit_code = 0;  // exit_group's argument
+
+  bool operator==(const ProcessEnd&) const = default;
 };
 
 enum class FileOperation : uint8_t {
@@ -71,6 +79,8 @@ struct FileEvent {
   int64_t mode = -1;     // chmod's new mode; -1 otherwise
   int64_t owner_uid = kUnsetId;  // chown's new owner
   int64_t owner_gid = kUnsetId;
+
+  bool operator==(const FileEvent&) const = default;
 };
 
 enum class NetworkDirection : uint8_t { kOutbound, kInbound, kListen };
@@ -85,6 +95,8 @@ struct NetworkEvent {
   std::string remote_address;  // for unix sockets: the socket path
   int32_t remote_port = -1;
   bool in_progress = false;  // non-blocking connect returned EINPROGRESS
+
+  bool operator==(const NetworkEvent&) const = default;
 };
 
 enum class SecurityKind : uint8_t {
@@ -103,12 +115,16 @@ struct SecurityEvent {
   std::string address;
   std::string hostname;
   std::string detail;  // op=..., grantors, the command for USER_CMD
+
+  bool operator==(const SecurityEvent&) const = default;
 };
 
 enum class ModuleOperation : uint8_t { kLoad, kUnload };
 struct ModuleEvent {
   ModuleOperation operation = ModuleOperation::kLoad;
   std::string module;
+
+  bool operator==(const ModuleEvent&) const = default;
 };
 
 // A shared library (or an executable image) a process opened for loading.
@@ -120,6 +136,8 @@ struct ImageLoadEvent {
   bool executable = false;  // the execve'd program or its ELF interpreter
   std::string sha256;       // of the file when it was read; empty when not known
   std::string hash_note;    // why sha256 is empty ("pending", "too large", ...)
+
+  bool operator==(const ImageLoadEvent&) const = default;
 };
 
 using EventBody = std::variant<ProcessStart, ProcessEnd, FileEvent, NetworkEvent, SecurityEvent,
@@ -136,6 +154,8 @@ struct Enrichment {
   std::string hash_note;   // why a hash is empty: "pending", "too large", "unreadable", ...
   int64_t process_start_ms = -1;  // subject process's start time, from the process table
   int64_t parent_start_ms = -1;   // its parent's start time, when known
+
+  bool operator==(const Enrichment&) const = default;
 };
 
 // "process_start", "process_end", "file", "network", "security",
@@ -148,6 +168,8 @@ struct TypedEvent {
   Subject subject;
   EventBody body;
   Enrichment enrichment;
+
+  bool operator==(const TypedEvent&) const = default;
 };
 
 }  // namespace recorder

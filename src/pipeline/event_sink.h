@@ -2,9 +2,7 @@
 // vector, a JSON printer).
 #pragma once
 
-#include <vector>
-
-#include "normalize/typed_event.h"
+#include "normalize/event_batch.h"
 #include "util/status.h"
 
 namespace recorder {
@@ -12,9 +10,10 @@ namespace recorder {
 class EventSink {
  public:
   virtual ~EventSink() = default;
-  // Takes the events (the sink may move from them; the caller clears the
-  // vector afterwards). An error stops the pipeline.
-  virtual Status Consume(std::vector<TypedEvent>* events) = 0;
+  // Takes the events (the sink may change or move from them, or drop
+  // some; the caller clears the batch afterwards and reuses its slots).
+  // An error stops the pipeline.
+  virtual Status Consume(EventBatch* events) = 0;
   // Makes everything consumed so far durable.
   virtual Status Flush() { return Status::Ok(); }
 };

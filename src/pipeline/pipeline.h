@@ -63,7 +63,7 @@ class Pipeline {
   Normalizer normalizer_;
   AuditRecord record_;  // reused: its field vector keeps its capacity
   EventAssembler::EventList done_;
-  std::vector<TypedEvent> typed_;
+  EventBatch typed_;
   PipelineStats stats_;
   int64_t latest_record_ms_ = 0;
 };

@@ -14,7 +14,7 @@ ThreadedSink::ThreadedSink(EventSink* next, ThreadedSinkOptions options)
 
 ThreadedSink::~ThreadedSink() { (void)Stop(); }
 
-Status ThreadedSink::Consume(std::vector<TypedEvent>* events) {
+Status ThreadedSink::Consume(EventBatch* events) {
   if (events->empty()) return Status::Ok();
   std::unique_lock<std::mutex> lock(mutex_);
   if (queue_.size() >= max_queued_batches_ && error_.ok() && !stopping_) {
@@ -24,19 +24,21 @@ Status ThreadedSink::Consume(std::vector<TypedEvent>* events) {
   }
   if (!error_.ok()) return error_;
   if (stopping_) return Status::Error("event writer thread already stopped");
-  std::vector<TypedEvent> batch;
+  EventBatch batch;
   if (!spare_.empty()) {
     batch = std::move(spare_.back());
     spare_.pop_back();
   }
-  // The spare still holds the events the writer stored: they are freed
-  // here, on the thread that allocated them. Freed on the writer, every
-  // string went back to this thread's malloc arena under its lock, and
-  // the two threads queued on that lock (~8% of a replay in perf).
+  // The spare still holds the events the writer stored. clear() keeps
+  // them as slots: the pipeline refills their strings in place, so
+  // nothing is freed, and above all nothing allocated on this thread is
+  // freed on the writer (that sent every string back to this thread's
+  // malloc arena under its lock, and the two threads queued on that lock:
+  // ~8% of a replay in perf).
   lock.unlock();
   batch.clear();
-  // The caller keeps an empty vector with a warm capacity; the events
-  // travel without being copied or moved one by one.
+  // The caller keeps an empty batch with warm slots; the events travel
+  // without being copied or moved one by one.
   batch.swap(*events);
   lock.lock();
   ++stats_.batches;
@@ -73,7 +75,7 @@ void ThreadedSink::WriterLoop() {
     work_ready_.wait(
         lock, [&] { return !queue_.empty() || flush_requested_ > flush_done_ || stopping_; });
     if (!queue_.empty()) {
-      std::vector<TypedEvent> batch = std::move(queue_.front());
+      EventBatch batch = std::move(queue_.front());
       queue_.pop_front();
       const bool failed = !error_.ok();
       space_or_done_.notify_all();

@@ -5,9 +5,10 @@
 //
 //   pipeline -> EnrichingSink -> ThreadedSink -> [writer thread] EventStore
 //
-// Batches move by swapping vectors: Consume() swaps the caller's vector
-// with an empty one from a small pool (its capacity reused), so there is
-// no allocation per event or per batch once warm. The queue is bounded
+// Batches move by swapping: Consume() swaps the caller's EventBatch with
+// an emptied one from a small pool (its event slots reused), so there is
+// no allocation per batch, and none per event beyond what an event's
+// strings outgrow, once warm. The queue is bounded
 // (`max_queued_batches`): when the writer falls behind, Consume() waits
 // (backpressure), nothing is dropped.
 //
@@ -64,7 +65,7 @@ class ThreadedSink : public EventSink {
   ThreadedSink(const ThreadedSink&) = delete;
   ThreadedSink& operator=(const ThreadedSink&) = delete;
 
-  Status Consume(std::vector<TypedEvent>* events) override;
+  Status Consume(EventBatch* events) override;
   Status Flush() override;
   // Ends the writer thread after the queued batches (not flushing `next`).
   // Idempotent. Returns the writer's error, if any.
@@ -81,8 +82,8 @@ class ThreadedSink : public EventSink {
   std::mutex mutex_;
   std::condition_variable work_ready_;     // writer waits: batch, flush or stop
   std::condition_variable space_or_done_;  // producer waits: room, or flush done
-  std::deque<std::vector<TypedEvent>> queue_;
-  std::vector<std::vector<TypedEvent>> spare_;  // emptied batches, capacity kept
+  std::deque<EventBatch> queue_;
+  std::vector<EventBatch> spare_;               // stored batches, slots kept for reuse
   bool writing_ = false;                        // writer holds a batch outside the lock
   uint64_t flush_requested_ = 0;                // generation numbers
   uint64_t flush_done_ = 0;

@@ -284,11 +284,9 @@ Status EventStore::CommitBatch() {
   return Status::Ok();
 }
 
-Status EventStore::Consume(std::vector<TypedEvent>* events) {
-  return Add(events, options_.clock());
-}
+Status EventStore::Consume(EventBatch* events) { return Add(events, options_.clock()); }
 
-Status EventStore::Add(std::vector<TypedEvent>* events, int64_t now_ms) {
+Status EventStore::Add(EventBatch* events, int64_t now_ms) {
   for (TypedEvent& event : *events) {
     Status status = BeginBatchIfNeeded(now_ms);
     if (!status.ok()) return status;

@@ -44,6 +44,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "normalize/event_batch.h"
 #include "normalize/typed_event.h"
 #include "pipeline/event_sink.h"
 #include "store/sqlite_db.h"
@@ -149,13 +150,13 @@ class EventStore : public EventSink {
   ~EventStore() override;
 
   // EventSink: Add(events, options.clock()).
-  Status Consume(std::vector<TypedEvent>* events) override;
+  Status Consume(EventBatch* events) override;
   // Commits everything written so far.
   Status Flush() override;
 
   // Writes `events` (moving from them); commits when the batch is full or
   // `now_ms` is batch_write_delay_ms past the batch's first write.
-  Status Add(std::vector<TypedEvent>* events, int64_t now_ms);
+  Status Add(EventBatch* events, int64_t now_ms);
   // Commits a pending batch whose delay passed by `now_ms`. Live sources
   // call this on their timer so quiet periods still reach the disk.
   Status Tick(int64_t now_ms);
