@@ -194,6 +194,11 @@ namespace {
 // The instance of a pid's sorted list that started at `start_ms`, or end.
 template <typename List>
 auto FindStart(List& list, int64_t start_ms) {
+  // Events arrive in time order, so the instance asked for is nearly
+  // always the newest: check it before searching (deque iterators make
+  // the search's steps dear).
+  if (!list.empty() && list.back().start_ms <= start_ms)
+    return list.back().start_ms == start_ms ? list.end() - 1 : list.end();
   auto pos = std::lower_bound(list.begin(), list.end(), start_ms,
                               [](const ProcessInfo& p, int64_t start) { return p.start_ms < start; });
   return pos != list.end() && pos->start_ms == start_ms ? pos : list.end();
@@ -210,10 +215,15 @@ ProcessInfo* ProcessTable::Current(int32_t pid) {
 
 ProcessInfo* ProcessTable::Insert(ProcessInfo info) {
   Instances& list = by_pid_[info.pid];
-  auto pos =
-      std::upper_bound(list.begin(), list.end(), info.start_ms,
-                       [](int64_t start, const ProcessInfo& p) { return start < p.start_ms; });
-  pos = list.insert(pos, std::move(info));
+  Instances::iterator pos;
+  if (list.empty() || list.back().start_ms <= info.start_ms) {
+    list.push_back(std::move(info));  // the usual case: the newest instance
+    pos = list.end() - 1;
+  } else {
+    pos = std::upper_bound(list.begin(), list.end(), info.start_ms,
+                           [](int64_t start, const ProcessInfo& p) { return start < p.start_ms; });
+    pos = list.insert(pos, std::move(info));
+  }
   ++count_;
   ProcessInfo* inserted = &*pos;
   inserted->child_refs = 0;
@@ -470,9 +480,11 @@ const ProcessInfo* ProcessTable::Lookup(int32_t pid, int64_t at_ms) const {
   auto it = by_pid_.find(pid);
   if (it == by_pid_.end() || it->second.empty()) return nullptr;
   const Instances& list = it->second;
-  // Last instance that started at or before at_ms.
-  auto pos = std::upper_bound(list.begin(), list.end(), at_ms,
-                              [](int64_t t, const ProcessInfo& p) { return t < p.start_ms; });
+  // Last instance that started at or before at_ms (usually the newest).
+  auto pos = list.back().start_ms <= at_ms
+                 ? list.end()
+                 : std::upper_bound(list.begin(), list.end(), at_ms,
+                                    [](int64_t t, const ProcessInfo& p) { return t < p.start_ms; });
   const ProcessInfo* candidate = nullptr;
   if (pos != list.begin()) {
     candidate = &*(pos - 1);
