@@ -314,9 +314,12 @@ int RunReplay(ReplayOptions options) {
   // The two threads' CPU: on two idle cores the wall time is about the
   // larger one (shown so that a benchmark on a shared machine can tell
   // waiting for a core from working).
-  std::printf("cpu: reading thread %.2f s, writer thread %.2f s\n",
+  // Waits: how often the reading thread found the writer's queue full
+  // (the writer was the slower side then).
+  std::printf("cpu: reading thread %.2f s, writer thread %.2f s; reading thread waited %llu times\n",
               static_cast<double>(reader_cpu.tv_sec) + reader_cpu.tv_nsec / 1e9,
-              writer ? writer->stats().writer_cpu_seconds : 0.0);
+              writer ? writer->stats().writer_cpu_seconds : 0.0,
+              static_cast<unsigned long long>(writer ? writer->stats().producer_waits : 0));
   std::fflush(stdout);
   if (!error.empty()) std::fprintf(stderr, "recorder replay: %s\n", error.c_str());
   return exit_code;
