@@ -181,9 +181,18 @@ int RunReplay(ReplayOptions options) {
   enrich::EnrichingSinkOptions enrich_options;
   enrich_options.probe_proc = false;
   enrich_options.hash_executables = false;
-  // Two cores, wall-clock target: SQLite runs on a writer thread while
-  // this one reads, parses, assembles, normalizes and enriches. The store
-  // is touched from here again only after writer->Stop().
+  // Two cores, wall-clock target: this thread reads, parses, assembles
+  // and normalizes; a writer thread enriches (the process table) and
+  // runs SQLite. The store and the process table are touched from here
+  // again only after writer->Stop().
+  // Measured per million realistic lines (BENCHMARKS.md): enrichment on
+  // this thread left it the slower one (0.76 s CPU against the writer's
+  // 0.55 s); on the writer the two balance (0.65 s / 0.68 s) and the
+  // wall time fell by ~10%. Splitting this thread's work further, with
+  // audit events handed to a third thread, cost more in cache misses on
+  // the other core than it saved.
+  enrich::EnrichingSink enricher(store->get(), &processes, /*users=*/nullptr, /*hashes=*/nullptr,
+                                 enrich_options);
   // The writer thread starts with SIGINT/SIGTERM blocked, so they reach
   // this thread and interrupt a read blocked on stdin.
   sigset_t interrupt_signals, old_mask;
@@ -192,17 +201,10 @@ int RunReplay(ReplayOptions options) {
   sigaddset(&interrupt_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &interrupt_signals, &old_mask);
   std::optional<ThreadedSink> writer;
-  if (options.writer_thread) writer.emplace(store->get());
+  if (options.writer_thread) writer.emplace(&enricher);
   pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
-  // Enrichment (the process table) stays on this thread. Measured per
-  // million lines: reading + parsing + normalizing + enriching ~1.0
-  // CPU-seconds here, SQLite ~0.65 on the writer. Enrichment on the
-  // writer made that one the slower thread; on a third thread it cost
-  // ~0.15 s more CPU (hand-off, cold cache) and ~3 MB of RSS for no
-  // gain in wall time.
-  enrich::EnrichingSink enricher(writer ? static_cast<EventSink*>(&*writer) : store->get(),
-                                 &processes, /*users=*/nullptr, /*hashes=*/nullptr, enrich_options);
-  Pipeline pipeline(PipelineOptions(), &reporter, &enricher);
+  Pipeline pipeline(PipelineOptions(), &reporter,
+                    writer ? static_cast<EventSink*>(&*writer) : &enricher);
   Progress progress(total_bytes,
                     options.progress && isatty(STDERR_FILENO) && total_bytes >= (16u << 20));
   uint64_t too_long = 0, done_bytes = 0;

@@ -1,9 +1,9 @@
 // An EventSink that hands batches of typed events to a writer thread,
-// which feeds them to the wrapped sink (the store). Replay uses it to put
-// reading/parsing/normalizing on one core and SQLite on the other: the
-// target is wall-clock time on a 2-core machine.
+// which feeds them to the wrapped sink. Replay uses it to put reading,
+// parsing and normalizing on one core and enrichment and SQLite on the
+// other: the target is wall-clock time on a 2-core machine.
 //
-//   pipeline -> EnrichingSink -> ThreadedSink -> [writer thread] EventStore
+//   pipeline -> ThreadedSink -> [writer thread] EnrichingSink -> EventStore
 //
 // Batches move by swapping: Consume() swaps the caller's EventBatch with
 // an emptied one from a small pool (its event slots reused), so there is
