@@ -376,7 +376,11 @@ Result<int64_t> SchemaVersion(Database* db) {
   return version;
 }
 
-Status PrepareSchema(Database* db) {
+namespace {
+
+// The version, once it is known to be one this binary can open or create:
+// errors for a newer schema and for somebody else's SQLite database.
+Result<int64_t> CheckedVersion(Database* db) {
   Result<int64_t> version = SchemaVersion(db);
   if (!version.ok()) return version.status();
   if (*version > kSchemaVersion) {
@@ -385,7 +389,6 @@ Status PrepareSchema(Database* db) {
         "use a newer recorder or another --db",
         db->path(), *version, kSchemaVersion);
   }
-  if (*version == kSchemaVersion) return Status::Ok();
 
   if (*version == 0) {
     // A file with tables but no version is somebody else's database:
@@ -399,11 +402,29 @@ Status PrepareSchema(Database* db) {
           "(it has tables and no schema version)",
           db->path());
     }
-    // Only takes effect before the first table is created.
-    Status status = db->Exec("PRAGMA auto_vacuum=INCREMENTAL");
-    if (!status.ok())
-      return Status::Errorf("{}: cannot set up database: {}", db->path(), status.message());
   }
+  return version;
+}
+
+}  // namespace
+
+Status CheckSchema(Database* db) {
+  Result<int64_t> version = CheckedVersion(db);
+  if (!version.ok() || *version != 0) return version.status();
+  // An empty file: auto_vacuum takes effect only if set before the file
+  // is first written (a journal-mode change writes it too).
+  Status status = db->Exec("PRAGMA auto_vacuum=INCREMENTAL");
+  if (!status.ok())
+    return Status::Errorf("{}: cannot set up database: {}", db->path(), status.message());
+  return Status::Ok();
+}
+
+Status PrepareSchema(Database* db) {
+  Status checked = CheckSchema(db);
+  if (!checked.ok()) return checked;
+  Result<int64_t> version = SchemaVersion(db);
+  if (!version.ok()) return version.status();
+  if (*version == kSchemaVersion) return Status::Ok();
 
   Transaction transaction(db);
   Status status = transaction.Begin();

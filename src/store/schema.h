@@ -23,6 +23,12 @@ inline constexpr int64_t kSchemaVersion = 2;
 // database, a schema newer than kSchemaVersion, I/O or permission failure.
 Status PrepareSchema(Database* db);
 
+// The errors of PrepareSchema that need no write (not a database,
+// somebody else's database, a newer schema), changing nothing but, on an
+// empty file, the auto_vacuum setting: for callers that set the journal
+// mode before creating the schema (that writes the file's first page).
+Status CheckSchema(Database* db);
+
 // Reads the version without changing anything (0 for an empty file).
 Result<int64_t> SchemaVersion(Database* db);
 
