@@ -97,21 +97,6 @@ TEST(ThreadedSinkTest, EveryEventArrivesInOrderOnTheWriterThread) {
   EXPECT_TRUE(sink.Stop().ok());
 }
 
-TEST(ThreadedSinkTest, AWarmedWriterHeapChangesNothingElse) {
-  RecordingSink next;
-  ThreadedSinkOptions options;
-  options.warm_heap_bytes = 4u << 20;
-  ThreadedSink sink(&next, options);
-  EventBatch events = Batch(0, 5);
-  ASSERT_TRUE(sink.Consume(&events).ok());
-  ASSERT_TRUE(sink.Flush().ok());
-  {
-    std::lock_guard<std::mutex> lock(next.mutex_);
-    EXPECT_EQ(next.serials_, (std::vector<uint64_t>{0, 1, 2, 3, 4}));
-  }
-  EXPECT_TRUE(sink.Stop().ok());
-}
-
 TEST(ThreadedSinkTest, AFullQueueMakesTheProducerWaitAndDropsNothing) {
   RecordingSink next;
   ThreadedSinkOptions options;

@@ -5,7 +5,6 @@
 #include <sqlite3.h>
 #include <sys/time.h>
 #include <time.h>
-#include <malloc.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -202,14 +201,7 @@ int RunReplay(ReplayOptions options) {
   sigaddset(&interrupt_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &interrupt_signals, &old_mask);
   std::optional<ThreadedSink> writer;
-  if (options.writer_thread) {
-    // See warm_heap_bytes: the writer's arena is grown once, and kept.
-    constexpr size_t kWriterHeap = 32u << 20;
-    mallopt(M_TRIM_THRESHOLD, static_cast<int>(2 * kWriterHeap));
-    ThreadedSinkOptions writer_options;
-    writer_options.warm_heap_bytes = kWriterHeap;
-    writer.emplace(&enricher, writer_options);
-  }
+  if (options.writer_thread) writer.emplace(&enricher);
   pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
   Pipeline pipeline(PipelineOptions(), &reporter,
                     writer ? static_cast<EventSink*>(&*writer) : &enricher);

@@ -4,29 +4,12 @@
 #include <time.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <utility>
 
 namespace recorder {
-namespace {
-
-// Blocks under glibc's mmap threshold (128 KiB unless raised) come from
-// this thread's arena, which grows to hold them all at once; freed, they
-// leave one large free chunk for later allocations.
-void WarmHeap(size_t bytes) {
-  constexpr size_t kBlock = 64 << 10;
-  std::vector<void*> blocks;
-  blocks.reserve(bytes / kBlock);
-  for (size_t done = 0; done + kBlock <= bytes; done += kBlock) blocks.push_back(std::malloc(kBlock));
-  for (void* block : blocks) std::free(block);
-}
-
-}  // namespace
 
 ThreadedSink::ThreadedSink(EventSink* next, ThreadedSinkOptions options)
-    : next_(next),
-      max_queued_batches_(std::max<size_t>(1, options.max_queued_batches)),
-      warm_heap_bytes_(options.warm_heap_bytes) {
+    : next_(next), max_queued_batches_(std::max<size_t>(1, options.max_queued_batches)) {
   writer_ = std::thread([this] { WriterLoop(); });
 }
 
@@ -90,7 +73,6 @@ Status ThreadedSink::Stop() {
 void ThreadedSink::WriterLoop() {
   // Named for top -H, perf and gdb (15 characters at most).
   pthread_setname_np(pthread_self(), "recorder-writer");
-  WarmHeap(warm_heap_bytes_);
   std::unique_lock<std::mutex> lock(mutex_);
   for (;;) {
     work_ready_.wait(

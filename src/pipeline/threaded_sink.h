@@ -44,13 +44,6 @@ struct ThreadedSinkOptions {
   // costs ~2 MB of RSS (a 1024-event vector and the events' strings) and
   // gained nothing measurable in replay.
   size_t max_queued_batches = 2;
-  // Grows the writer thread's malloc arena by this much before the first
-  // batch. glibc gives each thread its own arena and grows it a few pages
-  // at a time, an mprotect() each: 5.7% of replay's writer thread in perf
-  // while its process table and SQLite's cache grew. Untouched, the space
-  // costs no RSS. It stays only if the process's M_TRIM_THRESHOLD is above
-  // it (replay sets that); otherwise free() hands it straight back.
-  size_t warm_heap_bytes = 0;
 };
 
 struct ThreadedSinkStats {
@@ -86,7 +79,6 @@ class ThreadedSink : public EventSink {
 
   EventSink* const next_;
   const size_t max_queued_batches_;
-  const size_t warm_heap_bytes_;
   std::mutex mutex_;
   std::condition_variable work_ready_;     // writer waits: batch, flush or stop
   std::condition_variable space_or_done_;  // producer waits: room, or flush done
