@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <charconv>
+#include <random>
 #include <string>
+#include <vector>
 
 #include "parse/field_values.h"
 #include "parse/message_types.h"
@@ -180,6 +183,44 @@ TEST(FieldValues, DecodeUntrusted) {
   EXPECT_EQ(ParseInt<int64_t>("-115"), -115);
   EXPECT_EQ(ParseInt<uint32_t>("c000003e", 16), 0xc000003eu);
   EXPECT_FALSE(ParseInt<int>("12x").has_value());
+}
+
+// ParseInt's hand-written decimal path must say exactly what from_chars
+// says, for every integer type the recorder parses with it.
+template <typename Int>
+std::optional<Int> FromChars(std::string_view text) {
+  Int value{};
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+template <typename Int>
+void ExpectParseIntAgrees(const std::vector<std::string>& inputs) {
+  for (const std::string& text : inputs) EXPECT_EQ(ParseInt<Int>(text), FromChars<Int>(text)) << text;
+}
+
+TEST(FieldValues, ParseIntAgreesWithFromChars) {
+  std::vector<std::string> inputs = {
+      "", "-", "0", "-0", "00", "7", "-7", "+7", " 7", "7 ", "1x", "x1", "--1",
+      "127", "128", "-128", "-129", "255", "256", "32767", "32768", "-32768", "-32769", "65535", "65536",
+      "2147483647", "2147483648", "-2147483648", "-2147483649", "4294967295", "4294967296",
+      "999999999999999999", "-999999999999999999", "1000000000000000000",
+      "9223372036854775807", "9223372036854775808", "-9223372036854775808",
+      "-9223372036854775809", "18446744073709551615", "18446744073709551616",
+      "000000000000000000001", "12345678901234567890123"};
+  std::mt19937_64 random(42);
+  for (int i = 0; i < 2000; ++i) {
+    std::string text = std::to_string(static_cast<int64_t>(random()) >> (random() % 64));
+    if (random() % 5 == 0) text[random() % text.size()] = "0-9a:/ "[random() % 7];
+    inputs.push_back(text);
+  }
+  ExpectParseIntAgrees<int32_t>(inputs);
+  ExpectParseIntAgrees<uint32_t>(inputs);
+  ExpectParseIntAgrees<int64_t>(inputs);
+  ExpectParseIntAgrees<uint64_t>(inputs);
+  ExpectParseIntAgrees<int16_t>(inputs);
+  ExpectParseIntAgrees<uint8_t>(inputs);
 }
 
 TEST(MessageTypes, LibauditTable) {

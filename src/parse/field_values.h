@@ -5,6 +5,8 @@
 
 #include <charconv>
 #include <cstdint>
+#include <limits>
+#include <type_traits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,8 +15,47 @@
 
 namespace recorder {
 
+// A decimal of at most 18 digits (and an optional '-'), nearly every
+// pid, uid and timestamp of an audit record: *magnitude and *negative, or
+// false when `text` is not that shape (including any non-digit).
+inline bool ShortDecimal(std::string_view text, uint64_t* magnitude, bool* negative) {
+  const char* p = text.data();
+  const char* end = p + text.size();
+  *negative = p != end && *p == '-';
+  if (*negative) ++p;
+  if (p == end || end - p > 18) return false;
+  uint64_t value = 0;
+  for (; p != end; ++p) {
+    const unsigned digit = static_cast<unsigned char>(*p) - unsigned{'0'};
+    if (digit > 9) return false;
+    value = value * 10 + digit;  // < 10^18: no overflow
+  }
+  *magnitude = value;
+  return true;
+}
+
+// The whole of `text` as an integer in `base`, as std::from_chars reads
+// it (a '-' only for signed types, no '+' or spaces), or nullopt.
 template <typename Int>
 std::optional<Int> ParseInt(std::string_view text, int base = 10) {
+  // The short decimal case by hand: from_chars's general path was ~5% of
+  // replay's reading thread.
+  uint64_t magnitude = 0;
+  bool negative = false;
+  if (base == 10 && ShortDecimal(text, &magnitude, &negative)) {
+    if (negative) {
+      if constexpr (!std::is_signed_v<Int>) {
+        return std::nullopt;
+      } else {
+        const auto value = -static_cast<int64_t>(magnitude);
+        if (value < static_cast<int64_t>(std::numeric_limits<Int>::min())) return std::nullopt;
+        return static_cast<Int>(value);
+      }
+    }
+    if (magnitude > static_cast<uint64_t>(std::numeric_limits<Int>::max())) return std::nullopt;
+    return static_cast<Int>(magnitude);
+  }
+  // Everything else, errors included, as from_chars decides.
   Int value{};
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value, base);
   if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
