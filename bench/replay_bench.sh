@@ -12,9 +12,10 @@
 #              busy endpoint's weights (short execs/exits, file writes,
 #              connects, PAM), torture events left out, stamps rewritten.
 #
-# Usage: bench/replay_bench.sh [BUILD_DIR] [MIN_LINES] [MIX]
+# Usage: [RUNS=N] bench/replay_bench.sh [BUILD_DIR] [MIN_LINES] [MIX]
 #   BUILD_DIR defaults to build-bench (configured RelWithDebInfo, built here).
 #   MIX is realistic, torture or both (default both).
+#   RUNS (default 3): recorder/ausearch pairs per mix; the median is reported.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -76,17 +77,26 @@ bytes=$(stat -c %s "$log")
 lines=$(wc -l < "$log")
 
 db=$work/monitor.db
-/usr/bin/time -v -o "$work/replay.time" "$recorder" replay --no-progress --db "$db" "$log" \
-  > "$work/replay.out"
+# RUNS pairs, each a replay into a fresh database then ausearch on the same
+# file, so that both tools see the same phases of a drifting VM; the
+# summary below is the median pair (by recorder wall time).
+runs=${RUNS:-3}
+: > "$work/pairs"
+for run in $(seq 1 "$runs"); do
+  rm -f "$db" "$db-wal" "$db-shm"
+  /usr/bin/time -v -o "$work/replay.time" "$recorder" replay --no-progress --db "$db" "$log" \
+    > "$work/replay.out"
+  /usr/bin/time -v -o "$work/ausearch.time" ausearch -i -if "$log" > /dev/null 2>&1 || true
+  r_s=$(wall_s "$work/replay.time")
+  a_s=$(wall_s "$work/ausearch.time")
+  echo "$r_s $(cpu_s "$work/replay.time") $(awk -F': ' '/Maximum resident set size/ {print $2}' "$work/replay.time") $a_s $(cpu_s "$work/ausearch.time")" >> "$work/pairs"
+  awk -v r="$r_s" -v a="$a_s" -v n="$run" -v l="$(cut -d' ' -f1 /proc/loadavg)" \
+    'BEGIN{printf "pair %d: recorder %.2f s, ausearch %.2f s, %.1fx (load %s)\n", n, r, a, a/r, l}'
+done
 cat "$work/replay.out"
-replay_s=$(wall_s "$work/replay.time")
-replay_cpu=$(cpu_s "$work/replay.time")
-replay_rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$work/replay.time")
+read -r replay_s replay_cpu replay_rss ausearch_s ausearch_cpu < <(sort -n "$work/pairs" | sed -n "$(( (runs + 1) / 2 ))p")
 events=$(sqlite3 "$db" "SELECT events_stored FROM runs")
-
-/usr/bin/time -v -o "$work/ausearch.time" ausearch -i -if "$log" > /dev/null 2>&1 || true
-ausearch_s=$(wall_s "$work/ausearch.time")
-ausearch_cpu=$(cpu_s "$work/ausearch.time")
+echo "pairs: $runs; the lines below are the median pair's"
 
 echo
 echo "## input"
