@@ -4,15 +4,14 @@
 
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <string>
 
 #include "pipeline/pipeline.h"
+#include "pipeline_support.h"
 
 namespace recorder {
 namespace {
 
-const std::string kDataDir = RECORDER_TEST_DATA;
 const std::string kLong(100, 'x');  // past any small-string buffer
 
 // Every field of the header, subject and enrichment away from its default.
@@ -134,11 +133,7 @@ std::vector<TypedEvent> Replay(const std::string& file, bool fresh_batches, size
   PipelineOptions options;
   options.sink_batch = batch;
   Pipeline pipeline(options, nullptr, &sink);
-  std::ifstream in(kDataDir + "/" + file);
-  EXPECT_TRUE(in.good()) << file;
-  std::string line;
-  while (std::getline(in, line)) EXPECT_TRUE(pipeline.FeedLine(line).ok());
-  EXPECT_TRUE(pipeline.Finish().ok());
+  FeedCapturedLog(file, &pipeline);
   return std::move(sink.events_);
 }
 

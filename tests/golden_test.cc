@@ -19,6 +19,7 @@
 
 #include "normalize/typed_event_json.h"
 #include "pipeline/pipeline.h"
+#include "pipeline_support.h"
 
 namespace recorder {
 namespace {
@@ -47,11 +48,7 @@ EventBatch Replay(const std::string& file, bool keep_unix = false) {
   PipelineOptions options;
   options.normalizer.keep_unix_sockets = keep_unix;
   Pipeline pipeline(options, nullptr, &sink);
-  std::ifstream in(kDataDir + "/" + file);
-  EXPECT_TRUE(in.good()) << file;
-  std::string line;
-  while (std::getline(in, line)) EXPECT_TRUE(pipeline.FeedLine(line).ok());
-  EXPECT_TRUE(pipeline.Finish().ok());
+  FeedCapturedLog(file, &pipeline);
   EXPECT_EQ(pipeline.stats().malformed, 0u) << file;
   return std::move(sink.events_);
 }
