@@ -13,7 +13,7 @@ namespace {
 
 class DiscardSink : public recorder::EventSink {
  public:
-  recorder::Status Consume(std::vector<recorder::TypedEvent>* events) override {
+  recorder::Status Consume(recorder::EventBatch* events) override {
     // Touch every string so sanitizers see any dangling view.
     for (const auto& e : *events) sum_ += e.subject.exe.size() + e.header.key.size();
     return recorder::Status::Ok();
