@@ -433,6 +433,42 @@ TEST(StoreTest, StoringTheSameAuditEventsTwiceAddsNothing) {
             "1");
 }
 
+// An exec's key skips its lookup only when it is above every stored key
+// (the store tracks the largest). Keys at or below it, stored or not, in
+// the same transaction or a later one, must still be looked up.
+TEST(StoreTest, ExecKeysAtOrBelowTheLargestStoredKeyAreStillLookedUp) {
+  TempDir dir;
+  std::string path = dir.File("monitor.db");
+  {
+    auto store = OpenOrDie(path);
+    ASSERT_TRUE(store);
+    ASSERT_TRUE(AddAll(store.get(), {Exec(kT0 + 10, 10, 100, "/bin/a", {"a"}),
+                                     File(kT0 + 20, 20, 100, "/bin/a", FileOperation::kWrite, "/f"),
+                                     Exec(kT0 + 10, 10, 100, "/bin/a", {"a"}),  // stored, below
+                                     Exec(kT0 + 15, 15, 200, "/bin/b", {"b"}),  // new, below
+                                     Exec(kT0 + 30, 30, 300, "/bin/c", {"c"}),  // new, above
+                                     File(kT0 + 25, 25, 200, "/bin/b", FileOperation::kWrite, "/g"),
+                                     Exec(kT0 + 30, 30, 300, "/bin/c", {"c"})})  // stored, equal
+                    .ok());
+    EXPECT_EQ(store->counters().process_starts, 3u);
+    EXPECT_EQ(store->counters().file_events, 2u);
+    EXPECT_EQ(store->counters().duplicates, 2u);
+  }
+  {
+    // A new transaction reads the largest key again.
+    auto store = OpenOrDie(path);
+    ASSERT_TRUE(store);
+    ASSERT_TRUE(AddAll(store.get(), {Exec(kT0 + 30, 30, 300, "/bin/c", {"c"}),
+                                     Exec(kT0 + 40, 40, 400, "/bin/d", {"d"})})
+                    .ok());
+    EXPECT_EQ(store->counters().process_starts, 1u);
+    EXPECT_EQ(store->counters().duplicates, 1u);
+  }
+  EXPECT_EQ(Scalar(path, "SELECT group_concat(exe, ',') FROM (SELECT exe FROM processes "
+                         "ORDER BY start_time)"),
+            "/bin/a,/bin/b,/bin/c,/bin/d");
+}
+
 TEST(StoreTest, TypedEventsOfOneAuditEventAreAllStored) {
   TempDir dir;
   std::string path = dir.File("monitor.db");

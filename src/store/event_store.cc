@@ -60,6 +60,7 @@ struct EventStore::Statements {
   std::unique_ptr<Statement> select_audit_process;  // a stored exec's process_id
   std::unique_ptr<Statement> insert_audit_process;
   std::unique_ptr<Statement> set_audit_process;
+  std::unique_ptr<Statement> select_max_key;  // the largest (time, serial) stored
   std::unique_ptr<Statement> insert_process;
   std::unique_ptr<Statement> end_process;
   std::unique_ptr<Statement> insert_file;
@@ -204,6 +205,9 @@ Status EventStore::Prepare() {
        "INSERT INTO audit_events(time, serial, node_id, process_id) VALUES (?1, ?2, ?3, ?4)"},
       {&sql_->set_audit_process,
        "UPDATE audit_events SET process_id = ?4 WHERE time = ?1 AND serial = ?2 AND node_id = ?3"},
+      // The primary key's order: the last entry of its b-tree.
+      {&sql_->select_max_key,
+       "SELECT time, serial FROM audit_events ORDER BY time DESC, serial DESC LIMIT 1"},
       {&sql_->insert_process,
        "INSERT INTO process_data(node_id, pid, ppid, parent_process_id, start_time, end_time, "
        "exit_code, exe_id, comm_id, command_id, cwd_id, uid, euid, auid, ses, tty_id, success, "
@@ -272,7 +276,30 @@ Status EventStore::BeginBatchIfNeeded(int64_t now_ms) {
   in_batch_ = true;
   batch_started_ms_ = now_ms;
   batch_rows_ = 0;
+  // Any failure leaves the bound at "unknown": every exec key is looked up.
+  max_key_time_ = INT64_MAX;
+  max_key_serial_ = INT64_MAX;
+  Statement* max_key = sql_->select_max_key.get();
+  Result<bool> row = max_key->Step();
+  if (row.ok()) {
+    max_key_time_ = *row ? max_key->ColumnInt(0) : INT64_MIN;
+    max_key_serial_ = *row ? max_key->ColumnInt(1) : INT64_MIN;
+  }
+  max_key->Reset();
   return Status::Ok();
+}
+
+bool EventStore::KeyAboveStored(const AuditKey& key) const {
+  const auto serial = static_cast<int64_t>(key.serial);
+  return in_batch_ && (key.time_ms > max_key_time_ ||
+                       (key.time_ms == max_key_time_ && serial > max_key_serial_));
+}
+
+void EventStore::NoteKeyStored(const AuditKey& key) {
+  if (KeyAboveStored(key)) {
+    max_key_time_ = key.time_ms;
+    max_key_serial_ = static_cast<int64_t>(key.serial);
+  }
 }
 
 Status EventStore::CommitBatch() {
@@ -532,13 +559,17 @@ Status EventStore::WriteEvent(TypedEvent* event) {
   } else if (is_start) {
     // Exec: the audit key row carries the process_id, so replaying the
     // same log again can map the pid to the stored process.
-    Statement* select = sql_->select_audit_process.get();
-    bind_key(select);
-    Result<bool> row = select->Step();
-    bool exists = row.ok() && *row;
-    int64_t stored_id = exists && select->ColumnType(0) != SQLITE_NULL ? select->ColumnInt(0) : 0;
-    select->Reset();
-    if (!row.ok()) return Fail("write", row.status());
+    bool exists = false;
+    int64_t stored_id = 0;
+    if (!KeyAboveStored(key)) {
+      Statement* select = sql_->select_audit_process.get();
+      bind_key(select);
+      Result<bool> row = select->Step();
+      exists = row.ok() && *row;
+      stored_id = exists && select->ColumnType(0) != SQLITE_NULL ? select->ColumnInt(0) : 0;
+      select->Reset();
+      if (!row.ok()) return Fail("write", row.status());
+    }
     last_key_ = key;
     last_key_new_ = !exists;
     if (exists) {
@@ -560,6 +591,7 @@ Status EventStore::WriteEvent(TypedEvent* event) {
     insert->BindInt(4, *process_id);
     Status status = insert->Run();
     if (!status.ok()) return Fail("write", status);
+    NoteKeyStored(key);
     ++batch_rows_;
     return Status::Ok();
   } else {
@@ -569,6 +601,7 @@ Status EventStore::WriteEvent(TypedEvent* event) {
     if (!status.ok()) return Fail("write", status);
     last_key_ = key;
     last_key_new_ = db_->Changes() > 0;
+    if (last_key_new_) NoteKeyStored(key);
     if (!last_key_new_) {
       Count(&StoreCounters::duplicates);
       if (auto* end = std::get_if<ProcessEnd>(&event->body)) {
