@@ -79,7 +79,8 @@ lines=$(wc -l < "$log")
 db=$work/monitor.db
 # RUNS pairs, each a replay into a fresh database then ausearch on the same
 # file, so that both tools see the same phases of a drifting VM; the
-# summary below is the median pair (by recorder wall time).
+# summary below is the median pair (by recorder wall time), plus the
+# median of the pairs' ratios.
 runs=${RUNS:-3}
 : > "$work/pairs"
 for run in $(seq 1 "$runs"); do
@@ -96,7 +97,9 @@ done
 cat "$work/replay.out"
 read -r replay_s replay_cpu replay_rss ausearch_s ausearch_cpu < <(sort -n "$work/pairs" | sed -n "$(( (runs + 1) / 2 ))p")
 events=$(sqlite3 "$db" "SELECT events_stored FROM runs")
-echo "pairs: $runs; the lines below are the median pair's"
+echo "pairs: $runs; the lines below are the median pair's (by recorder wall time)"
+awk '{print $4 / $1}' "$work/pairs" | sort -n | awk -v n="$runs" '{r[NR]=$1} END {
+  printf "speed-up vs ausearch -i, median of the %d pairs: %.1fx (range %.1f-%.1fx)\n", n, r[int((n+1)/2)], r[1], r[n]}'
 
 echo
 echo "## input"
