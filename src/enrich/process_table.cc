@@ -191,17 +191,24 @@ bool ProcessTable::ReadProc(int32_t pid, ProcEntry* out) const {
 
 namespace {
 
+// Events arrive in time order, so the instance asked for is nearly always
+// the newest: both searches check it before a binary search (deque
+// iterators make the search's steps dear).
+
+// Just past the last instance of a pid's sorted list that started at or
+// before `at_ms` (begin when none did).
+template <typename List>
+auto PastStartedBy(List& list, int64_t at_ms) {
+  if (list.empty() || list.back().start_ms <= at_ms) return list.end();
+  return std::upper_bound(list.begin(), list.end(), at_ms,
+                          [](int64_t t, const ProcessInfo& p) { return t < p.start_ms; });
+}
+
 // The instance of a pid's sorted list that started at `start_ms`, or end.
 template <typename List>
 auto FindStart(List& list, int64_t start_ms) {
-  // Events arrive in time order, so the instance asked for is nearly
-  // always the newest: check it before searching (deque iterators make
-  // the search's steps dear).
-  if (!list.empty() && list.back().start_ms <= start_ms)
-    return list.back().start_ms == start_ms ? list.end() - 1 : list.end();
-  auto pos = std::lower_bound(list.begin(), list.end(), start_ms,
-                              [](const ProcessInfo& p, int64_t start) { return p.start_ms < start; });
-  return pos != list.end() && pos->start_ms == start_ms ? pos : list.end();
+  auto pos = PastStartedBy(list, start_ms);
+  return pos != list.begin() && (pos - 1)->start_ms == start_ms ? pos - 1 : list.end();
 }
 
 }  // namespace
@@ -215,15 +222,7 @@ ProcessInfo* ProcessTable::Current(int32_t pid) {
 
 ProcessInfo* ProcessTable::Insert(ProcessInfo info) {
   Instances& list = by_pid_[info.pid];
-  Instances::iterator pos;
-  if (list.empty() || list.back().start_ms <= info.start_ms) {
-    list.push_back(std::move(info));  // the usual case: the newest instance
-    pos = list.end() - 1;
-  } else {
-    pos = std::upper_bound(list.begin(), list.end(), info.start_ms,
-                           [](int64_t start, const ProcessInfo& p) { return start < p.start_ms; });
-    pos = list.insert(pos, std::move(info));
-  }
+  auto pos = list.insert(PastStartedBy(list, info.start_ms), std::move(info));
   ++count_;
   ProcessInfo* inserted = &*pos;
   inserted->child_refs = 0;
@@ -480,11 +479,7 @@ const ProcessInfo* ProcessTable::Lookup(int32_t pid, int64_t at_ms) const {
   auto it = by_pid_.find(pid);
   if (it == by_pid_.end() || it->second.empty()) return nullptr;
   const Instances& list = it->second;
-  // Last instance that started at or before at_ms (usually the newest).
-  auto pos = list.back().start_ms <= at_ms
-                 ? list.end()
-                 : std::upper_bound(list.begin(), list.end(), at_ms,
-                                    [](int64_t t, const ProcessInfo& p) { return t < p.start_ms; });
+  auto pos = PastStartedBy(list, at_ms);
   const ProcessInfo* candidate = nullptr;
   if (pos != list.begin()) {
     candidate = &*(pos - 1);
@@ -501,10 +496,8 @@ const ProcessInfo* ProcessTable::LookupLatestStarted(int32_t pid, int64_t at_ms)
   if (const ProcessInfo* running = Lookup(pid, at_ms)) return running;
   auto it = by_pid_.find(pid);
   if (it == by_pid_.end() || it->second.empty()) return nullptr;
-  const Instances& list = it->second;
-  auto pos = std::upper_bound(list.begin(), list.end(), at_ms,
-                              [](int64_t t, const ProcessInfo& p) { return t < p.start_ms; });
-  return pos != list.begin() ? &*(pos - 1) : nullptr;
+  auto pos = PastStartedBy(it->second, at_ms);
+  return pos != it->second.begin() ? &*(pos - 1) : nullptr;
 }
 
 std::vector<const ProcessInfo*> ProcessTable::Ancestry(int32_t pid, int64_t at_ms,
