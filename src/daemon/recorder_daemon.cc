@@ -246,6 +246,7 @@ class Daemon {
   std::unique_ptr<store::Retention> retention_;
   int64_t next_cleanup_ = 0;      // monotonic: the next scheduled cleanup run
   int64_t next_size_check_ = 0;   // monotonic: the next check for maxSizeMB
+  int64_t next_cleanup_step_ = 0; // monotonic: the next step of a run in progress
   std::optional<store::RetentionResult> last_cleanup_;  // the last finished run
   int64_t last_cleanup_wall_ = 0;
   int64_t cleanup_rows_ = 0;  // rows deleted by the run in progress
@@ -452,9 +453,14 @@ void Daemon::CheckLimits(int64_t now_mono, int64_t now_wall) {
       Result<store::StorageSize> size = store::MeasureStorage(store_->database());
       if (size.ok() && retention_->OverSizeLimit(*size)) next_cleanup_ = now_mono;
     }
-    if (retention_->in_run() || now_mono >= next_cleanup_) {
+    // One step per tick, not per wake-up of the loop: each step commits
+    // the open batch first, and the loop wakes for every netlink read.
+    const bool due = retention_->in_run() ? now_mono >= next_cleanup_step_
+                                          : now_mono >= next_cleanup_;
+    if (due) {
       if (!retention_->in_run())
         next_cleanup_ = now_mono + int64_t{config_.database_cleanup_interval_minutes} * 60'000;
+      next_cleanup_step_ = now_mono + kTickMs;
       CleanupStep(now_wall);
     }
   }
@@ -734,15 +740,24 @@ void Daemon::Reload() {
     rules_present_ = report->added + report->already;
     rules_missing_ = static_cast<int>(report->missing.size());
   }
-  const bool images_were_on = config_.monitor_image_load;
   config_ = next;
-  if (retention_ && !retention_->in_run())
+  if (retention_) {
+    // Every step commits on its own, so a run in progress can stop here;
+    // it starts over at once under the new limits.
+    if (retention_->in_run()) next_cleanup_ = MonotonicMs();
+    cleanup_rows_ = 0;
     retention_ = std::make_unique<store::Retention>(RetentionPolicyFor(config_));
+  }
   // A changed kill switch starts counting afresh.
-  if (cpu_guard_ && !(cpu_guard_->options() == CpuGuardOptionsFor(config_, options_)))
-    cpu_guard_ = std::make_unique<CpuGuard>(CpuGuardOptionsFor(config_, options_));
-  if (images_were_on && !config_.monitor_image_load) StopImageMonitor();
-  if (!images_were_on && config_.monitor_image_load) StartImageMonitor();
+  const CpuGuardOptions guard_options = CpuGuardOptionsFor(config_, options_);
+  if (cpu_guard_ && !(cpu_guard_->options() == guard_options))
+    cpu_guard_ = std::make_unique<CpuGuard>(guard_options);
+  // Both check the current state (and a start that failed is retried).
+  if (config_.monitor_image_load) {
+    StartImageMonitor();
+  } else {
+    StopImageMonitor();
+  }
   spdlog::info("SIGHUP: configuration reloaded from {}", options_.config_dir);
 }
 
