@@ -4,8 +4,6 @@
 
 namespace recorder::daemon {
 
-std::string_view EventKindNameAt(size_t kind) { return EventKindName(kind); }
-
 void EventCounters::Add(size_t kind, int64_t now_ms) {
   if (kind >= kEventKinds) return;
   ++totals_[kind];

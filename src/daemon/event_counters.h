@@ -11,10 +11,9 @@
 
 namespace recorder::daemon {
 
-// Indexes follow EventBody's alternatives: process_start, process_end,
-// file, network, security, module.
+// Indexes follow EventBody's alternatives (named by EventKindName):
+// process_start, process_end, file, network, security, module, image.
 inline constexpr size_t kEventKinds = std::variant_size_v<EventBody>;
-std::string_view EventKindNameAt(size_t kind);
 
 class EventCounters {
  public:

@@ -774,7 +774,7 @@ json Daemon::StatusJson(int64_t now_wall) {
   for (size_t kind = 0; kind < kEventKinds; ++kind) {
     double rate = counters.PerSecond(kind, now_wall, started_wall_);
     total_rate += rate;
-    events[std::string(EventKindNameAt(kind))] = {{"total", counters.total(kind)},
+    events[std::string(EventKindName(kind))] = {{"total", counters.total(kind)},
                                                   {"per_second", rate}};
   }
   status["events"] = events;
