@@ -102,8 +102,8 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(const std::string& path,
   // than rollback-journal transactions with their fsyncs (10-100 ms on
   // this VM, at every fresh database). Checked first: a file that is not
   // ours must be refused before anything, the journal mode too, changes.
-  Status status = CheckSchema(raw);
-  if (!status.ok()) return Status::Error(status.message() + OpenHint(path));
+  Result<int64_t> version = CheckSchema(raw);
+  if (!version.ok()) return Status::Error(version.status().message() + OpenHint(path));
   Result<std::unique_ptr<Statement>> mode = raw->Prepare("PRAGMA journal_mode=WAL");
   if (!mode.ok())
     return Status::Errorf("{}: cannot set WAL mode: {}", path, mode.status().message());
@@ -111,9 +111,9 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(const std::string& path,
   if (!row.ok() || !*row || (*mode)->ColumnText(0) != "wal")
     return Status::Errorf("{}: cannot set WAL mode: {}", path, raw->LastError());
   mode->reset();
-  status = raw->Exec("PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY");
+  Status status = raw->Exec("PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY");
   if (!status.ok()) return Status::Errorf("{}: {}", path, status.message());
-  status = PrepareSchema(raw);
+  status = PrepareSchema(raw, *version);
   if (!status.ok()) return Status::Error(status.message() + OpenHint(path));
 
   std::unique_ptr<EventStore> store(new EventStore(std::move(db).value(), std::move(options)));

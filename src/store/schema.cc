@@ -408,30 +408,26 @@ Result<int64_t> CheckedVersion(Database* db) {
 
 }  // namespace
 
-Status CheckSchema(Database* db) {
+Result<int64_t> CheckSchema(Database* db) {
   Result<int64_t> version = CheckedVersion(db);
-  if (!version.ok() || *version != 0) return version.status();
+  if (!version.ok() || *version != 0) return version;
   // An empty file: auto_vacuum takes effect only if set before the file
   // is first written (a journal-mode change writes it too).
   Status status = db->Exec("PRAGMA auto_vacuum=INCREMENTAL");
   if (!status.ok())
     return Status::Errorf("{}: cannot set up database: {}", db->path(), status.message());
-  return Status::Ok();
+  return version;
 }
 
-Status PrepareSchema(Database* db) {
-  Status checked = CheckSchema(db);
-  if (!checked.ok()) return checked;
-  Result<int64_t> version = SchemaVersion(db);
-  if (!version.ok()) return version.status();
-  if (*version == kSchemaVersion) return Status::Ok();
-
+Status PrepareSchema(Database* db, int64_t checked_version) {
+  if (checked_version == kSchemaVersion) return Status::Ok();
   Transaction transaction(db);
   Status status = transaction.Begin();
   if (!status.ok())
     return Status::Errorf("{}: cannot write database: {}", db->path(), status.message());
-  // Another process may have migrated while we waited for the lock.
-  version = SchemaVersion(db);
+  // Another process may have migrated (even to a newer schema) while we
+  // waited for the lock.
+  Result<int64_t> version = CheckedVersion(db);
   if (!version.ok()) return version.status();
   for (const Migration& migration : kMigrations) {
     if (migration.to_version <= *version) continue;

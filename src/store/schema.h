@@ -16,18 +16,19 @@ namespace recorder::store {
 // The schema version this binary writes and understands.
 inline constexpr int64_t kSchemaVersion = 2;
 
-// Brings the database to kSchemaVersion: on an empty file sets
-// auto_vacuum=INCREMENTAL (which only takes effect before the first
-// table), then creates everything in one transaction. Errors (each naming
-// the file): not a database, an SQLite file that is not a recorder
-// database, a schema newer than kSchemaVersion, I/O or permission failure.
-Status PrepareSchema(Database* db);
+// The first step of opening: the schema version, once it is known to be
+// one this binary can open or create. Errors (each naming the file): not
+// a database, an SQLite file that is not a recorder database, a schema
+// newer than kSchemaVersion. Changes nothing but, on an empty file, the
+// auto_vacuum setting, which must precede the file's first write (the
+// journal-mode change that callers make next is one).
+Result<int64_t> CheckSchema(Database* db);
 
-// The errors of PrepareSchema that need no write (not a database,
-// somebody else's database, a newer schema), changing nothing but, on an
-// empty file, the auto_vacuum setting: for callers that set the journal
-// mode before creating the schema (that writes the file's first page).
-Status CheckSchema(Database* db);
+// Brings the database from `checked_version` (CheckSchema's answer) to
+// kSchemaVersion in one transaction, checking the version again under the
+// write lock in case another process migrated meanwhile. Errors: as
+// CheckSchema's, and I/O or permission failures.
+Status PrepareSchema(Database* db, int64_t checked_version);
 
 // Reads the version without changing anything (0 for an empty file).
 Result<int64_t> SchemaVersion(Database* db);
