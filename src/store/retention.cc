@@ -137,6 +137,11 @@ Result<RetentionResult> Retention::Step(Database* db, int64_t now_ms) {
     // locked out for longer than one step.
     Transaction transaction(db);
     Status status = transaction.Begin();
+    // Prepared once per step: a step may delete thousands of processes.
+    Result<std::unique_ptr<Statement>> delete_process =
+        db->Prepare("DELETE FROM process_data WHERE process_id = ?1");
+    if (status.ok() && !delete_process.ok()) status = delete_process.status();
+    delete_process_ = delete_process.ok() ? delete_process->get() : nullptr;
     while (status.ok() && budget > 0 &&
            (phase_ == Phase::kScan || phase_ == Phase::kSize || phase_ == Phase::kProcesses)) {
       switch (phase_) {
@@ -153,6 +158,7 @@ Result<RetentionResult> Retention::Step(Database* db, int64_t now_ms) {
           break;
       }
     }
+    delete_process_ = nullptr;
     if (status.ok()) status = transaction.Commit();
     if (!status.ok()) {
       // The rolled-back deletions were already counted.
@@ -425,11 +431,8 @@ void Retention::Unreference(int64_t process_id) {
 Result<bool> Retention::MaybeDeleteProcess(Database* db, const ProcessRow& row, int64_t cutoff_ms,
                                            RetentionResult* out) {
   if (!Eligible(row, cutoff_ms)) return false;
-  Result<std::unique_ptr<Statement>> del =
-      db->Prepare("DELETE FROM process_data WHERE process_id = ?1");
-  if (!del.ok()) return del.status();
-  (*del)->BindInt(1, row.process_id);
-  Status status = (*del)->Run();
+  delete_process_->BindInt(1, row.process_id);
+  Status status = delete_process_->Run();
   if (!status.ok()) return status;
   out->rows_deleted[kProcessTable] += db->Changes();
   if (row.parent_process_id != 0) {
@@ -673,22 +676,16 @@ Status Retention::VacuumChunk(Database* db, RetentionResult* out) {
 
   // Copy the WAL into the file and truncate both. Readers may hold the
   // WAL; the checkpoint must not wait for them in the event loop, so the
-  // busy timeout is 0 for this call (a blocked checkpoint is retried by
-  // SQLite's own auto-checkpoint later; the size still shows it).
+  // busy timeout is 0 for this call. A blocked checkpoint (SQLITE_BUSY)
+  // is not a failure of the cleanup: the WAL stays as it is until a later
+  // run truncates it, and the size checks count it meanwhile.
   Result<int64_t> busy_ms = db->QueryInt("PRAGMA busy_timeout");
   sqlite3_busy_timeout(db->handle(), 0);
   Status status;
-  {
-    Result<std::unique_ptr<Statement>> checkpoint = db->Prepare("PRAGMA wal_checkpoint(TRUNCATE)");
-    if (!checkpoint.ok()) {
-      status = checkpoint.status();
-    } else {
-      Result<bool> row = (*checkpoint)->Step();
-      // SQLITE_BUSY from a reader is not a failure of the cleanup.
-      const int code = sqlite3_errcode(db->handle()) & 0xff;
-      if (!row.ok() && code != SQLITE_BUSY && code != SQLITE_LOCKED) status = row.status();
-    }
-  }
+  const int rc =
+      sqlite3_wal_checkpoint_v2(db->handle(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+  if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED)
+    status = Status::Error(db->LastError());
   sqlite3_busy_timeout(db->handle(), busy_ms.ok() ? static_cast<int>(*busy_ms) : 5000);
   if (!status.ok()) return status;
   out->run_finished = true;

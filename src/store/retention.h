@@ -192,6 +192,7 @@ class Retention {
   Status DeleteByTime(Database* db, const Table& table, int64_t cutoff_exclusive,
                       RetentionResult* out);
   // Deletes `row` when the rule in the header allows; updates the counts.
+  // Only inside Step's transaction (it uses delete_process_).
   Result<bool> MaybeDeleteProcess(Database* db, const ProcessRow& row, int64_t cutoff_ms,
                                   RetentionResult* out);
   bool Eligible(const ProcessRow& row, int64_t cutoff_ms) const;
@@ -199,6 +200,9 @@ class Retention {
   void EndRun();
 
   RetentionPolicy policy_;
+  // "DELETE FROM process_data WHERE process_id = ?1", prepared by Step for
+  // its transaction; null outside it.
+  Statement* delete_process_ = nullptr;
   Phase phase_ = Phase::kIdle;
   int64_t now_ms_ = 0;
   std::vector<Table> event_tables_;  // rowid tables with time
