@@ -522,24 +522,38 @@ TEST(RetentionTest, RefusesToRunInsideTheStoresOpenBatch) {
   const std::string path = dir.File("monitor.db");
   auto store = OpenOrDie(path);
   ASSERT_TRUE(store);
-  TypedEvent e;
-  e.header.time_ms = kOld;
-  e.header.serial = 1;
-  e.subject.pid = 5;
-  e.subject.exe = "/bin/x";
-  e.body = FileEvent{};
-  EventBatch events{e};
-  ASSERT_TRUE(store->Add(&events, 0).ok());  // batch open, not committed
+  Writer w(store.get());
+  for (int i = 0; i < 10; ++i) w.File(kOld + i, 5, "/bin/x", "/f" + std::to_string(i));
+  w.Commit();
+  RetentionPolicy policy = Policy(90, 0);
+  policy.rows_per_step = 4;
+  Retention retention(policy);
+  Result<RetentionResult> first = retention.Step(store->database(), kNow);
+  ASSERT_TRUE(first.ok()) << first.status().message();
+  ASSERT_TRUE(first->more_work);  // a run is in progress
+  const int64_t rows_before = Count(path, "SELECT count(*) FROM file_data");
 
-  Retention retention(Policy(90, 0));
-  Result<RetentionResult> step = retention.Step(store->database(), kNow);
-  ASSERT_FALSE(step.ok());
-  EXPECT_THAT(step.status().message(), HasSubstr("Flush"));
-  EXPECT_FALSE(retention.in_run());
+  EventBatch late;
+  late.push_back(TypedEvent{});
+  late[0].header.time_ms = kOld + 20;
+  late[0].header.serial = 1000;
+  late[0].subject.pid = 5;
+  late[0].subject.exe = "/bin/x";
+  late[0].body = FileEvent{};
+  ASSERT_TRUE(store->Add(&late, 0).ok());  // batch open, not committed
+  Result<RetentionResult> refused = retention.Step(store->database(), kNow);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(refused.status().message(), HasSubstr("Flush"));
+  // The refusal changed nothing and ended nothing: the run goes on.
+  EXPECT_TRUE(retention.in_run());
+  EXPECT_EQ(Count(path, "SELECT count(*) FROM file_data"), rows_before);
 
   ASSERT_TRUE(store->Flush().ok());
   RunTotals run = RunToEnd(&retention, store->database(), kNow);
-  EXPECT_EQ(run.deleted["file_data"], 1);
+  // The ten old rows are gone; the late one came after the run began and
+  // is the next run's.
+  EXPECT_EQ(first->rows_deleted["file_data"] + run.deleted["file_data"], 10);
+  EXPECT_EQ(Count(path, "SELECT count(*) FROM file_data"), 1);
   ExpectIntegrity(path);
 }
 
