@@ -148,8 +148,9 @@ int EventStore::OnWalCommit(void* store, sqlite3* /*db*/, const char* /*name*/, 
 }
 
 void EventStore::AfterCommitCheckpoint() {
-  if (!options_.background_checkpoint || !checkpointer_error_.empty()) return;
-  if (checkpointer_) checkpointer_->NoteWalFrames(wal_frames_);
+  // Without a running checkpoint thread SQLite's own auto-checkpoint is on.
+  if (!checkpointer_) return;
+  checkpointer_->NoteWalFrames(wal_frames_);
   if (wal_frames_ < options_.wal_hard_limit_frames) {
     last_fallback_frames_ = 0;
     return;

@@ -47,7 +47,6 @@ void WalCheckpointer::Stop() {
 }
 
 void WalCheckpointer::NoteWalFrames(int64_t frames) {
-  noted_frames_.store(frames, std::memory_order_relaxed);
   if (frames < options_.wal_frames_threshold) return;
   {
     std::lock_guard<std::mutex> lock(mutex_);

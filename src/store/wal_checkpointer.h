@@ -43,7 +43,8 @@ struct WalCheckpointerOptions {
   // Checkpoint as soon as the WAL holds this many frames (pages); SQLite's
   // own default auto-checkpoint threshold.
   int64_t wal_frames_threshold = 1000;
-  // ...and at least this often while anything was written.
+  // ...and at least this often, written or not (a checkpoint of an
+  // unchanged WAL is cheap).
   int64_t interval_ms = 1000;
 };
 
@@ -101,7 +102,6 @@ class WalCheckpointer {
   std::condition_variable cv_;
   bool stop_ = false;
   bool wake_ = false;
-  std::atomic<int64_t> noted_frames_{0};
 
   mutable std::mutex stats_mutex_;
   WalCheckpointStats stats_;
