@@ -26,7 +26,6 @@
 // thread; Start and Stop from the owner's thread.
 #pragma once
 
-#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
