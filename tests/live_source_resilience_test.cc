@@ -359,6 +359,12 @@ TEST(LiveSourceResilience, UnicastNoticesLosingTheAuditPid) {
   std::string skip = LiveSkipReason(kTestKey, /*needs_free_pid=*/true);
   if (!skip.empty()) GTEST_SKIP() << skip;
   AuditStateGuard guard(kTestKey);
+  // Auditing off before the recorder starts, so that enabling it is the
+  // recorder's own change: with it already on, the checks after the stop
+  // below would pass even if the recorder turned auditing off under the
+  // new daemon. The guard restores the flag.
+  RunCapture("auditctl -e 0");
+  ASSERT_EQ(ReadAuditStatus()->enabled, 0u);
   TempDir temp;
   fs::create_directories(temp.path + "/config");
   const std::string state_dir = temp.path + "/state";
@@ -452,6 +458,12 @@ TEST(LiveSourceResilience, NetlinkSourceReportsTheNewHolder) {
   std::string skip = LiveSkipReason(kTestKey, /*needs_free_pid=*/true);
   if (!skip.empty()) GTEST_SKIP() << skip;
   AuditStateGuard guard(kTestKey);
+  // Auditing off before the source opens, so that enabling it is the
+  // source's own change: with it already on, the checks after Close below
+  // would pass even if Close turned auditing off under the new daemon.
+  // The guard restores the flag.
+  RunCapture("auditctl -e 0");
+  ASSERT_EQ(ReadAuditStatus()->enabled, 0u);
   TempDir temp;
   NetlinkOptions options;
   options.mode = NetlinkMode::kUnicast;
