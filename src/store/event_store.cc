@@ -620,9 +620,6 @@ Status EventStore::WriteEvent(TypedEvent* event) {
   const int64_t process_id = *process;
   const int64_t uid = event->subject.uid;
   const int success = h.success ? 1 : 0;
-  Result<int64_t> user_name = interner_->Intern(event->enrichment.user);
-  if (!user_name.ok()) return Fail("write", user_name.status());
-  const int64_t user_id = *user_name;
   Status status;
   std::visit(
       [&](auto& body) {
@@ -662,7 +659,7 @@ Status EventStore::WriteEvent(TypedEvent* event) {
           if (body.mode >= 0) stmt->BindInt(8, body.mode);
           BindId(stmt, 9, body.owner_uid);
           BindId(stmt, 10, body.owner_gid);
-          BindStringId(stmt, 11, user_id);
+          BindStringId(stmt, 11, intern(event->enrichment.user));
           status = stmt->Run();
           if (status.ok()) Count(&StoreCounters::file_events);
         } else if constexpr (std::is_same_v<T, NetworkEvent>) {
@@ -682,7 +679,7 @@ Status EventStore::WriteEvent(TypedEvent* event) {
           stmt->BindInt(10, success);
           BindId(stmt, 11, uid);
           stmt->BindInt(12, body.in_progress ? 1 : 0);
-          BindStringId(stmt, 13, user_id);
+          BindStringId(stmt, 13, intern(event->enrichment.user));
           status = stmt->Run();
           if (status.ok()) Count(&StoreCounters::network_events);
         } else if constexpr (std::is_same_v<T, SecurityEvent>) {
@@ -717,7 +714,7 @@ Status EventStore::WriteEvent(TypedEvent* event) {
           BindStringId(stmt, 4, module);
           stmt->BindInt(5, success);
           BindId(stmt, 6, uid);
-          BindStringId(stmt, 7, user_id);
+          BindStringId(stmt, 7, intern(event->enrichment.user));
           status = stmt->Run();
           if (status.ok()) Count(&StoreCounters::module_events);
         }
