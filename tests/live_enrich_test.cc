@@ -207,16 +207,11 @@ TEST_F(LiveEnrichmentMore, ForkedChildWithoutExecHasItsParent) {
   ASSERT_TRUE(fs::exists(file));
 
   Db db(DbPath());
-  std::vector<std::vector<std::string>> rows;
-  ASSERT_TRUE(WaitFor(
-      [&] {
-        rows = db.Query(
-            "SELECT p.pid, p.ppid, p.parent_process_id, p.exe, p.placeholder FROM file_events f "
-            "JOIN processes p USING (process_id) WHERE f.path = " + Quote(file));
-        return !rows.empty();
-      },
-      20s))
-      << ReadLog();
+  std::vector<std::vector<std::string>> rows = db.Await(
+      "SELECT p.pid, p.ppid, p.parent_process_id, p.exe, p.placeholder FROM file_events f "
+      "JOIN processes p USING (process_id) WHERE f.path = " + Quote(file),
+      20s);
+  ASSERT_FALSE(rows.empty()) << ReadLog();
   EXPECT_NE(rows[0][0], std::to_string(bash)) << "the write came from the forked subshell";
   EXPECT_EQ(rows[0][1], std::to_string(bash));
   EXPECT_EQ(rows[0][4], "1") << "no exec: a row made from the event";
@@ -259,15 +254,11 @@ TEST_F(LiveEnrichmentMore, UserCreatedDuringTheRunIsNamed) {
   ASSERT_EQ(RunProgram({"/usr/sbin/runuser", "-u", name, "--", "/bin/echo", marker}), 0);
 
   Db db(DbPath());
-  std::vector<std::vector<std::string>> rows;
-  ASSERT_TRUE(WaitFor(
-      [&] {
-        rows = db.Query("SELECT uid, user FROM processes WHERE exe LIKE '%/echo' AND cmdline = " +
-                        Quote("/bin/echo " + marker));
-        return !rows.empty();
-      },
-      20s))
-      << ReadLog();
+  std::vector<std::vector<std::string>> rows = db.Await(
+      "SELECT uid, user FROM processes WHERE exe LIKE '%/echo' AND cmdline = " +
+          Quote("/bin/echo " + marker),
+      20s);
+  ASSERT_FALSE(rows.empty()) << ReadLog();
   EXPECT_EQ(rows[0][0], uid);
   EXPECT_EQ(rows[0][1], name);
   StopRecorder(recorder);

@@ -45,17 +45,11 @@ class LiveModules : public UnicastRecorderTest {
 
   // module_events rows of this process: operation, module, success.
   std::vector<std::vector<std::string>> WaitForRows(size_t at_least) {
-    Db db(DbPath());
-    std::vector<std::vector<std::string>> rows;
-    WaitFor(
-        [&] {
-          rows = db.Query(fmt::format(
-              "SELECT operation, module, success FROM module_events WHERE pid = {} ORDER BY time",
-              getpid()));
-          return rows.size() >= at_least;
-        },
-        15s);
-    return rows;
+    return Db(DbPath()).Await(
+        fmt::format(
+            "SELECT operation, module, success FROM module_events WHERE pid = {} ORDER BY time",
+            getpid()),
+        15s, at_least);
   }
 
   pid_t recorder_ = 0;
@@ -97,16 +91,9 @@ TEST_F(LiveModules, RealLoadAndUnloadWhereTheKernelAllows) {
     GTEST_SKIP() << "the 'dummy' module is already loaded; not touching it";
   ASSERT_EQ(RunProgram({"modprobe", "dummy"}), 0);
   ASSERT_EQ(RunProgram({"modprobe", "-r", "dummy"}), 0);
-  Db db(DbPath());
-  std::vector<std::vector<std::string>> rows;
-  ASSERT_TRUE(WaitFor(
-      [&] {
-        rows = db.Query(
-            "SELECT operation, success FROM module_events WHERE module = 'dummy' ORDER BY time");
-        return rows.size() >= 2;
-      },
-      15s))
-      << ReadLog();
+  std::vector<std::vector<std::string>> rows = Db(DbPath()).Await(
+      "SELECT operation, success FROM module_events WHERE module = 'dummy' ORDER BY time", 15s, 2);
+  ASSERT_GE(rows.size(), 2u) << ReadLog();
   EXPECT_EQ(rows[0][0], "load");
   EXPECT_EQ(rows[0][1], "1");
   EXPECT_EQ(rows.back()[0], "unload");

@@ -216,10 +216,13 @@ class Db {
     sqlite3_finalize(stmt);
     return rows;
   }
+  // Queries until `sql` returns at least `at_least` rows or `timeout`
+  // passes; returns the last answer (fewer rows on timeout).
   std::vector<std::vector<std::string>> Await(const std::string& sql,
-                                              std::chrono::milliseconds timeout = 15s) {
+                                              std::chrono::milliseconds timeout = 15s,
+                                              size_t at_least = 1) {
     std::vector<std::vector<std::string>> rows;
-    WaitFor([&] { return !(rows = Query(sql)).empty(); }, timeout);
+    WaitFor([&] { return (rows = Query(sql)).size() >= at_least; }, timeout);
     return rows;
   }
 
