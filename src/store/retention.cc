@@ -41,11 +41,6 @@ std::optional<int64_t> OptionalInt(const Statement& stmt, int col) {
   return stmt.ColumnInt(col);
 }
 
-bool EndsWith(const std::string& s, std::string_view suffix) {
-  return s.size() >= suffix.size() &&
-         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 }  // namespace
 
 struct Retention::ProcessRow {
@@ -248,11 +243,10 @@ Status Retention::StartRun(Database* db, int64_t now_ms, const StorageSize& size
 
     if (table.name == kProcessTable) {
       have_process_table_ = process_columns == 7 && table.has_rowid;
-    } else if (has_time && (EndsWith(table.name, "_data") || table.name == kAuditKeysTable)) {
-      // audit_events' process_id is not counted as a reference: it is the
-      // exec's own key, as old as the process row it names, and goes by
-      // time in the same run.
-      if (table.name == kAuditKeysTable) table.has_process_id = false;
+    } else if (has_time && (table.name.ends_with("_data") || table.name == kAuditKeysTable)) {
+      // audit_events is keyed: its process_id (the exec's own key, as old
+      // as the process row it names, and gone by time in the same run) is
+      // never counted as a reference, as only event tables' are.
       (table.has_rowid && table.name != kAuditKeysTable ? event_tables_ : keyed_tables_)
           .push_back(std::move(table));
     }
@@ -414,11 +408,11 @@ bool Retention::Eligible(const ProcessRow& row, int64_t cutoff_ms) const {
   if (children_.count(row.process_id) != 0) return false;
   auto latest = latest_mapping_.find(PidKey(row.node_id, row.pid));
   const bool superseded = latest != latest_mapping_.end() && latest->second > row.process_id;
-  if (std::optional<int64_t> last = row.last_ms()) {
-    if (*last >= cutoff_ms || *last >= now_ms_ - policy_.process_grace_ms) return false;
-  } else if (!superseded) {
-    return false;  // no time at all: only a superseded row is known to be over
-  }
+  if (std::optional<int64_t> last = row.last_ms();
+      last && (*last >= cutoff_ms || *last >= now_ms_ - policy_.process_grace_ms))
+    return false;
+  // Over when it ended, or when a later process took its pid (a row with
+  // no time at all is over only then).
   return row.end_ms.has_value() || superseded;
 }
 
