@@ -24,26 +24,16 @@
 #include <vector>
 
 #include "store/string_interner.h"
+#include "temp_dir.h"
 
 namespace {
+
+using recorder::TempDir;
 
 using ::testing::HasSubstr;
 
 const std::string kData = RECORDER_TEST_DATA;
 const std::string kBinary = RECORDER_BINARY;
-
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/recorder-replay-test.XXXXXX";
-    path_ = mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  std::string File(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
 
 struct Output {
   int exit_code = -1;

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "store/event_store.h"
+#include "temp_dir.h"
 
 namespace recorder::store {
 namespace {
@@ -28,19 +29,6 @@ constexpr int64_t kNow = 1'750'000'000'000;  // 2025-06-15T15:06:40Z
 constexpr int64_t kMinute = 60'000;
 constexpr int64_t kOld = kNow - 100 * kMsPerDay;   // beyond MonitorDays=90
 constexpr int64_t kRecent = kNow - 1 * kMsPerDay;  // within it
-
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/recorder-retention-test.XXXXXX";
-    path_ = mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  std::string File(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
 
 // Reads through its own connection, as a user would.
 std::vector<std::vector<std::string>> Query(const std::string& db_path, const std::string& sql) {

@@ -20,6 +20,7 @@
 #include "store/event_store.h"
 #include "store/schema.h"
 #include "store/string_interner.h"
+#include "temp_dir.h"
 
 namespace recorder::store {
 namespace {
@@ -28,19 +29,6 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 constexpr int64_t kT0 = 1700000000123;  // 2023-11-14T22:13:20.123Z
-
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/recorder-store-test.XXXXXX";
-    path_ = mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  std::string File(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
 
 using Row = std::map<std::string, std::string>;  // column -> text ("NULL" for NULL)
 

@@ -17,22 +17,10 @@
 #include <thread>
 
 #include "store/event_store.h"
+#include "temp_dir.h"
 
 namespace recorder::store {
 namespace {
-
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/recorder-walckpt-test.XXXXXX";
-    path_ = mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  std::string File(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
 
 int64_t FileBytes(const std::string& path) {
   struct stat st {};
