@@ -457,6 +457,29 @@ TEST(StoreTest, ExecKeysAtOrBelowTheLargestStoredKeyAreStillLookedUp) {
             "/bin/a,/bin/b,/bin/c,/bin/d");
 }
 
+// Keys known to be new wait in a multi-row INSERT (batched_insert.h);
+// a key at or below the largest stored one is checked against the table,
+// which must then include the waiting keys.
+TEST(StoreTest, DuplicateChecksSeeKeysNotYetWritten) {
+  TempDir dir;
+  std::string path = dir.File("monitor.db");
+  auto store = OpenOrDie(path);
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(AddAll(store.get(), {File(kT0 + 20, 20, 100, "/bin/a", FileOperation::kWrite, "/f"),
+                                   File(kT0 + 10, 10, 100, "/bin/a", FileOperation::kWrite, "/e"),
+                                   File(kT0 + 20, 20, 100, "/bin/a", FileOperation::kWrite, "/f"),
+                                   File(kT0 + 30, 30, 100, "/bin/a", FileOperation::kWrite, "/g"),
+                                   File(kT0 + 25, 25, 100, "/bin/a", FileOperation::kWrite, "/h"),
+                                   File(kT0 + 30, 30, 100, "/bin/a", FileOperation::kWrite, "/g")})
+                  .ok());
+  ASSERT_TRUE(store->Flush().ok());
+  EXPECT_EQ(store->counters().file_events, 4u);
+  EXPECT_EQ(store->counters().duplicates, 2u);
+  EXPECT_EQ(Scalar(path, "SELECT group_concat(path, ',') FROM (SELECT path FROM file_events "
+                         "ORDER BY time)"),
+            "/e,/f,/h,/g");
+}
+
 TEST(StoreTest, TypedEventsOfOneAuditEventAreAllStored) {
   TempDir dir;
   std::string path = dir.File("monitor.db");
@@ -473,6 +496,25 @@ TEST(StoreTest, TypedEventsOfOneAuditEventAreAllStored) {
   EXPECT_EQ(Scalar(path, "SELECT count(*) FROM processes"), "1");
   EXPECT_EQ(Scalar(path, "SELECT count(*) FROM security_events"), "1");
   EXPECT_EQ(store->counters().duplicates, 0u);
+}
+
+// The exec is not the audit event's first typed event: its key row,
+// written (or queued) for the first, is pointed at the process after.
+TEST(StoreTest, AnExecAfterAnotherTypedEventOfItsAuditEventStillKeysItsProcess) {
+  TempDir dir;
+  std::string path = dir.File("monitor.db");
+  auto store = OpenOrDie(path);
+  ASSERT_TRUE(store);
+  SecurityEvent change;
+  change.kind = SecurityKind::kPrivilegeChange;
+  EventBatch events = {Event(kT0, 9, 700, "/usr/bin/sudo", change),
+                       Exec(kT0, 9, 700, "/usr/bin/sudo", {"sudo", "id"})};
+  ASSERT_TRUE(store->Add(&events, 0).ok());
+  ASSERT_TRUE(store->Flush().ok());
+  EXPECT_EQ(Scalar(path, "SELECT count(*) FROM audit_events a JOIN processes p "
+                         "ON p.process_id = a.process_id WHERE p.exe = '/usr/bin/sudo' "
+                         "AND p.placeholder = 0"),
+            "1");
 }
 
 TEST(StoreTest, BatchesCommitByRowsAndByDelay) {
@@ -560,6 +602,27 @@ TypedEvent Enriched(TypedEvent e, int64_t start_ms, int64_t parent_start_ms) {
   e.enrichment.process_start_ms = start_ms;
   e.enrichment.parent_start_ms = parent_start_ms;
   return e;
+}
+
+// With few instances kept in memory, a parent's instance is looked up in
+// audit_events, whose newest keys may still be waiting to be written.
+TEST(StoreEnrichmentTest, ParentLookupInTheDatabaseSeesKeysNotYetWritten) {
+  TempDir dir;
+  std::string path = dir.File("monitor.db");
+  EventStoreOptions options;
+  options.max_tracked_processes = 1;  // 2 instances in memory
+  auto store = OpenOrDie(path, options);
+  ASSERT_TRUE(store);
+  EventBatch events = {Enriched(Exec(kT0, 1, 500, "/bin/bash", {"bash"}), kT0, -1)};
+  for (int i = 1; i <= 4; ++i)  // other processes push bash out of memory
+    events.push_back(Enriched(Exec(kT0 + i, 1 + i, 600 + i, "/bin/x", {"x"}), kT0 + i, -1));
+  events.push_back(
+      Enriched(Exec(kT0 + 10, 10, 501, "/bin/ls", {"ls"}, /*ppid=*/500), kT0 + 10, kT0));
+  ASSERT_TRUE(store->Add(&events, 0).ok());
+  ASSERT_TRUE(store->Flush().ok());
+  EXPECT_EQ(Scalar(path, "SELECT c.parent_process_id = p.process_id FROM processes c, "
+                         "processes p WHERE c.exe = '/bin/ls' AND p.exe = '/bin/bash'"),
+            "1");
 }
 
 TEST(StoreEnrichmentTest, NamesAndHashesReachTheViews) {

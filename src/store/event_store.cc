@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "store/batched_insert.h"
 #include "store/schema.h"
 
 namespace recorder::store {
@@ -31,12 +32,10 @@ void BindStringId(Statement* stmt, int index, int64_t id) {
   else
     stmt->BindInt(index, id);
 }
-void BindPort(Statement* stmt, int index, int32_t port) {
-  if (port < 0)
-    stmt->BindNull(index);
-  else
-    stmt->BindInt(index, port);
-}
+// The same rules for batched rows.
+SqlInt IdValue(int64_t id) { return id == kUnsetId ? NullInt() : Int(id); }
+SqlInt StringIdValue(int64_t id) { return id == 0 ? NullInt() : Int(id); }
+SqlInt PortValue(int32_t port) { return port < 0 ? NullInt() : Int(port); }
 
 uint64_t ProcessKey(int64_t node_id, int32_t pid) {
   return (static_cast<uint64_t>(node_id) << 32) | static_cast<uint32_t>(pid);
@@ -58,15 +57,17 @@ std::string OpenHint(const std::string& path) {
 struct EventStore::Statements {
   std::unique_ptr<Statement> insert_audit;          // INSERT OR IGNORE: the dedup check
   std::unique_ptr<Statement> select_audit_process;  // a stored exec's process_id
-  std::unique_ptr<Statement> insert_audit_process;
   std::unique_ptr<Statement> set_audit_process;
   std::unique_ptr<Statement> select_max_key;  // the largest (time, serial) stored
   std::unique_ptr<Statement> insert_process;
   std::unique_ptr<Statement> end_process;
-  std::unique_ptr<Statement> insert_file;
-  std::unique_ptr<Statement> insert_network;
-  std::unique_ptr<Statement> insert_security;
-  std::unique_ptr<Statement> insert_module;
+  // Appends that nothing reads back before the commit go in batches
+  // (batched_insert.h): audit keys known to be new, and the event rows.
+  std::unique_ptr<BatchedInsert> new_audit_keys;
+  std::unique_ptr<BatchedInsert> file_rows;
+  std::unique_ptr<BatchedInsert> network_rows;
+  std::unique_ptr<BatchedInsert> security_rows;
+  std::unique_ptr<BatchedInsert> module_rows;
   std::unique_ptr<Statement> insert_image;
   std::unique_ptr<Statement> insert_run;
   std::unique_ptr<Statement> update_run;
@@ -202,8 +203,6 @@ Status EventStore::Prepare() {
        "INSERT OR IGNORE INTO audit_events(time, serial, node_id) VALUES (?1, ?2, ?3)"},
       {&sql_->select_audit_process,
        "SELECT process_id FROM audit_events WHERE time = ?1 AND serial = ?2 AND node_id = ?3"},
-      {&sql_->insert_audit_process,
-       "INSERT INTO audit_events(time, serial, node_id, process_id) VALUES (?1, ?2, ?3, ?4)"},
       {&sql_->set_audit_process,
        "UPDATE audit_events SET process_id = ?4 WHERE time = ?1 AND serial = ?2 AND node_id = ?3"},
       // The primary key's order: the last entry of its b-tree.
@@ -217,21 +216,6 @@ Status EventStore::Prepare() {
        "?19, ?20, ?21, ?22)"},
       {&sql_->end_process,
        "UPDATE process_data SET end_time = ?2, exit_code = ?3 WHERE process_id = ?1"},
-      {&sql_->insert_file,
-       "INSERT INTO file_data(time, process_id, operation, path_id, new_path_id, success, uid, "
-       "mode, owner_uid, owner_gid, user_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
-       "?11)"},
-      {&sql_->insert_network,
-       "INSERT INTO network_data(time, process_id, direction, protocol_id, family_id, "
-       "local_address_id, local_port, remote_address_id, remote_port, success, uid, in_progress, "
-       "user_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"},
-      {&sql_->insert_security,
-       "INSERT INTO security_data(time, process_id, kind, record_type_id, user_id, "
-       "target_user_id, result_id, terminal_id, address_id, hostname_id, detail_id, success, uid) "
-       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"},
-      {&sql_->insert_module,
-       "INSERT INTO module_data(time, process_id, operation, module_id, success, uid, user_id) "
-       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"},
       {&sql_->insert_image,
        "INSERT INTO image_data(time, process_id, path_id, sha256, uid, user_id) "
        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"},
@@ -258,6 +242,33 @@ Status EventStore::Prepare() {
     Result<std::unique_ptr<Statement>> stmt = db_->Prepare(s.sql);
     if (!stmt.ok()) return Fail("prepare", stmt.status());
     *s.out = std::move(stmt).value();
+  }
+  struct {
+    std::unique_ptr<BatchedInsert>* out;
+    const char* table_and_columns;
+    int columns;
+  } batched[] = {
+      {&sql_->new_audit_keys, "audit_events(time, serial, node_id, process_id)", 4},
+      {&sql_->file_rows,
+       "file_data(time, process_id, operation, path_id, new_path_id, success, uid, mode, "
+       "owner_uid, owner_gid, user_id)",
+       11},
+      {&sql_->network_rows,
+       "network_data(time, process_id, direction, protocol_id, family_id, local_address_id, "
+       "local_port, remote_address_id, remote_port, success, uid, in_progress, user_id)",
+       13},
+      {&sql_->security_rows,
+       "security_data(time, process_id, kind, record_type_id, user_id, target_user_id, "
+       "result_id, terminal_id, address_id, hostname_id, detail_id, success, uid)",
+       13},
+      {&sql_->module_rows,
+       "module_data(time, process_id, operation, module_id, success, uid, user_id)", 7},
+  };
+  for (auto& b : batched) {
+    Result<std::unique_ptr<BatchedInsert>> insert =
+        BatchedInsert::Create(db_.get(), b.table_and_columns, b.columns);
+    if (!insert.ok()) return Fail("prepare", insert.status());
+    *b.out = std::move(insert).value();
   }
   Result<std::unique_ptr<StringInterner>> interner =
       StringInterner::Create(db_.get(), options_.string_cache_bytes);
@@ -303,12 +314,38 @@ void EventStore::NoteKeyStored(const AuditKey& key) {
   }
 }
 
+Status EventStore::FlushAuditKeys() { return sql_->new_audit_keys->Flush(); }
+
+Status EventStore::FlushRows() {
+  for (BatchedInsert* rows : {sql_->new_audit_keys.get(), sql_->file_rows.get(),
+                              sql_->network_rows.get(), sql_->security_rows.get(),
+                              sql_->module_rows.get()}) {
+    Status status = rows->Flush();
+    if (!status.ok()) return status;
+  }
+  return Status::Ok();
+}
+
+void EventStore::RollBack() {
+  (void)db_->Exec("ROLLBACK");
+  in_batch_ = false;
+  last_key_ = AuditKey();
+  for (BatchedInsert* rows : {sql_->new_audit_keys.get(), sql_->file_rows.get(),
+                              sql_->network_rows.get(), sql_->security_rows.get(),
+                              sql_->module_rows.get()})
+    rows->Discard();
+}
+
 Status EventStore::CommitBatch() {
   if (!in_batch_) return Status::Ok();
-  Status status = db_->Exec("COMMIT");
+  Status status = FlushRows();
   if (!status.ok()) {
-    (void)db_->Exec("ROLLBACK");
-    in_batch_ = false;
+    RollBack();
+    return Fail("write", status);
+  }
+  status = db_->Exec("COMMIT");
+  if (!status.ok()) {
+    RollBack();
     return Fail("commit", status);
   }
   in_batch_ = false;
@@ -328,9 +365,7 @@ Status EventStore::Add(EventBatch* events, int64_t now_ms) {
     if (!status.ok()) {
       // Roll the batch back rather than leave an audit key stored without
       // its event: a later replay can then store it.
-      (void)db_->Exec("ROLLBACK");
-      in_batch_ = false;
-      last_key_ = AuditKey();
+      RollBack();
       return status;
     }
     if (batch_rows_ >= options_.batch_max_rows) {
@@ -426,7 +461,9 @@ Result<int64_t> EventStore::InsertProcess(const TypedEvent& event, int64_t node_
     if (!id.ok()) return id.status();
     *out = *id;
   }
-  const int64_t parent_id = ParentProcessId(event, node_id);
+  Result<int64_t> parent = ParentProcessId(event, node_id);
+  if (!parent.ok()) return parent;
+  const int64_t parent_id = *parent;
   // A placeholder for a process the enrich stage knows the start of (seeded
   // from /proc) gets that start, so its children can link to it.
   const int64_t start_ms = placeholder ? en.process_start_ms : event.header.time_ms;
@@ -485,8 +522,8 @@ Result<int64_t> EventStore::ResolveProcess(const TypedEvent& event, int64_t node
   if (entry != nullptr && entry->start_ms >= 0 && start >= 0 && entry->start_ms != start) {
     // The enrich stage knows the subject as another instance of this pid
     // (an exec we never stored, or a recycled pid): prefer its word.
-    int64_t known = FindInstance(node_id, event.subject.pid, start);
-    if (known != 0) return known;
+    Result<int64_t> known = FindInstance(node_id, event.subject.pid, start);
+    if (!known.ok() || *known != 0) return known;
     entry = nullptr;
   }
   if (entry != nullptr) {
@@ -496,11 +533,12 @@ Result<int64_t> EventStore::ResolveProcess(const TypedEvent& event, int64_t node
     if (*exe == entry->exe_id) return entry->process_id;
     // Same pid, different program and no exec seen: the pid was reused.
   } else if (start >= 0) {
-    int64_t known = FindInstance(node_id, event.subject.pid, start);
-    if (known != 0) {
+    Result<int64_t> known = FindInstance(node_id, event.subject.pid, start);
+    if (!known.ok()) return known;
+    if (*known != 0) {
       Result<int64_t> exe = interner_->Intern(event.subject.exe);
       if (!exe.ok()) return exe.status();
-      Track(key, {known, *exe, -1, event.header.time_ms, start});
+      Track(key, {*known, *exe, -1, event.header.time_ms, start});
       return known;
     }
   }
@@ -552,6 +590,8 @@ Status EventStore::WriteEvent(TypedEvent* event) {
       // audit event; point it at the process so a re-replay finds it.
       Result<int64_t> process_id = WriteProcessStart(*event, node_id);
       if (!process_id.ok()) return Fail("write", process_id.status());
+      Status flushed = FlushAuditKeys();
+      if (!flushed.ok()) return Fail("write", flushed);
       bind_key(sql_->set_audit_process.get());
       sql_->set_audit_process->BindInt(4, *process_id);
       Status status = sql_->set_audit_process->Run();
@@ -563,6 +603,8 @@ Status EventStore::WriteEvent(TypedEvent* event) {
     bool exists = false;
     int64_t stored_id = 0;
     if (!KeyAboveStored(key)) {
+      Status flushed = FlushAuditKeys();
+      if (!flushed.ok()) return Fail("write", flushed);
       Statement* select = sql_->select_audit_process.get();
       bind_key(select);
       Result<bool> row = select->Step();
@@ -587,18 +629,27 @@ Status EventStore::WriteEvent(TypedEvent* event) {
     }
     Result<int64_t> process_id = WriteProcessStart(*event, node_id);
     if (!process_id.ok()) return Fail("write", process_id.status());
-    Statement* insert = sql_->insert_audit_process.get();
-    bind_key(insert);
-    insert->BindInt(4, *process_id);
-    Status status = insert->Run();
+    Status status = sql_->new_audit_keys->Add(
+        {Int(h.time_ms), Int(static_cast<int64_t>(h.serial)), Int(node_id), Int(*process_id)});
     if (!status.ok()) return Fail("write", status);
     NoteKeyStored(key);
     ++batch_rows_;
     return Status::Ok();
+  } else if (KeyAboveStored(key)) {
+    // New for sure: no INSERT OR IGNORE needed to find out.
+    Status status = sql_->new_audit_keys->Add(
+        {Int(h.time_ms), Int(static_cast<int64_t>(h.serial)), Int(node_id), NullInt()});
+    if (!status.ok()) return Fail("write", status);
+    last_key_ = key;
+    last_key_new_ = true;
+    NoteKeyStored(key);
+    ++batch_rows_;
   } else {
+    Status status = FlushAuditKeys();
+    if (!status.ok()) return Fail("write", status);
     Statement* insert = sql_->insert_audit.get();
     bind_key(insert);
-    Status status = insert->Run();
+    status = insert->Run();
     if (!status.ok()) return Fail("write", status);
     last_key_ = key;
     last_key_new_ = db_->Changes() > 0;
@@ -647,40 +698,24 @@ Status EventStore::WriteEvent(TypedEvent* event) {
           if (status.ok()) Count(&StoreCounters::process_ends);
         } else if constexpr (std::is_same_v<T, FileEvent>) {
           int64_t path = intern(body.path), new_path = intern(body.new_path);
+          int64_t user = intern(event->enrichment.user);
           if (!status.ok()) return;
-          Statement* stmt = sql_->insert_file.get();
-          stmt->BindInt(1, h.time_ms);
-          stmt->BindInt(2, process_id);
-          stmt->BindInt(3, static_cast<int64_t>(body.operation));
-          BindStringId(stmt, 4, path);
-          BindStringId(stmt, 5, new_path);
-          stmt->BindInt(6, success);
-          BindId(stmt, 7, uid);
-          if (body.mode >= 0) stmt->BindInt(8, body.mode);
-          BindId(stmt, 9, body.owner_uid);
-          BindId(stmt, 10, body.owner_gid);
-          BindStringId(stmt, 11, intern(event->enrichment.user));
-          status = stmt->Run();
+          status = sql_->file_rows->Add(
+              {Int(h.time_ms), Int(process_id), Int(static_cast<int64_t>(body.operation)),
+               StringIdValue(path), StringIdValue(new_path), Int(success), IdValue(uid),
+               body.mode >= 0 ? Int(body.mode) : NullInt(), IdValue(body.owner_uid),
+               IdValue(body.owner_gid), StringIdValue(user)});
           if (status.ok()) Count(&StoreCounters::file_events);
         } else if constexpr (std::is_same_v<T, NetworkEvent>) {
           int64_t protocol = intern(body.protocol), family = intern(body.family);
           int64_t local = intern(body.local_address), remote = intern(body.remote_address);
+          int64_t user = intern(event->enrichment.user);
           if (!status.ok()) return;
-          Statement* stmt = sql_->insert_network.get();
-          stmt->BindInt(1, h.time_ms);
-          stmt->BindInt(2, process_id);
-          stmt->BindInt(3, static_cast<int64_t>(body.direction));
-          BindStringId(stmt, 4, protocol);
-          BindStringId(stmt, 5, family);
-          BindStringId(stmt, 6, local);
-          BindPort(stmt, 7, body.local_port);
-          BindStringId(stmt, 8, remote);
-          BindPort(stmt, 9, body.remote_port);
-          stmt->BindInt(10, success);
-          BindId(stmt, 11, uid);
-          stmt->BindInt(12, body.in_progress ? 1 : 0);
-          BindStringId(stmt, 13, intern(event->enrichment.user));
-          status = stmt->Run();
+          status = sql_->network_rows->Add(
+              {Int(h.time_ms), Int(process_id), Int(static_cast<int64_t>(body.direction)),
+               StringIdValue(protocol), StringIdValue(family), StringIdValue(local),
+               PortValue(body.local_port), StringIdValue(remote), PortValue(body.remote_port),
+               Int(success), IdValue(uid), Int(body.in_progress ? 1 : 0), StringIdValue(user)});
           if (status.ok()) Count(&StoreCounters::network_events);
         } else if constexpr (std::is_same_v<T, SecurityEvent>) {
           int64_t record_type = intern(body.record_type), user = intern(body.user);
@@ -688,34 +723,19 @@ Status EventStore::WriteEvent(TypedEvent* event) {
           int64_t terminal = intern(body.terminal), address = intern(body.address);
           int64_t hostname = intern(body.hostname), detail = intern(body.detail);
           if (!status.ok()) return;
-          Statement* stmt = sql_->insert_security.get();
-          stmt->BindInt(1, h.time_ms);
-          stmt->BindInt(2, process_id);
-          stmt->BindInt(3, static_cast<int64_t>(body.kind));
-          BindStringId(stmt, 4, record_type);
-          BindStringId(stmt, 5, user);
-          BindStringId(stmt, 6, target);
-          BindStringId(stmt, 7, result);
-          BindStringId(stmt, 8, terminal);
-          BindStringId(stmt, 9, address);
-          BindStringId(stmt, 10, hostname);
-          BindStringId(stmt, 11, detail);
-          stmt->BindInt(12, success);
-          BindId(stmt, 13, uid);
-          status = stmt->Run();
+          status = sql_->security_rows->Add(
+              {Int(h.time_ms), Int(process_id), Int(static_cast<int64_t>(body.kind)),
+               StringIdValue(record_type), StringIdValue(user), StringIdValue(target),
+               StringIdValue(result), StringIdValue(terminal), StringIdValue(address),
+               StringIdValue(hostname), StringIdValue(detail), Int(success), IdValue(uid)});
           if (status.ok()) Count(&StoreCounters::security_events);
         } else if constexpr (std::is_same_v<T, ModuleEvent>) {
-          int64_t module = intern(body.module);
+          int64_t module = intern(body.module), user = intern(event->enrichment.user);
           if (!status.ok()) return;
-          Statement* stmt = sql_->insert_module.get();
-          stmt->BindInt(1, h.time_ms);
-          stmt->BindInt(2, process_id);
-          stmt->BindInt(3, static_cast<int64_t>(body.operation));
-          BindStringId(stmt, 4, module);
-          stmt->BindInt(5, success);
-          BindId(stmt, 6, uid);
-          BindStringId(stmt, 7, intern(event->enrichment.user));
-          status = stmt->Run();
+          status = sql_->module_rows->Add({Int(h.time_ms), Int(process_id),
+                                           Int(static_cast<int64_t>(body.operation)),
+                                           StringIdValue(module), Int(success), IdValue(uid),
+                                           StringIdValue(user)});
           if (status.ok()) Count(&StoreCounters::module_events);
         }
       },
@@ -793,11 +813,14 @@ void EventStore::RememberInstance(int64_t node_id, int32_t pid, int64_t start_ms
   }
 }
 
-int64_t EventStore::FindInstance(int64_t node_id, int32_t pid, int64_t start_ms) {
+Result<int64_t> EventStore::FindInstance(int64_t node_id, int32_t pid, int64_t start_ms) {
   auto it = instances_.find(InstanceKey{node_id, pid, start_ms});
   if (it != instances_.end()) return it->second;
   // Not written by this store: maybe by the previous run (a restart while
-  // the process ran). Only on a miss, and then remembered.
+  // the process ran). Only on a miss, and then remembered. The query
+  // reads audit_events, so the keys still queued go in first.
+  Status flushed = FlushAuditKeys();
+  if (!flushed.ok()) return flushed;
   Statement* select = sql_->select_instance.get();
   select->BindInt(1, start_ms);
   select->BindInt(2, node_id);
@@ -809,12 +832,12 @@ int64_t EventStore::FindInstance(int64_t node_id, int32_t pid, int64_t start_ms)
   return id;
 }
 
-int64_t EventStore::ParentProcessId(const TypedEvent& event, int64_t node_id) {
+Result<int64_t> EventStore::ParentProcessId(const TypedEvent& event, int64_t node_id) {
   const Subject& s = event.subject;
   const int64_t parent_start = event.enrichment.parent_start_ms;
   if (parent_start >= 0) {
-    int64_t id = FindInstance(node_id, s.ppid, parent_start);
-    if (id != 0) return id;
+    Result<int64_t> id = FindInstance(node_id, s.ppid, parent_start);
+    if (!id.ok() || *id != 0) return id;
   }
   const ProcessEntry* parent = LiveEntry(ProcessKey(node_id, s.ppid), event.header.time_ms);
   if (parent == nullptr) return 0;

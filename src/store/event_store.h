@@ -222,7 +222,13 @@ class EventStore : public EventSink {
   EventStore(std::unique_ptr<Database> db, EventStoreOptions options);
   Status Prepare();
   Status BeginBatchIfNeeded(int64_t now_ms);
+  // Writes the queued rows (batched_insert.h) and commits.
   Status CommitBatch();
+  // ROLLBACK, and the queued rows go too.
+  void RollBack();
+  // Before anything reads a table with queued rows.
+  Status FlushAuditKeys();
+  Status FlushRows();
   Status WriteEvent(TypedEvent* event);
   // An image load has no audit key (serial 0): no dedup, its own table.
   Status WriteImageLoad(const TypedEvent& event, int64_t node_id);
@@ -235,9 +241,9 @@ class EventStore : public EventSink {
   void Track(uint64_t key, const ProcessEntry& entry);
   void RememberInstance(int64_t node_id, int32_t pid, int64_t start_ms, int64_t process_id);
   // 0: unknown. Looks in the database (one primary-key seek) on a miss.
-  int64_t FindInstance(int64_t node_id, int32_t pid, int64_t start_ms);
+  Result<int64_t> FindInstance(int64_t node_id, int32_t pid, int64_t start_ms);
   // The parent's process_id for a new process row, 0 when unknown.
-  int64_t ParentProcessId(const TypedEvent& event, int64_t node_id);
+  Result<int64_t> ParentProcessId(const TypedEvent& event, int64_t node_id);
   void Count(uint64_t StoreCounters::*field) {
     ++(total_.*field);
     ++(run_.*field);

@@ -1,0 +1,73 @@
+#include "store/batched_insert.h"
+
+#include <cassert>
+
+namespace recorder::store {
+
+namespace {
+
+std::string InsertSql(std::string_view table_and_columns, int columns, int rows) {
+  std::string row = "(";
+  for (int c = 0; c < columns; ++c) row += c == 0 ? "?" : ", ?";
+  row += ")";
+  std::string sql = fmt::format("INSERT INTO {} VALUES ", table_and_columns);
+  for (int r = 0; r < rows; ++r) {
+    if (r > 0) sql += ", ";
+    sql += row;
+  }
+  return sql;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<BatchedInsert>> BatchedInsert::Create(Database* db,
+                                                             std::string_view table_and_columns,
+                                                             int columns) {
+  if (columns <= 0) return Status::Errorf("{}: no columns to insert", table_and_columns);
+  Result<std::unique_ptr<Statement>> one = db->Prepare(InsertSql(table_and_columns, columns, 1));
+  if (!one.ok()) return one.status();
+  Result<std::unique_ptr<Statement>> many =
+      db->Prepare(InsertSql(table_and_columns, columns, kRowsPerStatement));
+  if (!many.ok()) return many.status();
+  return std::unique_ptr<BatchedInsert>(
+      new BatchedInsert(columns, std::move(one).value(), std::move(many).value()));
+}
+
+BatchedInsert::BatchedInsert(int columns, std::unique_ptr<Statement> one,
+                             std::unique_ptr<Statement> many)
+    : columns_(static_cast<size_t>(columns)), one_row_(std::move(one)), full_(std::move(many)) {
+  values_.reserve(columns_ * kRowsPerStatement);
+}
+
+Status BatchedInsert::Add(std::initializer_list<SqlInt> row) {
+  assert(row.size() == columns_);
+  values_.insert(values_.end(), row.begin(), row.end());
+  if (values_.size() < columns_ * kRowsPerStatement) return Status::Ok();
+  Status status = Run(full_.get(), 0, kRowsPerStatement);
+  values_.clear();
+  return status;
+}
+
+Status BatchedInsert::Flush() {
+  const size_t rows = pending_rows();
+  Status status;
+  // Fewer than a full statement's rows: one statement each. Commits come
+  // every few thousand rows in bulk work, so this is the small remainder.
+  for (size_t r = 0; r < rows && status.ok(); ++r) status = Run(one_row_.get(), r, 1);
+  values_.clear();
+  return status;
+}
+
+Status BatchedInsert::Run(Statement* stmt, size_t first, size_t count) {
+  const SqlInt* value = values_.data() + first * columns_;
+  const int params = static_cast<int>(count * columns_);
+  for (int i = 1; i <= params; ++i, ++value) {
+    if (value->null)
+      stmt->BindNull(i);
+    else
+      stmt->BindInt(i, value->value);
+  }
+  return stmt->Run();
+}
+
+}  // namespace recorder::store
