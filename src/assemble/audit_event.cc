@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "parse/record_parser.h"
+
 namespace recorder {
 
 namespace {
@@ -28,7 +30,7 @@ const char* AuditEvent::CopyText(std::string_view line) {
   return out;
 }
 
-void AuditEvent::Add(const AuditRecord& record) {
+const AuditRecord& AuditEvent::Add(const AuditRecord& record) {
   const std::string_view line = record.line;
   if (records_.empty()) {
     // A syscall event is typically 4-8 records: one allocation each for
@@ -51,7 +53,6 @@ void AuditEvent::Add(const AuditRecord& record) {
     spare_records_.pop_back();
   }
   AuditRecord& owned = records_.back();
-  owned.fields.clear();
   owned.line = std::string_view(base, line.size());
   owned.node = rebase(record.node);
   owned.type_name = rebase(record.type_name);
@@ -59,11 +60,10 @@ void AuditEvent::Add(const AuditRecord& record) {
   owned.time_sec = record.time_sec;
   owned.time_msec = record.time_msec;
   owned.serial = record.serial;
-  owned.truncated = record.truncated;
-  owned.fields.reserve(record.fields.size());
-  for (const AuditField& f : record.fields)
-    owned.fields.push_back({rebase(f.name), rebase(f.value), f.spelling, f.interpreted});
-  truncated_ = truncated_ || record.truncated;
+  owned.body = rebase(record.body);
+  ParseRecordFields(&owned);
+  truncated_ = truncated_ || owned.truncated;
+  return owned;
 }
 
 void AuditEvent::Reset() {

@@ -48,8 +48,10 @@ class AuditEvent {
     return nullptr;
   }
 
-  // Copies the record's text once and re-points its views at the copy.
-  void Add(const AuditRecord& record);
+  // Copies the record's text once, re-points its views at the copy and
+  // splits its fields there (the record's own fields, if any, are not
+  // used: a header from ParseRecordHeader is enough). Returns the copy.
+  const AuditRecord& Add(const AuditRecord& record);
   // Empties the event for reuse, keeping the capacity of its record and
   // field vectors and of a small text chunk: the assembler recycles events
   // so a steady stream allocates almost nothing per record.

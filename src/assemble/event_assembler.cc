@@ -59,7 +59,8 @@ void EventAssembler::Close(OpenList::iterator it, CloseReason reason, EventList*
   open_.erase(it);
 }
 
-void EventAssembler::Feed(const AuditRecord& record, int64_t now_ms, EventList* done) {
+const AuditRecord* EventAssembler::Feed(const AuditRecord& record, int64_t now_ms,
+                                        EventList* done) {
   ++stats_.records;
   const bool single = IsSingleRecordType(record.type);
   // The kernel ends a syscall event with PROCTITLE then EOE. auditd drops
@@ -68,6 +69,7 @@ void EventAssembler::Feed(const AuditRecord& record, int64_t now_ms, EventList* 
   const bool end_marker =
       record.type == audit_type::kEoe || record.type == audit_type::kProctitle;
 
+  const AuditRecord* stored = nullptr;
   auto found = index_.find(Key{record.node, record.serial});
   if (found != index_.end() && found->second->time_ms != record.time_ms()) {
     // Same serial, another time: the serial wrapped or the kernel restarted.
@@ -81,7 +83,7 @@ void EventAssembler::Feed(const AuditRecord& record, int64_t now_ms, EventList* 
       ++stats_.orphan_eoe;
     } else if (single || end_marker) {
       auto event = NewEvent();
-      event->Add(record);
+      stored = &event->Add(record);
       Emit(std::move(event), single ? CloseReason::kSingleRecord : CloseReason::kEndOfEvent,
            done);
     } else {
@@ -89,7 +91,7 @@ void EventAssembler::Feed(const AuditRecord& record, int64_t now_ms, EventList* 
         Close(open_.begin(), CloseReason::kCapacity, done);
       OpenEvent& open = open_.emplace_back();
       open.event = NewEvent();
-      open.event->Add(record);
+      stored = &open.event->Add(record);
       open.time_ms = record.time_ms();
       open.last_seen_ms = now_ms;
       open.last_record_seq = stats_.records;
@@ -98,7 +100,7 @@ void EventAssembler::Feed(const AuditRecord& record, int64_t now_ms, EventList* 
     }
   } else {
     OpenList::iterator it = found->second;
-    it->event->Add(record);
+    stored = &it->event->Add(record);
     it->last_seen_ms = now_ms;
     it->last_record_seq = stats_.records;
     if (end_marker || single) {
@@ -111,6 +113,7 @@ void EventAssembler::Feed(const AuditRecord& record, int64_t now_ms, EventList* 
   // The window check is a sweep over the open events; doing it every 256
   // records keeps it off the per-record path.
   if ((stats_.records & 255) == 0) Age(now_ms, done);
+  return stored;
 }
 
 void EventAssembler::Age(int64_t now_ms, EventList* done) {

@@ -51,8 +51,11 @@ class EventAssembler {
   explicit EventAssembler(AssemblerOptions options = {});
   ~EventAssembler();
 
-  // Adds a copy of `record`; events that complete are appended to *done.
-  void Feed(const AuditRecord& record, int64_t now_ms, EventList* done);
+  // Adds a copy of `record` (its header is enough: the copy's fields are
+  // split from its body, see AuditEvent::Add); events that complete are
+  // appended to *done. Returns the copy, valid until *done is recycled,
+  // or nullptr when the record was dropped (an EOE after its event).
+  const AuditRecord* Feed(const AuditRecord& record, int64_t now_ms, EventList* done);
   // Closes events that aged past the limits as of `now_ms`.
   void Age(int64_t now_ms, EventList* done);
   // Closes every open event (end of input, shutdown).

@@ -39,6 +39,8 @@ struct AuditRecord {
   int64_t time_sec = 0;
   int32_t time_msec = 0;
   uint64_t serial = 0;
+  // The text after "audit(...):", which `fields` are split from.
+  std::string_view body;
   // Fields in record order. For user-space records the key=value pairs
   // inside msg='...' follow in place of msg itself.
   std::vector<AuditField> fields;

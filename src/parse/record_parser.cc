@@ -162,6 +162,7 @@ void ResetRecord(std::string_view line, AuditRecord* record) {
   record->time_sec = 0;
   record->time_msec = 0;
   record->serial = 0;
+  record->body = {};
   record->fields.clear();
   record->truncated = false;
 }
@@ -182,7 +183,7 @@ std::string_view ParseErrorText(ParseError error) {
   return "unknown";
 }
 
-ParseError ParseRecordLine(std::string_view line, AuditRecord* record) {
+ParseError ParseRecordHeader(std::string_view line, AuditRecord* record) {
   ResetRecord(line, record);
   while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
   if (line.empty()) return ParseError::kEmptyLine;
@@ -215,11 +216,11 @@ ParseError ParseRecordLine(std::string_view line, AuditRecord* record) {
   size_t body = 0;
   ParseError error = ParseStamp(line.substr(pos), record, &body);
   if (error != ParseError::kNone) return error;
-  ParseFields(line.substr(pos + body), /*nested=*/false, record);
+  record->body = line.substr(pos + body);
   return ParseError::kNone;
 }
 
-ParseError ParseRecordBody(int type, std::string_view body, AuditRecord* record) {
+ParseError ParseRecordBodyHeader(int type, std::string_view body, AuditRecord* record) {
   ResetRecord(body, record);
   while (!body.empty() && (body.back() == '\n' || body.back() == '\0')) body.remove_suffix(1);
   if (body.empty()) return ParseError::kEmptyLine;
@@ -229,8 +230,26 @@ ParseError ParseRecordBody(int type, std::string_view body, AuditRecord* record)
   size_t start = 0;
   ParseError error = ParseStamp(body, record, &start);
   if (error != ParseError::kNone) return error;
-  ParseFields(body.substr(start), /*nested=*/false, record);
+  record->body = body.substr(start);
   return ParseError::kNone;
+}
+
+void ParseRecordFields(AuditRecord* record) {
+  record->fields.clear();
+  record->truncated = false;
+  ParseFields(record->body, /*nested=*/false, record);
+}
+
+ParseError ParseRecordLine(std::string_view line, AuditRecord* record) {
+  ParseError error = ParseRecordHeader(line, record);
+  if (error == ParseError::kNone) ParseRecordFields(record);
+  return error;
+}
+
+ParseError ParseRecordBody(int type, std::string_view body, AuditRecord* record) {
+  ParseError error = ParseRecordBodyHeader(type, body, record);
+  if (error == ParseError::kNone) ParseRecordFields(record);
+  return error;
 }
 
 }  // namespace recorder

@@ -44,6 +44,17 @@ ParseError ParseRecordLine(std::string_view line, AuditRecord* record);
 // netlink header instead of the text.
 ParseError ParseRecordBody(int type, std::string_view body, AuditRecord* record);
 
+// The same two in halves: the header (node, type, time, serial and where
+// the body starts; `fields` left empty), then the fields. The pipeline
+// parses headers only; the assembler splits the fields once, in its own
+// copy of the text, instead of splitting them here and re-pointing every
+// view at the copy.
+ParseError ParseRecordHeader(std::string_view line, AuditRecord* record);
+ParseError ParseRecordBodyHeader(int type, std::string_view body, AuditRecord* record);
+// Splits record->body into record->fields (replacing them) and sets
+// record->truncated.
+void ParseRecordFields(AuditRecord* record);
+
 // Receives malformed or truncated lines; the caller decides whether to
 // log, count or both. Parsing always goes on.
 class ParseReporter {

@@ -14,41 +14,40 @@ Pipeline::Pipeline(PipelineOptions options, ParseReporter* reporter, EventSink* 
 Status Pipeline::FeedLine(std::string_view line, int64_t now_ms) {
   ++stats_.lines;
   stats_.bytes += line.size() + 1;
-  ParseError error = ParseRecordLine(line, &record_);
+  ParseError error = ParseRecordHeader(line, &record_);
   if (error == ParseError::kEmptyLine) return Status::Ok();
   if (error != ParseError::kNone) {
     ++stats_.malformed;
     if (reporter_) reporter_->Malformed(stats_.lines, error, line);
     return Status::Ok();
   }
-  if (record_.truncated) {
-    ++stats_.truncated;
-    if (reporter_) reporter_->Truncated(stats_.lines, line);
-  }
-  return FeedParsed(now_ms);
+  return FeedParsed(now_ms, line);
 }
 
 Status Pipeline::FeedBody(int type, std::string_view body, int64_t now_ms) {
   ++stats_.lines;
   stats_.bytes += body.size();
-  ParseError error = ParseRecordBody(type, body, &record_);
+  ParseError error = ParseRecordBodyHeader(type, body, &record_);
   if (error != ParseError::kNone) {
     ++stats_.malformed;
     if (reporter_) reporter_->Malformed(stats_.lines, error, body);
     return Status::Ok();
   }
-  if (record_.truncated) {
-    ++stats_.truncated;
-    if (reporter_) reporter_->Truncated(stats_.lines, body);
-  }
-  return FeedParsed(now_ms);
+  return FeedParsed(now_ms, body);
 }
 
-Status Pipeline::FeedParsed(int64_t now_ms) {
+Status Pipeline::FeedParsed(int64_t now_ms, std::string_view text) {
   // Replay: the records' own clock drives ageing, never running backwards
   // when records arrive slightly out of order.
   latest_record_ms_ = std::max(latest_record_ms_, record_.time_ms());
-  assembler_.Feed(record_, now_ms < 0 ? latest_record_ms_ : now_ms, &done_);
+  // The assembler splits the fields in its copy: that is where a
+  // truncated value shows.
+  const AuditRecord* stored =
+      assembler_.Feed(record_, now_ms < 0 ? latest_record_ms_ : now_ms, &done_);
+  if (stored != nullptr && stored->truncated) {
+    ++stats_.truncated;
+    if (reporter_) reporter_->Truncated(stats_.lines, text);
+  }
   return Drain(/*force=*/false);
 }
 

@@ -53,7 +53,9 @@ class Pipeline {
   const NormalizerStats& normalizer_stats() const { return normalizer_.stats(); }
 
  private:
-  Status FeedParsed(int64_t now_ms);
+  // Hands record_ (a parsed header) to the assembler; `text` is the input
+  // line, for the reporter.
+  Status FeedParsed(int64_t now_ms, std::string_view text);
   Status Drain(bool force);
 
   PipelineOptions options_;
@@ -61,7 +63,7 @@ class Pipeline {
   EventSink* sink_;
   EventAssembler assembler_;
   Normalizer normalizer_;
-  AuditRecord record_;  // reused: its field vector keeps its capacity
+  AuditRecord record_;  // the current line's header (fields are split by the assembler)
   EventAssembler::EventList done_;
   EventBatch typed_;
   PipelineStats stats_;
