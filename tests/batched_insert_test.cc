@@ -15,7 +15,7 @@ namespace {
 
 using ::testing::HasSubstr;
 
-constexpr int kFull = BatchedInsert::kRowsPerStatement;
+constexpr int kFull = BatchedInsert::kRowsPerStatement;  // this SQLite allows 64 x 2
 
 class BatchedInsertTest : public ::testing::Test {
  protected:
@@ -97,6 +97,17 @@ TEST_F(BatchedInsertTest, SqliteErrorsComeBackFromTheWriteThatHitsThem) {
   for (int i = 0; i < kFull; ++i) last = (*keys)->Add({Int(i == kFull - 1 ? 0 : i), Int(i)});
   ASSERT_FALSE(last.ok());
   EXPECT_THAT(last.message(), HasSubstr("UNIQUE"));
+}
+
+TEST_F(BatchedInsertTest, StatementsStayWithinTheConnectionsParameterLimit) {
+  sqlite3_limit(db_->handle(), SQLITE_LIMIT_VARIABLE_NUMBER, 7);  // 3 rows of 2
+  Result<std::unique_ptr<BatchedInsert>> rows = BatchedInsert::Create(db_.get(), "t(a, b)", 2);
+  ASSERT_TRUE(rows.ok()) << rows.status().message();
+  EXPECT_EQ((*rows)->rows_per_statement(), 3u);
+  for (int i = 0; i < 7; ++i) ASSERT_TRUE((*rows)->Add({Int(i), Int(-i)}).ok());
+  EXPECT_EQ(Count(), 6);
+  ASSERT_TRUE((*rows)->Flush().ok());
+  EXPECT_EQ(Rows(), "0:0,1:-1,2:-2,3:-3,4:-4,5:-5,6:-6");
 }
 
 TEST_F(BatchedInsertTest, BadTableOrColumnsAreErrorsAtCreate) {

@@ -681,41 +681,119 @@ TEST(StoreEnrichmentTest, ParentIsTheInstanceTheEnrichStageNamesNotThePidsCurren
   EXPECT_EQ(rows[3].at("parent_process_id"), rows[1].at("process_id"));  // bash, not /bin/x
 }
 
+// Process rows may still wait for the commit when their hash arrives:
+// all of them, some, or none.
 TEST(StoreEnrichmentTest, UpdateHashesFillsOnlyPendingRowsOfThatExe) {
+  for (int written : {0, 2, 4}) {
+    SCOPED_TRACE(fmt::format("{} of 4 rows written before the hashes", written));
+    TempDir dir;
+    std::string path = dir.File("monitor.db");
+    auto store = OpenOrDie(path);
+    ASSERT_TRUE(store);
+    auto pending = [](TypedEvent e) {
+      e.enrichment.hash_note = "pending";
+      return e;
+    };
+    TypedEvent hashed = Exec(kT0 + 2, 3, 102, "/bin/a", {"a"});
+    hashed.enrichment.exe_sha256 = "old";
+    const EventBatch execs = {pending(Exec(kT0, 1, 100, "/bin/a", {"a"})),
+                              pending(Exec(kT0 + 1, 2, 101, "/bin/b", {"b"})), hashed,
+                              pending(Exec(kT0 + 3, 4, 103, "/bin/a", {"a", "2"}))};
+    for (int i = 0; i < 4; ++i) {
+      if (i == written) {
+        ASSERT_TRUE(store->Flush().ok());
+      }
+      ASSERT_TRUE(AddAll(store.get(), {execs[i]}).ok());
+    }
+    if (written == 4) {
+      ASSERT_TRUE(store->Flush().ok());
+    }
+    Result<int64_t> changed = store->UpdateHashes("/bin/a", "sha-a", "md5-a", "");
+    ASSERT_TRUE(changed.ok()) << changed.status().message();
+    EXPECT_EQ(*changed, 2);
+    Result<int64_t> again = store->UpdateHashes("/bin/a", "x", "y", "");
+    ASSERT_TRUE(again.ok());
+    EXPECT_EQ(*again, 0);
+    Result<int64_t> unreadable = store->UpdateHashes("/bin/b", "", "", "unreadable: EACCES");
+    ASSERT_TRUE(unreadable.ok());
+    EXPECT_EQ(*unreadable, 1);
+    ASSERT_TRUE(store->Flush().ok());
+    std::vector<Row> rows =
+        Query(path, "SELECT pid, sha256, md5, hash_note FROM processes ORDER BY pid");
+    ASSERT_EQ(rows.size(), 4u);
+    EXPECT_EQ(rows[0].at("sha256"), "sha-a");
+    EXPECT_EQ(rows[0].at("md5"), "md5-a");
+    EXPECT_EQ(rows[0].at("hash_note"), "NULL");
+    EXPECT_EQ(rows[1].at("sha256"), "NULL");
+    EXPECT_EQ(rows[1].at("hash_note"), "unreadable: EACCES");
+    EXPECT_EQ(rows[2].at("sha256"), "old");
+    EXPECT_EQ(rows[3].at("sha256"), "sha-a");
+  }
+}
+
+// Process rows wait until the commit and an exit completes a waiting
+// row; an exit after the commit updates the written one. Both must read
+// the same, across commits, reopened stores and a queue that overflowed.
+TEST(StoreTest, ExitsCompleteWaitingProcessRowsOrUpdateWrittenOnes) {
   TempDir dir;
   std::string path = dir.File("monitor.db");
-  auto store = OpenOrDie(path);
-  ASSERT_TRUE(store);
-  auto pending = [](TypedEvent e) {
-    e.enrichment.hash_note = "pending";
-    return e;
-  };
-  TypedEvent hashed = Exec(kT0 + 2, 3, 102, "/bin/a", {"a"});
-  hashed.enrichment.exe_sha256 = "old";
-  ASSERT_TRUE(AddAll(store.get(), {pending(Exec(kT0, 1, 100, "/bin/a", {"a"})),
-                                   pending(Exec(kT0 + 1, 2, 101, "/bin/b", {"b"})), hashed,
-                                   pending(Exec(kT0 + 3, 4, 103, "/bin/a", {"a", "2"}))})
-                  .ok());
-  Result<int64_t> changed = store->UpdateHashes("/bin/a", "sha-a", "md5-a", "");
-  ASSERT_TRUE(changed.ok()) << changed.status().message();
-  EXPECT_EQ(*changed, 2);
-  Result<int64_t> again = store->UpdateHashes("/bin/a", "x", "y", "");
-  ASSERT_TRUE(again.ok());
-  EXPECT_EQ(*again, 0);
-  Result<int64_t> unreadable = store->UpdateHashes("/bin/b", "", "", "unreadable: EACCES");
-  ASSERT_TRUE(unreadable.ok());
-  EXPECT_EQ(*unreadable, 1);
-  ASSERT_TRUE(store->Flush().ok());
-  std::vector<Row> rows =
-      Query(path, "SELECT pid, sha256, md5, hash_note FROM processes ORDER BY pid");
-  ASSERT_EQ(rows.size(), 4u);
-  EXPECT_EQ(rows[0].at("sha256"), "sha-a");
-  EXPECT_EQ(rows[0].at("md5"), "md5-a");
-  EXPECT_EQ(rows[0].at("hash_note"), "NULL");
-  EXPECT_EQ(rows[1].at("sha256"), "NULL");
-  EXPECT_EQ(rows[1].at("hash_note"), "unreadable: EACCES");
-  EXPECT_EQ(rows[2].at("sha256"), "old");
-  EXPECT_EQ(rows[3].at("sha256"), "sha-a");
+  const int kExecs = 4096 + 100;  // past the queue's bound: it writes early
+  {
+    auto store = OpenOrDie(path);
+    ASSERT_TRUE(store);
+    EventBatch execs;
+    for (int i = 0; i < kExecs; ++i)
+      execs.push_back(Exec(kT0 + i, 1 + i, 1000 + i, "/bin/a", {"a"}));
+    ASSERT_TRUE(store->Add(&execs, 0).ok());
+    EventBatch exits;  // in the same transaction: written rows and waiting ones
+    for (int i = 0; i < kExecs; i += 2)
+      exits.push_back(Exit(kT0 + kExecs + i, 1 + kExecs + i, 1000 + i, "/bin/a", i % 256));
+    ASSERT_TRUE(store->Add(&exits, 0).ok());
+    ASSERT_TRUE(store->Flush().ok());
+    // After the commit: every row is written.
+    EventBatch late = {Exit(kT0 + 3 * kExecs, 1 + 3 * kExecs, 1001, "/bin/a", 7)};
+    ASSERT_TRUE(store->Add(&late, 0).ok());
+  }
+  {
+    // A new store numbers on from the stored rows.
+    auto store = OpenOrDie(path);
+    ASSERT_TRUE(store);
+    ASSERT_TRUE(AddAll(store.get(), {Exec(kT0 + 4 * kExecs, 1 + 4 * kExecs, 77, "/bin/b", {"b"}),
+                                     Exit(kT0 + 4 * kExecs + 1, 2 + 4 * kExecs, 77, "/bin/b", 3)})
+                    .ok());
+  }
+  EXPECT_EQ(Scalar(path, "SELECT count(*) FROM processes"), std::to_string(kExecs + 1));
+  EXPECT_EQ(Scalar(path, "SELECT max(process_id) - min(process_id) + 1 FROM processes"),
+            std::to_string(kExecs + 1));
+  EXPECT_EQ(Scalar(path, "SELECT count(*) FROM processes WHERE exe = '/bin/a' AND "
+                         "end_time IS NOT NULL"),
+            std::to_string(kExecs / 2 + 1));
+  // Each exit is on its own process: the code and time it was given.
+  EXPECT_EQ(Scalar(path, "SELECT count(*) FROM processes WHERE exe = '/bin/a' AND pid % 2 = 0 "
+                         "AND exit_code = (pid - 1000) % 256 AND end_time = " +
+                             std::to_string(kT0 + kExecs) + " + pid - 1000"),
+            std::to_string(kExecs / 2));
+  EXPECT_EQ(Scalar(path, "SELECT exit_code || '@' || (end_time - " + std::to_string(kT0) +
+                             ") FROM processes WHERE pid = 1001"),
+            "7@" + std::to_string(3 * kExecs));
+  EXPECT_EQ(Scalar(path, "SELECT exit_code FROM processes WHERE exe = '/bin/b'"), "3");
+}
+
+// Two writers on one database (the daemon and a replay): each numbers its
+// process rows from what is stored when its transaction begins.
+TEST(StoreTest, TwoStoresTakingTurnsNeverReuseAProcessId) {
+  TempDir dir;
+  std::string path = dir.File("monitor.db");
+  auto a = OpenOrDie(path);
+  auto b = OpenOrDie(path);
+  ASSERT_TRUE(a && b);
+  for (int round = 0; round < 3; ++round) {
+    EventStore* store = round % 2 == 0 ? a.get() : b.get();
+    ASSERT_TRUE(AddAll(store, {Exec(kT0 + round, 1 + round, 100 + round, "/bin/x", {"x"})}).ok());
+    ASSERT_TRUE(store->Flush().ok());
+  }
+  EXPECT_EQ(Scalar(path, "SELECT count(DISTINCT process_id) || '/' || count(*) FROM processes"),
+            "3/3");
 }
 
 TEST(StoreEnrichmentTest, ExitAfterARestartFindsTheRowOfTheEarlierRun) {

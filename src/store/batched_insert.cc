@@ -1,5 +1,6 @@
 #include "store/batched_insert.h"
 
+#include <algorithm>
 #include <cassert>
 
 namespace recorder::store {
@@ -24,26 +25,30 @@ Result<std::unique_ptr<BatchedInsert>> BatchedInsert::Create(Database* db,
                                                              std::string_view table_and_columns,
                                                              int columns) {
   if (columns <= 0) return Status::Errorf("{}: no columns to insert", table_and_columns);
+  const int max_params = sqlite3_limit(db->handle(), SQLITE_LIMIT_VARIABLE_NUMBER, -1);
+  const int rows = std::clamp(max_params / columns, 1, kRowsPerStatement);
   Result<std::unique_ptr<Statement>> one = db->Prepare(InsertSql(table_and_columns, columns, 1));
   if (!one.ok()) return one.status();
-  Result<std::unique_ptr<Statement>> many =
-      db->Prepare(InsertSql(table_and_columns, columns, kRowsPerStatement));
+  Result<std::unique_ptr<Statement>> many = db->Prepare(InsertSql(table_and_columns, columns, rows));
   if (!many.ok()) return many.status();
   return std::unique_ptr<BatchedInsert>(
-      new BatchedInsert(columns, std::move(one).value(), std::move(many).value()));
+      new BatchedInsert(columns, rows, std::move(one).value(), std::move(many).value()));
 }
 
-BatchedInsert::BatchedInsert(int columns, std::unique_ptr<Statement> one,
+BatchedInsert::BatchedInsert(int columns, int rows_per_statement, std::unique_ptr<Statement> one,
                              std::unique_ptr<Statement> many)
-    : columns_(static_cast<size_t>(columns)), one_row_(std::move(one)), full_(std::move(many)) {
-  values_.reserve(columns_ * kRowsPerStatement);
+    : columns_(static_cast<size_t>(columns)),
+      rows_per_statement_(static_cast<size_t>(rows_per_statement)),
+      one_row_(std::move(one)),
+      full_(std::move(many)) {
+  values_.reserve(columns_ * rows_per_statement_);
 }
 
-Status BatchedInsert::Add(std::initializer_list<SqlInt> row) {
+Status BatchedInsert::Add(std::span<const SqlInt> row) {
   assert(row.size() == columns_);
   values_.insert(values_.end(), row.begin(), row.end());
-  if (values_.size() < columns_ * kRowsPerStatement) return Status::Ok();
-  Status status = Run(full_.get(), 0, kRowsPerStatement);
+  if (values_.size() < columns_ * rows_per_statement_) return Status::Ok();
+  Status status = Run(full_.get(), 0, rows_per_statement_);
   values_.clear();
   return status;
 }

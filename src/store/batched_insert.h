@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,8 +41,8 @@ inline constexpr SqlInt NullInt() { return {}; }
 class BatchedInsert {
  public:
   // Rows per multi-row statement. Beyond ~50 the gain is flat (measured:
-  // 50 and 200 rows per statement within 2%); 64 x 13 columns stays under
-  // SQLite's historical limit of 999 parameters.
+  // 50 and 200 rows per statement within 2%). Fewer when the connection's
+  // limit on parameters (999 before SQLite 3.32) does not allow that many.
   static constexpr int kRowsPerStatement = 64;
 
   // `table_and_columns` is "table(col1, col2, ...)" with `columns` names.
@@ -51,22 +52,26 @@ class BatchedInsert {
 
   // Queues one row (exactly `columns` values); writes a full statement's
   // worth when it completes one. An error is SQLite's, from that write.
-  Status Add(std::initializer_list<SqlInt> row);
+  Status Add(std::initializer_list<SqlInt> row) { return Add(std::span(row.begin(), row.size())); }
+  Status Add(std::span<const SqlInt> row);
   // Writes every queued row.
   Status Flush();
   // Forgets queued rows (after a ROLLBACK: they belong to no transaction).
   void Discard() { values_.clear(); }
 
   size_t pending_rows() const { return values_.size() / columns_; }
+  size_t rows_per_statement() const { return rows_per_statement_; }
 
  private:
-  BatchedInsert(int columns, std::unique_ptr<Statement> one, std::unique_ptr<Statement> many);
+  BatchedInsert(int columns, int rows_per_statement, std::unique_ptr<Statement> one,
+                std::unique_ptr<Statement> many);
   // Binds rows [first, first + count) of values_ to `stmt` and runs it.
   Status Run(Statement* stmt, size_t first, size_t count);
 
   const size_t columns_;
+  const size_t rows_per_statement_;
   std::unique_ptr<Statement> one_row_;
-  std::unique_ptr<Statement> full_;  // kRowsPerStatement rows
+  std::unique_ptr<Statement> full_;  // rows_per_statement_ rows
   std::vector<SqlInt> values_;       // queued rows, row-major
 };
 

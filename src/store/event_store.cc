@@ -59,11 +59,12 @@ struct EventStore::Statements {
   std::unique_ptr<Statement> select_audit_process;  // a stored exec's process_id
   std::unique_ptr<Statement> set_audit_process;
   std::unique_ptr<Statement> select_max_key;  // the largest (time, serial) stored
-  std::unique_ptr<Statement> insert_process;
+  std::unique_ptr<Statement> next_process_id;
   std::unique_ptr<Statement> end_process;
   // Appends that nothing reads back before the commit go in batches
   // (batched_insert.h): audit keys known to be new, and the event rows.
   std::unique_ptr<BatchedInsert> new_audit_keys;
+  std::unique_ptr<BatchedInsert> process_rows;  // fed from pending_processes_
   std::unique_ptr<BatchedInsert> file_rows;
   std::unique_ptr<BatchedInsert> network_rows;
   std::unique_ptr<BatchedInsert> security_rows;
@@ -208,12 +209,9 @@ Status EventStore::Prepare() {
       // The primary key's order: the last entry of its b-tree.
       {&sql_->select_max_key,
        "SELECT time, serial FROM audit_events ORDER BY time DESC, serial DESC LIMIT 1"},
-      {&sql_->insert_process,
-       "INSERT INTO process_data(node_id, pid, ppid, parent_process_id, start_time, end_time, "
-       "exit_code, exe_id, comm_id, command_id, cwd_id, uid, euid, auid, ses, tty_id, success, "
-       "flags, user_id, euser_id, login_user_id, sha256_id, md5_id, hash_note_id) VALUES (?1, "
-       "?2, ?3, ?4, ?5, NULL, NULL, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
-       "?19, ?20, ?21, ?22)"},
+      // The id SQLite would give the next row: the store numbers its
+      // process rows itself so they can wait in pending_processes_.
+      {&sql_->next_process_id, "SELECT coalesce(max(process_id), 0) + 1 FROM process_data"},
       {&sql_->end_process,
        "UPDATE process_data SET end_time = ?2, exit_code = ?3 WHERE process_id = ?1"},
       {&sql_->insert_image,
@@ -249,6 +247,11 @@ Status EventStore::Prepare() {
     int columns;
   } batched[] = {
       {&sql_->new_audit_keys, "audit_events(time, serial, node_id, process_id)", 4},
+      {&sql_->process_rows,
+       "process_data(process_id, node_id, pid, ppid, parent_process_id, start_time, end_time, "
+       "exit_code, exe_id, comm_id, command_id, cwd_id, uid, euid, auid, ses, tty_id, success, "
+       "flags, user_id, euser_id, login_user_id, sha256_id, md5_id, hash_note_id)",
+       kProcessColumns},
       {&sql_->file_rows,
        "file_data(time, process_id, operation, path_id, new_path_id, success, uid, mode, "
        "owner_uid, owner_gid, user_id)",
@@ -288,6 +291,15 @@ Status EventStore::BeginBatchIfNeeded(int64_t now_ms) {
   in_batch_ = true;
   batch_started_ms_ = now_ms;
   batch_rows_ = 0;
+  Statement* next_id = sql_->next_process_id.get();
+  Result<bool> id_row = next_id->Step();
+  if (!id_row.ok() || !*id_row) {
+    next_id->Reset();
+    RollBack();
+    return Fail("begin a write transaction", id_row.ok() ? Status::Error("no row") : id_row.status());
+  }
+  next_process_id_ = next_id->ColumnInt(0);
+  next_id->Reset();
   // Any failure leaves the bound at "unknown": every exec key is looked up.
   max_key_time_ = INT64_MAX;
   max_key_serial_ = INT64_MAX;
@@ -316,11 +328,29 @@ void EventStore::NoteKeyStored(const AuditKey& key) {
 
 Status EventStore::FlushAuditKeys() { return sql_->new_audit_keys->Flush(); }
 
+Status EventStore::FlushProcesses() {
+  Status status;
+  for (const ProcessRow& row : pending_processes_) {
+    status = sql_->process_rows->Add(row);
+    if (!status.ok()) break;
+  }
+  pending_processes_.clear();
+  return status.ok() ? sql_->process_rows->Flush() : status;
+}
+
+EventStore::ProcessRow* EventStore::PendingProcess(int64_t process_id) {
+  const int64_t first = next_process_id_ - static_cast<int64_t>(pending_processes_.size());
+  if (process_id < first || process_id >= next_process_id_) return nullptr;
+  return &pending_processes_[static_cast<size_t>(process_id - first)];
+}
+
 Status EventStore::FlushRows() {
+  Status status = FlushProcesses();
+  if (!status.ok()) return status;
   for (BatchedInsert* rows : {sql_->new_audit_keys.get(), sql_->file_rows.get(),
                               sql_->network_rows.get(), sql_->security_rows.get(),
                               sql_->module_rows.get()}) {
-    Status status = rows->Flush();
+    status = rows->Flush();
     if (!status.ok()) return status;
   }
   return Status::Ok();
@@ -330,7 +360,9 @@ void EventStore::RollBack() {
   (void)db_->Exec("ROLLBACK");
   in_batch_ = false;
   last_key_ = AuditKey();
-  for (BatchedInsert* rows : {sql_->new_audit_keys.get(), sql_->file_rows.get(),
+  pending_processes_.clear();
+  for (BatchedInsert* rows : {sql_->new_audit_keys.get(), sql_->process_rows.get(),
+                              sql_->file_rows.get(),
                               sql_->network_rows.get(), sql_->security_rows.get(),
                               sql_->module_rows.get()})
     rows->Discard();
@@ -418,7 +450,6 @@ void EventStore::Track(uint64_t key, const ProcessEntry& entry) {
 Result<int64_t> EventStore::InsertProcess(const TypedEvent& event, int64_t node_id,
                                           bool placeholder) {
   const Subject& s = event.subject;
-  Statement* stmt = sql_->insert_process.get();
   Result<int64_t> exe = interner_->Intern(s.exe);
   Result<int64_t> comm = interner_->Intern(s.comm);
   Result<int64_t> tty = interner_->Intern(s.tty);
@@ -468,41 +499,37 @@ Result<int64_t> EventStore::InsertProcess(const TypedEvent& event, int64_t node_
   // from /proc) gets that start, so its children can link to it.
   const int64_t start_ms = placeholder ? en.process_start_ms : event.header.time_ms;
 
-  stmt->BindInt(1, node_id);
-  stmt->BindInt(2, s.pid);
-  stmt->BindInt(3, s.ppid);
-  if (parent_id != 0)
-    stmt->BindInt(4, parent_id);
-  else
-    stmt->BindNull(4);
-  if (start_ms < 0)
-    stmt->BindNull(5);
-  else
-    stmt->BindInt(5, start_ms);
-  BindStringId(stmt, 6, *exe);
-  BindStringId(stmt, 7, *comm);
-  BindStringId(stmt, 8, command_id);
-  BindStringId(stmt, 9, cwd_id);
-  BindId(stmt, 10, s.uid);
-  BindId(stmt, 11, s.euid);
-  BindId(stmt, 12, s.auid);
-  BindId(stmt, 13, s.ses);
-  BindStringId(stmt, 14, *tty);
-  if (placeholder)
-    stmt->BindNull(15);
-  else
-    stmt->BindInt(15, event.header.success ? 1 : 0);
-  stmt->BindInt(16, flags);
-  BindStringId(stmt, 17, user);
-  BindStringId(stmt, 18, euser);
-  BindStringId(stmt, 19, login_user);
-  BindStringId(stmt, 20, sha256);
-  BindStringId(stmt, 21, md5);
-  BindStringId(stmt, 22, hash_note);
-  Status status = stmt->Run();
-  if (!status.ok()) return status;
+  const int64_t process_id = next_process_id_++;
+  pending_processes_.push_back({Int(process_id),
+                                Int(node_id),
+                                Int(s.pid),
+                                Int(s.ppid),
+                                parent_id != 0 ? Int(parent_id) : NullInt(),
+                                start_ms >= 0 ? Int(start_ms) : NullInt(),
+                                NullInt(),  // end_time: see WriteEvent's ProcessEnd
+                                NullInt(),  // exit_code
+                                StringIdValue(*exe),
+                                StringIdValue(*comm),
+                                StringIdValue(command_id),
+                                StringIdValue(cwd_id),
+                                IdValue(s.uid),
+                                IdValue(s.euid),
+                                IdValue(s.auid),
+                                IdValue(s.ses),
+                                StringIdValue(*tty),
+                                placeholder ? NullInt() : Int(event.header.success ? 1 : 0),
+                                Int(flags),
+                                StringIdValue(user),
+                                StringIdValue(euser),
+                                StringIdValue(login_user),
+                                StringIdValue(sha256),
+                                StringIdValue(md5),
+                                StringIdValue(hash_note)});
   ++batch_rows_;
-  int64_t process_id = db_->LastInsertRowid();
+  if (pending_processes_.size() >= kMaxPendingProcesses) {
+    Status status = FlushProcesses();
+    if (!status.ok()) return status;
+  }
   if (en.hash_note == "pending" && *exe != 0) pending_hashes_.try_emplace(*exe, process_id);
   // The instance key the enrich stage uses for parents: an exec's own time
   // (only a successful exec starts an instance), a seeded process's start.
@@ -687,11 +714,17 @@ Status EventStore::WriteEvent(TypedEvent* event) {
         if constexpr (std::is_same_v<T, ProcessStart>) {
           // Handled above.
         } else if constexpr (std::is_same_v<T, ProcessEnd>) {
-          Statement* stmt = sql_->end_process.get();
-          stmt->BindInt(1, process_id);
-          stmt->BindInt(2, h.time_ms);
-          stmt->BindInt(3, body.exit_code);
-          status = stmt->Run();
+          if (ProcessRow* row = PendingProcess(process_id)) {
+            // Not written yet: the row goes in whole, no UPDATE.
+            (*row)[kEndTimeColumn] = Int(h.time_ms);
+            (*row)[kExitCodeColumn] = Int(body.exit_code);
+          } else {
+            Statement* stmt = sql_->end_process.get();
+            stmt->BindInt(1, process_id);
+            stmt->BindInt(2, h.time_ms);
+            stmt->BindInt(3, body.exit_code);
+            status = stmt->Run();
+          }
           auto it = processes_.find(ProcessKey(node_id, event->subject.pid));
           if (it != processes_.end() && it->second.process_id == process_id)
             it->second.ended_ms = h.time_ms;
@@ -769,6 +802,8 @@ Status EventStore::WriteImageLoad(const TypedEvent& event, int64_t node_id) {
 }
 
 Result<std::vector<std::string>> EventStore::AdoptPendingHashes(int64_t recent_rows) {
+  Status flushed = FlushProcesses();
+  if (!flushed.ok()) return Fail("find pending hashes", flushed);
   Result<std::unique_ptr<Statement>> select = db_->Prepare(
       "SELECT p.exe_id, min(p.process_id), s.value FROM process_data p "
       "JOIN strings s ON s.id = p.exe_id "
@@ -819,7 +854,8 @@ Result<int64_t> EventStore::FindInstance(int64_t node_id, int32_t pid, int64_t s
   // Not written by this store: maybe by the previous run (a restart while
   // the process ran). Only on a miss, and then remembered. The query
   // reads audit_events, so the keys still queued go in first.
-  Status flushed = FlushAuditKeys();
+  Status flushed = FlushProcesses();
+  if (flushed.ok()) flushed = FlushAuditKeys();
   if (!flushed.ok()) return flushed;
   Statement* select = sql_->select_instance.get();
   select->BindInt(1, start_ms);
@@ -864,6 +900,18 @@ Result<int64_t> EventStore::UpdateHashes(std::string_view exe, std::string_view 
     if (!id.ok()) return Fail("update hashes", id.status());
     ids[i] = *id;
   }
+  // Rows still waiting are updated where they wait; the statement below
+  // updates the written ones.
+  int64_t changed_pending = 0;
+  for (ProcessRow& row : pending_processes_) {
+    if (row[0].value < first || row[kExeColumn].null || row[kExeColumn].value != *exe_id ||
+        row[kHashNoteColumn].null || row[kHashNoteColumn].value != ids[3])
+      continue;
+    row[kSha256Column] = StringIdValue(ids[0]);
+    row[kMd5Column] = StringIdValue(ids[1]);
+    row[kHashNoteColumn] = StringIdValue(ids[2]);
+    ++changed_pending;
+  }
   Statement* stmt = sql_->update_hashes.get();
   stmt->BindInt(1, first);
   stmt->BindInt(2, *exe_id);
@@ -875,7 +923,7 @@ Result<int64_t> EventStore::UpdateHashes(std::string_view exe, std::string_view 
   if (!status.ok()) return Fail("update hashes", status);
   const int64_t changed = db_->Changes();
   batch_rows_ += static_cast<size_t>(changed);
-  return changed;
+  return changed + changed_pending;
 }
 
 Result<int64_t> EventStore::BeginRun(std::string_view source, int64_t wall_ms) {
