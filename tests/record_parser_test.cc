@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
+#include <cctype>
 #include <charconv>
 #include <random>
 #include <string>
@@ -188,16 +191,17 @@ TEST(FieldValues, DecodeUntrusted) {
 // ParseInt's hand-written decimal path must say exactly what from_chars
 // says, for every integer type the recorder parses with it.
 template <typename Int>
-std::optional<Int> FromChars(std::string_view text) {
+std::optional<Int> FromChars(std::string_view text, int base = 10) {
   Int value{};
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value, base);
   if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
   return value;
 }
 
 template <typename Int>
-void ExpectParseIntAgrees(const std::vector<std::string>& inputs) {
-  for (const std::string& text : inputs) EXPECT_EQ(ParseInt<Int>(text), FromChars<Int>(text)) << text;
+void ExpectParseIntAgrees(const std::vector<std::string>& inputs, int base = 10) {
+  for (const std::string& text : inputs)
+    EXPECT_EQ(ParseInt<Int>(text, base), FromChars<Int>(text, base)) << text << " base " << base;
 }
 
 TEST(FieldValues, ParseIntAgreesWithFromChars) {
@@ -221,6 +225,67 @@ TEST(FieldValues, ParseIntAgreesWithFromChars) {
   ExpectParseIntAgrees<uint64_t>(inputs);
   ExpectParseIntAgrees<int16_t>(inputs);
   ExpectParseIntAgrees<uint8_t>(inputs);
+}
+
+// ... and its hex path too (arch=, a0..a3).
+TEST(FieldValues, ParseHexAgreesWithFromChars) {
+  std::vector<std::string> inputs = {
+      "", "-", "0", "-1", "+1", " 1", "1 ", "0x1", "c000003e", "C000003E", "cAfE", "g", "fg",
+      "ff", "100", "ffff", "10000", "ffffffff", "100000000", "7fffffffffffffff",
+      "fffffffffffffff", "ffffffffffffffff", "10000000000000000", "000000000000000001",
+      "@", "`", "G", "/", ":"};
+  std::mt19937_64 random(7);
+  for (int i = 0; i < 2000; ++i) {
+    std::string text = fmt::format("{:x}", random() >> (random() % 64));
+    if (random() % 3 == 0)
+      for (char& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (random() % 5 == 0) text[random() % text.size()] = "0-9aF:/ gG@`"[random() % 12];
+    inputs.push_back(text);
+  }
+  ExpectParseIntAgrees<uint8_t>(inputs, 16);
+  ExpectParseIntAgrees<uint32_t>(inputs, 16);
+  ExpectParseIntAgrees<uint64_t>(inputs, 16);
+  ExpectParseIntAgrees<int64_t>(inputs, 16);  // signed: from_chars all the way
+}
+
+// The usual audit(SEC.MSEC:SERIAL) is parsed by hand; every other shape
+// goes the general way, and both must agree.
+TEST(RecordParser, StampsOfEveryShape) {
+  struct Case {
+    const char* stamp;
+    ParseError error;
+    int64_t sec;
+    int32_t msec;
+    uint64_t serial;
+  };
+  const Case cases[] = {
+      {"audit(1700000000.123:42):", ParseError::kNone, 1700000000, 123, 42},
+      {"audit(1700000000.123:42)", ParseError::kNone, 1700000000, 123, 42},
+      {"audit(0.000:0):", ParseError::kNone, 0, 0, 0},
+      {"audit(-5.000:1):", ParseError::kNone, -5, 0, 1},  // odd, but from_chars takes it
+      {"audit(1.-12:1):", ParseError::kNone, 1, -12, 1},
+      {"audit(1.000:18446744073709551615):", ParseError::kNone, 1, 0, 18446744073709551615u},
+      {"audit(1.000:18446744073709551616):", ParseError::kNoSerial, 0, 0, 0},
+      {"audit(123456789012345678901.000:1):", ParseError::kBadTimestamp, 0, 0, 0},
+      {"audit(1.12:1):", ParseError::kBadTimestamp, 0, 0, 0},
+      {"audit(1.1234:1):", ParseError::kBadTimestamp, 0, 0, 0},
+      {"audit(1.123):", ParseError::kNoSerial, 0, 0, 0},
+      {"audit(1.123:):", ParseError::kNoSerial, 0, 0, 0},
+      {"audit(1.123:5", ParseError::kNoSerial, 0, 0, 0},
+      {"audit(.123:5):", ParseError::kBadTimestamp, 0, 0, 0},
+      {"audit(x.123:5):", ParseError::kBadTimestamp, 0, 0, 0},
+      {"audi(1.123:5):", ParseError::kNoTimestamp, 0, 0, 0},
+  };
+  for (const Case& c : cases) {
+    AuditRecord r;
+    std::string line = std::string("type=SYSCALL msg=") + c.stamp + " a=1";
+    EXPECT_EQ(ParseRecordLine(line, &r), c.error) << c.stamp;
+    if (c.error != ParseError::kNone) continue;
+    EXPECT_EQ(r.time_sec, c.sec) << c.stamp;
+    EXPECT_EQ(r.time_msec, c.msec) << c.stamp;
+    EXPECT_EQ(r.serial, c.serial) << c.stamp;
+    EXPECT_EQ(r.Value("a"), "1") << c.stamp;
+  }
 }
 
 TEST(MessageTypes, LibauditTable) {
