@@ -42,22 +42,24 @@ enum class ProcessOrigin : uint8_t {
   kObserved,  // first seen as the subject of some other event; start unknown
 };
 
+// Field order keeps the small members together: at 152 bytes (176 with
+// the bools spread out) three instances fit a deque node of 512 bytes
+// instead of two, a third less memory for a table that holds every
+// process of the last ProcessExpirationSeconds (17 -> 11 MB, and fewer
+// page faults, on the replay benchmark).
 struct ProcessInfo {
   int32_t pid = 0;
   int32_t ppid = 0;
   // Instance key with pid. For kObserved it is the first-seen time and
   // start_known is false (the enrichment then reports -1).
   int64_t start_ms = 0;
-  bool start_known = true;
   // Task (fork) start in clock ticks since boot when known (seed, or
   // inherited through exec from a seeded/forked task); -1 otherwise. It
   // is what LoadState compares with /proc to detect a recycled pid.
   int64_t task_start_ticks = -1;
   int64_t end_ms = -1;             // exit or replacement by exec; -1 while running
-  bool exited = false;             // end_ms is an exit (not an exec replacing the image)
   int64_t parent_start_ms = -1;    // start_ms of the parent instance (pid = ppid), -1 unknown
   int64_t previous_start_ms = -1;  // image of this pid that this one replaced by exec
-  ProcessOrigin origin = ProcessOrigin::kSeed;
   std::string exe;
   std::vector<std::string> argv;
   int64_t uid = kUnsetId;
@@ -68,6 +70,9 @@ struct ProcessInfo {
   // Instances in the table whose parent this is; an ended instance with
   // children left is kept past its expiry so their ancestry holds.
   uint32_t child_refs = 0;
+  bool start_known = true;
+  bool exited = false;  // end_ms is an exit (not an exec replacing the image)
+  ProcessOrigin origin = ProcessOrigin::kSeed;
 
   bool Running() const { return end_ms < 0; }
 };
