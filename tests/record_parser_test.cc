@@ -264,6 +264,12 @@ TEST(RecordParser, StampsOfEveryShape) {
       {"audit(0.000:0):", ParseError::kNone, 0, 0, 0},
       {"audit(-5.000:1):", ParseError::kNone, -5, 0, 1},  // odd, but from_chars takes it
       {"audit(1.-12:1):", ParseError::kNone, 1, -12, 1},
+      // 18 digits: by hand; 19: the general way; both must read the same.
+      {"audit(123456789012345678.000:123456789012345678):", ParseError::kNone,
+       123456789012345678, 0, 123456789012345678u},
+      {"audit(1234567890123456789.999:1234567890123456789):", ParseError::kNone,
+       1234567890123456789, 999, 1234567890123456789u},
+      {"audit(9223372036854775808.000:1):", ParseError::kBadTimestamp, 0, 0, 0},
       {"audit(1.000:18446744073709551615):", ParseError::kNone, 1, 0, 18446744073709551615u},
       {"audit(1.000:18446744073709551616):", ParseError::kNoSerial, 0, 0, 0},
       {"audit(123456789012345678901.000:1):", ParseError::kBadTimestamp, 0, 0, 0},

@@ -625,6 +625,28 @@ TEST(StoreEnrichmentTest, ParentLookupInTheDatabaseSeesKeysNotYetWritten) {
             "1");
 }
 
+// A parent looked up and not found is remembered as missing for the
+// transaction; once the store writes that instance, children find it.
+TEST(StoreEnrichmentTest, AParentMissingAtFirstIsFoundOnceItIsWritten) {
+  TempDir dir;
+  std::string path = dir.File("monitor.db");
+  auto store = OpenOrDie(path);
+  ASSERT_TRUE(store);
+  const int64_t kParentStart = kT0 - 5000;
+  EventBatch events = {
+      // Its parent (pid 700, started before recording) has no row yet.
+      Enriched(Exec(kT0, 1, 501, "/bin/ls", {"ls"}, 700), kT0, kParentStart),
+      // Now it has: a placeholder carrying that start.
+      Enriched(File(kT0 + 1, 2, 700, "/bin/sh", FileOperation::kWrite, "/s"), kParentStart, -1),
+      Enriched(Exec(kT0 + 2, 3, 502, "/bin/id", {"id"}, 700), kT0 + 2, kParentStart)};
+  ASSERT_TRUE(store->Add(&events, 0).ok());
+  ASSERT_TRUE(store->Flush().ok());
+  EXPECT_EQ(Scalar(path, "SELECT parent_process_id FROM processes WHERE exe = '/bin/ls'"), "NULL");
+  EXPECT_EQ(Scalar(path, "SELECT c.parent_process_id = p.process_id FROM processes c, "
+                         "processes p WHERE c.exe = '/bin/id' AND p.pid = 700"),
+            "1");
+}
+
 TEST(StoreEnrichmentTest, NamesAndHashesReachTheViews) {
   TempDir dir;
   std::string path = dir.File("monitor.db");
@@ -777,6 +799,56 @@ TEST(StoreTest, ExitsCompleteWaitingProcessRowsOrUpdateWrittenOnes) {
                              ") FROM processes WHERE pid = 1001"),
             "7@" + std::to_string(3 * kExecs));
   EXPECT_EQ(Scalar(path, "SELECT exit_code FROM processes WHERE exe = '/bin/b'"), "3");
+}
+
+// A write that fails mid-batch rolls the whole batch back: the rows still
+// queued in the store go with it, and so do the ids it handed out (string
+// ids in its cache, process ids in its maps), while what earlier batches
+// committed stays known.
+TEST(StoreTest, AFailedBatchLeavesNothingQueuedOrCachedBehind) {
+  TempDir dir;
+  std::string path = dir.File("monitor.db");
+  auto store = OpenOrDie(path);
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(AddAll(store.get(), {Enriched(Exec(kT0, 1, 100, "/bin/a", {"a"}), kT0, -1)}).ok());
+  ASSERT_TRUE(store->Flush().ok());
+  {
+    // A trigger stands in for a failing disk: writing the row of /boom fails.
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db,
+                           "INSERT INTO strings(value) VALUES ('/boom');"
+                           "CREATE TRIGGER boom BEFORE INSERT ON file_data WHEN NEW.path_id = "
+                           "(SELECT id FROM strings WHERE value = '/boom') "
+                           "BEGIN SELECT RAISE(ABORT, 'disk on fire'); END;",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  const EventBatch good = {
+      Enriched(Exec(kT0 + 1, 2, 200, "/bin/b", {"b"}, 100), kT0 + 1, kT0),
+      Enriched(File(kT0 + 2, 3, 200, "/bin/b", FileOperation::kWrite, "/ok"), kT0 + 1, kT0)};
+  EventBatch failing = good;
+  failing.push_back(
+      Enriched(File(kT0 + 3, 4, 200, "/bin/b", FileOperation::kWrite, "/boom"), kT0 + 1, kT0));
+  failing.push_back(Enriched(Exit(kT0 + 4, 5, 200, "/bin/b", 0), kT0 + 1, kT0));
+  ASSERT_TRUE(store->Add(&failing, 0).ok());  // queued: nothing is written yet
+  Status failed = store->Flush();
+  ASSERT_FALSE(failed.ok());
+  EXPECT_THAT(failed.message(), HasSubstr("disk on fire"));
+  EXPECT_THAT(failed.message(), HasSubstr(path));
+  // The same events again without the failing ones, and a new process.
+  EventBatch again = good;
+  again.push_back(Enriched(Exec(kT0 + 5, 6, 300, "/bin/c", {"c"}, 100), kT0 + 5, kT0));
+  ASSERT_TRUE(store->Add(&again, 0).ok());
+  ASSERT_TRUE(store->Flush().ok());
+  EXPECT_EQ(Scalar(path, "SELECT group_concat(process_id || ':' || exe || ':' || "
+                         "coalesce(parent_process_id, '-'), ',') FROM "
+                         "(SELECT * FROM processes ORDER BY process_id)"),
+            "1:/bin/a:-,2:/bin/b:1,3:/bin/c:1");
+  EXPECT_EQ(Scalar(path, "SELECT group_concat(path, ',') FROM file_events"), "/ok");
+  EXPECT_EQ(Scalar(path, "SELECT end_time FROM processes WHERE pid = 200"), "NULL");
+  EXPECT_EQ(Scalar(path, "SELECT count(*) FROM audit_events"), "4");
 }
 
 // Two writers on one database (the daemon and a replay): each numbers its

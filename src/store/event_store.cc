@@ -295,11 +295,15 @@ Status EventStore::BeginBatchIfNeeded(int64_t now_ms) {
   Result<bool> id_row = next_id->Step();
   if (!id_row.ok() || !*id_row) {
     next_id->Reset();
-    RollBack();
+    // Nothing of this transaction was handed out yet: only end it.
+    (void)db_->Exec("ROLLBACK");
+    in_batch_ = false;
     return Fail("begin a write transaction", id_row.ok() ? Status::Error("no row") : id_row.status());
   }
   next_process_id_ = next_id->ColumnInt(0);
+  batch_first_process_id_ = next_process_id_;
   next_id->Reset();
+  missing_instances_.clear();  // another writer may have added them since
   // Any failure leaves the bound at "unknown": every exec key is looked up.
   max_key_time_ = INT64_MAX;
   max_key_serial_ = INT64_MAX;
@@ -361,6 +365,20 @@ void EventStore::RollBack() {
   in_batch_ = false;
   last_key_ = AuditKey();
   pending_processes_.clear();
+  // Every id handed out since BEGIN is gone and will be handed out again:
+  // what maps to ids must not outlive them (a cached string id would
+  // point at the next string given that id). Process ids from earlier
+  // transactions stay good; string ids cannot be told apart, so the
+  // pid -> process map (which holds exe ids) starts over.
+  if (interner_) interner_->ForgetAll();
+  last_node_.clear();
+  last_node_id_ = 0;
+  processes_.clear();
+  const int64_t first_lost = batch_first_process_id_;
+  std::erase_if(instances_, [&](const auto& kv) { return kv.second >= first_lost; });
+  std::erase_if(instance_order_, [&](const InstanceKey& k) { return !instances_.contains(k); });
+  std::erase_if(pending_hashes_, [&](const auto& kv) { return kv.second >= first_lost; });
+  missing_instances_.clear();
   for (BatchedInsert* rows : {sql_->new_audit_keys.get(), sql_->process_rows.get(),
                               sql_->file_rows.get(),
                               sql_->network_rows.get(), sql_->security_rows.get(),
@@ -803,7 +821,11 @@ Status EventStore::WriteImageLoad(const TypedEvent& event, int64_t node_id) {
 
 Result<std::vector<std::string>> EventStore::AdoptPendingHashes(int64_t recent_rows) {
   Status flushed = FlushProcesses();
-  if (!flushed.ok()) return Fail("find pending hashes", flushed);
+  if (!flushed.ok()) {
+    // The queue is gone: so must be the rest of its transaction.
+    RollBack();
+    return Fail("find pending hashes", flushed);
+  }
   Result<std::unique_ptr<Statement>> select = db_->Prepare(
       "SELECT p.exe_id, min(p.process_id), s.value FROM process_data p "
       "JOIN strings s ON s.id = p.exe_id "
@@ -836,6 +858,7 @@ uint64_t EventStore::InstanceKey::Hash::operator()(const InstanceKey& k) const {
 void EventStore::RememberInstance(int64_t node_id, int32_t pid, int64_t start_ms,
                                   int64_t process_id) {
   InstanceKey key{node_id, pid, start_ms};
+  if (!missing_instances_.empty()) missing_instances_.erase(key);
   auto [it, added] = instances_.insert_or_assign(key, process_id);
   (void)it;
   if (!added) return;
@@ -849,11 +872,17 @@ void EventStore::RememberInstance(int64_t node_id, int32_t pid, int64_t start_ms
 }
 
 Result<int64_t> EventStore::FindInstance(int64_t node_id, int32_t pid, int64_t start_ms) {
-  auto it = instances_.find(InstanceKey{node_id, pid, start_ms});
+  const InstanceKey key{node_id, pid, start_ms};
+  auto it = instances_.find(key);
   if (it != instances_.end()) return it->second;
   // Not written by this store: maybe by the previous run (a restart while
   // the process ran). Only on a miss, and then remembered. The query
-  // reads audit_events, so the keys still queued go in first.
+  // reads audit_events, so the keys still queued go in first; a miss is
+  // remembered for the transaction too (a parent that started before the
+  // recorder and never had an event of its own, such as pid 1, is asked
+  // for at every exec of its children, and each lookup would write the
+  // queues out).
+  if (missing_instances_.contains(key)) return int64_t{0};
   Status flushed = FlushProcesses();
   if (flushed.ok()) flushed = FlushAuditKeys();
   if (!flushed.ok()) return flushed;
@@ -864,7 +893,10 @@ Result<int64_t> EventStore::FindInstance(int64_t node_id, int32_t pid, int64_t s
   Result<bool> row = select->Step();
   int64_t id = row.ok() && *row ? select->ColumnInt(0) : 0;
   select->Reset();
-  if (id != 0) RememberInstance(node_id, pid, start_ms, id);
+  if (id != 0)
+    RememberInstance(node_id, pid, start_ms, id);
+  else if (missing_instances_.size() < kMaxMissingInstances)
+    missing_instances_.insert(key);
   return id;
 }
 
@@ -900,18 +932,9 @@ Result<int64_t> EventStore::UpdateHashes(std::string_view exe, std::string_view 
     if (!id.ok()) return Fail("update hashes", id.status());
     ids[i] = *id;
   }
-  // Rows still waiting are updated where they wait; the statement below
-  // updates the written ones.
-  int64_t changed_pending = 0;
-  for (ProcessRow& row : pending_processes_) {
-    if (row[0].value < first || row[kExeColumn].null || row[kExeColumn].value != *exe_id ||
-        row[kHashNoteColumn].null || row[kHashNoteColumn].value != ids[3])
-      continue;
-    row[kSha256Column] = StringIdValue(ids[0]);
-    row[kMd5Column] = StringIdValue(ids[1]);
-    row[kHashNoteColumn] = StringIdValue(ids[2]);
-    ++changed_pending;
-  }
+  // The statement updates the written rows; rows still waiting are
+  // updated where they wait (after it, so a failed statement leaves
+  // both as they were).
   Statement* stmt = sql_->update_hashes.get();
   stmt->BindInt(1, first);
   stmt->BindInt(2, *exe_id);
@@ -923,6 +946,16 @@ Result<int64_t> EventStore::UpdateHashes(std::string_view exe, std::string_view 
   if (!status.ok()) return Fail("update hashes", status);
   const int64_t changed = db_->Changes();
   batch_rows_ += static_cast<size_t>(changed);
+  int64_t changed_pending = 0;
+  for (ProcessRow& row : pending_processes_) {
+    if (row[0].value < first || row[kExeColumn].null || row[kExeColumn].value != *exe_id ||
+        row[kHashNoteColumn].null || row[kHashNoteColumn].value != ids[3])
+      continue;
+    row[kSha256Column] = StringIdValue(ids[0]);
+    row[kMd5Column] = StringIdValue(ids[1]);
+    row[kHashNoteColumn] = StringIdValue(ids[2]);
+    ++changed_pending;
+  }
   return changed + changed_pending;
 }
 

@@ -43,6 +43,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "normalize/event_batch.h"
@@ -280,11 +281,16 @@ class EventStore : public EventSink {
   std::unordered_map<uint64_t, ProcessEntry> processes_;
   std::unordered_map<InstanceKey, int64_t, InstanceKey::Hash> instances_;
   std::deque<InstanceKey> instance_order_;  // insertion order, for the bound
+  // Instances looked up in the database and not found, in this
+  // transaction (see FindInstance); a bound, not a cache to fill.
+  std::unordered_set<InstanceKey, InstanceKey::Hash> missing_instances_;
+  static constexpr size_t kMaxMissingInstances = 4096;
   // exe string id -> first process_id written with hash_note "pending".
   std::unordered_map<int64_t, int64_t> pending_hashes_;
   // Rows next_process_id_ - size() .. next_process_id_ - 1, in order.
   std::vector<ProcessRow> pending_processes_;
   int64_t next_process_id_ = 1;  // read when the write transaction begins
+  int64_t batch_first_process_id_ = 1;  // its value then: ids from here die in a ROLLBACK
   bool in_batch_ = false;
   int64_t batch_started_ms_ = 0;
   size_t batch_rows_ = 0;

@@ -33,6 +33,14 @@ class StringInterner {
   // cmdline); 0 for an empty argv.
   Result<int64_t> InternArgv(const std::vector<std::string>& argv);
 
+  // After a ROLLBACK: ids handed out in it no longer exist (and will be
+  // handed out again), so nothing cached may be trusted.
+  void ForgetAll() {
+    strings_.clear();
+    commands_.clear();
+    used_bytes_ = 0;
+  }
+
   uint64_t cache_hits() const { return hits_; }
   uint64_t cache_misses() const { return misses_; }
 
