@@ -28,15 +28,6 @@ using nlohmann::json;
 
 const std::string kDataDir = RECORDER_TEST_DATA;
 
-class VectorSink : public EventSink {
- public:
-  Status Consume(EventBatch* events) override {
-    for (TypedEvent& e : *events) events_.push_back(std::move(e));
-    return Status::Ok();
-  }
-  EventBatch events_;
-};
-
 std::optional<json> LoadMarkers() {
   std::ifstream in(kDataDir + "/expected-markers.json");
   if (!in) return std::nullopt;

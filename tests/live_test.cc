@@ -42,6 +42,7 @@
 #include "source/netlink_source.h"
 #include "source/plugin_source.h"
 #include "live_support.h"
+#include "pipeline_support.h"
 
 namespace recorder {
 namespace {
@@ -496,15 +497,6 @@ TEST(EventCounters, RatesOverTheLastMinute) {
   EXPECT_EQ(counters.total(0), 30u);
 }
 
-class VectorSink : public EventSink {
- public:
-  Status Consume(EventBatch* events) override {
-    for (TypedEvent& event : *events) got.push_back(std::move(event));
-    return Status::Ok();
-  }
-  EventBatch got;
-};
-
 TEST(RecordingSink, DropsOwnPidAndCounts) {
   VectorSink vector;
   daemon::RecordingSink sink(&vector, 42);
@@ -515,8 +507,8 @@ TEST(RecordingSink, DropsOwnPidAndCounts) {
   events[1].body = FileEvent{};
   sink.set_now(5000);
   ASSERT_TRUE(sink.Consume(&events).ok());
-  ASSERT_EQ(vector.got.size(), 1u);
-  EXPECT_EQ(vector.got[0].subject.pid, 7);
+  ASSERT_EQ(vector.events_.size(), 1u);
+  EXPECT_EQ(vector.events_[0].subject.pid, 7);
   EXPECT_EQ(sink.self_dropped(), 2u);
   EXPECT_EQ(sink.counters().total(2), 1u);
 }

@@ -10,18 +10,10 @@
 #include <vector>
 
 #include "parse/message_types.h"
+#include "pipeline_support.h"
 
 namespace recorder {
 namespace {
-
-class CollectingSink : public EventSink {
- public:
-  Status Consume(EventBatch* events) override {
-    for (TypedEvent& e : *events) events_.push_back(std::move(e));
-    return Status::Ok();
-  }
-  EventBatch events_;
-};
 
 class RecordingReporter : public ParseReporter {
  public:
@@ -44,7 +36,7 @@ constexpr char kExecve[] = "type=EXECVE msg=audit(1700000000.100:7): argc=2 a0=\
 constexpr char kProctitle[] = "type=PROCTITLE msg=audit(1700000000.100:7): proctitle=74727565";
 
 TEST(PipelineTest, MalformedAndTruncatedLinesAreCountedAndReportedByLineNumber) {
-  CollectingSink sink;
+  VectorSink sink;
   RecordingReporter reporter;
   Pipeline pipeline({}, &reporter, &sink);
   for (const char* line : {kSyscall, "garbage without a type", kExecve, "", kProctitle})
@@ -69,7 +61,7 @@ TEST(PipelineTest, MalformedAndTruncatedLinesAreCountedAndReportedByLineNumber) 
 }
 
 TEST(PipelineTest, NetlinkBodiesAreCheckedTheSameWay) {
-  CollectingSink sink;
+  VectorSink sink;
   RecordingReporter reporter;
   Pipeline pipeline({}, &reporter, &sink);
   auto body = [](std::string_view line) { return line.substr(line.find("audit(")); };
