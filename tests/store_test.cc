@@ -28,6 +28,18 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
+// The store tests start from a fresh temporary directory and the path
+// their monitor.db will have (each opens the stores it needs).
+class StoreFile : public ::testing::Test {
+ protected:
+  TempDir dir;
+  std::string path = dir.File("monitor.db");
+};
+class StoreSchemaTest : public StoreFile {};
+class StoreTest : public StoreFile {};
+class StoreEnrichmentTest : public StoreFile {};
+class StoreImageTest : public StoreFile {};
+
 constexpr int64_t kT0 = 1700000000123;  // 2023-11-14T22:13:20.123Z
 
 using Row = std::map<std::string, std::string>;  // column -> text ("NULL" for NULL)
@@ -115,9 +127,7 @@ std::unique_ptr<EventStore> OpenOrDie(const std::string& path, EventStoreOptions
   return store.ok() ? std::move(store).value() : nullptr;
 }
 
-TEST(StoreSchemaTest, NewDatabaseHasVersionWalAndIncrementalVacuum) {
-  TempDir dir;
-  std::string path = dir.File("monitor.db");
+TEST_F(StoreSchemaTest, NewDatabaseHasVersionWalAndIncrementalVacuum) {
   auto store = OpenOrDie(path);
   ASSERT_TRUE(store);
   EXPECT_EQ(Scalar(path, "PRAGMA user_version"), std::to_string(kSchemaVersion));
@@ -138,9 +148,7 @@ TEST(StoreSchemaTest, NewDatabaseHasVersionWalAndIncrementalVacuum) {
   EXPECT_EQ(Scalar(path, "PRAGMA user_version"), std::to_string(kSchemaVersion));
 }
 
-TEST(StoreSchemaTest, ViewColumnsAreTheDocumentedOnes) {
-  TempDir dir;
-  std::string path = dir.File("monitor.db");
+TEST_F(StoreSchemaTest, ViewColumnsAreTheDocumentedOnes) {
   ASSERT_TRUE(OpenOrDie(path));
   auto columns = [&](const std::string& view) {
     std::vector<std::string> names;
@@ -176,9 +184,7 @@ TEST(StoreSchemaTest, ViewColumnsAreTheDocumentedOnes) {
                                      "query", "response", "type"}));
 }
 
-TEST(StoreTest, EveryEventTypeRoundTripsThroughTheViews) {
-  TempDir dir;
-  std::string path = dir.File("monitor.db");
+TEST_F(StoreTest, EveryEventTypeRoundTripsThroughTheViews) {
   auto store = OpenOrDie(path);
   ASSERT_TRUE(store);
 
@@ -291,9 +297,7 @@ TEST(StoreTest, EveryEventTypeRoundTripsThroughTheViews) {
   EXPECT_EQ(store->counters().stored(), 7u);
 }
 
-TEST(StoreTest, ProcessIdIsUniqueAcrossPidReuse) {
-  TempDir dir;
-  std::string path = dir.File("monitor.db");
+TEST_F(StoreTest, ProcessIdIsUniqueAcrossPidReuse) {
   EventStoreOptions options;
   options.process_expiration_ms = 180 * 1000;
   auto store = OpenOrDie(path, options);
@@ -349,9 +353,7 @@ TEST(StoreTest, ProcessIdIsUniqueAcrossPidReuse) {
   EXPECT_EQ(store->counters().placeholder_processes, 3u);
 }
 
-TEST(StoreTest, ParentProcessIdComesFromTheParentsCurrentProcess) {
-  TempDir dir;
-  std::string path = dir.File("monitor.db");
+TEST_F(StoreTest, ParentProcessIdComesFromTheParentsCurrentProcess) {
   auto store = OpenOrDie(path);
   ASSERT_TRUE(store);
   ASSERT_TRUE(AddAll(store.get(), {Exec(kT0, 1, 500, "/bin/bash", {"bash"}),
@@ -366,9 +368,7 @@ TEST(StoreTest, ParentProcessIdComesFromTheParentsCurrentProcess) {
   EXPECT_EQ(rows[2].at("parent_process_id"), "NULL");  // parent never seen
 }
 
-TEST(StoreTest, FailedExecOfAForkedChildDescribesThatChild) {
-  TempDir dir;
-  std::string path = dir.File("monitor.db");
+TEST_F(StoreTest, FailedExecOfAForkedChildDescribesThatChild) {
   auto store = OpenOrDie(path);
   ASSERT_TRUE(store);
   TypedEvent failed = Exec(kT0, 1, 300, "/usr/bin/python3", {"/nonexistent"});
@@ -388,9 +388,7 @@ EventBatch SampleEvents() {
           Exit(kT0 + 3, 4, 100, "/bin/a", 0)};
 }
 
-TEST(StoreTest, StoringTheSameAuditEventsTwiceAddsNothing) {
-  TempDir dir;
-  std::string path = dir.File("monitor.db");
+TEST_F(StoreTest, StoringTheSameAuditEventsTwiceAddsNothing) {
   const char* kCounts =
       "SELECT (SELECT count(*) FROM processes) || '/' || (SELECT count(*) FROM file_events)";
   {
@@ -424,9 +422,7 @@ TEST(StoreTest, StoringTheSameAuditEventsTwiceAddsNothing) {
 // An exec's key skips its lookup only when it is above every stored key
 // (the store tracks the largest). Keys at or below it, stored or not, in
 // the same transaction or a later one, must still be looked up.
-TEST(StoreTest, ExecKeysAtOrBelowTheLargestStoredKeyAreStillLookedUp) {
-  TempDir dir;
-  std::string path = dir.File("monitor.db");
+TEST_F(StoreTest, ExecKeysAtOrBelowTheLargestStoredKeyAreStillLookedUp) {
   {
     auto store = OpenOrDie(path);
     ASSERT_TRUE(store);
@@ -460,9 +456,7 @@ TEST(StoreTest, ExecKeysAtOrBelowTheLargestStoredKeyAreStillLookedUp) {
 // Keys known to be new wait in a multi-row INSERT (batched_insert.h);
 // a key at or below the largest stored one is checked against the table,
 // which must then include the waiting keys.
-TEST(StoreTest, DuplicateChecksSeeKeysNotYetWritten) {
-  TempDir dir;
-  std::string path = dir.File("monitor.db");
+TEST_F(StoreTest, DuplicateChecksSeeKeysNotYetWritten) {
   auto store = OpenOrDie(path);
   ASSERT_TRUE(store);
   ASSERT_TRUE(AddAll(store.get(), {File(kT0 + 20, 20, 100, "/bin/a", FileOperation::kWrite, "/f"),
@@ -480,9 +474,7 @@ TEST(StoreTest, DuplicateChecksSeeKeysNotYetWritten) {
             "/e,/f,/h,/g");
 }
 
-TEST(StoreTest, TypedEventsOfOneAuditEventAreAllStored) {
-  TempDir dir;
-  std::string path = dir.File("monitor.db");
+TEST_F(StoreTest, TypedEventsOfOneAuditEventAreAllStored) {
   auto store = OpenOrDie(path);
   ASSERT_TRUE(store);
   // An execve with euid != uid: a process start and a privilege change,
@@ -500,9 +492,7 @@ TEST(StoreTest, TypedEventsOfOneAuditEventAreAllStored) {
 
 // The exec is not the audit event's first typed event: its key row,
 // written (or queued) for the first, is pointed at the process after.
-TEST(StoreTest, AnExecAfterAnotherTypedEventOfItsAuditEventStillKeysItsProcess) {
-  TempDir dir;
-  std::string path = dir.File("monitor.db");
+TEST_F(StoreTest, AnExecAfterAnotherTypedEventOfItsAuditEventStillKeysItsProcess) {
   auto store = OpenOrDie(path);
   ASSERT_TRUE(store);
   SecurityEvent change;
@@ -517,9 +507,7 @@ TEST(StoreTest, AnExecAfterAnotherTypedEventOfItsAuditEventStillKeysItsProcess) 
             "1");
 }
 
-TEST(StoreTest, BatchesCommitByRowsAndByDelay) {
-  TempDir dir;
-  std::string path = dir.File("monitor.db");
+TEST_F(StoreTest, BatchesCommitByRowsAndByDelay) {
   EventStoreOptions options;
   options.batch_max_rows = 6;  // an event is 2 rows (its audit key and itself)
   options.batch_write_delay_ms = 1000;
@@ -549,9 +537,7 @@ TEST(StoreTest, BatchesCommitByRowsAndByDelay) {
   EXPECT_GE(store->counters().commits, 3u);
 }
 
-TEST(StoreTest, ZeroDelayCommitsEveryAdd) {
-  TempDir dir;
-  std::string path = dir.File("monitor.db");
+TEST_F(StoreTest, ZeroDelayCommitsEveryAdd) {
   EventStoreOptions options;
   options.batch_write_delay_ms = 0;
   auto store = OpenOrDie(path, options);
@@ -560,9 +546,7 @@ TEST(StoreTest, ZeroDelayCommitsEveryAdd) {
   EXPECT_EQ(Scalar(path, "SELECT count(*) FROM file_events"), "1");
 }
 
-TEST(StoreTest, RunStatsAreReadableThroughTheRunsView) {
-  TempDir dir;
-  std::string path = dir.File("monitor.db");
+TEST_F(StoreTest, RunStatsAreReadableThroughTheRunsView) {
   auto store = OpenOrDie(path);
   ASSERT_TRUE(store);
   auto run_id = store->BeginRun("live:netlink", kT0);
@@ -606,9 +590,7 @@ TypedEvent Enriched(TypedEvent e, int64_t start_ms, int64_t parent_start_ms) {
 
 // With few instances kept in memory, a parent's instance is looked up in
 // audit_events, whose newest keys may still be waiting to be written.
-TEST(StoreEnrichmentTest, ParentLookupInTheDatabaseSeesKeysNotYetWritten) {
-  TempDir dir;
-  std::string path = dir.File("monitor.db");
+TEST_F(StoreEnrichmentTest, ParentLookupInTheDatabaseSeesKeysNotYetWritten) {
   EventStoreOptions options;
   options.max_tracked_processes = 1;  // 2 instances in memory
   auto store = OpenOrDie(path, options);
@@ -627,9 +609,7 @@ TEST(StoreEnrichmentTest, ParentLookupInTheDatabaseSeesKeysNotYetWritten) {
 
 // A parent looked up and not found is remembered as missing for the
 // transaction; once the store writes that instance, children find it.
-TEST(StoreEnrichmentTest, AParentMissingAtFirstIsFoundOnceItIsWritten) {
-  TempDir dir;
-  std::string path = dir.File("monitor.db");
+TEST_F(StoreEnrichmentTest, AParentMissingAtFirstIsFoundOnceItIsWritten) {
   auto store = OpenOrDie(path);
   ASSERT_TRUE(store);
   const int64_t kParentStart = kT0 - 5000;
@@ -647,9 +627,7 @@ TEST(StoreEnrichmentTest, AParentMissingAtFirstIsFoundOnceItIsWritten) {
             "1");
 }
 
-TEST(StoreEnrichmentTest, NamesAndHashesReachTheViews) {
-  TempDir dir;
-  std::string path = dir.File("monitor.db");
+TEST_F(StoreEnrichmentTest, NamesAndHashesReachTheViews) {
   auto store = OpenOrDie(path);
   ASSERT_TRUE(store);
   TypedEvent exec = Enriched(Exec(kT0, 1, 100, "/bin/a", {"a"}), kT0, -1);
@@ -671,9 +649,7 @@ TEST(StoreEnrichmentTest, NamesAndHashesReachTheViews) {
   EXPECT_EQ(Scalar(path, "SELECT user FROM file_events"), "carol");
 }
 
-TEST(StoreEnrichmentTest, ParentIsTheInstanceTheEnrichStageNamesNotThePidsCurrentOne) {
-  TempDir dir;
-  std::string path = dir.File("monitor.db");
+TEST_F(StoreEnrichmentTest, ParentIsTheInstanceTheEnrichStageNamesNotThePidsCurrentOne) {
   auto store = OpenOrDie(path);
   ASSERT_TRUE(store);
   // pid 700 was running before recording (seeded from /proc): its
@@ -705,12 +681,12 @@ TEST(StoreEnrichmentTest, ParentIsTheInstanceTheEnrichStageNamesNotThePidsCurren
 
 // Process rows may still wait for the commit when their hash arrives:
 // all of them, some, or none.
-TEST(StoreEnrichmentTest, UpdateHashesFillsOnlyPendingRowsOfThatExe) {
+TEST_F(StoreEnrichmentTest, UpdateHashesFillsOnlyPendingRowsOfThatExe) {
   for (int written : {0, 2, 4}) {
     SCOPED_TRACE(fmt::format("{} of 4 rows written before the hashes", written));
-    TempDir dir;
-    std::string path = dir.File("monitor.db");
-    auto store = OpenOrDie(path);
+    TempDir round;  // a fresh database each round
+    const std::string db = round.File("monitor.db");
+    auto store = OpenOrDie(db);
     ASSERT_TRUE(store);
     auto pending = [](TypedEvent e) {
       e.enrichment.hash_note = "pending";
@@ -741,7 +717,7 @@ TEST(StoreEnrichmentTest, UpdateHashesFillsOnlyPendingRowsOfThatExe) {
     EXPECT_EQ(*unreadable, 1);
     ASSERT_TRUE(store->Flush().ok());
     std::vector<Row> rows =
-        Query(path, "SELECT pid, sha256, md5, hash_note FROM processes ORDER BY pid");
+        Query(db, "SELECT pid, sha256, md5, hash_note FROM processes ORDER BY pid");
     ASSERT_EQ(rows.size(), 4u);
     EXPECT_EQ(rows[0].at("sha256"), "sha-a");
     EXPECT_EQ(rows[0].at("md5"), "md5-a");
@@ -756,9 +732,7 @@ TEST(StoreEnrichmentTest, UpdateHashesFillsOnlyPendingRowsOfThatExe) {
 // Process rows wait until the commit and an exit completes a waiting
 // row; an exit after the commit updates the written one. Both must read
 // the same, across commits, reopened stores and a queue that overflowed.
-TEST(StoreTest, ExitsCompleteWaitingProcessRowsOrUpdateWrittenOnes) {
-  TempDir dir;
-  std::string path = dir.File("monitor.db");
+TEST_F(StoreTest, ExitsCompleteWaitingProcessRowsOrUpdateWrittenOnes) {
   const int kExecs = 4096 + 100;  // past the queue's bound: it writes early
   {
     auto store = OpenOrDie(path);
@@ -805,9 +779,7 @@ TEST(StoreTest, ExitsCompleteWaitingProcessRowsOrUpdateWrittenOnes) {
 // queued in the store go with it, and so do the ids it handed out (string
 // ids in its cache, process ids in its maps), while what earlier batches
 // committed stays known.
-TEST(StoreTest, AFailedBatchLeavesNothingQueuedOrCachedBehind) {
-  TempDir dir;
-  std::string path = dir.File("monitor.db");
+TEST_F(StoreTest, AFailedBatchLeavesNothingQueuedOrCachedBehind) {
   auto store = OpenOrDie(path);
   ASSERT_TRUE(store);
   ASSERT_TRUE(AddAll(store.get(), {Enriched(Exec(kT0, 1, 100, "/bin/a", {"a"}), kT0, -1)}).ok());
@@ -853,9 +825,7 @@ TEST(StoreTest, AFailedBatchLeavesNothingQueuedOrCachedBehind) {
 
 // Two writers on one database (the daemon and a replay): each numbers its
 // process rows from what is stored when its transaction begins.
-TEST(StoreTest, TwoStoresTakingTurnsNeverReuseAProcessId) {
-  TempDir dir;
-  std::string path = dir.File("monitor.db");
+TEST_F(StoreTest, TwoStoresTakingTurnsNeverReuseAProcessId) {
   auto a = OpenOrDie(path);
   auto b = OpenOrDie(path);
   ASSERT_TRUE(a && b);
@@ -868,9 +838,7 @@ TEST(StoreTest, TwoStoresTakingTurnsNeverReuseAProcessId) {
             "3/3");
 }
 
-TEST(StoreEnrichmentTest, ExitAfterARestartFindsTheRowOfTheEarlierRun) {
-  TempDir dir;
-  std::string path = dir.File("monitor.db");
+TEST_F(StoreEnrichmentTest, ExitAfterARestartFindsTheRowOfTheEarlierRun) {
   {
     auto store = OpenOrDie(path);
     ASSERT_TRUE(store);
@@ -975,9 +943,7 @@ TEST(StoreOpenTest, PathUnderARegularFileIsAnError) {
   EXPECT_THAT(store.status().message(), HasSubstr("not a directory"));
 }
 
-TEST(StoreTest, ReaderWhileWritingSeesCountsThatNeverDecrease) {
-  TempDir dir;
-  std::string path = dir.File("monitor.db");
+TEST_F(StoreTest, ReaderWhileWritingSeesCountsThatNeverDecrease) {
   EventStoreOptions options;
   options.batch_write_delay_ms = 0;
   auto store = OpenOrDie(path, options);
@@ -1067,9 +1033,7 @@ TEST(StringInternerTest, InternsOncePerDistinctString) {
   EXPECT_EQ(Scalar(path, "SELECT count(*) FROM strings"), "52");
 }
 
-TEST(StoreEnrichmentTest, PendingHashesOfAnEarlierRunAreAdoptedAndFilled) {
-  TempDir dir;
-  std::string path = dir.File("monitor.db");
+TEST_F(StoreEnrichmentTest, PendingHashesOfAnEarlierRunAreAdoptedAndFilled) {
   auto pending = [](TypedEvent e) {
     e.enrichment.hash_note = "pending";
     return e;
@@ -1104,9 +1068,7 @@ TEST(StoreEnrichmentTest, PendingHashesOfAnEarlierRunAreAdoptedAndFilled) {
   EXPECT_TRUE(none->empty());
 }
 
-TEST(StoreImageTest, ImageLoadsJoinTheirProcessAndAreNeverDeduplicated) {
-  TempDir dir;
-  std::string path = dir.File("monitor.db");
+TEST_F(StoreImageTest, ImageLoadsJoinTheirProcessAndAreNeverDeduplicated) {
   auto store = OpenOrDie(path);
   ASSERT_TRUE(store);
   auto load = [](int64_t time_ms, int32_t pid, std::string library, std::string sha256) {
