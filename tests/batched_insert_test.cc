@@ -27,7 +27,7 @@ class BatchedInsertTest : public ::testing::Test {
     ASSERT_TRUE(db_->Exec("CREATE TABLE t(id INTEGER PRIMARY KEY, a INTEGER NOT NULL, b INTEGER);"
                           "CREATE TABLE k(x INTEGER PRIMARY KEY, y INTEGER) WITHOUT ROWID;")
                     .ok());
-    Result<std::unique_ptr<BatchedInsert>> rows = BatchedInsert::Create(db_.get(), "t(a, b)", 2);
+    Result<std::unique_ptr<BatchedInsert>> rows = BatchedInsert::Create(db_.get(), "t(a, b)");
     ASSERT_TRUE(rows.ok()) << rows.status().message();
     rows_ = std::move(rows).value();
   }
@@ -91,7 +91,7 @@ TEST_F(BatchedInsertTest, SqliteErrorsComeBackFromTheWriteThatHitsThem) {
   EXPECT_THAT(status.message(), HasSubstr("NOT NULL"));
 
   // A duplicate key inside a full statement: that Add fails.
-  Result<std::unique_ptr<BatchedInsert>> keys = BatchedInsert::Create(db_.get(), "k(x, y)", 2);
+  Result<std::unique_ptr<BatchedInsert>> keys = BatchedInsert::Create(db_.get(), "k(x, y)");
   ASSERT_TRUE(keys.ok());
   Status last;
   for (int i = 0; i < kFull; ++i) last = (*keys)->Add({Int(i == kFull - 1 ? 0 : i), Int(i)});
@@ -101,7 +101,7 @@ TEST_F(BatchedInsertTest, SqliteErrorsComeBackFromTheWriteThatHitsThem) {
 
 TEST_F(BatchedInsertTest, StatementsStayWithinTheConnectionsParameterLimit) {
   sqlite3_limit(db_->handle(), SQLITE_LIMIT_VARIABLE_NUMBER, 7);  // 3 rows of 2
-  Result<std::unique_ptr<BatchedInsert>> rows = BatchedInsert::Create(db_.get(), "t(a, b)", 2);
+  Result<std::unique_ptr<BatchedInsert>> rows = BatchedInsert::Create(db_.get(), "t(a, b)");
   ASSERT_TRUE(rows.ok()) << rows.status().message();
   EXPECT_EQ((*rows)->rows_per_statement(), 3u);
   for (int i = 0; i < 7; ++i) ASSERT_TRUE((*rows)->Add({Int(i), Int(-i)}).ok());
@@ -111,11 +111,15 @@ TEST_F(BatchedInsertTest, StatementsStayWithinTheConnectionsParameterLimit) {
 }
 
 TEST_F(BatchedInsertTest, BadTableOrColumnsAreErrorsAtCreate) {
-  Result<std::unique_ptr<BatchedInsert>> missing = BatchedInsert::Create(db_.get(), "nope(a)", 1);
+  Result<std::unique_ptr<BatchedInsert>> missing = BatchedInsert::Create(db_.get(), "nope(a)");
   ASSERT_FALSE(missing.ok());
   EXPECT_THAT(missing.status().message(), HasSubstr("nope"));
-  EXPECT_FALSE(BatchedInsert::Create(db_.get(), "t(a, b)", 3).ok());  // 2 names, 3 values
-  EXPECT_FALSE(BatchedInsert::Create(db_.get(), "t()", 0).ok());
+  EXPECT_FALSE(BatchedInsert::Create(db_.get(), "t(a, nope)").ok());
+  EXPECT_FALSE(BatchedInsert::Create(db_.get(), "t( )").ok());
+  EXPECT_FALSE(BatchedInsert::Create(db_.get(), "t").ok());
+  // The column count comes from the names.
+  EXPECT_EQ(rows_->columns(), 2u);
+  EXPECT_EQ((*BatchedInsert::Create(db_.get(), "t(id, a, b)"))->columns(), 3u);
 }
 
 }  // namespace

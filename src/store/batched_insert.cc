@@ -22,9 +22,16 @@ std::string InsertSql(std::string_view table_and_columns, int columns, int rows)
 }  // namespace
 
 Result<std::unique_ptr<BatchedInsert>> BatchedInsert::Create(Database* db,
-                                                             std::string_view table_and_columns,
-                                                             int columns) {
-  if (columns <= 0) return Status::Errorf("{}: no columns to insert", table_and_columns);
+                                                             std::string_view table_and_columns) {
+  // One column per name: the commas between the parentheses, plus one.
+  const size_t open = table_and_columns.find('(');
+  const size_t close = table_and_columns.rfind(')');
+  if (open == std::string_view::npos || close == std::string_view::npos || close <= open + 1 ||
+      table_and_columns.find_first_not_of(" ", open + 1) == close)
+    return Status::Errorf("{}: no columns to insert", table_and_columns);
+  const int columns = 1 + static_cast<int>(std::count(
+                              table_and_columns.begin() + static_cast<std::ptrdiff_t>(open),
+                              table_and_columns.begin() + static_cast<std::ptrdiff_t>(close), ','));
   const int max_params = sqlite3_limit(db->handle(), SQLITE_LIMIT_VARIABLE_NUMBER, -1);
   const int rows = std::clamp(max_params / columns, 1, kRowsPerStatement);
   Result<std::unique_ptr<Statement>> one = db->Prepare(InsertSql(table_and_columns, columns, 1));

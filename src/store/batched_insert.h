@@ -45,10 +45,10 @@ class BatchedInsert {
   // limit on parameters (999 before SQLite 3.32) does not allow that many.
   static constexpr int kRowsPerStatement = 64;
 
-  // `table_and_columns` is "table(col1, col2, ...)" with `columns` names.
+  // `table_and_columns` is "table(col1, col2, ...)"; each row has one
+  // value per column named.
   static Result<std::unique_ptr<BatchedInsert>> Create(Database* db,
-                                                       std::string_view table_and_columns,
-                                                       int columns);
+                                                       std::string_view table_and_columns);
 
   // Queues one row (exactly `columns` values); writes a full statement's
   // worth when it completes one. An error is SQLite's, from that write.
@@ -61,6 +61,7 @@ class BatchedInsert {
 
   size_t pending_rows() const { return values_.size() / columns_; }
   size_t rows_per_statement() const { return rows_per_statement_; }
+  size_t columns() const { return columns_; }
 
  private:
   BatchedInsert(int columns, int rows_per_statement, std::unique_ptr<Statement> one,

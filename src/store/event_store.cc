@@ -19,23 +19,19 @@ int64_t MonotonicMs() {
   return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
 }
 
-// Audit's "unset" ids and our 0 "no string" ids are stored as NULL.
-void BindId(Statement* stmt, int index, int64_t id) {
-  if (id == kUnsetId)
-    stmt->BindNull(index);
-  else
-    stmt->BindInt(index, id);
-}
-void BindStringId(Statement* stmt, int index, int64_t id) {
-  if (id == 0)
-    stmt->BindNull(index);
-  else
-    stmt->BindInt(index, id);
-}
-// The same rules for batched rows.
+// Audit's "unset" ids, our 0 "no string" ids and unknown ports are
+// stored as NULL: as values for batched rows, and bound to statements.
 SqlInt IdValue(int64_t id) { return id == kUnsetId ? NullInt() : Int(id); }
 SqlInt StringIdValue(int64_t id) { return id == 0 ? NullInt() : Int(id); }
 SqlInt PortValue(int32_t port) { return port < 0 ? NullInt() : Int(port); }
+void Bind(Statement* stmt, int index, SqlInt value) {
+  if (value.null)
+    stmt->BindNull(index);
+  else
+    stmt->BindInt(index, value.value);
+}
+void BindId(Statement* stmt, int index, int64_t id) { Bind(stmt, index, IdValue(id)); }
+void BindStringId(Statement* stmt, int index, int64_t id) { Bind(stmt, index, StringIdValue(id)); }
 
 uint64_t ProcessKey(int64_t node_id, int32_t pid) {
   return (static_cast<uint64_t>(node_id) << 32) | static_cast<uint32_t>(pid);
@@ -69,6 +65,10 @@ struct EventStore::Statements {
   std::unique_ptr<BatchedInsert> network_rows;
   std::unique_ptr<BatchedInsert> security_rows;
   std::unique_ptr<BatchedInsert> module_rows;
+  std::array<BatchedInsert*, 6> batched() const {
+    return {new_audit_keys.get(), process_rows.get(), file_rows.get(),
+            network_rows.get(), security_rows.get(), module_rows.get()};
+  }
   std::unique_ptr<Statement> insert_image;
   std::unique_ptr<Statement> insert_run;
   std::unique_ptr<Statement> update_run;
@@ -244,35 +244,33 @@ Status EventStore::Prepare() {
   struct {
     std::unique_ptr<BatchedInsert>* out;
     const char* table_and_columns;
-    int columns;
   } batched[] = {
-      {&sql_->new_audit_keys, "audit_events(time, serial, node_id, process_id)", 4},
+      {&sql_->new_audit_keys, "audit_events(time, serial, node_id, process_id)"},
+      // The order of ProcessRow (kExeColumn and the others in the header).
       {&sql_->process_rows,
        "process_data(process_id, node_id, pid, ppid, parent_process_id, start_time, end_time, "
        "exit_code, exe_id, comm_id, command_id, cwd_id, uid, euid, auid, ses, tty_id, success, "
-       "flags, user_id, euser_id, login_user_id, sha256_id, md5_id, hash_note_id)",
-       kProcessColumns},
+       "flags, user_id, euser_id, login_user_id, sha256_id, md5_id, hash_note_id)"},
       {&sql_->file_rows,
        "file_data(time, process_id, operation, path_id, new_path_id, success, uid, mode, "
-       "owner_uid, owner_gid, user_id)",
-       11},
+       "owner_uid, owner_gid, user_id)"},
       {&sql_->network_rows,
        "network_data(time, process_id, direction, protocol_id, family_id, local_address_id, "
-       "local_port, remote_address_id, remote_port, success, uid, in_progress, user_id)",
-       13},
+       "local_port, remote_address_id, remote_port, success, uid, in_progress, user_id)"},
       {&sql_->security_rows,
        "security_data(time, process_id, kind, record_type_id, user_id, target_user_id, "
-       "result_id, terminal_id, address_id, hostname_id, detail_id, success, uid)",
-       13},
+       "result_id, terminal_id, address_id, hostname_id, detail_id, success, uid)"},
       {&sql_->module_rows,
-       "module_data(time, process_id, operation, module_id, success, uid, user_id)", 7},
+       "module_data(time, process_id, operation, module_id, success, uid, user_id)"},
   };
   for (auto& b : batched) {
     Result<std::unique_ptr<BatchedInsert>> insert =
-        BatchedInsert::Create(db_.get(), b.table_and_columns, b.columns);
+        BatchedInsert::Create(db_.get(), b.table_and_columns);
     if (!insert.ok()) return Fail("prepare", insert.status());
     *b.out = std::move(insert).value();
   }
+  if (sql_->process_rows->columns() != kProcessColumns)
+    return Fail("prepare", Status::Error("process_data's column list and ProcessRow disagree"));
   Result<std::unique_ptr<StringInterner>> interner =
       StringInterner::Create(db_.get(), options_.string_cache_bytes);
   if (!interner.ok()) return Fail("prepare", interner.status());
@@ -350,13 +348,19 @@ EventStore::ProcessRow* EventStore::PendingProcess(int64_t process_id) {
 
 Status EventStore::FlushRows() {
   Status status = FlushProcesses();
-  if (!status.ok()) return status;
-  for (BatchedInsert* rows : {sql_->new_audit_keys.get(), sql_->file_rows.get(),
-                              sql_->network_rows.get(), sql_->security_rows.get(),
-                              sql_->module_rows.get()}) {
+  for (BatchedInsert* rows : sql_->batched()) {
+    if (!status.ok()) break;
     status = rows->Flush();
-    if (!status.ok()) return status;
   }
+  return status;
+}
+
+Status EventStore::QueueNewKey(const AuditKey& key, SqlInt process_id) {
+  Status status = sql_->new_audit_keys->Add(
+      {Int(key.time_ms), Int(static_cast<int64_t>(key.serial)), Int(key.node_id), process_id});
+  if (!status.ok()) return Fail("write", status);
+  NoteKeyStored(key);
+  ++batch_rows_;
   return Status::Ok();
 }
 
@@ -379,11 +383,7 @@ void EventStore::RollBack() {
   std::erase_if(instance_order_, [&](const InstanceKey& k) { return !instances_.contains(k); });
   std::erase_if(pending_hashes_, [&](const auto& kv) { return kv.second >= first_lost; });
   missing_instances_.clear();
-  for (BatchedInsert* rows : {sql_->new_audit_keys.get(), sql_->process_rows.get(),
-                              sql_->file_rows.get(),
-                              sql_->network_rows.get(), sql_->security_rows.get(),
-                              sql_->module_rows.get()})
-    rows->Discard();
+  for (BatchedInsert* rows : sql_->batched()) rows->Discard();
 }
 
 Status EventStore::CommitBatch() {
@@ -674,21 +674,13 @@ Status EventStore::WriteEvent(TypedEvent* event) {
     }
     Result<int64_t> process_id = WriteProcessStart(*event, node_id);
     if (!process_id.ok()) return Fail("write", process_id.status());
-    Status status = sql_->new_audit_keys->Add(
-        {Int(h.time_ms), Int(static_cast<int64_t>(h.serial)), Int(node_id), Int(*process_id)});
-    if (!status.ok()) return Fail("write", status);
-    NoteKeyStored(key);
-    ++batch_rows_;
-    return Status::Ok();
+    return QueueNewKey(key, Int(*process_id));
   } else if (KeyAboveStored(key)) {
     // New for sure: no INSERT OR IGNORE needed to find out.
-    Status status = sql_->new_audit_keys->Add(
-        {Int(h.time_ms), Int(static_cast<int64_t>(h.serial)), Int(node_id), NullInt()});
-    if (!status.ok()) return Fail("write", status);
+    Status status = QueueNewKey(key, NullInt());
+    if (!status.ok()) return status;
     last_key_ = key;
     last_key_new_ = true;
-    NoteKeyStored(key);
-    ++batch_rows_;
   } else {
     Status status = FlushAuditKeys();
     if (!status.ok()) return Fail("write", status);

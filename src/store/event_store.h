@@ -233,6 +233,10 @@ class EventStore : public EventSink {
   Status FlushAuditKeys();
   Status FlushProcesses();
   Status FlushRows();
+  // A key known to be new (above every stored one), written with the
+  // queued rows; process_id is the exec's row or NULL.
+  struct AuditKey;
+  Status QueueNewKey(const AuditKey& key, SqlInt process_id);
   // Process rows are numbered by the store and wait in pending_processes_
   // until the commit (or kMaxPendingProcesses of them): most processes
   // exit within the same batch, and the exit then completes the waiting
