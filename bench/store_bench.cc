@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "store/event_store.h"
+#include "store/sqlite_db.h"
 
 namespace recorder::store {
 namespace {
@@ -92,6 +93,58 @@ void BM_StoreAdd(benchmark::State& state) {
   std::filesystem::remove_all(dir);
 }
 BENCHMARK(BM_StoreAdd)->Unit(benchmark::kMillisecond)->MinTime(3.0);
+
+// Why batched_insert.h: 200,000 increasing audit keys appended to the
+// audit_events shape, 1,000 per transaction, N rows per INSERT statement.
+// For instruction counts (steadier than time on a VM), run one argument
+// under callgrind:
+//   valgrind --tool=callgrind build/recorder_bench --benchmark_filter='KeyAppend/1$'
+void BM_KeyAppend(benchmark::State& state) {
+  const int per_statement = static_cast<int>(state.range(0));
+  const std::string dir = "/tmp/recorder-key-bench." + std::to_string(getpid());
+  constexpr int kRows = 200000;
+  for (auto _ : state) {
+    state.PauseTiming();
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    auto db = Database::Open(dir + "/k.db", SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                                                SQLITE_OPEN_NOMUTEX);
+    if (!db.ok() || !(*db)->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                                 "CREATE TABLE k(time INTEGER NOT NULL, serial INTEGER NOT NULL, "
+                                 "node_id INTEGER NOT NULL, process_id INTEGER, "
+                                 "PRIMARY KEY(time, serial, node_id)) WITHOUT ROWID")
+                                 .ok()) {
+      state.SkipWithError("cannot create the table");
+      return;
+    }
+    std::string sql = "INSERT INTO k(time, serial, node_id) VALUES ";
+    for (int i = 0; i < per_statement; ++i) sql += i == 0 ? "(?, ?, ?)" : ", (?, ?, ?)";
+    auto stmt = (*db)->Prepare(sql);
+    if (!stmt.ok()) {
+      state.SkipWithError(stmt.status().message().c_str());
+      return;
+    }
+    state.ResumeTiming();
+    int64_t time = 1764000000000, serial = 1000;
+    for (int done = 0; done < kRows;) {
+      (void)(*db)->Exec("BEGIN");
+      for (int in_txn = 0; in_txn < 1000; in_txn += per_statement, done += per_statement) {
+        for (int i = 0; i < per_statement; ++i) {
+          time += serial % 3 == 0;
+          ++serial;
+          (*stmt)->BindInt(3 * i + 1, time);
+          (*stmt)->BindInt(3 * i + 2, serial);
+          (*stmt)->BindInt(3 * i + 3, 1);
+        }
+        if (!(*stmt)->Run().ok()) state.SkipWithError("insert failed");
+      }
+      (void)(*db)->Exec("COMMIT");
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * kRows);
+  std::filesystem::remove_all(dir);
+}
+BENCHMARK(BM_KeyAppend)->Arg(1)->Arg(10)->Arg(50)->Arg(200)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace recorder::store

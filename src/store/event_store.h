@@ -240,8 +240,9 @@ class EventStore : public EventSink {
   // Process rows are numbered by the store and wait in pending_processes_
   // until the commit (or kMaxPendingProcesses of them): most processes
   // exit within the same batch, and the exit then completes the waiting
-  // row. An UPDATE of a written row cost ~9k instructions, more than its
-  // insert: the row grows in place.
+  // row. An UPDATE of a written row cost more than its insert (the row
+  // grows in place): with it gone the writer thread ran 15% fewer
+  // instructions (BENCHMARKS.md, commit c9e8f88's row).
   static constexpr int kProcessColumns = 25;  // see process_rows in Prepare()
   static constexpr size_t kExeColumn = 8, kEndTimeColumn = 6, kExitCodeColumn = 7,
                           kSha256Column = 22, kMd5Column = 23, kHashNoteColumn = 24;
