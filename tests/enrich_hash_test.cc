@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -125,7 +126,10 @@ TEST(HashWorkerTest, BinaryReplacedInPlaceGetsNewHash) {
   ASSERT_FALSE(old_sha.empty());
 
   // Rewritten in place: same inode, same size, new content and mtime.
+  // The mtime is moved on explicitly: a coarse-grained clock can give
+  // both writes the same one.
   WriteRandom(path, 50'000, 2);
+  fs::last_write_time(path, fs::last_write_time(path) + std::chrono::seconds(1));
   HashLookup rewritten = worker.Lookup(path);
   EXPECT_EQ(rewritten.state, HashState::kPending);
   ASSERT_TRUE(worker.WaitIdle(10'000));

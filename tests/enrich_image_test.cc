@@ -38,11 +38,14 @@ pid_t DlopenInChild(const std::string& library) {
   return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? pid : -1;
 }
 
-// Collects records until one matches or two seconds pass (the monitor
-// thread reads asynchronously).
+// Collects records until one matches or 20 seconds pass. The monitor
+// thread reads asynchronously, and it sees every exec and library open on
+// the machine: on a loaded CI host (another sanitizer test starting
+// processes next to this one) the match can queue behind many others.
+// A match returns at once; the deadline only bounds a failing test.
 std::vector<ImageLoad> CollectFor(ImageLoadMonitor* monitor, pid_t pid, const std::string& path) {
   std::vector<ImageLoad> all;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   while (std::chrono::steady_clock::now() < deadline) {
     for (ImageLoad& load : monitor->Take()) all.push_back(std::move(load));
     for (const ImageLoad& load : all) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 
@@ -94,6 +95,11 @@ TEST_F(UserNamesTest, AnUnknownIdRechecksTheFilesSoonerThanTheInterval) {
   EXPECT_GT(names.reloads(), reloads);
   // Known ids never cause a check inside the interval.
   Write("passwd", "toor:x:0:0:root:/root:/bin/bash\ncarol:x:2000:2000::/:/bin/sh\n");
+  // Same inode and size as the write above: only the mtime tells the
+  // files apart, and a coarse-grained clock can give both writes the
+  // same one. Move it on, as a later edit would.
+  const fs::path passwd = dir_ / "passwd";
+  fs::last_write_time(passwd, fs::last_write_time(passwd) + std::chrono::seconds(1));
   EXPECT_EQ(names.UserName(0, 1'002'500), "root");
   EXPECT_EQ(names.UserName(0, 1'006'000), "toor");
 }

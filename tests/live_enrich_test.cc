@@ -17,8 +17,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <functional>
 #include <sstream>
@@ -148,16 +150,20 @@ TEST(LiveEnrichment, ExitAfterRestartCompletesTheSameProcessRow) {
       << RunCapture("cat " + temp.path + "/recorder.log");
   std::this_thread::sleep_for(300ms);
 
-  // A duration nobody else uses, to find our sleep's row.
-  const std::string seconds = "4." + std::to_string(getpid() % 100000);
-  pid_t sleeper = Spawn({"/bin/sleep", seconds});
-  guard.Adopt(sleeper);
+  // A process that runs until the test lets it go, so its exit comes
+  // after the restart however slow the host is: head blocks reading a
+  // FIFO that only the test writes to. Its path is unique to this test,
+  // and so is the command line that finds its row.
+  const std::string fifo = temp.path + "/release";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  pid_t waiter = Spawn({"/usr/bin/head", "-c1", fifo});
+  guard.Adopt(waiter);
   Db db(db_path);
   const std::string where =
-      "FROM processes WHERE exe LIKE '%/sleep' AND cmdline = '/bin/sleep " + seconds + "'";
+      "FROM processes WHERE exe LIKE '%/head' AND cmdline = '/usr/bin/head -c1 " + fifo + "'";
   std::vector<std::vector<std::string>> rows;
   ASSERT_TRUE(
-      WaitFor([&] { return !(rows = db.Query("SELECT process_id " + where)).empty(); }, 10s));
+      WaitFor([&] { return !(rows = db.Query("SELECT process_id " + where)).empty(); }, 20s));
   const std::string process_id = rows[0][0];
 
   EXPECT_EQ(AuditStateGuard::StopChild(recorder), 0);
@@ -168,21 +174,28 @@ TEST(LiveEnrichment, ExitAfterRestartCompletesTheSameProcessRow) {
   ASSERT_TRUE(WaitFor([&] { return CountRulesWithKey(kTestKey) > 0; }, 15s))
       << RunCapture("cat " + temp.path + "/recorder.log");
 
-  EXPECT_EQ(WaitExit(sleeper, 15s), 0);
-  guard.Forget(sleeper);
+  {
+    // Non-blocking: fails (ENXIO) instead of hanging if head is not reading.
+    const int fd = open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    ASSERT_GE(fd, 0) << "head is not reading " << fifo << ": " << strerror(errno);
+    EXPECT_EQ(write(fd, "x", 1), 1);
+    close(fd);
+  }
+  EXPECT_EQ(WaitExit(waiter, 15s), 0);
+  guard.Forget(waiter);
   ASSERT_TRUE(WaitFor(
       [&] {
         rows = db.Query("SELECT process_id, exit_code " + where + " AND end_time IS NOT NULL");
         return !rows.empty();
       },
-      10s))
+      20s))
       << RunCapture("cat " + temp.path + "/recorder.log");
   EXPECT_EQ(rows[0][0], process_id);
   EXPECT_EQ(rows[0][1], "0");
   std::string all;
   for (const auto& r : db.Query("SELECT process_id, exe, start_time, end_time, placeholder FROM "
                                 "processes WHERE pid = " +
-                                std::to_string(sleeper)))
+                                std::to_string(waiter)))
     for (const auto& c : r) all += c + (&c == &r.back() ? "\n" : " ");
   EXPECT_EQ(db.Query("SELECT count(*) " + where)[0][0], "1") << all;
   EXPECT_EQ(AuditStateGuard::StopChild(recorder), 0);

@@ -43,11 +43,14 @@ class LiveModules : public UnicastRecorderTest {
     if (recorder_ > 0) StopRecorder(recorder_);
   }
 
-  // module_events rows of this process: operation, module, success.
+  // module_events rows of this process: operation, module, success. Two
+  // calls in a row often share a millisecond; "load" sorts before
+  // "unload", the order in which both tests make them.
   std::vector<std::vector<std::string>> WaitForRows(size_t at_least) {
     return Db(DbPath()).Await(
         fmt::format(
-            "SELECT operation, module, success FROM module_events WHERE pid = {} ORDER BY time",
+            "SELECT operation, module, success FROM module_events WHERE pid = {} "
+            "ORDER BY time, operation",
             getpid()),
         15s, at_least);
   }
@@ -92,7 +95,9 @@ TEST_F(LiveModules, RealLoadAndUnloadWhereTheKernelAllows) {
   ASSERT_EQ(RunProgram({"modprobe", "dummy"}), 0);
   ASSERT_EQ(RunProgram({"modprobe", "-r", "dummy"}), 0);
   std::vector<std::vector<std::string>> rows = Db(DbPath()).Await(
-      "SELECT operation, success FROM module_events WHERE module = 'dummy' ORDER BY time", 15s, 2);
+      "SELECT operation, success FROM module_events WHERE module = 'dummy' "
+      "ORDER BY time, operation",
+      15s, 2);
   ASSERT_GE(rows.size(), 2u) << ReadLog();
   EXPECT_EQ(rows[0][0], "load");
   EXPECT_EQ(rows[0][1], "1");

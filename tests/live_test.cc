@@ -340,8 +340,17 @@ TEST(LiveRecording, SighupReloadsConfigurationAndRules) {
 
   std::ofstream(temp.path + "/config/recorder.json") << R"({"MonitorNetwork": 0})";
   kill(recorder, SIGHUP);
-  EXPECT_TRUE(WaitFor([&] { return network_rules() == 0; }, 10s))
+  // The reload removes the old set and then installs the new one: wait
+  // for its last log line, not for the rules, which a look between the
+  // two steps would see half there.
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        return RunCapture("cat " + temp.path + "/recorder.log").find("configuration reloaded") !=
+               std::string::npos;
+      },
+      10s))
       << RunCapture("cat " + temp.path + "/recorder.log");
+  EXPECT_EQ(network_rules(), 0);
   EXPECT_GT(CountRulesWithKey(kTestKey), 0);
   EXPECT_LT(CountRulesWithKey(kTestKey), all_rules);
   EXPECT_TRUE(RecorderAnswers(temp));  // still recording

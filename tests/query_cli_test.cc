@@ -155,6 +155,10 @@ TEST_F(QueryCliTest, ViewsAnswerQueries) {
 
 TEST_F(QueryCliTest, EveryKindOfWriteIsRefusedAndNothingChanges) {
   const std::string before = Fingerprint();
+  // In the test's own directory: a file left elsewhere by another run
+  // must not decide the check at the end.
+  const std::string attach = dir_ + "/attached.db";
+  const std::string attach_sql = "ATTACH DATABASE '" + attach + "' AS other";
   const char* writes[] = {
       "INSERT INTO strings(value) VALUES ('x')",
       "UPDATE process_data SET pid = 1",
@@ -165,7 +169,7 @@ TEST_F(QueryCliTest, EveryKindOfWriteIsRefusedAndNothingChanges) {
       "CREATE TEMP TABLE t(x)",
       "CREATE INDEX i ON file_data(path_id)",
       "ALTER TABLE strings ADD COLUMN y",
-      "ATTACH DATABASE '/tmp/recorder-query-attach.db' AS other",
+      attach_sql.c_str(),
       "SELECT load_extension('/lib/x86_64-linux-gnu/libm.so.6')",
       "PRAGMA user_version = 7",
       "PRAGMA journal_mode = DELETE",
@@ -183,7 +187,7 @@ TEST_F(QueryCliTest, EveryKindOfWriteIsRefusedAndNothingChanges) {
   }
   EXPECT_EQ(Fingerprint(), before);
   EXPECT_EQ(Scalar(db_, "PRAGMA integrity_check"), "ok");
-  EXPECT_FALSE(std::filesystem::exists("/tmp/recorder-query-attach.db"));
+  EXPECT_FALSE(std::filesystem::exists(attach));
 }
 
 TEST_F(QueryCliTest, ReadOnlyPragmasAreAllowed) {

@@ -112,9 +112,14 @@ TEST(ThreadedSinkTest, AFullQueueMakesTheProducerWaitAndDropsNothing) {
     }
   });
   // The writer holds one batch, the queue two more: the producer stops at
-  // the fourth Consume until the writer moves again.
+  // the fourth Consume until the writer moves again. Wait for that state
+  // (a loaded host may take a while to get there), then give the producer
+  // time to reach the fourth call and find the queue full.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (consumed.load() < 3 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  EXPECT_LE(consumed.load(), 3);
+  EXPECT_EQ(consumed.load(), 3);
   next.Release();
   producer.join();
   EXPECT_EQ(consumed.load(), 10);
