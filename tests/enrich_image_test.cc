@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "enrich/image_load_monitor.h"
+#include "wait_for.h"
 
 extern char** environ;
 
@@ -45,14 +46,15 @@ pid_t DlopenInChild(const std::string& library) {
 // A match returns at once; the deadline only bounds a failing test.
 std::vector<ImageLoad> CollectFor(ImageLoadMonitor* monitor, pid_t pid, const std::string& path) {
   std::vector<ImageLoad> all;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (std::chrono::steady_clock::now() < deadline) {
-    for (ImageLoad& load : monitor->Take()) all.push_back(std::move(load));
-    for (const ImageLoad& load : all) {
-      if (load.pid == pid && load.path == path) return all;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  WaitFor(
+      [&] {
+        for (ImageLoad& load : monitor->Take()) all.push_back(std::move(load));
+        for (const ImageLoad& load : all) {
+          if (load.pid == pid && load.path == path) return true;
+        }
+        return false;
+      },
+      std::chrono::seconds(20), std::chrono::milliseconds(20));
   return all;
 }
 

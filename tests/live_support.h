@@ -27,6 +27,7 @@
 #include "rules/audit_control.h"
 #include "source/netlink_source.h"
 #include "source/plugin_source.h"
+#include "wait_for.h"
 
 namespace recorder::live_test {
 
@@ -84,15 +85,6 @@ inline int WaitExit(pid_t pid, std::chrono::milliseconds timeout) {
 }
 
 inline int RunProgram(const std::vector<std::string>& argv) { return WaitExit(Spawn(argv), 20s); }
-
-inline bool WaitFor(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(100ms);
-  }
-  return condition();
-}
 
 inline std::vector<std::string> RuleLines() {
   std::vector<std::string> lines;

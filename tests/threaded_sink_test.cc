@@ -13,6 +13,8 @@
 #include <thread>
 #include <vector>
 
+#include "wait_for.h"
+
 namespace recorder {
 namespace {
 
@@ -115,9 +117,8 @@ TEST(ThreadedSinkTest, AFullQueueMakesTheProducerWaitAndDropsNothing) {
   // the fourth Consume until the writer moves again. Wait for that state
   // (a loaded host may take a while to get there), then give the producer
   // time to reach the fourth call and find the queue full.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (consumed.load() < 3 && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  WaitFor([&] { return consumed.load() >= 3; }, std::chrono::seconds(10),
+          std::chrono::milliseconds(5));
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   EXPECT_EQ(consumed.load(), 3);
   next.Release();

@@ -18,6 +18,7 @@
 
 #include "store/event_store.h"
 #include "temp_dir.h"
+#include "wait_for.h"
 
 namespace recorder::store {
 namespace {
@@ -124,10 +125,8 @@ TEST(WalCheckpointerTest, KeepsTheWalBoundedWithAutoCheckpointOff) {
         return now.checkpoints > before && now.last_wal_frames >= frames &&
                now.last_wal_frames_left == 0;
       };
-      int waited_ms = 0;
-      for (; waited_ms < 5000 && !copied_this_commit(); ++waited_ms)
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-      if (waited_ms == 5000) ++slow_gaps;
+      if (!WaitFor(copied_this_commit, std::chrono::seconds(5), std::chrono::milliseconds(1)))
+        ++slow_gaps;
     }
   }
   checkpointer.Stop();
