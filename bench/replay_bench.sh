@@ -86,17 +86,18 @@ runs=${RUNS:-3}
 for run in $(seq 1 "$runs"); do
   rm -f "$db" "$db-wal" "$db-shm"
   /usr/bin/time -v -o "$work/replay.time" "$recorder" replay --no-progress --db "$db" "$log" \
-    > "$work/replay.out"
+    > "$work/replay.$run.out"
   /usr/bin/time -v -o "$work/ausearch.time" ausearch -i -if "$log" > /dev/null 2>&1 || true
   r_s=$(wall_s "$work/replay.time")
   a_s=$(wall_s "$work/ausearch.time")
-  echo "$r_s $(cpu_s "$work/replay.time") $(awk -F': ' '/Maximum resident set size/ {print $2}' "$work/replay.time") $a_s $(cpu_s "$work/ausearch.time")" >> "$work/pairs"
-  awk -v r="$r_s" -v a="$a_s" -v n="$run" -v l="$(cut -d' ' -f1 /proc/loadavg)" \
-    'BEGIN{printf "pair %d: recorder %.2f s, ausearch %.2f s, %.1fx (load %s)\n", n, r, a, a/r, l}'
+  events=$(sqlite3 "$db" "SELECT events_stored FROM runs")
+  echo "$r_s $(cpu_s "$work/replay.time") $(awk -F': ' '/Maximum resident set size/ {print $2}' "$work/replay.time") $a_s $(cpu_s "$work/ausearch.time") $run" >> "$work/pairs"
+  awk -v r="$r_s" -v a="$a_s" -v n="$run" -v e="$events" -v l="$(cut -d' ' -f1 /proc/loadavg)" \
+    'BEGIN{printf "pair %d: recorder %.2f s (%.0f events/s), ausearch %.2f s, %.1fx (load %s)\n", n, r, e/r, a, a/r, l}'
 done
-cat "$work/replay.out"
-read -r replay_s replay_cpu replay_rss ausearch_s ausearch_cpu < <(sort -n "$work/pairs" | sed -n "$(( (runs + 1) / 2 ))p")
-events=$(sqlite3 "$db" "SELECT events_stored FROM runs")
+read -r replay_s replay_cpu replay_rss ausearch_s ausearch_cpu median_run < <(sort -n "$work/pairs" | sed -n "$(( (runs + 1) / 2 ))p")
+echo "## the median pair's replay output (pair $median_run)"
+cat "$work/replay.$median_run.out"
 echo "pairs: $runs; the lines below are the median pair's (by recorder wall time)"
 awk '{print $4 / $1}' "$work/pairs" | sort -n | awk -v n="$runs" '{r[NR]=$1} END {
   printf "speed-up vs ausearch -i, median of the %d pairs: %.1fx (range %.1f-%.1fx)\n", n, r[int((n+1)/2)], r[1], r[n]}'
