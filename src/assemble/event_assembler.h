@@ -53,8 +53,9 @@ class EventAssembler {
 
   // Adds a copy of `record` (its header is enough: the copy's fields are
   // split from its body, see AuditEvent::Add); events that complete are
-  // appended to *done. Returns the copy, valid until *done is recycled,
-  // or nullptr when the record was dropped (an EOE after its event).
+  // appended to *done. Returns the copy, or nullptr when the record was
+  // dropped (an EOE after its event). The copy is valid until the next
+  // call on this assembler: a later record of its event may move it.
   const AuditRecord* Feed(const AuditRecord& record, int64_t now_ms, EventList* done);
   // Closes events that aged past the limits as of `now_ms`.
   void Age(int64_t now_ms, EventList* done);

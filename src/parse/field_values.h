@@ -34,19 +34,30 @@ inline bool ShortDecimal(std::string_view text, uint64_t* magnitude, bool* negat
   return true;
 }
 
-// 1 to 15 hex digits, either case, no sign or prefix: a syscall record's
+// Nibble value of each byte, 0xff for a non-hex byte: one table load per
+// digit instead of three range tests (PROCTITLE and hex argv are decoded
+// for every exec, arch and a0..a3 read for every syscall).
+struct HexDigitTable {
+  unsigned char value[256];
+  constexpr HexDigitTable() : value() {
+    for (int c = 0; c < 256; ++c) value[c] = 0xff;
+    for (int c = 0; c < 10; ++c) value['0' + c] = static_cast<unsigned char>(c);
+    for (int c = 0; c < 6; ++c) {
+      value['a' + c] = static_cast<unsigned char>(10 + c);
+      value['A' + c] = static_cast<unsigned char>(10 + c);
+    }
+  }
+};
+inline constexpr HexDigitTable kHexDigits;
+
+// 1 to 16 hex digits, either case, no sign or prefix: a syscall record's
 // arch and a0..a3. *value, or false when `text` is not that shape.
 inline bool ShortHex(std::string_view text, uint64_t* value) {
-  if (text.empty() || text.size() > 15) return false;
+  if (text.empty() || text.size() > 16) return false;
   uint64_t v = 0;
   for (char c : text) {
-    unsigned digit = static_cast<unsigned char>(c) - unsigned{'0'};
-    if (digit > 9) {
-      // 'A'..'F' and 'a'..'f' (| 0x20 folds the case).
-      digit = (static_cast<unsigned char>(c) | 0x20u) - unsigned{'a'};
-      if (digit > 5) return false;
-      digit += 10;
-    }
+    const unsigned digit = kHexDigits.value[static_cast<unsigned char>(c)];
+    if (digit > 15) return false;
     v = (v << 4) | digit;
   }
   *value = v;
@@ -91,7 +102,7 @@ std::optional<Int> ParseInt(std::string_view text, int base = 10) {
 inline bool IsHexText(std::string_view text) {
   if (text.empty() || text.size() % 2 != 0) return false;
   for (char c : text)
-    if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'F') || (c >= 'a' && c <= 'f'))) return false;
+    if (kHexDigits.value[static_cast<unsigned char>(c)] > 15) return false;
   return true;
 }
 

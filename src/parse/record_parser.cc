@@ -3,6 +3,7 @@
 #include <bit>
 #include <charconv>
 #include <cstring>
+#include <limits>
 
 #include "parse/message_types.h"
 
@@ -158,48 +159,38 @@ bool Digits(const char** p, const char* end, uint64_t* value) {
   return true;
 }
 
-// "audit(SEC.MSEC:SERIAL):" in its usual shape (plain digits, three of
-// them for MSEC), by hand: from_chars and string_view's checked substr
-// were ~320 instructions a record. false leaves the record untouched
-// for ParseStamp's general path.
-bool ParseUsualStamp(std::string_view text, AuditRecord* record, size_t* body_start) {
-  const char* p = text.data();
-  const char* end = p + text.size();
-  if (end - p < 6 || std::memcmp(p, "audit(", 6) != 0) return false;
-  p += 6;
+// time_ms() multiplies the seconds by 1000 and adds the milliseconds:
+// larger stamps would overflow it.
+constexpr uint64_t kMaxStampSeconds =
+    (static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) - 999) / 1000;
+
+// Parses "audit(SEC.MSEC:SERIAL):" at the start of `text`; on success
+// returns the offset just past the closing "):". By hand (Digits):
+// from_chars and string_view's checked substr were ~320 instructions a
+// record. SEC and MSEC are unsigned, MSEC exactly three digits, and SEC
+// small enough for time_ms(); SERIAL is any 64-bit value, its 19 or 20
+// digits (past Digits' reach) read by from_chars.
+ParseError ParseStamp(std::string_view text, AuditRecord* record, size_t* body_start) {
+  if (!HasAt(text, 0, "audit(")) return ParseError::kNoTimestamp;
+  const char* p = text.data() + 6;
+  const char* end = text.data() + text.size();
   uint64_t sec = 0, msec = 0, serial = 0;
-  if (!Digits(&p, end, &sec) || p == end || *p++ != '.') return false;
+  if (!Digits(&p, end, &sec) || sec > kMaxStampSeconds || p == end || *p++ != '.')
+    return ParseError::kBadTimestamp;
   const char* msec_start = p;
-  if (!Digits(&p, end, &msec) || p - msec_start != 3 || p == end || *p++ != ':') return false;
-  if (!Digits(&p, end, &serial) || p == end || *p++ != ')') return false;
+  if (!Digits(&p, end, &msec) || p - msec_start != 3) return ParseError::kBadTimestamp;
+  if (p == end || *p++ != ':') return ParseError::kNoSerial;
+  if (!Digits(&p, end, &serial)) {
+    auto long_serial = std::from_chars(p, end, serial);
+    if (long_serial.ec != std::errc()) return ParseError::kNoSerial;
+    p = long_serial.ptr;
+  }
+  if (p == end || *p++ != ')') return ParseError::kNoSerial;
   if (p != end && *p == ':') ++p;
   record->time_sec = static_cast<int64_t>(sec);
   record->time_msec = static_cast<int32_t>(msec);
   record->serial = serial;
   *body_start = static_cast<size_t>(p - text.data());
-  return true;
-}
-
-// Parses "audit(SEC.MSEC:SERIAL):" at the start of `text`; on success
-// returns the offset just past the closing "):".
-ParseError ParseStamp(std::string_view text, AuditRecord* record, size_t* body_start) {
-  if (ParseUsualStamp(text, record, body_start)) return ParseError::kNone;
-  constexpr std::string_view kAudit = "audit(";
-  if (text.substr(0, kAudit.size()) != kAudit) return ParseError::kNoTimestamp;
-  const char* p = text.data() + kAudit.size();
-  const char* end = text.data() + text.size();
-  auto sec = std::from_chars(p, end, record->time_sec);
-  if (sec.ec != std::errc() || sec.ptr >= end || *sec.ptr != '.') return ParseError::kBadTimestamp;
-  const char* msec_start = sec.ptr + 1;
-  auto msec = std::from_chars(msec_start, end, record->time_msec);
-  if (msec.ec != std::errc() || msec.ptr - msec_start != 3) return ParseError::kBadTimestamp;
-  if (msec.ptr >= end || *msec.ptr != ':') return ParseError::kNoSerial;
-  auto serial = std::from_chars(msec.ptr + 1, end, record->serial);
-  if (serial.ec != std::errc() || serial.ptr >= end || *serial.ptr != ')')
-    return ParseError::kNoSerial;
-  const char* q = serial.ptr + 1;
-  if (q < end && *q == ':') ++q;
-  *body_start = static_cast<size_t>(q - text.data());
   return ParseError::kNone;
 }
 
@@ -291,12 +282,6 @@ void ParseRecordFields(AuditRecord* record) {
 
 ParseError ParseRecordLine(std::string_view line, AuditRecord* record) {
   ParseError error = ParseRecordHeader(line, record);
-  if (error == ParseError::kNone) ParseRecordFields(record);
-  return error;
-}
-
-ParseError ParseRecordBody(int type, std::string_view body, AuditRecord* record) {
-  ParseError error = ParseRecordBodyHeader(type, body, record);
   if (error == ParseError::kNone) ParseRecordFields(record);
   return error;
 }

@@ -35,25 +35,25 @@ std::string_view ParseErrorText(ParseError error);
 // about 9 KiB, so anything this long is not audit text.
 inline constexpr size_t kMaxLineBytes = 64 * 1024;
 
-// Parses `line` (no trailing newline) into *record, reusing its field
-// vector. On success the record's views point into `line`.
-ParseError ParseRecordLine(std::string_view line, AuditRecord* record);
-
-// Parses a record body as the kernel sends it over netlink
-// ("audit(1700000000.123:42): arch=..."), whose type comes from the
-// netlink header instead of the text.
-ParseError ParseRecordBody(int type, std::string_view body, AuditRecord* record);
-
-// The same two in halves: the header (node, type, time, serial and where
+// A record in two steps: the header (node, type, time, serial and where
 // the body starts; `fields` left empty), then the fields. The pipeline
 // parses headers only; the assembler splits the fields once, in its own
 // copy of the text, instead of splitting them here and re-pointing every
-// view at the copy.
+// view at the copy. On success the record's views point into the input.
+//
+// The header of an audit.log line (a trailing newline is ignored)...
 ParseError ParseRecordHeader(std::string_view line, AuditRecord* record);
+// ...or of a record body as the kernel sends it over netlink
+// ("audit(1700000000.123:42): arch=..."), whose type comes from the
+// netlink header instead of the text.
 ParseError ParseRecordBodyHeader(int type, std::string_view body, AuditRecord* record);
 // Splits record->body into record->fields (replacing them) and sets
 // record->truncated.
 void ParseRecordFields(AuditRecord* record);
+
+// Both steps at once, for tests and tools that want a whole record
+// without an assembler. Reuses the record's field vector.
+ParseError ParseRecordLine(std::string_view line, AuditRecord* record);
 
 // Receives malformed or truncated lines; the caller decides whether to
 // log, count or both. Parsing always goes on.

@@ -21,7 +21,7 @@ Status Pipeline::FeedLine(std::string_view line, int64_t now_ms) {
     if (reporter_) reporter_->Malformed(stats_.lines, error, line);
     return Status::Ok();
   }
-  return FeedParsed(now_ms, line);
+  return FeedParsed(now_ms);
 }
 
 Status Pipeline::FeedBody(int type, std::string_view body, int64_t now_ms) {
@@ -33,10 +33,10 @@ Status Pipeline::FeedBody(int type, std::string_view body, int64_t now_ms) {
     if (reporter_) reporter_->Malformed(stats_.lines, error, body);
     return Status::Ok();
   }
-  return FeedParsed(now_ms, body);
+  return FeedParsed(now_ms);
 }
 
-Status Pipeline::FeedParsed(int64_t now_ms, std::string_view text) {
+Status Pipeline::FeedParsed(int64_t now_ms) {
   // Replay: the records' own clock drives ageing, never running backwards
   // when records arrive slightly out of order.
   latest_record_ms_ = std::max(latest_record_ms_, record_.time_ms());
@@ -46,7 +46,7 @@ Status Pipeline::FeedParsed(int64_t now_ms, std::string_view text) {
       assembler_.Feed(record_, now_ms < 0 ? latest_record_ms_ : now_ms, &done_);
   if (stored != nullptr && stored->truncated) {
     ++stats_.truncated;
-    if (reporter_) reporter_->Truncated(stats_.lines, text);
+    if (reporter_) reporter_->Truncated(stats_.lines, record_.line);
   }
   return Drain(/*force=*/false);
 }

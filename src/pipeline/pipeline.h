@@ -53,9 +53,9 @@ class Pipeline {
   const NormalizerStats& normalizer_stats() const { return normalizer_.stats(); }
 
  private:
-  // Hands record_ (a parsed header) to the assembler; `text` is the input
-  // line, for the reporter.
-  Status FeedParsed(int64_t now_ms, std::string_view text);
+  // Hands record_ (a parsed header) to the assembler; record_.line is the
+  // input as given, for the reporter.
+  Status FeedParsed(int64_t now_ms);
   Status Drain(bool force);
 
   PipelineOptions options_;
