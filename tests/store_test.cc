@@ -733,7 +733,8 @@ TEST_F(StoreEnrichmentTest, UpdateHashesFillsOnlyPendingRowsOfThatExe) {
 // row; an exit after the commit updates the written one. Both must read
 // the same, across commits, reopened stores and a queue that overflowed.
 TEST_F(StoreTest, ExitsCompleteWaitingProcessRowsOrUpdateWrittenOnes) {
-  const int kExecs = 4096 + 100;  // past the queue's bound: it writes early
+  // Past the queue's bound: it writes early.
+  const int kExecs = static_cast<int>(EventStore::kMaxPendingProcesses) + 100;
   {
     auto store = OpenOrDie(path);
     ASSERT_TRUE(store);
@@ -775,6 +776,21 @@ TEST_F(StoreTest, ExitsCompleteWaitingProcessRowsOrUpdateWrittenOnes) {
   EXPECT_EQ(Scalar(path, "SELECT exit_code FROM processes WHERE exe = '/bin/b'"), "3");
 }
 
+// A trigger stands in for a failing disk: writing a file_data row of
+// `failing_path` fails, and with it the transaction's COMMIT.
+void FailWritesOfPath(const std::string& db_path, const std::string& failing_path) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(db_path.c_str(), &db), SQLITE_OK);
+  const std::string sql = fmt::format(
+      "INSERT INTO strings(value) VALUES ('{0}');"
+      "CREATE TRIGGER boom BEFORE INSERT ON file_data WHEN NEW.path_id = "
+      "(SELECT id FROM strings WHERE value = '{0}') "
+      "BEGIN SELECT RAISE(ABORT, 'disk on fire'); END;",
+      failing_path);
+  EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+}
+
 // A write that fails mid-batch rolls the whole batch back: the rows still
 // queued in the store go with it, and so do the ids it handed out (string
 // ids in its cache, process ids in its maps), while what earlier batches
@@ -784,19 +800,7 @@ TEST_F(StoreTest, AFailedBatchLeavesNothingQueuedOrCachedBehind) {
   ASSERT_TRUE(store);
   ASSERT_TRUE(AddAll(store.get(), {Enriched(Exec(kT0, 1, 100, "/bin/a", {"a"}), kT0, -1)}).ok());
   ASSERT_TRUE(store->Flush().ok());
-  {
-    // A trigger stands in for a failing disk: writing the row of /boom fails.
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(db,
-                           "INSERT INTO strings(value) VALUES ('/boom');"
-                           "CREATE TRIGGER boom BEFORE INSERT ON file_data WHEN NEW.path_id = "
-                           "(SELECT id FROM strings WHERE value = '/boom') "
-                           "BEGIN SELECT RAISE(ABORT, 'disk on fire'); END;",
-                           nullptr, nullptr, nullptr),
-              SQLITE_OK);
-    sqlite3_close(db);
-  }
+  FailWritesOfPath(path, "/boom");
   const EventBatch good = {
       Enriched(Exec(kT0 + 1, 2, 200, "/bin/b", {"b"}, 100), kT0 + 1, kT0),
       Enriched(File(kT0 + 2, 3, 200, "/bin/b", FileOperation::kWrite, "/ok"), kT0 + 1, kT0)};
@@ -809,18 +813,46 @@ TEST_F(StoreTest, AFailedBatchLeavesNothingQueuedOrCachedBehind) {
   ASSERT_FALSE(failed.ok());
   EXPECT_THAT(failed.message(), HasSubstr("disk on fire"));
   EXPECT_THAT(failed.message(), HasSubstr(path));
-  // The same events again without the failing ones, and a new process.
-  EventBatch again = good;
-  again.push_back(Enriched(Exec(kT0 + 5, 6, 300, "/bin/c", {"c"}, 100), kT0 + 5, kT0));
+  // First a child of the lost /bin/b (pid 200): its parent's row was never
+  // written, so it has none. Not the lost process_id 2 from the pid map or
+  // the instance map: the child itself takes that id now. Then the same
+  // events again without the failing ones.
+  EventBatch again = {Enriched(Exec(kT0 + 5, 6, 300, "/bin/c", {"c"}, 200), kT0 + 5, kT0 + 1)};
+  for (const TypedEvent& event : good) again.push_back(event);
   ASSERT_TRUE(store->Add(&again, 0).ok());
   ASSERT_TRUE(store->Flush().ok());
   EXPECT_EQ(Scalar(path, "SELECT group_concat(process_id || ':' || exe || ':' || "
                          "coalesce(parent_process_id, '-'), ',') FROM "
                          "(SELECT * FROM processes ORDER BY process_id)"),
-            "1:/bin/a:-,2:/bin/b:1,3:/bin/c:1");
+            "1:/bin/a:-,2:/bin/c:-,3:/bin/b:1");
   EXPECT_EQ(Scalar(path, "SELECT group_concat(path, ',') FROM file_events"), "/ok");
   EXPECT_EQ(Scalar(path, "SELECT end_time FROM processes WHERE pid = 200"), "NULL");
   EXPECT_EQ(Scalar(path, "SELECT count(*) FROM audit_events"), "4");
+}
+
+// A hash update in a batch that is then rolled back is undone with it:
+// the rows wait for their hash again, and the next update fills them.
+TEST_F(StoreEnrichmentTest, AHashUpdateRolledBackIsMadeAgainByTheNextOne) {
+  auto store = OpenOrDie(path);
+  ASSERT_TRUE(store);
+  TypedEvent exec = Exec(kT0, 1, 100, "/bin/a", {"a"});
+  exec.enrichment.hash_note = "pending";
+  ASSERT_TRUE(AddAll(store.get(), {exec}).ok());
+  ASSERT_TRUE(store->Flush().ok());
+  FailWritesOfPath(path, "/boom");
+  Result<int64_t> first = store->UpdateHashes("/bin/a", "sha-1", "md5-1", "");
+  ASSERT_TRUE(first.ok()) << first.status().message();
+  EXPECT_EQ(*first, 1);
+  ASSERT_TRUE(
+      AddAll(store.get(), {File(kT0 + 1, 2, 100, "/bin/a", FileOperation::kWrite, "/boom")}).ok());
+  ASSERT_FALSE(store->Flush().ok());
+  EXPECT_EQ(Scalar(path, "SELECT hash_note FROM processes WHERE pid = 100"), "pending");
+  Result<int64_t> second = store->UpdateHashes("/bin/a", "sha-2", "md5-2", "");
+  ASSERT_TRUE(second.ok()) << second.status().message();
+  EXPECT_EQ(*second, 1);
+  ASSERT_TRUE(store->Flush().ok());
+  EXPECT_EQ(Scalar(path, "SELECT sha256 || '/' || coalesce(hash_note, '-') FROM processes"),
+            "sha-2/-");
 }
 
 // Two writers on one database (the daemon and a replay): each numbers its

@@ -73,12 +73,7 @@ Status BatchedInsert::Flush() {
 Status BatchedInsert::Run(Statement* stmt, size_t first, size_t count) {
   const SqlInt* value = values_.data() + first * columns_;
   const int params = static_cast<int>(count * columns_);
-  for (int i = 1; i <= params; ++i, ++value) {
-    if (value->null)
-      stmt->BindNull(i);
-    else
-      stmt->BindInt(i, value->value);
-  }
+  for (int i = 1; i <= params; ++i, ++value) stmt->BindOptionalInt(i, *value);
   return stmt->Run();
 }
 

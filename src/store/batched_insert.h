@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -30,13 +31,10 @@
 
 namespace recorder::store {
 
-// An integer column value or NULL.
-struct SqlInt {
-  int64_t value = 0;
-  bool null = true;
-};
-inline constexpr SqlInt Int(int64_t value) { return {value, false}; }
-inline constexpr SqlInt NullInt() { return {}; }
+// An integer column value, or NULL when empty (Statement::BindOptionalInt).
+using SqlInt = std::optional<int64_t>;
+inline constexpr SqlInt Int(int64_t value) { return value; }
+inline constexpr SqlInt NullInt() { return std::nullopt; }
 
 class BatchedInsert {
  public:

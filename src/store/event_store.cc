@@ -24,14 +24,10 @@ int64_t MonotonicMs() {
 SqlInt IdValue(int64_t id) { return id == kUnsetId ? NullInt() : Int(id); }
 SqlInt StringIdValue(int64_t id) { return id == 0 ? NullInt() : Int(id); }
 SqlInt PortValue(int32_t port) { return port < 0 ? NullInt() : Int(port); }
-void Bind(Statement* stmt, int index, SqlInt value) {
-  if (value.null)
-    stmt->BindNull(index);
-  else
-    stmt->BindInt(index, value.value);
+void BindId(Statement* stmt, int index, int64_t id) { stmt->BindOptionalInt(index, IdValue(id)); }
+void BindStringId(Statement* stmt, int index, int64_t id) {
+  stmt->BindOptionalInt(index, StringIdValue(id));
 }
-void BindId(Statement* stmt, int index, int64_t id) { Bind(stmt, index, IdValue(id)); }
-void BindStringId(Statement* stmt, int index, int64_t id) { Bind(stmt, index, StringIdValue(id)); }
 
 uint64_t ProcessKey(int64_t node_id, int32_t pid) {
   return (static_cast<uint64_t>(node_id) << 32) | static_cast<uint32_t>(pid);
@@ -65,9 +61,19 @@ struct EventStore::Statements {
   std::unique_ptr<BatchedInsert> network_rows;
   std::unique_ptr<BatchedInsert> security_rows;
   std::unique_ptr<BatchedInsert> module_rows;
-  std::array<BatchedInsert*, 6> batched() const {
-    return {new_audit_keys.get(), process_rows.get(), file_rows.get(),
-            network_rows.get(), security_rows.get(), module_rows.get()};
+  // Each batched insert with its table: Prepare creates them from this
+  // list, and every flush and discard goes through batched(), so a table
+  // added here cannot be left out of either.
+  struct Batched {
+    std::unique_ptr<BatchedInsert> Statements::*insert;
+    const char* table_and_columns;
+  };
+  static constexpr size_t kBatchedCount = 6;
+  static const std::array<Batched, kBatchedCount> kBatched;
+  std::array<BatchedInsert*, kBatchedCount> batched() const {
+    std::array<BatchedInsert*, kBatchedCount> all{};
+    for (size_t i = 0; i < all.size(); ++i) all[i] = (this->*kBatched[i].insert).get();
+    return all;
   }
   std::unique_ptr<Statement> insert_image;
   std::unique_ptr<Statement> insert_run;
@@ -75,6 +81,27 @@ struct EventStore::Statements {
   std::unique_ptr<Statement> update_hashes;
   std::unique_ptr<Statement> select_instance;
 };
+
+const std::array<EventStore::Statements::Batched, EventStore::Statements::kBatchedCount>
+    EventStore::Statements::kBatched = {{
+    {&Statements::new_audit_keys, "audit_events(time, serial, node_id, process_id)"},
+    // The order of ProcessRow (kExeColumn and the others in the header).
+    {&Statements::process_rows,
+     "process_data(process_id, node_id, pid, ppid, parent_process_id, start_time, end_time, "
+     "exit_code, exe_id, comm_id, command_id, cwd_id, uid, euid, auid, ses, tty_id, success, "
+     "flags, user_id, euser_id, login_user_id, sha256_id, md5_id, hash_note_id)"},
+    {&Statements::file_rows,
+     "file_data(time, process_id, operation, path_id, new_path_id, success, uid, mode, "
+     "owner_uid, owner_gid, user_id)"},
+    {&Statements::network_rows,
+     "network_data(time, process_id, direction, protocol_id, family_id, local_address_id, "
+     "local_port, remote_address_id, remote_port, success, uid, in_progress, user_id)"},
+    {&Statements::security_rows,
+     "security_data(time, process_id, kind, record_type_id, user_id, target_user_id, "
+     "result_id, terminal_id, address_id, hostname_id, detail_id, success, uid)"},
+    {&Statements::module_rows,
+     "module_data(time, process_id, operation, module_id, success, uid, user_id)"},
+}};
 
 EventStore::EventStore(std::unique_ptr<Database> db, EventStoreOptions options)
     : db_(std::move(db)), options_(std::move(options)), sql_(std::make_unique<Statements>()) {
@@ -241,33 +268,11 @@ Status EventStore::Prepare() {
     if (!stmt.ok()) return Fail("prepare", stmt.status());
     *s.out = std::move(stmt).value();
   }
-  struct {
-    std::unique_ptr<BatchedInsert>* out;
-    const char* table_and_columns;
-  } batched[] = {
-      {&sql_->new_audit_keys, "audit_events(time, serial, node_id, process_id)"},
-      // The order of ProcessRow (kExeColumn and the others in the header).
-      {&sql_->process_rows,
-       "process_data(process_id, node_id, pid, ppid, parent_process_id, start_time, end_time, "
-       "exit_code, exe_id, comm_id, command_id, cwd_id, uid, euid, auid, ses, tty_id, success, "
-       "flags, user_id, euser_id, login_user_id, sha256_id, md5_id, hash_note_id)"},
-      {&sql_->file_rows,
-       "file_data(time, process_id, operation, path_id, new_path_id, success, uid, mode, "
-       "owner_uid, owner_gid, user_id)"},
-      {&sql_->network_rows,
-       "network_data(time, process_id, direction, protocol_id, family_id, local_address_id, "
-       "local_port, remote_address_id, remote_port, success, uid, in_progress, user_id)"},
-      {&sql_->security_rows,
-       "security_data(time, process_id, kind, record_type_id, user_id, target_user_id, "
-       "result_id, terminal_id, address_id, hostname_id, detail_id, success, uid)"},
-      {&sql_->module_rows,
-       "module_data(time, process_id, operation, module_id, success, uid, user_id)"},
-  };
-  for (auto& b : batched) {
+  for (const Statements::Batched& b : Statements::kBatched) {
     Result<std::unique_ptr<BatchedInsert>> insert =
         BatchedInsert::Create(db_.get(), b.table_and_columns);
     if (!insert.ok()) return Fail("prepare", insert.status());
-    *b.out = std::move(insert).value();
+    sql_.get()->*b.insert = std::move(insert).value();
   }
   if (sql_->process_rows->columns() != kProcessColumns)
     return Fail("prepare", Status::Error("process_data's column list and ProcessRow disagree"));
@@ -330,13 +335,18 @@ void EventStore::NoteKeyStored(const AuditKey& key) {
 
 Status EventStore::FlushAuditKeys() { return sql_->new_audit_keys->Flush(); }
 
-Status EventStore::FlushProcesses() {
+Status EventStore::QueueProcesses() {
   Status status;
   for (const ProcessRow& row : pending_processes_) {
     status = sql_->process_rows->Add(row);
     if (!status.ok()) break;
   }
   pending_processes_.clear();
+  return status;
+}
+
+Status EventStore::FlushProcesses() {
+  Status status = QueueProcesses();
   return status.ok() ? sql_->process_rows->Flush() : status;
 }
 
@@ -347,7 +357,7 @@ EventStore::ProcessRow* EventStore::PendingProcess(int64_t process_id) {
 }
 
 Status EventStore::FlushRows() {
-  Status status = FlushProcesses();
+  Status status = QueueProcesses();
   for (BatchedInsert* rows : sql_->batched()) {
     if (!status.ok()) break;
     status = rows->Flush();
@@ -381,8 +391,13 @@ void EventStore::RollBack() {
   const int64_t first_lost = batch_first_process_id_;
   std::erase_if(instances_, [&](const auto& kv) { return kv.second >= first_lost; });
   std::erase_if(instance_order_, [&](const InstanceKey& k) { return !instances_.contains(k); });
+  // Hash updates of this transaction are undone: their rows wait again.
+  for (const auto& [exe_id, first] : hashes_updated_in_batch_) {
+    auto [it, added] = pending_hashes_.try_emplace(exe_id, first);
+    if (!added) it->second = std::min(it->second, first);
+  }
+  hashes_updated_in_batch_.clear();
   std::erase_if(pending_hashes_, [&](const auto& kv) { return kv.second >= first_lost; });
-  missing_instances_.clear();
   for (BatchedInsert* rows : sql_->batched()) rows->Discard();
 }
 
@@ -399,6 +414,7 @@ Status EventStore::CommitBatch() {
     return Fail("commit", status);
   }
   in_batch_ = false;
+  hashes_updated_in_batch_.clear();
   ++total_.commits;
   ++run_.commits;
   AfterCommitCheckpoint();
@@ -914,7 +930,6 @@ Result<int64_t> EventStore::UpdateHashes(std::string_view exe, std::string_view 
   auto pending = pending_hashes_.find(*exe_id);
   if (pending == pending_hashes_.end()) return int64_t{0};
   const int64_t first = pending->second;
-  pending_hashes_.erase(pending);
   Status status = BeginBatchIfNeeded(options_.clock());
   if (!status.ok()) return status;
   int64_t ids[4] = {};
@@ -936,12 +951,16 @@ Result<int64_t> EventStore::UpdateHashes(std::string_view exe, std::string_view 
   stmt->BindInt(6, ids[3]);
   status = stmt->Run();
   if (!status.ok()) return Fail("update hashes", status);
+  // Done for this exe once the transaction commits (see RollBack).
+  pending_hashes_.erase(*exe_id);
+  hashes_updated_in_batch_.emplace_back(*exe_id, first);
   const int64_t changed = db_->Changes();
   batch_rows_ += static_cast<size_t>(changed);
   int64_t changed_pending = 0;
   for (ProcessRow& row : pending_processes_) {
-    if (row[0].value < first || row[kExeColumn].null || row[kExeColumn].value != *exe_id ||
-        row[kHashNoteColumn].null || row[kHashNoteColumn].value != ids[3])
+    // Both ids are strings' (never 0), so an empty column never matches.
+    if (*row[kProcessIdColumn] < first || row[kExeColumn] != *exe_id ||
+        row[kHashNoteColumn] != ids[3])
       continue;
     row[kSha256Column] = StringIdValue(ids[0]);
     row[kMd5Column] = StringIdValue(ids[1]);

@@ -194,6 +194,10 @@ class EventStore : public EventSink {
   void StopBackgroundCheckpoint();
   StoreCheckpointStats checkpoint_stats() const;
 
+  // Process rows that wait for the commit at most (an exit in the same
+  // batch completes its waiting row); past it they are written early.
+  static constexpr size_t kMaxPendingProcesses = 4096;
+
   const StoreCounters& counters() const { return total_; }
   const StoreCounters& run_counters() const { return run_; }
   Database* database() { return db_.get(); }
@@ -233,6 +237,9 @@ class EventStore : public EventSink {
   Status FlushAuditKeys();
   Status FlushProcesses();
   Status FlushRows();
+  // Hands the waiting process rows to process_rows (which writes full
+  // statements as they fill).
+  Status QueueProcesses();
   // A key known to be new (above every stored one), written with the
   // queued rows; process_id is the exec's row or NULL.
   struct AuditKey;
@@ -244,9 +251,8 @@ class EventStore : public EventSink {
   // grows in place): with it gone the writer thread ran 15% fewer
   // instructions (BENCHMARKS.md, commit c9e8f88's row).
   static constexpr int kProcessColumns = 25;  // see process_rows in Prepare()
-  static constexpr size_t kExeColumn = 8, kEndTimeColumn = 6, kExitCodeColumn = 7,
+  static constexpr size_t kProcessIdColumn = 0, kExeColumn = 8, kEndTimeColumn = 6, kExitCodeColumn = 7,
                           kSha256Column = 22, kMd5Column = 23, kHashNoteColumn = 24;
-  static constexpr size_t kMaxPendingProcesses = 4096;
   using ProcessRow = std::array<SqlInt, kProcessColumns>;
   // The waiting row of `process_id`, or nullptr (written, or not ours).
   ProcessRow* PendingProcess(int64_t process_id);
@@ -292,6 +298,9 @@ class EventStore : public EventSink {
   static constexpr size_t kMaxMissingInstances = 4096;
   // exe string id -> first process_id written with hash_note "pending".
   std::unordered_map<int64_t, int64_t> pending_hashes_;
+  // Entries UpdateHashes took out of pending_hashes_ in this transaction:
+  // a ROLLBACK puts its rows back to "pending", and them back in the map.
+  std::vector<std::pair<int64_t, int64_t>> hashes_updated_in_batch_;
   // Rows next_process_id_ - size() .. next_process_id_ - 1, in order.
   std::vector<ProcessRow> pending_processes_;
   int64_t next_process_id_ = 1;  // read when the write transaction begins

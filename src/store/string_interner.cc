@@ -30,11 +30,7 @@ Result<std::unique_ptr<StringInterner>> StringInterner::Create(Database* db, siz
 
 void StringInterner::Remember(Cache* cache, std::string_view key, int64_t id) {
   size_t cost = key.size() + kEntryOverhead;
-  if (used_bytes_ + cost > cache_bytes_) {
-    strings_.clear();
-    commands_.clear();
-    used_bytes_ = 0;
-  }
+  if (used_bytes_ + cost > cache_bytes_) ForgetAll();  // full: start over
   cache->emplace(std::string(key), id);
   used_bytes_ += cost;
 }

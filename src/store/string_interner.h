@@ -34,7 +34,8 @@ class StringInterner {
   Result<int64_t> InternArgv(const std::vector<std::string>& argv);
 
   // After a ROLLBACK: ids handed out in it no longer exist (and will be
-  // handed out again), so nothing cached may be trusted.
+  // handed out again), so nothing cached may be trusted. Also how a full
+  // cache starts over.
   void ForgetAll() {
     strings_.clear();
     commands_.clear();
