@@ -1,0 +1,206 @@
+// The normalizer's parts shared by its source files (normalizer.cc: the
+// entry points and syscall dispatch; normalizer_process.cc: execs and
+// privilege changes; normalizer_file.cc: file syscalls and their paths;
+// normalizer_network.cc: sockets). Internal to src/normalize/.
+#pragma once
+
+#include <cstdint>
+#include <list>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "assemble/audit_event.h"
+#include "normalize/event_batch.h"
+#include "normalize/normalizer.h"
+#include "normalize/sockaddr.h"
+#include "normalize/syscall_table.h"
+#include "normalize/typed_event.h"
+#include "parse/audit_record.h"
+#include "parse/message_types.h"
+
+namespace recorder {
+
+// Record types the normalizer reads that message_types.h does not name.
+inline constexpr int kSocketcallType = audit_type::kSocketcall;
+inline constexpr int kOpenat2Type = 1337;  // OPENAT2: the open_how that openat2 got
+inline constexpr int kAnomAbendType = 1701;
+
+inline constexpr int kUserAuth = 1100;
+inline constexpr int kUserAcct = 1101;
+inline constexpr int kUserMgmt = 1102;
+inline constexpr int kCredAcq = 1103;
+inline constexpr int kCredDisp = 1104;
+inline constexpr int kUserStart = 1105;
+inline constexpr int kUserEnd = 1106;
+inline constexpr int kUserChauthtok = 1108;
+inline constexpr int kUserErr = 1109;
+inline constexpr int kCredRefr = 1110;
+inline constexpr int kUserLogin = 1112;
+inline constexpr int kUserLogout = 1113;
+inline constexpr int kAddUser = 1114;
+inline constexpr int kDelUser = 1115;
+inline constexpr int kAddGroup = 1116;
+inline constexpr int kDelGroup = 1117;
+inline constexpr int kUserCmd = 1123;
+inline constexpr int kGrpMgmt = 1132;
+inline constexpr int kGrpChauthtok = 1133;
+inline constexpr int kAnomLoginFailures = 2100;
+inline constexpr int kAnomLoginTime = 2101;
+inline constexpr int kAnomLoginSessions = 2102;
+inline constexpr int kAnomLoginAcct = 2103;
+inline constexpr int kAnomLoginLocation = 2104;
+inline constexpr int kAnomLoginService = 2118;
+
+struct UserRecordKind {
+  int type;
+  SecurityKind kind;
+  bool always_failed;  // ANOM_LOGIN_* report refusals whatever res= says
+};
+
+inline constexpr UserRecordKind kUserRecordKinds[] = {
+    {kUserAuth, SecurityKind::kAuthentication, false},
+    {kUserErr, SecurityKind::kAuthentication, true},
+    {kUserAcct, SecurityKind::kAccount, false},
+    {kUserLogin, SecurityKind::kLogin, false},
+    {kUserLogout, SecurityKind::kLogout, false},
+    {kUserStart, SecurityKind::kSessionStart, false},
+    {kUserEnd, SecurityKind::kSessionEnd, false},
+    {kCredAcq, SecurityKind::kCredential, false},
+    {kCredDisp, SecurityKind::kCredential, false},
+    {kCredRefr, SecurityKind::kCredential, false},
+    {kUserCmd, SecurityKind::kCommand, false},
+    {kUserChauthtok, SecurityKind::kAccountChange, false},
+    {kGrpChauthtok, SecurityKind::kAccountChange, false},
+    {kAddUser, SecurityKind::kAccountChange, false},
+    {kDelUser, SecurityKind::kAccountChange, false},
+    {kAddGroup, SecurityKind::kAccountChange, false},
+    {kDelGroup, SecurityKind::kAccountChange, false},
+    {kUserMgmt, SecurityKind::kAccountChange, false},
+    {kGrpMgmt, SecurityKind::kAccountChange, false},
+    {kAnomLoginFailures, SecurityKind::kLogin, true},
+    {kAnomLoginTime, SecurityKind::kLogin, true},
+    {kAnomLoginSessions, SecurityKind::kLogin, true},
+    {kAnomLoginAcct, SecurityKind::kLogin, true},
+    {kAnomLoginLocation, SecurityKind::kLogin, true},
+    {kAnomLoginService, SecurityKind::kLogin, true},
+};
+
+// open(2) flags: the same values on x86_64, i386 and aarch64.
+inline constexpr uint64_t kOWronly = 01;
+inline constexpr uint64_t kORdwr = 02;
+inline constexpr uint64_t kOCreat = 0100;
+inline constexpr uint64_t kOTrunc = 01000;
+inline constexpr uint64_t kAtRemovedir = 0x200;
+inline constexpr int32_t kAtFdcwd = -100;
+inline constexpr int64_t kEinprogress = -115;
+// The kernel logs at most this many bytes of /proc/pid/cmdline as PROCTITLE.
+inline constexpr size_t kProctitleLimit = 128;
+// Bounds the argv scratch for an EXECVE whose argc is corrupt or hostile;
+// the kernel's own record limits keep real events far below it.
+inline constexpr size_t kMaxArgs = 1 << 20;
+
+// (uid_t)-1 in a record's decimal id fields means "unset".
+int64_t ParseId(std::string_view text);
+// Syscall arguments aN are register values in hex.
+std::optional<uint64_t> HexArg(const AuditRecord& r, std::string_view name);
+// An int argument (uid, fd, mode) passed in a register: the low 32 bits.
+inline int64_t IntArg(uint64_t reg) { return static_cast<int32_t>(static_cast<uint32_t>(reg)); }
+// The 32-bit "leave unchanged" id (-1) of setreuid/chown and friends.
+inline bool IsUnchangedId(uint64_t reg) { return static_cast<uint32_t>(reg) == 0xffffffffu; }
+// Text of a field whose "?" or "(none)" means absent. Written into *out
+// (overwritten) so that an event's string keeps its capacity.
+void OptionalText(const AuditField* f, std::string* out);
+void OptionalText(const AuditRecord& r, std::string_view name, std::string* out);
+// Decodes into *out (overwritten) so a moved-into string is filled in place.
+void DecodedText(const AuditField* f, std::string* out);
+void DecodedText(const AuditRecord& r, std::string_view name, std::string* out);
+// key= is quoted for one key, hex with 0x01 between keys for several,
+// or (null) when the rule had none.
+void DecodeKey(const AuditField* f, std::string* out);
+// Lexical normalization of an absolute path: "." and empty components
+// dropped, ".." removes the previous one (symlinks are not consulted: the
+// log may come from another machine).
+void LexicallyNormal(std::string_view path, std::string* out_text);
+// `name` made absolute against `base` (a directory) into *out; a relative
+// name with no base is kept as logged. `joined` is scratch; none of the
+// strings may share a buffer with another.
+void ResolvePath(std::string_view name, std::string_view base, std::string* joined,
+                 std::string* out);
+inline std::string_view ValueOf(const AuditField* f) { return f ? f->value : std::string_view(); }
+void FillHeader(const AuditEvent& event, EventHeader* h);
+// The acting user as a security event shows it: auditd's ENRICHED name
+// when the log has one, else the number.
+std::string ActingUser(const AuditRecord& r, int64_t uid);
+
+struct PathItem {
+  std::string_view nametype;  // CREATE, DELETE, NORMAL, PARENT, UNKNOWN
+  const AuditField* name;     // may be null ("name=(null)" or absent)
+};
+
+// Everything the normalizer carries between events, plus per-event
+// scratch vectors kept for their capacity.
+struct Normalizer::State {
+  explicit State(const NormalizerOptions& o) : options(o) {}
+
+  // What is known about one socket of one process.
+  struct SocketInfo {
+    std::string protocol;  // from an audited socket(): "tcp"/"udp"
+    bool bound = false;    // from an audited, successful bind()
+    SocketAddress address;
+  };
+
+  void Normalize(const AuditEvent& event, EventBatch* out);
+
+  // Syscall events.
+  void NormalizeSyscall(const AuditEvent& event, const AuditRecord& sys, EventBatch* out);
+  // Each fills `base`, the batch's last event; ProcessStartEvent may add
+  // a second event after it. FileEventFor and NetworkEventFor return
+  // false when the syscall yields nothing to store (the caller drops
+  // `base` then).
+  void ProcessStartEvent(const AuditEvent& event, const AuditRecord& sys, EventBatch* out);
+  bool FileEventFor(const AuditEvent& event, SyscallClass klass, std::string_view name,
+                    const uint64_t* args, TypedEvent& base);
+  bool NetworkEventFor(const AuditEvent& event, SyscallClass klass, const uint64_t* args,
+                       TypedEvent& base);
+  void PrivilegeEventFor(const AuditRecord& sys, SyscallClass klass, std::string_view name,
+                         const uint64_t* args, TypedEvent& base);
+  void AbnormalEnd(const AuditEvent& event, const AuditRecord& r, EventBatch* out);
+  // User-space (PAM, shadow-utils, sudo) records.
+  void NormalizeUserRecord(const AuditEvent& event, const AuditRecord& r, EventBatch* out);
+
+  void CollectPaths(const AuditEvent& event);
+  const AuditField* ItemOf(std::string_view nametype) const;
+  const AuditField* ItemNot(std::string_view skip1, std::string_view skip2) const;
+
+  SocketInfo* FindSocket(uint64_t key);
+  SocketInfo& TouchSocket(uint64_t key);
+
+  NormalizerOptions options;
+  SyscallTable syscalls;
+
+  // LRU of sockets by (pid << 32 | fd), most recent first.
+  std::list<std::pair<uint64_t, SocketInfo>> sockets;
+  std::unordered_map<uint64_t, std::list<std::pair<uint64_t, SocketInfo>>::iterator> socket_index;
+
+  // Scratch.
+  std::vector<PathItem> paths;
+  std::vector<const AuditField*> whole_args;
+  std::vector<int64_t> arg_lens;
+  struct Chunk {
+    uint32_t arg;
+    int32_t chunk;
+    const AuditField* field;
+  };
+  std::vector<Chunk> chunks;
+  std::string decoded;
+  std::string cwd;
+  std::string base_dir;
+  std::string item_text;
+  std::string path_scratch;
+};
+
+}  // namespace recorder
