@@ -225,10 +225,52 @@ TEST_F(QueryCliTest, NotADatabaseIsAClearError) {
   EXPECT_THAT(r.err, HasSubstr("not a database"));
 }
 
+TEST_F(QueryCliTest, AFileThatIsNotARecorderDatabaseIsRefusedEvenForSelectOne) {
+  // SQLite opens any file lazily, so "SELECT 1" alone reads nothing of it.
+  Output r = RunRecorder("query --db /bin/ls 'SELECT 1'", dir_ + "/stderr");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("/bin/ls"));
+  EXPECT_THAT(r.err, HasSubstr("not a database"));
+  EXPECT_EQ(r.out, "");
+  const std::string empty = dir_ + "/empty.db";
+  std::ofstream{empty};
+  r = RunRecorder("query --db " + Quote(empty) + " 'SELECT 1'", dir_ + "/stderr");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("not a recorder database"));
+}
+
+TEST_F(QueryCliTest, RefusalsNameTheStatementWhateverSqlitesReason) {
+  // DELETE FROM a view fails in SQLite's prepare ("cannot modify runs
+  // because it is a view") and DROP TABLE reaches the authorizer as a
+  // DELETE on sqlite_master: the user reads the same refusal for both.
+  for (const char* sql :
+       {"DELETE FROM runs", "DROP TABLE strings", "  insert into runs values(1)"}) {
+    Output r = Query(Quote(sql));
+    EXPECT_EQ(r.exit_code, 1) << sql;
+    std::string statement(sql);
+    statement.erase(0, statement.find_first_not_of(' '));
+    EXPECT_THAT(r.err,
+                HasSubstr("refused: queries are read-only; `" + statement + "` is not allowed"))
+        << r.err;
+  }
+}
+
 TEST_F(QueryCliTest, JsonAndCsvTogetherIsAUsageError) {
   Output r = Query("--json --csv 'SELECT 1'");
-  EXPECT_NE(r.exit_code, 0);
+  EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.out.find("1\r\n"), std::string::npos);
+}
+
+TEST_F(QueryCliTest, EveryUsageErrorExitsTwo) {
+  // CLI11's own codes (105-109) are not the documented ones.
+  for (const char* args :
+       {"nosuch", "query --bogus 'SELECT 1'", "query", "run --source nowhere", "replay --db"}) {
+    Output r = RunRecorder(args, dir_ + "/stderr");
+    EXPECT_EQ(r.exit_code, 2) << args << ": " << r.err;
+  }
+  Output r = RunRecorder("--help", dir_ + "/stderr");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_THAT(r.out, HasSubstr("2 a usage error"));
 }
 
 TEST_F(QueryCliTest, HelpHasExamplesAndExitCodes) {

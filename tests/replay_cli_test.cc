@@ -295,6 +295,22 @@ TEST(ReplayCliTest, MalformedLinesAreCountedAndReportedNotFatal) {
   EXPECT_EQ(rows[0].at("cwd"), "/root");
 }
 
+TEST(ReplayCliTest, AFileWithNoAuditLineIsAnErrorNotAnEmptyLog) {
+  TempDir dir;
+  const std::string db = dir.File("monitor.db");
+  Output out = RunRecorder("replay --db " + Quote(db) + " /bin/ls");
+  EXPECT_EQ(out.exit_code, 1) << out.text;
+  EXPECT_THAT(out.text, HasSubstr("/bin/ls: does not look like an audit log"));
+  // One stray line of garbage in a real log stays a counted malformed line.
+  const std::string log = dir.File("mixed.log");
+  std::ofstream(log) << "garbage\n"
+                     << "type=USER_LOGIN msg=audit(1700000000.100:9): pid=1 uid=0 auid=0 ses=1 "
+                        "msg='op=login acct=\"root\" exe=\"/usr/sbin/sshd\" hostname=? addr=? "
+                        "terminal=ssh res=success'\n";
+  out = RunRecorder("replay --db " + Quote(db) + " " + Quote(log));
+  EXPECT_EQ(out.exit_code, 0) << out.text;
+}
+
 TEST(ReplayCliTest, UnreadableInputIsNamedAndNothingIsCreated) {
   TempDir dir;
   const std::string db = dir.File("monitor.db");

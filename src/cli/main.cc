@@ -1,10 +1,13 @@
 // recorder's command line: a table of subcommands over the core library.
 // Only this layer prints and chooses exit codes.
 #include <CLI/CLI.hpp>
-
 #include <cstdio>
 
 #include "cli/commands.h"
+
+namespace {
+constexpr int kExitUsage = 2;
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -18,11 +21,17 @@ int main(int argc, char** argv) {
     command.add(app, &exit_code);
   bool ran_manual_flag = false;
   recorder::cli::AddManualFlags(app, &exit_code, &ran_manual_flag);
-  app.footer("Run 'recorder COMMAND --help' for the options of a command.");
+  app.footer(
+      "Run 'recorder COMMAND --help' for the options of a command.\n"
+      "Exit codes: 0 success; 2 a usage error (unknown command or option, bad value,\n"
+      "missing argument); each command's --help lists its own codes.");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help and --version arrive as "errors" with code 0. Every real
+    // usage error exits 2, whatever CLI11's own code for it (105-109).
+    const int code = app.exit(e);
+    return code == 0 ? 0 : kExitUsage;
   }
   if (app.get_subcommands().empty() && exit_code == 0 && !ran_manual_flag) {
     std::fputs(app.help().c_str(), stdout);

@@ -3,6 +3,7 @@
 // authorizer refuses anything that writes, attaches or loads code, so a
 // query can never change the recorder's data.
 #include <sqlite3.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -12,9 +13,11 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cli/commands.h"
+#include "store/schema.h"
 #include "store/sqlite_db.h"
 
 namespace recorder::cli {
@@ -32,9 +35,10 @@ struct QueryOptions {
   bool csv = false;
 };
 
-// Remembers the first refused action so the error can say what and why.
+// Set when the authorizer refused something, so the error names the
+// statement rather than SQLite's "not authorized".
 struct Guard {
-  std::string refused;
+  bool refused = false;
 };
 
 bool IEquals(const char* a, const char* b) { return a && b && strcasecmp(a, b) == 0; }
@@ -57,35 +61,47 @@ bool ReadOnlyPragma(const char* name, const char* arg) {
   return false;
 }
 
-const char* ActionName(int action) {
-  switch (action) {
-    case SQLITE_INSERT:
-      return "INSERT";
-    case SQLITE_UPDATE:
-      return "UPDATE";
-    case SQLITE_DELETE:
-      return "DELETE";
-    case SQLITE_ATTACH:
-      return "ATTACH";
-    case SQLITE_DETACH:
-      return "DETACH";
-    case SQLITE_PRAGMA:
-      return "this PRAGMA";
-    case SQLITE_TRANSACTION:
-      return "a transaction statement";
-    case SQLITE_SAVEPOINT:
-      return "SAVEPOINT";
-    case SQLITE_ALTER_TABLE:
-      return "ALTER TABLE";
-    case SQLITE_ANALYZE:
-      return "ANALYZE";
-    case SQLITE_REINDEX:
-      return "REINDEX";
-    case SQLITE_FUNCTION:
-      return "load_extension()";
-    default:
-      return "a statement that changes the schema (CREATE/DROP)";
+// The statement as the user wrote it, for messages: from `sql` to its
+// end (`tail`, or the next ';' when SQLite could not say), whitespace
+// folded, cut at 80 characters.
+std::string StatementText(const char* sql, const char* tail) {
+  while (*sql == ' ' || *sql == '\t' || *sql == '\n' || *sql == '\r') ++sql;
+  std::string_view text = tail != nullptr && tail > sql ? std::string_view(sql, tail - sql) : sql;
+  if (tail == nullptr) text = text.substr(0, text.find(';'));
+  std::string out;
+  for (char c : text) {
+    const bool space = c == ' ' || c == '\t' || c == '\n' || c == '\r';
+    if (space && (out.empty() || out.back() == ' ')) continue;
+    out.push_back(space ? ' ' : c);
   }
+  while (!out.empty() && (out.back() == ' ' || out.back() == ';')) out.pop_back();
+  if (out.size() > 80) out = out.substr(0, 77) + "...";
+  return out;
+}
+
+// Statements that would change the database, by their first keyword.
+// SQLite rejects some of them before the authorizer is asked (DELETE
+// FROM a view: "cannot modify runs because it is a view"); the user
+// should read the same refusal whatever SQLite's reason.
+bool WritesByKeyword(std::string_view statement) {
+  static constexpr std::string_view kWriting[] = {
+      "INSERT", "UPDATE", "DELETE",   "REPLACE",   "UPSERT",  "CREATE",  "DROP",
+      "ALTER",  "ATTACH", "DETACH",   "VACUUM",    "REINDEX", "ANALYZE", "BEGIN",
+      "COMMIT", "END",    "ROLLBACK", "SAVEPOINT", "RELEASE"};
+  const size_t end = statement.find_first_of(" \t\r\n(;");
+  const std::string_view first = statement.substr(0, end);
+  for (std::string_view keyword : kWriting)
+    if (first.size() == keyword.size() &&
+        strncasecmp(first.data(), keyword.data(), first.size()) == 0)
+      return true;
+  return false;
+}
+
+void PrintRefusal(const std::string& statement) {
+  std::fprintf(stderr,
+               "recorder query: refused: queries are read-only; `%s` is not allowed "
+               "(use SELECT, WITH or a reading PRAGMA)\n",
+               statement.c_str());
 }
 
 int Authorize(void* data, int action, const char* a1, const char* a2, const char*, const char*) {
@@ -112,13 +128,7 @@ int Authorize(void* data, int action, const char* a1, const char* a2, const char
       allowed = false;
   }
   if (!allowed) {
-    auto* guard = static_cast<Guard*>(data);
-    if (guard->refused.empty()) {
-      // VACUUM attaches its scratch database under an empty name.
-      guard->refused = action == SQLITE_ATTACH && a1 && !*a1 ? "VACUUM" : ActionName(action);
-      if (action != SQLITE_FUNCTION && action != SQLITE_TRANSACTION && a1 != nullptr && *a1)
-        guard->refused += fmt::format(" ({})", a1);
-    }
+    static_cast<Guard*>(data)->refused = true;
     return SQLITE_DENY;
   }
   return SQLITE_OK;
@@ -253,6 +263,20 @@ int RunQuery(const QueryOptions& options) {
     std::fprintf(stderr, "recorder query: %s\n", db.status().message().c_str());
     return kExitDatabase;
   }
+  // SQLite opens any file lazily: "SELECT 1" on /bin/ls would succeed.
+  // Reading the schema version proves it is a database, and a version
+  // proves it is the recorder's.
+  Result<int64_t> version = store::SchemaVersion(db->get());
+  if (!version.ok()) {
+    std::fprintf(stderr, "recorder query: %s\n", version.status().message().c_str());
+    return kExitDatabase;
+  }
+  if (*version == 0) {
+    std::fprintf(stderr,
+                 "recorder query: %s: not a recorder database (empty, or no schema version)\n",
+                 options.db.c_str());
+    return kExitDatabase;
+  }
   sqlite3* handle = (*db)->handle();
   sqlite3_busy_timeout(handle, 5000);
   sqlite3_db_config(handle, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, nullptr);
@@ -265,6 +289,7 @@ int RunQuery(const QueryOptions& options) {
   // Prepare every statement before running any, so "SELECT ...; DROP ..."
   // is refused as a whole.
   std::vector<sqlite3_stmt*> statements;
+  std::vector<std::string> texts;  // each statement's text, for messages
   auto finalize = [&] {
     for (sqlite3_stmt* s : statements) sqlite3_finalize(s);
   };
@@ -274,16 +299,19 @@ int RunQuery(const QueryOptions& options) {
     const char* tail = nullptr;
     int rc = sqlite3_prepare_v2(handle, rest, -1, &stmt, &tail);
     if (rc != SQLITE_OK) {
-      if (!guard.refused.empty()) {
-        std::fprintf(stderr, "recorder query: refused: queries are read-only; %s is not allowed\n",
-                     guard.refused.c_str());
+      const std::string statement = StatementText(rest, nullptr);
+      if (guard.refused || WritesByKeyword(statement)) {
+        PrintRefusal(statement);
       } else {
         std::fprintf(stderr, "recorder query: SQL error: %s\n", sqlite3_errmsg(handle));
       }
       finalize();
       return kExitSql;
     }
-    if (stmt) statements.push_back(stmt);
+    if (stmt) {
+      statements.push_back(stmt);
+      texts.push_back(StatementText(rest, tail));
+    }
     rest = tail;
   }
   if (statements.empty()) {
@@ -291,12 +319,11 @@ int RunQuery(const QueryOptions& options) {
     return kExitSql;
   }
   int exit_code = 0;
-  for (sqlite3_stmt* stmt : statements) {
-    Status status = Print(stmt, handle, format);
+  for (size_t i = 0; i < statements.size(); ++i) {
+    Status status = Print(statements[i], handle, format);
     if (!status.ok()) {
-      if (!guard.refused.empty())
-        std::fprintf(stderr, "recorder query: refused: queries are read-only; %s is not allowed\n",
-                     guard.refused.c_str());
+      if (guard.refused)
+        PrintRefusal(texts[i]);
       else
         std::fprintf(stderr, "recorder query: SQL error: %s\n", status.message().c_str());
       exit_code = kExitSql;
@@ -330,7 +357,8 @@ void AddQueryCommand(CLI::App& app, int* exit_code) {
       "  recorder query --csv --db /tmp/m.db 'SELECT * FROM runs' > runs.csv\n"
       "\n"
       "Exit codes: 0 success; 1 bad SQL (SQLite's message) or a refused statement;\n"
-      "2 the database file is missing or cannot be opened.");
+      "2 the database file is missing, cannot be opened or is not a recorder\n"
+      "database, or a usage error (unknown option, missing SQL).");
   cmd->add_option("SQL", options->sql, "The SQL to run")->required();
   cmd->add_option("--db", options->db, "Database file")->capture_default_str();
   auto* json = cmd->add_flag("--json", options->json, "Print a JSON array of objects");

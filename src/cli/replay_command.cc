@@ -213,6 +213,8 @@ int RunReplay(ReplayOptions options) {
   InterruptGuard interrupt_guard;
   for (auto& reader : readers) {
     reporter.set_reader(reader.get());
+    const uint64_t lines_before = pipeline.stats().lines;
+    const uint64_t records_before = pipeline.assembler_stats().records;
     std::string_view line;
     bool reading = true;
     while (reading) {
@@ -249,6 +251,15 @@ int RunReplay(ReplayOptions options) {
       }
     }
     done_bytes += reader->file_size();
+    // A file with lines and not one of them audit text (a binary, the
+    // wrong file) is a mistake to report, not an empty log to count.
+    const uint64_t lines = pipeline.stats().lines - lines_before;
+    if (exit_code == 0 && lines > 0 && pipeline.assembler_stats().records == records_before) {
+      error = fmt::format(
+          "{}: does not look like an audit log (none of its {} lines is an audit record)",
+          reader->path(), lines);
+      exit_code = kExitInput;
+    }
     if (exit_code != 0) break;
   }
   progress.Clear();
@@ -318,10 +329,11 @@ int RunReplay(ReplayOptions options) {
   // waiting for a core from working).
   // Waits: how often the reading thread found the writer's queue full
   // (the writer was the slower side then).
-  std::printf("cpu: reading thread %.2f s, writer thread %.2f s; reading thread waited %llu times\n",
-              static_cast<double>(reader_cpu.tv_sec) + reader_cpu.tv_nsec / 1e9,
-              writer ? writer->stats().writer_cpu_seconds : 0.0,
-              static_cast<unsigned long long>(writer ? writer->stats().producer_waits : 0));
+  std::printf(
+      "cpu: reading thread %.2f s, writer thread %.2f s; reading thread waited %llu times\n",
+      static_cast<double>(reader_cpu.tv_sec) + reader_cpu.tv_nsec / 1e9,
+      writer ? writer->stats().writer_cpu_seconds : 0.0,
+      static_cast<unsigned long long>(writer ? writer->stats().producer_waits : 0));
   std::fflush(stdout);
   if (!error.empty()) std::fprintf(stderr, "recorder replay: %s\n", error.c_str());
   return exit_code;
@@ -352,8 +364,9 @@ void AddReplayCommand(CLI::App& app, int* exit_code) {
       "  recorder replay --db /tmp/m.db audit.log.1.gz audit.log\n"
       "  ausearch --raw -ts today | recorder replay -\n"
       "\n"
-      "Exit codes: 0 input read and stored; 1 an input cannot be opened or read;\n"
-      "2 database error (cannot create or write --db, not a recorder database, or a\n"
+      "Exit codes: 0 input read and stored; 1 an input cannot be opened or read, or\n"
+      "is not an audit log (no line of it is an audit record); 2 a usage error, or\n"
+      "a database error (cannot create or write --db, not a recorder database, or a\n"
       "schema newer than this recorder); 130 interrupted (Ctrl-C or SIGTERM: what\n"
       "was read before is stored, and the run's error says so).");
   cmd->add_option("FILE", options->files, "Audit log files (plain or .gz); - for stdin");
