@@ -1,8 +1,20 @@
 #include "store/sqlite_db.h"
 
+#include "util/file_util.h"
+
 namespace recorder::store {
 
 Result<std::unique_ptr<Database>> Database::Open(const std::string& path, int flags) {
+  // A database this process may create or write holds recorded data: it
+  // and its -wal/-shm are private (SQLite gives those the database file's
+  // own mode). Read-only opens (recorder query) leave the files alone.
+  if ((flags & SQLITE_OPEN_READWRITE) != 0 && path != ":memory:" && !path.empty()) {
+    Status status = (flags & SQLITE_OPEN_CREATE) != 0 ? PreparePrivateFile(path)
+                                                      : TightenIfPresent(path);
+    if (status.ok()) status = TightenIfPresent(path + "-wal");
+    if (status.ok()) status = TightenIfPresent(path + "-shm");
+    if (!status.ok()) return status;
+  }
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
   if (rc != SQLITE_OK) {

@@ -1,20 +1,117 @@
 #include "util/file_util.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
-#include <fstream>
+#include <cstring>
 
 namespace recorder {
+namespace {
+
+// A descriptor closed on every way out.
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+Status CheckExisting(const std::string& path, const struct stat& st) {
+  if (S_ISLNK(st.st_mode)) {
+    return Status::Errorf(
+        "{}: is a symbolic link; refusing to write recorded data through it (name the real file)",
+        path);
+  }
+  if (!S_ISREG(st.st_mode)) return Status::Errorf("{}: is not a regular file", path);
+  if (st.st_uid != geteuid()) {
+    return Status::Errorf(
+        "{}: belongs to uid {}, not to uid {} that records; refusing to write recorded data "
+        "into another user's file",
+        path, st.st_uid, geteuid());
+  }
+  if ((st.st_mode & 077) != 0 && chmod(path.c_str(), kPrivateFileMode) != 0)
+    return Status::Errorf("{}: cannot make it private (chmod 0600): {}", path,
+                          std::strerror(errno));
+  return Status::Ok();
+}
+
+}  // namespace
 
 Status WriteFileAtomically(const std::string& path, std::string_view contents) {
+  struct stat st {};
+  if (lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode))
+    return Status::Errorf("{}: is a symbolic link; refusing to write through it", path);
   const std::string tmp = path + ".tmp";
-  std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-  if (!out) return Status::Errorf("cannot write {}", tmp);
-  out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
-  out.flush();
-  if (!out) return Status::Errorf("write to {} failed", tmp);
-  out.close();
+  unlink(tmp.c_str());  // a leftover of a crash, or somebody's symlink: never written through
+  Fd fd(open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, kPrivateFileMode));
+  if (fd.get() < 0) return Status::Errorf("cannot write {}: {}", tmp, std::strerror(errno));
+  // The umask may have taken bits away, never added them; fchmod makes
+  // the mode exact either way.
+  if (fchmod(fd.get(), kPrivateFileMode) != 0)
+    return Status::Errorf("cannot chmod {}: {}", tmp, std::strerror(errno));
+  for (size_t done = 0; done < contents.size();) {
+    const ssize_t n = write(fd.get(), contents.data() + done, contents.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return Status::Errorf("write to {} failed: {}", tmp, std::strerror(errno));
+    done += static_cast<size_t>(n);
+  }
+  if (fsync(fd.get()) != 0)
+    return Status::Errorf("fsync of {} failed: {}", tmp, std::strerror(errno));
   if (std::rename(tmp.c_str(), path.c_str()) != 0)
-    return Status::Errorf("cannot rename {} to {}", tmp, path);
+    return Status::Errorf("cannot rename {} to {}: {}", tmp, path, std::strerror(errno));
+  return Status::Ok();
+}
+
+Status PreparePrivateFile(const std::string& path) {
+  struct stat st {};
+  if (lstat(path.c_str(), &st) == 0) return CheckExisting(path, st);
+  if (errno != ENOENT) return Status::Errorf("{}: {}", path, std::strerror(errno));
+  Fd fd(open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, kPrivateFileMode));
+  if (fd.get() < 0) {
+    // Created by somebody else in between: check what is there now.
+    if (errno == EEXIST && lstat(path.c_str(), &st) == 0) return CheckExisting(path, st);
+    return Status::Errorf("{}: cannot create: {}", path, std::strerror(errno));
+  }
+  if (fchmod(fd.get(), kPrivateFileMode) != 0)
+    return Status::Errorf("{}: cannot chmod 0600: {}", path, std::strerror(errno));
+  return Status::Ok();
+}
+
+Status TightenIfPresent(const std::string& path) {
+  struct stat st {};
+  if (lstat(path.c_str(), &st) != 0) return Status::Ok();
+  return CheckExisting(path, st);
+}
+
+Status CreatePrivateDirectories(const std::string& dir) {
+  if (dir.empty()) return Status::Ok();
+  struct stat st {};
+  if (lstat(dir.c_str(), &st) == 0) {
+    if (S_ISLNK(st.st_mode)) return Status::Errorf("{}: is a symbolic link, not a directory", dir);
+    if (!S_ISDIR(st.st_mode)) return Status::Errorf("{}: is not a directory", dir);
+    return Status::Ok();
+  }
+  const size_t slash = dir.find_last_of('/');
+  if (slash != std::string::npos && slash > 0) {
+    Status parent = CreatePrivateDirectories(dir.substr(0, slash));
+    if (!parent.ok()) return parent;
+  }
+  if (mkdir(dir.c_str(), kPrivateDirectoryMode) != 0 && errno != EEXIST)
+    return Status::Errorf("{}: cannot create directory: {}", dir, std::strerror(errno));
+  // mkdir's mode is masked by the umask, which can only take bits away:
+  // 0700 or less. Make it exactly 0700 so the owner can use it.
+  if (chmod(dir.c_str(), kPrivateDirectoryMode) != 0)
+    return Status::Errorf("{}: cannot chmod 0700: {}", dir, std::strerror(errno));
   return Status::Ok();
 }
 
