@@ -1,0 +1,48 @@
+// Database archives: what happens to a monitor.db that cannot stay (the
+// manual's MaxCleanTries and DatabaseArchiveLimit, a damaged file found at
+// start, `recorder recreate-db`). The database is compressed next to
+// itself as <name>.archive-<UTC time>.gz (0600), then only the newest
+// `archive_limit` archives of it are kept. With a limit of 0 (the
+// manual's default) no archive is kept: the database is simply removed.
+//
+// The caller closes every connection to the database first: an archive is
+// a copy of a file at rest. Time is an argument, so names are testable.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "store/sqlite_db.h"
+#include "util/status.h"
+
+namespace recorder::store {
+
+// DatabaseArchiveLimit: default 0, bounds 0..100.
+inline constexpr int kDefaultDatabaseArchiveLimit = 0;
+inline constexpr int kMaxDatabaseArchiveLimit = 100;
+
+struct ArchiveResult {
+  std::string archive;              // the archive written; empty when none was kept
+  std::vector<std::string> erased;  // older archives removed to keep the limit
+  uint64_t bytes_in = 0;            // database (+ WAL) bytes archived
+};
+
+// Moves `db_path` (and a leftover -wal, which a damaged database may still
+// need) into an archive, removes the database's -wal and -shm, and prunes
+// older archives down to `archive_limit`. Afterwards `db_path` does not
+// exist, so the next open starts a fresh database.
+Result<ArchiveResult> ArchiveDatabase(const std::string& db_path, int64_t now_ms,
+                                      int archive_limit);
+
+// The archives of `db_path`, oldest first (their names sort by time).
+std::vector<std::string> ListArchives(const std::string& db_path);
+
+// Runs SQLite's quick_check (every page and index entry is well formed;
+// cheaper than integrity_check, which also cross-checks indexes against
+// tables). ok() with an empty string when the database is sound; ok()
+// with SQLite's first complaint when it is damaged; an error when it
+// cannot be checked at all (not a database, I/O).
+Result<std::string> QuickCheck(Database* db);
+
+}  // namespace recorder::store
