@@ -118,6 +118,32 @@ TEST(ConfigTest, OutOfBoundsValuesAreClampedWithAWarning) {
   EXPECT_TRUE(HasWarning(loaded, "cpuThreshold", "5%"));
 }
 
+TEST(ConfigTest, DatabaseRecoverySettingsHaveTheManualsDefaultsAndBounds) {
+  LoadedConfig defaults = MustMerge({});
+  EXPECT_EQ(defaults.config.max_clean_tries, 3);
+  EXPECT_EQ(defaults.config.database_archive_limit, 0);
+  EXPECT_EQ(defaults.config.sqlite_chunk_size_mb, 100);
+  EXPECT_EQ(defaults.config.database_error_wait_minutes, 5);
+  LoadedConfig loaded = MustMerge({{"recorder.json", R"({
+      "MaxCleanTries": 11, "DatabaseArchiveLimit": 101, "SQLiteChunkSizeMB": 0,
+      "DatabaseErrorWaitMinutes": 61})"}});
+  EXPECT_EQ(loaded.config.max_clean_tries, 10);
+  EXPECT_EQ(loaded.config.database_archive_limit, 100);
+  EXPECT_EQ(loaded.config.sqlite_chunk_size_mb, 0);
+  EXPECT_EQ(loaded.config.database_error_wait_minutes, 60);
+  EXPECT_TRUE(HasWarning(loaded, "recorder.json: MaxCleanTries", "maximum 10"));
+  EXPECT_TRUE(HasWarning(loaded, "recorder.json: DatabaseArchiveLimit", "maximum 100"));
+}
+
+TEST(ConfigTest, SettingsWithNoEffectHereSaySo) {
+  LoadedConfig quiet = MustMerge({{"recorder.json", R"({"throttle": false})"}});
+  EXPECT_TRUE(quiet.warnings.empty());
+  LoadedConfig loaded =
+      MustMerge({{"recorder.json", R"({"throttle": true, "onlyWatchFileRoot": false})"}});
+  EXPECT_TRUE(HasWarning(loaded, "throttle", "no effect"));
+  EXPECT_TRUE(HasWarning(loaded, "onlyWatchFileRoot", "no effect"));
+}
+
 TEST(ConfigTest, UnknownKeysAndWrongTypesWarnNamingFileAndKey) {
   LoadedConfig loaded = MustMerge({{"im_recorder.json",
                                     R"({"MonitorRegistry": 1, "maxSizeMB": "lots",

@@ -468,6 +468,14 @@ Result<LoadedConfig> MergeConfigTexts(const std::string& config_dir,
     c.pending_event_cap = *v;
   if (auto v = m.TakeInt({"EventQueueExpirationSeconds"}, 1, kUnbounded, Merge::kLast))
     c.event_queue_expiration_seconds = *v;
+  if (auto v = m.TakeInt({"MaxCleanTries"}, 0, 10, Merge::kLast))
+    c.max_clean_tries = static_cast<int>(*v);
+  if (auto v = m.TakeInt({"DatabaseArchiveLimit"}, 0, 100, Merge::kLast))
+    c.database_archive_limit = static_cast<int>(*v);
+  if (auto v = m.TakeInt({"SQLiteChunkSizeMB"}, 0, kUnbounded, Merge::kLast))
+    c.sqlite_chunk_size_mb = *v;
+  if (auto v = m.TakeInt({"DatabaseErrorWaitMinutes"}, 0, 60, Merge::kLast))
+    c.database_error_wait_minutes = static_cast<int>(*v);
 
   // What to record.
   if (auto v = m.TakeBool({"MonitorProcess"}, Merge::kLast); v && !*v)
@@ -513,8 +521,16 @@ Result<LoadedConfig> MergeConfigTexts(const std::string& config_dir,
     c.log_max_size_bytes = *v;
   if (auto v = m.TakeInt({"logRotations"}, 0, 100, Merge::kMax))
     c.log_rotations = static_cast<int>(*v);
-  if (auto v = m.TakeBool({"throttle"}, Merge::kLast)) c.throttle = *v;
-  if (auto v = m.TakeBool({"onlyWatchFileRoot"}, Merge::kLast)) c.only_watch_file_root = *v;
+  // Settings of the manual that have no effect here are said to have none.
+  if (auto v = m.TakeBool({"throttle"}, Merge::kLast); v && *v)
+    m.Warn(
+        "throttle: has no effect on Linux (the CPU limits are cpuThreshold and cpuKill*); ignored");
+  if (auto v = m.TakeBool({"onlyWatchFileRoot"}, Merge::kLast)) {
+    c.only_watch_file_root = *v;
+    m.Warn(
+        "onlyWatchFileRoot: applies to the Integrity Monitor watchlist, which this version "
+        "does not read yet; no effect");
+  }
 
   // Live recording.
   if (auto v = m.TakeString({"source"})) {

@@ -50,6 +50,12 @@ struct RecorderConfig {
   int64_t process_expiration_seconds = 180;      // ProcessExpirationSeconds, >= 0
   int64_t pending_event_cap = 5000;              // PendingEventCap, >= 0
   int64_t event_queue_expiration_seconds = 120;  // EventQueueExpirationSeconds, >= 1
+  // When cleanup cannot bring the database under maxSizeMB in this many
+  // attempts in a row, the database is archived and a fresh one started.
+  int max_clean_tries = 3;              // MaxCleanTries, 0..10 (0: archive at the first failure)
+  int database_archive_limit = 0;       // DatabaseArchiveLimit, 0..100 (0: keep no archive)
+  int64_t sqlite_chunk_size_mb = 100;   // SQLiteChunkSizeMB, >= 0 (0: SQLite's page-by-page growth)
+  int database_error_wait_minutes = 5;  // DatabaseErrorWaitMinutes, 0..60
 
   // --- What to record. Process events are always on (everything else is
   // attributed to a process), so MonitorProcess=false only warns.
@@ -72,7 +78,8 @@ struct RecorderConfig {
   int audisp_q_depth = 32768;  // audisp q_depth target written by `recorder install`
 
   // --- CPU kill switch.
-  double cpu_threshold = 0.25;  // share of all processors, [0.01, 1]; "25%" accepted (daemon/cpu_guard.h)
+  double cpu_threshold =
+      0.25;  // share of all processors, [0.01, 1]; "25%" accepted (daemon/cpu_guard.h)
   bool cpu_kill_enabled = true;
   int cpu_kill_after_num_violations = 1;  // >= 1
   int cpu_threshold_minutes = 1;          // 1..1440
@@ -81,7 +88,8 @@ struct RecorderConfig {
   std::string log_level = "Information";  // Trace|Debug|Information|Warning|Error|Critical|Off
   int64_t log_max_size_bytes = 10 * 1024 * 1024;  // logMaxSize ("10 MB" or a number of MB)
   int log_rotations = 3;                          // 0..100
-  bool throttle = false;
+  // onlyWatchFileRoot belongs to the Integrity Monitor watchlist, which this
+  // version does not read: kept for when it does, warned about when set.
   bool only_watch_file_root = true;
 
   // --- Live recording (recorder-specific keys).
