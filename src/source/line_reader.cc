@@ -8,7 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "parse/record_parser.h"
+#include "source/audit_line.h"
 
 namespace recorder {
 
