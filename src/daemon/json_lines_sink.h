@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "pipeline/event_sink.h"
+#include "normalize/event_sink.h"
 
 namespace recorder::daemon {
 

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "daemon/event_counters.h"
-#include "pipeline/event_sink.h"
+#include "normalize/event_sink.h"
 
 namespace recorder::daemon {
 

@@ -23,7 +23,7 @@
 #include "enrich/hash_worker.h"
 #include "enrich/process_table.h"
 #include "enrich/user_names.h"
-#include "pipeline/event_sink.h"
+#include "normalize/event_sink.h"
 
 namespace recorder::enrich {
 

@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "parse/audit_record.h"
+#include "source/audit_line.h"  // kMaxLineBytes
 
 namespace recorder {
 
@@ -30,10 +31,6 @@ enum class ParseError : uint8_t {
 };
 
 std::string_view ParseErrorText(ParseError error);
-
-// Lines longer than this are rejected: the kernel caps one record at
-// about 9 KiB, so anything this long is not audit text.
-inline constexpr size_t kMaxLineBytes = 64 * 1024;
 
 // A record in two steps: the header (node, type, time, serial and where
 // the body starts; `fields` left empty), then the fields. The pipeline

@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "assemble/event_assembler.h"
+#include "normalize/event_sink.h"
 #include "normalize/normalizer.h"
 #include "parse/record_parser.h"
-#include "pipeline/event_sink.h"
 #include "util/status.h"
 
 namespace recorder {

@@ -10,8 +10,6 @@
 namespace recorder::rules {
 namespace {
 
-std::string ErrnoText(int error) { return std::strerror(error < 0 ? -error : error); }
-
 // Netlink control socket to the kernel's audit subsystem. Every request
 // waits for its reply, so calls are synchronous and replies never mix.
 class NetlinkAuditControl : public AuditControl {
@@ -23,13 +21,13 @@ class NetlinkAuditControl : public AuditControl {
 
   Result<AuditStatus> ReadStatus() override {
     if (int rc = audit_request_status(fd_); rc < 0)
-      return Status::Errorf("audit status request failed: {}", ErrnoText(rc));
+      return Status::FromErrno(rc, "audit status request failed");
     for (int tries = 0; tries < 64; ++tries) {
       audit_reply reply{};
       const int rc = audit_get_reply(fd_, &reply, GET_REPLY_BLOCKING, 0);
-      if (rc < 0) return Status::Errorf("reading the audit status failed: {}", ErrnoText(rc));
+      if (rc < 0) return Status::FromErrno(rc, "reading the audit status failed");
       if (reply.type == NLMSG_ERROR && reply.error != nullptr && reply.error->error != 0)
-        return Status::Errorf("audit status: kernel error {}", ErrnoText(reply.error->error));
+        return Status::FromErrno(reply.error->error, "audit status: kernel error");
       if (reply.type != AUDIT_GET || reply.status == nullptr) continue;
       AuditStatus status;
       status.enabled = reply.status->enabled;
@@ -42,22 +40,22 @@ class NetlinkAuditControl : public AuditControl {
       status.backlog_wait_time = reply.status->backlog_wait_time;
       return status;
     }
-    return Status::Error("audit status: no AUDIT_GET reply from the kernel");
+    return Status::Error(StatusCode::kUnavailable,
+                         "audit status: no AUDIT_GET reply from the kernel");
   }
 
   Result<std::vector<KernelRule>> ListRules() override {
     if (int rc = audit_request_rules_list_data(fd_); rc < 0)
-      return Status::Errorf("audit rule list request failed: {}", ErrnoText(rc));
+      return Status::FromErrno(rc, "audit rule list request failed");
     std::vector<KernelRule> rules;
     for (;;) {
       audit_reply reply{};
       const int rc = audit_get_reply(fd_, &reply, GET_REPLY_BLOCKING, 0);
-      if (rc < 0) return Status::Errorf("listing audit rules failed: {}", ErrnoText(rc));
+      if (rc < 0) return Status::FromErrno(rc, "listing audit rules failed");
       if (reply.type == NLMSG_DONE) break;
       if (reply.type == NLMSG_ERROR) {
         if (reply.error != nullptr && reply.error->error != 0)
-          return Status::Errorf("listing audit rules: kernel error {}",
-                                ErrnoText(reply.error->error));
+          return Status::FromErrno(reply.error->error, "listing audit rules: kernel error");
         continue;  // an ack
       }
       if (reply.type != AUDIT_LIST_RULES || reply.ruledata == nullptr) continue;
@@ -73,19 +71,20 @@ class NetlinkAuditControl : public AuditControl {
   Status DeleteRule(const KernelRule& rule) override { return SendRule(rule, /*add=*/false); }
 
   Status SetEnabled(uint32_t enabled) override {
-    if (enabled > 1) return Status::Error("refusing to set audit enabled=2 (immutable)");
+    if (enabled > 1)
+      return Status::Error(StatusCode::kInvalid, "refusing to set audit enabled=2 (immutable)");
     if (int rc = audit_set_enabled(fd_, enabled); rc < 0)
-      return Status::Errorf("setting audit enabled={} failed: {}", enabled, ErrnoText(rc));
+      return Status::FromErrno(rc, fmt::format("setting audit enabled={} failed", enabled));
     return Status::Ok();
   }
   Status SetBacklogLimit(uint32_t limit) override {
     if (int rc = audit_set_backlog_limit(fd_, limit); rc < 0)
-      return Status::Errorf("setting audit backlog_limit={} failed: {}", limit, ErrnoText(rc));
+      return Status::FromErrno(rc, fmt::format("setting audit backlog_limit={} failed", limit));
     return Status::Ok();
   }
   Status SetBacklogWaitTime(uint32_t ticks) override {
     if (int rc = audit_set_backlog_wait_time(fd_, ticks); rc < 0)
-      return Status::Errorf("setting audit backlog_wait_time={} failed: {}", ticks, ErrnoText(rc));
+      return Status::FromErrno(rc, fmt::format("setting audit backlog_wait_time={} failed", ticks));
     return Status::Ok();
   }
 
@@ -100,7 +99,7 @@ class NetlinkAuditControl : public AuditControl {
     const int rc = add ? audit_add_rule_data(fd_, data, flags, action)
                        : audit_delete_rule_data(fd_, data, flags, action);
     if (rc < 0)
-      return Status::Errorf("{} audit rule failed: {}", add ? "adding" : "deleting", ErrnoText(rc));
+      return Status::FromErrno(rc, add ? "adding audit rule failed" : "deleting audit rule failed");
     return Status::Ok();
   }
 
@@ -116,6 +115,7 @@ Result<std::unique_ptr<AuditControl>> OpenNetlinkAuditControl() {
   if (fd < 0) {
     const int error = errno;
     return Status::Errorf(
+        StatusCodeFromErrno(error),
         "cannot open the audit netlink socket: {} (needs root/CAP_AUDIT_CONTROL and a kernel "
         "with audit support)",
         std::strerror(error));
@@ -125,44 +125,41 @@ Result<std::unique_ptr<AuditControl>> OpenNetlinkAuditControl() {
 
 Status FakeAuditControl::AddRule(const KernelRule& rule) {
   ++add_calls;
-  if (status.immutable()) return Status::Error("adding audit rule failed: Operation not permitted");
+  if (status.immutable()) return Status::FromErrno(EPERM, "adding audit rule failed");
   for (const KernelRule& existing : rules)
-    if (existing.SameRule(rule)) return Status::Error("adding audit rule failed: File exists");
+    if (existing.SameRule(rule)) return Status::FromErrno(EEXIST, "adding audit rule failed");
   rules.push_back(rule);
   return Status::Ok();
 }
 
 Status FakeAuditControl::DeleteRule(const KernelRule& rule) {
   ++delete_calls;
-  if (status.immutable())
-    return Status::Error("deleting audit rule failed: Operation not permitted");
+  if (status.immutable()) return Status::FromErrno(EPERM, "deleting audit rule failed");
   for (auto it = rules.begin(); it != rules.end(); ++it) {
     if (it->SameRule(rule)) {
       rules.erase(it);
       return Status::Ok();
     }
   }
-  return Status::Error("deleting audit rule failed: No such file or directory");
+  return Status::FromErrno(ENOENT, "deleting audit rule failed");
 }
 
 Status FakeAuditControl::SetEnabled(uint32_t enabled) {
-  if (status.immutable())
-    return Status::Error("setting audit enabled failed: Operation not permitted");
-  if (enabled > 1) return Status::Error("refusing to set audit enabled=2 (immutable)");
+  if (status.immutable()) return Status::FromErrno(EPERM, "setting audit enabled failed");
+  if (enabled > 1)
+    return Status::Error(StatusCode::kInvalid, "refusing to set audit enabled=2 (immutable)");
   status.enabled = enabled;
   return Status::Ok();
 }
 
 Status FakeAuditControl::SetBacklogLimit(uint32_t limit) {
-  if (status.immutable())
-    return Status::Error("setting backlog_limit failed: Operation not permitted");
+  if (status.immutable()) return Status::FromErrno(EPERM, "setting backlog_limit failed");
   status.backlog_limit = limit;
   return Status::Ok();
 }
 
 Status FakeAuditControl::SetBacklogWaitTime(uint32_t ticks) {
-  if (status.immutable())
-    return Status::Error("setting backlog_wait_time failed: Operation not permitted");
+  if (status.immutable()) return Status::FromErrno(EPERM, "setting backlog_wait_time failed");
   status.backlog_wait_time = ticks;
   return Status::Ok();
 }

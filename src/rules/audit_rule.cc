@@ -149,13 +149,16 @@ bool SyscallExists(std::string_view arch, std::string_view name) {
 Result<KernelRule> BuildKernelRule(const RuleSpec& spec) {
   const int list = ListNumber(spec.list);
   const int action = ActionNumber(spec.action);
-  if (list < 0) return Status::Errorf("unknown audit filter list '{}'", spec.list);
-  if (action < 0) return Status::Errorf("unknown audit rule action '{}'", spec.action);
+  if (list < 0)
+    return Status::Errorf(StatusCode::kInvalid, "unknown audit filter list '{}'", spec.list);
+  if (action < 0)
+    return Status::Errorf(StatusCode::kInvalid, "unknown audit rule action '{}'", spec.action);
 
   std::lock_guard<std::mutex> lock(g_builder_mutex);
   ResetBuilderGlobals();
   audit_rule_data* rule = audit_rule_create_data();
-  if (rule == nullptr) return Status::Error("out of memory building an audit rule");
+  if (rule == nullptr)
+    return Status::Error(StatusCode::kUnavailable, "out of memory building an audit rule");
   Status status;
   auto add_pair = [&](const std::string& pair) {
     if (!status.ok()) return;
@@ -164,7 +167,8 @@ Result<KernelRule> BuildKernelRule(const RuleSpec& spec) {
     const int rc = audit_rule_fieldpair_data(&rule, scratch.data(), list);
     if (rc < 0) {
       const char* why = audit_errno_to_name(-rc);
-      status = Status::Errorf("audit rule field '{}' rejected by libaudit (error {}{}{}) in: {}",
+      status = Status::Errorf(StatusCode::kInvalid,
+                              "audit rule field '{}' rejected by libaudit (error {}{}{}) in: {}",
                               pair, rc, why ? " " : "", why ? why : "", spec.ToAuditctl());
     }
   };
@@ -172,8 +176,8 @@ Result<KernelRule> BuildKernelRule(const RuleSpec& spec) {
   for (const std::string& name : spec.syscalls) {
     if (!status.ok()) break;
     if (audit_rule_syscallbyname_data(rule, name.c_str()) < 0)
-      status = Status::Errorf("syscall '{}' unknown for arch '{}' in: {}", name,
-                              spec.arch.empty() ? "native" : spec.arch, spec.ToAuditctl());
+      status = Status::Errorf(StatusCode::kInvalid, "syscall '{}' unknown for arch '{}' in: {}",
+                              name, spec.arch.empty() ? "native" : spec.arch, spec.ToAuditctl());
   }
   // What auditctl does after -S: unlocks -F key and the exit-only fields.
   if (!spec.syscalls.empty()) _audit_syscalladded = 1;

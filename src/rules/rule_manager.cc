@@ -193,10 +193,10 @@ Status RuleManager::SetBacklog(uint32_t limit, std::optional<uint32_t> wait_time
 
 Status RuleManager::SetEnabled(int enabled) {
   if (enabled != 0 && enabled != 1)
-    return Status::Errorf(
-        "audit enabled must be 0 or 1, not {}: the recorder never locks "
-        "the audit configuration",
-        enabled);
+    return Status::Errorf(StatusCode::kInvalid,
+                          "audit enabled must be 0 or 1, not {}: the recorder never locks "
+                          "the audit configuration",
+                          enabled);
   Result<AuditControl*> control = Control();
   if (!control.ok()) return control.status();
   return (*control)->SetEnabled(static_cast<uint32_t>(enabled));
@@ -218,7 +218,7 @@ Status RuleManager::AddMissing(const std::vector<KernelRule>& kernel, int* added
       continue;
     }
     if (Status s = control_->AddRule(*rule); !s.ok())
-      return Status::Errorf("{}: {}", s.message(), spec.ToAuditctl());
+      return Status::Errorf(s.code(), "{}: {}", s.message(), spec.ToAuditctl());
     ++*added;
   }
   return Status::Ok();

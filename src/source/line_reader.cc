@@ -8,7 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "parse/record_parser.h"
+#include "source/audit_line.h"
 
 namespace recorder {
 
@@ -24,11 +24,11 @@ constexpr size_t kBufferBytes = 2 * kMaxLineBytes + 64 * 1024;
 
 Result<std::unique_ptr<LineReader>> LineReader::Open(const std::string& path) {
   int fd = path == "-" ? dup(STDIN_FILENO) : open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Status::Errorf("cannot open {}: {}", path, std::strerror(errno));
+  if (fd < 0) return Status::FromErrno(errno, fmt::format("cannot open {}", path));
   struct stat st {};
   if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
     close(fd);
-    return Status::Errorf("cannot read {}: is a directory", path);
+    return Status::Errorf(StatusCode::kInvalid, "cannot read {}: is a directory", path);
   }
   std::unique_ptr<LineReader> reader(new LineReader());
   reader->path_ = path;
@@ -37,7 +37,7 @@ Result<std::unique_ptr<LineReader>> LineReader::Open(const std::string& path) {
   reader->gz_->file = gzdopen(fd, "rb");
   if (reader->gz_->file == nullptr) {
     close(fd);
-    return Status::Errorf("cannot read {}: out of memory", path);
+    return Status::Errorf(StatusCode::kUnavailable, "cannot read {}: out of memory", path);
   }
   // zlib reads a plain (not gzip) file straight into our buffer when a
   // request is at least twice its own buffer; with 64 KiB that holds for

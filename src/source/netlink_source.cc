@@ -27,8 +27,9 @@ Result<int> OpenAuditSocket() {
   if (fd < 0) {
     int error = errno;
     if (error == EPROTONOSUPPORT || error == EAFNOSUPPORT)
-      return Status::Error("the kernel has no audit support (NETLINK_AUDIT unavailable)");
-    return Status::Errorf("cannot open the audit netlink socket: {}", std::strerror(error));
+      return Status::Error(StatusCode::kUnavailable,
+                           "the kernel has no audit support (NETLINK_AUDIT unavailable)");
+    return Status::FromErrno(error, "cannot open the audit netlink socket");
   }
   return fd;
 }
@@ -52,7 +53,7 @@ Status SendRequest(int fd, uint16_t type, const audit_status* status, uint32_t s
                        reinterpret_cast<sockaddr*>(&kernel), sizeof(kernel));
     if (n >= 0) return Status::Ok();
     if (errno == EINTR) continue;
-    return Status::Errorf("audit netlink send failed: {}", std::strerror(errno));
+    return Status::FromErrno(errno, "audit netlink send failed");
   }
 }
 
@@ -66,11 +67,14 @@ Status AwaitReply(int fd, uint32_t sequence, audit_status* status_out) {
     pollfd poll_fd{fd, POLLIN, 0};
     int ready = poll(&poll_fd, 1, kControlTimeoutMs);
     if (ready < 0 && errno == EINTR) continue;
-    if (ready <= 0) return Status::Error("the kernel did not answer an audit request in time");
+    if (ready < 0) return Status::FromErrno(errno, "waiting for the kernel's audit reply failed");
+    if (ready == 0)
+      return Status::Error(StatusCode::kUnavailable,
+                           "the kernel did not answer an audit request in time");
     ssize_t n = recv(fd, buffer, sizeof(buffer), 0);
     if (n < 0) {
       if (errno == EINTR || errno == EAGAIN) continue;
-      return Status::Errorf("audit netlink receive failed: {}", std::strerror(errno));
+      return Status::FromErrno(errno, "audit netlink receive failed");
     }
     int length = static_cast<int>(n);
     for (auto* header = reinterpret_cast<nlmsghdr*>(buffer); NLMSG_OK(header, length);
@@ -78,10 +82,8 @@ Status AwaitReply(int fd, uint32_t sequence, audit_status* status_out) {
       if (header->nlmsg_seq != sequence) continue;
       if (header->nlmsg_type == NLMSG_ERROR) {
         auto* error = static_cast<nlmsgerr*>(NLMSG_DATA(header));
-        if (error->error != 0) {
-          return Status::Errorf("the kernel refused the audit request: {}",
-                                std::strerror(-error->error));
-        }
+        if (error->error != 0)
+          return Status::FromErrno(error->error, "the kernel refused the audit request");
         acked = true;
       } else if (header->nlmsg_type == AUDIT_GET && status_out) {
         std::memset(status_out, 0, sizeof(*status_out));
@@ -138,7 +140,7 @@ Status NetlinkControl::SetEnabled(uint32_t enabled) {
 }
 
 Status NetlinkControl::SetBacklog(std::optional<uint32_t> limit,
-                                std::optional<uint32_t> wait_time) {
+                                  std::optional<uint32_t> wait_time) {
   audit_status status{};
   if (limit) {
     status.mask |= AUDIT_STATUS_BACKLOG_LIMIT;
@@ -185,8 +187,8 @@ Result<std::unique_ptr<NetlinkSource>> NetlinkSource::Open(const NetlinkOptions&
   Result<AuditStatus> before = source->control_->GetStatus();
   if (!before.ok()) return before.status();
   source->before_ = *before;
-  Status opened = options.mode == NetlinkMode::kUnicast ? source->OpenUnicast()
-                                                        : source->OpenMulticast();
+  Status opened =
+      options.mode == NetlinkMode::kUnicast ? source->OpenUnicast() : source->OpenMulticast();
   if (!opened.ok()) return opened;  // the destructor undoes what was done
   return source;
 }
@@ -199,6 +201,7 @@ Status NetlinkSource::OpenUnicast() {
     // to replace it; a dead holder's pid is stale, a live one is exclusive.
     if (kill(static_cast<pid_t>(before_.pid), 0) == 0 || errno != ESRCH) {
       return Status::Errorf(
+          StatusCode::kBusy,
           "another audit daemon (pid {}) holds the kernel audit connection; stop it or use "
           "--source multicast (alongside auditd) or run as an auditd plugin",
           before_.pid);
@@ -219,15 +222,16 @@ Status NetlinkSource::OpenUnicast() {
   // first message with our sequence, so wait for it here before reading.
   Status acked = AwaitReply(fd_, 1, nullptr);
   if (!acked.ok()) {
-    if (acked.message().find("File exists") != std::string::npos)
+    if (acked.code() == StatusCode::kExists)
       return Status::Error(
+          StatusCode::kBusy,
           "another audit daemon holds the kernel audit connection (EEXIST); stop it or use "
           "--source multicast");
     return acked;
   }
   registered_ = true;
   if (fcntl(fd_, F_SETFL, fcntl(fd_, F_GETFL) | O_NONBLOCK) != 0)
-    return Status::Errorf("cannot make the audit socket non-blocking: {}", std::strerror(errno));
+    return Status::FromErrno(errno, "cannot make the audit socket non-blocking");
   if (options_.backlog_limit || options_.backlog_wait_time) {
     Status backlog = control_->SetBacklog(options_.backlog_limit, options_.backlog_wait_time);
     if (!backlog.ok()) return backlog;
@@ -256,11 +260,12 @@ Status NetlinkSource::OpenMulticast() {
     int error = errno;
     if (error == EPERM)
       return Status::Error(
+          StatusCode::kPermission,
           "cannot join the audit multicast group: needs CAP_AUDIT_READ (run as root)");
-    return Status::Errorf("cannot join the audit multicast group: {}", std::strerror(error));
+    return Status::FromErrno(error, "cannot join the audit multicast group");
   }
   if (fcntl(fd_, F_SETFL, fcntl(fd_, F_GETFL) | O_NONBLOCK) != 0)
-    return Status::Errorf("cannot make the audit socket non-blocking: {}", std::strerror(errno));
+    return Status::FromErrno(errno, "cannot make the audit socket non-blocking");
   holder_pid_ = before_.pid;
   return Status::Ok();
 }
@@ -279,7 +284,7 @@ Status NetlinkSource::ReadPending(const RecordHandler& handler, int max_messages
         ++stats_.overruns;
         continue;
       }
-      return Status::Errorf("audit netlink receive failed: {}", std::strerror(errno));
+      return Status::FromErrno(errno, "audit netlink receive failed");
     }
     if (static_cast<size_t>(n) < NLMSG_HDRLEN) continue;
     auto* header = reinterpret_cast<nlmsghdr*>(buffer_.get());
@@ -323,9 +328,8 @@ Status NetlinkSource::Close() {
   };
   if (control_) {
     const uint32_t self = static_cast<uint32_t>(getpid());
-    Result<AuditStatus> now = (registered_ || changed_enabled_)
-                                  ? control_->GetStatus()
-                                  : Result<AuditStatus>(before_);
+    Result<AuditStatus> now =
+        (registered_ || changed_enabled_) ? control_->GetStatus() : Result<AuditStatus>(before_);
     // The kernel dropped us and another daemon (auditd) registered: it
     // relies on auditing being on, so turning it off would silence it.
     const bool other_daemon = now.ok() && now->pid != 0 && now->pid != self;

@@ -57,7 +57,7 @@ Result<PluginSource::Next> PluginSource::ReadPending(const LineHandler& handler)
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) return Next::kMore;
-      return Status::Errorf("reading audit records from stdin failed: {}", std::strerror(errno));
+      return Status::FromErrno(errno, "reading audit records from stdin failed");
     }
     if (n == 0) {
       if (!skipping_ && end_ > begin_) {

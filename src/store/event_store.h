@@ -47,8 +47,8 @@
 #include <vector>
 
 #include "normalize/event_batch.h"
+#include "normalize/event_sink.h"
 #include "normalize/typed_event.h"
-#include "pipeline/event_sink.h"
 #include "store/batched_insert.h"
 #include "store/sqlite_db.h"
 #include "store/string_interner.h"

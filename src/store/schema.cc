@@ -372,7 +372,8 @@ Result<int64_t> SchemaVersion(Database* db) {
   // The first read of the file: this is where a non-database file fails.
   Result<int64_t> version = db->QueryInt("PRAGMA user_version");
   if (!version.ok())
-    return Status::Errorf("{}: cannot read database: {}", db->path(), version.status().message());
+    return Status::Errorf(version.status().code(), "{}: cannot read database: {}", db->path(),
+                          version.status().message());
   return version;
 }
 

@@ -1,8 +1,51 @@
 #include "store/sqlite_db.h"
 
+<<<<<<< HEAD
 #include "util/file_util.h"
+=======
+#include <cerrno>
+>>>>>>> wip-status
 
 namespace recorder::store {
+
+StatusCode StatusCodeFromSqlite(int rc, int system_errno) {
+  switch (rc & 0xff) {  // the primary code of an extended one
+    case SQLITE_OK:
+    case SQLITE_ROW:
+    case SQLITE_DONE:
+      return StatusCode::kOk;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return StatusCode::kBusy;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return StatusCode::kCorrupt;
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+      return StatusCode::kIo;
+    case SQLITE_PERM:
+    case SQLITE_AUTH:
+    case SQLITE_READONLY:
+      return StatusCode::kPermission;
+    case SQLITE_CANTOPEN:
+      // The file or its directory is missing, or not ours to open.
+      if (system_errno == ENOENT || system_errno == ENOTDIR) return StatusCode::kNotFound;
+      if (system_errno == EACCES || system_errno == EPERM || system_errno == EROFS)
+        return StatusCode::kPermission;
+      return StatusCode::kIo;
+    case SQLITE_CONSTRAINT:
+      return rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY
+                 ? StatusCode::kExists
+                 : StatusCode::kInvalid;
+    case SQLITE_ERROR:  // bad SQL, no such table or column
+    case SQLITE_MISMATCH:
+    case SQLITE_RANGE:
+    case SQLITE_TOOBIG:
+      return StatusCode::kInvalid;
+    default:
+      return StatusCode::kUnknown;
+  }
+}
 
 Result<std::unique_ptr<Database>> Database::Open(const std::string& path, int flags) {
   // A database this process may create or write holds recorded data: it
@@ -19,8 +62,10 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path, int fl
   int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
   if (rc != SQLITE_OK) {
     std::string message = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    const int system_errno = db ? sqlite3_system_errno(db) : 0;
     sqlite3_close(db);
-    return Status::Errorf("{}: cannot open database: {}", path, message);
+    return Status::Errorf(StatusCodeFromSqlite(rc, system_errno), "{}: cannot open database: {}",
+                          path, message);
   }
   sqlite3_extended_result_codes(db, 1);
   return std::unique_ptr<Database>(new Database(db, path));
@@ -30,13 +75,17 @@ Database::~Database() { sqlite3_close_v2(db_); }
 
 std::string Database::LastError() const { return sqlite3_errmsg(db_); }
 
+Status Database::LastStatus(int rc) const {
+  return Status::Error(StatusCodeFromSqlite(rc, sqlite3_system_errno(db_)), LastError());
+}
+
 Status Database::Exec(std::string_view sql) {
   std::string text(sql);
   char* error = nullptr;
-  if (sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &error) != SQLITE_OK) {
+  if (int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &error); rc != SQLITE_OK) {
     std::string message = error ? error : LastError();
     sqlite3_free(error);
-    return Status::Error(std::move(message));
+    return Status::Error(StatusCodeFromSqlite(rc, sqlite3_system_errno(db_)), std::move(message));
   }
   return Status::Ok();
 }
@@ -45,8 +94,8 @@ Result<std::unique_ptr<Statement>> Database::Prepare(std::string_view sql) {
   sqlite3_stmt* stmt = nullptr;
   int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
                               SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
-  if (rc != SQLITE_OK) return Status::Error(LastError());
-  if (stmt == nullptr) return Status::Error("empty SQL statement");
+  if (rc != SQLITE_OK) return LastStatus(rc);
+  if (stmt == nullptr) return Status::Error(StatusCode::kInvalid, "empty SQL statement");
   return std::unique_ptr<Statement>(new Statement(stmt, this));
 }
 
@@ -55,7 +104,7 @@ Result<int64_t> Database::QueryInt(std::string_view sql) {
   if (!stmt.ok()) return stmt.status();
   Result<bool> row = (*stmt)->Step();
   if (!row.ok()) return row.status();
-  if (!*row) return Status::Errorf("no row from: {}", sql);
+  if (!*row) return Status::Errorf(StatusCode::kNotFound, "no row from: {}", sql);
   return (*stmt)->ColumnInt(0);
 }
 
@@ -65,13 +114,12 @@ Result<bool> Statement::Step() {
   int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
-  return Status::Error(db_->LastError());
+  return db_->LastStatus(rc);
 }
 
 Status Statement::Run() {
   int rc = sqlite3_step(stmt_);
-  Status status =
-      rc == SQLITE_DONE || rc == SQLITE_ROW ? Status::Ok() : Status::Error(db_->LastError());
+  Status status = rc == SQLITE_DONE || rc == SQLITE_ROW ? Status::Ok() : db_->LastStatus(rc);
   Reset();
   return status;
 }

@@ -1,7 +1,9 @@
 // Thin RAII wrappers over the SQLite C API: a connection and a prepared
 // statement. No ORM: callers write SQL and bind by position. Errors come
 // back as Status values carrying SQLite's own message, so a caller can
-// prefix the file name and say what it was doing.
+// prefix the file name and say what it was doing, and a code from
+// SQLite's result code (StatusCodeFromSqlite), so a caller can tell a
+// locked database from a damaged one without reading the message.
 //
 // Thread safety: none. One Database (and its statements) belongs to one
 // thread, as SQLite's default "multi-thread" mode requires.
@@ -20,6 +22,14 @@
 namespace recorder::store {
 
 class Statement;
+
+// kBusy for BUSY/LOCKED, kCorrupt for CORRUPT/NOTADB, kIo for IOERR/FULL,
+// kPermission for PERM/AUTH/READONLY, kExists for a UNIQUE or PRIMARY KEY
+// violation, kInvalid for bad SQL and other constraints; CANTOPEN by the
+// errno behind it (`system_errno`, sqlite3_system_errno): kNotFound for a
+// missing file or directory, kPermission, else kIo. `rc` may be an
+// extended result code.
+StatusCode StatusCodeFromSqlite(int rc, int system_errno = 0);
 
 class Database {
  public:
@@ -40,6 +50,8 @@ class Database {
 
   // The message of the last failed call on this connection.
   std::string LastError() const;
+  // That message with the code for `rc`, the failed call's result code.
+  Status LastStatus(int rc) const;
   int64_t LastInsertRowid() const { return sqlite3_last_insert_rowid(db_); }
   int Changes() const { return sqlite3_changes(db_); }
   sqlite3* handle() const { return db_; }

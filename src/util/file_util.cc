@@ -29,19 +29,21 @@ class Fd {
 Status CheckExisting(const std::string& path, const struct stat& st) {
   if (S_ISLNK(st.st_mode)) {
     return Status::Errorf(
+        StatusCode::kPermission,
         "{}: is a symbolic link; refusing to write recorded data through it (name the real file)",
         path);
   }
-  if (!S_ISREG(st.st_mode)) return Status::Errorf("{}: is not a regular file", path);
+  if (!S_ISREG(st.st_mode))
+    return Status::Errorf(StatusCode::kInvalid, "{}: is not a regular file", path);
   if (st.st_uid != geteuid()) {
     return Status::Errorf(
+        StatusCode::kPermission,
         "{}: belongs to uid {}, not to uid {} that records; refusing to write recorded data "
         "into another user's file",
         path, st.st_uid, geteuid());
   }
   if ((st.st_mode & 077) != 0 && chmod(path.c_str(), kPrivateFileMode) != 0)
-    return Status::Errorf("{}: cannot make it private (chmod 0600): {}", path,
-                          std::strerror(errno));
+    return Status::FromErrno(errno, fmt::format("{}: cannot make it private (chmod 0600)", path));
   return Status::Ok();
 }
 
@@ -50,40 +52,40 @@ Status CheckExisting(const std::string& path, const struct stat& st) {
 Status WriteFileAtomically(const std::string& path, std::string_view contents) {
   struct stat st {};
   if (lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode))
-    return Status::Errorf("{}: is a symbolic link; refusing to write through it", path);
+    return Status::Errorf(StatusCode::kPermission,
+                          "{}: is a symbolic link; refusing to write through it", path);
   const std::string tmp = path + ".tmp";
   unlink(tmp.c_str());  // a leftover of a crash, or somebody's symlink: never written through
   Fd fd(open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, kPrivateFileMode));
-  if (fd.get() < 0) return Status::Errorf("cannot write {}: {}", tmp, std::strerror(errno));
+  if (fd.get() < 0) return Status::FromErrno(errno, fmt::format("cannot write {}", tmp));
   // The umask may have taken bits away, never added them; fchmod makes
   // the mode exact either way.
   if (fchmod(fd.get(), kPrivateFileMode) != 0)
-    return Status::Errorf("cannot chmod {}: {}", tmp, std::strerror(errno));
+    return Status::FromErrno(errno, fmt::format("cannot chmod {}", tmp));
   for (size_t done = 0; done < contents.size();) {
     const ssize_t n = write(fd.get(), contents.data() + done, contents.size() - done);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return Status::Errorf("write to {} failed: {}", tmp, std::strerror(errno));
+    if (n <= 0) return Status::FromErrno(errno, fmt::format("write to {} failed", tmp));
     done += static_cast<size_t>(n);
   }
-  if (fsync(fd.get()) != 0)
-    return Status::Errorf("fsync of {} failed: {}", tmp, std::strerror(errno));
+  if (fsync(fd.get()) != 0) return Status::FromErrno(errno, fmt::format("fsync of {} failed", tmp));
   if (std::rename(tmp.c_str(), path.c_str()) != 0)
-    return Status::Errorf("cannot rename {} to {}: {}", tmp, path, std::strerror(errno));
+    return Status::FromErrno(errno, fmt::format("cannot rename {} to {}", tmp, path));
   return Status::Ok();
 }
 
 Status PreparePrivateFile(const std::string& path) {
   struct stat st {};
   if (lstat(path.c_str(), &st) == 0) return CheckExisting(path, st);
-  if (errno != ENOENT) return Status::Errorf("{}: {}", path, std::strerror(errno));
+  if (errno != ENOENT) return Status::FromErrno(errno, path);
   Fd fd(open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, kPrivateFileMode));
   if (fd.get() < 0) {
     // Created by somebody else in between: check what is there now.
     if (errno == EEXIST && lstat(path.c_str(), &st) == 0) return CheckExisting(path, st);
-    return Status::Errorf("{}: cannot create: {}", path, std::strerror(errno));
+    return Status::FromErrno(errno, fmt::format("{}: cannot create", path));
   }
   if (fchmod(fd.get(), kPrivateFileMode) != 0)
-    return Status::Errorf("{}: cannot chmod 0600: {}", path, std::strerror(errno));
+    return Status::FromErrno(errno, fmt::format("{}: cannot chmod 0600", path));
   return Status::Ok();
 }
 
@@ -97,8 +99,10 @@ Status CreatePrivateDirectories(const std::string& dir) {
   if (dir.empty()) return Status::Ok();
   struct stat st {};
   if (lstat(dir.c_str(), &st) == 0) {
-    if (S_ISLNK(st.st_mode)) return Status::Errorf("{}: is a symbolic link, not a directory", dir);
-    if (!S_ISDIR(st.st_mode)) return Status::Errorf("{}: is not a directory", dir);
+    if (S_ISLNK(st.st_mode))
+      return Status::Errorf(StatusCode::kInvalid, "{}: is a symbolic link, not a directory", dir);
+    if (!S_ISDIR(st.st_mode))
+      return Status::Errorf(StatusCode::kInvalid, "{}: is not a directory", dir);
     return Status::Ok();
   }
   const size_t slash = dir.find_last_of('/');
@@ -107,11 +111,11 @@ Status CreatePrivateDirectories(const std::string& dir) {
     if (!parent.ok()) return parent;
   }
   if (mkdir(dir.c_str(), kPrivateDirectoryMode) != 0 && errno != EEXIST)
-    return Status::Errorf("{}: cannot create directory: {}", dir, std::strerror(errno));
+    return Status::FromErrno(errno, fmt::format("{}: cannot create directory", dir));
   // mkdir's mode is masked by the umask, which can only take bits away:
   // 0700 or less. Make it exactly 0700 so the owner can use it.
   if (chmod(dir.c_str(), kPrivateDirectoryMode) != 0)
-    return Status::Errorf("{}: cannot chmod 0700: {}", dir, std::strerror(errno));
+    return Status::FromErrno(errno, fmt::format("{}: cannot chmod 0700", dir));
   return Status::Ok();
 }
 

@@ -19,7 +19,9 @@ inline constexpr unsigned kPrivateDirectoryMode = 0700;
 
 // Writes `contents` to `path` through `path`.tmp and a rename, so a crash
 // leaves either the old file or the new one, never half of each. The file
-// is 0600; `path` must not be a symbolic link.
+// is 0600; `path` must not be a symbolic link. An error carries the
+// errno's code (kNotFound for a missing directory, kPermission, kIo for a
+// full disk).
 Status WriteFileAtomically(const std::string& path, std::string_view contents);
 
 // Makes `path` safe to hold recorded data before a library (SQLite,

@@ -1,5 +1,7 @@
 // Where typed events go at the end of the pipeline (the store, a test's
-// vector, a JSON printer).
+// vector, a JSON printer). It lives next to EventBatch, the type it takes,
+// so every later stage (enrich, store, pipeline, daemon) can implement it
+// without depending on another.
 #pragma once
 
 #include "normalize/event_batch.h"

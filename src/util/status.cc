@@ -1,0 +1,85 @@
+#include "util/status.h"
+
+#include <cerrno>
+#include <cstring>
+#include <ostream>
+
+namespace recorder {
+
+std::string_view StatusCodeName(StatusCode code) {
+  switch (code) {
+    case StatusCode::kOk:
+      return "ok";
+    case StatusCode::kUnknown:
+      return "unknown";
+    case StatusCode::kInvalid:
+      return "invalid";
+    case StatusCode::kNotFound:
+      return "not found";
+    case StatusCode::kExists:
+      return "exists";
+    case StatusCode::kBusy:
+      return "busy";
+    case StatusCode::kCorrupt:
+      return "corrupt";
+    case StatusCode::kIo:
+      return "io";
+    case StatusCode::kPermission:
+      return "permission";
+    case StatusCode::kUnavailable:
+      return "unavailable";
+  }
+  return "unknown";
+}
+
+std::ostream& operator<<(std::ostream& out, StatusCode code) { return out << StatusCodeName(code); }
+
+StatusCode StatusCodeFromErrno(int error) {
+  switch (error < 0 ? -error : error) {
+    case 0:
+      return StatusCode::kUnknown;  // a caller read errno too late
+    case ENOENT:
+    case ENOTDIR:  // a path component is a file: the path names nothing
+    case ESRCH:
+      return StatusCode::kNotFound;
+    case EEXIST:
+      return StatusCode::kExists;
+    case EBUSY:
+    case EAGAIN:
+    case ETXTBSY:
+    case EADDRINUSE:
+      return StatusCode::kBusy;
+    case EPERM:
+    case EACCES:
+    case EROFS:
+      return StatusCode::kPermission;
+    case EINVAL:
+    case EISDIR:
+    case ENAMETOOLONG:
+    case E2BIG:
+    case ERANGE:
+    case EBADF:
+    case EMSGSIZE:
+      return StatusCode::kInvalid;
+    case EBADMSG:
+    case EILSEQ:
+      return StatusCode::kCorrupt;
+    case EPROTONOSUPPORT:
+    case EAFNOSUPPORT:
+    case ENOSYS:
+    case EOPNOTSUPP:
+    case ETIMEDOUT:
+    case ECONNREFUSED:
+    case ENOMEM:
+      return StatusCode::kUnavailable;
+    default:
+      return StatusCode::kIo;  // EIO, ENOSPC, EDQUOT, EPIPE, ...
+  }
+}
+
+Status Status::FromErrno(int error, std::string_view context) {
+  return Status(StatusCodeFromErrno(error),
+                fmt::format("{}: {}", context, std::strerror(error < 0 ? -error : error)));
+}
+
+}  // namespace recorder
