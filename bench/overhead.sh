@@ -106,7 +106,8 @@ chmod 700 "$work"
 mkfifo "$work/pause.fifo"
 exec 8<>"$work/pause.fifo"
 pause() { read -r -t "$1" -u 8 _ || true; }
-started=()   # pids this script started (collectors, and the plugin auditd spawned)
+started=()   # pids running that this script started (collectors, the plugin auditd spawned)
+all_started=" "  # every pid it ever started, for the final check
 
 stop_pid() {  # pid [seconds]: SIGTERM, wait, then SIGKILL
   local pid=$1 limit=${2:-30} i
@@ -152,10 +153,14 @@ cleanup() {
   restore_audit || true
   local holder_now
   holder_now=$(audit_field pid)
-  if [ "$holder_now" != 0 ] && kill -0 "$holder_now" 2>/dev/null; then
-    echo "overhead.sh: WARNING: pid $holder_now holds the audit connection after the run" >&2
+  # With --lock another user may hold the audit pid by now: only ours matter.
+  if [ "$holder_now" != 0 ] && [[ $all_started == *" $holder_now "* ]] && kill -0 "$holder_now" 2>/dev/null; then
+    echo "overhead.sh: WARNING: pid $holder_now (started here) holds the audit connection" >&2
   fi
   if [ -n "$(our_rules)" ]; then echo "overhead.sh: WARNING: rules with key $key remain" >&2; fi
+  if [ "$holder_now" = 0 ] || ! [[ $all_started == *" $holder_now "* ]]; then
+    echo "audit state restored (enabled $orig_enabled, backlog_limit $orig_backlog, no rule with key $key)" >&2
+  fi
   if [ "${KEEP_WORK:-0}" = 1 ]; then echo "work directory kept: $work" >&2; else rm -rf "$work"; fi
   exit "$status"
 }
@@ -305,7 +310,7 @@ start_auditd() {  # variant
   rm -f "$work/audit.log"
   auditd -n -c "$ad/$1" 2>>"$work/auditd.stderr" &
   auditd_pid=$!
-  started+=("$auditd_pid")
+  started+=("$auditd_pid"); all_started+="$auditd_pid "
   wait_until 20 "auditd to hold the audit pid" holder_is "$auditd_pid"
 }
 
@@ -318,7 +323,7 @@ start_collector() {  # collector db
       rm -f "$work/floor.ready"
       "$bin/floor_reader" "$work/floor.ready" >"$work/floor.out" 2>>"$work/floor.stderr" &
       floor_pid=$!
-      started+=("$floor_pid")
+      started+=("$floor_pid"); all_started+="$floor_pid "
       wait_until 20 "the floor reader" test -e "$work/floor.ready"
       auditctl -R "$rules_file" >/dev/null
       auditctl -e 1 >/dev/null
@@ -333,7 +338,7 @@ start_collector() {  # collector db
       "$recorder" run --config "$cfg" --db "$db" --source unicast --no-live-line \
         --log-file "$state/recorder.log" 2>>"$work/recorder.stderr" &
       recorder_pid=$!
-      started+=("$recorder_pid")
+      started+=("$recorder_pid"); all_started+="$recorder_pid "
       wait_until 30 "recorder (unicast) ready" ready "$recorder_pid"
       wait_until 30 "recorder status" recorder_up
       ;;
@@ -342,7 +347,7 @@ start_collector() {  # collector db
       wait_until 30 "auditd to start the plugin" plugin_started
       recorder_pid=$(pgrep -P "$auditd_pid" -x recorder | head -1)
       recorder_is_plugin=1
-      started+=("$recorder_pid")
+      started+=("$recorder_pid"); all_started+="$recorder_pid "
       wait_until 30 "plugin ready" ready "$auditd_pid"
       wait_until 30 "recorder status" recorder_up
       ;;
@@ -351,7 +356,7 @@ start_collector() {  # collector db
       "$recorder" run --config "$cfg" --db "$db" --source multicast --no-live-line \
         --log-file "$state/recorder.log" 2>>"$work/recorder.stderr" &
       recorder_pid=$!
-      started+=("$recorder_pid")
+      started+=("$recorder_pid"); all_started+="$recorder_pid "
       wait_until 30 "recorder (multicast) ready" ready "$auditd_pid"
       wait_until 30 "recorder status" recorder_up
       ;;
@@ -550,7 +555,7 @@ cp "$cells" "$out/cells.tsv"
 } >"$out/meta.txt"
 python3 "$root/bench/overhead/summarize.py" "$out"
 if command -v gnuplot >/dev/null; then
-  gnuplot -e "datafile='$out/cpu.dat'; outfile='$out/overhead.png'" "$root/bench/overhead/plot.gp"
+  gnuplot -e "dir='$out'" "$root/bench/overhead/plot.gp"
   echo "plot: $out/overhead.png"
 else
   echo "gnuplot not installed (apt-get install gnuplot-nox): no plot" >&2
