@@ -76,6 +76,11 @@ TEST_F(LiveLimits, CpuKillSwitchDisablesRecordingUntilStartedByHand) {
 
   std::string marker = RunCapture("cat " + StateDir() + "/disabled");
   EXPECT_NE(marker.find("cpuThreshold"), std::string::npos) << marker;
+  // The run's row says why it ended.
+  std::vector<std::vector<std::string>> runs = Db(DbPath()).Query("SELECT error FROM runs");
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0][0].rfind("disabled: ", 0), 0u) << runs[0][0];
+  EXPECT_NE(runs[0][0].find("cpuThreshold"), std::string::npos) << runs[0][0];
   EXPECT_EQ(CountRulesWithKey(kTestKey), 0);
   Result<AuditStatus> now = ReadAuditStatus();
   ASSERT_TRUE(now.ok());

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -123,7 +124,9 @@ void ControlServer::ServePending(const Handler& handler) {
     if (ReadLine(client, &request, kMaxRequest, kClientReadTimeoutMs)) {
       std::string answer = handler(request);
       answer += '\n';
-      (void)WriteAll(client, answer, kClientReadTimeoutMs);
+      // The client gave up waiting (its own timeout): nobody to tell but the log.
+      if (!WriteAll(client, answer, kClientReadTimeoutMs))
+        spdlog::warn("control: the answer to '{}' was not taken by the client", request);
     }
     close(client);
   }

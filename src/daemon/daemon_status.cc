@@ -1,13 +1,12 @@
 #include "daemon/daemon_status.h"
 
 #include <errno.h>
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <cstring>
 #include <fstream>
 #include <sstream>
-
-#include <fmt/format.h>
 
 #include "daemon/control_channel.h"
 
@@ -110,8 +109,9 @@ std::string FormatStatusText(const nlohmann::json& status) {
   }
   if (status.contains("rules")) {
     const nlohmann::json& rules = status["rules"];
-    out += fmt::format("  rules (key {}): {} installed, {} missing", Get<std::string>(rules, "key", "?"),
-                       Get<int>(rules, "installed", 0), Get<int>(rules, "missing", 0));
+    out += fmt::format("  rules (key {}): {} installed, {} missing",
+                       Get<std::string>(rules, "key", "?"), Get<int>(rules, "installed", 0),
+                       Get<int>(rules, "missing", 0));
     if (Get<uint64_t>(rules, "restored", 0) > 0)
       out += fmt::format(", restored {} times after drift", Get<uint64_t>(rules, "restored", 0));
     out += '\n';
@@ -119,7 +119,8 @@ std::string FormatStatusText(const nlohmann::json& status) {
   if (status.contains("image_loads") && Get<bool>(status["image_loads"], "enabled", false)) {
     const nlohmann::json& images = status["image_loads"];
     if (images.contains("error")) {
-      out += fmt::format("  library loads: NOT RECORDED: {}\n", Get<std::string>(images, "error", ""));
+      out +=
+          fmt::format("  library loads: NOT RECORDED: {}\n", Get<std::string>(images, "error", ""));
     } else {
       out += fmt::format("  library loads: {} seen, {} dropped, {} kernel queue overflows\n",
                          Get<uint64_t>(images, "libraries", 0), Get<uint64_t>(images, "dropped", 0),
@@ -129,11 +130,12 @@ std::string FormatStatusText(const nlohmann::json& status) {
   if (status.contains("limits")) {
     const nlohmann::json& cpu = status["limits"]["cpu"];
     const nlohmann::json& storage = status["limits"]["storage"];
-    out += fmt::format("  cpu: {:.1f}% of the machine over the last window (threshold {:.0f}%, "
-                       "{} violations{})\n",
-                       Get<double>(cpu, "last_window_usage", 0) * 100,
-                       Get<double>(cpu, "threshold", 0) * 100, Get<int>(cpu, "violations", 0),
-                       Get<bool>(cpu, "kill_enabled", true) ? "" : ", kill switch off");
+    out += fmt::format(
+        "  cpu: {:.1f}% of the machine over the last window (threshold {:.0f}%, "
+        "{} violations{})\n",
+        Get<double>(cpu, "last_window_usage", 0) * 100, Get<double>(cpu, "threshold", 0) * 100,
+        Get<int>(cpu, "violations", 0),
+        Get<bool>(cpu, "kill_enabled", true) ? "" : ", kill switch off");
     int64_t max_mb = Get<int64_t>(storage, "max_size_mb", 0);
     int days = Get<int>(storage, "monitor_days", 0);
     out += fmt::format("  retention: {}, {}\n",

@@ -5,10 +5,9 @@
 // `start` refuses unless forced (the manual's re-enable).
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "util/status.h"
 

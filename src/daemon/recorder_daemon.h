@@ -1,17 +1,25 @@
 // The live recorder: a source (netlink unicast/multicast or auditd plugin
-// stdin) -> Pipeline -> self-exclusion and counters -> store, with the
-// audit rules installed for exactly as long as it runs.
+// stdin) -> Pipeline -> self-exclusion and counters -> enrichment ->
+// store and/or JSON lines, with the audit rules installed for exactly as
+// long as it runs.
 //
-// One thread, one poll loop over: the source, a signalfd (SIGINT/SIGTERM
-// stop, SIGHUP reloads the configuration), the control socket and a timer
-// (events without EOE age out at least every 250 ms; audit status and the
-// rules are re-checked periodically). No queues between threads, so no
-// hidden drops: what the kernel or the socket drops is counted.
+// Threads. The event path runs on one thread: one poll loop over the
+// source, a signalfd (SIGINT/SIGTERM stop, SIGHUP reloads the
+// configuration), the control socket, and a table of periodic tasks
+// (daemon/periodic_tasks.h: ageing events, storing hashes, commits, audit
+// status and rule drift checks, state saves, run statistics, database
+// cleanup, the CPU kill switch). Beside it run the hash worker and the
+// library-load monitor, each handing results over through a bounded queue
+// whose drops are counted (status: hashes.queue_full,
+// image_loads.dropped), and the store's WAL checkpointer, which shares
+// only the database file. What the kernel or the socket drops is counted
+// too (kernel_lost, drops).
 //
 // Every way out — a signal, `recorder stop`, EOF on the plugin's stdin, a
 // fatal error, an exception — goes through the same shutdown: remove our
 // rules, drain and flush, restore the audit status we changed, remove the
-// pid file and socket.
+// pid file and socket. How the run ended goes into its `runs` row
+// (daemon/run_report.h says which endings are errors).
 #pragma once
 
 #include <cstdint>

@@ -1,0 +1,110 @@
+// The live recorder's object (internal to daemon/; RunDaemon in
+// recorder_daemon.h is the entry point). recorder_daemon.cc has its
+// start, event loop, reload and shutdown; daemon_tasks.cc its periodic
+// tasks and what it reports (status, live line, the `runs` row).
+#pragma once
+
+#include <unistd.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "config/config.h"
+#include "daemon/control_channel.h"
+#include "daemon/json_lines_sink.h"
+#include "daemon/limit_tasks.h"
+#include "daemon/live_enrichment.h"
+#include "daemon/live_source.h"
+#include "daemon/periodic_tasks.h"
+#include "daemon/recorder_daemon.h"
+#include "daemon/recording_sink.h"
+#include "daemon/rule_keeper.h"
+#include "daemon/run_report.h"
+#include "daemon/signal_channel.h"
+#include "daemon/status_report.h"
+#include "pipeline/pipeline.h"
+#include "store/event_store.h"
+#include "util/status.h"
+
+namespace recorder::daemon {
+
+// Events without EOE (single-record user messages aside) close by age;
+// the pipeline needs Age() at least every 500 ms, we tick twice as often.
+inline constexpr int64_t kTickMs = 250;
+
+// The process's clocks, in the units the loop and the tasks use.
+int64_t WallMs();       // CLOCK_REALTIME, ms since the Unix epoch
+int64_t MonotonicMs();  // CLOCK_MONOTONIC
+int64_t MonotonicUs();
+
+class Daemon {
+ public:
+  explicit Daemon(const DaemonOptions& options) : options_(options), config_(options.config) {}
+  // Shuts down if RunDaemon did not (an exception); a failure is logged.
+  ~Daemon();
+
+  Status Start();
+  Status Loop();
+  // An exception escaped Start or Loop: the run ends with it.
+  void RecordInternalError(const std::string& what) { EndRun({RunEndKind::kInternalError, what}); }
+  // Idempotent; the destructor calls it too.
+  Status Shutdown();
+
+ private:
+  Status OpenSinks();
+  Status OpenSource();
+  void AddTasks(int64_t now_mono);
+  Status ReadSource(int64_t now_wall);
+  void EndRun(RunEnd end) { outcome_.Record(std::move(end)); }
+  // Ends the run with `kind` and the message of `status` (unless ok);
+  // returns `status` for the caller to pass on.
+  Status EndOnError(RunEndKind kind, Status status);
+  // A limit switched recording off: the marker stays until `start --force`.
+  void Disable(const std::string& reason);
+  // SIGHUP. The error is a failure to store the library loads of a monitor
+  // the new configuration turns off.
+  Status Reload(int64_t now_mono, int64_t now_wall);
+  void PrintLiveLine(int64_t now_wall);
+  void WriteRunStats(int64_t now_wall);
+  LiveRunCounts RunCounts() const;
+  StatusSnapshot Snapshot(int64_t now_wall) const;
+  std::string HandleControl(std::string_view request);
+  void NoteBusy(int64_t start_us, int64_t read_done_us, int64_t tasks_start_us, int64_t done_us);
+  CpuGuardOptions CpuOptions() const;
+
+  DaemonOptions options_;
+  config::RecorderConfig config_;
+  const int32_t own_pid_ = static_cast<int32_t>(getpid());
+  int64_t started_wall_ = 0;
+
+  std::unique_ptr<SignalChannel> signals_;
+  std::unique_ptr<ControlServer> control_;
+  bool wrote_pid_file_ = false;
+
+  // The event path: source -> pipeline -> recording sink (self-exclusion,
+  // counts) -> enrichment -> tee -> store and/or JSON lines.
+  std::unique_ptr<store::EventStore> store_;
+  std::unique_ptr<JsonLinesSink> json_sink_;
+  std::unique_ptr<TeeSink> tee_;
+  std::unique_ptr<LiveEnrichment> enrichment_;
+  std::unique_ptr<RecordingSink> recording_sink_;
+  std::unique_ptr<Pipeline> pipeline_;
+  std::unique_ptr<LiveSource> source_;
+  std::unique_ptr<RuleKeeper> rules_;
+
+  // Everything on a timer; the tasks below are owned by it.
+  TaskTable tasks_{MonotonicUs};
+  CleanupTask* cleanup_ = nullptr;  // with a database
+  CpuGuardTask* cpu_ = nullptr;
+
+  RunOutcome outcome_;
+  bool shut_down_ = false;
+  // How long the loop was busy between two polls: a stall here is time the
+  // kernel's backlog fills while nobody reads.
+  StatusSnapshot::Loop busy_;
+  bool live_line_shown_ = false;
+};
+
+}  // namespace recorder::daemon

@@ -1,0 +1,256 @@
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include <cstdio>
+
+#include "daemon/daemon.h"
+#include "daemon/daemon_status.h"
+
+// The Daemon's periodic tasks and what it reports; see daemon.h.
+namespace recorder::daemon {
+namespace {
+
+// How often the process table and the hash cache are saved besides at
+// shutdown: a crash then loses at most this much of what they learned.
+constexpr int64_t kSaveStateMs = int64_t{5} * 60 * 1000;
+constexpr int64_t kLiveLineMs = 1000;
+constexpr int64_t kRunStatsMs = 10'000;
+// A stretch of the loop longer than this is counted (status loop.busy_over_100ms).
+constexpr int64_t kLongBusyUs = 100'000;
+
+// The tasks the status's loop.longest_busy_where names by themselves.
+constexpr char kAgeTask[] = "age events";
+constexpr char kHashTask[] = "store hashes";
+constexpr char kCommitTask[] = "commit";
+
+int64_t FileSize(const std::string& path) {
+  struct stat info {};
+  if (path.empty() || stat(path.c_str(), &info) != 0) return -1;
+  return static_cast<int64_t>(info.st_size);
+}
+
+}  // namespace
+
+CpuGuardOptions Daemon::CpuOptions() const {
+  CpuGuardOptions guard = CpuGuardOptions::FromConfig(config_);
+  if (options_.cpu_window_ms_override > 0) guard.window_ms = options_.cpu_window_ms_override;
+  return guard;
+}
+
+// The table, in the order the tasks run within one pass of the loop.
+void Daemon::AddTasks(int64_t now) {
+  tasks_.Add(kAgeTask,
+             MakeTask(kTickMs,
+                      [this](const TaskClock& t) {
+                        recording_sink_->set_now(t.wall_ms);
+                        Status done = pipeline_->Age(t.wall_ms);
+                        if (done.ok())
+                          done =
+                              enrichment_->FeedImageLoads(recording_sink_.get(), t.wall_ms, false);
+                        return EndOnError(RunEndKind::kWriteFailed, std::move(done));
+                      }),
+             now + kTickMs);
+  tasks_.Add(kHashTask,
+             MakeTask(kTickMs,
+                      [this](const TaskClock&) {
+                        enrichment_->StoreHashes(store_.get());
+                        return Status::Ok();
+                      }),
+             now + kTickMs);
+  if (store_) {
+    tasks_.Add(kCommitTask,
+               MakeTask(kTickMs,
+                        [this](const TaskClock&) {
+                          return EndOnError(RunEndKind::kWriteFailed, store_->Tick(MonotonicMs()));
+                        }),
+               now + kTickMs);
+  }
+  tasks_.Add("audit status",
+             MakeTask(options_.status_check_interval_ms,
+                      [this](const TaskClock&) {
+                        source_->CheckStatus();
+                        return Status::Ok();
+                      }),
+             now + options_.status_check_interval_ms);
+  tasks_.Add("rule drift",
+             MakeTask(options_.rule_check_interval_ms,
+                      [this](const TaskClock& t) {
+                        rules_->CheckAndRepair(t.wall_ms);
+                        return Status::Ok();
+                      }),
+             now + options_.rule_check_interval_ms);
+  tasks_.Add("save state",
+             MakeTask(kSaveStateMs,
+                      [this](const TaskClock&) {
+                        enrichment_->SaveState();
+                        return Status::Ok();
+                      }),
+             now + kSaveStateMs);
+  const DisableFn disable = [this](const std::string& reason) { Disable(reason); };
+  if (store_) {
+    tasks_.Add("run stats",
+               MakeTask(kRunStatsMs,
+                        [this](const TaskClock& t) {
+                          WriteRunStats(t.wall_ms);
+                          return Status::Ok();
+                        }),
+               now + kRunStatsMs);
+    // Due every tick: it keeps its own schedule of runs and size checks.
+    auto cleanup = std::make_unique<CleanupTask>(store_.get(), config_, kTickMs,
+                                                 options_.limits_check_interval_ms, now, disable);
+    cleanup_ = cleanup.get();
+    tasks_.Add("database cleanup", std::move(cleanup), now);
+  }
+  auto cpu =
+      std::make_unique<CpuGuardTask>(CpuOptions(), options_.limits_check_interval_ms, disable);
+  cpu_ = cpu.get();
+  tasks_.Add("cpu guard", std::move(cpu), now);
+  if (options_.live_line) {
+    tasks_.Add("live line",
+               MakeTask(kLiveLineMs,
+                        [this](const TaskClock& t) {
+                          PrintLiveLine(t.wall_ms);
+                          return Status::Ok();
+                        }),
+               now + kLiveLineMs);
+  }
+}
+
+void Daemon::Disable(const std::string& reason) {
+  // Another ending came first (a signal, a failure): nothing to switch off.
+  if (outcome_.ended()) return;
+  // The manual: after an automatic disable the recorder stays stopped until
+  // someone starts it by hand (`recorder start --force`).
+  Status written = WriteDisabled(config_.state_dir, reason);
+  if (!written.ok()) spdlog::error("writing the disabled marker failed: {}", written.message());
+  spdlog::error("recording disabled: {}; it stays off until 'recorder start --force'", reason);
+  EndRun({RunEndKind::kDisabled, reason});
+}
+
+StatusSnapshot Daemon::Snapshot(int64_t now_wall) const {
+  StatusSnapshot s;
+  s.pid = own_pid_;
+  s.source = config::AuditSourceName(source_->kind());
+  s.started_ms = started_wall_;
+  s.now_ms = now_wall;
+  const EventCounters& counters = recording_sink_->counters();
+  for (size_t kind = 0; kind < kEventKinds; ++kind) {
+    s.events[kind] = {counters.total(kind), counters.PerSecond(kind, now_wall, started_wall_)};
+  }
+  s.events_total = counters.total();
+  s.audit_at_start = source_->status_at_start();
+  s.audit_now = source_->last_status();
+  s.drops = source_->drops();
+  s.self_excluded = recording_sink_->self_dropped();
+  s.malformed = pipeline_->stats().malformed;
+  s.records = pipeline_->stats().lines;
+  s.unicast = source_->unicast();
+  s.audit_pid_lost = source_->pid_lost();
+  s.audit_holder_pid = source_->holder_pid();
+  s.db_path = options_.db_path;
+  s.db_size_bytes = FileSize(options_.db_path);
+  s.rule_key = config_.rule_key;
+  s.rules = rules_->state();
+  s.images.enabled = config_.monitor_image_load;
+  s.images.running = enrichment_->image_monitor_running();
+  s.images.stats = enrichment_->image_stats();
+  s.images.held = enrichment_->held_image_loads();
+  s.images.error = enrichment_->image_error();
+  s.cpu.threshold = config_.cpu_threshold;
+  s.cpu.kill_enabled = config_.cpu_kill_enabled;
+  s.cpu.violations = cpu_->guard().violations();
+  s.cpu.kill_after_violations = config_.cpu_kill_after_num_violations;
+  s.cpu.last_window_usage = cpu_->last_window().usage;
+  s.cpu.last_window_ms = cpu_->last_window().window_ms;
+  s.storage.max_size_mb = config_.max_size_mb;
+  s.storage.monitor_days = config_.monitor_days;
+  if (cleanup_) {
+    s.storage.cleanup_running = cleanup_->running();
+    if (cleanup_->last_run()) {
+      s.storage.last_cleanup_ms = cleanup_->last_run_wall_ms();
+      s.storage.last_cleanup_bytes_after = cleanup_->last_run()->after.total_bytes();
+    }
+  }
+  s.loop = busy_;
+  if (store_) s.checkpoints = store_->checkpoint_stats();
+  const enrich::HashWorkerStats hashes = enrichment_->hash_stats();
+  s.hashes = StatusSnapshot::Hashes{hashes.hashed, hashes.dropped, enrichment_->hash_cache_size()};
+  return s;
+}
+
+std::string Daemon::HandleControl(std::string_view request) {
+  if (request == "ping") return R"({"ok":true})";
+  if (request == "status") return StatusJson(Snapshot(WallMs())).dump();
+  if (request == "stop") {
+    EndRun({RunEndKind::kStopRequest, ""});
+    return R"({"ok":true,"stopping":true})";
+  }
+  return nlohmann::json{{"ok", false}, {"error", fmt::format("unknown request '{}'", request)}}
+      .dump();
+}
+
+void Daemon::PrintLiveLine(int64_t now_wall) {
+  const EventCounters& c = recording_sink_->counters();
+  const std::optional<AuditStatus>& audit = source_->last_status();
+  std::string line = fmt::format(
+      "\r\033[K{}: proc {}/s exit {}/s file {}/s net {}/s sec {}/s mod {}/s img {}/s | total {} | "
+      "kernel lost {} | drops {}",
+      config::AuditSourceName(source_->kind()), c.LastSecond(0, now_wall),
+      c.LastSecond(1, now_wall), c.LastSecond(2, now_wall), c.LastSecond(3, now_wall),
+      c.LastSecond(4, now_wall), c.LastSecond(5, now_wall), c.LastSecond(6, now_wall), c.total(),
+      audit ? audit->lost : 0, source_->drops());
+  std::fputs(line.c_str(), stderr);
+  std::fflush(stderr);
+  live_line_shown_ = true;
+}
+
+LiveRunCounts Daemon::RunCounts() const {
+  LiveRunCounts counts;
+  if (pipeline_) {
+    const PipelineStats& p = pipeline_->stats();
+    counts.lines = p.lines;
+    counts.bytes = p.bytes;
+    counts.malformed = p.malformed;
+    counts.truncated = p.truncated;
+    counts.audit_events = pipeline_->normalizer_stats().events_in;
+    counts.partial_events = pipeline_->normalizer_stats().partial;
+    counts.ignored_events = pipeline_->normalizer_stats().ignored;
+  }
+  if (source_) {
+    if (source_->status_at_start()) counts.kernel_lost_at_start = source_->status_at_start()->lost;
+    if (source_->last_status()) counts.kernel_lost_now = source_->last_status()->lost;
+    counts.netlink_overruns = source_->netlink_overruns();
+    counts.plugin_too_long = source_->plugin_too_long();
+  }
+  if (enrichment_) {
+    const enrich::ImageLoadStats images = enrichment_->image_stats();
+    counts.image_dropped = images.dropped;
+    counts.image_overflows = images.overflows;
+  }
+  return counts;
+}
+
+void Daemon::WriteRunStats(int64_t now_wall) {
+  if (!store_) return;
+  Status status = store_->RecordRunStats(LiveRunStats(RunCounts(), outcome_), now_wall);
+  if (!status.ok()) spdlog::warn("writing run statistics failed: {}", status.message());
+}
+
+void Daemon::NoteBusy(int64_t start_us, int64_t read_done_us, int64_t tasks_start_us,
+                      int64_t done_us) {
+  const int64_t busy_us = done_us - start_us;
+  if (busy_us > kLongBusyUs) ++busy_.busy_over_100ms;
+  if (busy_us <= busy_.longest_busy_us) return;
+  busy_.longest_busy_us = busy_us;
+  const int64_t age_us = tasks_.LastRunUs(kAgeTask);
+  const int64_t hashes_us = tasks_.LastRunUs(kHashTask);
+  const int64_t commit_us = tasks_.LastRunUs(kCommitTask);
+  busy_.longest_busy_where = fmt::format(
+      "reading the source {:.1f} ms, ageing events {:.1f} ms, storing hashes {:.1f} ms, "
+      "store commit {:.1f} ms, periodic checks {:.1f} ms",
+      (read_done_us - start_us) / 1000.0, age_us / 1000.0, hashes_us / 1000.0, commit_us / 1000.0,
+      (done_us - tasks_start_us - age_us - hashes_us - commit_us) / 1000.0);
+}
+
+}  // namespace recorder::daemon

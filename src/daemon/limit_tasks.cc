@@ -1,0 +1,125 @@
+#include "daemon/limit_tasks.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace recorder::daemon {
+
+store::RetentionPolicy RetentionPolicyFor(const config::RecorderConfig& config) {
+  store::RetentionPolicy policy;
+  policy.monitor_days = config.monitor_days;
+  policy.max_size_bytes = config.max_size_mb * store::kBytesPerMB;
+  policy.clean_percent_over_limit = config.clean_percent_over_limit;
+  policy.max_runtime_storage_bytes = config.max_runtime_storage_size_mb * store::kBytesPerMB;
+  policy.absolute_max_storage_bytes = config.absolute_max_storage_size_mb * store::kBytesPerMB;
+  // Small steps, so one turn of the event loop stays short while the
+  // source waits; a run needing more continues on the next ticks.
+  policy.rows_per_step = 5'000;
+  policy.vacuum_pages_per_step = 256;
+  // Late records may still name an exited process for ProcessExpirationSeconds.
+  policy.process_grace_ms =
+      std::max<int64_t>(policy.process_grace_ms, config.process_expiration_seconds * 2000);
+  return policy;
+}
+
+CleanupTask::CleanupTask(store::EventStore* store, const config::RecorderConfig& config,
+                         int64_t tick_ms, int64_t size_check_ms, int64_t now_mono,
+                         DisableFn disable)
+    : store_(store),
+      retention_(std::make_unique<store::Retention>(RetentionPolicyFor(config))),
+      interval_ms_(int64_t{config.database_cleanup_interval_minutes} * 60'000),
+      tick_ms_(tick_ms),
+      size_check_ms_(size_check_ms),
+      disable_(std::move(disable)),
+      // A first run soon after start: a recorder that was off for weeks
+      // has old rows to drop.
+      next_run_ms_(now_mono + kFirstRunMs),
+      next_size_check_ms_(now_mono + size_check_ms) {}
+
+Status CleanupTask::Run(const TaskClock& now) {
+  if (!retention_->in_run()) {
+    if (now.mono_ms >= next_size_check_ms_) {
+      next_size_check_ms_ = now.mono_ms + size_check_ms_;
+      Result<store::StorageSize> size = store::MeasureStorage(store_->database());
+      if (!size.ok()) {
+        spdlog::warn("measuring the database for maxSizeMB failed: {}", size.status().message());
+      } else if (retention_->OverSizeLimit(*size)) {
+        next_run_ms_ = now.mono_ms;
+      }
+    }
+    if (now.mono_ms < next_run_ms_) return Status::Ok();
+    next_run_ms_ = now.mono_ms + interval_ms_;
+  }
+  Step(now.wall_ms);
+  return Status::Ok();
+}
+
+void CleanupTask::Step(int64_t now_wall) {
+  // Retention commits its own work: the store's open batch goes first.
+  Status flushed = store_->Flush();
+  if (!flushed.ok()) {
+    spdlog::warn("database cleanup postponed: flushing the store failed: {}", flushed.message());
+    return;
+  }
+  Result<store::RetentionResult> step = retention_->Step(store_->database(), now_wall);
+  if (!step.ok()) {
+    spdlog::warn("database cleanup failed (the next run starts over): {}", step.status().message());
+    run_rows_ = 0;
+    return;
+  }
+  run_rows_ += step->total_deleted();
+  if (step->run_finished) {
+    if (run_rows_ > 0 || step->size_cleanup) {
+      spdlog::info("database cleanup: {} rows deleted, {:.1f} MB -> {:.1f} MB{}", run_rows_,
+                   static_cast<double>(step->before.total_bytes()) / store::kBytesPerMB,
+                   static_cast<double>(step->after.total_bytes()) / store::kBytesPerMB,
+                   step->size_cleanup ? " (over maxSizeMB)" : "");
+    }
+    last_run_ = *step;
+    last_run_->rows_deleted.clear();
+    last_run_wall_ms_ = now_wall;
+    run_rows_ = 0;
+  }
+  if (step->disable) disable_(step->disable_reason);
+}
+
+void CleanupTask::Reconfigure(const config::RecorderConfig& config, int64_t now_mono) {
+  interval_ms_ = int64_t{config.database_cleanup_interval_minutes} * 60'000;
+  if (retention_->in_run()) next_run_ms_ = now_mono;
+  run_rows_ = 0;
+  retention_ = std::make_unique<store::Retention>(RetentionPolicyFor(config));
+}
+
+CpuGuardTask::CpuGuardTask(CpuGuardOptions options, int64_t period_ms, DisableFn disable,
+                           Sampler sampler)
+    : guard_(std::make_unique<CpuGuard>(options)),
+      period_ms_(period_ms),
+      disable_(std::move(disable)),
+      sampler_(std::move(sampler)) {}
+
+Status CpuGuardTask::Run(const TaskClock&) {
+  Result<CpuSample> sample = sampler_();
+  if (!sample.ok()) {
+    spdlog::warn("sampling the recorder's CPU use failed: {}", sample.status().message());
+    return Status::Ok();
+  }
+  CpuGuardReport report = guard_->Feed(*sample);
+  if (report.window_closed) {
+    last_window_ = report;
+    if (report.violation)
+      spdlog::warn(
+          "CPU use {:.1f}% of the machine over {} s is above cpuThreshold {:.1f}% "
+          "(violation {} of {})",
+          report.usage * 100, report.window_ms / 1000, guard_->options().threshold * 100,
+          report.violations, guard_->options().kill_after_violations);
+  }
+  if (report.kill) disable_(report.reason);
+  return Status::Ok();
+}
+
+void CpuGuardTask::Reconfigure(const CpuGuardOptions& options) {
+  if (!(guard_->options() == options)) guard_ = std::make_unique<CpuGuard>(options);
+}
+
+}  // namespace recorder::daemon

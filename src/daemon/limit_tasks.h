@@ -1,0 +1,101 @@
+// The limits (docs/configuration.md "Limits") as periodic tasks: the
+// database cleanup with its size check, and the CPU kill switch. Either
+// may switch recording off through the `disable` callback (the daemon
+// writes the marker and ends the run).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "config/config.h"
+#include "daemon/cpu_guard.h"
+#include "daemon/periodic_tasks.h"
+#include "store/event_store.h"
+#include "store/retention.h"
+
+namespace recorder::daemon {
+
+using DisableFn = std::function<void(const std::string& reason)>;
+
+// The retention policy the configuration asks for, in the small steps the
+// event loop can afford.
+store::RetentionPolicy RetentionPolicyFor(const config::RecorderConfig& config);
+
+// The database cleanup (store/retention.h), run every tick: a cleanup run
+// starts `first_run_ms` after the task is made, then
+// DatabaseCleanupIntervalMinutes after the previous run started — or at
+// once when the size check (every `size_check_ms` between runs) finds the
+// file over maxSizeMB. A run goes one Step per tick, each committing the
+// store's open batch first. A failed step is logged and the run starts
+// over next time; recording goes on. Over the hard limit with nothing left
+// to clean, it calls `disable`.
+class CleanupTask : public PeriodicTask {
+ public:
+  static constexpr int64_t kFirstRunMs = 10'000;
+
+  // `store` is borrowed.
+  CleanupTask(store::EventStore* store, const config::RecorderConfig& config, int64_t tick_ms,
+              int64_t size_check_ms, int64_t now_mono, DisableFn disable);
+
+  Status Run(const TaskClock& now) override;
+  int64_t period_ms() const override { return tick_ms_; }
+
+  // A reload: the new policy and interval; a run in progress starts over
+  // at once under them (every step committed on its own).
+  void Reconfigure(const config::RecorderConfig& config, int64_t now_mono);
+
+  bool running() const { return retention_->in_run(); }
+  // The last finished run (its per-table counts cleared) and when it
+  // finished (wall ms).
+  const std::optional<store::RetentionResult>& last_run() const { return last_run_; }
+  int64_t last_run_wall_ms() const { return last_run_wall_ms_; }
+  // When the next scheduled run starts (monotonic), for tests.
+  int64_t next_run_ms() const { return next_run_ms_; }
+
+ private:
+  void Step(int64_t now_wall);
+
+  store::EventStore* store_;
+  std::unique_ptr<store::Retention> retention_;
+  int64_t interval_ms_;
+  int64_t tick_ms_;
+  int64_t size_check_ms_;
+  DisableFn disable_;
+  int64_t next_run_ms_;         // monotonic: the next scheduled run
+  int64_t next_size_check_ms_;  // monotonic
+  int64_t run_rows_ = 0;        // rows deleted by the run in progress
+  std::optional<store::RetentionResult> last_run_;
+  int64_t last_run_wall_ms_ = 0;
+};
+
+// The CPU kill switch (daemon/cpu_guard.h) sampled every `period_ms`.
+// A sample that cannot be read is logged and skipped.
+class CpuGuardTask : public PeriodicTask {
+ public:
+  using Sampler = std::function<Result<CpuSample>()>;
+
+  CpuGuardTask(CpuGuardOptions options, int64_t period_ms, DisableFn disable,
+               Sampler sampler = ReadCpuSample);
+
+  Status Run(const TaskClock& now) override;
+  int64_t period_ms() const override { return period_ms_; }
+
+  // A reload: a changed kill switch starts counting afresh.
+  void Reconfigure(const CpuGuardOptions& options);
+
+  const CpuGuard& guard() const { return *guard_; }
+  // The last closed window's report (usage 0 before the first).
+  const CpuGuardReport& last_window() const { return last_window_; }
+
+ private:
+  std::unique_ptr<CpuGuard> guard_;
+  int64_t period_ms_;
+  DisableFn disable_;
+  Sampler sampler_;
+  CpuGuardReport last_window_;
+};
+
+}  // namespace recorder::daemon

@@ -1,0 +1,104 @@
+#include "daemon/status_report.h"
+
+#include <fmt/format.h>
+
+namespace recorder::daemon {
+
+using nlohmann::json;
+
+json StatusJson(const StatusSnapshot& s) {
+  json status;
+  status["state"] = "running";
+  status["pid"] = s.pid;
+  status["source"] = s.source;
+  status["started_ms"] = s.started_ms;
+  status["uptime_s"] = (s.now_ms - s.started_ms) / 1000;
+  json events = json::object();
+  double total_rate = 0;
+  for (size_t kind = 0; kind < kEventKinds; ++kind) {
+    total_rate += s.events[kind].per_second;
+    events[std::string(EventKindName(kind))] = {{"total", s.events[kind].total},
+                                                {"per_second", s.events[kind].per_second}};
+  }
+  status["events"] = events;
+  status["events_total"] = s.events_total;
+  status["events_per_second"] = total_rate;
+  if (s.audit_now) {
+    const AuditStatus& now = *s.audit_now;
+    status["kernel_lost"] = now.lost;
+    status["kernel_lost_since_start"] = s.audit_at_start ? now.lost - s.audit_at_start->lost : 0;
+    status["audit_enabled"] = now.enabled;
+    status["audit_pid"] = now.pid;
+    status["backlog"] = now.backlog;
+    status["backlog_limit"] = now.backlog_limit;
+  }
+  status["drops"] = s.drops;
+  status["self_excluded"] = s.self_excluded;
+  status["malformed"] = s.malformed;
+  status["records"] = s.records;
+  if (s.unicast) {
+    status["audit_pid_lost"] = s.audit_pid_lost;
+    if (s.audit_pid_lost)
+      status["warning"] = fmt::format("lost the audit connection to pid {}", s.audit_holder_pid);
+  }
+  status["db"] = {{"path", s.db_path}, {"size_bytes", s.db_size_bytes}};
+  status["rules"] = {{"key", s.rule_key},
+                     {"installed", s.rules.present},
+                     {"missing", s.rules.missing},
+                     {"restored", s.rules.restores},
+                     {"last_drift_ms", s.rules.last_drift_ms}};
+  json image_status = {
+      {"enabled", s.images.enabled},           {"running", s.images.running},
+      {"libraries", s.images.stats.libraries}, {"kernel_overflows", s.images.stats.overflows},
+      {"dropped", s.images.stats.dropped},     {"held", s.images.held}};
+  if (!s.images.error.empty()) image_status["error"] = s.images.error;
+  status["image_loads"] = image_status;
+
+  json limits;
+  limits["cpu"] = {{"threshold", s.cpu.threshold},
+                   {"kill_enabled", s.cpu.kill_enabled},
+                   {"violations", s.cpu.violations},
+                   {"kill_after_violations", s.cpu.kill_after_violations},
+                   {"last_window_usage", s.cpu.last_window_usage},
+                   {"last_window_ms", s.cpu.last_window_ms}};
+  json storage = {{"max_size_mb", s.storage.max_size_mb},
+                  {"monitor_days", s.storage.monitor_days},
+                  {"cleanup_running", s.storage.cleanup_running}};
+  if (s.storage.last_cleanup_ms) {
+    storage["last_cleanup_ms"] = *s.storage.last_cleanup_ms;
+    storage["last_cleanup_bytes_after"] = s.storage.last_cleanup_bytes_after;
+  }
+  limits["storage"] = storage;
+  status["limits"] = limits;
+
+  status["loop"] = {{"longest_busy_ms", static_cast<double>(s.loop.longest_busy_us) / 1000.0},
+                    {"longest_busy_where", s.loop.longest_busy_where},
+                    {"busy_over_100ms", s.loop.busy_over_100ms}};
+  if (s.checkpoints) {
+    const store::StoreCheckpointStats& c = *s.checkpoints;
+    json checkpoint_status = {{"background", c.background},
+                              {"checkpoints", c.thread.checkpoints},
+                              {"frames_checkpointed", c.thread.frames_checkpointed},
+                              {"longest_ms", c.thread.longest_ms},
+                              {"busy", c.thread.busy},
+                              {"errors", c.thread.errors},
+                              {"wal_frames", c.wal_frames},
+                              {"wal_frames_left", c.thread.last_wal_frames_left},
+                              {"writer_fallbacks", c.writer_checkpoints},
+                              {"writer_fallback_frames", c.writer_frames},
+                              {"writer_fallback_longest_ms", c.writer_longest_ms}};
+    if (!c.thread.last_error.empty()) checkpoint_status["last_error"] = c.thread.last_error;
+    status["checkpoints"] = checkpoint_status;
+  }
+  if (s.hashes) {
+    status["hashes"] = {{"hashed", s.hashes->hashed},
+                        {"queue_full", s.hashes->queue_full},
+                        {"cache_entries", s.hashes->cache_entries}};
+  }
+  status["immutable"] = s.rules.immutable;
+  status["restart_needed"] = s.rules.immutable && s.rules.missing > 0;
+  if (!s.rules.message.empty()) status["rules_message"] = s.rules.message;
+  return status;
+}
+
+}  // namespace recorder::daemon

@@ -1,0 +1,103 @@
+// The running daemon's answer to `recorder status`: a plain snapshot of
+// what the parts of the daemon know, and the JSON built from it (the text
+// form is FormatStatusText in daemon_status.h). Pure: the daemon fills
+// the snapshot, nothing here reads a clock, a file or the kernel.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "daemon/event_counters.h"
+#include "enrich/image_load_monitor.h"
+#include "source/netlink_source.h"
+#include "store/event_store.h"
+
+namespace recorder::daemon {
+
+// The recorder's audit rules as last installed or checked.
+struct RuleState {
+  int present = 0;
+  int missing = 0;
+  uint64_t restores = 0;      // repairs after drift
+  int64_t last_drift_ms = 0;  // wall time of the last drift seen, 0: none
+  bool immutable = false;
+  std::string message;  // the install report's summary
+};
+
+struct StatusSnapshot {
+  int32_t pid = 0;
+  std::string source;  // AuditSourceName
+  int64_t started_ms = 0;
+  int64_t now_ms = 0;
+
+  struct KindCount {
+    uint64_t total = 0;
+    double per_second = 0;
+  };
+  std::array<KindCount, kEventKinds> events{};  // by EventKindName index
+  uint64_t events_total = 0;
+
+  std::optional<AuditStatus> audit_at_start;
+  std::optional<AuditStatus> audit_now;
+  uint64_t drops = 0;  // netlink overruns or plugin lines too long
+  uint64_t self_excluded = 0;
+  uint64_t malformed = 0;
+  uint64_t records = 0;
+  bool unicast = false;  // the next two only then
+  bool audit_pid_lost = false;
+  uint32_t audit_holder_pid = 0;
+
+  std::string db_path;
+  int64_t db_size_bytes = -1;  // -1: no file
+
+  std::string rule_key;
+  RuleState rules;
+
+  struct Images {
+    bool enabled = false;
+    bool running = false;
+    enrich::ImageLoadStats stats;
+    size_t held = 0;
+    std::string error;  // why the monitor is not running
+  } images;
+
+  struct Cpu {
+    double threshold = 0;
+    bool kill_enabled = true;
+    int violations = 0;
+    int kill_after_violations = 1;
+    double last_window_usage = 0;
+    int64_t last_window_ms = 0;
+  } cpu;
+
+  struct Storage {
+    int64_t max_size_mb = 0;
+    int monitor_days = 0;
+    bool cleanup_running = false;
+    std::optional<int64_t> last_cleanup_ms;  // wall time the last run finished
+    int64_t last_cleanup_bytes_after = 0;
+  } storage;
+
+  struct Loop {
+    int64_t longest_busy_us = 0;
+    std::string longest_busy_where;
+    uint64_t busy_over_100ms = 0;
+  } loop;
+
+  std::optional<store::StoreCheckpointStats> checkpoints;  // with a database
+
+  struct Hashes {
+    uint64_t hashed = 0;
+    uint64_t queue_full = 0;
+    size_t cache_entries = 0;
+  };
+  std::optional<Hashes> hashes;
+};
+
+// The JSON object `recorder status --json` prints for a running recorder.
+nlohmann::json StatusJson(const StatusSnapshot& snapshot);
+
+}  // namespace recorder::daemon
