@@ -21,7 +21,7 @@
 #include "enrich/image_load_monitor.h"
 #include "enrich/process_table.h"
 #include "enrich/user_names.h"
-#include "pipeline/event_sink.h"
+#include "normalize/event_sink.h"
 #include "store/event_store.h"
 
 namespace recorder::daemon {

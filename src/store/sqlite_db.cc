@@ -1,10 +1,8 @@
 #include "store/sqlite_db.h"
 
-<<<<<<< HEAD
-#include "util/file_util.h"
-=======
 #include <cerrno>
->>>>>>> wip-status
+
+#include "util/file_util.h"
 
 namespace recorder::store {
 
