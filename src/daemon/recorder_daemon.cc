@@ -401,6 +401,7 @@ void Daemon::OpenEnrichment() {
   enrich::EnrichingSinkOptions enrich_options;
   enrich_options.probe_proc = true;
   enrich_options.hash_executables = true;
+  enrich_options.live_paths = true;
   enricher_ = std::make_unique<enrich::EnrichingSink>(tee_.get(), processes_.get(), users_.get(),
                                                       hash_worker_.get(), enrich_options);
 }
@@ -982,6 +983,9 @@ Status Daemon::Loop() {
       recording_sink_->set_now(now_wall);
       Status aged = pipeline_->Age(now_wall);
       if (!aged.ok()) return aged;
+      // Events waiting for their file paths, when no new event came.
+      Status paths = enricher_->Tick(now_wall);
+      if (!paths.ok()) return paths;
       Status images = FeedImageLoads(now_wall, /*all=*/false);
       if (!images.ok()) return images;
       hashes_start_us = MonotonicUs();
