@@ -575,12 +575,14 @@ TEST_F(NormalizerTest, DirfdCallWithAnAbsoluteName) {
 }
 
 // renameat2(olddirfd=4, "a", newdirfd=5, "b"): each name with its own
-// descriptor and its own PARENT (old first).
+// descriptor. The two PARENT items come in an order the log does not say
+// (the kernel's compiler's): two plain names in two directories cannot be
+// paired with them, so neither gets a directory.
 TEST_F(NormalizerTest, RenameatEachNameWithItsOwnDescriptor) {
   auto out = Run({Sys("arch=c000003e syscall=316", "success=yes exit=0", "a0=4 a1=7ff a2=5 a3=7fe"),
                   "CWD cwd=\"/\"",
-                  "PATH item=0 name=\"/\" inode=40 dev=fe:00 mode=040755 nametype=PARENT",
-                  "PATH item=1 name=\"/\" inode=50 dev=fe:00 mode=040755 nametype=PARENT",
+                  "PATH item=0 name=\"/\" inode=50 dev=fe:00 mode=040755 nametype=PARENT",
+                  "PATH item=1 name=\"/\" inode=40 dev=fe:00 mode=040755 nametype=PARENT",
                   "PATH item=2 name=\"a\" inode=60 dev=fe:00 mode=040755 nametype=DELETE",
                   "PATH item=3 name=\"b\" inode=60 dev=fe:00 mode=040755 nametype=CREATE"});
   const auto& f = std::get<FileEvent>(out.at(0).body);
@@ -589,25 +591,45 @@ TEST_F(NormalizerTest, RenameatEachNameWithItsOwnDescriptor) {
   EXPECT_EQ(f.new_path, "b");
   EXPECT_EQ(f.path_origin.dirfd, 4);
   EXPECT_EQ(f.new_path_origin.dirfd, 5);
-  EXPECT_EQ(f.path_origin.dir_inode, 40u);
-  EXPECT_EQ(f.new_path_origin.dir_inode, 50u);
+  EXPECT_EQ(f.path_origin.dir_inode, 0u);
+  EXPECT_EQ(f.new_path_origin.dir_inode, 0u);
   EXPECT_TRUE(f.path_origin.unresolved && f.new_path_origin.unresolved);
   EXPECT_TRUE(f.new_path_origin.directory);
   EXPECT_EQ(f.new_path_origin.inode, 60u);
-  // renameat(AT_FDCWD, "/w/x", 5, "y"): the old name is absolute.
-  auto mixed = Run({Sys("arch=c000003e syscall=264", "success=yes exit=0",
-                        "a0=ffffff9c a1=7ff a2=5 a3=7fe"),
-                    "CWD cwd=\"/\"",
-                    "PATH item=0 name=\"/w/\" inode=40 dev=fe:00 mode=040755 nametype=PARENT",
-                    "PATH item=1 name=\"/\" inode=50 dev=fe:00 mode=040755 nametype=PARENT",
-                    "PATH item=2 name=\"/w/x\" inode=61 dev=fe:00 mode=0100644 nametype=DELETE",
-                    "PATH item=3 name=\"y\" inode=61 dev=fe:00 mode=0100644 nametype=CREATE"});
-  const auto& m = std::get<FileEvent>(mixed.at(0).body);
-  EXPECT_EQ(m.path, "/w/x");
-  EXPECT_FALSE(m.path_origin.unresolved);
-  EXPECT_EQ(m.new_path, "y");
-  EXPECT_TRUE(m.new_path_origin.unresolved);
-  EXPECT_EQ(m.new_path_origin.dir_inode, 50u);
+  // In one directory there is nothing to pair.
+  auto same = Run({Sys("arch=c000003e syscall=316", "success=yes exit=0", "a0=4 a1=7ff a2=4 a3=7fe"),
+                   "CWD cwd=\"/\"",
+                   "PATH item=0 name=\"/\" inode=40 dev=fe:00 mode=040755 nametype=PARENT",
+                   "PATH item=1 name=\"/\" inode=40 dev=fe:00 mode=040755 nametype=PARENT",
+                   "PATH item=2 name=\"a\" inode=60 dev=fe:00 mode=040755 nametype=DELETE",
+                   "PATH item=3 name=\"b\" inode=60 dev=fe:00 mode=040755 nametype=CREATE"});
+  const auto& s = std::get<FileEvent>(same.at(0).body);
+  EXPECT_EQ(s.path_origin.dir_inode, 40u);
+  EXPECT_EQ(s.new_path_origin.dir_inode, 40u);
+}
+
+// renameat(AT_FDCWD, "/w/x", 5, "y"): the old name's PARENT is named
+// "/w/", the new one's is the working directory: paired in either order.
+TEST_F(NormalizerTest, RenameParentsPairedByTheirNames) {
+  for (bool new_first : {false, true}) {
+    std::string old_parent = "PATH item=0 name=\"/w/\" inode=40 dev=fe:00 mode=040755 "
+                             "nametype=PARENT";
+    std::string new_parent = "PATH item=1 name=\"/\" inode=50 dev=fe:00 mode=040755 "
+                             "nametype=PARENT";
+    if (new_first) std::swap(old_parent, new_parent);
+    auto mixed = Run({Sys("arch=c000003e syscall=264", "success=yes exit=0",
+                          "a0=ffffff9c a1=7ff a2=5 a3=7fe"),
+                      "CWD cwd=\"/\"", old_parent, new_parent,
+                      "PATH item=2 name=\"/w/x\" inode=61 dev=fe:00 mode=0100644 nametype=DELETE",
+                      "PATH item=3 name=\"y\" inode=61 dev=fe:00 mode=0100644 nametype=CREATE"});
+    const auto& m = std::get<FileEvent>(mixed.at(0).body);
+    EXPECT_EQ(m.path, "/w/x");
+    EXPECT_FALSE(m.path_origin.unresolved);
+    EXPECT_EQ(m.path_origin.dir_inode, 40u) << new_first;
+    EXPECT_EQ(m.new_path, "y");
+    EXPECT_TRUE(m.new_path_origin.unresolved);
+    EXPECT_EQ(m.new_path_origin.dir_inode, 50u) << new_first;
+  }
 }
 
 // linkat(olddirfd=4, "src", newdirfd=5, "dst") and symlinkat("t", 6, "ln").

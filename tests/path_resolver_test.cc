@@ -345,6 +345,29 @@ TEST(PathResolverTest, AnUncheckableRenameLeavesWaitingNamesUnresolved) {
   EXPECT_EQ(F(r.released[0]).path_origin.dir_inode, 100u);
 }
 
+// A directory renamed below the one a name waits on cannot be above it:
+// the name is still completed, though the rename's own paths were not
+// known (the C helper's case: b renamed to c in a directory no event had
+// named yet).
+TEST(PathResolverTest, ARenameBelowTheAwaitedDirectoryDoesNotMatter) {
+  Resolver r;
+  r.Feed(File(kT0 + 1, FileOperation::kMkdir, "a", Relative(200, 201)));
+  r.Feed(File(kT0 + 2, FileOperation::kMkdir, "b", Relative(201, 202)));
+  r.Feed(File(kT0 + 3, FileOperation::kCreate, "f1", Relative(202)));
+  r.Feed(File(kT0 + 4, FileOperation::kRename, "b", Relative(201, 202), "c", Relative(201, 202)));
+  r.Feed(File(kT0 + 5, FileOperation::kCreate, "f2", Relative(202)));
+  EXPECT_TRUE(r.released.empty());
+  r.Feed(File(kT0 + 6, FileOperation::kChmod, "/root/dir", Absolute(0, 200)));
+  ASSERT_EQ(r.released.size(), 6u);
+  EXPECT_EQ(F(r.released[0]).path, "/root/dir/a");
+  EXPECT_EQ(F(r.released[1]).path, "/root/dir/a/b");
+  EXPECT_EQ(F(r.released[2]).path, "/root/dir/a/b/f1");
+  EXPECT_EQ(F(r.released[3]).path, "/root/dir/a/b");
+  EXPECT_EQ(F(r.released[3]).new_path, "/root/dir/a/c");
+  EXPECT_EQ(F(r.released[4]).path, "/root/dir/a/c/f2");
+  EXPECT_EQ(r.resolver.stats().unresolved, 0u);
+}
+
 // A new directory with the inode of one whose removal was not seen: what
 // waited on the old one must not get the new one's path.
 TEST(PathResolverTest, AReusedInodeDoesNotCompleteOldNames) {
@@ -427,9 +450,9 @@ TEST(PathResolverTest, LiveAnswerReadAfterTheEventWaitsForTheStream) {
 }
 
 // A directory renamed after the event but before the /proc read: the
-// answer shows the new name, so it is dropped and the rename's old name
-// completes the event instead.
-TEST(PathResolverTest, LiveAnswerReadAfterARenameIsDropped) {
+// answer shows the new name. Where the rename's two paths are known it is
+// taken back to the old one.
+TEST(PathResolverTest, LiveAnswerReadAfterARenameIsTakenBack) {
   FakeLive live;
   live.answers[5] = {"/p/e", kT0 + 50};  // read once the helper had renamed d to e
   Resolver r({}, &live);
@@ -439,20 +462,43 @@ TEST(PathResolverTest, LiveAnswerReadAfterARenameIsDropped) {
               Absolute(9, 90)),
          kT0 + 51);
   EXPECT_EQ(live.moved, 1);
-  EXPECT_EQ(r.resolver.stats().live_revoked, 1u);
-  ASSERT_EQ(r.released.size(), 2u);
+  r.Feed(File(kT0 + 200, FileOperation::kCreate, "/q", Absolute(3)), kT0 + 201);
+  ASSERT_EQ(r.released.size(), 3u);
   EXPECT_EQ(F(r.released[0]).path, "/p/d/f1");
-  // Without a directory inode to fall back on, unresolved.
+  EXPECT_EQ(r.resolver.stats().resolved_live, 1u);
+  EXPECT_EQ(r.resolver.stats().live_revoked, 0u);
+  // An answer not below the renamed directory is not concerned.
+  live.answers[5] = {"/other", kT0 + 300};
+  r.Feed(File(kT0 + 250, FileOperation::kCreate, "f3", Relative(95)), kT0 + 300);
+  r.Feed(File(kT0 + 260, FileOperation::kRename, "/p/e", Absolute(9, 90), "/p/g",
+              Absolute(9, 90)),
+         kT0 + 301);
+  r.Flush();
+  ASSERT_EQ(r.released.size(), 5u);
+  EXPECT_EQ(F(r.released[3]).path, "/other/f3");
+}
+
+// The rename's paths not known: the answer is dropped; the map as it was
+// before the rename, or a later event, tells instead; without a directory
+// inode to wait on, the name stays unresolved.
+TEST(PathResolverTest, LiveAnswerReadAfterAnUnknownRenameIsDropped) {
+  FakeLive live;
+  live.answers[5] = {"/p/e", kT0 + 50};
+  Resolver r({}, &live);
+  r.Feed(File(kT0 + 1, FileOperation::kCreate, "f1", Relative(90)), kT0 + 50);
   PathOrigin no_dir = Relative(0);
   no_dir.dir_dev = 0;
-  live.answers[5] = {"/p/e", kT0 + 100};
-  r.Feed(File(kT0 + 60, FileOperation::kWrite, "f1", no_dir), kT0 + 100);
-  r.Feed(File(kT0 + 70, FileOperation::kRename, "/p/e", Absolute(9, 90), "/p/g",
-              Absolute(9, 90)),
-         kT0 + 101);
+  r.Feed(File(kT0 + 2, FileOperation::kWrite, "f0", no_dir), kT0 + 50);
+  // Through descriptor 6, which the fake does not know.
+  r.Feed(File(kT0 + 3, FileOperation::kRename, "d", Relative(9, 90, 6), "e", Relative(9, 90, 6)),
+         kT0 + 51);
+  EXPECT_EQ(r.resolver.stats().live_revoked, 2u);
+  r.Feed(File(kT0 + 4, FileOperation::kRmdir, "/p", Absolute(1, 9)), kT0 + 52);
   ASSERT_EQ(r.released.size(), 4u);
-  EXPECT_TRUE(F(r.released[2]).path_origin.unresolved);
-  EXPECT_EQ(F(r.released[2]).path, "f1");
+  EXPECT_EQ(F(r.released[0]).path, "/p/d/f1");
+  EXPECT_FALSE(F(r.released[0]).path_origin.unresolved);
+  EXPECT_TRUE(F(r.released[1]).path_origin.unresolved);
+  EXPECT_EQ(F(r.released[1]).path, "f0");
   // The process's end reaches the live part (its descriptors are gone).
   r.Feed(Exit(kT0 + 200));
   EXPECT_EQ(live.ended, 1);

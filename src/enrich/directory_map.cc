@@ -88,6 +88,17 @@ std::string DirectoryMap::PathOf(const DirKey& key) const {
   return Resolve(&k, &relative) ? relative : std::string();
 }
 
+void DirectoryMap::Ancestors(const DirKey& key, std::vector<DirKey>* out) const {
+  out->clear();
+  DirKey k = key;
+  for (int depth = 0; depth < kMaxDepth; ++depth) {
+    auto it = entries_.find(k);
+    if (it == entries_.end() || !it->second.parent.known()) return;
+    k = it->second.parent;
+    out->push_back(k);
+  }
+}
+
 void DirectoryMap::Move(const DirKey& key, std::string_view new_path, const DirKey& new_parent,
                         std::string_view new_name, std::string* old_path, std::string* moved_to) {
   *old_path = PathOf(key);

@@ -20,6 +20,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 namespace recorder::enrich {
 
@@ -68,6 +69,9 @@ class DirectoryMap {
   bool Resolve(DirKey* key, std::string* relative) const;
   // The absolute path of `key` now, or "" when not known.
   std::string PathOf(const DirKey& key) const;
+  // The directories above `key` along its chain of names, nearest first,
+  // up to an absolute entry or the first directory not known.
+  void Ancestors(const DirKey& key, std::vector<DirKey>* out) const;
 
   // `key` was moved by a rename: it is now at `new_path` (absolute, or ""
   // when not known) or else `new_name` under `new_parent`. Returns the

@@ -287,7 +287,8 @@ bool PathResolver::CheckRenames(const Slot& slot, std::string* path) const {
   return true;
 }
 
-void PathResolver::Revoke(int64_t time_ms) {
+void PathResolver::Revoke(int64_t time_ms, std::string_view old_path,
+                          std::string_view new_path) {
   for (Held& h : held_) {
     if (h.seq == current_seq_) continue;
     for (uint8_t s = 0; s < 2; ++s) {
@@ -295,8 +296,16 @@ void PathResolver::Revoke(int64_t time_ms) {
       if (slot.state != SlotState::kLive || slot.read_ms + options_.clock_margin_ms < time_ms)
         continue;
       // Read after the rename (or too close to tell): the answer may show
-      // the new name. The map is still as it was before the rename: try
-      // it, else wait on the directory's inode again.
+      // the new name. Where the rename's two paths are known, an answer
+      // below the new one is taken back to the old one, and any other is
+      // not concerned.
+      if (!old_path.empty() && !new_path.empty()) {
+        if (Below(slot.live_path, new_path))
+          slot.live_path = std::string(old_path) + slot.live_path.substr(new_path.size());
+        continue;
+      }
+      // Otherwise the map, still as it was before the rename, is tried, or
+      // the name waits on its directory's inode again.
       ++stats_.live_revoked;
       slot.live_path.clear();
       if (!slot.waiting_on.known()) {
@@ -321,7 +330,8 @@ void PathResolver::CrossRename(uint64_t number, const std::vector<WaitRef>& move
       const bool was_moved = std::any_of(moved.begin(), moved.end(), [&](const WaitRef& r) {
         return r.seq == h.seq && r.slot == s;
       });
-      if (was_moved) continue;
+      if (was_moved || std::find(above_.begin(), above_.end(), slot.waiting_on) != above_.end())
+        continue;
       if (slot.crossed_count == std::size(slot.crossed)) {
         slot.unsure = true;
       } else {
@@ -349,7 +359,8 @@ bool PathResolver::Handle(TypedEvent& event, int64_t now_ms, Slot slots[2]) {
     // Cached /proc answers are stale for later events; those read after
     // this rename are doubtful for earlier ones.
     live_->DirectoryMoved();
-    Revoke(event.header.time_ms);
+    Revoke(event.header.time_ms, PathBefore(f->path, f->path_origin, node),
+           PathBefore(f->new_path, f->new_path_origin, node));
   }
 
   // 1. What the event shows of the file system as it was: the directory
@@ -373,7 +384,10 @@ bool PathResolver::Handle(TypedEvent& event, int64_t now_ms, Slot slots[2]) {
     }
   }
 
-  // 2. The event's own names.
+  // 2. The event's own names. Resolving rewrites a waiting name's
+  // directory to the highest one its chain reached: step 3 needs the
+  // directories as the event gave them.
+  const DirKey given_parent[2] = {dir_of(f->path_origin), dir_of(f->new_path_origin)};
   bool open = false;
   for (uint8_t i = 0; i < names; ++i) {
     PathOrigin& o = i == 0 ? f->path_origin : f->new_path_origin;
@@ -404,14 +418,16 @@ bool PathResolver::Handle(TypedEvent& event, int64_t now_ms, Slot slots[2]) {
         OriginOfSlot(held->event, ref.slot)->dir_inode = self.inode;
       }
     }
-    Place(self, dir_of(first), f->path, first.unresolved);
+    Place(self, given_parent[0], f->path, first.unresolved);
   } else if (op == FileOperation::kRmdir && self_of(first).known()) {
     dirs_.Forget(self_of(first));
   } else if (dir_rename) {
     const PathOrigin& to = f->new_path_origin;
     const DirKey self = self_of(to);
-    const DirKey parent = dir_of(to);
+    const DirKey parent = given_parent[1];
     const bool absolute = !to.unresolved && !f->new_path.empty() && f->new_path[0] == '/';
+    // Names waiting on a directory above this one were not moved by it.
+    dirs_.Ancestors(self, &above_);
     std::string old_path, new_path;
     dirs_.Move(self, parent.known() || !absolute ? std::string_view() : f->new_path, parent,
                parent.known() ? Basename(f->new_path) : std::string_view(), &old_path,
@@ -422,6 +438,15 @@ bool PathResolver::Handle(TypedEvent& event, int64_t now_ms, Slot slots[2]) {
     CrossRename(number, woken_);
   }
   return open;
+}
+
+std::string PathResolver::PathBefore(const std::string& path, const PathOrigin& origin,
+                                     uint32_t node) const {
+  if (!origin.unresolved) return !path.empty() && path[0] == '/' ? path : std::string();
+  const DirKey parent{node, origin.dir_dev, origin.dir_inode};
+  if (!parent.known()) return {};
+  const std::string dir = dirs_.PathOf(parent);
+  return dir.empty() ? std::string() : JoinPath(dir, Basename(path));
 }
 
 void PathResolver::Learn(const DirKey& self, const DirKey& parent, std::string_view path) {

@@ -30,8 +30,9 @@
 // location (events waiting on that directory are completed with it), and
 // every other waiting event remembers the renames it lived through and
 // checks its final path against them. A /proc answer read after the event
-// counts only once the stream has passed the read without a directory
-// rename in between. What cannot be told stays unresolved.
+// counts only once the stream has passed the read; a directory rename in
+// between takes it back to the old name, or drops it when the rename's
+// paths are not known. What cannot be told stays unresolved.
 //
 // Pure but for the LiveDirectories it is given: time is passed in (event
 // time drives the window in replay, wall time too when live). Not
@@ -176,11 +177,17 @@ class PathResolver {
   void Retry(Held& held, uint8_t index, std::vector<WaitRef>* woken);
   void AddWaiter(const DirKey& key, uint64_t seq, uint8_t slot);
   void DropWaiter(const DirKey& key);
-  // A directory rename at event time `time_ms`: /proc answers read after
-  // it (or too close to tell) are dropped, their slots wait again.
-  void Revoke(int64_t time_ms);
-  // The rename numbered `number` happened: every waiting slot but those it
-  // moved (`moved`) lived through it.
+  // A directory rename at event time `time_ms`, from `old_path` to
+  // `new_path` ("" when not known): /proc answers read after it (or too
+  // close to tell) are taken back to the old path, or dropped when the
+  // paths are not known (their slots wait again).
+  void Revoke(int64_t time_ms, std::string_view old_path, std::string_view new_path);
+  // A name's absolute path from the event or the map as it is ("" when
+  // not known).
+  std::string PathBefore(const std::string& path, const PathOrigin& origin, uint32_t node) const;
+  // The rename numbered `number` happened: every waiting slot lived
+  // through it but those it moved (`moved`) and those waiting on a
+  // directory above the moved one (above_): it cannot be above them.
   void CrossRename(uint64_t number, const std::vector<WaitRef>& moved);
   // `self` (a directory) is the last component of `path`, in `parent`:
   // learned as it was at the event, waking what waits on it.
@@ -213,6 +220,7 @@ class PathResolver {
   uint64_t current_seq_ = 0;      // the held event being handled (0: none)
   std::vector<WaitRef> woken_;    // slots the current event's facts moved
   std::vector<WaitRef> revoked_;  // scratch for Revoke
+  std::vector<DirKey> above_;     // a moved directory's ancestors, for CrossRename
   PathResolverStats stats_;
 };
 

@@ -2,6 +2,7 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "normalize/normalizer_internal.h"
 #include "parse/field_values.h"
@@ -154,6 +155,51 @@ const PathItem* Normalizer::State::ItemNot(std::string_view skip1, std::string_v
   return nullptr;
 }
 
+// A rename's two PARENT items come in the order the kernel copied the
+// names from user space, which is its compiler's order of evaluating the
+// syscall wrapper's arguments (new name first on this project's kernels):
+// the log does not say which directory is whose. A PARENT item's name is
+// the directory part of its name as given, or the working directory for a
+// name without '/': when the two names' parts differ, they pair the items.
+// When they do not and the two directories do, neither name gets one.
+void Normalizer::State::PairRenameParents(const PathItem* old_item, const PathItem* new_item,
+                                          const PathItem** old_parent,
+                                          const PathItem** new_parent) {
+  const PathItem* first = *old_parent;
+  const PathItem* second = *new_parent;
+  if (first == nullptr || second == nullptr || first == second) return;
+  auto key = [](const PathItem* p) {
+    return std::pair(p->record->Value("inode"), p->record->Value("dev"));
+  };
+  if (key(first) == key(second)) return;
+  *old_parent = *new_parent = nullptr;
+  if (old_item == nullptr || new_item == nullptr || first->name == nullptr ||
+      second->name == nullptr)
+    return;
+  auto directory_part = [this](const PathItem* item, std::string* out) {
+    DecodeUntrusted(*item->name, out);
+    const size_t slash = out->rfind('/');
+    if (slash == std::string::npos) {
+      *out = cwd;
+    } else {
+      out->resize(slash + 1);
+    }
+  };
+  std::string old_dir, new_dir, first_name, second_name;
+  directory_part(old_item, &old_dir);
+  directory_part(new_item, &new_dir);
+  if (old_dir == new_dir) return;
+  DecodeUntrusted(*first->name, &first_name);
+  DecodeUntrusted(*second->name, &second_name);
+  if (first_name == old_dir && second_name == new_dir) {
+    *old_parent = first;
+    *new_parent = second;
+  } else if (first_name == new_dir && second_name == old_dir) {
+    *old_parent = second;
+    *new_parent = first;
+  }
+}
+
 bool Normalizer::State::FileEventFor(const AuditEvent& event, SyscallClass klass,
                                      std::string_view name, const uint64_t* args,
                                      TypedEvent& base) {
@@ -289,10 +335,10 @@ bool Normalizer::State::FileEventFor(const AuditEvent& event, SyscallClass klass
         if (old_item == nullptr) old_item = first;
         if (created == nullptr) created = second;
       }
-      // The kernel looks up the old name's directory first: the PARENT
-      // items are old, then new (one item when only one was resolved).
+      const PathItem* old_parent = parents[0];
       const PathItem* new_parent = parents[1] != nullptr ? parents[1] : parents[0];
-      resolve(old_item, parents[0], dirfds.path, &f.path, &f.path_origin);
+      PairRenameParents(old_item, created, &old_parent, &new_parent);
+      resolve(old_item, old_parent, dirfds.path, &f.path, &f.path_origin);
       resolve(created, new_parent, dirfds.new_path, &f.new_path, &f.new_path_origin);
       break;
     }

@@ -174,6 +174,10 @@ struct Normalizer::State {
   void NormalizeUserRecord(const AuditEvent& event, const AuditRecord& r, EventBatch* out);
 
   void CollectPaths(const AuditEvent& event);
+  // Which of a rename's PARENT items is the old name's and which the
+  // new's; null for both when the event cannot tell.
+  void PairRenameParents(const PathItem* old_item, const PathItem* new_item,
+                         const PathItem** old_parent, const PathItem** new_parent);
   // The first item of that nametype (not of those) with a name.
   const PathItem* ItemOf(std::string_view nametype) const;
   const PathItem* ItemNot(std::string_view skip1, std::string_view skip2) const;
