@@ -2,14 +2,23 @@
 // made absolute by chaining directory inodes, in either order; events that
 // wait for a later one, within the window and the bound; directories
 // renamed between events; the live part's answers taken or dropped.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 
 #include <map>
 #include <string>
 #include <vector>
 
 #include "enrich/directory_map.h"
+#include "enrich/enriching_sink.h"
 #include "enrich/path_resolver.h"
+#include "enrich/proc_dirfds.h"
+#include "temp_dir.h"
 
 namespace recorder::enrich {
 namespace {
@@ -502,6 +511,151 @@ TEST(PathResolverTest, LiveAnswerReadAfterAnUnknownRenameIsDropped) {
   // The process's end reaches the live part (its descriptors are gone).
   r.Feed(Exit(kT0 + 200));
   EXPECT_EQ(live.ended, 1);
+}
+
+// The enrich stage holds what waits and forwards it, in order, when a later
+// event completes it, or at Flush (which then flushes the next sink).
+class CaptureSink : public EventSink {
+ public:
+  Status Consume(EventBatch* events) override {
+    for (TypedEvent& e : *events) events_.push_back(std::move(e));
+    return Status::Ok();
+  }
+  Status Flush() override {
+    ++flushes_;
+    return Status::Ok();
+  }
+  std::vector<TypedEvent> events_;
+  int flushes_ = 0;
+};
+
+TEST(PathResolverSinkTest, EnrichingSinkHoldsAndForwardsInOrder) {
+  CaptureSink next;
+  EnrichingSinkOptions options;
+  options.hash_executables = false;
+  EnrichingSink sink(&next, nullptr, nullptr, nullptr, options, [] { return kT0; });
+  EventBatch first;
+  first.push_back(File(kT0 + 1, FileOperation::kDelete, "secret.txt", Relative(24)));
+  first.push_back(Exit(kT0 + 2));
+  ASSERT_TRUE(sink.Consume(&first).ok());
+  EXPECT_TRUE(next.events_.empty());
+  EXPECT_EQ(sink.paths()->held(), 2u);
+  EventBatch second;
+  second.push_back(File(kT0 + 3, FileOperation::kRmdir, "/t/d", Absolute(5, 24)));
+  second.push_back(File(kT0 + 4, FileOperation::kCreate, "late", Relative(99)));
+  ASSERT_TRUE(sink.Consume(&second).ok());
+  ASSERT_EQ(next.events_.size(), 3u);
+  EXPECT_EQ(F(next.events_[0]).path, "/t/d/secret.txt");
+  EXPECT_TRUE(std::holds_alternative<ProcessEnd>(next.events_[1].body));
+  EXPECT_EQ(F(next.events_[2]).path, "/t/d");
+  ASSERT_TRUE(sink.Flush().ok());
+  ASSERT_EQ(next.events_.size(), 4u);
+  EXPECT_TRUE(F(next.events_[3]).path_origin.unresolved);
+  EXPECT_EQ(next.flushes_, 1);
+
+  // Without the resolver, names stay as the normalizer gave them.
+  CaptureSink plain_next;
+  options.resolve_paths = false;
+  EnrichingSink plain(&plain_next, nullptr, nullptr, nullptr, options, [] { return kT0; });
+  EventBatch third;
+  third.push_back(File(kT0 + 1, FileOperation::kDelete, "secret.txt", Relative(24)));
+  ASSERT_TRUE(plain.Consume(&third).ok());
+  ASSERT_EQ(plain_next.events_.size(), 1u);
+  EXPECT_EQ(plain.paths(), nullptr);
+}
+
+// Live, a held event leaves on the wall clock too (the daemon's Tick), when
+// no later event comes to move the stream's time.
+TEST(PathResolverSinkTest, TickReleasesOnTheWallClockWhenLive) {
+  CaptureSink next;
+  EnrichingSinkOptions options;
+  options.hash_executables = false;
+  options.live_paths = true;  // /proc is read: no such descriptor, no answer
+  options.paths.window_ms = 1000;
+  EnrichingSink sink(&next, nullptr, nullptr, nullptr, options, [] { return kT0; });
+  EventBatch batch;
+  TypedEvent e = File(kT0, FileOperation::kCreate, "f", Relative(24, 0, 1 << 20));
+  e.subject.pid = 1 << 22;  // above pid_max: no /proc entry
+  batch.push_back(std::move(e));
+  ASSERT_TRUE(sink.Consume(&batch).ok());
+  ASSERT_TRUE(sink.Tick(kT0 + 999).ok());
+  EXPECT_TRUE(next.events_.empty());
+  ASSERT_TRUE(sink.Tick(kT0 + 1000).ok());
+  ASSERT_EQ(next.events_.size(), 1u);
+  EXPECT_TRUE(F(next.events_[0]).path_origin.unresolved);
+  EXPECT_EQ(sink.paths()->stats().expired, 1u);
+}
+
+// The live part on this process's own descriptors, through the real /proc.
+DirKey KeyOf(const std::string& path) {
+  struct stat st {};
+  EXPECT_EQ(stat(path.c_str(), &st), 0) << path;
+  return DirKey{0, static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)};
+}
+
+TEST(ProcDirfdsTest, AnswersThroughADescriptorCheckedByInode) {
+  TempDir dir;
+  std::filesystem::create_directories(dir.File("d/sub"));
+  std::ofstream(dir.File("d/sub/f")) << "x";
+  const int fd = open(dir.File("d").c_str(), O_RDONLY | O_DIRECTORY);
+  ASSERT_GE(fd, 0);
+  ProcDirfds live;
+  LiveQuery q;
+  q.pid = getpid();
+  q.dirfd = fd;
+  q.name = "new.txt";
+  q.dir = KeyOf(dir.File("d"));
+  auto answer = live.Lookup(q, 1000);
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_EQ(answer->path, dir.File("d/new.txt"));
+  EXPECT_EQ(answer->read_ms, 1000);
+  // Cached: the same descriptor answers later names from the first read.
+  q.name = "other";
+  answer = live.Lookup(q, 2000);
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_EQ(answer->read_ms, 1000);
+  EXPECT_EQ(live.stats().cache_hits, 1u);
+  // A name with a directory part: that directory must be the event's.
+  q.name = "sub/f";
+  q.dir = KeyOf(dir.File("d/sub"));
+  answer = live.Lookup(q, 3000);
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_EQ(answer->path, dir.File("d/sub/f"));
+  EXPECT_EQ(answer->read_ms, 3000);  // it looked at the file system now
+  // No directory inode: the file's own must match.
+  q.name = "f";
+  q.dir = DirKey();
+  q.file = KeyOf(dir.File("d/sub/f"));
+  EXPECT_FALSE(live.Lookup(q, 4000).has_value());  // d/f is not that file
+  // Another directory's inode, "..", a closed descriptor: no answer.
+  q.file = DirKey();
+  q.name = "x";
+  q.dir = KeyOf(dir.path());
+  EXPECT_FALSE(live.Lookup(q, 5000).has_value());
+  q.dir = KeyOf(dir.File("d"));
+  q.name = "../x";
+  EXPECT_FALSE(live.Lookup(q, 5000).has_value());
+  close(fd);
+  live.ProcessEnded(getpid());
+  q.name = "x";
+  EXPECT_FALSE(live.Lookup(q, 6000).has_value());
+  EXPECT_EQ(live.cached(), 0u);
+}
+
+TEST(ProcDirfdsTest, ARemovedDirectoryIsNotAnswered) {
+  TempDir dir;
+  std::filesystem::create_directories(dir.File("gone"));
+  const int fd = open(dir.File("gone").c_str(), O_RDONLY | O_DIRECTORY);
+  ASSERT_GE(fd, 0);
+  LiveQuery q;
+  q.pid = getpid();
+  q.dirfd = fd;
+  q.name = "f";
+  q.dir = KeyOf(dir.File("gone"));
+  ASSERT_EQ(rmdir(dir.File("gone").c_str()), 0);
+  ProcDirfds live;
+  EXPECT_FALSE(live.Lookup(q, 1000).has_value());  // "/tmp/.../gone (deleted)"
+  close(fd);
 }
 
 }  // namespace
