@@ -266,6 +266,24 @@ TEST(PathResolverTest, FlushReleasesEverythingUnresolved) {
   EXPECT_EQ(r.resolver.held(), 0u);
 }
 
+// A daemon writing through a descriptor of a directory no event names:
+// each event waits its window and goes on unresolved; what is held stays
+// bounded by the window.
+TEST(PathResolverTest, AStreamOfUnresolvableNamesStaysBounded) {
+  PathResolverOptions options;
+  options.window_ms = 100;
+  Resolver r(options);
+  for (int i = 0; i < 1000; ++i) {
+    r.Feed(File(kT0 + 10 * i, FileOperation::kCreate, "log" + std::to_string(i), Relative(77)));
+    EXPECT_LE(r.resolver.held(), 11u);
+  }
+  r.Flush();
+  ASSERT_EQ(r.released.size(), 1000u);
+  for (const TypedEvent& e : r.released) EXPECT_TRUE(F(e).path_origin.unresolved);
+  EXPECT_EQ(r.resolver.stats().unresolved, 1000u);
+  EXPECT_GE(r.resolver.stats().expired, 989u);
+}
+
 // No directory inode at all (a write through a descriptor to a file that
 // exists: no PARENT item) and no /proc: unresolved at once, never held.
 TEST(PathResolverTest, NothingToWaitForIsNotHeld) {

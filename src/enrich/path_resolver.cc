@@ -70,6 +70,15 @@ void PathResolver::AddWaiter(const DirKey& key, uint64_t seq, uint8_t slot) {
   Waiters& w = waiters_[key];
   w.refs.push_back({seq, slot});
   ++w.live;
+  // Released slots leave their refs behind until the entry goes; a
+  // directory that always has a waiter would keep them all: compact.
+  if (w.refs.size() > 2 * w.live + 16) {
+    std::erase_if(w.refs, [&](const WaitRef& r) {
+      const Held* h = Find(r.seq);
+      return h == nullptr || h->slots[r.slot].state != SlotState::kWaiting ||
+             !(h->slots[r.slot].waiting_on == key);
+    });
+  }
 }
 
 void PathResolver::DropWaiter(const DirKey& key) {
@@ -111,7 +120,7 @@ size_t PathResolver::Process(EventBatch* events, int64_t now_ms) {
   }
   current_seq_ = 0;
   events->Truncate(kept);
-  while (held_.size() > options_.max_held) ReleaseHead(events, /*force=*/true, now_ms);
+  while (held_.size() > options_.max_held) ReleaseHead(events, Push::kBound, now_ms);
   Release(now_ms, events);
   return kept;
 }
@@ -119,7 +128,7 @@ size_t PathResolver::Process(EventBatch* events, int64_t now_ms) {
 void PathResolver::Release(int64_t now_ms, EventBatch* out) {
   while (!held_.empty()) {
     const size_t before = held_.size();
-    ReleaseHead(out, /*force=*/false, now_ms);
+    ReleaseHead(out, Push::kNone, now_ms);
     if (held_.size() == before) break;
   }
   stats_.held = held_.size();
@@ -130,12 +139,13 @@ void PathResolver::Flush(EventBatch* out) {
   for (Held& h : held_)
     for (uint8_t s = 0; s < 2; ++s)
       if (h.slots[s].state == SlotState::kLive) Finish(h, s, /*resolved=*/true);
-  while (!held_.empty()) ReleaseHead(out, /*force=*/true, INT64_MAX);
+  while (!held_.empty()) ReleaseHead(out, Push::kFlush, INT64_MAX);
   stats_.held = 0;
 }
 
-void PathResolver::ReleaseHead(EventBatch* out, bool force, int64_t now_ms) {
+void PathResolver::ReleaseHead(EventBatch* out, Push push, int64_t now_ms) {
   Held& h = held_.front();
+  const bool force = push != Push::kNone;
   const int64_t waited_stream = stream_ms_ - h.event.header.time_ms;
   const bool window_over =
       waited_stream >= options_.window_ms ||
@@ -147,14 +157,16 @@ void PathResolver::ReleaseHead(EventBatch* out, bool force, int64_t now_ms) {
                          now_ms >= slot.read_ms + options_.live_settle_ms;
       if (holds) {
         Finish(h, s, /*resolved=*/true);
-      } else if (force || window_over) {
-        ++(force ? stats_.evicted : stats_.expired);
-        Finish(h, s, /*resolved=*/false);
+        continue;
       }
-    } else if (slot.state == SlotState::kWaiting && (force || window_over)) {
-      ++(window_over ? stats_.expired : stats_.evicted);
-      Finish(h, s, /*resolved=*/false);
     }
+    if (slot.state == SlotState::kDone || !(force || window_over)) continue;
+    if (window_over) {
+      ++stats_.expired;
+    } else if (push == Push::kBound) {
+      ++stats_.evicted;
+    }
+    Finish(h, s, /*resolved=*/false);
   }
   if (h.open()) return;
   out->push_back(std::move(h.event));
@@ -263,6 +275,8 @@ void PathResolver::Retry(Held& held, uint8_t index, std::vector<WaitRef>* woken)
     // The directory moved after the event in a way that cannot be undone:
     // the name stays relative to the directory it waited on.
     origin->unresolved = true;
+    origin->dir_dev = slot.waiting_on.dev;
+    origin->dir_inode = slot.waiting_on.inode;
     ++stats_.unresolved;
     slot = Slot();
     return;

@@ -200,8 +200,10 @@ class PathResolver {
   // Makes a slot final: resolved to `path`, or unresolved relative to its
   // directory.
   void Finish(Held& held, uint8_t index, bool resolved);
-  // Releases the first held event if nothing keeps it (or `force`).
-  void ReleaseHead(EventBatch* out, bool force, int64_t now_ms);
+  // Why the first held event must go whatever it waits for.
+  enum class Push : uint8_t { kNone, kBound, kFlush };
+  // Releases the first held event if nothing keeps it (or it is pushed).
+  void ReleaseHead(EventBatch* out, Push push, int64_t now_ms);
   Held* Find(uint64_t seq);
   uint32_t NodeId(std::string_view node);
   std::string* PathOfSlot(TypedEvent& event, uint8_t index);
