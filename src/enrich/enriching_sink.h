@@ -1,6 +1,8 @@
 // The enrich stage as an EventSink decorator: fills TypedEvent::enrichment
-// (user names, process and parent start times, executable hashes) and
-// keeps the process table current, then forwards to the wrapped sink.
+// (user names, process and parent start times, executable hashes), keeps
+// the process table current, makes file names relative to a directory
+// descriptor absolute (PathResolver: events may wait here, in order, for a
+// later one), then forwards to the wrapped sink.
 //
 //   store -> EnrichingSink(&store, &table, &users, &hash_worker) -> pipeline
 //
