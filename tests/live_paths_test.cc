@@ -11,6 +11,7 @@
 //
 // Needs root and kernel audit; skips (saying why) otherwise. The guard
 // restores the audit state even when an assertion fails.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -21,8 +22,6 @@
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "live_support.h"
 
@@ -63,9 +62,10 @@ class LivePaths : public UnicastRecorderTest {
   // file_events rows of one executable, in the order stored.
   std::vector<Row> RowsOf(Db& db, const std::string& exe) {
     std::vector<Row> rows;
-    for (const auto& r : db.Query("SELECT operation, path, coalesce(new_path, ''), path_unresolved, "
-                                  "new_path_unresolved FROM file_events WHERE exe = " +
-                                  Quote(exe) + " ORDER BY time")) {
+    for (const auto& r :
+         db.Query("SELECT operation, path, coalesce(new_path, ''), path_unresolved, "
+                  "new_path_unresolved FROM file_events WHERE exe = " +
+                  Quote(exe) + " ORDER BY time")) {
       rows.push_back({r[0], r[1], r[2], r[3] == "1", r[4] == "1"});
     }
     return rows;
@@ -86,7 +86,8 @@ class LivePaths : public UnicastRecorderTest {
       for (size_t i = 0; i < expected.size() && !found; ++i) {
         const Expected& e = expected[i];
         if (matched[i] || r.operation != e.operation) continue;
-        const bool path_ok = r.path_unresolved ? may_be_unresolved.count(e.path) > 0 : r.path == e.path;
+        const bool path_ok =
+            r.path_unresolved ? may_be_unresolved.count(e.path) > 0 : r.path == e.path;
         const bool new_ok = r.new_path_unresolved ? may_be_unresolved.count(e.new_path) > 0
                                                   : r.new_path == e.new_path;
         if (path_ok && new_ok) matched[i] = found = true;
@@ -113,10 +114,11 @@ TEST_F(LivePaths, DescriptorRelativePathsAreTheRealOnesOrMarkedUnresolved) {
   pid_t recorder = StartRecorder();
   EXPECT_EQ(RunProgram({"/bin/sh", "-c", "cd / && rm -rf " + base + "/rmtest"}), 0);
   EXPECT_EQ(RunProgram({"/bin/sh", "-c", "cd / && find " + base + "/findtest -delete"}), 0);
-  EXPECT_EQ(RunProgram({"/bin/sh", "-c",
-                        "cd / && /usr/bin/python3 -c 'import shutil, sys; shutil.rmtree(sys.argv[1])' " +
-                            base + "/pytest"}),
-            0);
+  EXPECT_EQ(
+      RunProgram({"/bin/sh", "-c",
+                  "cd / && /usr/bin/python3 -c 'import shutil, sys; shutil.rmtree(sys.argv[1])' " +
+                      base + "/pytest"}),
+      0);
   // The helper keeps its descriptors for 3 s after its last call, so
   // /proc still shows them while the recorder reads its events.
   const std::string helper_out = temp_.path + "/helper.out";
@@ -138,8 +140,8 @@ TEST_F(LivePaths, DescriptorRelativePathsAreTheRealOnesOrMarkedUnresolved) {
       << ReadLog();
   StopRecorder(recorder);
 
-  CheckRows(RowsOf(db, fs::canonical("/bin/rm").string()), base, TreeRemoval(base + "/rmtest"),
-            {}, "rm -rf");
+  CheckRows(RowsOf(db, fs::canonical("/bin/rm").string()), base, TreeRemoval(base + "/rmtest"), {},
+            "rm -rf");
   CheckRows(RowsOf(db, fs::canonical("/usr/bin/find").string()), base,
             TreeRemoval(base + "/findtest"), {}, "find -delete");
   CheckRows(RowsOf(db, fs::canonical("/usr/bin/python3").string()), base,
@@ -168,15 +170,16 @@ TEST_F(LivePaths, DescriptorRelativePathsAreTheRealOnesOrMarkedUnresolved) {
              base + "/helper/a/moved"},
             "at_paths_helper");
   // The write after the rename: /proc alone, and the helper held on.
-  auto second_write = db.Query("SELECT path_unresolved FROM file_events WHERE exe = " +
-                               Quote(helper_exe) + " AND operation = 'write' AND path = " +
-                               Quote(base + "/pre-moved/existing.txt"));
+  auto second_write =
+      db.Query("SELECT path_unresolved FROM file_events WHERE exe = " + Quote(helper_exe) +
+               " AND operation = 'write' AND path = " + Quote(base + "/pre-moved/existing.txt"));
   EXPECT_EQ(second_write.size(), 1u) << "the write through a held descriptor was not resolved";
 
   // The run counts what stayed unresolved.
   auto counted = db.Query("SELECT unresolved_paths FROM runs ORDER BY run_id DESC LIMIT 1");
-  auto rows = db.Query("SELECT count(*) FROM file_events WHERE path_unresolved = 1 OR "
-                       "new_path_unresolved = 1");
+  auto rows = db.Query(
+      "SELECT count(*) FROM file_events WHERE path_unresolved = 1 OR "
+      "new_path_unresolved = 1");
   ASSERT_EQ(counted.size(), 1u);
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(counted[0][0], rows[0][0]);

@@ -2,6 +2,8 @@
 // made absolute by chaining directory inodes, in either order; events that
 // wait for a later one, within the window and the bound; directories
 // renamed between events; the live part's answers taken or dropped.
+#include "enrich/path_resolver.h"
+
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -9,14 +11,12 @@
 
 #include <filesystem>
 #include <fstream>
-
 #include <map>
 #include <string>
 #include <vector>
 
 #include "enrich/directory_map.h"
 #include "enrich/enriching_sink.h"
-#include "enrich/path_resolver.h"
 #include "enrich/proc_dirfds.h"
 #include "temp_dir.h"
 
@@ -318,8 +318,7 @@ TEST(PathResolverTest, DirectoryRenamedBetweenEvents) {
   Resolver r;
   r.Feed(File(kT0 + 1, FileOperation::kCreate, "f1", Relative(90)));
   // renameat2(AT_FDCWD, "/p/d", AT_FDCWD, "/p/e"): 90 moves.
-  r.Feed(File(kT0 + 2, FileOperation::kRename, "/p/d", Absolute(9, 90), "/p/e",
-              Absolute(9, 90)));
+  r.Feed(File(kT0 + 2, FileOperation::kRename, "/p/d", Absolute(9, 90), "/p/e", Absolute(9, 90)));
   ASSERT_EQ(r.released.size(), 2u);
   EXPECT_EQ(F(r.released[0]).path, "/p/d/f1");
   r.Feed(File(kT0 + 3, FileOperation::kCreate, "f2", Relative(90)));
@@ -349,8 +348,7 @@ TEST(PathResolverTest, AnAncestorRenamedWhileWaitingIsUndone) {
   Resolver r;
   r.Feed(File(kT0 + 1, FileOperation::kCreate, "f", Relative(100)));
   // mv /p/m /p/n (m is 101, an ancestor of 100, not yet known as one).
-  r.Feed(File(kT0 + 2, FileOperation::kRename, "/p/m", Absolute(9, 101), "/p/n",
-              Absolute(9, 101)));
+  r.Feed(File(kT0 + 2, FileOperation::kRename, "/p/m", Absolute(9, 101), "/p/n", Absolute(9, 101)));
   // 100 is "x" in 101, revealed after the rename.
   r.Feed(File(kT0 + 3, FileOperation::kRmdir, "x", Relative(101, 100)));
   ASSERT_EQ(r.released.size(), 3u);
@@ -485,8 +483,7 @@ TEST(PathResolverTest, LiveAnswerReadAfterARenameIsTakenBack) {
   Resolver r({}, &live);
   r.Feed(File(kT0 + 1, FileOperation::kCreate, "f1", Relative(90)), kT0 + 50);
   EXPECT_TRUE(r.released.empty());
-  r.Feed(File(kT0 + 2, FileOperation::kRename, "/p/d", Absolute(9, 90), "/p/e",
-              Absolute(9, 90)),
+  r.Feed(File(kT0 + 2, FileOperation::kRename, "/p/d", Absolute(9, 90), "/p/e", Absolute(9, 90)),
          kT0 + 51);
   EXPECT_EQ(live.moved, 1);
   r.Feed(File(kT0 + 200, FileOperation::kCreate, "/q", Absolute(3)), kT0 + 201);
@@ -497,8 +494,7 @@ TEST(PathResolverTest, LiveAnswerReadAfterARenameIsTakenBack) {
   // An answer not below the renamed directory is not concerned.
   live.answers[5] = {"/other", kT0 + 300};
   r.Feed(File(kT0 + 250, FileOperation::kCreate, "f3", Relative(95)), kT0 + 300);
-  r.Feed(File(kT0 + 260, FileOperation::kRename, "/p/e", Absolute(9, 90), "/p/g",
-              Absolute(9, 90)),
+  r.Feed(File(kT0 + 260, FileOperation::kRename, "/p/e", Absolute(9, 90), "/p/g", Absolute(9, 90)),
          kT0 + 301);
   r.Flush();
   ASSERT_EQ(r.released.size(), 5u);

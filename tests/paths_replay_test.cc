@@ -138,15 +138,17 @@ std::string Scalar(const std::string& db_path, const std::string& sql) {
 TEST(PathsReplayCli, ReplayStoresResolvedPathsAndCountsTheRest) {
   TempDir dir;
   const std::string db = dir.path() + "/monitor.db";
-  const std::string command = std::string("'") + RECORDER_BINARY + "' replay --db '" + db +
-                              "' '" + RECORDER_TEST_DATA + "/capture-paths.log' >/dev/null 2>&1";
+  const std::string command = std::string("'") + RECORDER_BINARY + "' replay --db '" + db + "' '" +
+                              RECORDER_TEST_DATA + "/capture-paths.log' >/dev/null 2>&1";
   ASSERT_EQ(std::system(command.c_str()), 0);
-  EXPECT_EQ(Scalar(db, "SELECT count(*) FROM file_events WHERE exe LIKE '%/rm' AND "
-                       "path_unresolved = 0 AND path LIKE '/%/rmtest%'"),
+  EXPECT_EQ(Scalar(db,
+                   "SELECT count(*) FROM file_events WHERE exe LIKE '%/rm' AND "
+                   "path_unresolved = 0 AND path LIKE '/%/rmtest%'"),
             "5");
   const std::string unresolved =
-      Scalar(db, "SELECT count(*) FROM file_events WHERE path_unresolved = 1 OR "
-                 "new_path_unresolved = 1");
+      Scalar(db,
+             "SELECT count(*) FROM file_events WHERE path_unresolved = 1 OR "
+             "new_path_unresolved = 1");
   EXPECT_EQ(unresolved, "6");
   EXPECT_EQ(Scalar(db, "SELECT unresolved_paths FROM runs"), unresolved);
 }

@@ -46,7 +46,7 @@ struct DirKeyHash {
 std::string JoinPath(std::string_view base, std::string_view relative);
 
 struct DirectoryMapStats {
-  uint64_t evicted = 0;         // entries dropped for the bound
+  uint64_t evicted = 0;           // entries dropped for the bound
   uint64_t absolute_dropped = 0;  // absolute entries dropped by a move from an unknown path
 };
 

@@ -193,8 +193,8 @@ void PathResolver::Finish(Held& held, uint8_t index, bool resolved) {
 }
 
 PathResolver::SlotState PathResolver::ResolveName(const TypedEvent& event, uint32_t node,
-                                                  std::string* path, PathOrigin* origin,
-                                                  Slot* slot, int64_t now_ms) {
+                                                  std::string* path, PathOrigin* origin, Slot* slot,
+                                                  int64_t now_ms) {
   // The name relative to the directory its last component is in.
   DirKey key{node, origin->dir_dev, origin->dir_inode};
   std::string relative(key.known() ? Basename(*path) : std::string_view());
@@ -301,8 +301,7 @@ bool PathResolver::CheckRenames(const Slot& slot, std::string* path) const {
   return true;
 }
 
-void PathResolver::Revoke(int64_t time_ms, std::string_view old_path,
-                          std::string_view new_path) {
+void PathResolver::Revoke(int64_t time_ms, std::string_view old_path, std::string_view new_path) {
   for (Held& h : held_) {
     if (h.seq == current_seq_) continue;
     for (uint8_t s = 0; s < 2; ++s) {
@@ -444,8 +443,7 @@ bool PathResolver::Handle(TypedEvent& event, int64_t now_ms, Slot slots[2]) {
     dirs_.Ancestors(self, &above_);
     std::string old_path, new_path;
     dirs_.Move(self, parent.known() || !absolute ? std::string_view() : f->new_path, parent,
-               parent.known() ? Basename(f->new_path) : std::string_view(), &old_path,
-               &new_path);
+               parent.known() ? Basename(f->new_path) : std::string_view(), &old_path, &new_path);
     const uint64_t number = ++rename_count_;
     renames_.push_back({number, std::move(old_path), std::move(new_path)});
     while (renames_.size() > options_.max_renames) renames_.pop_front();

@@ -132,9 +132,9 @@ class PathResolver {
   // One name of a held event (path or new_path) still open.
   struct Slot {
     SlotState state = SlotState::kDone;
-    DirKey waiting_on;          // kWaiting: the name is relative to this directory
-    std::string live_path;      // kLive: the /proc answer
-    int64_t read_ms = 0;        // kLive: when it was read
+    DirKey waiting_on;      // kWaiting: the name is relative to this directory
+    std::string live_path;  // kLive: the /proc answer
+    int64_t read_ms = 0;    // kLive: when it was read
     // Directory renames (numbers in renames_) the slot lived through
     // without being moved by them; more than fit: it cannot be checked.
     uint64_t crossed[4] = {0, 0, 0, 0};

@@ -73,8 +73,7 @@ std::optional<std::string> ProcDirfds::Through(const Descriptor& d, const LiveQu
   return std::nullopt;
 }
 
-std::optional<LiveDirectories::Answer> ProcDirfds::Lookup(const LiveQuery& query,
-                                                          int64_t now_ms) {
+std::optional<LiveDirectories::Answer> ProcDirfds::Lookup(const LiveQuery& query, int64_t now_ms) {
   ++stats_.lookups;
   if (query.pid <= 0 || query.dirfd < 0 || query.name.empty() || HasDotDot(query.name))
     return std::nullopt;

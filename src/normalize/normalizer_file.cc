@@ -220,8 +220,8 @@ bool Normalizer::State::FileEventFor(const AuditEvent& event, SyscallClass klass
 
   // One name of the call into *path and *origin: `item` names the file,
   // `parent` is the directory its last component is in.
-  auto resolve = [&](const PathItem* item, const PathItem* parent, int32_t dirfd,
-                     std::string* path, PathOrigin* origin) {
+  auto resolve = [&](const PathItem* item, const PathItem* parent, int32_t dirfd, std::string* path,
+                     PathOrigin* origin) {
     *origin = PathOrigin();
     origin->dirfd = dirfd;
     DirectoryKeyOf(parent, origin);
