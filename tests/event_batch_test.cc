@@ -30,7 +30,8 @@ std::vector<EventBody> DirtyBodies() {
   return {
       ProcessStart{{"a" + kLong, "b"}, 2, true, "/cwd" + kLong, "title" + kLong},
       ProcessEnd{3},
-      FileEvent{FileOperation::kRename, "/p" + kLong, "/q" + kLong, 0644, 1, 2},
+      FileEvent{FileOperation::kRename, "/p" + kLong, "/q" + kLong, 0644, 1, 2,
+                PathOrigin{3, 1, 2, 3, 4, true, true}, PathOrigin{4, 5, 6, 7, 8, true, true}},
       NetworkEvent{NetworkDirection::kListen, "tcp", "ipv6", "::1" + kLong, 80, "r" + kLong, 90,
                    true},
       SecurityEvent{SecurityKind::kCommand, "USER_CMD", "u" + kLong, "t" + kLong, "failed", "pts1",
@@ -53,7 +54,8 @@ TEST(EventBatch, ResetEventLeavesNothingOfAnyBody) {
 }
 
 TEST(EventBatch, ResetBodySwitchesOrEmptiesInPlace) {
-  EventBody body = FileEvent{FileOperation::kDelete, "/p" + kLong, "", 1, 2, 3};
+  EventBody body = FileEvent{FileOperation::kDelete, "/p" + kLong, "", 1, 2, 3,
+                             PathOrigin{3, 1, 2, 3, 4, true, true}, PathOrigin()};
   const char* buffer = std::get<FileEvent>(body).path.data();
   FileEvent& same = ResetBody<FileEvent>(&body);
   EXPECT_TRUE(same == FileEvent{});
@@ -67,7 +69,8 @@ TEST(EventBatch, ClearedSlotsComeBackEmptyWithTheirCapacity) {
   EventBatch batch;
   TypedEvent& first = batch.Add();
   first = Dirty();
-  first.body = FileEvent{FileOperation::kWrite, "/p" + kLong, "", -1, -1, -1};
+  first.body = FileEvent{FileOperation::kWrite, "/p" + kLong, "", -1, -1, -1,
+                         PathOrigin{3, 1, 2, 3, 4, false, true}, PathOrigin()};
   const char* exe_buffer = first.subject.exe.data();
   batch.Add() = Dirty();
   ASSERT_EQ(batch.size(), 2u);

@@ -1,6 +1,7 @@
 #include "normalize/normalizer.h"
 
 #include <gtest/gtest.h>
+#include <sys/sysmacros.h>
 
 #include <initializer_list>
 #include <memory>
@@ -507,12 +508,192 @@ TEST_F(NormalizerTest, LinkAndSymlink) {
   EXPECT_EQ(s.new_path, "f");
 }
 
-TEST_F(NormalizerTest, AtCallWithDirfdUsesParentDirectory) {
-  // openat(dirfd=3, "f", O_CREAT|O_WRONLY): PARENT names the directory.
+// unlinkat(dirfd=7, "secret.txt") as rm -r makes it, run from /: the
+// PARENT item's name is the working directory, not the descriptor's. The
+// name stays relative, flagged, with the directory's device and inode.
+TEST_F(NormalizerTest, DirfdNameStaysRelativeWithItsDirectoryInode) {
+  auto out = Run({Sys("arch=c000003e syscall=263", "success=yes exit=0", "a0=7 a1=7ff a2=0 a3=0"),
+                  "CWD cwd=\"/\"",
+                  "PATH item=0 name=\"/\" inode=1098724 dev=fe:00 mode=040755 nametype=PARENT",
+                  "PATH item=1 name=\"secret.txt\" inode=1098725 dev=fe:00 mode=0100644 "
+                  "nametype=DELETE"});
+  ASSERT_EQ(out.size(), 1u);
+  const auto& f = std::get<FileEvent>(out[0].body);
+  EXPECT_EQ(f.operation, FileOperation::kDelete);
+  EXPECT_EQ(f.path, "secret.txt");
+  EXPECT_TRUE(f.path_origin.unresolved);
+  EXPECT_EQ(f.path_origin.dirfd, 7);
+  EXPECT_EQ(f.path_origin.dir_inode, 1098724u);
+  EXPECT_EQ(f.path_origin.dir_dev, makedev(0xfe, 0x00));
+  EXPECT_EQ(f.path_origin.inode, 1098725u);
+  EXPECT_FALSE(f.path_origin.directory);
+
+  // rmdir through a descriptor: the removed directory's own inode too.
+  auto rmdir = Run({Sys("arch=c000003e syscall=263", "success=yes exit=0",
+                        "a0=6 a1=7ff a2=200 a3=0"),
+                    "CWD cwd=\"/home/u\"",
+                    "PATH item=0 name=\"/home/u\" inode=23 dev=08:01 mode=040755 nametype=PARENT",
+                    "PATH item=1 name=\"deeper\" inode=24 dev=08:01 mode=040700 nametype=DELETE"});
+  const auto& d = std::get<FileEvent>(rmdir.at(0).body);
+  EXPECT_EQ(d.operation, FileOperation::kRmdir);
+  EXPECT_EQ(d.path, "deeper");
+  EXPECT_TRUE(d.path_origin.unresolved);
+  EXPECT_TRUE(d.path_origin.directory);
+  EXPECT_EQ(d.path_origin.inode, 24u);
+  EXPECT_EQ(d.path_origin.dev, makedev(8, 1));
+}
+
+// openat(dirfd=3, "./sub//f", O_CREAT|O_WRONLY): the PARENT is sub (its
+// name the part before the last '/'); "." and empty parts go.
+TEST_F(NormalizerTest, DirfdNameWithADirectoryPart) {
   auto out = Run({Sys("arch=c000003e syscall=257", "success=yes exit=4", "a0=3 a1=7ff a2=41 a3=1a4"),
-                  "CWD cwd=\"/home\"", "PATH item=0 name=\"/data/dir\" nametype=PARENT",
-                  "PATH item=1 name=\"f\" nametype=CREATE"});
-  EXPECT_EQ(std::get<FileEvent>(out.at(0).body).path, "/data/dir/f");
+                  "CWD cwd=\"/home\"",
+                  "PATH item=0 name=\"./sub//\" inode=31 dev=fe:00 mode=040755 nametype=PARENT",
+                  "PATH item=1 name=\"./sub//f\" inode=32 dev=fe:00 mode=0100644 "
+                  "nametype=CREATE"});
+  const auto& f = std::get<FileEvent>(out.at(0).body);
+  EXPECT_EQ(f.operation, FileOperation::kCreate);
+  EXPECT_EQ(f.path, "sub/f");
+  EXPECT_TRUE(f.path_origin.unresolved);
+  EXPECT_EQ(f.path_origin.dir_inode, 31u);
+}
+
+// An absolute name ignores the descriptor: resolved as usual.
+TEST_F(NormalizerTest, DirfdCallWithAnAbsoluteName) {
+  auto out = Run({Sys("arch=c000003e syscall=258", "success=yes exit=0", "a0=5 a1=7ff a2=1ed a3=0"),
+                  "CWD cwd=\"/\"",
+                  "PATH item=0 name=\"/w/\" inode=10 dev=fe:00 mode=040755 nametype=PARENT",
+                  "PATH item=1 name=\"/w/d\" inode=11 dev=fe:00 mode=040755 nametype=CREATE"});
+  const auto& f = std::get<FileEvent>(out.at(0).body);
+  EXPECT_EQ(f.operation, FileOperation::kMkdir);
+  EXPECT_EQ(out[0].header.syscall, "mkdirat");
+  EXPECT_EQ(f.path, "/w/d");
+  EXPECT_FALSE(f.path_origin.unresolved);
+  EXPECT_EQ(f.path_origin.dir_inode, 10u);
+  EXPECT_EQ(f.path_origin.inode, 11u);
+  EXPECT_TRUE(f.path_origin.directory);
+}
+
+// renameat2(olddirfd=4, "a", newdirfd=5, "b"): each name with its own
+// descriptor. The two PARENT items come in an order the log does not say
+// (the kernel's compiler's): two plain names in two directories cannot be
+// paired with them, so neither gets a directory.
+TEST_F(NormalizerTest, RenameatEachNameWithItsOwnDescriptor) {
+  auto out = Run({Sys("arch=c000003e syscall=316", "success=yes exit=0", "a0=4 a1=7ff a2=5 a3=7fe"),
+                  "CWD cwd=\"/\"",
+                  "PATH item=0 name=\"/\" inode=50 dev=fe:00 mode=040755 nametype=PARENT",
+                  "PATH item=1 name=\"/\" inode=40 dev=fe:00 mode=040755 nametype=PARENT",
+                  "PATH item=2 name=\"a\" inode=60 dev=fe:00 mode=040755 nametype=DELETE",
+                  "PATH item=3 name=\"b\" inode=60 dev=fe:00 mode=040755 nametype=CREATE"});
+  const auto& f = std::get<FileEvent>(out.at(0).body);
+  EXPECT_EQ(f.operation, FileOperation::kRename);
+  EXPECT_EQ(f.path, "a");
+  EXPECT_EQ(f.new_path, "b");
+  EXPECT_EQ(f.path_origin.dirfd, 4);
+  EXPECT_EQ(f.new_path_origin.dirfd, 5);
+  EXPECT_EQ(f.path_origin.dir_inode, 0u);
+  EXPECT_EQ(f.new_path_origin.dir_inode, 0u);
+  EXPECT_TRUE(f.path_origin.unresolved && f.new_path_origin.unresolved);
+  EXPECT_TRUE(f.new_path_origin.directory);
+  EXPECT_EQ(f.new_path_origin.inode, 60u);
+  // In one directory there is nothing to pair.
+  auto same = Run({Sys("arch=c000003e syscall=316", "success=yes exit=0", "a0=4 a1=7ff a2=4 a3=7fe"),
+                   "CWD cwd=\"/\"",
+                   "PATH item=0 name=\"/\" inode=40 dev=fe:00 mode=040755 nametype=PARENT",
+                   "PATH item=1 name=\"/\" inode=40 dev=fe:00 mode=040755 nametype=PARENT",
+                   "PATH item=2 name=\"a\" inode=60 dev=fe:00 mode=040755 nametype=DELETE",
+                   "PATH item=3 name=\"b\" inode=60 dev=fe:00 mode=040755 nametype=CREATE"});
+  const auto& s = std::get<FileEvent>(same.at(0).body);
+  EXPECT_EQ(s.path_origin.dir_inode, 40u);
+  EXPECT_EQ(s.new_path_origin.dir_inode, 40u);
+}
+
+// renameat(AT_FDCWD, "/w/x", 5, "y"): the old name's PARENT is named
+// "/w/", the new one's is the working directory: paired in either order.
+TEST_F(NormalizerTest, RenameParentsPairedByTheirNames) {
+  for (bool new_first : {false, true}) {
+    std::string old_parent = "PATH item=0 name=\"/w/\" inode=40 dev=fe:00 mode=040755 "
+                             "nametype=PARENT";
+    std::string new_parent = "PATH item=1 name=\"/\" inode=50 dev=fe:00 mode=040755 "
+                             "nametype=PARENT";
+    if (new_first) std::swap(old_parent, new_parent);
+    auto mixed = Run({Sys("arch=c000003e syscall=264", "success=yes exit=0",
+                          "a0=ffffff9c a1=7ff a2=5 a3=7fe"),
+                      "CWD cwd=\"/\"", old_parent, new_parent,
+                      "PATH item=2 name=\"/w/x\" inode=61 dev=fe:00 mode=0100644 nametype=DELETE",
+                      "PATH item=3 name=\"y\" inode=61 dev=fe:00 mode=0100644 nametype=CREATE"});
+    const auto& m = std::get<FileEvent>(mixed.at(0).body);
+    EXPECT_EQ(m.path, "/w/x");
+    EXPECT_FALSE(m.path_origin.unresolved);
+    EXPECT_EQ(m.path_origin.dir_inode, 40u) << new_first;
+    EXPECT_EQ(m.new_path, "y");
+    EXPECT_TRUE(m.new_path_origin.unresolved);
+    EXPECT_EQ(m.new_path_origin.dir_inode, 50u) << new_first;
+  }
+}
+
+// linkat(olddirfd=4, "src", newdirfd=5, "dst") and symlinkat("t", 6, "ln").
+TEST_F(NormalizerTest, LinkatAndSymlinkatDescriptors) {
+  auto link = Run({Sys("arch=c000003e syscall=265", "success=yes exit=0", "a0=4 a1=7ff a2=5 a3=7fe"),
+                   "CWD cwd=\"/\"",
+                   "PATH item=0 name=\"src\" inode=70 dev=fe:00 mode=0100644 nametype=NORMAL",
+                   "PATH item=1 name=\"/\" inode=50 dev=fe:00 mode=040755 nametype=PARENT",
+                   "PATH item=2 name=\"dst\" inode=70 dev=fe:00 mode=0100644 nametype=CREATE"});
+  const auto& l = std::get<FileEvent>(link.at(0).body);
+  EXPECT_EQ(l.path, "dst");
+  EXPECT_EQ(l.path_origin.dirfd, 5);
+  EXPECT_EQ(l.path_origin.dir_inode, 50u);
+  EXPECT_EQ(l.new_path, "src");
+  EXPECT_EQ(l.new_path_origin.dirfd, 4);
+  EXPECT_TRUE(l.new_path_origin.unresolved);
+  EXPECT_EQ(l.new_path_origin.dir_inode, 0u);  // not logged
+  EXPECT_EQ(l.new_path_origin.inode, 70u);
+
+  auto sym = Run({Sys("arch=c000003e syscall=266", "success=yes exit=0", "a0=7ff a1=6 a2=7fe a3=0"),
+                  "CWD cwd=\"/\"", "PATH item=0 name=\"t\" nametype=UNKNOWN",
+                  "PATH item=1 name=\"/\" inode=50 dev=fe:00 mode=040755 nametype=PARENT",
+                  "PATH item=2 name=\"ln\" inode=71 dev=fe:00 mode=0120777 nametype=CREATE"});
+  const auto& s = std::get<FileEvent>(sym.at(0).body);
+  EXPECT_EQ(s.path, "ln");
+  EXPECT_EQ(s.path_origin.dirfd, 6);
+  EXPECT_TRUE(s.path_origin.unresolved);
+  EXPECT_EQ(s.new_path, "t");
+  EXPECT_EQ(s.new_path_origin, PathOrigin());  // text, never a path to resolve
+}
+
+// A failed unlinkat through a descriptor logs only the PARENT, whose name
+// cannot be trusted: the directory by its inode, nothing else.
+TEST_F(NormalizerTest, FailedDirfdCallNamesOnlyTheDirectoryInode) {
+  auto out = Run({Sys("arch=c000003e syscall=263", "success=no exit=-2", "a0=7 a1=7ff a2=0 a3=0"),
+                  "CWD cwd=\"/\"",
+                  "PATH item=0 name=\"/\" inode=24 dev=fe:00 mode=040755 nametype=PARENT"});
+  const auto& f = std::get<FileEvent>(out.at(0).body);
+  EXPECT_EQ(f.path, "");
+  EXPECT_TRUE(f.path_origin.unresolved);
+  EXPECT_EQ(f.path_origin.dir_inode, 24u);
+}
+
+// creat(2) ends in "at" but takes no descriptor: a relative name joins the
+// working directory. A ".." after a name may climb out of a symlink: the
+// path is the lexical one as before, but its inodes teach nothing.
+TEST_F(NormalizerTest, CreatIsNotAnAtCallAndDotDotInodesAreDropped) {
+  auto out = Run({Sys("arch=c000003e syscall=85", "success=yes exit=3", "a0=7ff a1=1a4 a2=0 a3=0"),
+                  "CWD cwd=\"/w\"",
+                  "PATH item=0 name=\"/w\" inode=9 dev=fe:00 mode=040755 nametype=PARENT",
+                  "PATH item=1 name=\"c.txt\" inode=10 dev=fe:00 mode=0100644 nametype=CREATE"});
+  const auto& f = std::get<FileEvent>(out.at(0).body);
+  EXPECT_EQ(f.path, "/w/c.txt");
+  EXPECT_FALSE(f.path_origin.unresolved);
+  EXPECT_EQ(f.path_origin.dir_inode, 9u);
+  auto up = Run({Sys("arch=c000003e syscall=83", "success=yes exit=0", "a0=7ff a1=1ed a2=0 a3=0"),
+                 "CWD cwd=\"/w\"",
+                 "PATH item=0 name=\"/w/link/../\" inode=5 dev=fe:00 mode=040755 nametype=PARENT",
+                 "PATH item=1 name=\"/w/link/../d\" inode=11 dev=fe:00 mode=040755 "
+                 "nametype=CREATE"});
+  const auto& u = std::get<FileEvent>(up.at(0).body);
+  EXPECT_EQ(u.path, "/w/d");
+  EXPECT_EQ(u.path_origin.dir_inode, 0u);
+  EXPECT_EQ(u.path_origin.inode, 0u);
 }
 
 // ---------------------------------------------------------------------------

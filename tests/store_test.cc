@@ -165,7 +165,10 @@ TEST_F(StoreSchemaTest, ViewColumnsAreTheDocumentedOnes) {
                                      "md5",        "success"}));
   EXPECT_THAT(columns("file_events"),
               testing::IsSupersetOf({"time", "time_utc", "process_id", "pid", "exe", "user",
-                                     "operation", "path", "new_path", "success"}));
+                                     "operation", "path", "new_path", "success",
+                                     "path_unresolved", "path_dir_dev", "path_dir_inode",
+                                     "new_path_unresolved", "new_path_dir_dev",
+                                     "new_path_dir_inode"}));
   EXPECT_THAT(columns("network_events"),
               testing::IsSupersetOf({"time", "time_utc", "process_id", "pid", "exe", "user",
                                      "direction", "protocol", "family", "local_address",
@@ -577,6 +580,44 @@ TEST_F(StoreTest, RunStatsAreReadableThroughTheRunsView) {
   EXPECT_EQ(r.at("kernel_lost"), "12");
   EXPECT_EQ(r.at("events_lost"), "15");
   EXPECT_EQ(r.at("error"), "NULL");
+}
+
+// A path left relative (docs/normalization.md): flagged, with its
+// directory's st_dev and inode when known; counted in the run.
+TEST_F(StoreTest, UnresolvedPathsKeepTheirDirectoryAndAreCounted) {
+  auto store = OpenOrDie(path);
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(store->BeginRun("replay", kT0).ok());
+  TypedEvent rm = File(kT0, 1, 7, "/usr/bin/rm", FileOperation::kDelete, "deeper/secret.txt");
+  PathOrigin& o = std::get<FileEvent>(rm.body).path_origin;
+  o.unresolved = true;
+  o.dir_dev = 0xfe00;
+  o.dir_inode = 1098723;
+  TypedEvent mv = File(kT0 + 1, 2, 7, "/usr/bin/mv", FileOperation::kRename, "/w/a", "b");
+  std::get<FileEvent>(mv.body).new_path_origin.unresolved = true;  // no directory known
+  TypedEvent plain = File(kT0 + 2, 3, 7, "/usr/bin/rm", FileOperation::kDelete, "/w/c");
+  ASSERT_TRUE(AddAll(store.get(), {rm, mv, plain}).ok());
+  ASSERT_TRUE(store->RecordRunStats(RunStats(), kT0 + 10).ok());
+  ASSERT_TRUE(store->Flush().ok());
+  std::vector<Row> rows = Query(path,
+                                "SELECT path, path_unresolved, path_dir_dev, path_dir_inode, "
+                                "new_path, new_path_unresolved, new_path_dir_dev, "
+                                "new_path_dir_inode FROM file_events ORDER BY time");
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0].at("path"), "deeper/secret.txt");
+  EXPECT_EQ(rows[0].at("path_unresolved"), "1");
+  EXPECT_EQ(rows[0].at("path_dir_dev"), std::to_string(0xfe00));
+  EXPECT_EQ(rows[0].at("path_dir_inode"), "1098723");
+  EXPECT_EQ(rows[0].at("new_path_unresolved"), "0");
+  EXPECT_EQ(rows[1].at("path_unresolved"), "0");
+  EXPECT_EQ(rows[1].at("path_dir_inode"), "NULL");
+  EXPECT_EQ(rows[1].at("new_path"), "b");
+  EXPECT_EQ(rows[1].at("new_path_unresolved"), "1");
+  EXPECT_EQ(rows[1].at("new_path_dir_dev"), "NULL");
+  EXPECT_EQ(rows[2].at("path_unresolved"), "0");
+  EXPECT_EQ(rows[2].at("new_path_unresolved"), "0");
+  EXPECT_EQ(Scalar(path, "SELECT unresolved_paths FROM runs"), "2");
+  EXPECT_EQ(Scalar(path, "SELECT count(*) FROM file_data WHERE path_unresolved IS NOT NULL"), "1");
 }
 
 TypedEvent Enriched(TypedEvent e, int64_t start_ms, int64_t parent_start_ms) {

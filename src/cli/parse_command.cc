@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "enrich/enriching_sink.h"
 #include "normalize/typed_event_json.h"
 #include "pipeline/pipeline.h"
 #include "source/line_reader.h"
@@ -56,10 +57,17 @@ class StderrReporter : public ParseReporter {
 
 int RunParse(const std::vector<std::string>& files, bool keep_unix) {
   JsonLinesSink sink;
+  // Only the enrich stage's path resolver, as replay has it (inode
+  // chaining): names relative to a directory descriptor come out as the
+  // database would store them.
+  enrich::EnrichingSinkOptions paths_only;
+  paths_only.hash_executables = false;
+  enrich::EnrichingSink paths(&sink, /*processes=*/nullptr, /*users=*/nullptr,
+                              /*hashes=*/nullptr, paths_only);
   StderrReporter reporter;
   PipelineOptions options;
   options.normalizer.keep_unix_sockets = keep_unix;
-  Pipeline pipeline(options, &reporter, &sink);
+  Pipeline pipeline(options, &reporter, &paths);
   int exit_code = 0;
   for (const std::string& file : files) {
     auto reader = LineReader::Open(file);

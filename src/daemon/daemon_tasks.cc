@@ -45,6 +45,7 @@ void Daemon::AddTasks(int64_t now) {
                       [this](const TaskClock& t) {
                         recording_sink_->set_now(t.wall_ms);
                         Status done = pipeline_->Age(t.wall_ms);
+                        if (done.ok()) done = enrichment_->TickPaths(t.wall_ms);
                         if (done.ok())
                           done =
                               enrichment_->FeedImageLoads(recording_sink_.get(), t.wall_ms, false);

@@ -53,6 +53,7 @@ LiveEnrichment::LiveEnrichment(const std::string& state_dir, int64_t process_exp
   enrich::EnrichingSinkOptions enrich_options;
   enrich_options.probe_proc = true;
   enrich_options.hash_executables = true;
+  enrich_options.live_paths = true;
   enricher_ = std::make_unique<enrich::EnrichingSink>(next, processes_.get(), users_.get(),
                                                       hash_worker_.get(), enrich_options);
 }

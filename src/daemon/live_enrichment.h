@@ -41,6 +41,9 @@ class LiveEnrichment {
 
   // Where the pipeline's events enter the stage.
   EventSink* sink() { return enricher_.get(); }
+  // Passes on the events that waited for their file paths and whose time
+  // is up, when no new event came to push them.
+  Status TickPaths(int64_t now_wall) { return enricher_->Tick(now_wall); }
 
   // Rows the previous run left "pending" (it stopped mid-hash) get their
   // hashes now: from the cache if the file is unchanged, else hashed again.

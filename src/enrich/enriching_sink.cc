@@ -5,6 +5,8 @@
 #include <utility>
 #include <variant>
 
+#include "enrich/proc_dirfds.h"
+
 namespace recorder::enrich {
 
 namespace {
@@ -38,7 +40,12 @@ EnrichingSink::EnrichingSink(EventSink* next, ProcessTable* processes, UserNames
       users_(users),
       hashes_(hashes),
       options_(options),
-      clock_(std::move(clock)) {}
+      clock_(std::move(clock)) {
+  if (options_.resolve_paths) {
+    if (options_.live_paths) live_dirs_ = std::make_unique<ProcDirfds>();
+    paths_ = std::make_unique<PathResolver>(options_.paths, live_dirs_.get());
+  }
+}
 
 void EnrichingSink::Enrich(TypedEvent* event, int64_t now_ms) {
   ++stats_.events;
@@ -142,9 +149,45 @@ Status EnrichingSink::Consume(EventBatch* events) {
     processes_->Age(event_time_ms_);
     last_age_ms_ = event_time_ms_;
   }
+  if (paths_ != nullptr) {
+    const size_t kept = paths_->Process(events, now);
+    RefreshHashes(events, kept);
+    if (events->empty()) return Status::Ok();
+  }
   return next_->Consume(events);
 }
 
-Status EnrichingSink::Flush() { return next_->Flush(); }
+void EnrichingSink::RefreshHashes(EventBatch* events, size_t from) {
+  if (hashes_ == nullptr || !options_.hash_executables) return;
+  for (size_t i = from; i < events->size(); ++i) {
+    Enrichment& out = (*events)[i].enrichment;
+    if (out.hash_note != kNotePending) continue;
+    HashLookup lookup = hashes_->Lookup((*events)[i].subject.exe);
+    if (lookup.state != HashState::kReady) continue;
+    out.exe_sha256 = std::move(lookup.hashes.sha256);
+    out.exe_md5 = std::move(lookup.hashes.md5);
+    out.hash_note.clear();
+  }
+}
+
+Status EnrichingSink::Tick(int64_t now_ms) {
+  if (paths_ == nullptr || paths_->held() == 0) return Status::Ok();
+  released_.clear();
+  paths_->Release(now_ms, &released_);
+  if (released_.empty()) return Status::Ok();
+  RefreshHashes(&released_, 0);
+  return next_->Consume(&released_);
+}
+
+Status EnrichingSink::Flush() {
+  if (paths_ != nullptr && paths_->held() > 0) {
+    released_.clear();
+    paths_->Flush(&released_);
+    RefreshHashes(&released_, 0);
+    Status status = next_->Consume(&released_);
+    if (!status.ok()) return status;
+  }
+  return next_->Flush();
+}
 
 }  // namespace recorder::enrich

@@ -1,6 +1,8 @@
 // The enrich stage as an EventSink decorator: fills TypedEvent::enrichment
-// (user names, process and parent start times, executable hashes) and
-// keeps the process table current, then forwards to the wrapped sink.
+// (user names, process and parent start times, executable hashes), keeps
+// the process table current, makes file names relative to a directory
+// descriptor absolute (PathResolver: events may wait here, in order, for a
+// later one), then forwards to the wrapped sink.
 //
 //   store -> EnrichingSink(&store, &table, &users, &hash_worker) -> pipeline
 //
@@ -16,11 +18,13 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "enrich/hash_worker.h"
+#include "enrich/path_resolver.h"
 #include "enrich/process_table.h"
 #include "enrich/user_names.h"
 #include "normalize/event_sink.h"
@@ -35,6 +39,12 @@ struct EnrichingSinkOptions {
   // disk now is the one the event ran only while recording live.
   bool hash_executables = true;
   int64_t age_interval_ms = 1000;  // event-time interval between process table Age() calls
+  // File names relative to a directory descriptor made absolute
+  // (path_resolver.h): events may wait here for a later one, bounded by
+  // `paths`. live_paths (live recording only) also reads /proc/PID/fd.
+  bool resolve_paths = true;
+  bool live_paths = false;
+  PathResolverOptions paths;
 };
 
 struct EnrichingSinkStats {
@@ -57,13 +67,19 @@ class EnrichingSink : public EventSink {
                 EnrichingSinkOptions options = {}, std::function<int64_t()> clock = SystemClockMs);
 
   Status Consume(EventBatch* events) override;
+  // Forwards every event held for its paths first.
   Status Flush() override;
+  // Forwards events whose wait for their paths is over by the wall clock
+  // (live: the stream may fall silent while an event waits).
+  Status Tick(int64_t now_ms);
 
   // One event, without forwarding (the pure part, for callers that are
   // not sinks).
   void Enrich(TypedEvent* event, int64_t now_ms);
 
   const EnrichingSinkStats& stats() const { return stats_; }
+  // Null when resolve_paths is off.
+  const PathResolver* paths() const { return paths_.get(); }
 
  private:
   EventSink* const next_;
@@ -80,6 +96,12 @@ class EnrichingSink : public EventSink {
   };
   // pid -> hashes of its current instance's exe, once known.
   std::unordered_map<int32_t, ExeHashMemo> exe_hashes_;
+  // Events released after waiting for their paths may have missed their
+  // executable's hash completion meanwhile: looked up again.
+  void RefreshHashes(EventBatch* events, size_t from);
+  std::unique_ptr<LiveDirectories> live_dirs_;
+  std::unique_ptr<PathResolver> paths_;
+  EventBatch released_;
   int64_t event_time_ms_ = INT64_MIN;  // latest event time seen
   int64_t last_age_ms_ = INT64_MIN;
   EnrichingSinkStats stats_;

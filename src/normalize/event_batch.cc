@@ -12,7 +12,7 @@ static_assert(sizeof(EventHeader) == 168, "new EventHeader member: reset it in R
 static_assert(sizeof(Subject) == 168, "new Subject member: reset it in ResetEvent");
 static_assert(sizeof(Enrichment) == 208, "new Enrichment member: reset it in ResetEvent");
 static_assert(sizeof(ProcessStart) == 104, "new ProcessStart member: reset it in ResetBodyValue");
-static_assert(sizeof(FileEvent) == 96, "new FileEvent member: reset it in ResetBodyValue");
+static_assert(sizeof(FileEvent) == 192, "new FileEvent member: reset it in ResetBodyValue");
 static_assert(sizeof(NetworkEvent) == 152, "new NetworkEvent member: reset it in ResetBodyValue");
 static_assert(sizeof(SecurityEvent) == 264, "new SecurityEvent member: reset it in ResetBodyValue");
 static_assert(sizeof(ModuleEvent) == 40, "new ModuleEvent member: reset it in ResetBodyValue");
@@ -37,6 +37,8 @@ void ResetBodyValue(FileEvent* f) {
   f->mode = -1;
   f->owner_uid = kUnsetId;
   f->owner_gid = kUnsetId;
+  f->path_origin = PathOrigin();
+  f->new_path_origin = PathOrigin();
 }
 
 void ResetBodyValue(NetworkEvent* n) {

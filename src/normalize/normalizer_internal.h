@@ -139,6 +139,7 @@ std::string ActingUser(const AuditRecord& r, int64_t uid);
 struct PathItem {
   std::string_view nametype;  // CREATE, DELETE, NORMAL, PARENT, UNKNOWN
   const AuditField* name;     // may be null ("name=(null)" or absent)
+  const AuditRecord* record;  // the PATH record (inode=, dev=, mode=)
 };
 
 // Everything the normalizer carries between events, plus per-event
@@ -173,8 +174,13 @@ struct Normalizer::State {
   void NormalizeUserRecord(const AuditEvent& event, const AuditRecord& r, EventBatch* out);
 
   void CollectPaths(const AuditEvent& event);
-  const AuditField* ItemOf(std::string_view nametype) const;
-  const AuditField* ItemNot(std::string_view skip1, std::string_view skip2) const;
+  // Which of a rename's PARENT items is the old name's and which the
+  // new's; null for both when the event cannot tell.
+  void PairRenameParents(const PathItem* old_item, const PathItem* new_item,
+                         const PathItem** old_parent, const PathItem** new_parent);
+  // The first item of that nametype (not of those) with a name.
+  const PathItem* ItemOf(std::string_view nametype) const;
+  const PathItem* ItemNot(std::string_view skip1, std::string_view skip2) const;
 
   SocketInfo* FindSocket(uint64_t key);
   SocketInfo& TouchSocket(uint64_t key);
@@ -198,7 +204,6 @@ struct Normalizer::State {
   std::vector<Chunk> chunks;
   std::string decoded;
   std::string cwd;
-  std::string base_dir;
   std::string item_text;
   std::string path_scratch;
 };

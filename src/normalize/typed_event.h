@@ -72,13 +72,43 @@ enum class FileOperation : uint8_t {
 };
 std::string_view FileOperationName(FileOperation op);
 
+// Where a file event's name sits in the file system. The kernel logs a
+// name relative to a directory descriptor (the *at calls' dirfd other than
+// AT_FDCWD) as given, and neither the descriptor's path nor its inode; the
+// PATH items do give the inode of the directory that holds the name's last
+// component (nametype=PARENT) and of the file itself. The enrich stage's
+// PathResolver (src/enrich/path_resolver.h) uses these to make the name
+// absolute, from other events or from /proc while recording live.
+// Devices are st_dev values (makedev(major, minor)); inode 0 is "not known".
+struct PathOrigin {
+  static constexpr int32_t kAtFdcwd = -100;
+  int32_t dirfd = kAtFdcwd;  // the descriptor the logged name was relative to
+  uint64_t dir_dev = 0;      // the directory holding the last component
+  uint64_t dir_inode = 0;
+  uint64_t dev = 0;  // the file itself
+  uint64_t inode = 0;
+  bool directory = false;  // the file is a directory
+  // The path is not absolute. From the normalizer: relative to `dirfd`
+  // (or to an unknown working directory when dirfd is AT_FDCWD); after the
+  // enrich stage: relative to the directory (dir_dev, dir_inode), or with
+  // no directory known when dir_inode is 0. Never joined to anything else.
+  bool unresolved = false;
+
+  bool operator==(const PathOrigin&) const = default;
+};
+
 struct FileEvent {
   FileOperation operation = FileOperation::kWrite;
-  std::string path;      // absolute when CWD was known
+  std::string path;      // absolute unless path_origin.unresolved
   std::string new_path;  // rename, link/symlink target; empty otherwise
   int64_t mode = -1;     // chmod's new mode; -1 otherwise
   int64_t owner_uid = kUnsetId;  // chown's new owner
   int64_t owner_gid = kUnsetId;
+  PathOrigin path_origin;
+  // Of new_path for rename and link. A symlink's target is text, kept as
+  // given (it is resolved against the link's directory at use): its
+  // origin stays default, never unresolved.
+  PathOrigin new_path_origin;
 
   bool operator==(const FileEvent&) const = default;
 };

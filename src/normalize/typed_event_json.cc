@@ -33,6 +33,18 @@ struct BodyToJson {
     if (f.mode >= 0) out["mode"] = f.mode;
     if (f.owner_uid != kUnsetId) out["owner_uid"] = f.owner_uid;
     if (f.owner_gid != kUnsetId) out["owner_gid"] = f.owner_gid;
+    // A name left relative (docs/normalization.md): said so, with its
+    // directory's device and inode when known.
+    auto origin = [this](const char* prefix, const PathOrigin& o) {
+      if (!o.unresolved) return;
+      const std::string p(prefix);
+      out[p + "_unresolved"] = true;
+      if (o.dir_inode == 0) return;
+      out[p + "_dir_dev"] = o.dir_dev;
+      out[p + "_dir_inode"] = o.dir_inode;
+    };
+    origin("path", f.path_origin);
+    origin("new_path", f.new_path_origin);
   }
   void operator()(const NetworkEvent& n) const {
     out["direction"] = NetworkDirectionName(n.direction);

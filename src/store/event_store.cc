@@ -24,10 +24,34 @@ int64_t MonotonicMs() {
 SqlInt IdValue(int64_t id) { return id == kUnsetId ? NullInt() : Int(id); }
 SqlInt StringIdValue(int64_t id) { return id == 0 ? NullInt() : Int(id); }
 SqlInt PortValue(int32_t port) { return port < 0 ? NullInt() : Int(port); }
+
 void BindId(Statement* stmt, int index, int64_t id) { stmt->BindOptionalInt(index, IdValue(id)); }
 void BindStringId(Statement* stmt, int index, int64_t id) {
   stmt->BindOptionalInt(index, StringIdValue(id));
 }
+
+// A file row's unresolved-path columns (schema version 3): all NULL for a
+// path that is absolute. st_dev and inode numbers are unsigned 64-bit;
+// SQLite's integers are signed, so the bits are kept as they are.
+#define FILE_PATH_COLUMNS                                           \
+  "path_unresolved, path_dir_dev, path_dir_inode, new_path_unresolved, " \
+  "new_path_dir_dev, new_path_dir_inode"
+struct FilePathValues {
+  explicit FilePathValues(const FileEvent& f) {
+    Fill(f.path_origin, &values[0]);
+    Fill(f.new_path_origin, &values[3]);
+    unresolved = f.path_origin.unresolved || f.new_path_origin.unresolved;
+  }
+  static void Fill(const PathOrigin& o, SqlInt* out) {
+    if (!o.unresolved) return;
+    out[0] = Int(1);
+    if (o.dir_inode == 0) return;
+    out[1] = Int(static_cast<int64_t>(o.dir_dev));
+    out[2] = Int(static_cast<int64_t>(o.dir_inode));
+  }
+  SqlInt values[6];
+  bool unresolved = false;
+};
 
 uint64_t ProcessKey(int64_t node_id, int32_t pid) {
   return (static_cast<uint64_t>(node_id) << 32) | static_cast<uint32_t>(pid);
@@ -78,6 +102,7 @@ struct EventStore::Statements {
   std::unique_ptr<Statement> insert_image;
   std::unique_ptr<Statement> insert_run;
   std::unique_ptr<Statement> update_run;
+  std::unique_ptr<Statement> update_run_paths;
   std::unique_ptr<Statement> update_hashes;
   std::unique_ptr<Statement> select_instance;
 };
@@ -92,7 +117,7 @@ const std::array<EventStore::Statements::Batched, EventStore::Statements::kBatch
      "flags, user_id, euser_id, login_user_id, sha256_id, md5_id, hash_note_id)"},
     {&Statements::file_rows,
      "file_data(time, process_id, operation, path_id, new_path_id, success, uid, mode, "
-     "owner_uid, owner_gid, user_id)"},
+     "owner_uid, owner_gid, user_id, " FILE_PATH_COLUMNS ")"},
     {&Statements::network_rows,
      "network_data(time, process_id, direction, protocol_id, family_id, local_address_id, "
      "local_port, remote_address_id, remote_port, success, uid, in_progress, user_id)"},
@@ -253,6 +278,7 @@ Status EventStore::Prepare() {
        "security_events = ?15, module_events = ?16, placeholder_processes = ?17, "
        "duplicates = ?18, kernel_lost = ?19, dropped_backlog = ?20, dropped_queue_full = ?21, "
        "dropped_other = ?22, error = ?23 WHERE run_id = ?1"},
+      {&sql_->update_run_paths, "UPDATE run_data SET unresolved_paths = ?2 WHERE run_id = ?1"},
       // Rows from ?1 on (the first row that said "pending" for this exe):
       // a rowid range, so no index on exe_id is needed.
       // An exec stored by an earlier run: its audit key's time is the
@@ -760,12 +786,15 @@ Status EventStore::WriteEvent(TypedEvent* event) {
           int64_t path = intern(body.path), new_path = intern(body.new_path);
           int64_t user = intern(event->enrichment.user);
           if (!status.ok()) return;
+          const FilePathValues where(body);
           status = sql_->file_rows->Add(
               {Int(h.time_ms), Int(process_id), Int(static_cast<int64_t>(body.operation)),
                StringIdValue(path), StringIdValue(new_path), Int(success), IdValue(uid),
                body.mode >= 0 ? Int(body.mode) : NullInt(), IdValue(body.owner_uid),
-               IdValue(body.owner_gid), StringIdValue(user)});
+               IdValue(body.owner_gid), StringIdValue(user), where.values[0], where.values[1],
+               where.values[2], where.values[3], where.values[4], where.values[5]});
           if (status.ok()) Count(&StoreCounters::file_events);
+          if (status.ok() && where.unresolved) Count(&StoreCounters::unresolved_paths);
         } else if constexpr (std::is_same_v<T, NetworkEvent>) {
           int64_t protocol = intern(body.protocol), family = intern(body.family);
           int64_t local = intern(body.local_address), remote = intern(body.remote_address);
@@ -1016,6 +1045,12 @@ Status EventStore::RecordRunStats(const RunStats& stats, int64_t wall_ms) {
   else
     stmt->BindText(23, stats.error);
   status = stmt->Run();
+  if (status.ok()) {
+    Statement* paths = sql_->update_run_paths.get();
+    paths->BindInt(1, run_id_);
+    paths->BindInt(2, u(run_.unresolved_paths));
+    status = paths->Run();
+  }
   if (!status.ok()) return Fail("record the run", status);
   return Status::Ok();
 }

@@ -117,6 +117,9 @@ struct StoreCounters {
   uint64_t placeholder_processes = 0;
   uint64_t duplicates = 0;  // audit events already in the database
   uint64_t commits = 0;
+  // File rows stored with a path or new_path left unresolved (relative
+  // to a directory inode: docs/normalization.md).
+  uint64_t unresolved_paths = 0;
   uint64_t stored() const {
     return process_starts + process_ends + file_events + network_events + security_events +
            module_events + image_events;

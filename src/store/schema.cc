@@ -351,6 +351,54 @@ CREATE VIEW dns_events AS SELECT
 FROM dns_data e JOIN process_data p ON p.process_id = e.process_id;
 )sql";
 
+// Version 3: file paths that could not be made absolute (a name relative
+// to a directory descriptor whose directory no event revealed in time) are
+// stored as the name relative to that directory, flagged, with the
+// directory's st_dev and inode (NULL when not even that is known); all
+// NULL for an absolute path, which costs a row nothing. The runs view
+// counts such rows. docs/normalization.md says what can be resolved.
+constexpr const char* kSchemaV3 = R"sql(
+ALTER TABLE file_data ADD COLUMN path_unresolved INTEGER;
+ALTER TABLE file_data ADD COLUMN path_dir_dev INTEGER;
+ALTER TABLE file_data ADD COLUMN path_dir_inode INTEGER;
+ALTER TABLE file_data ADD COLUMN new_path_unresolved INTEGER;
+ALTER TABLE file_data ADD COLUMN new_path_dir_dev INTEGER;
+ALTER TABLE file_data ADD COLUMN new_path_dir_inode INTEGER;
+ALTER TABLE run_data ADD COLUMN unresolved_paths INTEGER NOT NULL DEFAULT 0;
+
+DROP VIEW file_events;
+DROP VIEW runs;
+
+CREATE VIEW file_events AS SELECT
+  e.time, )sql" UTC("e.time") R"sql( AS time_utc,
+  e.process_id, p.pid, )sql" STR("p.exe_id") R"sql( AS exe,
+  )sql" STR("e.user_id") R"sql( AS user,
+  CASE e.operation WHEN 0 THEN 'create' WHEN 1 THEN 'write' WHEN 2 THEN 'rename'
+    WHEN 3 THEN 'delete' WHEN 4 THEN 'chmod' WHEN 5 THEN 'chown' WHEN 6 THEN 'mkdir'
+    WHEN 7 THEN 'rmdir' WHEN 8 THEN 'link' WHEN 9 THEN 'truncate' END AS operation,
+  )sql" STR("e.path_id") R"sql( AS path,
+  )sql" STR("e.new_path_id") R"sql( AS new_path,
+  e.success, e.uid, e.mode, e.owner_uid, e.owner_gid,
+  coalesce(e.path_unresolved, 0) AS path_unresolved, e.path_dir_dev, e.path_dir_inode,
+  coalesce(e.new_path_unresolved, 0) AS new_path_unresolved, e.new_path_dir_dev,
+  e.new_path_dir_inode
+FROM file_data e JOIN process_data p ON p.process_id = e.process_id;
+
+CREATE VIEW runs AS SELECT
+  run_id, source,
+  start_time, )sql" UTC("start_time") R"sql( AS start_time_utc,
+  end_time, )sql" UTC("end_time") R"sql( AS end_time_utc,
+  lines, bytes, records, malformed, truncated, audit_events, partial_events, ignored_events,
+  process_starts + process_ends + file_events + network_events + security_events
+    + module_events AS events_stored,
+  process_starts, process_ends, file_events, network_events, security_events, module_events,
+  placeholder_processes, duplicates,
+  kernel_lost, dropped_backlog, dropped_queue_full, dropped_other,
+  kernel_lost + dropped_backlog + dropped_queue_full + dropped_other AS events_lost,
+  error, unresolved_paths
+FROM run_data;
+)sql";
+
 #undef UTC
 #undef STR
 
@@ -363,6 +411,7 @@ struct Migration {
 constexpr Migration kMigrations[] = {
     {1, kSchemaV1},
     {2, kSchemaV2},
+    {3, kSchemaV3},
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSchemaVersion);
 

@@ -1,0 +1,157 @@
+// The path resolver on a real kernel log: tests/data/capture-paths.log
+// (scripts/capture-path-sample) replayed through the pipeline and the
+// enrich stage, as `recorder replay` does: inode chaining only, no /proc.
+// rm -rf, find -delete and shutil.rmtree name everything relative to a
+// descriptor and the tree itself last: every path resolved, each the real
+// one (capture-paths.tsv). The descriptor helper's are resolved where its
+// events give a directory inode, and unresolved exactly where they do not.
+// `recorder replay` of the same log stores the flags and counts them.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "enrich/enriching_sink.h"
+#include "pipeline_support.h"
+#include "temp_dir.h"
+
+namespace recorder {
+namespace {
+
+struct Expected {
+  std::string operation, path, new_path;
+};
+
+// tool -> what it did, in order.
+std::map<std::string, std::vector<Expected>> ReadExpected() {
+  std::map<std::string, std::vector<Expected>> out;
+  std::ifstream in(std::string(RECORDER_TEST_DATA) + "/capture-paths.tsv");
+  EXPECT_TRUE(in.good());
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    std::vector<std::string> f;
+    std::stringstream fields(line);
+    for (std::string part; std::getline(fields, part, '\t');) f.push_back(part);
+    f.resize(4);
+    out[f[0]].push_back({f[1], f[2], f[3]});
+  }
+  return out;
+}
+
+class PathsReplay : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    enrich::ProcessTable processes;
+    enrich::EnrichingSinkOptions options;
+    options.hash_executables = false;
+    enrich::EnrichingSink enricher(&sink_, &processes, nullptr, nullptr, options);
+    Pipeline pipeline(PipelineOptions(), nullptr, &enricher);
+    FeedCapturedLog("capture-paths.log", &pipeline);
+    stats_ = enricher.paths()->stats();
+    held_ = enricher.paths()->held();
+  }
+  // File events of the process whose comm is `comm`, in order.
+  std::vector<const FileEvent*> FilesOf(const std::string& comm) {
+    std::vector<const FileEvent*> out;
+    for (const TypedEvent& e : sink_.events_)
+      if (e.subject.comm == comm)
+        if (const auto* f = std::get_if<FileEvent>(&e.body)) out.push_back(f);
+    return out;
+  }
+
+  VectorSink sink_;
+  enrich::PathResolverStats stats_;
+  size_t held_ = 0;
+};
+
+TEST_F(PathsReplay, TreeRemovalsAreResolvedByChaining) {
+  auto expected = ReadExpected();
+  for (const auto& [tool, comm] : std::vector<std::pair<std::string, std::string>>{
+           {"rm", "rm"}, {"find", "find"}, {"python3", "python3"}}) {
+    std::vector<const FileEvent*> files = FilesOf(comm);
+    ASSERT_EQ(files.size(), 5u) << tool;
+    std::multiset<std::string> got, want;
+    for (const FileEvent* f : files) {
+      EXPECT_FALSE(f->path_origin.unresolved) << tool << ": " << f->path;
+      got.insert(std::string(FileOperationName(f->operation)) + " " + f->path);
+    }
+    for (const Expected& e : expected[tool]) want.insert(e.operation + " " + e.path);
+    EXPECT_EQ(got, want) << tool;
+  }
+}
+
+// The helper's calls, in order. Unresolved without /proc: the rename
+// between two directories (its PARENT items cannot be paired), chmod and
+// chown of a file that exists (no PARENT item at all), the hard link's
+// existing file, and the writes to a file that exists.
+TEST_F(PathsReplay, HelperPathsAreRealOrUnresolvedWhereTheLogCannotTell) {
+  const std::vector<Expected> expected = ReadExpected()["helper"];
+  std::vector<const FileEvent*> files = FilesOf("recorder_at_pat");
+  ASSERT_EQ(files.size(), expected.size());
+  const std::set<size_t> path_unresolved = {5, 6, 7, 16, 19};
+  const std::set<size_t> new_path_unresolved = {5, 8};
+  for (size_t i = 0; i < files.size(); ++i) {
+    const FileEvent& f = *files[i];
+    const Expected& e = expected[i];
+    EXPECT_EQ(FileOperationName(f.operation), e.operation) << i;
+    if (path_unresolved.count(i)) {
+      EXPECT_TRUE(f.path_origin.unresolved) << i << " " << f.path;
+      EXPECT_EQ(e.path.substr(e.path.size() - f.path.size()), f.path) << i;
+    } else {
+      EXPECT_FALSE(f.path_origin.unresolved) << i;
+      EXPECT_EQ(f.path, e.path) << i;
+    }
+    if (new_path_unresolved.count(i)) {
+      EXPECT_TRUE(f.new_path_origin.unresolved) << i << " " << f.new_path;
+    } else {
+      EXPECT_FALSE(f.new_path_origin.unresolved) << i;
+      EXPECT_EQ(f.new_path, e.new_path) << i;
+    }
+  }
+  EXPECT_EQ(stats_.resolved_live, 0u);
+  EXPECT_GT(stats_.resolved_later, 20u);
+  EXPECT_EQ(held_, 0u);
+}
+
+std::string Scalar(const std::string& db_path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  std::string out = "<error>";
+  if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK &&
+        sqlite3_step(stmt) == SQLITE_ROW) {
+      const unsigned char* text = sqlite3_column_text(stmt, 0);
+      out = text ? reinterpret_cast<const char*>(text) : "NULL";
+    }
+    sqlite3_finalize(stmt);
+  }
+  sqlite3_close(db);
+  return out;
+}
+
+TEST(PathsReplayCli, ReplayStoresResolvedPathsAndCountsTheRest) {
+  TempDir dir;
+  const std::string db = dir.path() + "/monitor.db";
+  const std::string command = std::string("'") + RECORDER_BINARY + "' replay --db '" + db + "' '" +
+                              RECORDER_TEST_DATA + "/capture-paths.log' >/dev/null 2>&1";
+  ASSERT_EQ(std::system(command.c_str()), 0);
+  EXPECT_EQ(Scalar(db,
+                   "SELECT count(*) FROM file_events WHERE exe LIKE '%/rm' AND "
+                   "path_unresolved = 0 AND path LIKE '/%/rmtest%'"),
+            "5");
+  const std::string unresolved =
+      Scalar(db,
+             "SELECT count(*) FROM file_events WHERE path_unresolved = 1 OR "
+             "new_path_unresolved = 1");
+  EXPECT_EQ(unresolved, "6");
+  EXPECT_EQ(Scalar(db, "SELECT unresolved_paths FROM runs"), unresolved);
+}
+
+}  // namespace
+}  // namespace recorder
