@@ -32,8 +32,8 @@ int64_t FileBytes(const std::string& path) {
   return static_cast<int64_t>(st.st_size);
 }
 
-uint64_t PidKey(int64_t node_id, int64_t pid) {
-  return (static_cast<uint64_t>(node_id) << 32) ^ static_cast<uint32_t>(pid);
+enrich::ProcessKey PidKey(int64_t node_id, int64_t pid) {
+  return {static_cast<uint32_t>(node_id), static_cast<int32_t>(pid)};
 }
 
 std::optional<int64_t> OptionalInt(const Statement& stmt, int col) {
@@ -271,7 +271,7 @@ void Retention::EndRun() {
   max_process_id_ = 0;
   references_.clear();
   children_.clear();
-  latest_mapping_.clear();
+  succession_.Clear();
   retry_parents_.clear();
 }
 
@@ -351,7 +351,7 @@ Status Retention::ScanChunk(Database* db, int64_t* budget, RetentionResult* out)
 
   if (scan_table_ == events + keyed && have_process_table_) {
     Result<std::unique_ptr<Statement>> select = db->Prepare(
-        "SELECT process_id, node_id, pid, parent_process_id, coalesce(success, 1) FROM "
+        "SELECT process_id, node_id, pid, parent_process_id, success FROM "
         "process_data WHERE process_id > ?1 ORDER BY process_id LIMIT ?2");
     if (!select.ok()) return select.status();
     Statement* stmt = select->get();
@@ -367,12 +367,11 @@ Status Retention::ScanChunk(Database* db, int64_t* budget, RetentionResult* out)
       scan_rowid_ = process_id;
       if (stmt->ColumnType(3) != SQLITE_NULL && stmt->ColumnInt(3) != 0)
         ++children_[stmt->ColumnInt(3)];
-      // The store maps a pid to its latest successful exec or placeholder;
-      // a failed exec leaves the previous mapping in place.
-      if (stmt->ColumnInt(4) != 0) {
-        int64_t& latest = latest_mapping_[PidKey(stmt->ColumnInt(1), stmt->ColumnInt(2))];
-        latest = std::max(latest, process_id);
-      }
+      // Which rows the store can still give a pid's new events to: the
+      // identity module's rule (a placeholder's success is NULL).
+      const bool placeholder = stmt->ColumnType(4) == SQLITE_NULL;
+      succession_.Note(PidKey(stmt->ColumnInt(1), stmt->ColumnInt(2)), process_id, placeholder,
+                       !placeholder && stmt->ColumnInt(4) != 0);
     }
     out->rows_scanned += read;
     *budget -= std::max<int64_t>(read, 1);
@@ -406,8 +405,7 @@ bool Retention::Eligible(const ProcessRow& row, int64_t cutoff_ms) const {
   if (row.process_id >= max_process_id_) return false;
   if (references_.count(row.process_id) != 0) return false;
   if (children_.count(row.process_id) != 0) return false;
-  auto latest = latest_mapping_.find(PidKey(row.node_id, row.pid));
-  const bool superseded = latest != latest_mapping_.end() && latest->second > row.process_id;
+  const bool superseded = succession_.Superseded(PidKey(row.node_id, row.pid), row.process_id);
   if (std::optional<int64_t> last = row.last_ms();
       last && (*last >= cutoff_ms || *last >= now_ms_ - policy_.process_grace_ms))
     return false;

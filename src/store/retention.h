@@ -72,6 +72,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "enrich/process_rows.h"
 #include "store/sqlite_db.h"
 #include "util/status.h"
 
@@ -222,8 +223,8 @@ class Retention {
   // process_id -> kept event rows / process rows naming it as parent.
   std::unordered_map<int64_t, int64_t> references_;
   std::unordered_map<int64_t, int64_t> children_;
-  // (node_id, pid) -> largest process_id the store maps that pid to.
-  std::unordered_map<uint64_t, int64_t> latest_mapping_;
+  // For each (node, pid), the row the store can still give its events to.
+  enrich::PidSuccession succession_;
   // Parents whose last child went after the cursor passed them.
   std::vector<int64_t> retry_parents_;
 };
