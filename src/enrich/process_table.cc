@@ -21,7 +21,8 @@ uint32_t ProcessTable::NodeOf(std::string_view node) {
   uint32_t number = kLocalNode;
   if (!node.empty()) {
     auto it = node_numbers_.find(std::string(node));
-    if (it == node_numbers_.end()) it = node_numbers_.emplace(std::string(node), next_node_++).first;
+    if (it == node_numbers_.end())
+      it = node_numbers_.emplace(std::string(node), next_node_++).first;
     number = it->second;
   }
   last_node_.assign(node);
@@ -385,8 +386,8 @@ std::vector<const ProcessInfo*> ProcessTable::Ancestry(ProcessKey key, int64_t a
 
 void ProcessTable::Age(int64_t now_ms) {
   // Only instances that ended are candidates, and they come off a heap in
-  // end order: O(expired * log n), never a pass over the whole table
-  // (which took ~1 ms per 18k instances on the event path).
+  // end order: O(expired * log n), never a pass over the whole table on
+  // the event path.
   expire_cutoff_ms_ = now_ms - options_.expiration_seconds * 1000;
   while (!expiry_.empty() && expiry_.top().end_ms <= expire_cutoff_ms_) {
     ExpiryEntry due = expiry_.top();
