@@ -127,8 +127,8 @@ void EnrichingSink::Enrich(TypedEvent* event, int64_t now_ms) {
         case HashState::kReady:
           ++stats_.hash_ready;
           if (info != nullptr) {
-            processes_->SetExeHashMemo(
-                *info, Remember(s.exe, lookup.hashes.sha256, lookup.hashes.md5));
+            processes_->SetExeHashMemo(*info,
+                                       Remember(s.exe, lookup.hashes.sha256, lookup.hashes.md5));
           }
           out.exe_sha256 = std::move(lookup.hashes.sha256);
           out.exe_md5 = std::move(lookup.hashes.md5);

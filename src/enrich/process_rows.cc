@@ -41,7 +41,8 @@ void ProcessRows::Track(ProcessKey key, int64_t process_id, int64_t exe_id, int6
       auto middle = seen.begin() + static_cast<std::ptrdiff_t>(seen.size() / 2);
       std::nth_element(seen.begin(), middle, seen.end());
       const int64_t cutoff = *middle;
-      std::erase_if(current_, [cutoff](const auto& kv) { return kv.second.last_seen_ms <= cutoff; });
+      std::erase_if(current_,
+                    [cutoff](const auto& kv) { return kv.second.last_seen_ms <= cutoff; });
     }
   }
   current_[key] = Current{process_id, exe_id, -1, time_ms, start_ms, transaction_};
@@ -127,8 +128,7 @@ void ProcessRows::NotePlaceholder(ProcessKey key, int64_t process_id, int64_t ex
 
 void ProcessRows::NoteExit(ProcessKey key, int64_t process_id, int64_t time_ms) {
   auto it = current_.find(key);
-  if (it == current_.end() || it->second.process_id != process_id ||
-      !Valid(it->second.transaction))
+  if (it == current_.end() || it->second.process_id != process_id || !Valid(it->second.transaction))
     return;
   it->second.ended_ms = time_ms;
   it->second.transaction = transaction_;  // the exit is this transaction's to keep or lose

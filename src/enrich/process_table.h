@@ -184,7 +184,9 @@ class ProcessTable {
   const ProcessInfo* LookupLatestStarted(int32_t pid, int64_t at_ms) const {
     return LookupLatestStarted(Local(pid), at_ms);
   }
-  const ProcessInfo* Find(int32_t pid, int64_t start_ms) const { return Find(Local(pid), start_ms); }
+  const ProcessInfo* Find(int32_t pid, int64_t start_ms) const {
+    return Find(Local(pid), start_ms);
+  }
   std::vector<const ProcessInfo*> Ancestry(int32_t pid, int64_t at_ms,
                                            size_t max_depth = 64) const {
     return Ancestry(Local(pid), at_ms, max_depth);

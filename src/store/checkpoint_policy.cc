@@ -42,8 +42,7 @@ void CheckpointPolicy::StartBackground() {
   checkpointer_ = std::move(checkpointer);
 }
 
-int CheckpointPolicy::OnWalCommit(void* policy, sqlite3* /*db*/, const char* /*name*/,
-                                  int frames) {
+int CheckpointPolicy::OnWalCommit(void* policy, sqlite3* /*db*/, const char* /*name*/, int frames) {
   static_cast<CheckpointPolicy*>(policy)->wal_frames_ = frames;
   return SQLITE_OK;
 }

@@ -28,12 +28,12 @@ namespace recorder::store {
 
 // How the WAL got checkpointed, for status output.
 struct StoreCheckpointStats {
-  bool background = false;           // the checkpointer thread is running
-  WalCheckpointStats thread;         // its counters (start error in last_error)
-  uint64_t writer_checkpoints = 0;   // hard-limit fallbacks on the writer connection
-  uint64_t writer_frames = 0;        // log frames at those (mostly copied by the thread)
+  bool background = false;          // the checkpointer thread is running
+  WalCheckpointStats thread;        // its counters (start error in last_error)
+  uint64_t writer_checkpoints = 0;  // hard-limit fallbacks on the writer connection
+  uint64_t writer_frames = 0;       // log frames at those (mostly copied by the thread)
   double writer_longest_ms = 0;
-  int64_t wal_frames = 0;            // frames in the WAL after the last commit
+  int64_t wal_frames = 0;  // frames in the WAL after the last commit
 };
 
 class CheckpointPolicy {

@@ -164,16 +164,19 @@ Result<int64_t> EventStore::InsertProcess(const TypedEvent& event, int64_t node_
   if (event.header.partial) flags |= 4;
   const Enrichment& en = event.enrichment;
   int64_t user = 0, euser = 0, login_user = 0, sha256 = 0, md5 = 0, hash_note = 0;
-  for (auto [out, value] : {std::pair{&user, &en.user}, {&euser, &en.euser},
-                            {&login_user, &en.login_user}, {&sha256, &en.exe_sha256},
-                            {&md5, &en.exe_md5}, {&hash_note, &en.hash_note}}) {
+  for (auto [out, value] : {std::pair{&user, &en.user},
+                            {&euser, &en.euser},
+                            {&login_user, &en.login_user},
+                            {&sha256, &en.exe_sha256},
+                            {&md5, &en.exe_md5},
+                            {&hash_note, &en.hash_note}}) {
     Result<int64_t> id = interner_->Intern(*value);
     if (!id.ok()) return id.status();
     *out = *id;
   }
   const enrich::ProcessKey key = Key(node_id, s.pid);
-  Result<int64_t> parent = processes_.ParentOf(Key(node_id, s.ppid), event.header.time_ms,
-                                               en.parent_start_ms, this);
+  Result<int64_t> parent =
+      processes_.ParentOf(Key(node_id, s.ppid), event.header.time_ms, en.parent_start_ms, this);
   if (!parent.ok()) return parent;
   const int64_t parent_id = *parent;
   // A placeholder for a process the enrich stage knows the start of (seeded
@@ -253,8 +256,10 @@ Status EventStore::WriteImageLoad(const TypedEvent& event, int64_t node_id) {
   stmt->BindInt(1, event.header.time_ms);
   stmt->BindInt(2, *process);
   BindStringId(stmt, 3, *path);
-  if (body.sha256.empty()) stmt->BindNull(4);
-  else stmt->BindText(4, body.sha256);
+  if (body.sha256.empty())
+    stmt->BindNull(4);
+  else
+    stmt->BindText(4, body.sha256);
   BindId(stmt, 5, event.subject.uid);
   BindStringId(stmt, 6, *user);
   Status status = stmt->Run();

@@ -120,7 +120,8 @@ Status EventStore::BeginBatchIfNeeded(int64_t now_ms) {
   if (first_process_id == 0) {
     // Nothing of this transaction was handed out yet: only end it.
     (void)db_->Exec("ROLLBACK");
-    return Fail("begin a write transaction", id_row.ok() ? Status::Error("no row") : id_row.status());
+    return Fail("begin a write transaction",
+                id_row.ok() ? Status::Error("no row") : id_row.status());
   }
   txn_.emplace(++transactions_, now_ms, first_process_id);
   processes_.BeginTransaction(txn_->number);

@@ -120,8 +120,8 @@ class EventStore : public EventSink, private enrich::ProcessRowSource {
   // note such as "unreadable: ..." records why there is none). Only rows
   // written since this store opened are found; returns how many changed.
   // Part of the current batch, like Add.
-  Result<int64_t> UpdateHashes(std::string_view exe, std::string_view sha256,
-                               std::string_view md5, std::string_view note);
+  Result<int64_t> UpdateHashes(std::string_view exe, std::string_view sha256, std::string_view md5,
+                               std::string_view note);
 
   // Process rows an earlier run left with hash_note "pending" (it stopped
   // before its hash worker finished): makes UpdateHashes fill them too,

@@ -96,7 +96,8 @@ struct EventStore::Statements {
       *s.out = std::move(stmt).value();
     }
     for (const Batched& b : kBatched) {
-      Result<std::unique_ptr<BatchedInsert>> insert = BatchedInsert::Create(db, b.table_and_columns);
+      Result<std::unique_ptr<BatchedInsert>> insert =
+          BatchedInsert::Create(db, b.table_and_columns);
       if (!insert.ok()) return insert.status();
       this->*b.insert = std::move(insert).value();
     }

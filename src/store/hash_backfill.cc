@@ -71,8 +71,7 @@ Result<int64_t> HashBackfill::Fill(WriteTransaction* txn, int64_t exe_id, const 
   return changed + changed_waiting;
 }
 
-Result<std::vector<std::string>> HashBackfill::Adopt(WriteTransaction* txn,
-                                                     int64_t recent_rows) {
+Result<std::vector<std::string>> HashBackfill::Adopt(WriteTransaction* txn, int64_t recent_rows) {
   Result<std::unique_ptr<Statement>> select = db_->Prepare(
       "SELECT p.exe_id, min(p.process_id), s.value FROM process_data p "
       "JOIN strings s ON s.id = p.exe_id "
