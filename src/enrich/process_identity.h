@@ -22,7 +22,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 
 namespace recorder::enrich {
 
@@ -37,9 +36,11 @@ struct ProcessKey {
   bool operator==(const ProcessKey&) const = default;
 };
 
-struct ProcessKeyHash {
-  size_t operator()(const ProcessKey& key) const { return std::hash<uint64_t>()(key.packed()); }
-};
+// The key of a stored row: the store numbers nodes by their name's string
+// id in its database (the same ids as process_data.node_id).
+inline ProcessKey StoredProcessKey(int64_t node_id, int64_t pid) {
+  return {static_cast<uint32_t>(node_id), static_cast<int32_t>(pid)};
+}
 
 // A process instance: the image of `process` that started at `start_ms`.
 struct InstanceKey {

@@ -14,7 +14,7 @@ bool ProcessRows::Valid(uint32_t transaction) const {
 }
 
 ProcessRows::Current* ProcessRows::Live(ProcessKey key, int64_t time_ms) {
-  auto it = current_.find(key);
+  auto it = current_.find(key.packed());
   if (it == current_.end()) return nullptr;
   Current& entry = it->second;
   if (!Valid(entry.transaction) ||
@@ -28,7 +28,7 @@ ProcessRows::Current* ProcessRows::Live(ProcessKey key, int64_t time_ms) {
 
 void ProcessRows::Track(ProcessKey key, int64_t process_id, int64_t exe_id, int64_t time_ms,
                         int64_t start_ms) {
-  if (current_.size() >= options_.max_tracked && !current_.contains(key)) {
+  if (current_.size() >= options_.max_tracked && !current_.contains(key.packed())) {
     // Exited processes go first; if that is not enough, the older half
     // by last activity. Rare (a bound, not a cache), so O(n) is fine.
     std::erase_if(current_, [this](const auto& kv) {
@@ -45,7 +45,7 @@ void ProcessRows::Track(ProcessKey key, int64_t process_id, int64_t exe_id, int6
                     [cutoff](const auto& kv) { return kv.second.last_seen_ms <= cutoff; });
     }
   }
-  current_[key] = Current{process_id, exe_id, -1, time_ms, start_ms, transaction_};
+  current_[key.packed()] = Current{process_id, exe_id, -1, time_ms, start_ms, transaction_};
 }
 
 void ProcessRows::RememberInstance(const InstanceKey& instance, int64_t process_id) {
@@ -127,7 +127,7 @@ void ProcessRows::NotePlaceholder(ProcessKey key, int64_t process_id, int64_t ex
 }
 
 void ProcessRows::NoteExit(ProcessKey key, int64_t process_id, int64_t time_ms) {
-  auto it = current_.find(key);
+  auto it = current_.find(key.packed());
   if (it == current_.end() || it->second.process_id != process_id || !Valid(it->second.transaction))
     return;
   it->second.ended_ms = time_ms;
@@ -135,18 +135,18 @@ void ProcessRows::NoteExit(ProcessKey key, int64_t process_id, int64_t time_ms) 
 }
 
 void ProcessRows::NoteStoredExit(ProcessKey key, int64_t time_ms) {
-  auto it = current_.find(key);
+  auto it = current_.find(key.packed());
   if (it != current_.end() && Valid(it->second.transaction)) it->second.ended_ms = time_ms;
 }
 
 void PidSuccession::Note(ProcessKey key, int64_t process_id, bool placeholder, bool success) {
   if (!RowTakesOverPid(placeholder, success)) return;
-  int64_t& latest = latest_[key];
+  int64_t& latest = latest_[key.packed()];
   latest = std::max(latest, process_id);
 }
 
 bool PidSuccession::Superseded(ProcessKey key, int64_t process_id) const {
-  auto it = latest_.find(key);
+  auto it = latest_.find(key.packed());
   return it != latest_.end() && it->second > process_id;
 }
 

@@ -121,7 +121,7 @@ class ProcessRows {
   Result<int64_t> FindInstance(const InstanceKey& instance, ProcessRowSource* source);
 
   ProcessRowsOptions options_;
-  std::unordered_map<ProcessKey, Current, ProcessKeyHash> current_;
+  std::unordered_map<uint64_t, Current> current_;  // by ProcessKey::packed
   // (node, pid, start) -> row: how a parent named by the enrich stage is found.
   std::unordered_map<InstanceKey, Instance, InstanceKeyHash> instances_;
   std::deque<InstanceKey> instance_order_;  // insertion order, for the bound
@@ -139,7 +139,7 @@ class PidSuccession {
   void Clear() { latest_.clear(); }
 
  private:
-  std::unordered_map<ProcessKey, int64_t, ProcessKeyHash> latest_;
+  std::unordered_map<uint64_t, int64_t> latest_;  // by ProcessKey::packed
 };
 
 }  // namespace recorder::enrich

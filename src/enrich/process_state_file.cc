@@ -45,7 +45,7 @@ bool OriginFromName(std::string_view name, ProcessOrigin* out) {
 Status ProcessTable::SaveState(const std::string& path) const {
   size_t local = 0;
   for (const auto& [key, list] : by_pid_) {
-    if (key.node == kLocalNode) local += list.size();
+    if (!list.empty() && list.front().node == kLocalNode) local += list.size();
   }
   std::ostringstream out;
   nlohmann::json header = {{"format", kStateFormat},
@@ -54,7 +54,7 @@ Status ProcessTable::SaveState(const std::string& path) const {
                            {"count", local}};
   out << header.dump() << '\n';
   for (const auto& [key, list] : by_pid_) {
-    if (key.node != kLocalNode) continue;
+    if (list.empty() || list.front().node != kLocalNode) continue;
     for (const ProcessInfo& p : list) {
       nlohmann::json line = {{"pid", p.pid},
                              {"ppid", p.ppid},

@@ -16,8 +16,7 @@ bool ProcessTable::ReadBootTime() {
   return boot_time_ms_ >= 0;
 }
 
-uint32_t ProcessTable::NodeOf(std::string_view node) {
-  if (node == last_node_) return last_node_number_;
+uint32_t ProcessTable::NewNode(std::string_view node) {
   uint32_t number = kLocalNode;
   if (!node.empty()) {
     auto it = node_numbers_.find(std::string(node));
@@ -66,21 +65,21 @@ auto FindStart(List& list, int64_t start_ms) {
 }  // namespace
 
 ProcessInfo* ProcessTable::Current(ProcessKey key) {
-  auto it = by_pid_.find(key);
+  auto it = by_pid_.find(key.packed());
   if (it == by_pid_.end() || it->second.empty()) return nullptr;
   ProcessInfo& last = it->second.back();
   return last.Running() ? &last : nullptr;
 }
 
 ProcessInfo* ProcessTable::Insert(ProcessInfo info) {
-  Instances& list = by_pid_[info.key()];
+  Instances& list = by_pid_[info.key().packed()];
   auto pos = list.insert(PastStartedBy(list, info.start_ms), std::move(info));
   ++count_;
   ProcessInfo* inserted = &*pos;
   inserted->child_refs = 0;
   if (!inserted->Running()) expiry_.push({inserted->end_ms, inserted->key(), inserted->start_ms});
   if (inserted->parent_start_ms >= 0) {
-    auto parent_it = by_pid_.find({inserted->node, inserted->ppid});
+    auto parent_it = by_pid_.find(ProcessKey{inserted->node, inserted->ppid}.packed());
     if (parent_it != by_pid_.end()) {
       auto parent = FindStart(parent_it->second, inserted->parent_start_ms);
       if (parent != parent_it->second.end() && &*parent != inserted) ++parent->child_refs;
@@ -107,7 +106,7 @@ void ProcessTable::EnforceBound() {
   for (const auto& [key, list] : by_pid_) {
     for (const ProcessInfo& p : list) {
       // Running instances count as "ended" at +inf: they go last.
-      ended.push_back({p.Running() ? INT64_MAX : p.end_ms, key, p.start_ms});
+      ended.push_back({p.Running() ? INT64_MAX : p.end_ms, p.key(), p.start_ms});
     }
   }
   std::sort(ended.begin(), ended.end(), [](const Candidate& a, const Candidate& b) {
@@ -132,9 +131,8 @@ Status ProcessTable::SeedFromProc(int64_t now_ms) {
   for (int32_t pid : pids) SeedOne(pid, now_ms);
   // Parent links for children whose parent had a higher pid (pid wrap).
   for (auto& [key, list] : by_pid_) {
-    if (key.node != kLocalNode) continue;
     for (ProcessInfo& p : list) {
-      if (p.parent_start_ms >= 0 || !p.Running()) continue;
+      if (p.node != kLocalNode || p.parent_start_ms >= 0 || !p.Running()) continue;
       if (const ProcessInfo* parent = Lookup(p.ppid, p.start_ms + kSeedSlackMs)) {
         p.parent_start_ms = parent->start_ms;
       }
@@ -328,7 +326,7 @@ void ProcessTable::Apply(const TypedEvent& event, ProcessKey key) {
 }
 
 const ProcessInfo* ProcessTable::Find(ProcessKey key, int64_t start_ms) const {
-  auto it = by_pid_.find(key);
+  auto it = by_pid_.find(key.packed());
   if (it == by_pid_.end()) return nullptr;
   auto pos = FindStart(it->second, start_ms);
   return pos != it->second.end() ? &*pos : nullptr;
@@ -345,7 +343,7 @@ void ProcessTable::SetExeHashMemo(const ProcessInfo& info, uint32_t memo) {
 }
 
 const ProcessInfo* ProcessTable::Lookup(ProcessKey key, int64_t at_ms) const {
-  auto it = by_pid_.find(key);
+  auto it = by_pid_.find(key.packed());
   if (it == by_pid_.end() || it->second.empty()) return nullptr;
   const Instances& list = it->second;
   auto pos = PastStartedBy(list, at_ms);
@@ -363,7 +361,7 @@ const ProcessInfo* ProcessTable::Lookup(ProcessKey key, int64_t at_ms) const {
 
 const ProcessInfo* ProcessTable::LookupLatestStarted(ProcessKey key, int64_t at_ms) const {
   if (const ProcessInfo* running = Lookup(key, at_ms)) return running;
-  auto it = by_pid_.find(key);
+  auto it = by_pid_.find(key.packed());
   if (it == by_pid_.end() || it->second.empty()) return nullptr;
   auto pos = PastStartedBy(it->second, at_ms);
   return pos != it->second.begin() ? &*(pos - 1) : nullptr;
@@ -408,7 +406,7 @@ void ProcessTable::End(ProcessInfo* p, int64_t end_ms, bool exited) {
 }
 
 bool ProcessTable::Remove(ProcessKey key, int64_t start_ms, bool cascade) {
-  auto it = by_pid_.find(key);
+  auto it = by_pid_.find(key.packed());
   if (it == by_pid_.end()) return false;
   auto& list = it->second;
   auto pos = FindStart(list, start_ms);
@@ -419,7 +417,7 @@ bool ProcessTable::Remove(ProcessKey key, int64_t start_ms, bool cascade) {
   if (list.empty()) by_pid_.erase(it);
   --count_;
   if (parent_start < 0) return true;
-  auto parent_it = by_pid_.find(parent_key);
+  auto parent_it = by_pid_.find(parent_key.packed());
   if (parent_it == by_pid_.end()) return true;
   auto parent = FindStart(parent_it->second, parent_start);
   if (parent == parent_it->second.end()) return true;
@@ -439,7 +437,7 @@ void ProcessTable::RecountRefs() {
   for (auto& [key, list] : by_pid_) {
     for (ProcessInfo& p : list) {
       if (p.parent_start_ms < 0) continue;
-      auto parent_it = by_pid_.find({key.node, p.ppid});
+      auto parent_it = by_pid_.find(ProcessKey{p.node, p.ppid}.packed());
       if (parent_it == by_pid_.end()) continue;
       auto parent = FindStart(parent_it->second, p.parent_start_ms);
       if (parent != parent_it->second.end() && &*parent != &p) ++parent->child_refs;

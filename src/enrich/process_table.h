@@ -134,7 +134,9 @@ class ProcessTable {
 
   // The table's number for a node name: kLocalNode for this machine,
   // others numbered as first seen (and never reused).
-  uint32_t NodeOf(std::string_view node);
+  uint32_t NodeOf(std::string_view node) {
+    return node == last_node_ ? last_node_number_ : NewNode(node);
+  }
   ProcessKey KeyOf(const TypedEvent& event) {
     return {NodeOf(event.header.node), event.subject.pid};
   }
@@ -216,6 +218,7 @@ class ProcessTable {
   static constexpr int64_t kSeedSlackMs = 1000;
   static ProcessKey Local(int32_t pid) { return {kLocalNode, pid}; }
   bool ReadBootTime();
+  uint32_t NewNode(std::string_view node);
   // Names /proc gives this host: events of those nodes are node 0.
   void LearnLocalNames();
   // Running instance of the pid, or nullptr.
@@ -239,12 +242,13 @@ class ProcessTable {
   ProcessTableOptions options_;
   ProcReader proc_;
   int64_t boot_time_ms_ = -1;
-  // (node, pid) -> its instances, sorted by start_ms: usually one or two,
-  // but a busy pid reused by thousands of short execs within the expiry
-  // keeps them all. Hence binary search by start, and a deque: the oldest
-  // instance expires from the front, the newest arrives at the back.
+  // (node, pid) (ProcessKey::packed) -> its instances, sorted by start_ms:
+  // usually one or two, but a busy pid reused by thousands of short execs
+  // within the expiry keeps them all. Hence binary search by start, and a
+  // deque: the oldest instance expires from the front, the newest arrives
+  // at the back.
   using Instances = std::deque<ProcessInfo>;
-  std::unordered_map<ProcessKey, Instances, ProcessKeyHash> by_pid_;
+  std::unordered_map<uint64_t, Instances> by_pid_;
   size_t count_ = 0;
   // Ended instances by end time (entries go stale when an instance is
   // removed otherwise; Age skips those).

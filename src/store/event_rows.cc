@@ -20,10 +20,6 @@ void BindStringId(Statement* stmt, int index, int64_t id) {
   stmt->BindOptionalInt(index, StringIdValue(id));
 }
 
-enrich::ProcessKey Key(int64_t node_id, int32_t pid) {
-  return {static_cast<uint32_t>(node_id), pid};
-}
-
 // Interns strings until one fails; then every later call returns 0 and
 // status() says why.
 class Interning {
@@ -174,9 +170,9 @@ Result<int64_t> EventStore::InsertProcess(const TypedEvent& event, int64_t node_
     if (!id.ok()) return id.status();
     *out = *id;
   }
-  const enrich::ProcessKey key = Key(node_id, s.pid);
-  Result<int64_t> parent =
-      processes_.ParentOf(Key(node_id, s.ppid), event.header.time_ms, en.parent_start_ms, this);
+  const enrich::ProcessKey key = enrich::StoredProcessKey(node_id, s.pid);
+  Result<int64_t> parent = processes_.ParentOf(enrich::StoredProcessKey(node_id, s.ppid),
+                                               event.header.time_ms, en.parent_start_ms, this);
   if (!parent.ok()) return parent;
   const int64_t parent_id = *parent;
   // A placeholder for a process the enrich stage knows the start of (seeded
@@ -232,7 +228,7 @@ Result<int64_t> EventStore::InsertProcess(const TypedEvent& event, int64_t node_
 
 Result<int64_t> EventStore::ResolveProcess(const TypedEvent& event, int64_t node_id) {
   Result<int64_t> known =
-      processes_.RowOf(Key(node_id, event.subject.pid), event.header.time_ms,
+      processes_.RowOf(enrich::StoredProcessKey(node_id, event.subject.pid), event.header.time_ms,
                        event.enrichment.process_start_ms, event.subject.exe, this);
   if (!known.ok() || *known != 0) return known;
   return InsertProcess(event, node_id, /*placeholder=*/true);
@@ -281,7 +277,7 @@ Status EventStore::WriteEvent(TypedEvent* event) {
   const int64_t node_id = txn.node_id;
   if (std::holds_alternative<ImageLoadEvent>(event->body)) return WriteImageLoad(*event, node_id);
   const AuditKey key{h.time_ms, h.serial, node_id};
-  const enrich::ProcessKey process_key = Key(node_id, event->subject.pid);
+  const enrich::ProcessKey process_key = enrich::StoredProcessKey(node_id, event->subject.pid);
   const bool is_start = std::holds_alternative<ProcessStart>(event->body);
   auto bind_key = [&](Statement* stmt) {
     stmt->BindInt(1, h.time_ms);

@@ -28,10 +28,6 @@ void ReadRow(const Statement& stmt, ProcessRetention::Row* row) {
   row->end_ms = OptionalInt(stmt, 5);
 }
 
-enrich::ProcessKey PidKey(int64_t node_id, int64_t pid) {
-  return {static_cast<uint32_t>(node_id), static_cast<int32_t>(pid)};
-}
-
 }  // namespace
 
 void ProcessRetention::Start(int64_t now_ms, int64_t grace_ms) {
@@ -77,8 +73,8 @@ Status ProcessRetention::Scan(Database* db, int64_t* cursor, int64_t limit, int6
       ++children_[stmt->ColumnInt(3)];
     // A placeholder's success is NULL.
     const bool placeholder = stmt->ColumnType(4) == SQLITE_NULL;
-    succession_.Note(PidKey(stmt->ColumnInt(1), stmt->ColumnInt(2)), process_id, placeholder,
-                     !placeholder && stmt->ColumnInt(4) != 0);
+    succession_.Note(enrich::StoredProcessKey(stmt->ColumnInt(1), stmt->ColumnInt(2)), process_id,
+                     placeholder, !placeholder && stmt->ColumnInt(4) != 0);
   }
   return Status::Ok();
 }
@@ -116,7 +112,8 @@ bool ProcessRetention::Eligible(const Row& row, int64_t cutoff_ms) const {
   if (row.process_id >= max_process_id_) return false;
   if (references_.count(row.process_id) != 0) return false;
   if (children_.count(row.process_id) != 0) return false;
-  const bool superseded = succession_.Superseded(PidKey(row.node_id, row.pid), row.process_id);
+  const bool superseded =
+      succession_.Superseded(enrich::StoredProcessKey(row.node_id, row.pid), row.process_id);
   if (std::optional<int64_t> last = row.last_ms();
       last && (*last >= cutoff_ms || *last >= now_ms_ - grace_ms_))
     return false;
