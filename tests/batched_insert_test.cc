@@ -51,7 +51,8 @@ class BatchedInsertTest : public ::testing::Test {
 };
 
 TEST_F(BatchedInsertTest, RowsWaitForAFullStatementOrFlush) {
-  for (int i = 0; i < 3; ++i) ASSERT_TRUE(rows_->Add({Int(i), i == 1 ? NullInt() : Int(10 * i)}).ok());
+  for (int i = 0; i < 3; ++i)
+    ASSERT_TRUE(rows_->Add({Int(i), i == 1 ? NullInt() : Int(10 * i)}).ok());
   EXPECT_EQ(rows_->pending_rows(), 3u);
   EXPECT_EQ(Count(), 0);
   ASSERT_TRUE(rows_->Flush().ok());

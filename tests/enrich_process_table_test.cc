@@ -376,5 +376,96 @@ TEST(ProcessTableTest, CorruptStateFileIsRejectedAndTableKept) {
   EXPECT_FALSE(table.LoadState(proc.file("no-such-file").string()).ok());
 }
 
+// A replayed log of several machines: the same pid on two nodes is two
+// processes, each with its own history and parents.
+TypedEvent NodeEvent(const std::string& node, int32_t pid, int32_t ppid, int64_t time_ms,
+                     const std::string& exe, EventBody body) {
+  TypedEvent e;
+  e.header.node = node;
+  e.header.time_ms = time_ms;
+  e.subject = Ids(0);
+  e.subject.pid = pid;
+  e.subject.ppid = ppid;
+  e.subject.exe = exe;
+  e.body = std::move(body);
+  return e;
+}
+
+TEST(ProcessTableTest, TwoNodesWithTheSamePidNeverShareAnInstance) {
+  ProcessTable table;  // a replay: nothing from /proc
+  const ProcessStart exec{{"sh"}, 1, false, "/", ""};
+  table.Apply(NodeEvent("web1", 4000, 1, 100, "/bin/sh", exec));
+  table.Apply(NodeEvent("web2", 4000, 1, 200, "/bin/sh", exec));
+  const ProcessKey web1{table.NodeOf("web1"), 4000};
+  const ProcessKey web2{table.NodeOf("web2"), 4000};
+  EXPECT_NE(web1.node, web2.node);
+  EXPECT_NE(web1.node, kLocalNode);
+  EXPECT_EQ(table.NodeOf(""), kLocalNode);
+
+  // web2's exec did not replace web1's process.
+  ASSERT_NE(table.Lookup(web1, 300), nullptr);
+  EXPECT_EQ(table.Lookup(web1, 300)->start_ms, 100);
+  EXPECT_TRUE(table.Lookup(web1, 300)->Running());
+  EXPECT_EQ(table.Lookup(web2, 300)->start_ms, 200);
+  EXPECT_EQ(table.Lookup(4000, 300), nullptr);  // nor is it this machine's
+
+  // A child links to the parent on its own node.
+  table.Apply(
+      NodeEvent("web1", 4001, 4000, 400, "/bin/ls", ProcessStart{{"ls"}, 1, false, "/", ""}));
+  const ProcessInfo* ls = table.Lookup({web1.node, 4001}, 400);
+  ASSERT_NE(ls, nullptr);
+  EXPECT_EQ(ls->parent_start_ms, 100);
+  ASSERT_NE(table.Parent(*ls), nullptr);
+  EXPECT_EQ(table.Parent(*ls)->node, web1.node);
+  EXPECT_EQ(Pids(table.Ancestry({web1.node, 4001}, 400)), (std::vector<int32_t>{4001, 4000}));
+
+  // An exit on one node ends only that node's process.
+  table.Apply(NodeEvent("web2", 4000, 1, 500, "/bin/sh", ProcessEnd{0}));
+  EXPECT_EQ(table.Lookup(web2, 600), nullptr);
+  EXPECT_NE(table.Lookup(web1, 600), nullptr);
+}
+
+TEST(ProcessTableTest, TheHostsOwnNodeNamesAreThisMachine) {
+  FakeProc proc;
+  AddTree(&proc);
+  WriteFile(proc.file("sys/kernel/hostname"), "box.example.org\n");
+  ProcessTable table(Options(proc));
+  const int64_t now = StartMs(20000);
+  ASSERT_TRUE(table.SeedFromProc(now).ok());
+  EXPECT_EQ(table.NodeOf("box.example.org"), kLocalNode);
+  EXPECT_EQ(table.NodeOf("box"), kLocalNode);
+  EXPECT_NE(table.NodeOf("other"), kLocalNode);
+  // auditd naming this machine (name_format=hostname): the seeded vim.
+  TypedEvent named = NodeEvent("box", 300, 200, now, "/usr/bin/vim.basic", FileEvent{});
+  table.Apply(named);
+  const ProcessInfo* vim = table.Lookup(table.KeyOf(named), now);
+  ASSERT_NE(vim, nullptr);
+  EXPECT_EQ(vim->origin, ProcessOrigin::kSeed);
+  // Another machine's pid 300 is somebody else.
+  TypedEvent remote = NodeEvent("other", 300, 200, now, "/usr/bin/vim.basic", FileEvent{});
+  table.Apply(remote);
+  EXPECT_FALSE(table.Lookup(table.KeyOf(remote), now)->start_known);
+}
+
+TEST(ProcessTableTest, StateFileKeepsOnlyThisMachinesProcesses) {
+  FakeProc proc;
+  AddTree(&proc);
+  const std::string state = proc.file("state").string();
+  const int64_t now = StartMs(20000);
+  ProcessTable first(Options(proc));
+  ASSERT_TRUE(first.SeedFromProc(now).ok());
+  // pid 300 on another node: /proc (this machine's) must not vouch for it.
+  first.Apply(
+      NodeEvent("web1", 300, 1, now + 1, "/bin/remote", ProcessStart{{"r"}, 1, false, "/", ""}));
+  ASSERT_EQ(first.size(), 5u);
+  ASSERT_TRUE(first.SaveState(state).ok());
+
+  ProcessTable table(Options(proc));
+  ASSERT_TRUE(table.LoadState(state).ok());
+  EXPECT_EQ(table.size(), 4u);
+  EXPECT_EQ(table.Lookup(300, now + 2)->exe, "/usr/bin/vim.basic");
+  EXPECT_EQ(table.Lookup({table.NodeOf("web1"), 300}, now + 2), nullptr);
+}
+
 }  // namespace
 }  // namespace recorder::enrich

@@ -271,5 +271,39 @@ TEST_F(EnrichingSinkTest, ImageLoadGetsItsSubjectFromTheTableAndChangesNothingTh
   EXPECT_EQ(table_->Lookup(4242, kNow + 21), nullptr);
 }
 
+// Events of other machines (node=) have their own pids: the same number
+// here names another process, and this machine's /proc knows nothing of it.
+TEST_F(EnrichingSinkTest, AnotherNodesPidIsNeverThisMachinesProcess) {
+  CaptureSink capture;
+  EnrichingSinkOptions options;
+  options.probe_proc = true;
+  options.hash_executables = false;
+  EnrichingSink sink(&capture, table_.get(), users_.get(), nullptr, options, [] { return kNow; });
+  auto on = [&](const std::string& node, TypedEvent e) {
+    e.header.node = node;
+    return e;
+  };
+  auto bash = [&](TypedEvent e) {
+    e.subject.exe = "/usr/bin/bash";
+    return e;
+  };
+  EventBatch batch;
+  // pid 200 is bash here (seeded); on web1 it is a process never seen.
+  batch.push_back(on("web1", bash(Event(200, 1, kNow + 1, FileEvent{}))));
+  // pid 300 execs on both nodes; a later event on web1 is web1's.
+  batch.push_back(on("web1", Event(300, 200, kNow + 2, ProcessStart{{"a"}, 1, false, "/", ""})));
+  batch.push_back(on("web2", Event(300, 1, kNow + 3, ProcessStart{{"b"}, 1, false, "/", ""})));
+  batch.push_back(on("web1", Event(300, 200, kNow + 4, FileEvent{})));
+  batch.push_back(bash(Event(200, 1, kNow + 5, FileEvent{})));  // this machine's
+  ASSERT_TRUE(sink.Consume(&batch).ok());
+  ASSERT_EQ(capture.events_.size(), 5u);
+  EXPECT_EQ(capture.events_[0].enrichment.process_start_ms, -1);
+  EXPECT_EQ(sink.stats().proc_probes, 0u);                       // /proc is not web1's
+  EXPECT_EQ(capture.events_[1].enrichment.parent_start_ms, -1);  // web1's 200: start unknown
+  EXPECT_EQ(capture.events_[2].enrichment.process_start_ms, kNow + 3);
+  EXPECT_EQ(capture.events_[3].enrichment.process_start_ms, kNow + 2);
+  EXPECT_EQ(capture.events_[4].enrichment.process_start_ms, kBootMs + 50'000);
+}
+
 }  // namespace
 }  // namespace recorder::enrich

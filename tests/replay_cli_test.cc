@@ -311,6 +311,58 @@ TEST(ReplayCliTest, AFileWithNoAuditLineIsAnErrorNotAnEmptyLog) {
   EXPECT_EQ(out.exit_code, 0) << out.text;
 }
 
+// One log with records of two machines (auditd's node= names): the same
+// pid on each is two processes, and each event and child finds its own.
+TEST(ReplayCliTest, TwoNodesWithTheSamePidInOneLogAreTwoProcesses) {
+  TempDir dir;
+  const std::string log = dir.File("two-nodes.log");
+  auto exec = [](const std::string& node, const std::string& stamp, int pid, int ppid,
+                 const std::string& exe) {
+    return "node=" + node + " type=SYSCALL msg=audit(" + stamp +
+           "): arch=c000003e syscall=59 success=yes exit=0 a0=1 a1=2 a2=3 a3=4 items=1 ppid=" +
+           std::to_string(ppid) + " pid=" + std::to_string(pid) +
+           " auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts0 ses=1 "
+           "comm=\"x\" exe=\"" +
+           exe + "\" key=(null)\n" + "node=" + node + " type=EXECVE msg=audit(" + stamp +
+           "): argc=1 a0=\"" + exe + "\"\n" + "node=" + node + " type=CWD msg=audit(" + stamp +
+           "): cwd=\"/\"\n" + "node=" + node + " type=PROCTITLE msg=audit(" + stamp +
+           "): proctitle=78\n";
+  };
+  auto unlink = [](const std::string& node, const std::string& stamp, int pid,
+                   const std::string& exe, const std::string& path) {
+    return "node=" + node + " type=SYSCALL msg=audit(" + stamp +
+           "): arch=c000003e syscall=263 success=yes exit=0 a0=ffffff9c a1=1 a2=0 a3=0 items=2 "
+           "ppid=1 pid=" +
+           std::to_string(pid) +
+           " auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts0 ses=1 "
+           "comm=\"x\" exe=\"" +
+           exe + "\" key=(null)\n" + "node=" + node + " type=CWD msg=audit(" + stamp +
+           "): cwd=\"/\"\n" + "node=" + node + " type=PATH msg=audit(" + stamp +
+           "): item=0 name=\"/tmp/\" inode=1 dev=fe:00 mode=040755 ouid=0 ogid=0 rdev=00:00 "
+           "nametype=PARENT\n" +
+           "node=" + node + " type=PATH msg=audit(" + stamp + "): item=1 name=\"" + path +
+           "\" inode=2 dev=fe:00 mode=0100644 ouid=0 ogid=0 rdev=00:00 nametype=DELETE\n" +
+           "node=" + node + " type=PROCTITLE msg=audit(" + stamp + "): proctitle=78\n";
+  };
+  std::ofstream(log) << exec("web1", "1700000000.100:1", 4000, 1, "/bin/sh")
+                     << exec("web2", "1700000000.200:1", 4000, 1, "/bin/sh")
+                     << unlink("web1", "1700000000.300:2", 4000, "/bin/sh", "/tmp/web1-file")
+                     << exec("web1", "1700000000.400:3", 4001, 4000, "/bin/ls");
+  const std::string db = dir.File("monitor.db");
+  Output out = RunRecorder("replay --db " + Quote(db) + " " + Quote(log));
+  ASSERT_EQ(out.exit_code, 0) << out.text;
+  EXPECT_EQ(Scalar(db, "SELECT count(*) FROM processes WHERE placeholder = 1"), "0") << out.text;
+  const std::string web1_sh =
+      "(SELECT p.process_id FROM processes p, process_data d, strings n WHERE p.process_id = "
+      "d.process_id AND d.node_id = n.id AND n.value = 'web1' AND p.exe = '/bin/sh')";
+  EXPECT_EQ(Scalar(db, "SELECT process_id = " + web1_sh +
+                           " FROM file_events WHERE path = '/tmp/web1-file'"),
+            "1");
+  EXPECT_EQ(
+      Scalar(db, "SELECT parent_process_id = " + web1_sh + " FROM processes WHERE exe = '/bin/ls'"),
+      "1");
+}
+
 TEST(ReplayCliTest, UnreadableInputIsNamedAndNothingIsCreated) {
   TempDir dir;
   const std::string db = dir.File("monitor.db");

@@ -451,8 +451,9 @@ TEST_F(StoreTest, ExecKeysAtOrBelowTheLargestStoredKeyAreStillLookedUp) {
     EXPECT_EQ(store->counters().process_starts, 1u);
     EXPECT_EQ(store->counters().duplicates, 1u);
   }
-  EXPECT_EQ(Scalar(path, "SELECT group_concat(exe, ',') FROM (SELECT exe FROM processes "
-                         "ORDER BY start_time)"),
+  EXPECT_EQ(Scalar(path,
+                   "SELECT group_concat(exe, ',') FROM (SELECT exe FROM processes "
+                   "ORDER BY start_time)"),
             "/bin/a,/bin/b,/bin/c,/bin/d");
 }
 
@@ -472,8 +473,9 @@ TEST_F(StoreTest, DuplicateChecksSeeKeysNotYetWritten) {
   ASSERT_TRUE(store->Flush().ok());
   EXPECT_EQ(store->counters().file_events, 4u);
   EXPECT_EQ(store->counters().duplicates, 2u);
-  EXPECT_EQ(Scalar(path, "SELECT group_concat(path, ',') FROM (SELECT path FROM file_events "
-                         "ORDER BY time)"),
+  EXPECT_EQ(Scalar(path,
+                   "SELECT group_concat(path, ',') FROM (SELECT path FROM file_events "
+                   "ORDER BY time)"),
             "/e,/f,/h,/g");
 }
 
@@ -504,9 +506,10 @@ TEST_F(StoreTest, AnExecAfterAnotherTypedEventOfItsAuditEventStillKeysItsProcess
                        Exec(kT0, 9, 700, "/usr/bin/sudo", {"sudo", "id"})};
   ASSERT_TRUE(store->Add(&events, 0).ok());
   ASSERT_TRUE(store->Flush().ok());
-  EXPECT_EQ(Scalar(path, "SELECT count(*) FROM audit_events a JOIN processes p "
-                         "ON p.process_id = a.process_id WHERE p.exe = '/usr/bin/sudo' "
-                         "AND p.placeholder = 0"),
+  EXPECT_EQ(Scalar(path,
+                   "SELECT count(*) FROM audit_events a JOIN processes p "
+                   "ON p.process_id = a.process_id WHERE p.exe = '/usr/bin/sudo' "
+                   "AND p.placeholder = 0"),
             "1");
 }
 
@@ -643,8 +646,9 @@ TEST_F(StoreEnrichmentTest, ParentLookupInTheDatabaseSeesKeysNotYetWritten) {
       Enriched(Exec(kT0 + 10, 10, 501, "/bin/ls", {"ls"}, /*ppid=*/500), kT0 + 10, kT0));
   ASSERT_TRUE(store->Add(&events, 0).ok());
   ASSERT_TRUE(store->Flush().ok());
-  EXPECT_EQ(Scalar(path, "SELECT c.parent_process_id = p.process_id FROM processes c, "
-                         "processes p WHERE c.exe = '/bin/ls' AND p.exe = '/bin/bash'"),
+  EXPECT_EQ(Scalar(path,
+                   "SELECT c.parent_process_id = p.process_id FROM processes c, "
+                   "processes p WHERE c.exe = '/bin/ls' AND p.exe = '/bin/bash'"),
             "1");
 }
 
@@ -663,8 +667,9 @@ TEST_F(StoreEnrichmentTest, AParentMissingAtFirstIsFoundOnceItIsWritten) {
   ASSERT_TRUE(store->Add(&events, 0).ok());
   ASSERT_TRUE(store->Flush().ok());
   EXPECT_EQ(Scalar(path, "SELECT parent_process_id FROM processes WHERE exe = '/bin/ls'"), "NULL");
-  EXPECT_EQ(Scalar(path, "SELECT c.parent_process_id = p.process_id FROM processes c, "
-                         "processes p WHERE c.exe = '/bin/id' AND p.pid = 700"),
+  EXPECT_EQ(Scalar(path,
+                   "SELECT c.parent_process_id = p.process_id FROM processes c, "
+                   "processes p WHERE c.exe = '/bin/id' AND p.pid = 700"),
             "1");
 }
 
@@ -695,19 +700,19 @@ TEST_F(StoreEnrichmentTest, ParentIsTheInstanceTheEnrichStageNamesNotThePidsCurr
   ASSERT_TRUE(store);
   // pid 700 was running before recording (seeded from /proc): its
   // placeholder carries the start, so children link to it.
-  TypedEvent seeded = Enriched(File(kT0, 1, 700, "/bin/sh", FileOperation::kWrite, "/s"),
-                               kT0 - 5000, -1);
-  ASSERT_TRUE(AddAll(store.get(),
-                     {
-                         seeded,
-                         Enriched(Exec(kT0 + 1, 2, 500, "/bin/bash", {"bash"}, 700), kT0 + 1,
-                                  kT0 - 5000),
-                         // bash forks 501 then execs itself into /bin/x
-                         Enriched(Exec(kT0 + 3, 3, 500, "/bin/x", {"x"}, 700), kT0 + 3, kT0 - 5000),
-                         // 501 execs after that: its parent is still the bash instance.
-                         Enriched(Exec(kT0 + 5, 4, 501, "/bin/ls", {"ls"}, 500), kT0 + 5, kT0 + 1),
-                     })
-                  .ok());
+  TypedEvent seeded =
+      Enriched(File(kT0, 1, 700, "/bin/sh", FileOperation::kWrite, "/s"), kT0 - 5000, -1);
+  ASSERT_TRUE(
+      AddAll(store.get(),
+             {
+                 seeded,
+                 Enriched(Exec(kT0 + 1, 2, 500, "/bin/bash", {"bash"}, 700), kT0 + 1, kT0 - 5000),
+                 // bash forks 501 then execs itself into /bin/x
+                 Enriched(Exec(kT0 + 3, 3, 500, "/bin/x", {"x"}, 700), kT0 + 3, kT0 - 5000),
+                 // 501 execs after that: its parent is still the bash instance.
+                 Enriched(Exec(kT0 + 5, 4, 501, "/bin/ls", {"ls"}, 500), kT0 + 5, kT0 + 1),
+             })
+          .ok());
   ASSERT_TRUE(store->Flush().ok());
   std::vector<Row> rows = Query(
       path, "SELECT process_id, exe, start_time, parent_process_id FROM processes ORDER BY 1");
@@ -803,13 +808,15 @@ TEST_F(StoreTest, ExitsCompleteWaitingProcessRowsOrUpdateWrittenOnes) {
   EXPECT_EQ(Scalar(path, "SELECT count(*) FROM processes"), std::to_string(kExecs + 1));
   EXPECT_EQ(Scalar(path, "SELECT max(process_id) - min(process_id) + 1 FROM processes"),
             std::to_string(kExecs + 1));
-  EXPECT_EQ(Scalar(path, "SELECT count(*) FROM processes WHERE exe = '/bin/a' AND "
-                         "end_time IS NOT NULL"),
+  EXPECT_EQ(Scalar(path,
+                   "SELECT count(*) FROM processes WHERE exe = '/bin/a' AND "
+                   "end_time IS NOT NULL"),
             std::to_string(kExecs / 2 + 1));
   // Each exit is on its own process: the code and time it was given.
-  EXPECT_EQ(Scalar(path, "SELECT count(*) FROM processes WHERE exe = '/bin/a' AND pid % 2 = 0 "
-                         "AND exit_code = (pid - 1000) % 256 AND end_time = " +
-                             std::to_string(kT0 + kExecs) + " + pid - 1000"),
+  EXPECT_EQ(Scalar(path,
+                   "SELECT count(*) FROM processes WHERE exe = '/bin/a' AND pid % 2 = 0 "
+                   "AND exit_code = (pid - 1000) % 256 AND end_time = " +
+                       std::to_string(kT0 + kExecs) + " + pid - 1000"),
             std::to_string(kExecs / 2));
   EXPECT_EQ(Scalar(path, "SELECT exit_code || '@' || (end_time - " + std::to_string(kT0) +
                              ") FROM processes WHERE pid = 1001"),
@@ -862,13 +869,42 @@ TEST_F(StoreTest, AFailedBatchLeavesNothingQueuedOrCachedBehind) {
   for (const TypedEvent& event : good) again.push_back(event);
   ASSERT_TRUE(store->Add(&again, 0).ok());
   ASSERT_TRUE(store->Flush().ok());
-  EXPECT_EQ(Scalar(path, "SELECT group_concat(process_id || ':' || exe || ':' || "
-                         "coalesce(parent_process_id, '-'), ',') FROM "
-                         "(SELECT * FROM processes ORDER BY process_id)"),
+  EXPECT_EQ(Scalar(path,
+                   "SELECT group_concat(process_id || ':' || exe || ':' || "
+                   "coalesce(parent_process_id, '-'), ',') FROM "
+                   "(SELECT * FROM processes ORDER BY process_id)"),
             "1:/bin/a:-,2:/bin/c:-,3:/bin/b:1");
   EXPECT_EQ(Scalar(path, "SELECT group_concat(path, ',') FROM file_events"), "/ok");
   EXPECT_EQ(Scalar(path, "SELECT end_time FROM processes WHERE pid = 200"), "NULL");
   EXPECT_EQ(Scalar(path, "SELECT count(*) FROM audit_events"), "4");
+}
+
+// A rollback takes back only what its transaction taught the store: the
+// process rows committed before it still receive their pids' events.
+TEST_F(StoreTest, ARolledBackBatchForgetsOnlyWhatItWrote) {
+  auto store = OpenOrDie(path);
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(AddAll(store.get(), {Exec(kT0, 1, 100, "/bin/a", {"a"})}).ok());
+  ASSERT_TRUE(store->Flush().ok());
+  FailWritesOfPath(path, "/boom");
+  ASSERT_TRUE(AddAll(store.get(), {Exec(kT0 + 1, 2, 200, "/bin/b", {"b"}),
+                                   File(kT0 + 2, 3, 200, "/bin/b", FileOperation::kWrite, "/boom")})
+                  .ok());
+  ASSERT_FALSE(store->Flush().ok());
+  ASSERT_TRUE(
+      AddAll(store.get(), {File(kT0 + 3, 4, 100, "/bin/a", FileOperation::kWrite, "/ok"),
+                           File(kT0 + 4, 5, 200, "/bin/b", FileOperation::kWrite, "/lost-exec")})
+          .ok());
+  ASSERT_TRUE(store->Flush().ok());
+  // pid 100 is still its exec's row; pid 200's exec was rolled back, so
+  // its event gets a placeholder (not the lost row's id).
+  EXPECT_EQ(Scalar(path,
+                   "SELECT group_concat(process_id || ':' || exe || ':' || placeholder, ',') "
+                   "FROM (SELECT * FROM processes ORDER BY process_id)"),
+            "1:/bin/a:0,2:/bin/b:1");
+  EXPECT_EQ(Scalar(path, "SELECT process_id FROM file_events WHERE path = '/ok'"), "1");
+  EXPECT_EQ(Scalar(path, "SELECT process_id FROM file_events WHERE path = '/lost-exec'"), "2");
+  EXPECT_EQ(store->counters().placeholder_processes, 1u);
 }
 
 // A hash update in a batch that is then rolled back is undone with it:
@@ -923,15 +959,15 @@ TEST_F(StoreEnrichmentTest, ExitAfterARestartFindsTheRowOfTheEarlierRun) {
   ASSERT_TRUE(store);
   // The restarted recorder's process table (loaded from its state file)
   // knows the instance's start; the new store has nothing in memory.
-  ASSERT_TRUE(AddAll(store.get(),
-                     {Enriched(Exit(kT0 + 30000, 2, 400, "/bin/sleep", 0), kT0, -1),
-                      Enriched(Exec(kT0 + 30001, 3, 401, "/bin/true", {"true"}, 400),
-                               kT0 + 30001, kT0)})
+  ASSERT_TRUE(AddAll(store.get(), {Enriched(Exit(kT0 + 30000, 2, 400, "/bin/sleep", 0), kT0, -1),
+                                   Enriched(Exec(kT0 + 30001, 3, 401, "/bin/true", {"true"}, 400),
+                                            kT0 + 30001, kT0)})
                   .ok());
   ASSERT_TRUE(store->Flush().ok());
   std::vector<Row> rows =
-      Query(path, "SELECT process_id, end_time, placeholder, parent_process_id FROM processes "
-                  "ORDER BY 1");
+      Query(path,
+            "SELECT process_id, end_time, placeholder, parent_process_id FROM processes "
+            "ORDER BY 1");
   ASSERT_EQ(rows.size(), 2u);
   EXPECT_EQ(rows[0].at("end_time"), std::to_string(kT0 + 30000));
   EXPECT_EQ(rows[0].at("placeholder"), "0");
@@ -1152,19 +1188,20 @@ TEST_F(StoreImageTest, ImageLoadsJoinTheirProcessAndAreNeverDeduplicated) {
     e.enrichment.user = "alice";
     return e;
   };
-  ASSERT_TRUE(AddAll(store.get(),
-                     {Exec(kT0, 1, 300, "/usr/bin/python3.11", {"python3", "-c", "x"}),
-                      load(kT0 + 5, 300, "/usr/lib/x86_64-linux-gnu/libbz2.so.1.0.4", "abc"),
-                      // Same time, same (zero) serial: still its own row.
-                      load(kT0 + 5, 300, "/usr/lib/x86_64-linux-gnu/libc.so.6", ""),
-                      // A pid never seen exec'ing: a placeholder process.
-                      load(kT0 + 6, 301, "/usr/lib/x86_64-linux-gnu/libm.so.6", "def")})
-                  .ok());
+  ASSERT_TRUE(
+      AddAll(store.get(), {Exec(kT0, 1, 300, "/usr/bin/python3.11", {"python3", "-c", "x"}),
+                           load(kT0 + 5, 300, "/usr/lib/x86_64-linux-gnu/libbz2.so.1.0.4", "abc"),
+                           // Same time, same (zero) serial: still its own row.
+                           load(kT0 + 5, 300, "/usr/lib/x86_64-linux-gnu/libc.so.6", ""),
+                           // A pid never seen exec'ing: a placeholder process.
+                           load(kT0 + 6, 301, "/usr/lib/x86_64-linux-gnu/libm.so.6", "def")})
+          .ok());
   ASSERT_TRUE(store->Flush().ok());
   EXPECT_EQ(store->counters().image_events, 3u);
   EXPECT_EQ(store->counters().duplicates, 0u);
-  std::vector<Row> rows = Query(
-      path, "SELECT i.pid, i.exe, i.user, i.path, i.sha256, i.uid, i.time_utc, "
+  std::vector<Row> rows =
+      Query(path,
+            "SELECT i.pid, i.exe, i.user, i.path, i.sha256, i.uid, i.time_utc, "
             "p.placeholder, p.cmdline FROM image_events i JOIN processes p USING (process_id) "
             "ORDER BY i.path");
   ASSERT_EQ(rows.size(), 3u);

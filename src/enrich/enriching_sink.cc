@@ -10,8 +10,9 @@
 namespace recorder::enrich {
 
 namespace {
-// Bound on remembered per-process hashes (one per live pid normally).
-constexpr size_t kMaxExeHashMemo = 65536;
+// Bound on remembered exe hashes (one per distinct program normally); a
+// memo holds the slot in its low 16 bits, 0 meaning none.
+constexpr size_t kMaxExeHashMemo = 0xFFFF;
 // An image load comes from fanotify with nothing but a pid: the process
 // table says who that is, so its row reads like an audit event's.
 void CompleteSubject(const ProcessInfo& info, Subject* subject) {
@@ -47,38 +48,64 @@ EnrichingSink::EnrichingSink(EventSink* next, ProcessTable* processes, UserNames
   }
 }
 
+const EnrichingSink::ExeHashes* EnrichingSink::Memo(uint32_t memo) const {
+  const uint32_t slot = memo & 0xFFFF;
+  if (slot == 0 || (memo >> 16) != (memo_generation_ & 0xFFFF) || slot > exe_hashes_.size())
+    return nullptr;
+  return &exe_hashes_[slot - 1];
+}
+
+uint32_t EnrichingSink::Remember(std::string_view exe, const std::string& sha256,
+                                 const std::string& md5) {
+  auto it = exe_hash_slots_.find(std::string(exe));
+  if (it != exe_hash_slots_.end()) {
+    const ExeHashes& known = exe_hashes_[it->second - 1];
+    if (known.sha256 == sha256 && known.md5 == md5)
+      return ((memo_generation_ & 0xFFFF) << 16) | it->second;
+  }
+  if (exe_hashes_.size() >= kMaxExeHashMemo) {
+    // Start over: memos of the old generation no longer match.
+    exe_hashes_.clear();
+    exe_hash_slots_.clear();
+    ++memo_generation_;
+    if ((memo_generation_ & 0xFFFF) == 0) ++memo_generation_;
+  }
+  exe_hashes_.push_back(ExeHashes{std::string(exe), sha256, md5});
+  const auto slot = static_cast<uint32_t>(exe_hashes_.size());
+  exe_hash_slots_[std::string(exe)] = slot;
+  return ((memo_generation_ & 0xFFFF) << 16) | slot;
+}
+
 void EnrichingSink::Enrich(TypedEvent* event, int64_t now_ms) {
   ++stats_.events;
   const Subject& s = event->subject;
   const int64_t t = event->header.time_ms;
   Enrichment& out = event->enrichment;
 
-  int64_t instance_start = -1;  // key of the subject's process instance, when known
+  const ProcessInfo* info = nullptr;  // the subject's process instance, when known
   if (processes_ != nullptr && s.pid > 0) {
+    const ProcessKey key = processes_->KeyOf(*event);
     bool is_exec = std::holds_alternative<ProcessStart>(event->body) && event->header.success;
     const bool is_image = std::holds_alternative<ImageLoadEvent>(event->body);
     auto find = [&] {
       // An image load is stamped when the monitor read it, possibly after
       // the loading process exited: take the instance that started last.
-      return is_image ? processes_->LookupLatestStarted(s.pid, t) : processes_->Lookup(s.pid, t);
+      return is_image ? processes_->LookupLatestStarted(key, t) : processes_->Lookup(key, t);
     };
-    if (options_.probe_proc && !is_exec && find() == nullptr) {
+    if (options_.probe_proc && !is_exec && key.node == kLocalNode && find() == nullptr) {
       ++stats_.proc_probes;
       processes_->SeedOne(s.pid, now_ms);
     }
     // An image load knows only its pid: it must not create or replace a
     // table entry (an empty exe would look like a missed exec).
-    if (!is_image) processes_->Apply(*event);
-    const ProcessInfo* info = find();
+    if (!is_image) processes_->Apply(*event, key);
+    info = find();
     if (info == nullptr) {
       ++stats_.unknown_process;
     } else {
       if (is_image) CompleteSubject(*info, &event->subject);
-      instance_start = info->start_ms;
       out.process_start_ms = info->start_known ? info->start_ms : -1;
-      const ProcessInfo* parent = info->parent_start_ms >= 0
-                                      ? processes_->Find(info->ppid, info->parent_start_ms)
-                                      : nullptr;
+      const ProcessInfo* parent = processes_->Parent(*info);
       out.parent_start_ms = parent != nullptr && parent->start_known ? parent->start_ms : -1;
     }
   }
@@ -95,28 +122,20 @@ void EnrichingSink::Enrich(TypedEvent* event, int64_t now_ms) {
     // A running image does not change when its file is replaced on disk,
     // so a process instance's hash is looked up once (at its exec or first
     // event) and reused: that saves a stat() per event, the dominant cost.
-    auto memo = exe_hashes_.end();
-    if (instance_start >= 0) {
-      memo = exe_hashes_.find(s.pid);
-      if (memo != exe_hashes_.end() &&
-          (memo->second.start_ms != instance_start || memo->second.exe != s.exe)) {
-        exe_hashes_.erase(memo);
-        memo = exe_hashes_.end();
-      }
-    }
-    if (memo != exe_hashes_.end()) {
+    const ExeHashes* memo = info != nullptr ? Memo(info->exe_hash_memo) : nullptr;
+    if (memo != nullptr && memo->exe != s.exe) memo = nullptr;
+    if (memo != nullptr) {
       ++stats_.hash_ready;
-      out.exe_sha256 = memo->second.sha256;
-      out.exe_md5 = memo->second.md5;
+      out.exe_sha256 = memo->sha256;
+      out.exe_md5 = memo->md5;
     } else {
       HashLookup lookup = hashes_->Lookup(s.exe);
       switch (lookup.state) {
         case HashState::kReady:
           ++stats_.hash_ready;
-          if (instance_start >= 0) {
-            if (exe_hashes_.size() >= kMaxExeHashMemo) exe_hashes_.clear();
-            exe_hashes_[s.pid] =
-                ExeHashMemo{instance_start, s.exe, lookup.hashes.sha256, lookup.hashes.md5};
+          if (info != nullptr) {
+            processes_->SetExeHashMemo(*info,
+                                       Remember(s.exe, lookup.hashes.sha256, lookup.hashes.md5));
           }
           out.exe_sha256 = std::move(lookup.hashes.sha256);
           out.exe_md5 = std::move(lookup.hashes.md5);
@@ -131,7 +150,6 @@ void EnrichingSink::Enrich(TypedEvent* event, int64_t now_ms) {
           break;
       }
     }
-    if (std::holds_alternative<ProcessEnd>(event->body)) exe_hashes_.erase(s.pid);
   }
 }
 

@@ -10,7 +10,9 @@
 // the event leaves with hash_note = "pending"; the owner drains
 // HashWorker::TakeCompletions() and updates the stored rows. The hash of a
 // process instance's exe is taken at its exec (or first event) and reused
-// for its later events: the running image is the file as it was then.
+// for its later events: the running image is the file as it was then. The
+// instance (ProcessInfo::exe_hash_memo) holds that memo, so it follows the
+// process table's identity: node, pid reuse, exec, fork.
 //
 // Not thread-safe (one pipeline thread calls Consume); the HashWorker it
 // borrows is.
@@ -20,6 +22,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -32,8 +35,9 @@
 namespace recorder::enrich {
 
 struct EnrichingSinkOptions {
-  // Live recording only: read /proc/PID for a pid the table does not
-  // know. Never for replayed logs (today's /proc says nothing about them).
+  // Live recording only: read /proc/PID for a pid of this machine the
+  // table does not know. Never for replayed logs (today's /proc says
+  // nothing about them).
   bool probe_proc = false;
   // Hash subject.exe (needs a HashWorker). Also live only: the file on
   // disk now is the one the event ran only while recording live.
@@ -88,14 +92,18 @@ class EnrichingSink : public EventSink {
   HashWorker* const hashes_;
   const EnrichingSinkOptions options_;
   std::function<int64_t()> clock_;
-  struct ExeHashMemo {
-    int64_t start_ms;  // process instance
+  // The hashes of an exe as a process instance ran it; instances refer to
+  // them by ProcessInfo::exe_hash_memo, a (generation, slot) pair.
+  struct ExeHashes {
     std::string exe;
     std::string sha256;
     std::string md5;
   };
-  // pid -> hashes of its current instance's exe, once known.
-  std::unordered_map<int32_t, ExeHashMemo> exe_hashes_;
+  const ExeHashes* Memo(uint32_t memo) const;
+  uint32_t Remember(std::string_view exe, const std::string& sha256, const std::string& md5);
+  std::vector<ExeHashes> exe_hashes_;  // bounded; starts over (a new generation) when full
+  std::unordered_map<std::string, uint32_t> exe_hash_slots_;  // exe -> its latest slot
+  uint32_t memo_generation_ = 1;
   // Events released after waiting for their paths may have missed their
   // executable's hash completion meanwhile: looked up again.
   void RefreshHashes(EventBatch* events, size_t from);

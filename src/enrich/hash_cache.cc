@@ -1,5 +1,4 @@
 #include "enrich/hash_cache.h"
-#include "util/file_util.h"
 
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -13,6 +12,8 @@
 #include <memory>
 #include <sstream>
 #include <vector>
+
+#include "util/file_util.h"
 
 namespace recorder::enrich {
 

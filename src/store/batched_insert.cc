@@ -36,7 +36,8 @@ Result<std::unique_ptr<BatchedInsert>> BatchedInsert::Create(Database* db,
   const int rows = std::clamp(max_params / columns, 1, kRowsPerStatement);
   Result<std::unique_ptr<Statement>> one = db->Prepare(InsertSql(table_and_columns, columns, 1));
   if (!one.ok()) return one.status();
-  Result<std::unique_ptr<Statement>> many = db->Prepare(InsertSql(table_and_columns, columns, rows));
+  Result<std::unique_ptr<Statement>> many =
+      db->Prepare(InsertSql(table_and_columns, columns, rows));
   if (!many.ok()) return many.status();
   return std::unique_ptr<BatchedInsert>(
       new BatchedInsert(columns, rows, std::move(one).value(), std::move(many).value()));

@@ -4,10 +4,9 @@
 // Why: a one-row INSERT pays, per row, for the statement's start and halt,
 // its reset, and a descent of the table's b-tree from the root. Within one
 // multi-row statement SQLite keeps its cursor on the table's last page
-// between rows, so appending rows in key order skips the descents. On
-// this machine that halves SQLite's instructions per appended row
-// (bench/store_bench.cc BM_KeyAppend under callgrind: ~6.1k instructions
-// per audit_events key at 1 row per statement, ~3.0k at 50).
+// between rows, so appending rows in key order skips the descents: much
+// of SQLite's work per appended row (BM_KeyAppend in bench/store_bench.cc;
+// the figures are in BENCHMARKS.md).
 //
 // The cost: rows reach the table only at the next full statement or
 // Flush(). The owner flushes before anything on the same connection reads
@@ -38,10 +37,10 @@ inline constexpr SqlInt NullInt() { return std::nullopt; }
 
 class BatchedInsert {
  public:
-  // Rows per multi-row statement. Beyond ~50 the gain is flat (BM_KeyAppend:
-  // 50 and 200 rows per statement within 5% in CPU time, 4% in
-  // instructions). Fewer when the connection's
-  // limit on parameters (999 before SQLite 3.32) does not allow that many.
+  // Rows per multi-row statement: past a few dozen the gain is flat
+  // (BM_KeyAppend at 50 and 200 rows, BENCHMARKS.md). Fewer when the
+  // connection's limit on parameters (999 before SQLite 3.32) does not
+  // allow that many.
   static constexpr int kRowsPerStatement = 64;
 
   // `table_and_columns` is "table(col1, col2, ...)"; each row has one

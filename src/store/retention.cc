@@ -32,44 +32,6 @@ int64_t FileBytes(const std::string& path) {
   return static_cast<int64_t>(st.st_size);
 }
 
-uint64_t PidKey(int64_t node_id, int64_t pid) {
-  return (static_cast<uint64_t>(node_id) << 32) ^ static_cast<uint32_t>(pid);
-}
-
-std::optional<int64_t> OptionalInt(const Statement& stmt, int col) {
-  if (stmt.ColumnType(col) == SQLITE_NULL) return std::nullopt;
-  return stmt.ColumnInt(col);
-}
-
-}  // namespace
-
-struct Retention::ProcessRow {
-  int64_t process_id = 0;
-  int64_t node_id = 0;
-  int64_t pid = 0;
-  int64_t parent_process_id = 0;  // 0: none
-  std::optional<int64_t> start_ms;
-  std::optional<int64_t> end_ms;
-  // Last known time: the end, else the start.
-  std::optional<int64_t> last_ms() const { return end_ms ? end_ms : start_ms; }
-};
-
-namespace {
-
-// The columns ReadProcessRow reads, in its order.
-constexpr char kProcessColumns[] =
-    "process_id, node_id, pid, parent_process_id, start_time, end_time";
-
-void ReadProcessRow(const Statement& stmt, int first, Retention::ProcessRow* row) {
-  row->process_id = stmt.ColumnInt(first);
-  row->node_id = stmt.ColumnInt(first + 1);
-  row->pid = stmt.ColumnInt(first + 2);
-  row->parent_process_id =
-      stmt.ColumnType(first + 3) == SQLITE_NULL ? 0 : stmt.ColumnInt(first + 3);
-  row->start_ms = OptionalInt(stmt, first + 4);
-  row->end_ms = OptionalInt(stmt, first + 5);
-}
-
 }  // namespace
 
 Result<StorageSize> MeasureStorage(Database* db) {
@@ -91,7 +53,7 @@ Result<StorageSize> MeasureStorage(Database* db) {
   return size;
 }
 
-Retention::Retention(RetentionPolicy policy) : policy_(std::move(policy)) {
+Retention::Retention(RetentionPolicy policy) : policy_(policy) {
   policy_.rows_per_step = std::max<int64_t>(policy_.rows_per_step, 100);
   policy_.vacuum_pages_per_step = std::max<int64_t>(policy_.vacuum_pages_per_step, 1);
   policy_.clean_percent_over_limit = std::clamp(policy_.clean_percent_over_limit, 0, 100);
@@ -194,6 +156,7 @@ Status Retention::StartRun(Database* db, int64_t now_ms, const StorageSize& size
                            RetentionResult* out) {
   EndRun();
   now_ms_ = now_ms;
+  processes_.Start(now_ms, policy_.process_grace_ms);
   age_cutoff_ms_ = policy_.monitor_days > 0
                        ? now_ms - static_cast<int64_t>(policy_.monitor_days) * kMsPerDay
                        : 0;
@@ -266,13 +229,8 @@ void Retention::EndRun() {
   size_cutoff_ms_ = 0;
   scan_table_ = 0;
   scan_rowid_ = 0;
-  process_cursor_ = 0;
   size_process_cursor_ = 0;
-  max_process_id_ = 0;
-  references_.clear();
-  children_.clear();
-  latest_mapping_.clear();
-  retry_parents_.clear();
+  processes_.Clear();
 }
 
 Status Retention::ScanChunk(Database* db, int64_t* budget, RetentionResult* out) {
@@ -303,7 +261,7 @@ Status Retention::ScanChunk(Database* db, int64_t* budget, RetentionResult* out)
       if (old) {
         ++old_rows;
       } else if (stmt->ColumnType(2) != SQLITE_NULL) {
-        ++references_[stmt->ColumnInt(2)];
+        processes_.CountReference(stmt->ColumnInt(2));
       }
     }
     out->rows_scanned += read;
@@ -350,30 +308,9 @@ Status Retention::ScanChunk(Database* db, int64_t* budget, RetentionResult* out)
   }
 
   if (scan_table_ == events + keyed && have_process_table_) {
-    Result<std::unique_ptr<Statement>> select = db->Prepare(
-        "SELECT process_id, node_id, pid, parent_process_id, coalesce(success, 1) FROM "
-        "process_data WHERE process_id > ?1 ORDER BY process_id LIMIT ?2");
-    if (!select.ok()) return select.status();
-    Statement* stmt = select->get();
-    stmt->BindInt(1, scan_rowid_);
-    stmt->BindInt(2, limit);
     int64_t read = 0;
-    while (true) {
-      Result<bool> row = stmt->Step();
-      if (!row.ok()) return row.status();
-      if (!*row) break;
-      ++read;
-      const int64_t process_id = stmt->ColumnInt(0);
-      scan_rowid_ = process_id;
-      if (stmt->ColumnType(3) != SQLITE_NULL && stmt->ColumnInt(3) != 0)
-        ++children_[stmt->ColumnInt(3)];
-      // The store maps a pid to its latest successful exec or placeholder;
-      // a failed exec leaves the previous mapping in place.
-      if (stmt->ColumnInt(4) != 0) {
-        int64_t& latest = latest_mapping_[PidKey(stmt->ColumnInt(1), stmt->ColumnInt(2))];
-        latest = std::max(latest, process_id);
-      }
-    }
+    Status status = processes_.Scan(db, &scan_rowid_, limit, &read);
+    if (!status.ok()) return status;
     out->rows_scanned += read;
     *budget -= std::max<int64_t>(read, 1);
     if (read < limit) {
@@ -399,46 +336,6 @@ Status Retention::DeleteByTime(Database* db, const Table& table, int64_t cutoff_
   return Status::Ok();
 }
 
-bool Retention::Eligible(const ProcessRow& row, int64_t cutoff_ms) const {
-  // SQLite gives the largest rowid + 1 to the next insert: deleting the
-  // last row would hand its id to a new process while the store may still
-  // hold the old one in memory.
-  if (row.process_id >= max_process_id_) return false;
-  if (references_.count(row.process_id) != 0) return false;
-  if (children_.count(row.process_id) != 0) return false;
-  auto latest = latest_mapping_.find(PidKey(row.node_id, row.pid));
-  const bool superseded = latest != latest_mapping_.end() && latest->second > row.process_id;
-  if (std::optional<int64_t> last = row.last_ms();
-      last && (*last >= cutoff_ms || *last >= now_ms_ - policy_.process_grace_ms))
-    return false;
-  // Over when it ended, or when a later process took its pid (a row with
-  // no time at all is over only then).
-  return row.end_ms.has_value() || superseded;
-}
-
-void Retention::Unreference(int64_t process_id) {
-  auto it = references_.find(process_id);
-  if (it == references_.end()) return;
-  if (--it->second <= 0) references_.erase(it);
-}
-
-Result<bool> Retention::MaybeDeleteProcess(Database* db, const ProcessRow& row, int64_t cutoff_ms,
-                                           RetentionResult* out) {
-  if (!Eligible(row, cutoff_ms)) return false;
-  delete_process_->BindInt(1, row.process_id);
-  Status status = delete_process_->Run();
-  if (!status.ok()) return status;
-  out->rows_deleted[kProcessTable] += db->Changes();
-  if (row.parent_process_id != 0) {
-    auto it = children_.find(row.parent_process_id);
-    if (it != children_.end() && --it->second <= 0) {
-      children_.erase(it);
-      retry_parents_.push_back(row.parent_process_id);
-    }
-  }
-  return true;
-}
-
 Status Retention::SizeRound(Database* db, int64_t* budget, RetentionResult* out) {
   Result<StorageSize> size = MeasureStorage(db);
   if (!size.ok()) return size.status();
@@ -446,9 +343,8 @@ Status Retention::SizeRound(Database* db, int64_t* budget, RetentionResult* out)
     phase_ = Phase::kProcesses;
     return Status::Ok();
   }
-  Result<int64_t> max_id = db->QueryInt("SELECT coalesce(max(process_id), 0) FROM process_data");
-  if (!max_id.ok()) return max_id.status();
-  max_process_id_ = *max_id;
+  Status status = processes_.ReadMaxProcessId(db);
+  if (!status.ok()) return status;
 
   const size_t sources =
       event_tables_.size() + keyed_tables_.size() + (have_process_table_ ? 1 : 0);
@@ -496,24 +392,13 @@ Status Retention::SizeRound(Database* db, int64_t* budget, RetentionResult* out)
       times.push_back((*select)->ColumnInt(0));
     }
   }
-  std::vector<ProcessRow> processes;
+  std::vector<ProcessRetention::Row> processes;
   if (have_process_table_) {
-    Result<std::unique_ptr<Statement>> select = db->Prepare(
-        fmt::format("SELECT {} FROM process_data WHERE process_id > ?1 ORDER BY process_id "
-                    "LIMIT ?2",
-                    kProcessColumns));
-    if (!select.ok()) return select.status();
-    (*select)->BindInt(1, size_process_cursor_);
-    (*select)->BindInt(2, k);
-    while (true) {
-      Result<bool> row = (*select)->Step();
-      if (!row.ok()) return row.status();
-      if (!*row) break;
-      ++read;
-      ProcessRow process;
-      ReadProcessRow(**select, 0, &process);
+    status = processes_.ReadRows(db, size_process_cursor_, k, &processes);
+    if (!status.ok()) return status;
+    read += static_cast<int64_t>(processes.size());
+    for (const ProcessRetention::Row& process : processes) {
       if (std::optional<int64_t> last = process.last_ms()) times.push_back(*last);
-      processes.push_back(process);
     }
   }
   out->rows_scanned += read;
@@ -539,7 +424,7 @@ Status Retention::SizeRound(Database* db, int64_t* budget, RetentionResult* out)
     for (const auto& [time, process_id] : heads[i].time_and_process) {
       if (time > horizon) continue;
       ++doomed;
-      if (process_id != 0) Unreference(process_id);
+      if (process_id != 0) processes_.Unreference(process_id);
     }
     if (doomed == 0) continue;
     Result<std::unique_ptr<Statement>> del = db->Prepare(
@@ -547,14 +432,14 @@ Status Retention::SizeRound(Database* db, int64_t* budget, RetentionResult* out)
     if (!del.ok()) return del.status();
     (*del)->BindInt(1, heads[i].last_rowid);
     (*del)->BindInt(2, horizon);
-    Status status = (*del)->Run();
+    status = (*del)->Run();
     if (!status.ok()) return status;
     out->rows_deleted[table.name] += db->Changes();
     deleted += db->Changes();
   }
   for (const Table& table : keyed_tables_) {
     const int64_t before = out->rows_deleted[table.name];
-    Status status = DeleteByTime(db, table, horizon + 1, out);
+    status = DeleteByTime(db, table, horizon + 1, out);
     if (!status.ok()) return status;
     deleted += out->rows_deleted[table.name] - before;
   }
@@ -563,14 +448,14 @@ Status Retention::SizeRound(Database* db, int64_t* budget, RetentionResult* out)
   // leading run of such rows only, so a later row is not skipped.
   bool contiguous = true;
   const int64_t cursor_before = size_process_cursor_;
-  for (const ProcessRow& process : processes) {
+  for (const ProcessRetention::Row& process : processes) {
     std::optional<int64_t> last = process.last_ms();
     const bool due = !last || *last <= horizon;
     if (!due) {
       contiguous = false;
       continue;
     }
-    Result<bool> gone = MaybeDeleteProcess(db, process, horizon + 1, out);
+    Result<bool> gone = processes_.MaybeDelete(db, delete_process_, process, horizon + 1, out);
     if (!gone.ok()) return gone.status();
     if (*gone) ++deleted;
     if (contiguous) size_process_cursor_ = process.process_id;
@@ -593,61 +478,10 @@ Status Retention::ProcessChunk(Database* db, int64_t* budget, RetentionResult* o
   if (age_cutoff_ms_ != 0) cutoff = age_cutoff_ms_;
   if (size_cutoff_ms_ != 0) cutoff = std::max(cutoff, size_cutoff_ms_ + 1);
 
-  Result<int64_t> max_id = db->QueryInt("SELECT coalesce(max(process_id), 0) FROM process_data");
-  if (!max_id.ok()) return max_id.status();
-  max_process_id_ = *max_id;
-  const int64_t limit = std::min(*budget, policy_.rows_per_step);
-
-  if (process_cursor_ >= 0) {
-    Result<std::unique_ptr<Statement>> select = db->Prepare(
-        fmt::format("SELECT {} FROM process_data WHERE process_id > ?1 ORDER BY process_id "
-                    "LIMIT ?2",
-                    kProcessColumns));
-    if (!select.ok()) return select.status();
-    (*select)->BindInt(1, process_cursor_);
-    (*select)->BindInt(2, limit);
-    std::vector<ProcessRow> rows;
-    while (true) {
-      Result<bool> row = (*select)->Step();
-      if (!row.ok()) return row.status();
-      if (!*row) break;
-      ProcessRow process;
-      ReadProcessRow(**select, 0, &process);
-      rows.push_back(process);
-    }
-    out->rows_scanned += static_cast<int64_t>(rows.size());
-    *budget -= std::max<int64_t>(static_cast<int64_t>(rows.size()), 1);
-    for (const ProcessRow& process : rows) {
-      Result<bool> gone = MaybeDeleteProcess(db, process, cutoff, out);
-      if (!gone.ok()) return gone.status();
-      process_cursor_ = process.process_id;
-    }
-    if (static_cast<int64_t>(rows.size()) < limit) process_cursor_ = -1;  // pass done
-    return Status::Ok();
-  }
-
-  // After the pass: parents whose last child went in this run.
-  Result<std::unique_ptr<Statement>> select = db->Prepare(
-      fmt::format("SELECT {} FROM process_data WHERE process_id = ?1", kProcessColumns));
-  if (!select.ok()) return select.status();
-  while (!retry_parents_.empty() && *budget > 0) {
-    const int64_t id = retry_parents_.back();
-    retry_parents_.pop_back();
-    --*budget;
-    (*select)->BindInt(1, id);
-    Result<bool> row = (*select)->Step();
-    if (!row.ok()) return row.status();
-    if (!*row) {
-      (*select)->Reset();
-      continue;
-    }
-    ProcessRow process;
-    ReadProcessRow(**select, 0, &process);
-    (*select)->Reset();
-    Result<bool> gone = MaybeDeleteProcess(db, process, cutoff, out);
-    if (!gone.ok()) return gone.status();
-  }
-  if (retry_parents_.empty()) phase_ = Phase::kVacuum;
+  bool done = false;
+  Status status = processes_.DeletePass(db, delete_process_, cutoff, budget, out, &done);
+  if (!status.ok()) return status;
+  if (done) phase_ = Phase::kVacuum;
   return Status::Ok();
 }
 
@@ -676,8 +510,8 @@ Status Retention::VacuumChunk(Database* db, RetentionResult* out) {
   Result<int64_t> busy_ms = db->QueryInt("PRAGMA busy_timeout");
   sqlite3_busy_timeout(db->handle(), 0);
   Status status;
-  const int rc =
-      sqlite3_wal_checkpoint_v2(db->handle(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+  const int rc = sqlite3_wal_checkpoint_v2(db->handle(), nullptr, SQLITE_CHECKPOINT_TRUNCATE,
+                                           nullptr, nullptr);
   if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED)
     status = Status::Error(db->LastError());
   sqlite3_busy_timeout(db->handle(), busy_ms.ok() ? static_cast<int>(*busy_ms) : 5000);

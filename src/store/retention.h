@@ -13,7 +13,7 @@
 //                 older than MonitorDays are deleted, the process_id of every
 //                 kept row is counted (so process rows still referenced are
 //                 kept), and process_data is read for parent links and for
-//                 which row each (node, pid) maps to now.
+//                 which row each (node, pid) maps to now (process_retention.h).
 //   2. size:      only when the file (DB + WAL) was over maxSizeMB at the
 //                 start of the run: delete the oldest rows (by event time,
 //                 over all event tables and process rows together) until the
@@ -43,14 +43,16 @@
 //     (and SQLite reusing its id) could make new rows point at the wrong
 //     text. They are small next to the events (one row per distinct value).
 //
-// Process rows. A process_data row is deleted when ALL hold:
+// Process rows (ProcessRetention, process_retention.h). A process_data row
+// is deleted when ALL hold:
 //   - its last known time (end_time, else start_time) is before the cutoff
 //     (MonitorDays, or the size cleanup's time horizon) and at least
 //     `process_grace_ms` before now; a row with neither time qualifies on
 //     the next condition alone;
 //   - it ended (end_time set), or a later row of the same (node, pid) that
-//     the store maps that pid to (an exec that succeeded, or a placeholder)
-//     exists — i.e. the store will never attribute a new event to it;
+//     took the pid over exists (enrich::RowTakesOverPid: a successful exec
+//     or a placeholder) — i.e. the store will never attribute a new event
+//     to it;
 //     a still-running process keeps its row however old it is (bounded:
 //     at most one such row per (node, pid));
 //   - no kept event row refers to it (process_id), and no process row
@@ -69,15 +71,15 @@
 #include <map>
 #include <memory>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
+#include "store/process_retention.h"
 #include "store/sqlite_db.h"
 #include "util/status.h"
 
 namespace recorder::store {
 
-inline constexpr int64_t kBytesPerMB = 1024 * 1024;
+inline constexpr int64_t kBytesPerMB = int64_t{1024} * 1024;
 inline constexpr int64_t kMsPerDay = 86'400'000;
 
 struct RetentionPolicy {
@@ -91,7 +93,8 @@ struct RetentionPolicy {
 
   // Work bounds of one Step(): rows read or deleted (a deletion transaction
   // holds at most this many rows), and pages given back by one
-  // incremental_vacuum. 50k rows take tens of milliseconds.
+  // incremental_vacuum; a step of this many rows stays short next to the
+  // event loop's other work.
   int64_t rows_per_step = 50'000;
   int64_t vacuum_pages_per_step = 2'048;
   // A process row is never deleted sooner than this after its last known
@@ -174,8 +177,6 @@ class Retention {
   bool OverSizeLimit(const StorageSize& size) const;
   const RetentionPolicy& policy() const { return policy_; }
 
-  struct ProcessRow;  // one process_data row, as the rule needs it
-
  private:
   enum class Phase { kIdle, kScan, kSize, kProcesses, kVacuum };
   struct Table {
@@ -191,12 +192,6 @@ class Retention {
   Status VacuumChunk(Database* db, RetentionResult* out);
   Status DeleteByTime(Database* db, const Table& table, int64_t cutoff_exclusive,
                       RetentionResult* out);
-  // Deletes `row` when the rule in the header allows; updates the counts.
-  // Only inside Step's transaction (it uses delete_process_).
-  Result<bool> MaybeDeleteProcess(Database* db, const ProcessRow& row, int64_t cutoff_ms,
-                                  RetentionResult* out);
-  bool Eligible(const ProcessRow& row, int64_t cutoff_ms) const;
-  void Unreference(int64_t process_id);
   void EndRun();
 
   RetentionPolicy policy_;
@@ -216,16 +211,9 @@ class Retention {
   // process_data) and the last rowid read in it.
   size_t scan_table_ = 0;
   int64_t scan_rowid_ = 0;
-  int64_t process_cursor_ = 0;       // phase processes
   int64_t size_process_cursor_ = 0;  // phase size
-  int64_t max_process_id_ = 0;
-  // process_id -> kept event rows / process rows naming it as parent.
-  std::unordered_map<int64_t, int64_t> references_;
-  std::unordered_map<int64_t, int64_t> children_;
-  // (node_id, pid) -> largest process_id the store maps that pid to.
-  std::unordered_map<uint64_t, int64_t> latest_mapping_;
-  // Parents whose last child went after the cursor passed them.
-  std::vector<int64_t> retry_parents_;
+  // The process-row rule, learned by the scan (process_retention.h).
+  ProcessRetention processes_;
 };
 
 }  // namespace recorder::store

@@ -82,8 +82,8 @@ uint32_t WalCheckpointer::WalGeneration() const {
   ssize_t got = pread(fd, header, sizeof header, 0);
   close(fd);
   if (got != static_cast<ssize_t>(sizeof header)) return 0;
-  return (uint32_t{header[12]} << 24) | (uint32_t{header[13]} << 16) |
-         (uint32_t{header[14]} << 8) | uint32_t{header[15]};
+  return (uint32_t{header[12]} << 24) | (uint32_t{header[13]} << 16) | (uint32_t{header[14]} << 8) |
+         uint32_t{header[15]};
 }
 
 void WalCheckpointer::CheckpointOnce() {
@@ -93,8 +93,7 @@ void WalCheckpointer::CheckpointOnce() {
   const int rc = sqlite3_wal_checkpoint_v2(db_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
                                            &log_frames, &backfilled);
   const double took_ms =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
-          .count();
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   const uint32_t generation = WalGeneration();
 
   std::lock_guard<std::mutex> lock(stats_mutex_);
@@ -119,7 +118,8 @@ void WalCheckpointer::CheckpointOnce() {
     // Frames this call copied: the backfill count grows within one log;
     // a restarted log (new generation) counts from zero again.
     const int64_t before = generation == last_generation_ ? last_backfilled_ : 0;
-    if (backfilled > before) stats_.frames_checkpointed += static_cast<uint64_t>(backfilled - before);
+    if (backfilled > before)
+      stats_.frames_checkpointed += static_cast<uint64_t>(backfilled - before);
     last_generation_ = generation;
     last_backfilled_ = backfilled;
     stats_.last_wal_frames = log_frames;

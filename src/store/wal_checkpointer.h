@@ -3,8 +3,8 @@
 //
 // Why: with SQLite's automatic checkpoint (wal_autocheckpoint=1000 pages)
 // the COMMIT that crosses the threshold writes the pages back and fsyncs
-// the database inside the commit - ~90 ms on the live recorder's event
-// loop, during which nobody reads the kernel's audit backlog. A PASSIVE
+// the database inside the commit, on the live recorder's event loop,
+// while nobody reads the kernel's audit backlog. A PASSIVE
 // checkpoint from another connection never blocks the writer (it copies
 // only frames no reader still needs and takes no write lock), so the
 // writer sets wal_autocheckpoint=0 and this thread checkpoints instead.
@@ -48,13 +48,13 @@ struct WalCheckpointerOptions {
 };
 
 struct WalCheckpointStats {
-  uint64_t checkpoints = 0;           // checkpoint calls that returned OK
-  uint64_t frames_checkpointed = 0;   // frames copied into the database by them
-  uint64_t busy = 0;                  // another checkpoint held the lock (retention's TRUNCATE)
-  uint64_t errors = 0;                // other failures (see last_error)
-  double longest_ms = 0;              // longest single checkpoint call
-  int64_t last_wal_frames = 0;        // frames in the WAL at the last checkpoint
-  int64_t last_wal_frames_left = 0;   // of those, not copied (pinned by a reader)
+  uint64_t checkpoints = 0;          // checkpoint calls that returned OK
+  uint64_t frames_checkpointed = 0;  // frames copied into the database by them
+  uint64_t busy = 0;                 // another checkpoint held the lock (retention's TRUNCATE)
+  uint64_t errors = 0;               // other failures (see last_error)
+  double longest_ms = 0;             // longest single checkpoint call
+  int64_t last_wal_frames = 0;       // frames in the WAL at the last checkpoint
+  int64_t last_wal_frames_left = 0;  // of those, not copied (pinned by a reader)
   std::string last_error;
 };
 
