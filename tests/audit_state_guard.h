@@ -16,6 +16,7 @@
 // that leaves the machine changed is a failing test.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/types.h>
 
@@ -26,8 +27,6 @@
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "run_command.h"
 #include "source/netlink_source.h"

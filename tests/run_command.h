@@ -57,8 +57,8 @@ inline pid_t Spawn(const std::vector<std::string>& argv, const std::string& log_
   if (pid == 0) {
     int null_fd = open("/dev/null", O_RDWR);
     dup2(null_fd, 0);
-    int out = log_path.empty() ? null_fd
-                               : open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+    int out =
+        log_path.empty() ? null_fd : open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
     dup2(out, 1);
     dup2(out, 2);
     std::vector<char*> args;
