@@ -7,8 +7,9 @@ number of processors), with the compile commands of DIR/compile_commands.json
 (default: build). Exit status 1 when any file has a finding.
 
 A file found clean is remembered in DIR/lint-cache under a hash of what
-clang-tidy would see: the preprocessed translation unit (so every header it
-includes), its compile command, .clang-tidy and clang-tidy's version. It is
+clang-tidy would see: the preprocessed translation unit with its comments
+(so every header it includes, and every NOLINT), its compile command,
+.clang-tidy and clang-tidy's version. It is
 checked again as soon as any of these changes; a fresh build directory (CI)
 checks every file. Called by scripts/lint.
 """
@@ -50,7 +51,8 @@ def preprocess_args(args):
         if arg == "-c" or arg.startswith("-o"):
             continue
         out.append(arg)
-    return out + ["-E", "-o", "-"]
+    # -CC keeps the comments: clang-tidy reads some (NOLINT, /*arg=*/).
+    return out + ["-E", "-CC", "-o", "-"]
 
 
 def cache_key(path, directory, args, salt):

@@ -1,12 +1,14 @@
 // recorder's command line: a table of subcommands over the core library.
 // Only this layer prints and chooses exit codes.
 #include <CLI/CLI.hpp>
-
 #include <cstdio>
+#include <exception>
 
 #include "cli/commands.h"
 
-int main(int argc, char** argv) {
+namespace {
+
+int Main(int argc, char** argv) {
   CLI::App app{
       "recorder: a Linux endpoint flight recorder. Records processes, files, network\n"
       "connections, logins and module loads from the kernel audit subsystem into a\n"
@@ -29,4 +31,19 @@ int main(int argc, char** argv) {
     return 0;
   }
   return exit_code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Errors below are values; what can still arrive here is std::bad_alloc
+  // or a library's exception. Say so and fail instead of aborting.
+  try {
+    return Main(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "recorder: %s\n", e.what());
+  } catch (...) {
+    std::fprintf(stderr, "recorder: unknown exception\n");
+  }
+  return 1;
 }

@@ -318,10 +318,11 @@ int RunReplay(ReplayOptions options) {
   // waiting for a core from working).
   // Waits: how often the reading thread found the writer's queue full
   // (the writer was the slower side then).
-  std::printf("cpu: reading thread %.2f s, writer thread %.2f s; reading thread waited %llu times\n",
-              static_cast<double>(reader_cpu.tv_sec) + reader_cpu.tv_nsec / 1e9,
-              writer ? writer->stats().writer_cpu_seconds : 0.0,
-              static_cast<unsigned long long>(writer ? writer->stats().producer_waits : 0));
+  std::printf(
+      "cpu: reading thread %.2f s, writer thread %.2f s; reading thread waited %llu times\n",
+      static_cast<double>(reader_cpu.tv_sec) + reader_cpu.tv_nsec / 1e9,
+      writer ? writer->stats().writer_cpu_seconds : 0.0,
+      static_cast<unsigned long long>(writer ? writer->stats().producer_waits : 0));
   std::fflush(stdout);
   if (!error.empty()) std::fprintf(stderr, "recorder replay: %s\n", error.c_str());
   return exit_code;

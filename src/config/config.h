@@ -72,15 +72,16 @@ struct RecorderConfig {
   int audisp_q_depth = 32768;  // audisp q_depth target written by `recorder install`
 
   // --- CPU kill switch.
-  double cpu_threshold = 0.25;  // share of all processors, [0.01, 1]; "25%" accepted (daemon/cpu_guard.h)
+  double cpu_threshold =
+      0.25;  // share of all processors, [0.01, 1]; "25%" accepted (daemon/cpu_guard.h)
   bool cpu_kill_enabled = true;
   int cpu_kill_after_num_violations = 1;  // >= 1
   int cpu_threshold_minutes = 1;          // 1..1440
 
   // --- Logging.
   std::string log_level = "Information";  // Trace|Debug|Information|Warning|Error|Critical|Off
-  int64_t log_max_size_bytes = 10 * 1024 * 1024;  // logMaxSize ("10 MB" or a number of MB)
-  int log_rotations = 3;                          // 0..100
+  int64_t log_max_size_bytes = int64_t{10} * 1024 * 1024;  // logMaxSize ("10 MB" or a number of MB)
+  int log_rotations = 3;                                   // 0..100
   bool throttle = false;
   bool only_watch_file_root = true;
 

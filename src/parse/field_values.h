@@ -6,10 +6,10 @@
 #include <charconv>
 #include <cstdint>
 #include <limits>
-#include <type_traits>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include "parse/audit_record.h"
 

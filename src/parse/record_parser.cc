@@ -211,14 +211,22 @@ void ResetRecord(std::string_view line, AuditRecord* record) {
 
 std::string_view ParseErrorText(ParseError error) {
   switch (error) {
-    case ParseError::kNone: return "ok";
-    case ParseError::kEmptyLine: return "empty line";
-    case ParseError::kTooLong: return "line longer than 64 KiB";
-    case ParseError::kNoType: return "no type= field";
-    case ParseError::kEmptyType: return "empty type=";
-    case ParseError::kNoTimestamp: return "no audit(...) timestamp";
-    case ParseError::kBadTimestamp: return "malformed audit(SEC.MSEC:SERIAL) time";
-    case ParseError::kNoSerial: return "audit(...) without serial";
+    case ParseError::kNone:
+      return "ok";
+    case ParseError::kEmptyLine:
+      return "empty line";
+    case ParseError::kTooLong:
+      return "line longer than 64 KiB";
+    case ParseError::kNoType:
+      return "no type= field";
+    case ParseError::kEmptyType:
+      return "empty type=";
+    case ParseError::kNoTimestamp:
+      return "no audit(...) timestamp";
+    case ParseError::kBadTimestamp:
+      return "malformed audit(SEC.MSEC:SERIAL) time";
+    case ParseError::kNoSerial:
+      return "audit(...) without serial";
   }
   return "unknown";
 }

@@ -33,7 +33,7 @@ std::string_view ParseErrorText(ParseError error);
 
 // Lines longer than this are rejected: the kernel caps one record at
 // about 9 KiB, so anything this long is not audit text.
-inline constexpr size_t kMaxLineBytes = 64 * 1024;
+inline constexpr size_t kMaxLineBytes = size_t{64} * 1024;
 
 // A record in two steps: the header (node, type, time, serial and where
 // the body starts; `fields` left empty), then the fields. The pipeline

@@ -17,7 +17,7 @@ namespace {
 
 // The largest audit record the kernel sends (MAX_AUDIT_MESSAGE_LENGTH is
 // 8970) plus headers; one datagram per recv.
-constexpr size_t kReceiveBufferSize = 64 * 1024;
+constexpr size_t kReceiveBufferSize = size_t{64} * 1024;
 constexpr int kControlTimeoutMs = 2000;
 // Record types below this are requests and replies, not records.
 constexpr int kFirstRecordType = AUDIT_FIRST_USER_MSG;
@@ -138,7 +138,7 @@ Status NetlinkControl::SetEnabled(uint32_t enabled) {
 }
 
 Status NetlinkControl::SetBacklog(std::optional<uint32_t> limit,
-                                std::optional<uint32_t> wait_time) {
+                                  std::optional<uint32_t> wait_time) {
   audit_status status{};
   if (limit) {
     status.mask |= AUDIT_STATUS_BACKLOG_LIMIT;
@@ -185,8 +185,8 @@ Result<std::unique_ptr<NetlinkSource>> NetlinkSource::Open(const NetlinkOptions&
   Result<AuditStatus> before = source->control_->GetStatus();
   if (!before.ok()) return before.status();
   source->before_ = *before;
-  Status opened = options.mode == NetlinkMode::kUnicast ? source->OpenUnicast()
-                                                        : source->OpenMulticast();
+  Status opened =
+      options.mode == NetlinkMode::kUnicast ? source->OpenUnicast() : source->OpenMulticast();
   if (!opened.ok()) return opened;  // the destructor undoes what was done
   return source;
 }
@@ -265,7 +265,9 @@ Status NetlinkSource::OpenMulticast() {
   return Status::Ok();
 }
 
-NetlinkSource::~NetlinkSource() { (void)Close(); }
+// Close() throws only std::bad_alloc (building a message); terminating
+// then is right.
+NetlinkSource::~NetlinkSource() { (void)Close(); }  // NOLINT(bugprone-exception-escape)
 
 Status NetlinkSource::ReadPending(const RecordHandler& handler, int max_messages) {
   for (int i = 0; i < max_messages; ++i) {
@@ -323,9 +325,8 @@ Status NetlinkSource::Close() {
   };
   if (control_) {
     const uint32_t self = static_cast<uint32_t>(getpid());
-    Result<AuditStatus> now = (registered_ || changed_enabled_)
-                                  ? control_->GetStatus()
-                                  : Result<AuditStatus>(before_);
+    Result<AuditStatus> now =
+        (registered_ || changed_enabled_) ? control_->GetStatus() : Result<AuditStatus>(before_);
     // The kernel dropped us and another daemon (auditd) registered: it
     // relies on auditing being on, so turning it off would silence it.
     const bool other_daemon = now.ok() && now->pid != 0 && now->pid != self;
