@@ -51,9 +51,7 @@ class EnrichingSinkTest : public ::testing::Test {
     worker_ = std::make_unique<HashWorker>(&cache_);
     worker_->Start();
   }
-  void TearDown() override {
-    worker_->Stop();
-  }
+  void TearDown() override { worker_->Stop(); }
   void Write(const std::string& name, const std::string& text) {
     fs::create_directories((dir_ / name).parent_path());
     std::ofstream(dir_ / name, std::ios::binary | std::ios::trunc) << text;

@@ -193,8 +193,8 @@ TEST_F(InstallTest, MissingEtcAuditIsAClearError) {
   EXPECT_NE(plan.status().message().find("etc/audit not found"), std::string::npos)
       << plan.status().message();
   EXPECT_NE(plan.status().message().find("auditd"), std::string::npos);
-  const CommandResult cli =
-      RunCommand(std::string(RECORDER_BINARY) + " install --root " + root_.string() + " --config /tmp");
+  const CommandResult cli = RunCommand(std::string(RECORDER_BINARY) + " install --root " +
+                                       root_.string() + " --config /tmp");
   EXPECT_NE(cli.exit_code, 0);
   EXPECT_NE(cli.output.find("not found"), std::string::npos) << cli.output;
 }
@@ -205,7 +205,7 @@ TEST_F(InstallTest, CliDryRunPrintsThePlanAndChangesNothing) {
   Write(root_ / "cfg/recorder.json", R"({"rawLogging": false})");
   const CommandResult cli =
       RunCommand(std::string(RECORDER_BINARY) + " install --dry-run --root " + root_.string() +
-             " --config " + (root_ / "cfg").string() + " --binary /opt/recorder/bin/recorder");
+                 " --config " + (root_ / "cfg").string() + " --binary /opt/recorder/bin/recorder");
   EXPECT_EQ(cli.exit_code, 0) << cli.output;
   EXPECT_NE(cli.output.find("auditd.conf.pretrace"), std::string::npos) << cli.output;
   EXPECT_NE(cli.output.find("q_depth"), std::string::npos) << cli.output;

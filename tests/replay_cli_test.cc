@@ -426,8 +426,8 @@ TEST(ReplayCliTest, AWriteErrorDuringReplayStopsItWithTheDatabaseError) {
   // dash's ulimit -f counts 512-byte blocks: 1 MiB, far less than the
   // ~60 copies need. SIGXFSZ ignored, so write() fails with EFBIG instead.
   CommandResult run = RunCommand("trap '' XFSZ; ulimit -f 2048; exec " + Quote(kBinary) +
-                                  " replay --no-progress --batch-write-delay-ms 0 --db " +
-                                  Quote(db) + " " + Quote(log));
+                                 " replay --no-progress --batch-write-delay-ms 0 --db " +
+                                 Quote(db) + " " + Quote(log));
   Output out{run.exit_code, std::move(run.output)};
   EXPECT_EQ(out.exit_code, 2) << out.text;
   EXPECT_THAT(out.text, HasSubstr("recorder replay: " + db + ": cannot"));
