@@ -43,7 +43,7 @@ namespace {
 constexpr size_t kTargetLines = 1'000'000;
 
 struct Corpus {
-  std::string text;                    // all lines, '\n'-separated
+  std::string text;                     // all lines, '\n'-separated
   std::vector<std::string_view> lines;  // views into text
 };
 
@@ -122,7 +122,8 @@ void BM_ParseRecordLine(benchmark::State& state) {
   uint64_t bad = 0;
   uint64_t before = g_allocations.load();
   for (auto _ : state) {
-    for (std::string_view line : c.lines) bad += ParseRecordLine(line, &record) != ParseError::kNone;
+    for (std::string_view line : c.lines)
+      bad += ParseRecordLine(line, &record) != ParseError::kNone;
     benchmark::DoNotOptimize(record.fields.data());
   }
   ReportRates(state, c, g_allocations.load() - before);
@@ -150,8 +151,8 @@ void BM_ParseAndAssemble(benchmark::State& state) {
     events += done.size();
   }
   ReportRates(state, c, g_allocations.load() - before);
-  state.counters["events"] = benchmark::Counter(static_cast<double>(events),
-                                                benchmark::Counter::kIsRate);
+  state.counters["events"] =
+      benchmark::Counter(static_cast<double>(events), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_ParseAndAssemble)->Unit(benchmark::kMillisecond);
 
@@ -176,8 +177,8 @@ void BM_ParseAssembleNormalize(benchmark::State& state) {
     typed += sink.count;
   }
   ReportRates(state, c, g_allocations.load() - before);
-  state.counters["typed_events"] = benchmark::Counter(static_cast<double>(typed),
-                                                      benchmark::Counter::kIsRate);
+  state.counters["typed_events"] =
+      benchmark::Counter(static_cast<double>(typed), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_ParseAssembleNormalize)->Unit(benchmark::kMillisecond);
 

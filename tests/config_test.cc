@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "temp_dir.h"
+
 namespace recorder::config {
 namespace {
 
@@ -197,25 +199,6 @@ TEST(ConfigTest, OffsetToLineColCountsNewlines) {
   EXPECT_EQ(OffsetToLineCol("abc\ndef", 6), "2:2");
   EXPECT_EQ(OffsetToLineCol("a\n\nb", 4), "3:1");
 }
-
-class TempDir {
- public:
-  TempDir() {
-    char pattern[] = "/tmp/recorder-config-test-XXXXXX";
-    path_ = mkdtemp(pattern);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-  void Write(const std::string& name, const std::string& text) const {
-    std::ofstream(fs::path(path_) / name) << text;
-  }
-
- private:
-  std::string path_;
-};
 
 TEST(ConfigTest, LoadConfigReadsOnlyRecorderFilesFromTheDirectory) {
   TempDir dir;

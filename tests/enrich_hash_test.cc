@@ -13,27 +13,13 @@
 
 #include "enrich/hash_cache.h"
 #include "enrich/hash_worker.h"
+#include "run_command.h"
+#include "temp_dir.h"
 
 namespace recorder::enrich {
 namespace {
 
 namespace fs = std::filesystem;
-
-class TempDir {
- public:
-  TempDir() {
-    path_ = fs::temp_directory_path() /
-            fmt::format("enrich-hash-{}-{}", getpid(),
-                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
-};
 
 void WriteRandom(const std::string& path, size_t size, unsigned seed) {
   std::mt19937 rng(seed);
@@ -45,12 +31,7 @@ void WriteRandom(const std::string& path, size_t size, unsigned seed) {
 
 // First word of `tool path`'s output.
 std::string Coreutils(const std::string& tool, const std::string& path) {
-  std::string command = tool + " '" + path + "'";
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return "";
-  char buffer[256] = {};
-  std::string out = fgets(buffer, sizeof(buffer), pipe) ? buffer : "";
-  pclose(pipe);
+  std::string out = RunCapture(tool + " " + ShellQuote(path));
   return out.substr(0, out.find(' '));
 }
 

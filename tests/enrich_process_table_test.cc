@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "enrich/process_table.h"
+#include "temp_dir.h"
 
 namespace recorder::enrich {
 namespace {
@@ -27,14 +28,9 @@ void WriteFile(const fs::path& path, const std::string& text) {
 class FakeProc {
  public:
   FakeProc() {
-    root_ = fs::temp_directory_path() /
-            fmt::format("enrich-proc-{}-{}", getpid(),
-                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(root_);
     WriteFile(root_ / "stat", fmt::format("cpu  1 2 3\nbtime {}\nprocesses 9\n", kBootSeconds));
     WriteFile(root_ / "sys/kernel/random/boot_id", "11111111-2222-3333-4444-555555555555\n");
   }
-  ~FakeProc() { fs::remove_all(root_); }
 
   // start_ticks: clock ticks (1/100 s) after boot.
   void AddProcess(int pid, int ppid, int64_t start_ticks, const std::string& exe,
@@ -59,7 +55,8 @@ class FakeProc {
   fs::path file(const std::string& name) const { return root_ / name; }
 
  private:
-  fs::path root_;
+  TempDir temp_{"enrich-proc"};
+  fs::path root_ = temp_.path();
 };
 
 int64_t StartMs(int64_t ticks) { return kBootMs + ticks * 10; }

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "enrich/enriching_sink.h"
+#include "temp_dir.h"
 
 namespace recorder::enrich {
 namespace {
@@ -32,8 +33,6 @@ class CaptureSink : public EventSink {
 class EnrichingSinkTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / fmt::format("enrich-sink-{}", getpid());
-    fs::remove_all(dir_);
     Write("proc/stat", "btime 1700000000\n");
     // bash(200) under init(1); ticks since boot 100/s.
     AddProc(1, 0, 1, "/sbin/init");
@@ -52,10 +51,7 @@ class EnrichingSinkTest : public ::testing::Test {
     worker_ = std::make_unique<HashWorker>(&cache_);
     worker_->Start();
   }
-  void TearDown() override {
-    worker_->Stop();
-    fs::remove_all(dir_);
-  }
+  void TearDown() override { worker_->Stop(); }
   void Write(const std::string& name, const std::string& text) {
     fs::create_directories((dir_ / name).parent_path());
     std::ofstream(dir_ / name, std::ios::binary | std::ios::trunc) << text;
@@ -83,7 +79,8 @@ class EnrichingSinkTest : public ::testing::Test {
 
   static constexpr int64_t kBootMs = 1'700'000'000'000;
   static constexpr int64_t kNow = kBootMs + 100'000;
-  fs::path dir_;
+  TempDir temp_{"enrich-sink"};
+  fs::path dir_ = temp_.path();
   std::unique_ptr<ProcessTable> table_;
   std::unique_ptr<UserNames> users_;
   HashCache cache_;

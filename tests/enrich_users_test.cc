@@ -9,6 +9,7 @@
 
 #include "enrich/user_names.h"
 #include "normalize/typed_event.h"
+#include "temp_dir.h"
 
 namespace recorder::enrich {
 namespace {
@@ -18,8 +19,6 @@ namespace fs = std::filesystem;
 class UserNamesTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / fmt::format("enrich-users-{}", getpid());
-    fs::create_directories(dir_);
     options_.passwd_path = (dir_ / "passwd").string();
     options_.group_path = (dir_ / "group").string();
     options_.refresh_interval_ms = 5000;
@@ -31,12 +30,12 @@ class UserNamesTest : public ::testing::Test {
           "alias:x:1000:1000::/:/bin/sh\n");  // first entry for an id wins
     Write("group", "root:x:0:\nstaff:x:50:alice\n");
   }
-  void TearDown() override { fs::remove_all(dir_); }
   void Write(const std::string& name, const std::string& text) {
     std::ofstream(dir_ / name, std::ios::trunc) << text;
   }
 
-  fs::path dir_;
+  TempDir temp_{"enrich-users"};
+  fs::path dir_ = temp_.path();
   UserNamesOptions options_;
 };
 

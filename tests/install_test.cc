@@ -14,6 +14,8 @@
 #include <sstream>
 
 #include "install/installer.h"
+#include "run_command.h"
+#include "temp_dir.h"
 
 namespace recorder::install {
 namespace {
@@ -47,23 +49,6 @@ std::map<std::string, std::string> Snapshot(const fs::path& dir) {
   return files;
 }
 
-struct CommandResult {
-  int exit_code = -1;
-  std::string output;
-};
-
-CommandResult RunCli(const std::string& command) {
-  CommandResult result;
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return result;
-  char buffer[4096];
-  size_t n;
-  while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) result.output.append(buffer, n);
-  const int status = pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
-
 constexpr char kAuditdConf[] =
     "#\n# auditd.conf sample\n#\n\nlocal_events = yes\nwrite_logs = yes\n"
     "log_file = /var/log/audit/audit.log\nlog_format = ENRICHED\nq_depth = 2000\n"
@@ -72,8 +57,6 @@ constexpr char kAuditdConf[] =
 class InstallTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char pattern[] = "/tmp/recorder-install-test-XXXXXX";
-    root_ = mkdtemp(pattern);
     // A copy of the machine's /etc/audit when there is one (and we may read
     // it), else a sample audit 3 tree.
     std::error_code ec;
@@ -93,10 +76,6 @@ class InstallTest : public ::testing::Test {
     options_.config_dir = "/opt/recorder";
     options_.config = config::DefaultConfig("/opt/recorder");
   }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(root_, ec);
-  }
 
   Plan MustPlanInstall() {
     Result<Plan> plan = PlanInstall(options_);
@@ -109,7 +88,8 @@ class InstallTest : public ::testing::Test {
     return plan.ok() ? plan.value() : Plan{};
   }
 
-  fs::path root_;
+  TempDir temp_{"recorder-install-test"};
+  fs::path root_ = temp_.path();
   InstallOptions options_;
 };
 
@@ -213,8 +193,8 @@ TEST_F(InstallTest, MissingEtcAuditIsAClearError) {
   EXPECT_NE(plan.status().message().find("etc/audit not found"), std::string::npos)
       << plan.status().message();
   EXPECT_NE(plan.status().message().find("auditd"), std::string::npos);
-  const CommandResult cli =
-      RunCli(std::string(RECORDER_BINARY) + " install --root " + root_.string() + " --config /tmp");
+  const CommandResult cli = RunCommand(std::string(RECORDER_BINARY) + " install --root " +
+                                       root_.string() + " --config /tmp");
   EXPECT_NE(cli.exit_code, 0);
   EXPECT_NE(cli.output.find("not found"), std::string::npos) << cli.output;
 }
@@ -224,8 +204,8 @@ TEST_F(InstallTest, CliDryRunPrintsThePlanAndChangesNothing) {
   fs::create_directories(root_ / "cfg");
   Write(root_ / "cfg/recorder.json", R"({"rawLogging": false})");
   const CommandResult cli =
-      RunCli(std::string(RECORDER_BINARY) + " install --dry-run --root " + root_.string() +
-             " --config " + (root_ / "cfg").string() + " --binary /opt/recorder/bin/recorder");
+      RunCommand(std::string(RECORDER_BINARY) + " install --dry-run --root " + root_.string() +
+                 " --config " + (root_ / "cfg").string() + " --binary /opt/recorder/bin/recorder");
   EXPECT_EQ(cli.exit_code, 0) << cli.output;
   EXPECT_NE(cli.output.find("auditd.conf.pretrace"), std::string::npos) << cli.output;
   EXPECT_NE(cli.output.find("q_depth"), std::string::npos) << cli.output;
@@ -240,11 +220,11 @@ TEST_F(InstallTest, CliInstallUninstallRoundTrip) {
   const auto before = Snapshot(root_);
   const std::string common =
       " --root " + root_.string() + " --config /tmp --binary /opt/r/recorder";
-  EXPECT_EQ(RunCli(std::string(RECORDER_BINARY) + " install" + common).exit_code, 0);
-  const CommandResult second = RunCli(std::string(RECORDER_BINARY) + " install" + common);
+  EXPECT_EQ(RunCommand(std::string(RECORDER_BINARY) + " install" + common).exit_code, 0);
+  const CommandResult second = RunCommand(std::string(RECORDER_BINARY) + " install" + common);
   EXPECT_EQ(second.exit_code, 0);
   EXPECT_NE(second.output.find("nothing to change"), std::string::npos) << second.output;
-  EXPECT_EQ(RunCli(std::string(RECORDER_BINARY) + " uninstall" + common).exit_code, 0);
+  EXPECT_EQ(RunCommand(std::string(RECORDER_BINARY) + " uninstall" + common).exit_code, 0);
   EXPECT_EQ(Snapshot(root_), before);
 }
 
@@ -263,7 +243,7 @@ TEST(InstallRealEtcTest, DryRunOnTheRealEtcChangesNothing) {
   const auto audit_before = Snapshot("/etc/audit");
   const bool unit_before = fs::exists("/etc/systemd/system/recorder.service");
   const CommandResult cli =
-      RunCli(std::string(RECORDER_BINARY) + " install --dry-run --config /tmp");
+      RunCommand(std::string(RECORDER_BINARY) + " install --dry-run --config /tmp");
   EXPECT_EQ(cli.exit_code, 0) << cli.output;
   EXPECT_TRUE(cli.output.find("nothing was changed") != std::string::npos ||
               cli.output.find("nothing to change") != std::string::npos)

@@ -5,10 +5,10 @@
 // updates the "pending" row) and equal sha256sum/md5sum of the binary.
 //
 // Needs root and kernel audit; skips (saying why) otherwise, or when another
-// audit daemon or someone's rules are in the way. The guard restores the
-// audit state even when an assertion fails: enabled flag and backlog as
-// before, only rules with our key removed, only our own children stopped,
-// by pid.
+// audit daemon or someone's rules are in the way. The guard
+// (audit_state_guard.h) restores the audit state as found even when an
+// assertion fails: only rules with our key removed, only our own children
+// stopped, by pid.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -50,16 +50,15 @@ TEST(LiveEnrichment, ProcessTreeUserAndHashesReachTheStore) {
   if (!skip.empty()) GTEST_SKIP() << skip;
   AuditStateGuard guard(kTestKey);
   TempDir temp;
-  fs::create_directories(temp.path + "/config");
-  const std::string db_path = temp.path + "/monitor.db";
+  fs::create_directories(temp.path() + "/config");
+  const std::string db_path = temp.path() + "/monitor.db";
   pid_t recorder =
-      Spawn({RECORDER_BINARY, "run", "--db", db_path, "--state-dir", temp.path + "/state",
-             "--rule-key", kTestKey, "--config", temp.path + "/config", "--source", "unicast"},
-            temp.path + "/recorder.log");
+      Spawn({RECORDER_BINARY, "run", "--db", db_path, "--state-dir", temp.path() + "/state",
+             "--rule-key", kTestKey, "--config", temp.path() + "/config", "--source", "unicast"},
+            temp.path() + "/recorder.log");
   guard.Adopt(recorder);
-  ASSERT_TRUE(WaitFor([&] { return CountRulesWithKey(kTestKey) > 0; }, 15s))
-      << RunCapture("cat " + temp.path + "/recorder.log");
-  std::this_thread::sleep_for(300ms);
+  ASSERT_TRUE(WaitFor([&] { return RecorderReady(temp.path() + "/state"); }, 15s))
+      << RunCapture("cat " + temp.path() + "/recorder.log");
 
   // The trailing "; true"s make each shell fork its child instead of
   // exec'ing it as its last command, so there are three processes.
@@ -82,7 +81,7 @@ TEST(LiveEnrichment, ProcessTreeUserAndHashesReachTheStore) {
         return !echo.empty();
       },
       20s))
-      << RunCapture("cat " + temp.path + "/recorder.log");
+      << RunCapture("cat " + temp.path() + "/recorder.log");
   ASSERT_EQ(echo.size(), 1u);
   EXPECT_EQ(echo[0][6], "root");
   EXPECT_EQ(echo[0][5], "/bin/echo " + marker);
@@ -119,10 +118,10 @@ TEST(LiveEnrichment, ProcessTreeUserAndHashesReachTheStore) {
   EXPECT_EQ(hashes[0][2], "<null>");
 
   EXPECT_EQ(AuditStateGuard::StopChild(recorder), 0)
-      << RunCapture("cat " + temp.path + "/recorder.log");
+      << RunCapture("cat " + temp.path() + "/recorder.log");
   guard.Forget(recorder);
-  EXPECT_TRUE(fs::exists(temp.path + "/state/process_state.jsonl"));
-  EXPECT_TRUE(fs::exists(temp.path + "/state/image_state.txt"));
+  EXPECT_TRUE(fs::exists(temp.path() + "/state/process_state.jsonl"));
+  EXPECT_TRUE(fs::exists(temp.path() + "/state/image_state.txt"));
   EXPECT_EQ(CountRulesWithKey(kTestKey), 0);
   Result<AuditStatus> now = ReadAuditStatus();
   ASSERT_TRUE(now.ok());
@@ -138,23 +137,22 @@ TEST(LiveEnrichment, ExitAfterRestartCompletesTheSameProcessRow) {
   if (!skip.empty()) GTEST_SKIP() << skip;
   AuditStateGuard guard(kTestKey);
   TempDir temp;
-  fs::create_directories(temp.path + "/config");
-  const std::string db_path = temp.path + "/monitor.db";
+  fs::create_directories(temp.path() + "/config");
+  const std::string db_path = temp.path() + "/monitor.db";
   const std::vector<std::string> args = {
       RECORDER_BINARY,      "run",        "--db",   db_path,    "--state-dir",
-      temp.path + "/state", "--rule-key", kTestKey, "--config", temp.path + "/config",
+      temp.path() + "/state", "--rule-key", kTestKey, "--config", temp.path() + "/config",
       "--source",           "unicast"};
-  pid_t recorder = Spawn(args, temp.path + "/recorder.log");
+  pid_t recorder = Spawn(args, temp.path() + "/recorder.log");
   guard.Adopt(recorder);
-  ASSERT_TRUE(WaitFor([&] { return CountRulesWithKey(kTestKey) > 0; }, 15s))
-      << RunCapture("cat " + temp.path + "/recorder.log");
-  std::this_thread::sleep_for(300ms);
+  ASSERT_TRUE(WaitFor([&] { return RecorderReady(temp.path() + "/state"); }, 15s))
+      << RunCapture("cat " + temp.path() + "/recorder.log");
 
   // A process that runs until the test lets it go, so its exit comes
   // after the restart however slow the host is: head blocks reading a
   // FIFO that only the test writes to. Its path is unique to this test,
   // and so is the command line that finds its row.
-  const std::string fifo = temp.path + "/release";
+  const std::string fifo = temp.path() + "/release";
   ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
   pid_t waiter = Spawn({"/usr/bin/head", "-c1", fifo});
   guard.Adopt(waiter);
@@ -168,11 +166,11 @@ TEST(LiveEnrichment, ExitAfterRestartCompletesTheSameProcessRow) {
 
   EXPECT_EQ(AuditStateGuard::StopChild(recorder), 0);
   guard.Forget(recorder);
-  ASSERT_TRUE(fs::exists(temp.path + "/state/process_state.jsonl"));
-  recorder = Spawn(args, temp.path + "/recorder.log");
+  ASSERT_TRUE(fs::exists(temp.path() + "/state/process_state.jsonl"));
+  recorder = Spawn(args, temp.path() + "/recorder.log");
   guard.Adopt(recorder);
   ASSERT_TRUE(WaitFor([&] { return CountRulesWithKey(kTestKey) > 0; }, 15s))
-      << RunCapture("cat " + temp.path + "/recorder.log");
+      << RunCapture("cat " + temp.path() + "/recorder.log");
 
   {
     // Non-blocking: fails (ENXIO) instead of hanging if head is not reading.
@@ -189,7 +187,7 @@ TEST(LiveEnrichment, ExitAfterRestartCompletesTheSameProcessRow) {
         return !rows.empty();
       },
       20s))
-      << RunCapture("cat " + temp.path + "/recorder.log");
+      << RunCapture("cat " + temp.path() + "/recorder.log");
   EXPECT_EQ(rows[0][0], process_id);
   EXPECT_EQ(rows[0][1], "0");
   std::string all;
@@ -213,7 +211,7 @@ class LiveEnrichmentMore : public UnicastRecorderTest {
 // whose parent is the bash that forked it.
 TEST_F(LiveEnrichmentMore, ForkedChildWithoutExecHasItsParent) {
   pid_t recorder = StartRecorder();
-  const std::string file = temp_.path + "/forked-" + std::to_string(getpid());
+  const std::string file = temp_.path() + "/forked-" + std::to_string(getpid());
   // `( ... )` forks a subshell; `echo` is a builtin, so it never execs.
   pid_t bash = Spawn({"/bin/bash", "-c", "(echo forked > " + file + "); true"});
   ASSERT_EQ(WaitExit(bash, 20s), 0);

@@ -96,7 +96,7 @@ TEST_F(LiveLimits, CpuKillSwitchDisablesRecordingUntilStartedByHand) {
   EXPECT_EQ(status.value("state", ""), "disabled") << status.dump();
   std::string start = RunCapture(std::string(RECORDER_BINARY) + " start --source unicast --db " +
                                  DbPath() + " --state-dir " + StateDir() +
-                                 " --rule-key " + kTestKey + " --config " + temp_.path +
+                                 " --rule-key " + kTestKey + " --config " + temp_.path() +
                                  "/config 2>&1; echo exit=$?");
   EXPECT_NE(start.find("disabled"), std::string::npos) << start;
   EXPECT_EQ(start.find("exit=0"), std::string::npos) << start;

@@ -22,9 +22,8 @@
 //
 // Needs root, kernel audit and auditd; skips (saying why) otherwise, and
 // when another audit daemon or someone's rules are in the way.
-// AuditStateGuard restores the enabled flag, backlog settings and rules
-// (only our key) even when an assertion fails, and stops only our own
-// children, by pid.
+// AuditStateGuard (audit_state_guard.h) restores the audit state as found
+// even when an assertion fails, and stops only our own children, by pid.
 #include <fcntl.h>
 #include <linux/netlink.h>
 #include <signal.h>
@@ -68,11 +67,11 @@ std::string Cat(const std::string& path) { return RunCapture("cat " + path + " 2
 // The paths WritePluginSetup (live_support.h) uses under `temp`.
 struct PluginSetup {
   explicit PluginSetup(const TempDir& temp)
-      : auditd_dir(temp.path + "/auditd"),
-        db_path(temp.path + "/monitor.db"),
-        state_dir(temp.path + "/state"),
-        log_path(temp.path + "/plugin.log") {
-    WritePluginSetup(temp.path, kTestKey);
+      : auditd_dir(temp.path() + "/auditd"),
+        db_path(temp.path() + "/monitor.db"),
+        state_dir(temp.path() + "/state"),
+        log_path(temp.path() + "/plugin.log") {
+    WritePluginSetup(temp.path(), kTestKey);
   }
   std::string socket() const { return state_dir + "/recorder.sock"; }
   std::string pid_file() const { return state_dir + "/recorder.pid"; }
@@ -100,22 +99,20 @@ struct PluginEnd {
 
 PluginEnd AwaitPluginEnd(pid_t pid, std::chrono::milliseconds timeout) {
   PluginEnd end;
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    int status = 0;
-    pid_t done = waitpid(pid, &status, WNOHANG);
-    if (done == pid) {
-      end.gone = end.reaped_here = true;
-      end.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      return end;
-    }
-    // Not our child (auditd reaped it, or has not exited yet).
-    if (done < 0 && kill(pid, 0) != 0 && errno == ESRCH) {
-      end.gone = true;
-      return end;
-    }
-    std::this_thread::sleep_for(20ms);
-  }
+  WaitFor(
+      [&] {
+        int status = 0;
+        pid_t done = waitpid(pid, &status, WNOHANG);
+        if (done == pid) {
+          end.gone = end.reaped_here = true;
+          end.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+          return true;
+        }
+        // Not our child (auditd reaped it, or has not exited yet).
+        if (done < 0 && kill(pid, 0) != 0 && errno == ESRCH) end.gone = true;
+        return end.gone;
+      },
+      timeout, 20ms);
   return end;
 }
 
@@ -186,9 +183,9 @@ TEST(LiveSourceResilience, PluginSurvivesAuditdRestart) {
   Db db(setup.db_path);
 
   // First auditd, first plugin process, first workload.
-  pid_t auditd = StartAuditdWithPlugin(guard, setup, temp.path + "/auditd1.out");
+  pid_t auditd = StartAuditdWithPlugin(guard, setup, temp.path() + "/auditd1.out");
   ASSERT_TRUE(WaitFor([&] { return setup.Answers(); }, 20s))
-      << Cat(temp.path + "/auditd1.out") << Cat(setup.log_path);
+      << Cat(temp.path() + "/auditd1.out") << Cat(setup.log_path);
   const int first_plugin = daemon::ReadLivePid(setup.pid_file());
   ASSERT_GT(first_plugin, 0);
   plugins.Add(first_plugin);
@@ -199,7 +196,7 @@ TEST(LiveSourceResilience, PluginSurvivesAuditdRestart) {
 
   // Full restart: stop auditd (ours, by pid); its plugin sees SIGTERM and
   // EOF on stdin and must finish cleanly before the next one starts.
-  EXPECT_EQ(AuditStateGuard::StopChild(auditd), 0) << Cat(temp.path + "/auditd1.out");
+  EXPECT_EQ(AuditStateGuard::StopChild(auditd), 0) << Cat(temp.path() + "/auditd1.out");
   guard.Forget(auditd);
   PluginEnd first_end = AwaitPluginEnd(first_plugin, 15s);
   ASSERT_TRUE(first_end.gone) << "the first plugin did not exit\n" << Cat(setup.log_path);
@@ -211,9 +208,9 @@ TEST(LiveSourceResilience, PluginSurvivesAuditdRestart) {
   EXPECT_NE(Cat(setup.log_path).find("stopped ("), std::string::npos) << Cat(setup.log_path);
 
   // Same configuration again: a new plugin process, same monitor.db.
-  auditd = StartAuditdWithPlugin(guard, setup, temp.path + "/auditd2.out");
+  auditd = StartAuditdWithPlugin(guard, setup, temp.path() + "/auditd2.out");
   ASSERT_TRUE(WaitFor([&] { return setup.Answers(); }, 20s))
-      << Cat(temp.path + "/auditd2.out") << Cat(setup.log_path);
+      << Cat(temp.path() + "/auditd2.out") << Cat(setup.log_path);
   const int second_plugin = daemon::ReadLivePid(setup.pid_file());
   ASSERT_GT(second_plugin, 0);
   plugins.Add(second_plugin);
@@ -230,7 +227,7 @@ TEST(LiveSourceResilience, PluginSurvivesAuditdRestart) {
       << "second workload not recorded within 10 s of the restart\n" << Cat(setup.log_path);
   EXPECT_FALSE(db.Query(EchoRowQuery(first_marker)).empty()) << "the first run's rows are gone";
 
-  EXPECT_EQ(AuditStateGuard::StopChild(auditd), 0) << Cat(temp.path + "/auditd2.out");
+  EXPECT_EQ(AuditStateGuard::StopChild(auditd), 0) << Cat(temp.path() + "/auditd2.out");
   guard.Forget(auditd);
   PluginEnd second_end = AwaitPluginEnd(second_plugin, 15s);
   ASSERT_TRUE(second_end.gone) << "the second plugin did not exit\n" << Cat(setup.log_path);
@@ -262,9 +259,9 @@ TEST(LiveSourceResilience, PluginKeepsRecordingAcrossAuditdSighup) {
   PluginSetup setup(temp);
   Db db(setup.db_path);
 
-  pid_t auditd = StartAuditdWithPlugin(guard, setup, temp.path + "/auditd.out");
+  pid_t auditd = StartAuditdWithPlugin(guard, setup, temp.path() + "/auditd.out");
   ASSERT_TRUE(WaitFor([&] { return setup.Answers(); }, 20s))
-      << Cat(temp.path + "/auditd.out") << Cat(setup.log_path);
+      << Cat(temp.path() + "/auditd.out") << Cat(setup.log_path);
   const int plugin = daemon::ReadLivePid(setup.pid_file());
   ASSERT_GT(plugin, 0);
   plugins.Add(plugin);
@@ -277,7 +274,7 @@ TEST(LiveSourceResilience, PluginKeepsRecordingAcrossAuditdSighup) {
   EXPECT_TRUE(WaitFor(
       [&] { return Cat(setup.log_path).find("SIGHUP: configuration reloaded") != std::string::npos; },
       10s))
-      << Cat(setup.log_path) << Cat(temp.path + "/auditd.out");
+      << Cat(setup.log_path) << Cat(temp.path() + "/auditd.out");
   EXPECT_TRUE(WaitFor([&] { return setup.Answers(); }, 10s));
   EXPECT_EQ(daemon::ReadLivePid(setup.pid_file()), plugin) << "auditd restarted the plugin";
   EXPECT_EQ(kill(plugin, 0), 0);
@@ -288,7 +285,7 @@ TEST(LiveSourceResilience, PluginKeepsRecordingAcrossAuditdSighup) {
   EXPECT_FALSE(db.Await(EchoRowQuery(after_marker), 10s).empty())
       << "not recorded after SIGHUP\n" << Cat(setup.log_path);
 
-  EXPECT_EQ(AuditStateGuard::StopChild(auditd), 0) << Cat(temp.path + "/auditd.out");
+  EXPECT_EQ(AuditStateGuard::StopChild(auditd), 0) << Cat(temp.path() + "/auditd.out");
   guard.Forget(auditd);
   PluginEnd end = AwaitPluginEnd(plugin, 15s);
   ASSERT_TRUE(end.gone) << Cat(setup.log_path);
@@ -366,16 +363,16 @@ TEST(LiveSourceResilience, UnicastNoticesLosingTheAuditPid) {
   RunCapture("auditctl -e 0");
   ASSERT_EQ(ReadAuditStatus()->enabled, 0u);
   TempDir temp;
-  fs::create_directories(temp.path + "/config");
-  const std::string state_dir = temp.path + "/state";
+  fs::create_directories(temp.path() + "/config");
+  const std::string state_dir = temp.path() + "/state";
   pid_t recorder = Spawn({RECORDER_BINARY, "run", "--source", "unicast", "--db",
-                          temp.path + "/monitor.db", "--state-dir", state_dir, "--rule-key",
-                          kTestKey, "--config", temp.path + "/config"},
-                         temp.path + "/recorder.log");
+                          temp.path() + "/monitor.db", "--state-dir", state_dir, "--rule-key",
+                          kTestKey, "--config", temp.path() + "/config"},
+                         temp.path() + "/recorder.log");
   guard.Adopt(recorder);
   ASSERT_TRUE(WaitFor(
       [&] { return daemon::ControlRequest(state_dir + "/recorder.sock", "ping", 500).ok(); }, 15s))
-      << Cat(temp.path + "/recorder.log");
+      << Cat(temp.path() + "/recorder.log");
   ASSERT_EQ(ReadAuditStatus()->pid, static_cast<uint32_t>(recorder));
   nlohmann::json status = RecorderStatus(state_dir);
   ASSERT_FALSE(status.is_discarded());
@@ -404,13 +401,13 @@ TEST(LiveSourceResilience, UnicastNoticesLosingTheAuditPid) {
   EXPECT_EQ(kill(recorder, 0), 0) << "the recorder must live on";
 
   // Somebody else becomes the audit daemon: a real auditd.
-  const std::string auditd_dir = temp.path + "/auditd";
+  const std::string auditd_dir = temp.path() + "/auditd";
   WriteAuditdConfig(auditd_dir);
-  pid_t auditd = Spawn({"/usr/sbin/auditd", "-n", "-c", auditd_dir}, temp.path + "/auditd.out");
+  pid_t auditd = Spawn({"/usr/sbin/auditd", "-n", "-c", auditd_dir}, temp.path() + "/auditd.out");
   guard.Adopt(auditd);
   ASSERT_TRUE(
       WaitFor([&] { return ReadAuditStatus()->pid == static_cast<uint32_t>(auditd); }, 10s))
-      << Cat(temp.path + "/auditd.out");
+      << Cat(temp.path() + "/auditd.out");
 
   // The recorder's periodic status check (every 5 s) notices, and says
   // who holds the connection now.
@@ -422,17 +419,17 @@ TEST(LiveSourceResilience, UnicastNoticesLosingTheAuditPid) {
                status.value("warning", "").find(holder) != std::string::npos;
       },
       15s))
-      << status.dump() << "\n" << Cat(temp.path + "/recorder.log");
+      << status.dump() << "\n" << Cat(temp.path() + "/recorder.log");
   EXPECT_EQ(status.value("state", ""), "running");
   EXPECT_EQ(status.value("audit_pid", 0u), static_cast<uint32_t>(auditd));
-  EXPECT_NE(Cat(temp.path + "/recorder.log").find("LOST THE AUDIT CONNECTION: " + holder),
+  EXPECT_NE(Cat(temp.path() + "/recorder.log").find("LOST THE AUDIT CONNECTION: " + holder),
             std::string::npos)
-      << Cat(temp.path + "/recorder.log");
+      << Cat(temp.path() + "/recorder.log");
 
   // A clean stop that leaves auditd its connection and its settings.
   const AuditStatus under_auditd = *ReadAuditStatus();
   kill(recorder, SIGTERM);
-  EXPECT_EQ(WaitExit(recorder, 15s), 0) << Cat(temp.path + "/recorder.log");
+  EXPECT_EQ(WaitExit(recorder, 15s), 0) << Cat(temp.path() + "/recorder.log");
   guard.Forget(recorder);
   const AuditStatus after_recorder = *ReadAuditStatus();
   EXPECT_EQ(after_recorder.pid, static_cast<uint32_t>(auditd))
@@ -443,7 +440,7 @@ TEST(LiveSourceResilience, UnicastNoticesLosingTheAuditPid) {
   EXPECT_EQ(after_recorder.backlog_limit, guard.before().backlog_limit);
   EXPECT_EQ(after_recorder.backlog_wait_time, guard.before().backlog_wait_time);
   EXPECT_EQ(CountRulesWithKey(kTestKey), 0);
-  EXPECT_EQ(AuditStateGuard::StopChild(auditd), 0) << Cat(temp.path + "/auditd.out");
+  EXPECT_EQ(AuditStateGuard::StopChild(auditd), 0) << Cat(temp.path() + "/auditd.out");
   guard.Forget(auditd);
   EXPECT_EQ(ReadAuditStatus()->pid, guard.before().pid);
   ExpectOnlyOurRulesGone(guard);
@@ -478,9 +475,9 @@ TEST(LiveSourceResilience, NetlinkSourceReportsTheNewHolder) {
   EXPECT_EQ(source->holder_pid(), self);
 
   // While the connection works, nobody can take over.
-  const std::string auditd_dir = temp.path + "/auditd";
+  const std::string auditd_dir = temp.path() + "/auditd";
   WriteAuditdConfig(auditd_dir);
-  pid_t refused = Spawn({"/usr/sbin/auditd", "-n", "-c", auditd_dir}, temp.path + "/refused.out");
+  pid_t refused = Spawn({"/usr/sbin/auditd", "-n", "-c", auditd_dir}, temp.path() + "/refused.out");
   guard.Adopt(refused);
   // (The same configuration that works below: only the healthy holder
   // differs. auditd says why on syslog, not on its output.)
@@ -494,11 +491,11 @@ TEST(LiveSourceResilience, NetlinkSourceReportsTheNewHolder) {
   ASSERT_EQ(connect(source->fd(), reinterpret_cast<sockaddr*>(&elsewhere), sizeof(elsewhere)), 0)
       << std::strerror(errno);
 
-  pid_t auditd = Spawn({"/usr/sbin/auditd", "-n", "-c", auditd_dir}, temp.path + "/auditd.out");
+  pid_t auditd = Spawn({"/usr/sbin/auditd", "-n", "-c", auditd_dir}, temp.path() + "/auditd.out");
   guard.Adopt(auditd);
   ASSERT_TRUE(
       WaitFor([&] { return ReadAuditStatus()->pid == static_cast<uint32_t>(auditd); }, 10s))
-      << Cat(temp.path + "/auditd.out");
+      << Cat(temp.path() + "/auditd.out");
   checked = source->CheckStatus();
   ASSERT_TRUE(checked.ok());
   EXPECT_TRUE(source->pid_lost());
@@ -512,7 +509,7 @@ TEST(LiveSourceResilience, NetlinkSourceReportsTheNewHolder) {
   EXPECT_EQ(ReadAuditStatus()->pid, static_cast<uint32_t>(auditd));
   EXPECT_EQ(ReadAuditStatus()->enabled, enabled_under_auditd);
   EXPECT_TRUE(source->pid_lost()) << "the loss stays recorded";
-  EXPECT_EQ(AuditStateGuard::StopChild(auditd), 0) << Cat(temp.path + "/auditd.out");
+  EXPECT_EQ(AuditStateGuard::StopChild(auditd), 0) << Cat(temp.path() + "/auditd.out");
   guard.Forget(auditd);
   EXPECT_EQ(ReadAuditStatus()->pid, guard.before().pid);
 }

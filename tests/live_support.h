@@ -1,10 +1,13 @@
-// Shared by the live tests (tests/live_*_test.cc): starting and stopping
-// our own processes, reading the kernel's rules, restoring the audit state
-// (AuditStateGuard), and reading monitor.db while the recorder writes.
+// Shared by the live tests (tests/live_*_test.cc): when a live test can
+// run, reading monitor.db while the recorder writes, auditd and plugin
+// setups, and a fixture for a unicast recorder. Processes and commands are
+// in run_command.h, the audit rules and AuditStateGuard in
+// audit_state_guard.h, TempDir in temp_dir.h.
 // Header-only so each live test file stays a plain *_test.cc.
 #pragma once
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
@@ -17,148 +20,23 @@
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
-
-#include "rules/audit_control.h"
+#include "audit_state_guard.h"
+#include "daemon/control_channel.h"
+#include "run_command.h"
 #include "source/netlink_source.h"
 #include "source/plugin_source.h"
+#include "temp_dir.h"
 #include "wait_for.h"
 
 namespace recorder::live_test {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-
-inline constexpr char kForeignKey[] = "recorder-test-foreign";
-inline constexpr char kForeignRule[] =
-    "-a always,exit -F arch=b64 -S sethostname -F key=recorder-test-foreign";
-
-// ---------------------------------------------------------------------
-// Small process helpers.
-
-inline std::string RunCapture(const std::string& command) {
-  std::string out;
-  FILE* pipe = popen(("( " + command + " ) 2>&1").c_str(), "r");
-  if (!pipe) return out;
-  char buffer[4096];
-  size_t n;
-  while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) out.append(buffer, n);
-  pclose(pipe);
-  return out;
-}
-
-// fork/exec `argv`; stdin from `stdin_path` (or /dev/null), stdout and
-// stderr to `log_path` (or /dev/null). Returns the child's pid.
-inline pid_t Spawn(const std::vector<std::string>& argv, const std::string& log_path = "") {
-  pid_t pid = fork();
-  if (pid == 0) {
-    int null_fd = open("/dev/null", O_RDWR);
-    dup2(null_fd, 0);
-    int out = log_path.empty() ? null_fd : open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-    dup2(out, 1);
-    dup2(out, 2);
-    std::vector<char*> args;
-    for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-    args.push_back(nullptr);
-    execv(args[0], args.data());
-    _exit(127);
-  }
-  return pid;
-}
-
-// Waits for `pid` (our child) up to `timeout`; its exit status or -1.
-inline int WaitExit(pid_t pid, std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    int status = 0;
-    pid_t done = waitpid(pid, &status, WNOHANG);
-    if (done == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    if (done < 0) return -1;
-    std::this_thread::sleep_for(20ms);
-  }
-  return -1;
-}
-
-inline int RunProgram(const std::vector<std::string>& argv) { return WaitExit(Spawn(argv), 20s); }
-
-inline std::vector<std::string> RuleLines() {
-  std::vector<std::string> lines;
-  std::istringstream in(RunCapture("auditctl -l"));
-  for (std::string line; std::getline(in, line);)
-    if (line.rfind("-a ", 0) == 0 || line.rfind("-w ", 0) == 0) lines.push_back(line);
-  return lines;
-}
-
-inline int CountRulesWithKey(const std::string& key) {
-  int count = 0;
-  for (const std::string& line : RuleLines())
-    if (line.find("key=" + key) != std::string::npos &&
-        line.find("key=" + key + "-") == std::string::npos)
-      ++count;
-  return count;
-}
-
-inline void DeleteRulesWithKey(const std::string& key) {
-  for (const std::string& line : RuleLines()) {
-    size_t at = line.find("key=" + key);
-    if (at == std::string::npos || at + 4 + key.size() != line.size()) continue;
-    std::string command = "auditctl -d" + line.substr(2);
-    RunCapture(command);
-  }
-}
-
-// ---------------------------------------------------------------------
-// The guard: what `auditctl -s` and `-l` said before; restores it.
-
-class AuditStateGuard {
- public:
-  // `test_key`: the rule key of the test's recorder, whose rules go.
-  explicit AuditStateGuard(std::string test_key) : test_key_(std::move(test_key)) {
-    Result<AuditStatus> status = ReadAuditStatus();
-    if (status.ok()) before_ = *status;
-    rules_before_ = RuleLines();
-  }
-  ~AuditStateGuard() {
-    for (auto it = children_.rbegin(); it != children_.rend(); ++it) StopChild(*it);
-    DeleteRulesWithKey(test_key_);
-    DeleteRulesWithKey(kForeignKey);
-    Result<AuditStatus> now = ReadAuditStatus();
-    if (now.ok() && now->enabled != 2) {
-      if (now->enabled != before_.enabled && before_.enabled <= 1)
-        RunCapture("auditctl -e " + std::to_string(before_.enabled));
-      if (now->backlog_limit != before_.backlog_limit)
-        RunCapture("auditctl -b " + std::to_string(before_.backlog_limit));
-      if (now->backlog_wait_time != before_.backlog_wait_time)
-        RunCapture("auditctl --backlog_wait_time " + std::to_string(before_.backlog_wait_time));
-    }
-  }
-  void Adopt(pid_t pid) { children_.push_back(pid); }
-  // SIGTERM, then SIGKILL after a grace period; only our own children.
-  static int StopChild(pid_t pid) {
-    if (pid <= 0) return -1;
-    kill(pid, SIGTERM);
-    int status = WaitExit(pid, 15s);
-    if (status == -1) {
-      kill(pid, SIGKILL);
-      status = WaitExit(pid, 5s);
-    }
-    return status;
-  }
-  void Forget(pid_t pid) { std::erase(children_, pid); }
-  const AuditStatus& before() const { return before_; }
-  const std::vector<std::string>& rules_before() const { return rules_before_; }
-
- private:
-  std::string test_key_;
-  AuditStatus before_;
-  std::vector<std::string> rules_before_;
-  std::vector<pid_t> children_;
-};
 
 // Why a live test cannot run here, or "" when it can.
 inline std::string LiveSkipReason(const std::string& test_key, bool needs_free_pid) {
@@ -174,6 +52,13 @@ inline std::string LiveSkipReason(const std::string& test_key, bool needs_free_p
   if (CountRulesWithKey(test_key) > 0) return test_key + " rules already loaded (another run?)";
   if (access("/usr/sbin/auditd", X_OK) != 0 && !needs_free_pid) return "auditd is not installed";
   return "";
+}
+
+// True when the recorder with state directory `state_dir` answers on its
+// control socket: it serves the socket only from its event loop, so its
+// rules are all installed and it is reading records.
+inline bool RecorderReady(const std::string& state_dir) {
+  return daemon::ControlRequest(state_dir + "/recorder.sock", "ping", 500).ok();
 }
 
 // ---------------------------------------------------------------------
@@ -226,27 +111,16 @@ class Db {
 inline std::string Quote(const std::string& text) {
   std::string out = "'";
   for (char c : text) {
-    if (c == '\'') out += "''";
-    else out += c;
+    if (c == '\'')
+      out += "''";
+    else
+      out += c;
   }
   return out + "'";
 }
 
 // ---------------------------------------------------------------------
 // The workload and its checks.
-
-struct TempDir {
-  TempDir() {
-    char pattern[] = "/tmp/recorder-live-XXXXXX";
-    path = mkdtemp(pattern);
-    chmod(path.c_str(), 0755);
-  }
-  ~TempDir() {
-    std::error_code error;
-    fs::remove_all(path, error);
-  }
-  std::string path;
-};
 
 // auditd in the foreground with its log, and its plugins dir, in `dir`.
 inline void WriteAuditdConfig(const std::string& dir) {
@@ -275,14 +149,13 @@ inline void WritePluginSetup(const std::string& dir, const std::string& rule_key
   const std::string auditd_dir = dir + "/auditd";
   fs::create_directories(dir + "/config");
   WriteAuditdConfig(auditd_dir);
-  std::ofstream(dir + "/config/recorder.json")
-      << nlohmann::json{{"dbLocation", dir + "/monitor.db"},
-                        {"stateDir", dir + "/state"},
-                        {"controlSocket", dir + "/state/recorder.sock"},
-                        {"pidFile", dir + "/state/recorder.pid"},
-                        {"logFile", dir + "/plugin.log"},
-                        {"ruleKey", rule_key}}
-             .dump();
+  std::ofstream(dir + "/config/recorder.json") << nlohmann::json{
+      {"dbLocation", dir + "/monitor.db"},
+      {"stateDir", dir + "/state"},
+      {"controlSocket", dir + "/state/recorder.sock"},
+      {"pidFile", dir + "/state/recorder.pid"},
+      {"logFile", dir + "/plugin.log"},
+      {"ruleKey", rule_key}}.dump();
   {
     std::ofstream plugin(auditd_dir + "/plugins.d/recorder.conf");
     plugin << "active = yes\ndirection = out\npath = " << RECORDER_BINARY
@@ -302,24 +175,23 @@ class UnicastRecorderTest : public ::testing::Test {
     std::string skip = LiveSkipReason(key_, /*needs_free_pid=*/true);
     if (!skip.empty()) GTEST_SKIP() << skip;
     guard_ = std::make_unique<AuditStateGuard>(key_);
-    fs::create_directories(temp_.path + "/config");
+    fs::create_directories(temp_.path() + "/config");
   }
 
   // Writes config/recorder.json (unless empty), starts the recorder with
   // `extra` arguments and waits until its rules are in the kernel.
   pid_t StartRecorder(const std::string& recorder_json = "",
                       const std::vector<std::string>& extra = {}) {
-    if (!recorder_json.empty()) std::ofstream(temp_.path + "/config/recorder.json") << recorder_json;
-    std::vector<std::string> argv = {RECORDER_BINARY, "run",       "--db",    DbPath(),
-                                     "--state-dir",   StateDir(),  "--rule-key", key_,
-                                     "--config",      temp_.path + "/config", "--source",
-                                     "unicast"};
+    if (!recorder_json.empty())
+      std::ofstream(temp_.path() + "/config/recorder.json") << recorder_json;
+    std::vector<std::string> argv = {
+        RECORDER_BINARY, "run",        "--db", DbPath(),   "--state-dir",
+        StateDir(),      "--rule-key", key_,   "--config", temp_.path() + "/config",
+        "--source",      "unicast"};
     argv.insert(argv.end(), extra.begin(), extra.end());
-    pid_t recorder = Spawn(argv, temp_.path + "/recorder.log");
+    pid_t recorder = Spawn(argv, temp_.path() + "/recorder.log");
     guard_->Adopt(recorder);
-    EXPECT_TRUE(WaitFor([&] { return CountRulesWithKey(key_) > 0; }, 15s)) << ReadLog();
-    // Records already in flight when the rules went in are not ours to test.
-    std::this_thread::sleep_for(300ms);
+    EXPECT_TRUE(WaitFor([&] { return RecorderReady(StateDir()); }, 15s)) << ReadLog();
     return recorder;
   }
 
@@ -330,9 +202,9 @@ class UnicastRecorderTest : public ::testing::Test {
     EXPECT_EQ(CountRulesWithKey(key_), 0);
   }
 
-  std::string DbPath() const { return temp_.path + "/monitor.db"; }
-  std::string StateDir() const { return temp_.path + "/state"; }
-  std::string ReadLog() const { return RunCapture("cat " + temp_.path + "/recorder.log"); }
+  std::string DbPath() const { return temp_.path() + "/monitor.db"; }
+  std::string StateDir() const { return temp_.path() + "/state"; }
+  std::string ReadLog() const { return RunCapture("cat " + temp_.path() + "/recorder.log"); }
 
   const std::string key_;
   TempDir temp_;

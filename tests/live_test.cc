@@ -5,9 +5,9 @@
 //
 // Needs root and kernel audit; skips (saying why) otherwise, and when the
 // machine is busy with another audit daemon or someone's capture rules.
-// AuditStateGuard restores the audit state even when an assertion fails:
-// enabled flag and backlog settings as before, only rules with our test
-// keys removed, only processes we started killed, by pid.
+// AuditStateGuard (audit_state_guard.h) restores the audit state as found
+// even when an assertion fails: only rules with our test keys removed, only
+// processes we started killed, by pid.
 //
 // Also: unit tests of the daemon's pure parts (counters, plugin line
 // splitting, self-exclusion) that need nothing.
@@ -217,10 +217,10 @@ void CheckRestored(const AuditStatus& expected, bool check_enabled = true) {
 std::vector<std::string> RecorderArgs(const std::string& command, const TempDir& temp,
                                       const std::string& source) {
   std::vector<std::string> args = {RECORDER_BINARY, command,      "--db",
-                                   temp.path + "/monitor.db",    "--state-dir",
-                                   temp.path + "/state",         "--rule-key",
+                                   temp.path() + "/monitor.db",    "--state-dir",
+                                   temp.path() + "/state",         "--rule-key",
                                    kTestKey,                     "--config",
-                                   temp.path + "/config"};
+                                   temp.path() + "/config"};
   if (!source.empty()) {
     args.push_back("--source");
     args.push_back(source);
@@ -229,13 +229,13 @@ std::vector<std::string> RecorderArgs(const std::string& command, const TempDir&
 }
 
 bool RecorderAnswers(const TempDir& temp) {
-  return daemon::ControlRequest(temp.path + "/state/recorder.sock", "ping", 500).ok();
+  return daemon::ControlRequest(temp.path() + "/state/recorder.sock", "ping", 500).ok();
 }
 
 void SetUpTemp(const TempDir& temp) {
-  fs::create_directories(temp.path + "/work");
-  fs::create_directories(temp.path + "/config");
-  chmod((temp.path + "/work").c_str(), 0777);
+  fs::create_directories(temp.path() + "/work");
+  fs::create_directories(temp.path() + "/config");
+  chmod((temp.path() + "/work").c_str(), 0777);
 }
 
 // ---------------------------------------------------------------------
@@ -249,35 +249,35 @@ TEST(LiveRecording, UnicastRunRecordsWorkloadAndRestoresAudit) {
   SetUpTemp(temp);
   ASSERT_EQ(RunCapture(std::string("auditctl ") + kForeignRule), "");
 
-  pid_t recorder = Spawn(RecorderArgs("run", temp, "unicast"), temp.path + "/recorder.log");
+  pid_t recorder = Spawn(RecorderArgs("run", temp, "unicast"), temp.path() + "/recorder.log");
   guard.Adopt(recorder);
   ASSERT_TRUE(WaitFor([&] { return RecorderAnswers(temp); }, 15s))
-      << RunCapture("cat " + temp.path + "/recorder.log");
+      << RunCapture("cat " + temp.path() + "/recorder.log");
   EXPECT_EQ(ReadAuditStatus()->pid, static_cast<uint32_t>(recorder));
   EXPECT_GT(CountRulesWithKey(kTestKey), 0);
 
   // status reports the running recorder.
   std::string status =
-      RunCapture(std::string(RECORDER_BINARY) + " status --json --state-dir " + temp.path + "/state");
+      RunCapture(std::string(RECORDER_BINARY) + " status --json --state-dir " + temp.path() + "/state");
   nlohmann::json json = nlohmann::json::parse(status, nullptr, false);
   ASSERT_FALSE(json.is_discarded()) << status;
   EXPECT_EQ(json.value("state", ""), "running");
   EXPECT_EQ(json.value("source", ""), "unicast");
   EXPECT_EQ(json["rules"].value("missing", -1), 0);
 
-  Workload workload = RunWorkload(temp.path + "/work");
-  Db db(temp.path + "/monitor.db");
+  Workload workload = RunWorkload(temp.path() + "/work");
+  Db db(temp.path() + "/monitor.db");
   CheckRecorded(db, workload);
 
   // Stop through the control channel (the `stop` command), which waits.
-  std::string stopped = RunCapture(std::string(RECORDER_BINARY) + " stop --state-dir " + temp.path +
+  std::string stopped = RunCapture(std::string(RECORDER_BINARY) + " stop --state-dir " + temp.path() +
                                    "/state");
   EXPECT_NE(stopped.find("stopped"), std::string::npos) << stopped;
-  EXPECT_EQ(WaitExit(recorder, 10s), 0) << RunCapture("cat " + temp.path + "/recorder.log");
+  EXPECT_EQ(WaitExit(recorder, 10s), 0) << RunCapture("cat " + temp.path() + "/recorder.log");
   guard.Forget(recorder);
   CheckRestored(guard.before());
   std::string after =
-      RunCapture(std::string(RECORDER_BINARY) + " status --json --state-dir " + temp.path + "/state");
+      RunCapture(std::string(RECORDER_BINARY) + " status --json --state-dir " + temp.path() + "/state");
   EXPECT_NE(after.find("\"stopped\""), std::string::npos) << after;
 }
 
@@ -291,10 +291,10 @@ TEST(LiveRecording, SigtermAndDriftRestoreRules) {
   std::vector<std::string> args = RecorderArgs("run", temp, "unicast");
   args.push_back("--rule-check-interval");
   args.push_back("0.5");
-  pid_t recorder = Spawn(args, temp.path + "/recorder.log");
+  pid_t recorder = Spawn(args, temp.path() + "/recorder.log");
   guard.Adopt(recorder);
   ASSERT_TRUE(WaitFor([&] { return RecorderAnswers(temp); }, 15s))
-      << RunCapture("cat " + temp.path + "/recorder.log");
+      << RunCapture("cat " + temp.path() + "/recorder.log");
   int installed = CountRulesWithKey(kTestKey);
   ASSERT_GT(installed, 0);
   // Drift: somebody deletes our rules; the recorder puts them back.
@@ -302,7 +302,7 @@ TEST(LiveRecording, SigtermAndDriftRestoreRules) {
   EXPECT_TRUE(WaitFor([&] { return CountRulesWithKey(kTestKey) == installed; }, 10s));
   EXPECT_TRUE(WaitFor(
       [&] {
-        auto status = daemon::ControlRequest(temp.path + "/state/recorder.sock", "status");
+        auto status = daemon::ControlRequest(temp.path() + "/state/recorder.sock", "status");
         if (!status.ok()) return false;
         return nlohmann::json::parse(*status)["rules"].value("restored", 0) >= 1;
       },
@@ -312,7 +312,7 @@ TEST(LiveRecording, SigtermAndDriftRestoreRules) {
   EXPECT_EQ(WaitExit(recorder, 10s), 0);
   guard.Forget(recorder);
   CheckRestored(guard.before());
-  EXPECT_NE(RunCapture("cat " + temp.path + "/recorder.log").find("drift"), std::string::npos);
+  EXPECT_NE(RunCapture("cat " + temp.path() + "/recorder.log").find("drift"), std::string::npos);
 }
 
 // SIGHUP re-reads recorder.json: switching network monitoring off removes
@@ -331,37 +331,37 @@ TEST(LiveRecording, SighupReloadsConfigurationAndRules) {
     return count;
   };
   ASSERT_EQ(RunCapture(std::string("auditctl ") + kForeignRule), "");
-  pid_t recorder = Spawn(RecorderArgs("run", temp, "unicast"), temp.path + "/recorder.log");
+  pid_t recorder = Spawn(RecorderArgs("run", temp, "unicast"), temp.path() + "/recorder.log");
   guard.Adopt(recorder);
   ASSERT_TRUE(WaitFor([&] { return RecorderAnswers(temp); }, 15s))
-      << RunCapture("cat " + temp.path + "/recorder.log");
+      << RunCapture("cat " + temp.path() + "/recorder.log");
   ASSERT_GT(network_rules(), 0);
   const int all_rules = CountRulesWithKey(kTestKey);
 
-  std::ofstream(temp.path + "/config/recorder.json") << R"({"MonitorNetwork": 0})";
+  std::ofstream(temp.path() + "/config/recorder.json") << R"({"MonitorNetwork": 0})";
   kill(recorder, SIGHUP);
   // The reload removes the old set and then installs the new one: wait
   // for its last log line, not for the rules, which a look between the
   // two steps would see half there.
   EXPECT_TRUE(WaitFor(
       [&] {
-        return RunCapture("cat " + temp.path + "/recorder.log").find("configuration reloaded") !=
+        return RunCapture("cat " + temp.path() + "/recorder.log").find("configuration reloaded") !=
                std::string::npos;
       },
       10s))
-      << RunCapture("cat " + temp.path + "/recorder.log");
+      << RunCapture("cat " + temp.path() + "/recorder.log");
   EXPECT_EQ(network_rules(), 0);
   EXPECT_GT(CountRulesWithKey(kTestKey), 0);
   EXPECT_LT(CountRulesWithKey(kTestKey), all_rules);
   EXPECT_TRUE(RecorderAnswers(temp));  // still recording
 
   // A broken configuration is reported and the running one is kept.
-  std::ofstream(temp.path + "/config/recorder.json") << "{ not json";
+  std::ofstream(temp.path() + "/config/recorder.json") << "{ not json";
   const int before_bad = CountRulesWithKey(kTestKey);
   kill(recorder, SIGHUP);
   EXPECT_TRUE(WaitFor(
       [&] {
-        return RunCapture("cat " + temp.path + "/recorder.log").find("not reloaded") !=
+        return RunCapture("cat " + temp.path() + "/recorder.log").find("not reloaded") !=
                std::string::npos;
       },
       10s));
@@ -380,17 +380,17 @@ TEST(LiveRecording, UnicastRefusesWhenAnotherDaemonHoldsThePid) {
   AuditStateGuard guard(kTestKey);
   TempDir temp;
   SetUpTemp(temp);
-  WriteAuditdConfig(temp.path + "/auditd");
-  pid_t auditd = Spawn({"/usr/sbin/auditd", "-n", "-c", temp.path + "/auditd"},
-                       temp.path + "/auditd.out");
+  WriteAuditdConfig(temp.path() + "/auditd");
+  pid_t auditd = Spawn({"/usr/sbin/auditd", "-n", "-c", temp.path() + "/auditd"},
+                       temp.path() + "/auditd.out");
   guard.Adopt(auditd);
   ASSERT_TRUE(WaitFor([&] { return ReadAuditStatus()->pid == static_cast<uint32_t>(auditd); }, 10s))
-      << RunCapture("cat " + temp.path + "/auditd.out");
-  pid_t recorder = Spawn(RecorderArgs("run", temp, "unicast"), temp.path + "/recorder.log");
+      << RunCapture("cat " + temp.path() + "/auditd.out");
+  pid_t recorder = Spawn(RecorderArgs("run", temp, "unicast"), temp.path() + "/recorder.log");
   guard.Adopt(recorder);
   EXPECT_EQ(WaitExit(recorder, 10s), 1);
   guard.Forget(recorder);
-  std::string log = RunCapture("cat " + temp.path + "/recorder.log");
+  std::string log = RunCapture("cat " + temp.path() + "/recorder.log");
   EXPECT_NE(log.find("another audit daemon (pid " + std::to_string(auditd)), std::string::npos)
       << log;
   EXPECT_EQ(CountRulesWithKey(kTestKey), 0);
@@ -406,36 +406,36 @@ TEST(LiveRecording, MulticastNextToAuditd) {
   TempDir temp;
   SetUpTemp(temp);
   ASSERT_EQ(RunCapture(std::string("auditctl ") + kForeignRule), "");
-  WriteAuditdConfig(temp.path + "/auditd");
-  pid_t auditd = Spawn({"/usr/sbin/auditd", "-n", "-c", temp.path + "/auditd"},
-                       temp.path + "/auditd.out");
+  WriteAuditdConfig(temp.path() + "/auditd");
+  pid_t auditd = Spawn({"/usr/sbin/auditd", "-n", "-c", temp.path() + "/auditd"},
+                       temp.path() + "/auditd.out");
   guard.Adopt(auditd);
   ASSERT_TRUE(WaitFor([&] { return ReadAuditStatus()->pid == static_cast<uint32_t>(auditd); }, 10s))
-      << RunCapture("cat " + temp.path + "/auditd.out");
+      << RunCapture("cat " + temp.path() + "/auditd.out");
   AuditStatus with_auditd = *ReadAuditStatus();
 
   // auto picks multicast because auditd runs.
-  pid_t recorder = Spawn(RecorderArgs("run", temp, ""), temp.path + "/recorder.log");
+  pid_t recorder = Spawn(RecorderArgs("run", temp, ""), temp.path() + "/recorder.log");
   guard.Adopt(recorder);
   ASSERT_TRUE(WaitFor([&] { return RecorderAnswers(temp); }, 15s))
-      << RunCapture("cat " + temp.path + "/recorder.log");
-  auto status = daemon::ControlRequest(temp.path + "/state/recorder.sock", "status");
+      << RunCapture("cat " + temp.path() + "/recorder.log");
+  auto status = daemon::ControlRequest(temp.path() + "/state/recorder.sock", "status");
   ASSERT_TRUE(status.ok());
   EXPECT_EQ(nlohmann::json::parse(*status).value("source", ""), "multicast");
 
-  Workload workload = RunWorkload(temp.path + "/work");
-  Db db(temp.path + "/monitor.db");
+  Workload workload = RunWorkload(temp.path() + "/work");
+  Db db(temp.path() + "/monitor.db");
   CheckRecorded(db, workload);
   // auditd kept its connection and logged the same workload.
   EXPECT_EQ(ReadAuditStatus()->pid, static_cast<uint32_t>(auditd));
 
   kill(recorder, SIGINT);
-  EXPECT_EQ(WaitExit(recorder, 10s), 0) << RunCapture("cat " + temp.path + "/recorder.log");
+  EXPECT_EQ(WaitExit(recorder, 10s), 0) << RunCapture("cat " + temp.path() + "/recorder.log");
   guard.Forget(recorder);
   CheckRestored(with_auditd);
   EXPECT_EQ(AuditStateGuard::StopChild(auditd), 0);
   guard.Forget(auditd);
-  EXPECT_NE(RunCapture("grep -c " + workload.marker + " " + temp.path + "/auditd/audit.log"),
+  EXPECT_NE(RunCapture("grep -c " + workload.marker + " " + temp.path() + "/auditd/audit.log"),
             "0\n");
 }
 
@@ -446,20 +446,20 @@ TEST(LiveRecording, PluginUnderAuditd) {
   TempDir temp;
   SetUpTemp(temp);
   ASSERT_EQ(RunCapture(std::string("auditctl ") + kForeignRule), "");
-  std::string auditd_dir = temp.path + "/auditd";
-  WritePluginSetup(temp.path, kTestKey);
-  pid_t auditd = Spawn({"/usr/sbin/auditd", "-n", "-c", auditd_dir}, temp.path + "/auditd.out");
+  std::string auditd_dir = temp.path() + "/auditd";
+  WritePluginSetup(temp.path(), kTestKey);
+  pid_t auditd = Spawn({"/usr/sbin/auditd", "-n", "-c", auditd_dir}, temp.path() + "/auditd.out");
   guard.Adopt(auditd);
   ASSERT_TRUE(WaitFor([&] { return RecorderAnswers(temp); }, 20s))
-      << RunCapture("cat " + temp.path + "/auditd.out " + temp.path + "/plugin.log");
-  auto status = daemon::ControlRequest(temp.path + "/state/recorder.sock", "status");
+      << RunCapture("cat " + temp.path() + "/auditd.out " + temp.path() + "/plugin.log");
+  auto status = daemon::ControlRequest(temp.path() + "/state/recorder.sock", "status");
   ASSERT_TRUE(status.ok());
   EXPECT_EQ(nlohmann::json::parse(*status).value("source", ""), "plugin");
-  int plugin_pid = daemon::ReadLivePid(temp.path + "/state/recorder.pid");
+  int plugin_pid = daemon::ReadLivePid(temp.path() + "/state/recorder.pid");
   ASSERT_GT(plugin_pid, 0);
 
-  Workload workload = RunWorkload(temp.path + "/work");
-  Db db(temp.path + "/monitor.db");
+  Workload workload = RunWorkload(temp.path() + "/work");
+  Db db(temp.path() + "/monitor.db");
   CheckRecorded(db, workload);
 
   // Stopping auditd ends the plugin (SIGTERM or EOF): rules go, DB flushed.
@@ -468,21 +468,21 @@ TEST(LiveRecording, PluginUnderAuditd) {
   EXPECT_TRUE(WaitFor([&] { return kill(plugin_pid, 0) != 0; }, 10s));
   // auditd decides the enabled flag it leaves behind; the guard restores it.
   CheckRestored(guard.before(), /*check_enabled=*/false);
-  EXPECT_NE(RunCapture("cat " + temp.path + "/plugin.log").find("stopped"), std::string::npos);
+  EXPECT_NE(RunCapture("cat " + temp.path() + "/plugin.log").find("stopped"), std::string::npos);
 }
 
 TEST(LiveRecording, StartRefusesWhileDisabledUntilForced) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root (state directory)";
   TempDir temp;
   SetUpTemp(temp);
-  fs::create_directories(temp.path + "/state");
-  { std::ofstream(temp.path + "/state/disabled") << "database over MaxRuntimeStorageSizeMB\n"; }
+  fs::create_directories(temp.path() + "/state");
+  { std::ofstream(temp.path() + "/state/disabled") << "database over MaxRuntimeStorageSizeMB\n"; }
   std::string out = RunCapture(std::string(RECORDER_BINARY) + " start --no-db --state-dir " +
-                               temp.path + "/state; echo rc=$?");
+                               temp.path() + "/state; echo rc=$?");
   EXPECT_NE(out.find("disabled: database over MaxRuntimeStorageSizeMB"), std::string::npos) << out;
   EXPECT_NE(out.find("rc=1"), std::string::npos) << out;
   std::string status = RunCapture(std::string(RECORDER_BINARY) + " status --state-dir " +
-                                  temp.path + "/state; echo rc=$?");
+                                  temp.path() + "/state; echo rc=$?");
   EXPECT_NE(status.find("recorder: disabled"), std::string::npos) << status;
   EXPECT_NE(status.find("rc=3"), std::string::npos) << status;
   EXPECT_FALSE(RecorderAnswers(temp));

@@ -14,18 +14,21 @@
 #include <sstream>
 #include <string>
 
+#include "run_command.h"
+#include "temp_dir.h"
+
 namespace {
+
+using recorder::CommandResult;
+using recorder::RunCommand;
+using recorder::TempDir;
+// Shell quoting (run_command.h) under the short name these tests use.
+constexpr auto Quote = &recorder::ShellQuote;
 
 using ::testing::HasSubstr;
 
 const std::string kData = RECORDER_TEST_DATA;
 const std::string kBinary = RECORDER_BINARY;
-
-std::string Quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
 
 struct Output {
   int exit_code = -1;
@@ -36,14 +39,9 @@ struct Output {
 // Runs the recorder with stdout and stderr kept apart.
 Output RunRecorder(const std::string& args, const std::string& err_file) {
   Output result;
-  std::string command = Quote(kBinary) + " " + args + " 2>" + Quote(err_file);
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) return result;
-  char buffer[4096];
-  size_t n;
-  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) result.out.append(buffer, n);
-  int status = pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  CommandResult run = RunCommand(Quote(kBinary) + " " + args + " 2>" + Quote(err_file));
+  result.out = std::move(run.output);
+  result.exit_code = run.exit_code;
   std::ifstream in(err_file);
   std::stringstream s;
   s << in.rdbuf();
@@ -71,14 +69,17 @@ std::string Scalar(const std::string& db_path, const std::string& sql) {
 class QueryCliTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    char tmpl[] = "/tmp/recorder-query-test.XXXXXX";
-    dir_ = mkdtemp(tmpl);
+    temp_ = new TempDir("recorder-query-test");
+    dir_ = temp_->path();
     db_ = dir_ + "/monitor.db";
     std::string command = Quote(kBinary) + " replay --db " + Quote(db_) + " " +
                           Quote(kData + "/capture-raw.log") + " > /dev/null";
-    ASSERT_EQ(std::system(command.c_str()), 0);
+    ASSERT_EQ(RunCommand(command).exit_code, 0);
   }
-  static void TearDownTestSuite() { std::filesystem::remove_all(dir_); }
+  static void TearDownTestSuite() {
+    delete temp_;
+    temp_ = nullptr;
+  }
 
   Output Query(const std::string& args) {
     return RunRecorder("query --db " + Quote(db_) + " " + args, dir_ + "/stderr");
@@ -93,9 +94,11 @@ class QueryCliTest : public ::testing::Test {
                   "(SELECT count(*) FROM runs)");
   }
 
+  static TempDir* temp_;
   static std::string dir_;
   static std::string db_;
 };
+TempDir* QueryCliTest::temp_ = nullptr;
 std::string QueryCliTest::dir_;
 std::string QueryCliTest::db_;
 

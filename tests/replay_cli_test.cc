@@ -23,12 +23,21 @@
 #include <thread>
 #include <vector>
 
+#include "run_command.h"
 #include "store/string_interner.h"
 #include "temp_dir.h"
+#include "wait_for.h"
 
 namespace {
 
+using recorder::BlockedReading;
+using recorder::CommandResult;
+using recorder::FileOfDescriptor;
+using recorder::RunCommand;
 using recorder::TempDir;
+using recorder::WaitFor;
+// Shell quoting (run_command.h) under the short name these tests use.
+constexpr auto Quote = &recorder::ShellQuote;
 
 using ::testing::HasSubstr;
 
@@ -40,23 +49,9 @@ struct Output {
   std::string text;  // stdout and stderr
 };
 
-std::string Quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
 Output RunRecorder(const std::string& args) {
-  Output out;
-  std::string command = Quote(kBinary) + " " + args + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) return out;
-  char buffer[4096];
-  size_t n;
-  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) out.text.append(buffer, n);
-  int status = pclose(pipe);
-  out.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return out;
+  CommandResult run = RunCommand(Quote(kBinary) + " " + args);
+  return Output{run.exit_code, std::move(run.output)};
 }
 
 using Row = std::map<std::string, std::string>;
@@ -254,7 +249,7 @@ TEST(ReplayCliTest, GzipAndStdinGiveTheSameResultAsThePlainFile) {
   TempDir dir;
   const std::string log = kData + "/capture-enriched.log";
   const std::string gz = dir.File("audit.log.gz");
-  ASSERT_EQ(std::system(("gzip -c " + Quote(log) + " > " + Quote(gz)).c_str()), 0);
+  ASSERT_EQ(RunCommand("gzip -c " + Quote(log) + " > " + Quote(gz)).exit_code, 0);
   ASSERT_EQ(RunRecorder("replay --db " + Quote(dir.File("plain.db")) + " " + Quote(log)).exit_code,
             0);
   ASSERT_EQ(RunRecorder("replay --db " + Quote(dir.File("gz.db")) + " " + Quote(gz)).exit_code, 0);
@@ -404,7 +399,7 @@ TEST(ReplayCliTest, NewerSchemaIsRefusedAndTheDatabaseIsUntouched) {
   const std::string log = Quote(kData + "/capture-raw.log");
   ASSERT_EQ(RunRecorder("replay --db " + Quote(db) + " " + log).exit_code, 0);
   const std::string before = Counts(db);
-  ASSERT_EQ(std::system(("sqlite3 " + Quote(db) + " 'PRAGMA user_version=42'").c_str()), 0);
+  ASSERT_EQ(RunCommand("sqlite3 " + Quote(db) + " 'PRAGMA user_version=42'").exit_code, 0);
   Output out = RunRecorder("replay --db " + Quote(db) + " " + log);
   EXPECT_EQ(out.exit_code, 2);
   EXPECT_THAT(out.text, HasSubstr(db));
@@ -498,17 +493,10 @@ TEST(ReplayCliTest, AWriteErrorDuringReplayStopsItWithTheDatabaseError) {
   ASSERT_EQ(RunRecorder("replay --db " + Quote(db) + " - < /dev/null").exit_code, 0);
   // dash's ulimit -f counts 512-byte blocks: 1 MiB, far less than the
   // ~60 copies need. SIGXFSZ ignored, so write() fails with EFBIG instead.
-  Output out;
-  std::string command = "trap '' XFSZ; ulimit -f 2048; exec " + Quote(kBinary) +
-                        " replay --no-progress --batch-write-delay-ms 0 --db " + Quote(db) + " " +
-                        Quote(log) + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  ASSERT_NE(pipe, nullptr);
-  char buffer[4096];
-  size_t n;
-  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) out.text.append(buffer, n);
-  int status = pclose(pipe);
-  out.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  CommandResult run = RunCommand("trap '' XFSZ; ulimit -f 2048; exec " + Quote(kBinary) +
+                                 " replay --no-progress --batch-write-delay-ms 0 --db " +
+                                 Quote(db) + " " + Quote(log));
+  Output out{run.exit_code, std::move(run.output)};
   EXPECT_EQ(out.exit_code, 2) << out.text;
   EXPECT_THAT(out.text, HasSubstr("recorder replay: " + db + ": cannot"));
   EXPECT_EQ(Scalar(db, "PRAGMA integrity_check"), "ok");
@@ -549,14 +537,16 @@ TEST(ReplayCliTest, InterruptStoresWhatWasReadAndExits130) {
     ASSERT_GT(w, 0);
     done += static_cast<size_t>(w);
   }
-  // Wait until the recorder took everything out of the pipe, give it time
-  // to parse that, then interrupt while it waits for more input.
-  for (int i = 0; i < 500; ++i) {
-    int pending = 0;
-    if (ioctl(to_child[1], FIONREAD, &pending) == 0 && pending == 0) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  // Interrupt once the recorder took everything out of the pipe and its
+  // reader is blocked reading more: what it read is parsed.
+  const std::string pipe_name = FileOfDescriptor(getpid(), to_child[1]);
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        int pending = 0;
+        return ioctl(to_child[1], FIONREAD, &pending) == 0 && pending == 0 &&
+               BlockedReading(pid, pipe_name);
+      },
+      std::chrono::seconds(10), std::chrono::milliseconds(10)));
   ASSERT_EQ(kill(pid, SIGINT), 0);
   int status = 0;
   ASSERT_EQ(waitpid(pid, &status, 0), pid);

@@ -1,22 +1,16 @@
-// Audit rules lifecycle. The first part runs against FakeAuditControl (no
-// root needed; immutable mode is simulated there, never on the machine).
-// The "Live" tests run as root against the real kernel with their own key
-// (recorder-rulestest) and a guard that removes their rules and restores
-// the enabled flag even when an assertion fails.
+// Audit rules lifecycle against FakeAuditControl: no root needed, and
+// immutable mode is simulated there, never done to the machine. The same
+// lifecycle against the real kernel is in live_rules_test.cc.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <cstdio>
-#include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "rules/rule_manager.h"
+#include "temp_dir.h"
 
 namespace recorder::rules {
 namespace {
-
-namespace fs = std::filesystem;
 
 constexpr char kTestKey[] = "recorder-rulestest";
 constexpr char kForeignKey[] = "recorder-test-foreign";
@@ -151,8 +145,8 @@ TEST(RulesTest, FakeKernelInstallCheckRestoreRemove) {
 TEST(RulesTest, ImmutableKernelIsReportedNotAnErrorAndRulesGoToRulesD) {
   FakeAuditControl kernel;
   kernel.status.enabled = 2;  // simulated: never done to the real machine
-  char pattern[] = "/tmp/recorder-rules-test-XXXXXX";
-  const std::string dir = mkdtemp(pattern);
+  TempDir temp;
+  const std::string dir = temp.path();
   RuleManager manager(TestConfig(), &kernel);
   manager.set_rules_dir(dir);
   Result<InstallReport> report = manager.Install();
@@ -169,7 +163,6 @@ TEST(RulesTest, ImmutableKernelIsReportedNotAnErrorAndRulesGoToRulesD) {
   EXPECT_TRUE(manager.Check()->immutable);
   EXPECT_FALSE(manager.Restore().ok());
   EXPECT_FALSE(manager.SetEnabled(2).ok());
-  fs::remove_all(dir);
 }
 
 TEST(RulesTest, SetEnabledRefusesImmutable) {
@@ -179,132 +172,6 @@ TEST(RulesTest, SetEnabledRefusesImmutable) {
   EXPECT_EQ(kernel.status.enabled, 0u);
   ASSERT_TRUE(manager.SetEnabled(1).ok());
   EXPECT_EQ(kernel.status.enabled, 1u);
-}
-
-// --- Live, as root, against the real kernel.
-
-std::string Shell(const std::string& command) {
-  std::string out;
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return out;
-  char buffer[4096];
-  size_t n;
-  while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) out.append(buffer, n);
-  pclose(pipe);
-  return out;
-}
-
-size_t ListedRules(const std::string& key) {
-  const std::string listing = Shell("auditctl -l -k " + key);
-  size_t n = 0;
-  std::istringstream in(listing);
-  for (std::string line; std::getline(in, line);) n += line.rfind("-a ", 0) == 0;
-  return n;
-}
-
-// Restores what the live tests touch, whatever happens in the test body:
-// removes the rules with our two keys and, when the test marked that it
-// set the enabled flag, puts the flag back. The flag is restored only then:
-// other engineers' live tests may be recording (and toggling it) at the
-// same time, and an unconditional restore could clobber their state.
-class LiveGuard {
- public:
-  LiveGuard() {
-    Result<std::unique_ptr<AuditControl>> control = OpenNetlinkAuditControl();
-    if (!control.ok()) return;
-    Result<AuditStatus> status = (*control)->ReadStatus();
-    if (!status.ok()) return;
-    enabled_ = status->enabled;
-    usable_ = status->enabled != 2;
-  }
-  ~LiveGuard() {
-    if (!usable_) return;
-    Shell(std::string("auditctl -D -k ") + kTestKey);
-    Shell(std::string("auditctl -D -k ") + kForeignKey);
-    if (touched_enabled_) Shell("auditctl -e " + std::to_string(enabled_));
-  }
-  bool usable() const { return usable_; }
-  uint32_t enabled() const { return enabled_; }
-  void MarkEnabledTouched() { touched_enabled_ = true; }
-
- private:
-  bool usable_ = false;
-  bool touched_enabled_ = false;
-  uint32_t enabled_ = 0;
-};
-
-#define REQUIRE_LIVE(guard)                                                         \
-  if (geteuid() != 0) GTEST_SKIP() << "live audit tests need root";                 \
-  if (!(guard).usable()) GTEST_SKIP() << "audit not available or kernel immutable"; \
-  if (Shell("command -v auditctl").empty()) GTEST_SKIP() << "auditctl not installed"
-
-TEST(RulesLiveTest, InstallAndRemoveTouchOnlyOurKey) {
-  LiveGuard guard;
-  REQUIRE_LIVE(guard);
-  Shell(std::string("auditctl -a always,exit -F arch=b64 -S chdir -k ") + kForeignKey);
-  ASSERT_EQ(ListedRules(kForeignKey), 1u);
-
-  RuleManager manager(TestConfig());
-  Result<InstallReport> report = manager.Install();
-  ASSERT_TRUE(report.ok()) << report.status().message();
-  EXPECT_FALSE(report->immutable);
-  EXPECT_EQ(ListedRules(kTestKey), manager.wanted().size());
-  const std::string listing = Shell(std::string("auditctl -l -k ") + kTestKey);
-  EXPECT_NE(listing.find("-F exe=" RECORDER_BINARY), std::string::npos) << listing;
-  EXPECT_NE(listing.find("a2&0x243"), std::string::npos) << listing;
-  Result<RuleCheck> check = manager.Check();
-  ASSERT_TRUE(check.ok());
-  EXPECT_TRUE(check->ok()) << check->missing.size() << " missing, " << check->extra << " extra";
-  EXPECT_GE(check->foreign, 1);
-
-  Result<InstallReport> again = manager.Install();
-  ASSERT_TRUE(again.ok());
-  EXPECT_EQ(again->added, 0);
-
-  ASSERT_TRUE(manager.Remove().ok());
-  EXPECT_EQ(ListedRules(kTestKey), 0u);
-  EXPECT_EQ(ListedRules(kForeignKey), 1u);
-}
-
-TEST(RulesLiveTest, DriftIsDetectedAndRestored) {
-  LiveGuard guard;
-  REQUIRE_LIVE(guard);
-  RuleManager manager(TestConfig());
-  ASSERT_TRUE(manager.Install().ok());
-  // Somebody deletes one of our rules...
-  std::string line = manager.wanted()[1].ToAuditctl();
-  line.replace(0, 2, "-d");
-  Shell("auditctl " + line);
-  Result<RuleCheck> check = manager.Check();
-  ASSERT_TRUE(check.ok());
-  ASSERT_EQ(check->missing.size(), 1u);
-  EXPECT_EQ(check->missing[0], manager.wanted()[1]);
-  ASSERT_TRUE(manager.Restore().ok());
-  EXPECT_TRUE(manager.Check()->ok());
-  // ... or all of them.
-  Shell(std::string("auditctl -D -k ") + kTestKey);
-  EXPECT_EQ(manager.Check()->missing.size(), manager.wanted().size());
-  ASSERT_TRUE(manager.Restore().ok());
-  EXPECT_TRUE(manager.Check()->ok());
-  EXPECT_EQ(ListedRules(kTestKey), manager.wanted().size());
-  ASSERT_TRUE(manager.Remove().ok());
-}
-
-TEST(RulesLiveTest, StatusAndEnabledFlag) {
-  LiveGuard guard;
-  REQUIRE_LIVE(guard);
-  RuleManager manager(TestConfig());
-  Result<AuditStatus> status = manager.ReadStatus();
-  ASSERT_TRUE(status.ok()) << status.status().message();
-  EXPECT_EQ(status->enabled, guard.enabled());
-  EXPECT_GT(status->backlog_limit, 0u);
-  // Setting the current value must succeed and leave it as it was; other
-  // recorder tests may be recording right now, so the flag is not toggled.
-  guard.MarkEnabledTouched();
-  ASSERT_TRUE(manager.SetEnabled(static_cast<int>(guard.enabled())).ok());
-  EXPECT_EQ(manager.ReadStatus()->enabled, guard.enabled());
-  EXPECT_FALSE(manager.SetEnabled(2).ok());
-  EXPECT_EQ(manager.ReadStatus()->enabled, guard.enabled());
 }
 
 }  // namespace

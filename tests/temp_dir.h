@@ -1,10 +1,13 @@
 // Test helper: a fresh directory under /tmp, removed with everything in it
-// when the object goes.
+// when the object goes (also when the test failed). The one TempDir of the
+// tests: unit, CLI and live tests all use it.
 #pragma once
 
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include <filesystem>
+#include <fstream>
 #include <stdexcept>
 #include <string>
 #include <system_error>
@@ -13,10 +16,13 @@ namespace recorder {
 
 class TempDir {
  public:
-  TempDir() {
-    char pattern[] = "/tmp/recorder-test.XXXXXX";
-    if (mkdtemp(pattern) == nullptr) throw std::runtime_error("mkdtemp failed under /tmp");
+  // /tmp/PREFIX.XXXXXX, mode 0755: live tests run programs as other users
+  // (auditd, `runuser -u nobody`) that must reach files inside it.
+  explicit TempDir(const std::string& prefix = "recorder-test") {
+    std::string pattern = "/tmp/" + prefix + ".XXXXXX";
+    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed: " + pattern);
     path_ = pattern;
+    chmod(path_.c_str(), 0755);
   }
   ~TempDir() {
     std::error_code error;
@@ -28,6 +34,13 @@ class TempDir {
   const std::string& path() const { return path_; }
   // `name` inside the directory.
   std::string File(const std::string& name) const { return path_ + "/" + name; }
+  std::string operator/(const std::string& name) const { return File(name); }
+  // Writes `text` to `name` inside the directory (replacing it); its path.
+  std::string Write(const std::string& name, const std::string& text) const {
+    const std::string file = File(name);
+    std::ofstream(file, std::ios::binary | std::ios::trunc) << text;
+    return file;
+  }
 
  private:
   std::string path_;

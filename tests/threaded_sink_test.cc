@@ -5,6 +5,8 @@
 #include "pipeline/threaded_sink.h"
 
 #include <gtest/gtest.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -106,7 +108,9 @@ TEST(ThreadedSinkTest, AFullQueueMakesTheProducerWaitAndDropsNothing) {
   ThreadedSink sink(&next, options);
   next.Block();
   std::atomic<int> consumed{0};
+  std::atomic<pid_t> producer_tid{0};
   std::thread producer([&] {
+    producer_tid = static_cast<pid_t>(syscall(SYS_gettid));
     for (int b = 0; b < 10; ++b) {
       EventBatch events = Batch(b * 3, 3);
       if (!sink.Consume(&events).ok()) return;
@@ -114,12 +118,11 @@ TEST(ThreadedSinkTest, AFullQueueMakesTheProducerWaitAndDropsNothing) {
     }
   });
   // The writer holds one batch, the queue two more: the producer stops at
-  // the fourth Consume until the writer moves again. Wait for that state
-  // (a loaded host may take a while to get there), then give the producer
-  // time to reach the fourth call and find the queue full.
-  WaitFor([&] { return consumed.load() >= 3; }, std::chrono::seconds(10),
-          std::chrono::milliseconds(5));
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  // the fourth Consume until the writer moves again. Wait for that state:
+  // three consumed and the producer asleep (nothing else puts it to sleep;
+  // a producer that did not wait would run on to ten and end).
+  EXPECT_TRUE(WaitFor([&] { return consumed.load() >= 3 && ThreadSleeping(producer_tid.load()); },
+                      std::chrono::seconds(10), std::chrono::milliseconds(5)));
   EXPECT_EQ(consumed.load(), 3);
   next.Release();
   producer.join();
@@ -174,8 +177,12 @@ TEST(ThreadedSinkTest, StopWritesWhatIsQueuedAndThenRefusesMore) {
     EventBatch events = Batch(b * 4, 4);
     ASSERT_TRUE(sink.Consume(&events).ok());
   }
+  // Released once Stop() waits for the writer (this thread asleep in it),
+  // so Stop finds the three batches still queued.
+  const pid_t stopping_tid = static_cast<pid_t>(syscall(SYS_gettid));
   std::thread releaser([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    WaitFor([&] { return ThreadSleeping(stopping_tid); }, std::chrono::seconds(10),
+            std::chrono::milliseconds(5));
     next.Release();
   });
   EXPECT_TRUE(sink.Stop().ok());

@@ -11,7 +11,7 @@ namespace {
 constexpr size_t kChunkBytes = 2048;
 // Reset() keeps a text chunk up to this size; a torture event's 40 KB
 // chunk is freed rather than pinned in the assembler's pool.
-constexpr size_t kKeepChunkBytes = 16 * 1024;
+constexpr size_t kKeepChunkBytes = size_t{16} * 1024;
 // ... and at most this many spare records (one EXECVE may have hundreds).
 constexpr size_t kKeepRecords = 64;
 }  // namespace

@@ -36,18 +36,31 @@ void EventAssembler::Recycle(EventList* events) {
   events->clear();
 }
 
-void EventAssembler::Emit(std::unique_ptr<AuditEvent> event, CloseReason reason,
-                          EventList* done) {
+void EventAssembler::Emit(std::unique_ptr<AuditEvent> event, CloseReason reason, EventList* done) {
   event->set_close_reason(reason);
   ++stats_.events;
   switch (reason) {
-    case CloseReason::kEndOfEvent: ++stats_.closed_by_eoe; break;
-    case CloseReason::kSingleRecord: ++stats_.closed_single; break;
-    case CloseReason::kAged: ++stats_.closed_by_age; break;
-    case CloseReason::kWindow: ++stats_.closed_by_window; break;
-    case CloseReason::kCapacity: ++stats_.closed_by_capacity; break;
-    case CloseReason::kSerialReuse: ++stats_.closed_by_serial_reuse; break;
-    case CloseReason::kFlush: ++stats_.closed_by_flush; break;
+    case CloseReason::kEndOfEvent:
+      ++stats_.closed_by_eoe;
+      break;
+    case CloseReason::kSingleRecord:
+      ++stats_.closed_single;
+      break;
+    case CloseReason::kAged:
+      ++stats_.closed_by_age;
+      break;
+    case CloseReason::kWindow:
+      ++stats_.closed_by_window;
+      break;
+    case CloseReason::kCapacity:
+      ++stats_.closed_by_capacity;
+      break;
+    case CloseReason::kSerialReuse:
+      ++stats_.closed_by_serial_reuse;
+      break;
+    case CloseReason::kFlush:
+      ++stats_.closed_by_flush;
+      break;
   }
   done->push_back(std::move(event));
 }
@@ -66,8 +79,7 @@ const AuditRecord* EventAssembler::Feed(const AuditRecord& record, int64_t now_m
   // The kernel ends a syscall event with PROCTITLE then EOE. auditd drops
   // EOE from the log files it writes, so PROCTITLE is the end marker that
   // both logs and live streams have; a live EOE then finds nothing open.
-  const bool end_marker =
-      record.type == audit_type::kEoe || record.type == audit_type::kProctitle;
+  const bool end_marker = record.type == audit_type::kEoe || record.type == audit_type::kProctitle;
 
   const AuditRecord* stored = nullptr;
   auto found = index_.find(Key{record.node, record.serial});
@@ -84,8 +96,7 @@ const AuditRecord* EventAssembler::Feed(const AuditRecord& record, int64_t now_m
     } else if (single || end_marker) {
       auto event = NewEvent();
       stored = &event->Add(record);
-      Emit(std::move(event), single ? CloseReason::kSingleRecord : CloseReason::kEndOfEvent,
-           done);
+      Emit(std::move(event), single ? CloseReason::kSingleRecord : CloseReason::kEndOfEvent, done);
     } else {
       if (open_.size() >= options_.max_open_events)
         Close(open_.begin(), CloseReason::kCapacity, done);

@@ -2,14 +2,14 @@
 // Only this layer prints and chooses exit codes.
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <exception>
 
 #include "cli/commands.h"
 
 namespace {
 constexpr int kExitUsage = 2;
-}  // namespace
 
-int main(int argc, char** argv) {
+int Main(int argc, char** argv) {
   CLI::App app{
       "recorder: a Linux endpoint flight recorder. Records processes, files, network\n"
       "connections, logins and module loads from the kernel audit subsystem into a\n"
@@ -38,4 +38,19 @@ int main(int argc, char** argv) {
     return 0;
   }
   return exit_code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Errors below are values; what can still arrive here is std::bad_alloc
+  // or a library's exception. Say so and fail instead of aborting.
+  try {
+    return Main(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "recorder: %s\n", e.what());
+  } catch (...) {
+    std::fprintf(stderr, "recorder: unknown exception\n");
+  }
+  return 1;
 }

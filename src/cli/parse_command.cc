@@ -20,8 +20,7 @@ class JsonLinesSink : public EventSink {
  public:
   Status Consume(EventBatch* events) override {
     for (const TypedEvent& e : *events) {
-      std::string line =
-          ToJson(e).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      std::string line = ToJson(e).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
       line.push_back('\n');
       if (std::fwrite(line.data(), 1, line.size(), stdout) != line.size())
         return Status::Error("cannot write to stdout");
@@ -124,7 +123,8 @@ void AddParseCommand(CLI::App& app, int* exit_code) {
   auto keep_unix = std::make_shared<bool>(false);
   sub->add_option("files", *files, "audit log files; '-' for stdin")->required();
   sub->add_flag("--unix-sockets", *keep_unix, "also emit AF_UNIX connect/accept events");
-  sub->footer("Example: recorder parse /var/log/audit/audit.log | jq 'select(.event==\"process_start\")'");
+  sub->footer(
+      "Example: recorder parse /var/log/audit/audit.log | jq 'select(.event==\"process_start\")'");
   sub->callback([=] { *exit_code = RunParse(*files, *keep_unix); });
 }
 

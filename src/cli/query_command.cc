@@ -177,6 +177,7 @@ std::string CsvField(const std::string& value) {
 Status Print(sqlite3_stmt* stmt, sqlite3* db, Format format) {
   const int columns = sqlite3_column_count(stmt);
   std::vector<std::string> names;
+  names.reserve(columns);
   for (int c = 0; c < columns; ++c) names.emplace_back(sqlite3_column_name(stmt, c));
   std::vector<std::vector<std::optional<std::string>>> rows;  // table format only
   bool first = true;
@@ -241,6 +242,7 @@ Status Print(sqlite3_stmt* stmt, sqlite3* db, Format format) {
     std::vector<std::optional<std::string>> header(names.begin(), names.end());
     print_row(header);
     std::vector<std::optional<std::string>> rule;
+    rule.reserve(columns);
     for (int c = 0; c < columns; ++c) rule.emplace_back(std::string(widths[c], '-'));
     print_row(rule);
     for (const auto& row : rows) print_row(row);

@@ -185,12 +185,10 @@ int RunReplay(ReplayOptions options) {
   // and normalizes; a writer thread enriches (the process table) and
   // runs SQLite. The store and the process table are touched from here
   // again only after writer->Stop().
-  // Measured per million realistic lines (BENCHMARKS.md): enrichment on
-  // this thread left it the slower one (0.76 s CPU against the writer's
-  // 0.55 s); on the writer the two balance (0.65 s / 0.68 s) and the
-  // wall time fell by ~10%. Splitting this thread's work further, with
-  // audit events handed to a third thread, cost more in cache misses on
-  // the other core than it saved.
+  // Enrichment is on the writer because there the two threads' CPU
+  // balances on a realistic log; on this thread it makes this side the
+  // slower one. A third thread taking audit events from this one costs
+  // more in cache misses on the other core than it saves.
   enrich::EnrichingSink enricher(store->get(), &processes, /*users=*/nullptr, /*hashes=*/nullptr,
                                  enrich_options);
   // The writer thread starts with SIGINT/SIGTERM blocked, so they reach

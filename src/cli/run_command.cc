@@ -2,7 +2,11 @@
 // `stop`, `status`, `plugin` (under auditd), and the manual's spellings
 // `recorder --start`, `--stop`, `--status`.
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <signal.h>
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -13,14 +17,9 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
-#include <spdlog/sinks/basic_file_sink.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
 
 #include "cli/commands.h"
 #include "config/config.h"
@@ -52,8 +51,8 @@ struct LiveOptions {
   double rule_check_seconds = 60;
   double limits_check_seconds = 5;
   double cpu_window_seconds = 0;  // 0: cpuThresholdMinutes
-  bool json = false;        // status --json
-  double stop_timeout = 30;  // stop: seconds to wait for the exit
+  bool json = false;              // status --json
+  double stop_timeout = 30;       // stop: seconds to wait for the exit
 };
 
 std::string Absolute(const std::string& path) {
@@ -79,8 +78,10 @@ Result<config::RecorderConfig> EffectiveConfig(const LiveOptions& options) {
   if (!loaded.ok()) return loaded.status();
   for (const std::string& warning : loaded->warnings) {
     // Without --config a bare directory is normal; say it only in debug.
-    if (options.config_dir.empty()) spdlog::debug("config: {}", warning);
-    else spdlog::warn("config: {}", warning);
+    if (options.config_dir.empty())
+      spdlog::debug("config: {}", warning);
+    else
+      spdlog::warn("config: {}", warning);
   }
   config::RecorderConfig config = loaded->config;
   if (!options.state_dir.empty()) {
@@ -154,8 +155,8 @@ int RunForeground(const LiveOptions& options, bool plugin) {
   daemon_options.source = plugin ? AuditSource::kPlugin : config->source;
   daemon_options.stdout_json = options.stdout_json;
   daemon_options.json_out = options.json_out;
-  daemon_options.live_line = !plugin && !options.no_live_line && !options.stdout_json &&
-                             isatty(STDERR_FILENO);
+  daemon_options.live_line =
+      !plugin && !options.no_live_line && !options.stdout_json && isatty(STDERR_FILENO);
   daemon_options.rule_check_interval_ms =
       static_cast<int64_t>(std::max(0.1, options.rule_check_seconds) * 1000);
   daemon_options.force = options.force;
@@ -221,7 +222,7 @@ std::vector<std::string> RunArguments(const LiveOptions& options) {
   return args;
 }
 
-int Start(LiveOptions options) {
+int Start(const LiveOptions& options) {
   if (!IsRoot()) {
     std::fprintf(stderr, "recorder: start needs root\n");
     return 1;
@@ -279,6 +280,7 @@ int Start(LiveOptions options) {
       dup2(log_fd, STDERR_FILENO);
     }
     std::vector<char*> argv;
+    argv.reserve(args.size() + 1);
     for (std::string& arg : args) argv.push_back(arg.data());
     argv.push_back(nullptr);
     execv("/proc/self/exe", argv.data());
@@ -392,8 +394,10 @@ int PrintStatus(const LiveOptions& options) {
     running = !status.is_discarded() && status.value("state", "") == "running";
   }
   if (!running) status = OfflineStatus(options, *config);
-  if (options.json) std::printf("%s\n", status.dump(2).c_str());
-  else std::fputs(daemon::FormatStatusText(status).c_str(), stdout);
+  if (options.json)
+    std::printf("%s\n", status.dump(2).c_str());
+  else
+    std::fputs(daemon::FormatStatusText(status).c_str(), stdout);
   return running ? 0 : kExitNotRunning;
 }
 
@@ -423,14 +427,16 @@ void AddRecordingOptions(CLI::App* command, LiveOptions* options, bool with_sour
   command->add_option("--json-out", options->json_out,
                       "Also append every event as a JSON line to this file");
   command->add_flag("--no-db", options->no_db, "Record into no database (JSON output only)");
-  command->add_option("--rule-check-interval", options->rule_check_seconds,
-                      "Seconds between checks that the audit rules are still loaded (drift is "
-                      "repaired and logged)")
+  command
+      ->add_option("--rule-check-interval", options->rule_check_seconds,
+                   "Seconds between checks that the audit rules are still loaded (drift is "
+                   "repaired and logged)")
       ->capture_default_str();
   command->add_option("--log-file", options->log_file, "Log here instead of stderr");
-  command->add_option("--limits-check-interval", options->limits_check_seconds,
-                      "Seconds between CPU samples and database size checks (the CPU kill "
-                      "switch and maxSizeMB; see docs/configuration.md)")
+  command
+      ->add_option("--limits-check-interval", options->limits_check_seconds,
+                   "Seconds between CPU samples and database size checks (the CPU kill "
+                   "switch and maxSizeMB; see docs/configuration.md)")
       ->capture_default_str();
   command->add_option("--cpu-window-seconds", options->cpu_window_seconds,
                       "Length of the CPU kill switch's window in seconds instead of "
@@ -525,8 +531,10 @@ void AddManualFlags(CLI::App& app, int* exit_code, bool* handled) {
   app.add_flag_callback(
       "--start", [run] { run([](const LiveOptions& o) { return Start(o); }); },
       "Same as 'recorder start'");
-  app.add_flag_callback("--stop", [run] { run(Stop); }, "Same as 'recorder stop'");
-  app.add_flag_callback("--status", [run] { run(PrintStatus); }, "Same as 'recorder status'");
+  app.add_flag_callback(
+      "--stop", [run] { run(Stop); }, "Same as 'recorder stop'");
+  app.add_flag_callback(
+      "--status", [run] { run(PrintStatus); }, "Same as 'recorder status'");
 }
 
 }  // namespace recorder::cli

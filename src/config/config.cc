@@ -20,7 +20,7 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 constexpr int64_t kUnbounded = std::numeric_limits<int64_t>::max();
-constexpr int64_t kMiB = 1024 * 1024;
+constexpr int64_t kMiB = int64_t{1024} * 1024;
 
 // How values for one key from several files become one value (the manual's
 // "Managing configurations across modules" table; kLast for the rest).
@@ -517,7 +517,7 @@ Result<LoadedConfig> MergeConfigTexts(const std::string& config_dir,
           "Critical, Off); using {}",
           *v, c.log_level);
   }
-  if (auto v = m.TakeSize({"logMaxSize"}, 64 * 1024, 1024 * kMiB, Merge::kMin))
+  if (auto v = m.TakeSize({"logMaxSize"}, int64_t{64} * 1024, 1024 * kMiB, Merge::kMin))
     c.log_max_size_bytes = *v;
   if (auto v = m.TakeInt({"logRotations"}, 0, 100, Merge::kMax))
     c.log_rotations = static_cast<int>(*v);

@@ -86,8 +86,8 @@ struct RecorderConfig {
 
   // --- Logging.
   std::string log_level = "Information";  // Trace|Debug|Information|Warning|Error|Critical|Off
-  int64_t log_max_size_bytes = 10 * 1024 * 1024;  // logMaxSize ("10 MB" or a number of MB)
-  int log_rotations = 3;                          // 0..100
+  int64_t log_max_size_bytes = int64_t{10} * 1024 * 1024;  // logMaxSize ("10 MB" or a number of MB)
+  int log_rotations = 3;                                   // 0..100
   // onlyWatchFileRoot belongs to the Integrity Monitor watchlist, which this
   // version does not read: kept for when it does, warned about when set.
   bool only_watch_file_root = true;

@@ -33,9 +33,9 @@ Status ThreadedSink::Consume(EventBatch* events) {
   // The spare still holds the events the writer stored. clear() keeps
   // them as slots: the pipeline refills their strings in place, so
   // nothing is freed, and above all nothing allocated on this thread is
-  // freed on the writer (that sent every string back to this thread's
-  // malloc arena under its lock, and the two threads queued on that lock:
-  // ~8% of a replay in perf).
+  // freed on the writer (that would send every string back to this
+  // thread's malloc arena under its lock, and the two threads would queue
+  // on that lock).
   lock.unlock();
   batch.clear();
   // The caller keeps an empty batch with warm slots; the events travel

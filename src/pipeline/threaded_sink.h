@@ -41,8 +41,8 @@ namespace recorder {
 struct ThreadedSinkOptions {
   // Batches waiting for the writer. With the pipeline's 1024-event
   // batches, 2 keep the writer busy through a producer hiccup; each more
-  // costs ~2 MB of RSS (a 1024-event vector and the events' strings) and
-  // gained nothing measurable in replay.
+  // holds another 1024-event vector and its strings in memory and does
+  // not make replay faster.
   size_t max_queued_batches = 2;
 };
 

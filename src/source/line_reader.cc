@@ -20,7 +20,7 @@ struct LineReader::Gz {
 };
 
 // Twice the longest accepted line, so any line that fits is whole.
-constexpr size_t kBufferBytes = 2 * kMaxLineBytes + 64 * 1024;
+constexpr size_t kBufferBytes = 2 * kMaxLineBytes + size_t{64} * 1024;
 
 Result<std::unique_ptr<LineReader>> LineReader::Open(const std::string& path) {
   int fd = path == "-" ? dup(STDIN_FILENO) : open(path.c_str(), O_RDONLY | O_CLOEXEC);

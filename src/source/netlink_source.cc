@@ -17,7 +17,7 @@ namespace {
 
 // The largest audit record the kernel sends (MAX_AUDIT_MESSAGE_LENGTH is
 // 8970) plus headers; one datagram per recv.
-constexpr size_t kReceiveBufferSize = 64 * 1024;
+constexpr size_t kReceiveBufferSize = size_t{64} * 1024;
 constexpr int kControlTimeoutMs = 2000;
 // Record types below this are requests and replies, not records.
 constexpr int kFirstRecordType = AUDIT_FIRST_USER_MSG;
@@ -270,7 +270,9 @@ Status NetlinkSource::OpenMulticast() {
   return Status::Ok();
 }
 
-NetlinkSource::~NetlinkSource() { (void)Close(); }
+// Close() throws only std::bad_alloc (building a message); terminating
+// then is right.
+NetlinkSource::~NetlinkSource() { (void)Close(); }  // NOLINT(bugprone-exception-escape)
 
 Status NetlinkSource::ReadPending(const RecordHandler& handler, int max_messages) {
   for (int i = 0; i < max_messages; ++i) {

@@ -78,9 +78,9 @@ struct NetlinkOptions {
 };
 
 struct NetlinkStats {
-  uint64_t messages = 0;       // records handed to the handler
+  uint64_t messages = 0;  // records handed to the handler
   uint64_t bytes = 0;
-  uint64_t overruns = 0;       // ENOBUFS: the socket overflowed, records lost
+  uint64_t overruns = 0;          // ENOBUFS: the socket overflowed, records lost
   uint64_t control_messages = 0;  // acks and replies, not records
 };
 
@@ -90,7 +90,7 @@ class NetlinkSource {
   // another process is the audit daemon.
   static Result<std::unique_ptr<NetlinkSource>> Open(const NetlinkOptions& options);
   // Calls Close() when it was not called.
-  ~NetlinkSource();
+  ~NetlinkSource();  // NOLINT(bugprone-exception-escape): see its definition
   NetlinkSource(const NetlinkSource&) = delete;
   NetlinkSource& operator=(const NetlinkSource&) = delete;
 

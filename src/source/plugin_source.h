@@ -32,7 +32,7 @@ class PluginSource {
   // Reads `fd` (not owned; stdin for a real plugin), set non-blocking.
   // Records longer than `buffer_size` are skipped and counted; auditd's
   // own limit is 8 KiB per record plus enrichment.
-  explicit PluginSource(int fd, size_t buffer_size = 256 * 1024);
+  explicit PluginSource(int fd, size_t buffer_size = size_t{256} * 1024);
   ~PluginSource();
   PluginSource(const PluginSource&) = delete;
   PluginSource& operator=(const PluginSource&) = delete;
@@ -55,8 +55,8 @@ class PluginSource {
   int fd_;
   std::unique_ptr<char[]> buffer_;
   size_t capacity_;
-  size_t begin_ = 0;  // start of unread data
-  size_t end_ = 0;    // end of valid data
+  size_t begin_ = 0;       // start of unread data
+  size_t end_ = 0;         // end of valid data
   bool skipping_ = false;  // inside an over-long line, dropping until newline
   PluginStats stats_;
 };
