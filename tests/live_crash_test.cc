@@ -47,9 +47,9 @@ class LiveCrash : public UnicastRecorderTest {
   pid_t StartAndWaitRunning() {
     const std::vector<std::string> argv = {
         RECORDER_BINARY, "run",        "--db", DbPath(),   "--state-dir",
-        StateDir(),      "--rule-key", key_,   "--config", temp_.path + "/config",
+        StateDir(),      "--rule-key", key_,   "--config", temp_.path() + "/config",
         "--source",      "unicast"};
-    const pid_t recorder = Spawn(argv, temp_.path + "/recorder.log");
+    const pid_t recorder = Spawn(argv, temp_.path() + "/recorder.log");
     guard_->Adopt(recorder);
     const bool running = WaitFor(
         [&] {
@@ -70,7 +70,7 @@ TEST_F(LiveCrash, KillNineDuringAFloodNeverDamagesTheDatabaseOrLosesCommittedEve
   const int kills = KillCount();
   std::mt19937 random(std::random_device{}());
   std::uniform_int_distribution<int> flood_ms(50, 1500);
-  const std::string work = temp_.path + "/work";
+  const std::string work = temp_.path() + "/work";
   fs::create_directories(work);
   int rules_of_one_run = -1;
 

@@ -103,7 +103,7 @@ class LivePaths : public UnicastRecorderTest {
 };
 
 TEST_F(LivePaths, DescriptorRelativePathsAreTheRealOnesOrMarkedUnresolved) {
-  const std::string base = temp_.path + "/work";
+  const std::string base = temp_.path() + "/work";
   MakeTree(base + "/rmtest");
   MakeTree(base + "/findtest");
   MakeTree(base + "/pytest");
@@ -121,7 +121,7 @@ TEST_F(LivePaths, DescriptorRelativePathsAreTheRealOnesOrMarkedUnresolved) {
       0);
   // The helper keeps its descriptors for 3 s after its last call, so
   // /proc still shows them while the recorder reads its events.
-  const std::string helper_out = temp_.path + "/helper.out";
+  const std::string helper_out = temp_.path() + "/helper.out";
   EXPECT_EQ(WaitExit(Spawn({RECORDER_AT_PATHS_HELPER, base + "/helper", base + "/pre", "3000"},
                            helper_out),
                      30s),
