@@ -63,13 +63,13 @@ TEST(LiveRunError, ASourceThatFailsIsTheRunsError) {
   if (!skip.empty()) GTEST_SKIP() << skip;
   AuditStateGuard guard(kSourceKey);
   TempDir temp;
-  fs::create_directories(temp.path + "/config");
-  const std::string db = temp.path + "/monitor.db";
-  const std::string log = temp.path + "/recorder.log";
+  fs::create_directories(temp.path() + "/config");
+  const std::string db = temp.path() + "/monitor.db";
+  const std::string log = temp.path() + "/recorder.log";
   pid_t recorder = SpawnWithStdin({RECORDER_BINARY, "run", "--source", "plugin", "--db", db,
-                                   "--state-dir", temp.path + "/state", "--rule-key", kSourceKey,
-                                   "--config", temp.path + "/config", "--no-live-line"},
-                                  temp.path, log);
+                                   "--state-dir", temp.path() + "/state", "--rule-key", kSourceKey,
+                                   "--config", temp.path() + "/config", "--no-live-line"},
+                                  temp.path(), log);
   ASSERT_GT(recorder, 0);
   guard.Adopt(recorder);
   const int exit_code = WaitExit(recorder, 30s);
