@@ -11,7 +11,7 @@
 //     The store asks it for every event it writes; retention asks its rule
 //     (RowTakesOverPid, PidSuccession) which stored rows a pid's new events
 //     can still reach.
-// Nothing else keeps a map keyed by pid.
+// Nothing else keeps its own idea of which process a pid is.
 //
 // Node: a pid means something only on its machine. A replayed log can
 // hold several (`node=` in each record), so every key carries a node

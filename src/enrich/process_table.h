@@ -59,7 +59,7 @@ inline constexpr uint32_t kLocalNode = 0;
 struct ProcessInfo {
   int32_t pid = 0;
   int32_t ppid = 0;
-  // Instance key with pid. For kObserved it is the first-seen time and
+  // Instance key with node and pid. For kObserved it is the first-seen time and
   // start_known is false (the enrichment then reports -1).
   int64_t start_ms = 0;
   // Task (fork) start in clock ticks since boot when known (seed, or
