@@ -62,7 +62,7 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(const std::string& path,
   // writer thread), so SQLite's per-call connection mutex is pure cost.
   Result<std::unique_ptr<Database>> db =
       Database::Open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX);
-  if (!db.ok()) return Status::Error(db.status().message() + OpenHint(path));
+  if (!db.ok()) return Status::Error(db.status().code(), db.status().message() + OpenHint(path));
   Database* raw = db->get();
   // A reader's checkpoint or a second recorder may hold the lock briefly.
   sqlite3_busy_timeout(raw->handle(), 5000);
@@ -71,7 +71,8 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(const std::string& path,
   // file that is not ours must be refused before anything, the journal
   // mode too, changes.
   Result<int64_t> version = CheckSchema(raw);
-  if (!version.ok()) return Status::Error(version.status().message() + OpenHint(path));
+  if (!version.ok())
+    return Status::Error(version.status().code(), version.status().message() + OpenHint(path));
   Result<std::unique_ptr<Statement>> mode = raw->Prepare("PRAGMA journal_mode=WAL");
   if (!mode.ok())
     return Status::Errorf("{}: cannot set WAL mode: {}", path, mode.status().message());

@@ -107,7 +107,7 @@ struct WriteTransaction {
 
 // "<database>: cannot <what>: <why>": how the store's errors read.
 inline Status StoreError(const Database& db, std::string_view what, const Status& why) {
-  return Status::Errorf("{}: cannot {}: {}", db.path(), what, why.message());
+  return Status::Errorf(why.code(), "{}: cannot {}: {}", db.path(), what, why.message());
 }
 
 }  // namespace recorder::store
