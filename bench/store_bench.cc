@@ -107,13 +107,14 @@ void BM_KeyAppend(benchmark::State& state) {
     state.PauseTiming();
     std::filesystem::remove_all(dir);
     std::filesystem::create_directories(dir);
-    auto db = Database::Open(dir + "/k.db", SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                                                SQLITE_OPEN_NOMUTEX);
-    if (!db.ok() || !(*db)->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                                 "CREATE TABLE k(time INTEGER NOT NULL, serial INTEGER NOT NULL, "
-                                 "node_id INTEGER NOT NULL, process_id INTEGER, "
-                                 "PRIMARY KEY(time, serial, node_id)) WITHOUT ROWID")
-                                 .ok()) {
+    auto db = Database::Open(dir + "/k.db",
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX);
+    if (!db.ok() || !(*db)
+                         ->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                                "CREATE TABLE k(time INTEGER NOT NULL, serial INTEGER NOT NULL, "
+                                "node_id INTEGER NOT NULL, process_id INTEGER, "
+                                "PRIMARY KEY(time, serial, node_id)) WITHOUT ROWID")
+                         .ok()) {
       state.SkipWithError("cannot create the table");
       return;
     }

@@ -21,8 +21,8 @@ class AssemblerTest : public ::testing::Test {
   static std::string Rec(const char* type, uint64_t serial, const char* fields = "a=1",
                          const char* time = "1700000000.100", const char* node = nullptr) {
     std::string s = node ? std::string("node=") + node + " " : "";
-    return s + "type=" + type + " msg=audit(" + time + ":" + std::to_string(serial) + "): " +
-           fields;
+    return s + "type=" + type + " msg=audit(" + time + ":" + std::to_string(serial) +
+           "): " + fields;
   }
 
   AssemblerOptions options_;
@@ -132,8 +132,8 @@ TEST_F(AssemblerTest, EventWithoutEoeClosesByRecordWindow) {
     ASSERT_EQ(ParseRecordLine(line, &r), ParseError::kNone);
     assembler.Feed(r, 0, &done_);
   }
-  auto stale = std::find_if(done_.begin(), done_.end(),
-                            [](const auto& e) { return e->serial() == 1; });
+  auto stale =
+      std::find_if(done_.begin(), done_.end(), [](const auto& e) { return e->serial() == 1; });
   ASSERT_NE(stale, done_.end());
   EXPECT_EQ((*stale)->close_reason(), CloseReason::kWindow);
 }

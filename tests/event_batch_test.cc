@@ -54,8 +54,14 @@ TEST(EventBatch, ResetEventLeavesNothingOfAnyBody) {
 }
 
 TEST(EventBatch, ResetBodySwitchesOrEmptiesInPlace) {
-  EventBody body = FileEvent{FileOperation::kDelete, "/p" + kLong, "", 1, 2, 3,
-                             PathOrigin{3, 1, 2, 3, 4, true, true}, PathOrigin()};
+  EventBody body = FileEvent{FileOperation::kDelete,
+                             "/p" + kLong,
+                             "",
+                             1,
+                             2,
+                             3,
+                             PathOrigin{3, 1, 2, 3, 4, true, true},
+                             PathOrigin()};
   const char* buffer = std::get<FileEvent>(body).path.data();
   FileEvent& same = ResetBody<FileEvent>(&body);
   EXPECT_TRUE(same == FileEvent{});
@@ -69,8 +75,9 @@ TEST(EventBatch, ClearedSlotsComeBackEmptyWithTheirCapacity) {
   EventBatch batch;
   TypedEvent& first = batch.Add();
   first = Dirty();
-  first.body = FileEvent{FileOperation::kWrite, "/p" + kLong, "", -1, -1, -1,
-                         PathOrigin{3, 1, 2, 3, 4, false, true}, PathOrigin()};
+  first.body = FileEvent{
+      FileOperation::kWrite, "/p" + kLong, "", -1, -1, -1, PathOrigin{3, 1, 2, 3, 4, false, true},
+      PathOrigin()};
   const char* exe_buffer = first.subject.exe.data();
   batch.Add() = Dirty();
   ASSERT_EQ(batch.size(), 2u);

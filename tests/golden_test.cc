@@ -10,12 +10,11 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "normalize/typed_event_json.h"
 #include "pipeline/pipeline.h"
@@ -76,9 +75,8 @@ class GoldenTest : public ::testing::TestWithParam<std::string> {
   int64_t Varying(const char* name) const { return run_["varying"][name].get<int64_t>(); }
 
   const TypedEvent* StartWithArgv(const std::vector<std::string>& argv) const {
-    auto hits = All<ProcessStart>(events_, [&](const TypedEvent&, const ProcessStart& p) {
-      return p.argv == argv;
-    });
+    auto hits = All<ProcessStart>(
+        events_, [&](const TypedEvent&, const ProcessStart& p) { return p.argv == argv; });
     return hits.empty() ? nullptr : hits.front();
   }
 
@@ -217,14 +215,14 @@ TEST_P(GoldenTest, FileOperationsOnWorkloadFiles) {
 
 TEST_P(GoldenTest, LegacyFileSyscalls) {
   const std::map<std::string, FileOperation> kOps = {
-      {"creat", FileOperation::kCreate},     {"ftruncate", FileOperation::kTruncate},
-      {"fchmod", FileOperation::kChmod},     {"fchown", FileOperation::kChown},
-      {"openat2", FileOperation::kCreate},   {"rename", FileOperation::kRename},
-      {"renameat", FileOperation::kRename},  {"renameat2", FileOperation::kRename},
-      {"chmod", FileOperation::kChmod},      {"chown", FileOperation::kChown},
+      {"creat", FileOperation::kCreate},      {"ftruncate", FileOperation::kTruncate},
+      {"fchmod", FileOperation::kChmod},      {"fchown", FileOperation::kChown},
+      {"openat2", FileOperation::kCreate},    {"rename", FileOperation::kRename},
+      {"renameat", FileOperation::kRename},   {"renameat2", FileOperation::kRename},
+      {"chmod", FileOperation::kChmod},       {"chown", FileOperation::kChown},
       {"truncate", FileOperation::kTruncate}, {"link", FileOperation::kLink},
-      {"symlink", FileOperation::kLink},     {"lchown", FileOperation::kChown},
-      {"mkdir", FileOperation::kMkdir},      {"rmdir", FileOperation::kRmdir},
+      {"symlink", FileOperation::kLink},      {"lchown", FileOperation::kChown},
+      {"mkdir", FileOperation::kMkdir},       {"rmdir", FileOperation::kRmdir},
       {"unlink", FileOperation::kDelete},
   };
   std::set<const TypedEvent*> used;  // the same call twice must match two events
@@ -247,7 +245,7 @@ TEST_P(GoldenTest, LegacyFileSyscalls) {
       if (used.count(&e) || e.header.syscall != syscall || f.operation != operation) return false;
       if (e.header.success != ok) return false;
       if (!ok) return e.header.exit == -op["errno"].get<int64_t>();
-      if (paths.empty()) return f.path.empty();  // fd-based: no PATH record
+      if (paths.empty()) return f.path.empty();       // fd-based: no PATH record
       if (syscall == "link" || syscall == "symlink")  // path = new link, new_path = target
         return f.path == paths[1] && f.new_path == paths[0];
       if (paths.size() == 2) return f.path == paths[0] && f.new_path == paths[1];
@@ -289,31 +287,31 @@ TEST_P(GoldenTest, TcpConnectAcceptListenOnLoopback) {
     const std::string family = std::string(name) == "tcp4" ? "ipv4" : "ipv6";
     const int64_t client_pid = Varying((std::string("network.") + name + ".client_pid").c_str());
     const int64_t server_pid = Varying((std::string("network.") + name + ".server_pid").c_str());
-    const int client_port = static_cast<int>(
-        Varying((std::string("network.") + name + ".client_port").c_str()));
+    const int client_port =
+        static_cast<int>(Varying((std::string("network.") + name + ".client_port").c_str()));
 
     const TypedEvent* listen = FindNet(events_, NetworkDirection::kListen,
                                        [&](const TypedEvent& e, const NetworkEvent& n) {
-      return e.subject.pid == server_pid && n.local_port == port;
-    });
+                                         return e.subject.pid == server_pid && n.local_port == port;
+                                       });
     ASSERT_NE(listen, nullptr);
     EXPECT_EQ(std::get<NetworkEvent>(listen->body).local_address, host);
     EXPECT_EQ(std::get<NetworkEvent>(listen->body).family, family);
     EXPECT_EQ(std::get<NetworkEvent>(listen->body).protocol, "tcp");
 
-    const TypedEvent* connect = FindNet(events_, NetworkDirection::kOutbound,
-                                        [&](const TypedEvent& e, const NetworkEvent& n) {
-      return e.subject.pid == client_pid && n.remote_port == port;
-    });
+    const TypedEvent* connect = FindNet(
+        events_, NetworkDirection::kOutbound, [&](const TypedEvent& e, const NetworkEvent& n) {
+          return e.subject.pid == client_pid && n.remote_port == port;
+        });
     ASSERT_NE(connect, nullptr);
     EXPECT_TRUE(connect->header.success);
     EXPECT_EQ(std::get<NetworkEvent>(connect->body).remote_address, host);
     EXPECT_EQ(std::get<NetworkEvent>(connect->body).family, family);
 
-    const TypedEvent* accept = FindNet(events_, NetworkDirection::kInbound,
-                                       [&](const TypedEvent& e, const NetworkEvent& n) {
-      return e.subject.pid == server_pid && n.remote_port == client_port;
-    });
+    const TypedEvent* accept = FindNet(
+        events_, NetworkDirection::kInbound, [&](const TypedEvent& e, const NetworkEvent& n) {
+          return e.subject.pid == server_pid && n.remote_port == client_port;
+        });
     ASSERT_NE(accept, nullptr);
     const auto& a = std::get<NetworkEvent>(accept->body);
     EXPECT_EQ(a.remote_address, host);
@@ -327,10 +325,10 @@ TEST_P(GoldenTest, TcpConnectAcceptListenOnLoopback) {
 TEST_P(GoldenTest, RefusedAndNonBlockingConnects) {
   const json& net = steps_["network"];
   const json& refused = net["refused"];
-  const TypedEvent* r = FindNet(events_, NetworkDirection::kOutbound,
-                                [&](const TypedEvent&, const NetworkEvent& n) {
-    return n.remote_port == refused["port"].get<int>();
-  });
+  const TypedEvent* r =
+      FindNet(events_, NetworkDirection::kOutbound, [&](const TypedEvent&, const NetworkEvent& n) {
+        return n.remote_port == refused["port"].get<int>();
+      });
   ASSERT_NE(r, nullptr);
   EXPECT_FALSE(r->header.success);
   EXPECT_EQ(r->header.exit, -refused["errno"].get<int64_t>());
@@ -338,10 +336,9 @@ TEST_P(GoldenTest, RefusedAndNonBlockingConnects) {
   EXPECT_FALSE(std::get<NetworkEvent>(r->body).in_progress);
 
   const json& nb = net["nonblocking"];
-  const TypedEvent* p = FindNet(events_, NetworkDirection::kOutbound,
-                                [&](const TypedEvent&, const NetworkEvent& n) {
-    return n.in_progress;
-  });
+  const TypedEvent* p =
+      FindNet(events_, NetworkDirection::kOutbound,
+              [&](const TypedEvent&, const NetworkEvent& n) { return n.in_progress; });
   ASSERT_NE(p, nullptr);
   EXPECT_EQ(p->header.exit, -nb["errno"].get<int64_t>());
   EXPECT_EQ(std::get<NetworkEvent>(p->body).remote_port, nb["port"].get<int>());
@@ -349,11 +346,10 @@ TEST_P(GoldenTest, RefusedAndNonBlockingConnects) {
 
   // A UDP bind without listen is remembered but stored as nothing.
   const int udp_port = net["udp_bind"]["port"];
-  EXPECT_EQ(FindNet(events_, NetworkDirection::kListen,
-                    [&](const TypedEvent&, const NetworkEvent& n) {
-                      return n.local_port == udp_port;
-                    }),
-            nullptr);
+  EXPECT_EQ(
+      FindNet(events_, NetworkDirection::kListen,
+              [&](const TypedEvent&, const NetworkEvent& n) { return n.local_port == udp_port; }),
+      nullptr);
 }
 
 TEST_P(GoldenTest, UnixSocketsOnlyWhenAsked) {
@@ -438,7 +434,8 @@ TEST_P(GoldenTest, PrivilegeChanges) {
 
 TEST_P(GoldenTest, ModuleSyscalls) {
   if (!steps_.contains("modules_raw")) GTEST_SKIP() << "the capture made no module syscalls";
-  auto modules = All<ModuleEvent>(events_, [](const TypedEvent&, const ModuleEvent&) { return true; });
+  auto modules =
+      All<ModuleEvent>(events_, [](const TypedEvent&, const ModuleEvent&) { return true; });
   const json& ops = steps_["modules_raw"];
   ASSERT_EQ(modules.size(), ops.size());
   for (size_t i = 0; i < ops.size(); ++i) {

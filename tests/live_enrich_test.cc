@@ -28,9 +28,9 @@
 #include <thread>
 #include <vector>
 
+#include "live_support.h"
 #include "source/netlink_source.h"
 #include "source/plugin_source.h"
-#include "live_support.h"
 
 namespace recorder {
 namespace {
@@ -139,10 +139,12 @@ TEST(LiveEnrichment, ExitAfterRestartCompletesTheSameProcessRow) {
   TempDir temp;
   fs::create_directories(temp.path() + "/config");
   const std::string db_path = temp.path() + "/monitor.db";
-  const std::vector<std::string> args = {
-      RECORDER_BINARY,      "run",        "--db",   db_path,    "--state-dir",
-      temp.path() + "/state", "--rule-key", kTestKey, "--config", temp.path() + "/config",
-      "--source",           "unicast"};
+  const std::vector<std::string> args = {RECORDER_BINARY, "run",
+                                         "--db",          db_path,
+                                         "--state-dir",   temp.path() + "/state",
+                                         "--rule-key",    kTestKey,
+                                         "--config",      temp.path() + "/config",
+                                         "--source",      "unicast"};
   pid_t recorder = Spawn(args, temp.path() + "/recorder.log");
   guard.Adopt(recorder);
   ASSERT_TRUE(WaitFor([&] { return RecorderReady(temp.path() + "/state"); }, 15s))
@@ -220,15 +222,16 @@ TEST_F(LiveEnrichmentMore, ForkedChildWithoutExecHasItsParent) {
   Db db(DbPath());
   std::vector<std::vector<std::string>> rows = db.Await(
       "SELECT p.pid, p.ppid, p.parent_process_id, p.exe, p.placeholder FROM file_events f "
-      "JOIN processes p USING (process_id) WHERE f.path = " + Quote(file),
+      "JOIN processes p USING (process_id) WHERE f.path = " +
+          Quote(file),
       20s);
   ASSERT_FALSE(rows.empty()) << ReadLog();
   EXPECT_NE(rows[0][0], std::to_string(bash)) << "the write came from the forked subshell";
   EXPECT_EQ(rows[0][1], std::to_string(bash));
   EXPECT_EQ(rows[0][4], "1") << "no exec: a row made from the event";
   EXPECT_TRUE(rows[0][3] == "/usr/bin/bash" || rows[0][3] == "/bin/bash") << rows[0][3];
-  std::vector<std::vector<std::string>> parent = db.Query(
-      "SELECT pid, cmdline FROM processes WHERE process_id = " + rows[0][2]);
+  std::vector<std::vector<std::string>> parent =
+      db.Query("SELECT pid, cmdline FROM processes WHERE process_id = " + rows[0][2]);
   ASSERT_EQ(parent.size(), 1u) << "parent_process_id " << rows[0][2] << " has no row";
   EXPECT_EQ(parent[0][0], std::to_string(bash));
   EXPECT_NE(parent[0][1].find("echo forked"), std::string::npos) << parent[0][1];
@@ -265,10 +268,10 @@ TEST_F(LiveEnrichmentMore, UserCreatedDuringTheRunIsNamed) {
   ASSERT_EQ(RunProgram({"/usr/sbin/runuser", "-u", name, "--", "/bin/echo", marker}), 0);
 
   Db db(DbPath());
-  std::vector<std::vector<std::string>> rows = db.Await(
-      "SELECT uid, user FROM processes WHERE exe LIKE '%/echo' AND cmdline = " +
-          Quote("/bin/echo " + marker),
-      20s);
+  std::vector<std::vector<std::string>> rows =
+      db.Await("SELECT uid, user FROM processes WHERE exe LIKE '%/echo' AND cmdline = " +
+                   Quote("/bin/echo " + marker),
+               20s);
   ASSERT_FALSE(rows.empty()) << ReadLog();
   EXPECT_EQ(rows[0][0], uid);
   EXPECT_EQ(rows[0][1], name);

@@ -7,18 +7,17 @@
 //
 // Needs root, kernel audit and fanotify; skips (saying why) otherwise. The
 // guard restores the audit state even when an assertion fails.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "enrich/image_load_monitor.h"
 #include "live_support.h"
@@ -72,7 +71,6 @@ class LiveImageLoads : public UnicastRecorderTest {
     EXPECT_EQ(WaitExit(pid, 20s), 0);
     return pid;
   }
-
 };
 
 TEST_F(LiveImageLoads, DlopenedLibraryIsStoredWithItsProcess) {
@@ -115,8 +113,8 @@ TEST_F(LiveImageLoads, DlopenedLibraryIsStoredWithItsProcess) {
             1);
 
   // status reports the monitor.
-  std::string status = RunCapture(std::string(RECORDER_BINARY) + " status --json --state-dir " +
-                                   StateDir());
+  std::string status =
+      RunCapture(std::string(RECORDER_BINARY) + " status --json --state-dir " + StateDir());
   nlohmann::json json = nlohmann::json::parse(status, nullptr, false);
   ASSERT_FALSE(json.is_discarded()) << status;
   EXPECT_EQ(json["image_loads"]["running"], true) << status;

@@ -2,13 +2,14 @@
 // cpuThreshold the configuration accepts (1% of the machine) and a short
 // window (--cpu-window-seconds), while it starts (reading /proc) and an
 // exec storm gives it work until it reacts (at most 30 s): more than 1% of
-// the machine over a 2 s window is certain then, so it must disable itself: exit non-zero, write the `disabled`
-// marker with the reason, remove its rules and restore the audit status;
-// `recorder start` then refuses until --force. With cpuKillEnabled false
-// the same load is reported as violations and recording goes on.
+// the machine over a 2 s window is certain then, so it must disable itself: exit non-zero, write
+// the `disabled` marker with the reason, remove its rules and restore the audit status; `recorder
+// start` then refuses until --force. With cpuKillEnabled false the same load is reported as
+// violations and recording goes on.
 //
 // Needs root and kernel audit; skips (saying why) otherwise. The guard
 // restores the audit state even when an assertion fails.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -18,11 +19,9 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
-
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "live_support.h"
 
@@ -94,10 +93,10 @@ TEST_F(LiveLimits, CpuKillSwitchDisablesRecordingUntilStartedByHand) {
       nullptr, false);
   ASSERT_FALSE(status.is_discarded());
   EXPECT_EQ(status.value("state", ""), "disabled") << status.dump();
-  std::string start = RunCapture(std::string(RECORDER_BINARY) + " start --source unicast --db " +
-                                 DbPath() + " --state-dir " + StateDir() +
-                                 " --rule-key " + kTestKey + " --config " + temp_.path() +
-                                 "/config 2>&1; echo exit=$?");
+  std::string start =
+      RunCapture(std::string(RECORDER_BINARY) + " start --source unicast --db " + DbPath() +
+                 " --state-dir " + StateDir() + " --rule-key " + kTestKey + " --config " +
+                 temp_.path() + "/config 2>&1; echo exit=$?");
   EXPECT_NE(start.find("disabled"), std::string::npos) << start;
   EXPECT_EQ(start.find("exit=0"), std::string::npos) << start;
   EXPECT_EQ(CountRulesWithKey(kTestKey), 0);

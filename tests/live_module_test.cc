@@ -9,6 +9,7 @@
 // Needs root and kernel audit; skips (saying why) otherwise. The guard
 // restores the audit state even when an assertion fails.
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -19,8 +20,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "live_support.h"
 
@@ -48,10 +47,9 @@ class LiveModules : public UnicastRecorderTest {
   // "unload", the order in which both tests make them.
   std::vector<std::vector<std::string>> WaitForRows(size_t at_least) {
     return Db(DbPath()).Await(
-        fmt::format(
-            "SELECT operation, module, success FROM module_events WHERE pid = {} "
-            "ORDER BY time, operation",
-            getpid()),
+        fmt::format("SELECT operation, module, success FROM module_events WHERE pid = {} "
+                    "ORDER BY time, operation",
+                    getpid()),
         15s, at_least);
   }
 

@@ -25,6 +25,7 @@
 // AuditStateGuard (audit_state_guard.h) restores the audit state as found
 // even when an assertion fails, and stops only our own children, by pid.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <linux/netlink.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -39,16 +40,14 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
-
 #include "daemon/control_channel.h"
-#include "source/netlink_source.h"
 #include "live_support.h"
+#include "source/netlink_source.h"
 
 namespace recorder {
 namespace {
@@ -191,8 +190,8 @@ TEST(LiveSourceResilience, PluginSurvivesAuditdRestart) {
   plugins.Add(first_plugin);
   const std::string first_marker = UniqueMarker("first");
   RunEcho(first_marker);
-  ASSERT_FALSE(db.Await(EchoRowQuery(first_marker), 15s).empty())
-      << "first workload not recorded\n" << Cat(setup.log_path);
+  ASSERT_FALSE(db.Await(EchoRowQuery(first_marker), 15s).empty()) << "first workload not recorded\n"
+                                                                  << Cat(setup.log_path);
 
   // Full restart: stop auditd (ours, by pid); its plugin sees SIGTERM and
   // EOF on stdin and must finish cleanly before the next one starts.
@@ -224,7 +223,8 @@ TEST(LiveSourceResilience, PluginSurvivesAuditdRestart) {
   // The deadline is the bound: a plugin that records, but only after its
   // batch delay plus the host's scheduling, is not late.
   ASSERT_FALSE(db.Await(EchoRowQuery(second_marker), 10s).empty())
-      << "second workload not recorded within 10 s of the restart\n" << Cat(setup.log_path);
+      << "second workload not recorded within 10 s of the restart\n"
+      << Cat(setup.log_path);
   EXPECT_FALSE(db.Query(EchoRowQuery(first_marker)).empty()) << "the first run's rows are gone";
 
   EXPECT_EQ(AuditStateGuard::StopChild(auditd), 0) << Cat(temp.path() + "/auditd2.out");
@@ -272,7 +272,9 @@ TEST(LiveSourceResilience, PluginKeepsRecordingAcrossAuditdSighup) {
   ASSERT_EQ(kill(auditd, SIGHUP), 0);
   // The plugin re-reads its configuration: wait for it to say so.
   EXPECT_TRUE(WaitFor(
-      [&] { return Cat(setup.log_path).find("SIGHUP: configuration reloaded") != std::string::npos; },
+      [&] {
+        return Cat(setup.log_path).find("SIGHUP: configuration reloaded") != std::string::npos;
+      },
       10s))
       << Cat(setup.log_path) << Cat(temp.path() + "/auditd.out");
   EXPECT_TRUE(WaitFor([&] { return setup.Answers(); }, 10s));
@@ -282,8 +284,8 @@ TEST(LiveSourceResilience, PluginKeepsRecordingAcrossAuditdSighup) {
 
   const std::string after_marker = UniqueMarker("posthup");
   RunEcho(after_marker);
-  EXPECT_FALSE(db.Await(EchoRowQuery(after_marker), 10s).empty())
-      << "not recorded after SIGHUP\n" << Cat(setup.log_path);
+  EXPECT_FALSE(db.Await(EchoRowQuery(after_marker), 10s).empty()) << "not recorded after SIGHUP\n"
+                                                                  << Cat(setup.log_path);
 
   EXPECT_EQ(AuditStateGuard::StopChild(auditd), 0) << Cat(temp.path() + "/auditd.out");
   guard.Forget(auditd);
@@ -365,10 +367,10 @@ TEST(LiveSourceResilience, UnicastNoticesLosingTheAuditPid) {
   TempDir temp;
   fs::create_directories(temp.path() + "/config");
   const std::string state_dir = temp.path() + "/state";
-  pid_t recorder = Spawn({RECORDER_BINARY, "run", "--source", "unicast", "--db",
-                          temp.path() + "/monitor.db", "--state-dir", state_dir, "--rule-key",
-                          kTestKey, "--config", temp.path() + "/config"},
-                         temp.path() + "/recorder.log");
+  pid_t recorder =
+      Spawn({RECORDER_BINARY, "run", "--source", "unicast", "--db", temp.path() + "/monitor.db",
+             "--state-dir", state_dir, "--rule-key", kTestKey, "--config", temp.path() + "/config"},
+            temp.path() + "/recorder.log");
   guard.Adopt(recorder);
   ASSERT_TRUE(WaitFor(
       [&] { return daemon::ControlRequest(state_dir + "/recorder.sock", "ping", 500).ok(); }, 15s))
@@ -405,8 +407,7 @@ TEST(LiveSourceResilience, UnicastNoticesLosingTheAuditPid) {
   WriteAuditdConfig(auditd_dir);
   pid_t auditd = Spawn({"/usr/sbin/auditd", "-n", "-c", auditd_dir}, temp.path() + "/auditd.out");
   guard.Adopt(auditd);
-  ASSERT_TRUE(
-      WaitFor([&] { return ReadAuditStatus()->pid == static_cast<uint32_t>(auditd); }, 10s))
+  ASSERT_TRUE(WaitFor([&] { return ReadAuditStatus()->pid == static_cast<uint32_t>(auditd); }, 10s))
       << Cat(temp.path() + "/auditd.out");
 
   // The recorder's periodic status check (every 5 s) notices, and says
@@ -419,7 +420,8 @@ TEST(LiveSourceResilience, UnicastNoticesLosingTheAuditPid) {
                status.value("warning", "").find(holder) != std::string::npos;
       },
       15s))
-      << status.dump() << "\n" << Cat(temp.path() + "/recorder.log");
+      << status.dump() << "\n"
+      << Cat(temp.path() + "/recorder.log");
   EXPECT_EQ(status.value("state", ""), "running");
   EXPECT_EQ(status.value("audit_pid", 0u), static_cast<uint32_t>(auditd));
   EXPECT_NE(Cat(temp.path() + "/recorder.log").find("LOST THE AUDIT CONNECTION: " + holder),
@@ -493,8 +495,7 @@ TEST(LiveSourceResilience, NetlinkSourceReportsTheNewHolder) {
 
   pid_t auditd = Spawn({"/usr/sbin/auditd", "-n", "-c", auditd_dir}, temp.path() + "/auditd.out");
   guard.Adopt(auditd);
-  ASSERT_TRUE(
-      WaitFor([&] { return ReadAuditStatus()->pid == static_cast<uint32_t>(auditd); }, 10s))
+  ASSERT_TRUE(WaitFor([&] { return ReadAuditStatus()->pid == static_cast<uint32_t>(auditd); }, 10s))
       << Cat(temp.path() + "/auditd.out");
   checked = source->CheckStatus();
   ASSERT_TRUE(checked.ok());

@@ -13,6 +13,7 @@
 // splitting, self-exclusion) that need nothing.
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -27,22 +28,20 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
-
 #include "daemon/control_channel.h"
 #include "daemon/event_counters.h"
 #include "daemon/recording_sink.h"
-#include "source/netlink_source.h"
-#include "source/plugin_source.h"
 #include "live_support.h"
 #include "pipeline_support.h"
+#include "source/netlink_source.h"
+#include "source/plugin_source.h"
 
 namespace recorder {
 namespace {
@@ -105,8 +104,19 @@ Workload RunWorkload(const std::string& dir) {
   w.dir = dir;
   // Unique argv: spaces, unicode, more than 10 arguments, one argument
   // long enough that the kernel splits it (a2[0], a2[1], ...).
-  w.echo_argv = {"/bin/echo", w.marker, "with space", "ünïcødé ✓", "a4", "a5", "a6",
-                 "a7", "a8", "a9", "a10", "a11", std::string(9000, 'L') + "end"};
+  w.echo_argv = {"/bin/echo",
+                 w.marker,
+                 "with space",
+                 "ünïcødé ✓",
+                 "a4",
+                 "a5",
+                 "a6",
+                 "a7",
+                 "a8",
+                 "a9",
+                 "a10",
+                 "a11",
+                 std::string(9000, 'L') + "end"};
   EXPECT_EQ(RunProgram(w.echo_argv), 0);
   // Exit code.
   EXPECT_EQ(RunProgram({"/bin/sh", "-c", "exit 7", w.marker + "-exit"}), 7);
@@ -148,24 +158,25 @@ void CheckRecorded(Db& db, const Workload& w) {
   // File create, rename, delete.
   std::string created = w.dir + "/created.txt";
   std::string renamed = w.dir + "/renamed.txt";
-  EXPECT_FALSE(db.Await("SELECT 1 FROM file_events WHERE operation='create' AND path=" +
-                        Quote(created))
-                   .empty())
+  EXPECT_FALSE(
+      db.Await("SELECT 1 FROM file_events WHERE operation='create' AND path=" + Quote(created))
+          .empty())
       << "no create of " << created;
   auto rename = db.Await("SELECT new_path FROM file_events WHERE operation='rename' AND path=" +
                          Quote(created));
   ASSERT_FALSE(rename.empty()) << "no rename of " << created;
   EXPECT_EQ(rename[0][0], renamed);
-  EXPECT_FALSE(db.Await("SELECT 1 FROM file_events WHERE operation='delete' AND path=" +
-                        Quote(renamed))
-                   .empty())
+  EXPECT_FALSE(
+      db.Await("SELECT 1 FROM file_events WHERE operation='delete' AND path=" + Quote(renamed))
+          .empty())
       << "no delete of " << renamed;
 
   // TCP: the test process connected and accepted on both families.
   std::string pid = std::to_string(getpid());
   EXPECT_FALSE(db.Await("SELECT 1 FROM network_events WHERE pid=" + pid +
                         " AND direction='outbound' AND family='ipv4' AND remote_address='127.0.0.1'"
-                        " AND remote_port=" + std::to_string(w.port4))
+                        " AND remote_port=" +
+                        std::to_string(w.port4))
                    .empty())
       << "no IPv4 connect to port " << w.port4;
   EXPECT_FALSE(db.Await("SELECT 1 FROM network_events WHERE pid=" + pid +
@@ -193,9 +204,9 @@ void CheckRecorded(Db& db, const Workload& w) {
   }
 
   // The recorder ignores itself: no event attributed to the recorder binary.
-  EXPECT_TRUE(db.Query("SELECT 1 FROM processes WHERE exe=" + Quote(RECORDER_BINARY) +
-                       " AND placeholder=0")
-                  .empty());
+  EXPECT_TRUE(
+      db.Query("SELECT 1 FROM processes WHERE exe=" + Quote(RECORDER_BINARY) + " AND placeholder=0")
+          .empty());
 }
 
 // `expected`: the audit status before the recorder started (enabled flag,
@@ -213,14 +224,13 @@ void CheckRestored(const AuditStatus& expected, bool check_enabled = true) {
   EXPECT_EQ(now->backlog_wait_time, expected.backlog_wait_time);
 }
 
-
 std::vector<std::string> RecorderArgs(const std::string& command, const TempDir& temp,
                                       const std::string& source) {
-  std::vector<std::string> args = {RECORDER_BINARY, command,      "--db",
-                                   temp.path() + "/monitor.db",    "--state-dir",
-                                   temp.path() + "/state",         "--rule-key",
-                                   kTestKey,                     "--config",
-                                   temp.path() + "/config"};
+  std::vector<std::string> args = {RECORDER_BINARY, command,
+                                   "--db",          temp.path() + "/monitor.db",
+                                   "--state-dir",   temp.path() + "/state",
+                                   "--rule-key",    kTestKey,
+                                   "--config",      temp.path() + "/config"};
   if (!source.empty()) {
     args.push_back("--source");
     args.push_back(source);
@@ -257,8 +267,8 @@ TEST(LiveRecording, UnicastRunRecordsWorkloadAndRestoresAudit) {
   EXPECT_GT(CountRulesWithKey(kTestKey), 0);
 
   // status reports the running recorder.
-  std::string status =
-      RunCapture(std::string(RECORDER_BINARY) + " status --json --state-dir " + temp.path() + "/state");
+  std::string status = RunCapture(std::string(RECORDER_BINARY) + " status --json --state-dir " +
+                                  temp.path() + "/state");
   nlohmann::json json = nlohmann::json::parse(status, nullptr, false);
   ASSERT_FALSE(json.is_discarded()) << status;
   EXPECT_EQ(json.value("state", ""), "running");
@@ -270,14 +280,14 @@ TEST(LiveRecording, UnicastRunRecordsWorkloadAndRestoresAudit) {
   CheckRecorded(db, workload);
 
   // Stop through the control channel (the `stop` command), which waits.
-  std::string stopped = RunCapture(std::string(RECORDER_BINARY) + " stop --state-dir " + temp.path() +
-                                   "/state");
+  std::string stopped =
+      RunCapture(std::string(RECORDER_BINARY) + " stop --state-dir " + temp.path() + "/state");
   EXPECT_NE(stopped.find("stopped"), std::string::npos) << stopped;
   EXPECT_EQ(WaitExit(recorder, 10s), 0) << RunCapture("cat " + temp.path() + "/recorder.log");
   guard.Forget(recorder);
   CheckRestored(guard.before());
-  std::string after =
-      RunCapture(std::string(RECORDER_BINARY) + " status --json --state-dir " + temp.path() + "/state");
+  std::string after = RunCapture(std::string(RECORDER_BINARY) + " status --json --state-dir " +
+                                 temp.path() + "/state");
   EXPECT_NE(after.find("\"stopped\""), std::string::npos) << after;
 }
 
@@ -381,8 +391,8 @@ TEST(LiveRecording, UnicastRefusesWhenAnotherDaemonHoldsThePid) {
   TempDir temp;
   SetUpTemp(temp);
   WriteAuditdConfig(temp.path() + "/auditd");
-  pid_t auditd = Spawn({"/usr/sbin/auditd", "-n", "-c", temp.path() + "/auditd"},
-                       temp.path() + "/auditd.out");
+  pid_t auditd =
+      Spawn({"/usr/sbin/auditd", "-n", "-c", temp.path() + "/auditd"}, temp.path() + "/auditd.out");
   guard.Adopt(auditd);
   ASSERT_TRUE(WaitFor([&] { return ReadAuditStatus()->pid == static_cast<uint32_t>(auditd); }, 10s))
       << RunCapture("cat " + temp.path() + "/auditd.out");
@@ -407,8 +417,8 @@ TEST(LiveRecording, MulticastNextToAuditd) {
   SetUpTemp(temp);
   ASSERT_EQ(RunCapture(std::string("auditctl ") + kForeignRule), "");
   WriteAuditdConfig(temp.path() + "/auditd");
-  pid_t auditd = Spawn({"/usr/sbin/auditd", "-n", "-c", temp.path() + "/auditd"},
-                       temp.path() + "/auditd.out");
+  pid_t auditd =
+      Spawn({"/usr/sbin/auditd", "-n", "-c", temp.path() + "/auditd"}, temp.path() + "/auditd.out");
   guard.Adopt(auditd);
   ASSERT_TRUE(WaitFor([&] { return ReadAuditStatus()->pid == static_cast<uint32_t>(auditd); }, 10s))
       << RunCapture("cat " + temp.path() + "/auditd.out");
@@ -540,8 +550,8 @@ TEST(PluginSource, SplitsLinesAcrossReadsAndSkipsOverlongOnes) {
   std::string rest = "00:2): \n" + std::string(200, 'x') + "\nlast";
   ASSERT_EQ(write(fds[1], rest.data(), rest.size()), static_cast<ssize_t>(rest.size()));
   close(fds[1]);
-  for (int i = 0; i < 10 && (next = source.ReadPending(handler)).ok() &&
-                  *next == PluginSource::Next::kMore;
+  for (int i = 0;
+       i < 10 && (next = source.ReadPending(handler)).ok() && *next == PluginSource::Next::kMore;
        ++i) {
   }
   ASSERT_TRUE(next.ok());

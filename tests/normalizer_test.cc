@@ -40,9 +40,9 @@ class NormalizerTest : public ::testing::Test {
     auto event = std::make_unique<AuditEvent>();
     for (const std::string& r : records) {
       size_t space = r.find(' ');
-      std::string line = "type=" + r.substr(0, space) + " msg=audit(1700000000.250:" +
-                         std::to_string(serial) + "): " +
-                         (space == std::string::npos ? "" : r.substr(space + 1));
+      std::string line = "type=" + r.substr(0, space) +
+                         " msg=audit(1700000000.250:" + std::to_string(serial) +
+                         "): " + (space == std::string::npos ? "" : r.substr(space + 1));
       AuditRecord record;
       EXPECT_EQ(ParseRecordLine(line, &record), ParseError::kNone) << line;
       event->Add(record);  // copies the text: `line` may go
@@ -69,10 +69,10 @@ class NormalizerTest : public ::testing::Test {
 // Process start
 
 TEST_F(NormalizerTest, ExecveHeaderSubjectAndArgv) {
-  auto out = Run({Sys("arch=c000003e syscall=59", "success=yes exit=0",
-                      "a0=55d0 a1=55e0 a2=55f0 a3=0"),
-                  "EXECVE argc=3 a0=\"ls\" a1=\"-l\" a2=\"/tmp\"", "CWD cwd=\"/home/u\"",
-                  "PROCTITLE proctitle=6C73002D6C002F746D70"});
+  auto out =
+      Run({Sys("arch=c000003e syscall=59", "success=yes exit=0", "a0=55d0 a1=55e0 a2=55f0 a3=0"),
+           "EXECVE argc=3 a0=\"ls\" a1=\"-l\" a2=\"/tmp\"", "CWD cwd=\"/home/u\"",
+           "PROCTITLE proctitle=6C73002D6C002F746D70"});
   ASSERT_EQ(out.size(), 1u);
   const TypedEvent& e = out[0];
   EXPECT_EQ(e.header.arch, "x86_64");
@@ -103,10 +103,11 @@ TEST_F(NormalizerTest, ExecveHeaderSubjectAndArgv) {
 }
 
 TEST_F(NormalizerTest, UnsetIdsTtyAndNullKey) {
-  auto out = Run({"SYSCALL arch=c000003e syscall=59 success=yes exit=0 a0=1 a1=2 a2=3 a3=4 "
-                  "ppid=1 pid=7 auid=4294967295 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 "
-                  "sgid=0 fsgid=0 tty=(none) ses=4294967295 comm=\"c\" exe=\"/c\" key=(null)",
-                  "EXECVE argc=1 a0=\"c\""});
+  auto out =
+      Run({"SYSCALL arch=c000003e syscall=59 success=yes exit=0 a0=1 a1=2 a2=3 a3=4 "
+           "ppid=1 pid=7 auid=4294967295 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 "
+           "sgid=0 fsgid=0 tty=(none) ses=4294967295 comm=\"c\" exe=\"/c\" key=(null)",
+           "EXECVE argc=1 a0=\"c\""});
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].subject.auid, kUnsetId);
   EXPECT_EQ(out[0].subject.ses, kUnsetId);
@@ -116,20 +117,26 @@ TEST_F(NormalizerTest, UnsetIdsTtyAndNullKey) {
 }
 
 TEST_F(NormalizerTest, SeveralKeysAreHexWithSeparatorsAndJoinedWithCommas) {
-  std::string keys = Hex(std::string("exec\x01" "watch", 10));
-  auto out = Run({"SYSCALL arch=c000003e syscall=59 success=yes exit=0 a0=1 a1=2 a2=3 a3=4 "
-                  "ppid=1 pid=7 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 "
-                  "fsgid=0 tty=(none) ses=1 comm=\"c\" exe=\"/c\" key=" + keys,
-                  "EXECVE argc=1 a0=\"c\""});
+  std::string keys =
+      Hex(std::string("exec\x01"
+                      "watch",
+                      10));
+  auto out =
+      Run({"SYSCALL arch=c000003e syscall=59 success=yes exit=0 a0=1 a1=2 a2=3 a3=4 "
+           "ppid=1 pid=7 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 "
+           "fsgid=0 tty=(none) ses=1 comm=\"c\" exe=\"/c\" key=" +
+               keys,
+           "EXECVE argc=1 a0=\"c\""});
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].header.key, "exec,watch");
 }
 
 TEST_F(NormalizerTest, ArgvIsInNumericOrderA10AfterA9) {
   // Fields written out of order on purpose: order must come from the numbers.
-  auto out = Run({Sys(kX86 + std::string(" syscall=59"), "success=yes exit=0", "a0=1 a1=2 a2=3 a3=4"),
-                  "EXECVE argc=12 a0=\"p\" a1=\"1\" a10=\"10\" a11=\"11\" a2=\"2\" a3=\"3\" "
-                  "a4=\"4\" a5=\"5\" a6=\"6\" a7=\"7\" a8=\"8\" a9=\"9\""});
+  auto out =
+      Run({Sys(kX86 + std::string(" syscall=59"), "success=yes exit=0", "a0=1 a1=2 a2=3 a3=4"),
+           "EXECVE argc=12 a0=\"p\" a1=\"1\" a10=\"10\" a11=\"11\" a2=\"2\" a3=\"3\" "
+           "a4=\"4\" a5=\"5\" a6=\"6\" a7=\"7\" a8=\"8\" a9=\"9\""});
   ASSERT_EQ(out.size(), 1u);
   const auto& p = std::get<ProcessStart>(out[0].body);
   EXPECT_EQ(p.argv, (std::vector<std::string>{"p", "1", "2", "3", "4", "5", "6", "7", "8", "9",
@@ -139,10 +146,10 @@ TEST_F(NormalizerTest, ArgvIsInNumericOrderA10AfterA9) {
 
 TEST_F(NormalizerTest, HexArgsWithSpacesQuotesAndUnicodeAreDecoded) {
   const std::string special[] = {"a b", "q\"uote", "héllo 日本語", "tab\there", ""};
-  auto out = Run({Sys("arch=c000003e syscall=59", "success=yes exit=0", "a0=1 a1=2 a2=3 a3=4"),
-                  "EXECVE argc=6 a0=\"/bin/echo\" a1=" + Hex(special[0]) + " a2=" +
-                      Hex(special[1]) + " a3=" + Hex(special[2]) + " a4=" + Hex(special[3]) +
-                      " a5=\"\""});
+  auto out =
+      Run({Sys("arch=c000003e syscall=59", "success=yes exit=0", "a0=1 a1=2 a2=3 a3=4"),
+           "EXECVE argc=6 a0=\"/bin/echo\" a1=" + Hex(special[0]) + " a2=" + Hex(special[1]) +
+               " a3=" + Hex(special[2]) + " a4=" + Hex(special[3]) + " a5=\"\""});
   ASSERT_EQ(out.size(), 1u);
   const auto& p = std::get<ProcessStart>(out[0].body);
   ASSERT_EQ(p.argv.size(), 6u);
@@ -157,10 +164,10 @@ TEST_F(NormalizerTest, SplitArgumentIsJoinedInChunkOrder) {
   const std::string part1 = "tail end";
   // aN_len in hex digits (the kernel's count for an encoded argument), chunks
   // listed out of order.
-  auto out = Run(
-      {Sys("arch=c000003e syscall=59", "success=yes exit=0", "a0=1 a1=2 a2=3 a3=4"),
-       "EXECVE argc=3 a0=\"/bin/true\" a1_len=" + std::to_string(2 * (part0.size() + part1.size())) +
-           " a1[1]=" + Hex(part1) + " a1[0]=" + Hex(part0) + " a2=\"after\""});
+  auto out = Run({Sys("arch=c000003e syscall=59", "success=yes exit=0", "a0=1 a1=2 a2=3 a3=4"),
+                  "EXECVE argc=3 a0=\"/bin/true\" a1_len=" +
+                      std::to_string(2 * (part0.size() + part1.size())) + " a1[1]=" + Hex(part1) +
+                      " a1[0]=" + Hex(part0) + " a2=\"after\""});
   ASSERT_EQ(out.size(), 1u);
   const auto& p = std::get<ProcessStart>(out[0].body);
   ASSERT_EQ(p.argv.size(), 3u);
@@ -188,10 +195,8 @@ TEST_F(NormalizerTest, SplitArgumentWithMissingChunkIsTruncated) {
 
 TEST_F(NormalizerTest, ExecveSplitOverSeveralRecords) {
   auto out = Run({Sys("arch=c000003e syscall=59", "success=yes exit=0", "a0=1 a1=2 a2=3 a3=4"),
-                  "EXECVE argc=5 a0=\"prog\" a1=\"one\"",
-                  "EXECVE a2_len=12 a2[0]=" + Hex("two"),
-                  "EXECVE a2[1]=" + Hex("TWO") + " a3=\"three\" a4=\"four\"",
-                  "CWD cwd=\"/\""});
+                  "EXECVE argc=5 a0=\"prog\" a1=\"one\"", "EXECVE a2_len=12 a2[0]=" + Hex("two"),
+                  "EXECVE a2[1]=" + Hex("TWO") + " a3=\"three\" a4=\"four\"", "CWD cwd=\"/\""});
   const auto& p = std::get<ProcessStart>(out.at(0).body);
   EXPECT_EQ(p.argv, (std::vector<std::string>{"prog", "one", "twoTWO", "three", "four"}));
   EXPECT_FALSE(p.argv_truncated);
@@ -258,8 +263,8 @@ TEST_F(NormalizerTest, I386AndAarch64SyscallNumbersMapByName) {
   EXPECT_EQ(arm[0].header.arch, "aarch64");
   EXPECT_EQ(arm[0].header.syscall, "execve");
 
-  EXPECT_TRUE(Run({Sys("arch=c00000b7 syscall=59", "success=yes exit=0", "a0=1 a1=2 a2=3 a3=4")})
-                  .empty());
+  EXPECT_TRUE(
+      Run({Sys("arch=c00000b7 syscall=59", "success=yes exit=0", "a0=1 a1=2 a2=3 a3=4")}).empty());
 
   // aarch64 openat (56) with O_WRONLY|O_CREAT.
   auto open = Run({Sys("arch=c00000b7 syscall=56", "success=yes exit=3",
@@ -278,11 +283,12 @@ TEST_F(NormalizerTest, I386AndAarch64SyscallNumbersMapByName) {
 }
 
 TEST_F(NormalizerTest, SetuidExecAlsoEmitsPrivilegeChange) {
-  auto out = Run({"SYSCALL arch=c000003e syscall=59 success=yes exit=0 a0=1 a1=2 a2=3 a3=4 "
-                  "ppid=1 pid=50 auid=1000 uid=1000 gid=1000 euid=0 suid=0 fsuid=0 egid=1000 "
-                  "sgid=1000 fsgid=1000 tty=pts1 ses=2 comm=\"passwd\" exe=\"/usr/bin/passwd\" "
-                  "key=(null)",
-                  "EXECVE argc=1 a0=\"passwd\""});
+  auto out =
+      Run({"SYSCALL arch=c000003e syscall=59 success=yes exit=0 a0=1 a1=2 a2=3 a3=4 "
+           "ppid=1 pid=50 auid=1000 uid=1000 gid=1000 euid=0 suid=0 fsuid=0 egid=1000 "
+           "sgid=1000 fsgid=1000 tty=pts1 ses=2 comm=\"passwd\" exe=\"/usr/bin/passwd\" "
+           "key=(null)",
+           "EXECVE argc=1 a0=\"passwd\""});
   ASSERT_EQ(out.size(), 2u);
   EXPECT_TRUE(std::holds_alternative<ProcessStart>(out[0].body));
   const auto& s = std::get<SecurityEvent>(out[1].body);
@@ -303,14 +309,15 @@ TEST_F(NormalizerTest, ExitGroupCodeFromA0) {
   auto out = Run({Sys("arch=c000003e syscall=231", "success=yes exit=0", "a0=3 a1=0 a2=0 a3=0")});
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(std::get<ProcessEnd>(out[0].body).exit_code, 3);
-  auto neg = Run({Sys("arch=c000003e syscall=231", "success=yes exit=0",
-                      "a0=ffffffff a1=0 a2=0 a3=0")});
+  auto neg =
+      Run({Sys("arch=c000003e syscall=231", "success=yes exit=0", "a0=ffffffff a1=0 a2=0 a3=0")});
   EXPECT_EQ(std::get<ProcessEnd>(neg.at(0).body).exit_code, -1);
 }
 
 TEST_F(NormalizerTest, AnomAbendIsAProcessEndBySignal) {
-  auto out = Run({"ANOM_ABEND auid=0 uid=0 gid=0 ses=11 pid=10269 comm=\"sh\" "
-                  "exe=\"/usr/bin/dash\" sig=11 res=1"});
+  auto out =
+      Run({"ANOM_ABEND auid=0 uid=0 gid=0 ses=11 pid=10269 comm=\"sh\" "
+           "exe=\"/usr/bin/dash\" sig=11 res=1"});
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(std::get<ProcessEnd>(out[0].body).exit_code, 139);
   EXPECT_EQ(out[0].subject.pid, 10269);
@@ -335,10 +342,9 @@ TEST_F(NormalizerTest, OpenWithCreateOnNewFileIsCreate) {
 
 TEST_F(NormalizerTest, OpenatWriteOfExistingFileIsWriteRelativeToCwd) {
   // openat(AT_FDCWD, "../data/./log", O_WRONLY|O_APPEND): flags in a2.
-  auto out = Run({Sys("arch=c000003e syscall=257", "success=yes exit=3",
-                      "a0=ffffff9c a1=7ff a2=401 a3=0"),
-                  "CWD cwd=\"/home/u/src\"",
-                  "PATH item=0 name=\"../data/./log\" nametype=NORMAL"});
+  auto out =
+      Run({Sys("arch=c000003e syscall=257", "success=yes exit=3", "a0=ffffff9c a1=7ff a2=401 a3=0"),
+           "CWD cwd=\"/home/u/src\"", "PATH item=0 name=\"../data/./log\" nametype=NORMAL"});
   ASSERT_EQ(out.size(), 1u);
   const auto& f = std::get<FileEvent>(out[0].body);
   EXPECT_EQ(f.operation, FileOperation::kWrite);
@@ -346,9 +352,9 @@ TEST_F(NormalizerTest, OpenatWriteOfExistingFileIsWriteRelativeToCwd) {
 }
 
 TEST_F(NormalizerTest, ReadOnlyOpenIsNotAFileEvent) {
-  auto out = Run({Sys("arch=c000003e syscall=257", "success=yes exit=3",
-                      "a0=ffffff9c a1=7ff a2=80000 a3=0"),
-                  "CWD cwd=\"/\"", "PATH item=0 name=\"/etc/passwd\" nametype=NORMAL"});
+  auto out = Run(
+      {Sys("arch=c000003e syscall=257", "success=yes exit=3", "a0=ffffff9c a1=7ff a2=80000 a3=0"),
+       "CWD cwd=\"/\"", "PATH item=0 name=\"/etc/passwd\" nametype=NORMAL"});
   EXPECT_TRUE(out.empty());
   EXPECT_EQ(normalizer_->stats().ignored, 1u);
   // O_RDWR counts as a write.
@@ -365,18 +371,18 @@ TEST_F(NormalizerTest, Openat2UsesOpenat2RecordOrCreateItem) {
                    "OPENAT2 oflag=0 mode=0 resolve=0x0", "CWD cwd=\"/\"",
                    "PATH item=0 name=\"/etc/hosts\" nametype=NORMAL"})
                   .empty());
-  auto create = Run({Sys("arch=c000003e syscall=437", "success=yes exit=3",
-                         "a0=ffffff9c a1=7ff a2=7fe a3=18"),
-                     "OPENAT2 oflag=0101 mode=0600 resolve=0x4", "CWD cwd=\"/\"",
-                     "PATH item=0 name=\"/w/\" nametype=PARENT",
-                     "PATH item=1 name=\"/w/o2.txt\" nametype=CREATE"});
+  auto create = Run(
+      {Sys("arch=c000003e syscall=437", "success=yes exit=3", "a0=ffffff9c a1=7ff a2=7fe a3=18"),
+       "OPENAT2 oflag=0101 mode=0600 resolve=0x4", "CWD cwd=\"/\"",
+       "PATH item=0 name=\"/w/\" nametype=PARENT",
+       "PATH item=1 name=\"/w/o2.txt\" nametype=CREATE"});
   ASSERT_EQ(create.size(), 1u);
   EXPECT_EQ(std::get<FileEvent>(create[0].body).operation, FileOperation::kCreate);
   EXPECT_EQ(std::get<FileEvent>(create[0].body).path, "/w/o2.txt");
   // Without it (older kernels) a non-CREATE item is taken as a write.
-  auto write = Run({Sys("arch=c000003e syscall=437", "success=yes exit=3",
-                        "a0=ffffff9c a1=7ff a2=7fe a3=18"),
-                    "CWD cwd=\"/\"", "PATH item=0 name=\"/w/o2.txt\" nametype=NORMAL"});
+  auto write = Run(
+      {Sys("arch=c000003e syscall=437", "success=yes exit=3", "a0=ffffff9c a1=7ff a2=7fe a3=18"),
+       "CWD cwd=\"/\"", "PATH item=0 name=\"/w/o2.txt\" nametype=NORMAL"});
   ASSERT_EQ(write.size(), 1u);
   EXPECT_EQ(std::get<FileEvent>(write[0].body).operation, FileOperation::kWrite);
 }
@@ -397,10 +403,10 @@ TEST_F(NormalizerTest, UnlinkAndUnlinkatAndRmdir) {
   EXPECT_EQ(std::get<FileEvent>(unlink.at(0).body).operation, FileOperation::kDelete);
   EXPECT_EQ(std::get<FileEvent>(unlink.at(0).body).path, "/w/gone");
 
-  auto unlinkat_dir = Run({Sys("arch=c000003e syscall=263", "success=yes exit=0",
-                               "a0=ffffff9c a1=7ff a2=200 a3=0"),
-                           "CWD cwd=\"/w\"", "PATH item=0 name=\"/w/\" nametype=PARENT",
-                           "PATH item=1 name=\"/w/d\" nametype=DELETE"});
+  auto unlinkat_dir =
+      Run({Sys("arch=c000003e syscall=263", "success=yes exit=0", "a0=ffffff9c a1=7ff a2=200 a3=0"),
+           "CWD cwd=\"/w\"", "PATH item=0 name=\"/w/\" nametype=PARENT",
+           "PATH item=1 name=\"/w/d\" nametype=DELETE"});
   EXPECT_EQ(std::get<FileEvent>(unlinkat_dir.at(0).body).operation, FileOperation::kRmdir);
 
   auto rmdir = Run({Sys("arch=c000003e syscall=84", "success=yes exit=0", "a0=7ff a1=0 a2=0 a3=0"),
@@ -448,42 +454,46 @@ TEST_F(NormalizerTest, RenameOverExistingTargetKeepsOldName) {
 }
 
 TEST_F(NormalizerTest, MkdirChmodChownTruncate) {
-  auto mkdir = Run({Sys("arch=c000003e syscall=83", "success=yes exit=0", "a0=7ff a1=1ed a2=0 a3=0"),
-                    "CWD cwd=\"/\"", "PATH item=0 name=\"/w/\" nametype=PARENT",
-                    "PATH item=1 name=\"/w/d\" nametype=CREATE"});
+  auto mkdir =
+      Run({Sys("arch=c000003e syscall=83", "success=yes exit=0", "a0=7ff a1=1ed a2=0 a3=0"),
+           "CWD cwd=\"/\"", "PATH item=0 name=\"/w/\" nametype=PARENT",
+           "PATH item=1 name=\"/w/d\" nametype=CREATE"});
   EXPECT_EQ(std::get<FileEvent>(mkdir.at(0).body).operation, FileOperation::kMkdir);
   EXPECT_EQ(std::get<FileEvent>(mkdir.at(0).body).path, "/w/d");
 
-  auto chmod = Run({Sys("arch=c000003e syscall=90", "success=yes exit=0", "a0=7ff a1=1a4 a2=0 a3=0"),
-                    "CWD cwd=\"/\"", "PATH item=0 name=\"/w/f\" nametype=NORMAL"});
+  auto chmod =
+      Run({Sys("arch=c000003e syscall=90", "success=yes exit=0", "a0=7ff a1=1a4 a2=0 a3=0"),
+           "CWD cwd=\"/\"", "PATH item=0 name=\"/w/f\" nametype=NORMAL"});
   EXPECT_EQ(std::get<FileEvent>(chmod.at(0).body).operation, FileOperation::kChmod);
   EXPECT_EQ(std::get<FileEvent>(chmod.at(0).body).mode, 0644);
 
-  auto fchmodat = Run({Sys("arch=c000003e syscall=268", "success=yes exit=0",
-                           "a0=ffffff9c a1=7ff a2=180 a3=0"),
-                       "CWD cwd=\"/\"", "PATH item=0 name=\"/w/f\" nametype=NORMAL"});
+  auto fchmodat =
+      Run({Sys("arch=c000003e syscall=268", "success=yes exit=0", "a0=ffffff9c a1=7ff a2=180 a3=0"),
+           "CWD cwd=\"/\"", "PATH item=0 name=\"/w/f\" nametype=NORMAL"});
   EXPECT_EQ(std::get<FileEvent>(fchmodat.at(0).body).mode, 0600);
 
-  auto fchmod = Run({Sys("arch=c000003e syscall=91", "success=yes exit=0", "a0=3 a1=1a0 a2=0 a3=0")});
+  auto fchmod =
+      Run({Sys("arch=c000003e syscall=91", "success=yes exit=0", "a0=3 a1=1a0 a2=0 a3=0")});
   EXPECT_EQ(std::get<FileEvent>(fchmod.at(0).body).mode, 0640);
   EXPECT_EQ(std::get<FileEvent>(fchmod.at(0).body).path, "");
 
-  auto chown = Run({Sys("arch=c000003e syscall=92", "success=yes exit=0",
-                        "a0=7ff a1=fffe a2=ffffffff a3=0"),
-                    "CWD cwd=\"/\"", "PATH item=0 name=\"/w/f\" nametype=NORMAL"});
+  auto chown =
+      Run({Sys("arch=c000003e syscall=92", "success=yes exit=0", "a0=7ff a1=fffe a2=ffffffff a3=0"),
+           "CWD cwd=\"/\"", "PATH item=0 name=\"/w/f\" nametype=NORMAL"});
   const auto& c = std::get<FileEvent>(chown.at(0).body);
   EXPECT_EQ(c.operation, FileOperation::kChown);
   EXPECT_EQ(c.owner_uid, 65534);
   EXPECT_EQ(c.owner_gid, kUnsetId);  // -1: group unchanged
 
-  auto fchownat = Run({Sys("arch=c000003e syscall=260", "success=yes exit=0",
-                           "a0=ffffff9c a1=7ff a2=3e8 a3=3e9"),
-                       "CWD cwd=\"/\"", "PATH item=0 name=\"/w/f\" nametype=NORMAL"});
+  auto fchownat = Run(
+      {Sys("arch=c000003e syscall=260", "success=yes exit=0", "a0=ffffff9c a1=7ff a2=3e8 a3=3e9"),
+       "CWD cwd=\"/\"", "PATH item=0 name=\"/w/f\" nametype=NORMAL"});
   EXPECT_EQ(std::get<FileEvent>(fchownat.at(0).body).owner_uid, 1000);
   EXPECT_EQ(std::get<FileEvent>(fchownat.at(0).body).owner_gid, 1001);
 
-  auto truncate = Run({Sys("arch=c000003e syscall=76", "success=yes exit=0", "a0=7ff a1=4 a2=0 a3=0"),
-                       "CWD cwd=\"/\"", "PATH item=0 name=\"/w/f\" nametype=NORMAL"});
+  auto truncate =
+      Run({Sys("arch=c000003e syscall=76", "success=yes exit=0", "a0=7ff a1=4 a2=0 a3=0"),
+           "CWD cwd=\"/\"", "PATH item=0 name=\"/w/f\" nametype=NORMAL"});
   EXPECT_EQ(std::get<FileEvent>(truncate.at(0).body).operation, FileOperation::kTruncate);
   EXPECT_EQ(std::get<FileEvent>(truncate.at(0).body).path, "/w/f");
 }
@@ -529,11 +539,11 @@ TEST_F(NormalizerTest, DirfdNameStaysRelativeWithItsDirectoryInode) {
   EXPECT_FALSE(f.path_origin.directory);
 
   // rmdir through a descriptor: the removed directory's own inode too.
-  auto rmdir = Run({Sys("arch=c000003e syscall=263", "success=yes exit=0",
-                        "a0=6 a1=7ff a2=200 a3=0"),
-                    "CWD cwd=\"/home/u\"",
-                    "PATH item=0 name=\"/home/u\" inode=23 dev=08:01 mode=040755 nametype=PARENT",
-                    "PATH item=1 name=\"deeper\" inode=24 dev=08:01 mode=040700 nametype=DELETE"});
+  auto rmdir =
+      Run({Sys("arch=c000003e syscall=263", "success=yes exit=0", "a0=6 a1=7ff a2=200 a3=0"),
+           "CWD cwd=\"/home/u\"",
+           "PATH item=0 name=\"/home/u\" inode=23 dev=08:01 mode=040755 nametype=PARENT",
+           "PATH item=1 name=\"deeper\" inode=24 dev=08:01 mode=040700 nametype=DELETE"});
   const auto& d = std::get<FileEvent>(rmdir.at(0).body);
   EXPECT_EQ(d.operation, FileOperation::kRmdir);
   EXPECT_EQ(d.path, "deeper");
@@ -546,11 +556,12 @@ TEST_F(NormalizerTest, DirfdNameStaysRelativeWithItsDirectoryInode) {
 // openat(dirfd=3, "./sub//f", O_CREAT|O_WRONLY): the PARENT is sub (its
 // name the part before the last '/'); "." and empty parts go.
 TEST_F(NormalizerTest, DirfdNameWithADirectoryPart) {
-  auto out = Run({Sys("arch=c000003e syscall=257", "success=yes exit=4", "a0=3 a1=7ff a2=41 a3=1a4"),
-                  "CWD cwd=\"/home\"",
-                  "PATH item=0 name=\"./sub//\" inode=31 dev=fe:00 mode=040755 nametype=PARENT",
-                  "PATH item=1 name=\"./sub//f\" inode=32 dev=fe:00 mode=0100644 "
-                  "nametype=CREATE"});
+  auto out =
+      Run({Sys("arch=c000003e syscall=257", "success=yes exit=4", "a0=3 a1=7ff a2=41 a3=1a4"),
+           "CWD cwd=\"/home\"",
+           "PATH item=0 name=\"./sub//\" inode=31 dev=fe:00 mode=040755 nametype=PARENT",
+           "PATH item=1 name=\"./sub//f\" inode=32 dev=fe:00 mode=0100644 "
+           "nametype=CREATE"});
   const auto& f = std::get<FileEvent>(out.at(0).body);
   EXPECT_EQ(f.operation, FileOperation::kCreate);
   EXPECT_EQ(f.path, "sub/f");
@@ -579,12 +590,12 @@ TEST_F(NormalizerTest, DirfdCallWithAnAbsoluteName) {
 // (the kernel's compiler's): two plain names in two directories cannot be
 // paired with them, so neither gets a directory.
 TEST_F(NormalizerTest, RenameatEachNameWithItsOwnDescriptor) {
-  auto out = Run({Sys("arch=c000003e syscall=316", "success=yes exit=0", "a0=4 a1=7ff a2=5 a3=7fe"),
-                  "CWD cwd=\"/\"",
-                  "PATH item=0 name=\"/\" inode=50 dev=fe:00 mode=040755 nametype=PARENT",
-                  "PATH item=1 name=\"/\" inode=40 dev=fe:00 mode=040755 nametype=PARENT",
-                  "PATH item=2 name=\"a\" inode=60 dev=fe:00 mode=040755 nametype=DELETE",
-                  "PATH item=3 name=\"b\" inode=60 dev=fe:00 mode=040755 nametype=CREATE"});
+  auto out =
+      Run({Sys("arch=c000003e syscall=316", "success=yes exit=0", "a0=4 a1=7ff a2=5 a3=7fe"),
+           "CWD cwd=\"/\"", "PATH item=0 name=\"/\" inode=50 dev=fe:00 mode=040755 nametype=PARENT",
+           "PATH item=1 name=\"/\" inode=40 dev=fe:00 mode=040755 nametype=PARENT",
+           "PATH item=2 name=\"a\" inode=60 dev=fe:00 mode=040755 nametype=DELETE",
+           "PATH item=3 name=\"b\" inode=60 dev=fe:00 mode=040755 nametype=CREATE"});
   const auto& f = std::get<FileEvent>(out.at(0).body);
   EXPECT_EQ(f.operation, FileOperation::kRename);
   EXPECT_EQ(f.path, "a");
@@ -597,12 +608,12 @@ TEST_F(NormalizerTest, RenameatEachNameWithItsOwnDescriptor) {
   EXPECT_TRUE(f.new_path_origin.directory);
   EXPECT_EQ(f.new_path_origin.inode, 60u);
   // In one directory there is nothing to pair.
-  auto same = Run({Sys("arch=c000003e syscall=316", "success=yes exit=0", "a0=4 a1=7ff a2=4 a3=7fe"),
-                   "CWD cwd=\"/\"",
-                   "PATH item=0 name=\"/\" inode=40 dev=fe:00 mode=040755 nametype=PARENT",
-                   "PATH item=1 name=\"/\" inode=40 dev=fe:00 mode=040755 nametype=PARENT",
-                   "PATH item=2 name=\"a\" inode=60 dev=fe:00 mode=040755 nametype=DELETE",
-                   "PATH item=3 name=\"b\" inode=60 dev=fe:00 mode=040755 nametype=CREATE"});
+  auto same =
+      Run({Sys("arch=c000003e syscall=316", "success=yes exit=0", "a0=4 a1=7ff a2=4 a3=7fe"),
+           "CWD cwd=\"/\"", "PATH item=0 name=\"/\" inode=40 dev=fe:00 mode=040755 nametype=PARENT",
+           "PATH item=1 name=\"/\" inode=40 dev=fe:00 mode=040755 nametype=PARENT",
+           "PATH item=2 name=\"a\" inode=60 dev=fe:00 mode=040755 nametype=DELETE",
+           "PATH item=3 name=\"b\" inode=60 dev=fe:00 mode=040755 nametype=CREATE"});
   const auto& s = std::get<FileEvent>(same.at(0).body);
   EXPECT_EQ(s.path_origin.dir_inode, 40u);
   EXPECT_EQ(s.new_path_origin.dir_inode, 40u);
@@ -612,16 +623,18 @@ TEST_F(NormalizerTest, RenameatEachNameWithItsOwnDescriptor) {
 // "/w/", the new one's is the working directory: paired in either order.
 TEST_F(NormalizerTest, RenameParentsPairedByTheirNames) {
   for (bool new_first : {false, true}) {
-    std::string old_parent = "PATH item=0 name=\"/w/\" inode=40 dev=fe:00 mode=040755 "
-                             "nametype=PARENT";
-    std::string new_parent = "PATH item=1 name=\"/\" inode=50 dev=fe:00 mode=040755 "
-                             "nametype=PARENT";
+    std::string old_parent =
+        "PATH item=0 name=\"/w/\" inode=40 dev=fe:00 mode=040755 "
+        "nametype=PARENT";
+    std::string new_parent =
+        "PATH item=1 name=\"/\" inode=50 dev=fe:00 mode=040755 "
+        "nametype=PARENT";
     if (new_first) std::swap(old_parent, new_parent);
-    auto mixed = Run({Sys("arch=c000003e syscall=264", "success=yes exit=0",
-                          "a0=ffffff9c a1=7ff a2=5 a3=7fe"),
-                      "CWD cwd=\"/\"", old_parent, new_parent,
-                      "PATH item=2 name=\"/w/x\" inode=61 dev=fe:00 mode=0100644 nametype=DELETE",
-                      "PATH item=3 name=\"y\" inode=61 dev=fe:00 mode=0100644 nametype=CREATE"});
+    auto mixed = Run(
+        {Sys("arch=c000003e syscall=264", "success=yes exit=0", "a0=ffffff9c a1=7ff a2=5 a3=7fe"),
+         "CWD cwd=\"/\"", old_parent, new_parent,
+         "PATH item=2 name=\"/w/x\" inode=61 dev=fe:00 mode=0100644 nametype=DELETE",
+         "PATH item=3 name=\"y\" inode=61 dev=fe:00 mode=0100644 nametype=CREATE"});
     const auto& m = std::get<FileEvent>(mixed.at(0).body);
     EXPECT_EQ(m.path, "/w/x");
     EXPECT_FALSE(m.path_origin.unresolved);
@@ -634,11 +647,11 @@ TEST_F(NormalizerTest, RenameParentsPairedByTheirNames) {
 
 // linkat(olddirfd=4, "src", newdirfd=5, "dst") and symlinkat("t", 6, "ln").
 TEST_F(NormalizerTest, LinkatAndSymlinkatDescriptors) {
-  auto link = Run({Sys("arch=c000003e syscall=265", "success=yes exit=0", "a0=4 a1=7ff a2=5 a3=7fe"),
-                   "CWD cwd=\"/\"",
-                   "PATH item=0 name=\"src\" inode=70 dev=fe:00 mode=0100644 nametype=NORMAL",
-                   "PATH item=1 name=\"/\" inode=50 dev=fe:00 mode=040755 nametype=PARENT",
-                   "PATH item=2 name=\"dst\" inode=70 dev=fe:00 mode=0100644 nametype=CREATE"});
+  auto link = Run(
+      {Sys("arch=c000003e syscall=265", "success=yes exit=0", "a0=4 a1=7ff a2=5 a3=7fe"),
+       "CWD cwd=\"/\"", "PATH item=0 name=\"src\" inode=70 dev=fe:00 mode=0100644 nametype=NORMAL",
+       "PATH item=1 name=\"/\" inode=50 dev=fe:00 mode=040755 nametype=PARENT",
+       "PATH item=2 name=\"dst\" inode=70 dev=fe:00 mode=0100644 nametype=CREATE"});
   const auto& l = std::get<FileEvent>(link.at(0).body);
   EXPECT_EQ(l.path, "dst");
   EXPECT_EQ(l.path_origin.dirfd, 5);
@@ -713,9 +726,9 @@ TEST_F(NormalizerTest, ConnectIpv4Outbound) {
 }
 
 TEST_F(NormalizerTest, ConnectIpv6InProgressAndRefused) {
-  auto progress = Run({Sys("arch=c000003e syscall=42", "success=no exit=-115",
-                           "a0=3 a1=7ff a2=1c a3=0"),
-                       "SOCKADDR saddr=0A0001BB000000000000000000000000000000000000000100000000"});
+  auto progress =
+      Run({Sys("arch=c000003e syscall=42", "success=no exit=-115", "a0=3 a1=7ff a2=1c a3=0"),
+           "SOCKADDR saddr=0A0001BB000000000000000000000000000000000000000100000000"});
   ASSERT_EQ(progress.size(), 1u);
   const auto& p = std::get<NetworkEvent>(progress[0].body);
   EXPECT_TRUE(p.in_progress);
@@ -724,9 +737,9 @@ TEST_F(NormalizerTest, ConnectIpv6InProgressAndRefused) {
   EXPECT_EQ(p.remote_port, 443);
   EXPECT_FALSE(progress[0].header.success);
 
-  auto refused = Run({Sys("arch=c000003e syscall=42", "success=no exit=-111",
-                          "a0=3 a1=7ff a2=10 a3=0"),
-                      "SOCKADDR saddr=0200B2DD7F0000010000000000000000"});
+  auto refused =
+      Run({Sys("arch=c000003e syscall=42", "success=no exit=-111", "a0=3 a1=7ff a2=10 a3=0"),
+           "SOCKADDR saddr=0200B2DD7F0000010000000000000000"});
   ASSERT_EQ(refused.size(), 1u);
   EXPECT_FALSE(refused[0].header.success);
   EXPECT_EQ(refused[0].header.exit, -111);
@@ -757,7 +770,8 @@ TEST_F(NormalizerTest, BindThenListenThenAccept) {
   EXPECT_TRUE(Run({Sys("arch=c000003e syscall=49", "success=yes exit=0", "a0=3 a1=7ff a2=10 a3=0"),
                    "SOCKADDR saddr=02001F90000000000000000000000000"})
                   .empty());
-  auto listen = Run({Sys("arch=c000003e syscall=50", "success=yes exit=0", "a0=3 a1=80 a2=0 a3=0")});
+  auto listen =
+      Run({Sys("arch=c000003e syscall=50", "success=yes exit=0", "a0=3 a1=80 a2=0 a3=0")});
   ASSERT_EQ(listen.size(), 1u);
   const auto& l = std::get<NetworkEvent>(listen[0].body);
   EXPECT_EQ(l.direction, NetworkDirection::kListen);
@@ -766,9 +780,9 @@ TEST_F(NormalizerTest, BindThenListenThenAccept) {
   EXPECT_EQ(l.local_address, "0.0.0.0");
   EXPECT_EQ(l.local_port, 8080);
 
-  auto accept = Run({Sys("arch=c000003e syscall=288", "success=yes exit=4",
-                         "a0=3 a1=7ff a2=7fe a3=80000"),
-                     "SOCKADDR saddr=0200D4310A0000050000000000000000"});
+  auto accept =
+      Run({Sys("arch=c000003e syscall=288", "success=yes exit=4", "a0=3 a1=7ff a2=7fe a3=80000"),
+           "SOCKADDR saddr=0200D4310A0000050000000000000000"});
   ASSERT_EQ(accept.size(), 1u);
   const auto& a = std::get<NetworkEvent>(accept[0].body);
   EXPECT_EQ(a.direction, NetworkDirection::kInbound);
@@ -778,14 +792,15 @@ TEST_F(NormalizerTest, BindThenListenThenAccept) {
   EXPECT_EQ(a.local_port, 8080);
 
   // Another process's fd 3 is another socket.
-  auto other = Run({"SYSCALL arch=c000003e syscall=50 success=yes exit=0 a0=3 a1=80 a2=0 a3=0 "
-                    "ppid=1 pid=999 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 "
-                    "fsgid=0 tty=(none) ses=1 comm=\"d\" exe=\"/d\" key=(null)"});
+  auto other =
+      Run({"SYSCALL arch=c000003e syscall=50 success=yes exit=0 a0=3 a1=80 a2=0 a3=0 "
+           "ppid=1 pid=999 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 "
+           "fsgid=0 tty=(none) ses=1 comm=\"d\" exe=\"/d\" key=(null)"});
   ASSERT_EQ(other.size(), 1u);
   EXPECT_EQ(std::get<NetworkEvent>(other[0].body).local_port, -1);
   // A failed accept (EAGAIN) accepted nothing.
-  EXPECT_TRUE(Run({Sys("arch=c000003e syscall=43", "success=no exit=-11", "a0=3 a1=0 a2=0 a3=0")})
-                  .empty());
+  EXPECT_TRUE(
+      Run({Sys("arch=c000003e syscall=43", "success=no exit=-11", "a0=3 a1=0 a2=0 a3=0")}).empty());
   // accept(3, NULL, NULL): no SOCKADDR; the listener bound above names it.
   auto bare = Run({Sys("arch=c000003e syscall=43", "success=yes exit=5", "a0=3 a1=0 a2=0 a3=0")});
   ASSERT_EQ(bare.size(), 1u);
@@ -796,8 +811,8 @@ TEST_F(NormalizerTest, BindThenListenThenAccept) {
   EXPECT_EQ(b.remote_port, -1);
   // ... and with no listener known (bound before recording, or AF_UNIX)
   // there is nothing to store.
-  EXPECT_TRUE(Run({Sys("arch=c000003e syscall=43", "success=yes exit=5", "a0=9 a1=0 a2=0 a3=0")})
-                  .empty());
+  EXPECT_TRUE(
+      Run({Sys("arch=c000003e syscall=43", "success=yes exit=5", "a0=9 a1=0 a2=0 a3=0")}).empty());
 }
 
 TEST_F(NormalizerTest, BindToPortZeroLeavesThePortUnknown) {
@@ -805,7 +820,8 @@ TEST_F(NormalizerTest, BindToPortZeroLeavesThePortUnknown) {
   EXPECT_TRUE(Run({Sys("arch=c000003e syscall=49", "success=yes exit=0", "a0=4 a1=7ff a2=1c a3=0"),
                    "SOCKADDR saddr=0A000000000000000000000000000000000000000000000100000000"})
                   .empty());
-  auto listen = Run({Sys("arch=c000003e syscall=50", "success=yes exit=0", "a0=4 a1=80 a2=0 a3=0")});
+  auto listen =
+      Run({Sys("arch=c000003e syscall=50", "success=yes exit=0", "a0=4 a1=80 a2=0 a3=0")});
   ASSERT_EQ(listen.size(), 1u);
   const auto& l = std::get<NetworkEvent>(listen[0].body);
   EXPECT_EQ(l.family, "ipv6");
@@ -815,8 +831,9 @@ TEST_F(NormalizerTest, BindToPortZeroLeavesThePortUnknown) {
 
 TEST_F(NormalizerTest, SocketTypeGivesConnectProtocol) {
   // socket(AF_INET, SOCK_DGRAM|SOCK_CLOEXEC, 0) = 5, then connect(5, ...).
-  EXPECT_TRUE(Run({Sys("arch=c000003e syscall=41", "success=yes exit=5", "a0=2 a1=80002 a2=0 a3=0")})
-                  .empty());
+  EXPECT_TRUE(
+      Run({Sys("arch=c000003e syscall=41", "success=yes exit=5", "a0=2 a1=80002 a2=0 a3=0")})
+          .empty());
   auto out = Run({Sys("arch=c000003e syscall=42", "success=yes exit=0", "a0=5 a1=7ff a2=10 a3=0"),
                   "SOCKADDR saddr=02000035080808080000000000000000"});
   ASSERT_EQ(out.size(), 1u);
@@ -832,7 +849,8 @@ TEST_F(NormalizerTest, SocketStateIsBoundedLru) {
        "SOCKADDR saddr=02001F90000000000000000000000000"});
   Run({Sys("arch=c000003e syscall=49", "success=yes exit=0", "a0=4 a1=7ff a2=10 a3=0"),
        "SOCKADDR saddr=02001F91000000000000000000000000"});
-  auto evicted = Run({Sys("arch=c000003e syscall=50", "success=yes exit=0", "a0=3 a1=80 a2=0 a3=0")});
+  auto evicted =
+      Run({Sys("arch=c000003e syscall=50", "success=yes exit=0", "a0=3 a1=80 a2=0 a3=0")});
   EXPECT_EQ(std::get<NetworkEvent>(evicted.at(0).body).local_port, -1);
   auto kept = Run({Sys("arch=c000003e syscall=50", "success=yes exit=0", "a0=4 a1=80 a2=0 a3=0")});
   EXPECT_EQ(std::get<NetworkEvent>(kept.at(0).body).local_port, 8081);
@@ -840,10 +858,10 @@ TEST_F(NormalizerTest, SocketStateIsBoundedLru) {
 
 TEST_F(NormalizerTest, I386SocketcallConnect) {
   // socketcall(SYS_CONNECT=3, args): the SOCKETCALL record has the real args.
-  auto out = Run({Sys("arch=40000003 syscall=102", "success=yes exit=0",
-                      "a0=3 a1=bf8e1234 a2=0 a3=0"),
-                  "SOCKETCALL nargs=3 a0=5 a1=bf8e1240 a2=10",
-                  "SOCKADDR saddr=020001BB7F0000010000000000000000"});
+  auto out =
+      Run({Sys("arch=40000003 syscall=102", "success=yes exit=0", "a0=3 a1=bf8e1234 a2=0 a3=0"),
+           "SOCKETCALL nargs=3 a0=5 a1=bf8e1240 a2=10",
+           "SOCKADDR saddr=020001BB7F0000010000000000000000"});
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].header.syscall, "connect");
   EXPECT_EQ(out[0].header.arch, "i386");
@@ -908,9 +926,10 @@ TEST_F(NormalizerTest, EveryUserRecordTypeMapsToItsKind) {
 }
 
 TEST_F(NormalizerTest, PamFailureAndUnsetFields) {
-  auto out = Run({"USER_AUTH pid=10304 uid=65534 auid=0 ses=11 msg='op=PAM:authentication "
-                  "grantors=? acct=\"root\" exe=\"/usr/bin/su\" hostname=? addr=? terminal=? "
-                  "res=failed'"});
+  auto out =
+      Run({"USER_AUTH pid=10304 uid=65534 auid=0 ses=11 msg='op=PAM:authentication "
+           "grantors=? acct=\"root\" exe=\"/usr/bin/su\" hostname=? addr=? terminal=? "
+           "res=failed'"});
   ASSERT_EQ(out.size(), 1u);
   const auto& s = std::get<SecurityEvent>(out[0].body);
   EXPECT_EQ(s.kind, SecurityKind::kAuthentication);
@@ -925,10 +944,10 @@ TEST_F(NormalizerTest, PamFailureAndUnsetFields) {
 }
 
 TEST_F(NormalizerTest, UserCmdDecodesCommandAndEnrichedNamesAreUsed) {
-  auto out = Run({"USER_CMD pid=5 uid=1000 auid=1000 ses=2 msg='cwd=\"/home/a\" cmd=" +
-                  Hex("id -u") +
-                  " exe=\"/usr/bin/sudo\" terminal=pts/0 res=success'\x1dUID=\"alice\" "
-                  "AUID=\"alice\""});
+  auto out =
+      Run({"USER_CMD pid=5 uid=1000 auid=1000 ses=2 msg='cwd=\"/home/a\" cmd=" + Hex("id -u") +
+           " exe=\"/usr/bin/sudo\" terminal=pts/0 res=success'\x1dUID=\"alice\" "
+           "AUID=\"alice\""});
   ASSERT_EQ(out.size(), 1u);
   const auto& s = std::get<SecurityEvent>(out[0].body);
   EXPECT_EQ(s.kind, SecurityKind::kCommand);
@@ -937,9 +956,10 @@ TEST_F(NormalizerTest, UserCmdDecodesCommandAndEnrichedNamesAreUsed) {
 }
 
 TEST_F(NormalizerTest, LoginWithIdInsteadOfAcct) {
-  auto out = Run({"USER_LOGIN pid=900 uid=0 auid=1000 ses=7 msg='op=login id=1000 "
-                  "exe=\"/usr/sbin/sshd\" hostname=10.1.1.1 addr=10.1.1.1 terminal=/dev/pts/3 "
-                  "res=success'"});
+  auto out =
+      Run({"USER_LOGIN pid=900 uid=0 auid=1000 ses=7 msg='op=login id=1000 "
+           "exe=\"/usr/sbin/sshd\" hostname=10.1.1.1 addr=10.1.1.1 terminal=/dev/pts/3 "
+           "res=success'"});
   const auto& s = std::get<SecurityEvent>(out.at(0).body);
   EXPECT_EQ(s.kind, SecurityKind::kLogin);
   EXPECT_EQ(s.target_user, "1000");
@@ -948,8 +968,8 @@ TEST_F(NormalizerTest, LoginWithIdInsteadOfAcct) {
 }
 
 TEST_F(NormalizerTest, SetresuidIsPrivilegeChange) {
-  auto out = Run({Sys("arch=c000003e syscall=117", "success=yes exit=0",
-                      "a0=fffe a1=fffe a2=fffe a3=0")});
+  auto out =
+      Run({Sys("arch=c000003e syscall=117", "success=yes exit=0", "a0=fffe a1=fffe a2=fffe a3=0")});
   ASSERT_EQ(out.size(), 1u);
   const auto& s = std::get<SecurityEvent>(out[0].body);
   EXPECT_EQ(s.kind, SecurityKind::kPrivilegeChange);
@@ -959,11 +979,12 @@ TEST_F(NormalizerTest, SetresuidIsPrivilegeChange) {
   EXPECT_EQ(s.result, "success");
   EXPECT_EQ(s.detail, "setresuid(65534,65534,65534)");
   // setreuid(-1, 0): the effective id is the target.
-  auto re = Run({Sys("arch=c000003e syscall=113", "success=yes exit=0",
-                     "a0=ffffffff a1=0 a2=0 a3=0")});
+  auto re =
+      Run({Sys("arch=c000003e syscall=113", "success=yes exit=0", "a0=ffffffff a1=0 a2=0 a3=0")});
   EXPECT_EQ(std::get<SecurityEvent>(re.at(0).body).target_user, "0");
   // A refused setuid(0) is still recorded, as failed.
-  auto denied = Run({Sys("arch=c000003e syscall=105", "success=no exit=-1", "a0=0 a1=0 a2=0 a3=0")});
+  auto denied =
+      Run({Sys("arch=c000003e syscall=105", "success=no exit=-1", "a0=0 a1=0 a2=0 a3=0")});
   EXPECT_EQ(std::get<SecurityEvent>(denied.at(0).body).result, "failed");
   EXPECT_FALSE(denied.at(0).header.success);
 }
@@ -980,7 +1001,8 @@ TEST_F(NormalizerTest, FinitModuleNamedByKernModule) {
   EXPECT_EQ(m.module, "dummy");
   EXPECT_EQ(out[0].header.syscall, "finit_module");
 
-  auto unload = Run({Sys("arch=c000003e syscall=176", "success=no exit=-38", "a0=7ff a1=800 a2=0 a3=0")});
+  auto unload =
+      Run({Sys("arch=c000003e syscall=176", "success=no exit=-38", "a0=7ff a1=800 a2=0 a3=0")});
   ASSERT_EQ(unload.size(), 1u);
   EXPECT_EQ(std::get<ModuleEvent>(unload[0].body).operation, ModuleOperation::kUnload);
   EXPECT_EQ(std::get<ModuleEvent>(unload[0].body).module, "");
@@ -1006,7 +1028,8 @@ TEST_F(NormalizerTest, IncompleteEventMarksPartial) {
   EXPECT_TRUE(std::get<ProcessStart>(out[0].body).argv_truncated);
   EXPECT_EQ(normalizer_->stats().partial, 1u);
 
-  auto whole = Event({Sys("arch=c000003e syscall=231", "success=yes exit=0", "a0=0 a1=0 a2=0 a3=0")});
+  auto whole =
+      Event({Sys("arch=c000003e syscall=231", "success=yes exit=0", "a0=0 a1=0 a2=0 a3=0")});
   EXPECT_FALSE(Run(*whole).at(0).header.partial);
   EXPECT_EQ(normalizer_->stats().partial, 1u);
 }

@@ -1,8 +1,7 @@
 #include "parse/record_parser.h"
 
-#include <gtest/gtest.h>
-
 #include <fmt/format.h>
+#include <gtest/gtest.h>
 
 #include <cctype>
 #include <charconv>
@@ -39,8 +38,9 @@ TEST(RecordParser, PlainSyscallLine) {
   EXPECT_EQ(r.time_ms(), 1700000000123);
   EXPECT_EQ(r.serial, 4567u);
   EXPECT_TRUE(r.node.empty());
-  EXPECT_EQ(Fields(r), "arch=c000003e syscall=59 success=yes exit=0 ppid=1 pid=42 comm=ls "
-                       "exe=/usr/bin/ls key=(null)");
+  EXPECT_EQ(Fields(r),
+            "arch=c000003e syscall=59 success=yes exit=0 ppid=1 pid=42 comm=ls "
+            "exe=/usr/bin/ls key=(null)");
   EXPECT_EQ(r.Find("comm")->spelling, ValueSpelling::kQuoted);
   EXPECT_EQ(r.Find("key")->spelling, ValueSpelling::kNull);
   EXPECT_EQ(r.Find("arch")->spelling, ValueSpelling::kBare);
@@ -90,16 +90,15 @@ TEST(RecordParser, UnknownTypeNumberAndNumericType) {
 
 TEST(RecordParser, SyslogPrefix) {
   AuditRecord r;
-  ASSERT_EQ(ParseRecordLine("Nov 25 10:00:00 host audispd: node=h1 type=EOE msg=audit(5.5:7): ",
-                            &r),
-            ParseError::kBadTimestamp);  // msec must have three digits
-  ASSERT_EQ(ParseRecordLine(
-                "Nov 25 10:00:00 host audispd: node=h1 type=EOE msg=audit(5.500:7): ", &r),
-            ParseError::kNone);
+  ASSERT_EQ(
+      ParseRecordLine("Nov 25 10:00:00 host audispd: node=h1 type=EOE msg=audit(5.5:7): ", &r),
+      ParseError::kBadTimestamp);  // msec must have three digits
+  ASSERT_EQ(
+      ParseRecordLine("Nov 25 10:00:00 host audispd: node=h1 type=EOE msg=audit(5.500:7): ", &r),
+      ParseError::kNone);
   EXPECT_EQ(r.node, "h1");
   EXPECT_EQ(r.type, audit_type::kEoe);
-  ASSERT_EQ(ParseRecordLine("[ 12.3] audit: type=1327 audit(1700000000.001:3): proctitle=6C73",
-                            &r),
+  ASSERT_EQ(ParseRecordLine("[ 12.3] audit: type=1327 audit(1700000000.001:3): proctitle=6C73", &r),
             ParseError::kNone);
   EXPECT_EQ(r.type, audit_type::kProctitle);
   EXPECT_EQ(r.Value("proctitle"), "6C73");
@@ -146,8 +145,7 @@ TEST(RecordParser, MalformedLines) {
   EXPECT_EQ(ParseRecordLine("type=SYSCALL msg=1.000:1 a=b", &r), ParseError::kNoTimestamp);
   EXPECT_EQ(ParseRecordLine("type=SYSCALL msg=audit(1.000): a=b", &r), ParseError::kNoSerial);
   EXPECT_EQ(ParseRecordLine("type=SYSCALL msg=audit(1.000:): a=b", &r), ParseError::kNoSerial);
-  EXPECT_EQ(ParseRecordLine("type=SYSCALL msg=audit(x.000:1): a=b", &r),
-            ParseError::kBadTimestamp);
+  EXPECT_EQ(ParseRecordLine("type=SYSCALL msg=audit(x.000:1): a=b", &r), ParseError::kBadTimestamp);
   EXPECT_EQ(ParseRecordLine("type=SYSCALL msg=audit(1", &r), ParseError::kBadTimestamp);
   EXPECT_EQ(ParseRecordLine(std::string(kMaxLineBytes + 1, 'a'), &r), ParseError::kTooLong);
   std::string garbage("\x00\xff\x01type=\x80\x90", 9);
@@ -165,8 +163,7 @@ TEST(RecordParser, NetlinkBody) {
   EXPECT_TRUE(r.fields.empty());  // the header only
   ParseRecordFields(&r);
   EXPECT_EQ(r.Value("cwd"), "/root");
-  EXPECT_EQ(ParseRecordBodyHeader(audit_type::kCwd, "cwd=\"/root\"", &r),
-            ParseError::kNoTimestamp);
+  EXPECT_EQ(ParseRecordBodyHeader(audit_type::kCwd, "cwd=\"/root\"", &r), ParseError::kNoTimestamp);
 }
 
 TEST(RecordParser, FieldVectorIsReused) {
@@ -210,14 +207,48 @@ void ExpectParseIntAgrees(const std::vector<std::string>& inputs, int base = 10)
 }
 
 TEST(FieldValues, ParseIntAgreesWithFromChars) {
-  std::vector<std::string> inputs = {
-      "", "-", "0", "-0", "00", "7", "-7", "+7", " 7", "7 ", "1x", "x1", "--1",
-      "127", "128", "-128", "-129", "255", "256", "32767", "32768", "-32768", "-32769", "65535", "65536",
-      "2147483647", "2147483648", "-2147483648", "-2147483649", "4294967295", "4294967296",
-      "999999999999999999", "-999999999999999999", "1000000000000000000",
-      "9223372036854775807", "9223372036854775808", "-9223372036854775808",
-      "-9223372036854775809", "18446744073709551615", "18446744073709551616",
-      "000000000000000000001", "12345678901234567890123"};
+  std::vector<std::string> inputs = {"",
+                                     "-",
+                                     "0",
+                                     "-0",
+                                     "00",
+                                     "7",
+                                     "-7",
+                                     "+7",
+                                     " 7",
+                                     "7 ",
+                                     "1x",
+                                     "x1",
+                                     "--1",
+                                     "127",
+                                     "128",
+                                     "-128",
+                                     "-129",
+                                     "255",
+                                     "256",
+                                     "32767",
+                                     "32768",
+                                     "-32768",
+                                     "-32769",
+                                     "65535",
+                                     "65536",
+                                     "2147483647",
+                                     "2147483648",
+                                     "-2147483648",
+                                     "-2147483649",
+                                     "4294967295",
+                                     "4294967296",
+                                     "999999999999999999",
+                                     "-999999999999999999",
+                                     "1000000000000000000",
+                                     "9223372036854775807",
+                                     "9223372036854775808",
+                                     "-9223372036854775808",
+                                     "-9223372036854775809",
+                                     "18446744073709551615",
+                                     "18446744073709551616",
+                                     "000000000000000000001",
+                                     "12345678901234567890123"};
   std::mt19937_64 random(42);
   for (int i = 0; i < 2000; ++i) {
     std::string text = std::to_string(static_cast<int64_t>(random()) >> (random() % 64));
@@ -234,11 +265,38 @@ TEST(FieldValues, ParseIntAgreesWithFromChars) {
 
 // ... and its hex path too (arch=, a0..a3).
 TEST(FieldValues, ParseHexAgreesWithFromChars) {
-  std::vector<std::string> inputs = {
-      "", "-", "0", "-1", "+1", " 1", "1 ", "0x1", "c000003e", "C000003E", "cAfE", "g", "fg",
-      "ff", "100", "ffff", "10000", "ffffffff", "100000000", "7fffffffffffffff",
-      "fffffffffffffff", "ffffffffffffffff", "10000000000000000", "000000000000000001",
-      "@", "`", "G", "/", ":", "\x80", "a\xff", "\xe1"};
+  std::vector<std::string> inputs = {"",
+                                     "-",
+                                     "0",
+                                     "-1",
+                                     "+1",
+                                     " 1",
+                                     "1 ",
+                                     "0x1",
+                                     "c000003e",
+                                     "C000003E",
+                                     "cAfE",
+                                     "g",
+                                     "fg",
+                                     "ff",
+                                     "100",
+                                     "ffff",
+                                     "10000",
+                                     "ffffffff",
+                                     "100000000",
+                                     "7fffffffffffffff",
+                                     "fffffffffffffff",
+                                     "ffffffffffffffff",
+                                     "10000000000000000",
+                                     "000000000000000001",
+                                     "@",
+                                     "`",
+                                     "G",
+                                     "/",
+                                     ":",
+                                     "\x80",
+                                     "a\xff",
+                                     "\xe1"};
   std::mt19937_64 random(7);
   for (int i = 0; i < 2000; ++i) {
     std::string text = fmt::format("{:x}", random() >> (random() % 64));
@@ -335,8 +393,15 @@ void RefSplit(std::string_view text, bool nested, std::vector<RefField>* out, bo
   size_t i = 0;
   bool interpreted = false;
   while (i < text.size()) {
-    if (text[i] == ' ') { ++i; continue; }
-    if (text[i] == '\x1d') { interpreted = true; ++i; continue; }
+    if (text[i] == ' ') {
+      ++i;
+      continue;
+    }
+    if (text[i] == '\x1d') {
+      interpreted = true;
+      ++i;
+      continue;
+    }
     size_t start = i;
     while (i < text.size() && !ends_value(text[i]) && text[i] != '=') ++i;
     if (i == text.size() || text[i] != '=') continue;
@@ -346,19 +411,25 @@ void RefSplit(std::string_view text, bool nested, std::vector<RefField>* out, bo
     if (i < text.size() && (text[i] == '"' || (text[i] == '\'' && !nested))) {
       char quote = text[i];
       size_t close = text.find(quote, i + 1);
-      if (close == std::string_view::npos) { *truncated = true; close = text.size(); }
+      if (close == std::string_view::npos) {
+        *truncated = true;
+        close = text.size();
+      }
       std::string_view value = text.substr(i + 1, close - i - 1);
       i = close == text.size() ? close : close + 1;
-      if (quote == '\'' && name == "msg") { RefSplit(value, true, out, truncated); continue; }
+      if (quote == '\'' && name == "msg") {
+        RefSplit(value, true, out, truncated);
+        continue;
+      }
       f.value = std::string(value);
       f.spelling = ValueSpelling::kQuoted;
     } else {
       size_t e = i;
       while (e < text.size() && !ends_value(text[e])) ++e;
       f.value = std::string(text.substr(i, e - i));
-      f.spelling = f.value == "(null)" ? ValueSpelling::kNull
+      f.spelling = f.value == "(null)"                       ? ValueSpelling::kNull
                    : (f.value == "?" || f.value == "(none)") ? ValueSpelling::kUnset
-                                                              : ValueSpelling::kBare;
+                                                             : ValueSpelling::kBare;
       i = e;
     }
     out->push_back(f);
@@ -367,7 +438,11 @@ void RefSplit(std::string_view text, bool nested, std::vector<RefField>* out, bo
 
 TEST(RecordParser, FieldsSplitAsTheBytewiseGrammarSays) {
   // (No '\n' or '\r': a line ends there.)
-  const std::string alphabet = std::string("  ==\"'\x1d\t\x01" "\x00" "aZ0_()?\x80\xff", 19);
+  const std::string alphabet = std::string(
+      "  ==\"'\x1d\t\x01"
+      "\x00"
+      "aZ0_()?\x80\xff",
+      19);
   std::mt19937_64 random(1234);
   AuditRecord r;
   for (int n = 0; n < 20000; ++n) {

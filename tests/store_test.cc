@@ -165,10 +165,9 @@ TEST_F(StoreSchemaTest, ViewColumnsAreTheDocumentedOnes) {
                                      "md5",        "success"}));
   EXPECT_THAT(columns("file_events"),
               testing::IsSupersetOf({"time", "time_utc", "process_id", "pid", "exe", "user",
-                                     "operation", "path", "new_path", "success",
-                                     "path_unresolved", "path_dir_dev", "path_dir_inode",
-                                     "new_path_unresolved", "new_path_dir_dev",
-                                     "new_path_dir_inode"}));
+                                     "operation", "path", "new_path", "success", "path_unresolved",
+                                     "path_dir_dev", "path_dir_inode", "new_path_unresolved",
+                                     "new_path_dir_dev", "new_path_dir_inode"}));
   EXPECT_THAT(columns("network_events"),
               testing::IsSupersetOf({"time", "time_utc", "process_id", "pid", "exe", "user",
                                      "direction", "protocol", "family", "local_address",

@@ -73,8 +73,8 @@ struct Writer {
           auto* writer = static_cast<Writer*>(self);
           writer->max_frames = std::max<int64_t>(writer->max_frames, frames);
           // The log restarts after a complete checkpoint: count from 0 again.
-          writer->committed_frames += frames > writer->last_frames ? frames - writer->last_frames
-                                                                   : frames;
+          writer->committed_frames +=
+              frames > writer->last_frames ? frames - writer->last_frames : frames;
           writer->last_frames = frames;
           if (writer->checkpointer) writer->checkpointer->NoteWalFrames(frames);
           return SQLITE_OK;

@@ -32,10 +32,10 @@ enum class SyscallClass : uint8_t {
   kRename,
   kMkdir,
   kRmdir,
-  kChmod,     // mode in a1 (chmod, fchmod)
-  kChmodAt,   // mode in a2 (fchmodat, fchmodat2)
-  kChown,     // owner a1, group a2 (chown, fchown, lchown)
-  kChownAt,   // owner a2, group a3 (fchownat)
+  kChmod,    // mode in a1 (chmod, fchmod)
+  kChmodAt,  // mode in a2 (fchmodat, fchmodat2)
+  kChown,    // owner a1, group a2 (chown, fchown, lchown)
+  kChownAt,  // owner a2, group a3 (fchownat)
   kTruncate,
   kLink,     // link, linkat: a hard link to an existing file
   kSymlink,  // symlink, symlinkat: the target string is not audited

@@ -68,7 +68,16 @@ struct ProcessEnd {
 };
 
 enum class FileOperation : uint8_t {
-  kCreate, kWrite, kRename, kDelete, kChmod, kChown, kMkdir, kRmdir, kLink, kTruncate,
+  kCreate,
+  kWrite,
+  kRename,
+  kDelete,
+  kChmod,
+  kChown,
+  kMkdir,
+  kRmdir,
+  kLink,
+  kTruncate,
 };
 std::string_view FileOperationName(FileOperation op);
 
@@ -99,9 +108,9 @@ struct PathOrigin {
 
 struct FileEvent {
   FileOperation operation = FileOperation::kWrite;
-  std::string path;      // absolute unless path_origin.unresolved
-  std::string new_path;  // rename, link/symlink target; empty otherwise
-  int64_t mode = -1;     // chmod's new mode; -1 otherwise
+  std::string path;              // absolute unless path_origin.unresolved
+  std::string new_path;          // rename, link/symlink target; empty otherwise
+  int64_t mode = -1;             // chmod's new mode; -1 otherwise
   int64_t owner_uid = kUnsetId;  // chown's new owner
   int64_t owner_gid = kUnsetId;
   PathOrigin path_origin;
@@ -130,8 +139,16 @@ struct NetworkEvent {
 };
 
 enum class SecurityKind : uint8_t {
-  kAuthentication, kAccount, kLogin, kLogout, kSessionStart, kSessionEnd,
-  kCredential, kCommand, kAccountChange, kPrivilegeChange,
+  kAuthentication,
+  kAccount,
+  kLogin,
+  kLogout,
+  kSessionStart,
+  kSessionEnd,
+  kCredential,
+  kCommand,
+  kAccountChange,
+  kPrivilegeChange,
 };
 std::string_view SecurityKindName(SecurityKind kind);
 
@@ -181,7 +198,7 @@ struct Enrichment {
   std::string login_user;  // name of subject.auid
   std::string exe_sha256;  // of subject.exe as it was on disk at event time
   std::string exe_md5;
-  std::string hash_note;   // why a hash is empty: "pending", "too large", "unreadable", ...
+  std::string hash_note;          // why a hash is empty: "pending", "too large", "unreadable", ...
   int64_t process_start_ms = -1;  // subject process's start time, from the process table
   int64_t parent_start_ms = -1;   // its parent's start time, when known
 

@@ -79,9 +79,8 @@ Status AddFileRow(BatchedInsert* rows, StringInterner* interner, const RowHead& 
   return rows->Add({Int(h.time_ms), Int(h.process_id), Int(static_cast<int64_t>(body.operation)),
                     StringIdValue(path), StringIdValue(new_path), Int(h.success), IdValue(h.uid),
                     body.mode >= 0 ? Int(body.mode) : NullInt(), IdValue(body.owner_uid),
-                    IdValue(body.owner_gid), StringIdValue(user), where.values[0],
-                    where.values[1], where.values[2], where.values[3], where.values[4],
-                    where.values[5]});
+                    IdValue(body.owner_gid), StringIdValue(user), where.values[0], where.values[1],
+                    where.values[2], where.values[3], where.values[4], where.values[5]});
 }
 
 Status AddNetworkRow(BatchedInsert* rows, StringInterner* interner, const RowHead& h,

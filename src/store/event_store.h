@@ -34,8 +34,8 @@
 
 #include "enrich/process_rows.h"
 #include "normalize/event_batch.h"
-#include "normalize/typed_event.h"
 #include "normalize/event_sink.h"
+#include "normalize/typed_event.h"
 #include "store/checkpoint_policy.h"
 #include "store/hash_backfill.h"
 #include "store/run_log.h"

@@ -50,8 +50,8 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path, int fl
   // and its -wal/-shm are private (SQLite gives those the database file's
   // own mode). Read-only opens (recorder query) leave the files alone.
   if ((flags & SQLITE_OPEN_READWRITE) != 0 && path != ":memory:" && !path.empty()) {
-    Status status = (flags & SQLITE_OPEN_CREATE) != 0 ? PreparePrivateFile(path)
-                                                      : TightenIfPresent(path);
+    Status status =
+        (flags & SQLITE_OPEN_CREATE) != 0 ? PreparePrivateFile(path) : TightenIfPresent(path);
     if (status.ok()) status = TightenIfPresent(path + "-wal");
     if (status.ok()) status = TightenIfPresent(path + "-shm");
     if (!status.ok()) return status;
