@@ -148,7 +148,9 @@ TEST(DbArchiveTest, QuickCheckFindsADamagedPageAndPassesASoundDatabase) {
   ASSERT_TRUE(opened.ok());
   auto check = QuickCheck(opened->get());
   // Damage is either reported by quick_check or stops it: never "sound".
-  if (check.ok()) EXPECT_NE(*check, "");
+  if (check.ok()) {
+    EXPECT_NE(*check, "");
+  }
 }
 
 }  // namespace
