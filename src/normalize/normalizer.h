@@ -2,8 +2,10 @@
 // module). The mapping table is documented in docs/normalization.md.
 //
 // Pure apart from a little state it carries between events (bind
-// addresses by pid and fd, so a later listen() knows its address). Not
-// thread-safe: one owner calls it.
+// addresses by pid and fd, so a later listen() knows its address; the
+// failed execs of a PATH search, held until the exec that ends it, see
+// path_search.h). Time comes in as arguments. Not thread-safe: one owner
+// calls it.
 #pragma once
 
 #include <cstddef>
@@ -13,6 +15,7 @@
 
 #include "assemble/audit_event.h"
 #include "normalize/event_batch.h"
+#include "normalize/path_search.h"
 #include "normalize/typed_event.h"
 
 namespace recorder {
@@ -32,6 +35,8 @@ struct NormalizerStats {
   uint64_t network = 0;
   uint64_t security = 0;
   uint64_t module = 0;
+  uint64_t failed_exec = 0;
+  uint64_t path_search_attempts = 0;  // ENOENT execs folded into the exec that followed
   uint64_t ignored = 0;  // events with nothing the recorder stores (CONFIG_CHANGE, ...)
   uint64_t partial = 0;  // typed events derived from an incomplete audit event
 };
@@ -45,16 +50,26 @@ class Normalizer {
 
   // Appends the typed events derived from `event` (zero, one, or more:
   // an execve whose euid differs from uid is a process start and a
-  // privilege change) to *out.
+  // privilege change) to *out, after any held failed exec it releases. A
+  // failed exec that may be a PATH search miss is held back instead.
   void Normalize(const AuditEvent& event, EventBatch* out);
+  // Appends the held failed execs whose search window ended by `now_ms`
+  // (ms since the epoch, the clock of the events' own times).
+  void Age(int64_t now_ms, EventBatch* out);
+  // Appends every held failed exec: the end of the input.
+  void Flush(EventBatch* out);
 
   const NormalizerStats& stats() const { return stats_; }
 
  private:
   struct State;
+  // Counts the events (*out)[first, size) by kind.
+  void Count(const EventBatch& out, size_t first);
+
   NormalizerOptions options_;
   NormalizerStats stats_;
   std::unique_ptr<State> state_;
+  PathSearches path_searches_;
 };
 
 }  // namespace recorder

@@ -24,6 +24,11 @@ int64_t MonotonicMs() {
 SqlInt IdValue(int64_t id) { return id == kUnsetId ? NullInt() : Int(id); }
 SqlInt StringIdValue(int64_t id) { return id == 0 ? NullInt() : Int(id); }
 SqlInt PortValue(int32_t port) { return port < 0 ? NullInt() : Int(port); }
+// An enum's stored code (normalize/event_codes.h); NULL for its "not known".
+template <typename E>
+SqlInt CodeValue(E value, E unknown) {
+  return value == unknown ? NullInt() : Int(static_cast<int64_t>(value));
+}
 void BindId(Statement* stmt, int index, int64_t id) { stmt->BindOptionalInt(index, IdValue(id)); }
 void BindStringId(Statement* stmt, int index, int64_t id) {
   stmt->BindOptionalInt(index, StringIdValue(id));
@@ -76,6 +81,7 @@ struct EventStore::Statements {
     return all;
   }
   std::unique_ptr<Statement> insert_image;
+  std::unique_ptr<Statement> insert_failed_exec;
   std::unique_ptr<Statement> insert_run;
   std::unique_ptr<Statement> update_run;
   std::unique_ptr<Statement> update_hashes;
@@ -89,16 +95,17 @@ const std::array<EventStore::Statements::Batched, EventStore::Statements::kBatch
     {&Statements::process_rows,
      "process_data(process_id, node_id, pid, ppid, parent_process_id, start_time, end_time, "
      "exit_code, exe_id, comm_id, command_id, cwd_id, uid, euid, auid, ses, tty_id, success, "
-     "flags, user_id, euser_id, login_user_id, sha256_id, md5_id, hash_note_id)"},
+     "flags, user_id, euser_id, login_user_id, sha256_id, md5_id, hash_note_id, "
+     "path_search_attempts)"},
     {&Statements::file_rows,
      "file_data(time, process_id, operation, path_id, new_path_id, success, uid, mode, "
      "owner_uid, owner_gid, user_id)"},
     {&Statements::network_rows,
-     "network_data(time, process_id, direction, protocol_id, family_id, local_address_id, "
+     "network_data(time, process_id, direction, protocol, family, local_address_id, "
      "local_port, remote_address_id, remote_port, success, uid, in_progress, user_id)"},
     {&Statements::security_rows,
-     "security_data(time, process_id, kind, record_type_id, user_id, target_user_id, "
-     "result_id, terminal_id, address_id, hostname_id, detail_id, success, uid)"},
+     "security_data(time, process_id, kind, record_type, user_id, target_user_id, "
+     "result, terminal_id, address_id, hostname_id, detail_id, success, uid)"},
     {&Statements::module_rows,
      "module_data(time, process_id, operation, module_id, success, uid, user_id)"},
 }};
@@ -120,7 +127,7 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(const std::string& path,
                                                      EventStoreOptions options) {
   // NOMUTEX: one thread at a time uses the store (replay hands it to its
   // writer thread), so SQLite's per-call connection mutex is pure cost
-  // (~5% of a replay's writer thread in perf).
+  // (a visible share of a replay's writer thread in perf).
   Result<std::unique_ptr<Database>> db =
       Database::Open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX);
   if (!db.ok()) return Status::Error(db.status().message() + OpenHint(path));
@@ -128,9 +135,9 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(const std::string& path,
   // A reader's checkpoint or a second recorder may hold the lock briefly.
   sqlite3_busy_timeout(raw->handle(), 5000);
   // WAL before the schema, so that creating it is one WAL commit rather
-  // than rollback-journal transactions with their fsyncs (10-100 ms on
-  // this VM, at every fresh database). Checked first: a file that is not
-  // ours must be refused before anything, the journal mode too, changes.
+  // than rollback-journal transactions with their fsyncs (at every fresh
+  // database). Checked first: a file that is not ours must be refused
+  // before anything, the journal mode too, changes.
   Result<int64_t> version = CheckSchema(raw);
   if (!version.ok()) return Status::Error(version.status().message() + OpenHint(path));
   Result<std::unique_ptr<Statement>> mode = raw->Prepare("PRAGMA journal_mode=WAL");
@@ -244,6 +251,9 @@ Status EventStore::Prepare() {
       {&sql_->insert_image,
        "INSERT INTO image_data(time, process_id, path_id, sha256, uid, user_id) "
        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"},
+      {&sql_->insert_failed_exec,
+       "INSERT INTO failed_exec_data(time, process_id, path_id, errno, cwd_id, uid, user_id) "
+       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"},
       {&sql_->insert_run, "INSERT INTO run_data(source, start_time) VALUES (?1, ?2)"},
       {&sql_->update_run,
        "UPDATE run_data SET end_time = ?2, lines = ?3, bytes = ?4, records = ?5, malformed = ?6, "
@@ -251,7 +261,7 @@ Status EventStore::Prepare() {
        "process_starts = ?11, process_ends = ?12, file_events = ?13, network_events = ?14, "
        "security_events = ?15, module_events = ?16, placeholder_processes = ?17, "
        "duplicates = ?18, kernel_lost = ?19, dropped_backlog = ?20, dropped_queue_full = ?21, "
-       "dropped_other = ?22, error = ?23 WHERE run_id = ?1"},
+       "dropped_other = ?22, error = ?23, failed_execs = ?24 WHERE run_id = ?1"},
       // Rows from ?1 on (the first row that said "pending" for this exe):
       // a rowid range, so no index on exe_id is needed.
       // An exec stored by an earlier run: its audit key's time is the
@@ -490,10 +500,11 @@ Result<int64_t> EventStore::InsertProcess(const TypedEvent& event, int64_t node_
   if (!exe.ok()) return exe.status();
   if (!comm.ok()) return comm.status();
   if (!tty.ok()) return tty.status();
-  int64_t command_id = 0, cwd_id = 0;
+  int64_t command_id = 0, cwd_id = 0, path_search_attempts = 0;
   int64_t flags = placeholder ? 1 : 0;
   if (!placeholder) {
     const auto& start = std::get<ProcessStart>(event.body);
+    path_search_attempts = start.path_search_attempts;
     Result<int64_t> command(int64_t{0});
     if (!start.argv.empty()) {
       command = interner_->InternArgv(start.argv);
@@ -558,7 +569,8 @@ Result<int64_t> EventStore::InsertProcess(const TypedEvent& event, int64_t node_
                                 StringIdValue(login_user),
                                 StringIdValue(sha256),
                                 StringIdValue(md5),
-                                StringIdValue(hash_note)});
+                                StringIdValue(hash_note),
+                                path_search_attempts > 0 ? Int(path_search_attempts) : NullInt()});
   ++batch_rows_;
   if (pending_processes_.size() >= kMaxPendingProcesses) {
     Status status = FlushProcesses();
@@ -766,26 +778,26 @@ Status EventStore::WriteEvent(TypedEvent* event) {
                IdValue(body.owner_gid), StringIdValue(user)});
           if (status.ok()) Count(&StoreCounters::file_events);
         } else if constexpr (std::is_same_v<T, NetworkEvent>) {
-          int64_t protocol = intern(body.protocol), family = intern(body.family);
           int64_t local = intern(body.local_address), remote = intern(body.remote_address);
           int64_t user = intern(event->enrichment.user);
           if (!status.ok()) return;
           status = sql_->network_rows->Add(
               {Int(h.time_ms), Int(process_id), Int(static_cast<int64_t>(body.direction)),
-               StringIdValue(protocol), StringIdValue(family), StringIdValue(local),
+               CodeValue(body.protocol, NetworkProtocol::kUnknown),
+               CodeValue(body.family, AddressFamily::kOther), StringIdValue(local),
                PortValue(body.local_port), StringIdValue(remote), PortValue(body.remote_port),
                Int(success), IdValue(uid), Int(body.in_progress ? 1 : 0), StringIdValue(user)});
           if (status.ok()) Count(&StoreCounters::network_events);
         } else if constexpr (std::is_same_v<T, SecurityEvent>) {
-          int64_t record_type = intern(body.record_type), user = intern(body.user);
-          int64_t target = intern(body.target_user), result = intern(body.result);
+          int64_t user = intern(body.user), target = intern(body.target_user);
           int64_t terminal = intern(body.terminal), address = intern(body.address);
           int64_t hostname = intern(body.hostname), detail = intern(body.detail);
           if (!status.ok()) return;
           status = sql_->security_rows->Add(
               {Int(h.time_ms), Int(process_id), Int(static_cast<int64_t>(body.kind)),
-               StringIdValue(record_type), StringIdValue(user), StringIdValue(target),
-               StringIdValue(result), StringIdValue(terminal), StringIdValue(address),
+               Int(static_cast<int64_t>(body.record_type)), StringIdValue(user),
+               StringIdValue(target), Int(static_cast<int64_t>(body.result)),
+               StringIdValue(terminal), StringIdValue(address),
                StringIdValue(hostname), StringIdValue(detail), Int(success), IdValue(uid)});
           if (status.ok()) Count(&StoreCounters::security_events);
         } else if constexpr (std::is_same_v<T, ModuleEvent>) {
@@ -796,6 +808,20 @@ Status EventStore::WriteEvent(TypedEvent* event) {
                                            StringIdValue(module), Int(success), IdValue(uid),
                                            StringIdValue(user)});
           if (status.ok()) Count(&StoreCounters::module_events);
+        } else if constexpr (std::is_same_v<T, ExecFailure>) {
+          int64_t path = intern(body.path), cwd = intern(body.cwd);
+          int64_t user = intern(event->enrichment.user);
+          if (!status.ok()) return;
+          Statement* stmt = sql_->insert_failed_exec.get();
+          stmt->BindInt(1, h.time_ms);
+          stmt->BindInt(2, process_id);
+          BindStringId(stmt, 3, path);
+          stmt->BindInt(4, body.error);
+          BindStringId(stmt, 5, cwd);
+          BindId(stmt, 6, uid);
+          BindStringId(stmt, 7, user);
+          status = stmt->Run();
+          if (status.ok()) Count(&StoreCounters::failed_execs);
         }
       },
       event->body);
@@ -1014,6 +1040,7 @@ Status EventStore::RecordRunStats(const RunStats& stats, int64_t wall_ms) {
     stmt->BindNull(23);
   else
     stmt->BindText(23, stats.error);
+  stmt->BindInt(24, u(run_.failed_execs));
   status = stmt->Run();
   if (!status.ok()) return Fail("record the run", status);
   return Status::Ok();

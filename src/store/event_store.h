@@ -22,8 +22,8 @@
 // (WAL lets them read while the store writes).
 //
 // Checkpoints: by default SQLite's automatic checkpoint runs inside the
-// COMMIT that pushes the WAL past 1000 pages (writes pages back, fsyncs:
-// ~90 ms). With `background_checkpoint` the store turns that off and owns
+// COMMIT that pushes the WAL past 1000 pages (writes pages back,
+// fsyncs). With `background_checkpoint` the store turns that off and owns
 // a WalCheckpointer (its own thread and connection, PASSIVE checkpoints
 // that never block this writer). The store owns it, not its caller,
 // because the store is what sees each commit's WAL size (its wal hook
@@ -114,12 +114,13 @@ struct StoreCounters {
   uint64_t security_events = 0;
   uint64_t module_events = 0;
   uint64_t image_events = 0;  // library loads (not audit events: never deduplicated)
+  uint64_t failed_execs = 0;
   uint64_t placeholder_processes = 0;
   uint64_t duplicates = 0;  // audit events already in the database
   uint64_t commits = 0;
   uint64_t stored() const {
     return process_starts + process_ends + file_events + network_events + security_events +
-           module_events + image_events;
+           module_events + image_events + failed_execs;
   }
 };
 
@@ -247,10 +248,9 @@ class EventStore : public EventSink {
   // Process rows are numbered by the store and wait in pending_processes_
   // until the commit (or kMaxPendingProcesses of them): most processes
   // exit within the same batch, and the exit then completes the waiting
-  // row. An UPDATE of a written row cost more than its insert (the row
-  // grows in place): with it gone the writer thread ran 15% fewer
-  // instructions (BENCHMARKS.md, commit c9e8f88's row).
-  static constexpr int kProcessColumns = 25;  // see process_rows in Prepare()
+  // row. An UPDATE of a written row costs more than its insert (the row
+  // grows in place).
+  static constexpr int kProcessColumns = 26;  // see process_rows in Prepare()
   static constexpr size_t kProcessIdColumn = 0, kExeColumn = 8, kEndTimeColumn = 6, kExitCodeColumn = 7,
                           kSha256Column = 22, kMd5Column = 23, kHashNoteColumn = 24;
   using ProcessRow = std::array<SqlInt, kProcessColumns>;
@@ -322,7 +322,7 @@ class EventStore : public EventSink {
   // transaction begins and raised by every key this store adds in it (no
   // other writer can add one meanwhile). A key above it cannot be stored
   // yet, so an exec's key needs no lookup first: one SELECT per exec
-  // saved for time-ordered input (3-9% of replay's writer thread).
+  // saved for time-ordered input.
   // Meaningful only while in_batch_; {INT64_MAX, ...} when unknown.
   int64_t max_key_time_ = INT64_MAX;
   int64_t max_key_serial_ = INT64_MAX;
