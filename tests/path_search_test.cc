@@ -1,6 +1,7 @@
 // PATH searches through the normalizer: ENOENT execs of one program name
 // by one process, then the exec that finds it, become that exec with a
-// count; anything else lets the held failures go on, in order, unchanged.
+// count; anything else leaves the failures as they were. Held events go on
+// in their order.
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -121,14 +122,33 @@ TEST_F(PathSearchTest, AnyOtherEventOfTheProcessLetsTheMissGoOnBeforeIt) {
             (std::vector<std::string>{"failed:/usr/local/bin/nosuch:ENOENT", "process_end:7"}));
 }
 
-TEST_F(PathSearchTest, OtherProcessesPassUntouchedAndTheMissWaitsAtMostTheWindow) {
+TEST_F(PathSearchTest, OtherProcessesWaitWithTheSearchAndKeepTheirOrder) {
+  Miss(0, 7, "/usr/local/bin/b");
+  EXPECT_TRUE(Exit(1, 8).empty());
+  EXPECT_TRUE(Exec(2, 9, "/usr/bin/true").empty());
+  EXPECT_TRUE(Miss(3, 7, "/usr/bin/b").empty());
+  EXPECT_EQ(Kinds(Exec(4, 7, "/bin/b")),
+            (std::vector<std::string>{"process_end:8", "start:9", "start:7"}));
+  EXPECT_EQ(normalizer_.stats().path_search_attempts, 2u);
+  // Nothing waits when no search is under way.
+  EXPECT_EQ(Kinds(Exit(5, 8)), (std::vector<std::string>{"process_end:8"}));
+}
+
+TEST_F(PathSearchTest, TwoSearchesAtOnceAreDecidedEachByItsOwnProcess) {
+  Miss(0, 7, "/usr/local/bin/a");
+  Miss(0, 8, "/usr/local/bin/b");
+  EXPECT_TRUE(Exec(1, 7, "/usr/bin/a").empty());  // 8's search is still open
+  EXPECT_EQ(Kinds(Exit(2, 8)), (std::vector<std::string>{"failed:/usr/local/bin/b:ENOENT",
+                                                         "start:7", "process_end:8"}));
+}
+
+TEST_F(PathSearchTest, HeldEventsGoOnAfterTheWindow) {
   Miss(0, 7, "/usr/local/bin/nosuch");
-  // Another process within the window: through at once, nothing else.
-  EXPECT_EQ(Kinds(Exit(100, 8)), (std::vector<std::string>{"process_end:8"}));
-  EXPECT_EQ(Kinds(Exec(200, 9, "/usr/bin/true")), (std::vector<std::string>{"start:9"}));
-  // Past the window, the next event of anyone lets it go on first.
+  EXPECT_TRUE(Exit(100, 8).empty());
+  // Past the window, the next event lets them go on first, the miss a failure.
   EXPECT_EQ(Kinds(Exit(PathSearches::kWindowMs + 1, 9)),
-            (std::vector<std::string>{"failed:/usr/local/bin/nosuch:ENOENT", "process_end:9"}));
+            (std::vector<std::string>{"failed:/usr/local/bin/nosuch:ENOENT", "process_end:8",
+                                      "process_end:9"}));
   // ... and a late exec of the name no longer counts it.
   EventBatch out = Exec(PathSearches::kWindowMs + 2, 7, "/usr/bin/nosuch");
   ASSERT_EQ(out.size(), 1u);
@@ -145,26 +165,31 @@ TEST_F(PathSearchTest, AgeReleasesByTheClockItIsGiven) {
   EXPECT_EQ(normalizer_.stats().failed_exec, 1u);
 }
 
-TEST_F(PathSearchTest, HeldMissesAreBounded) {
-  // More searching processes than are held: the longest held goes on.
-  for (int pid = 1; pid <= static_cast<int>(PathSearches::kMaxProcesses); ++pid)
-    EXPECT_TRUE(Miss(pid, 1000 + pid, "/usr/local/bin/a").empty());
-  EXPECT_EQ(Kinds(Miss(100, 5000, "/usr/local/bin/a")),
-            (std::vector<std::string>{"failed:/usr/local/bin/a:ENOENT"}));
-  EventBatch rest;
-  normalizer_.Flush(&rest);
-  EXPECT_EQ(rest.size(), PathSearches::kMaxProcesses);
-  // More misses of one name than are held: they go on, and the count
-  // covers those still held.
+TEST_F(PathSearchTest, HeldEventsAreBounded) {
   EventBatch released;
-  for (size_t i = 0; i <= PathSearches::kMaxAttempts; ++i) {
-    EventBatch out = Miss(200, 7, "/d" + std::to_string(i) + "/b");
+  auto keep = [&](EventBatch out) {
     for (TypedEvent& e : out) released.push_back(std::move(e));
-  }
-  EXPECT_EQ(released.size(), PathSearches::kMaxAttempts);
-  EventBatch out = Exec(201, 7, "/usr/bin/b");
+  };
+  // A long PATH is still one search...
+  for (size_t i = 0; i + 1 < PathSearches::kMaxMisses; ++i)
+    keep(Miss(0, 7, "/d" + std::to_string(i) + "/b"));
+  EXPECT_TRUE(released.empty());
+  // ... with a few events of other processes in between.
+  for (size_t i = 0; i < PathSearches::kMaxOthers; ++i) keep(Exit(1, 1000 + static_cast<int>(i)));
+  EXPECT_TRUE(released.empty());
+  // One more other event, and all go on in order, the misses as failures.
+  keep(Exit(2, 5000));
+  ASSERT_EQ(released.size(), PathSearches::kMaxMisses - 1 + PathSearches::kMaxOthers + 1);
+  EXPECT_EQ(Kinds(released).front(), "failed:/d0/b:ENOENT");
+  EXPECT_EQ(Kinds(released).back(), "process_end:5000");
+  EventBatch out = Exec(3, 7, "/usr/bin/b");
   ASSERT_EQ(out.size(), 1u);
-  EXPECT_EQ(std::get<ProcessStart>(out[0].body).path_search_attempts, 1);
+  EXPECT_EQ(std::get<ProcessStart>(out[0].body).path_search_attempts, 0);
+  // So do kMaxMisses misses.
+  released.clear();
+  for (size_t i = 0; i < PathSearches::kMaxMisses; ++i)
+    keep(Miss(4, 7, "/d" + std::to_string(i) + "/c"));
+  EXPECT_EQ(released.size(), PathSearches::kMaxMisses);
 }
 
 TEST_F(PathSearchTest, NodesKeepTheirSearchesApart) {
@@ -186,9 +211,11 @@ TEST_F(PathSearchTest, NodesKeepTheirSearchesApart) {
   EventBatch out;
   normalizer_.Normalize(event, &out);
   EXPECT_TRUE(out.empty());
-  out = Exec(1, 7, "/usr/bin/su");  // the local pid 7
-  ASSERT_EQ(out.size(), 1u);
-  EXPECT_EQ(std::get<ProcessStart>(out[0].body).path_search_attempts, 0);
+  EXPECT_TRUE(Exec(1, 7, "/usr/bin/su").empty());  // the local pid 7: waits, in order
+  normalizer_.Flush(&out);
+  ASSERT_EQ(Kinds(out), (std::vector<std::string>{"failed:/usr/local/bin/su:ENOENT", "start:7"}));
+  EXPECT_EQ(out[0].header.node, "web1");
+  EXPECT_EQ(std::get<ProcessStart>(out[1].body).path_search_attempts, 0);
 }
 
 }  // namespace

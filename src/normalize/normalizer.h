@@ -3,7 +3,7 @@
 //
 // Pure apart from a little state it carries between events (bind
 // addresses by pid and fd, so a later listen() knows its address; the
-// failed execs of a PATH search, held until the exec that ends it, see
+// typed events held while a PATH search may be under way, see
 // path_search.h). Time comes in as arguments. Not thread-safe: one owner
 // calls it.
 #pragma once
@@ -50,13 +50,15 @@ class Normalizer {
 
   // Appends the typed events derived from `event` (zero, one, or more:
   // an execve whose euid differs from uid is a process start and a
-  // privilege change) to *out, after any held failed exec it releases. A
-  // failed exec that may be a PATH search miss is held back instead.
+  // privilege change) to *out. While a PATH search may be under way they
+  // are held instead, and go on, in order, after the earlier ones once it
+  // is decided (path_search.h).
   void Normalize(const AuditEvent& event, EventBatch* out);
-  // Appends the held failed execs whose search window ended by `now_ms`
-  // (ms since the epoch, the clock of the events' own times).
+  // Appends the held typed events if the first of them came before
+  // `now_ms` - PathSearches::kWindowMs (ms since the epoch: the clock of
+  // the events' own times).
   void Age(int64_t now_ms, EventBatch* out);
-  // Appends every held failed exec: the end of the input.
+  // Appends every held typed event: the end of the input.
   void Flush(EventBatch* out);
 
   const NormalizerStats& stats() const { return stats_; }

@@ -5,21 +5,24 @@
 // is a failed execve (ENOENT) of the same name by the same process, then
 // one exec succeeds. Those misses are how the search works, not failures;
 // a real failure (EACCES, a name that no directory had) must still stand
-// out. So the normalizer holds back an ENOENT ExecFailure, and the next
-// typed event of the same process (node, pid) decides:
+// out. So when an ENOENT ExecFailure comes, the stream of typed events
+// pauses: it and the events after it are held, in order, until every
+// search under way is decided by the next event of its process (node,
+// pid):
 // - a successful exec of the same program name (last path component):
-//   the held misses are dropped and counted in its
+//   the search's misses are dropped and counted in its
 //   ProcessStart::path_search_attempts;
 // - anything else of that process (another error, another name, any other
-//   event): the held failures go on first, in order, then the event.
-// Held failures also go on once kWindowMs passed after the latest of them
-// (by the time of the events that follow, or Age's `now_ms`), and at Flush.
-// A held failure is late, never lost.
+//   event): the misses stay, as failed execs.
+// Then the held events go on, in their order, so the store sees audit
+// events in the order they came (what it writes fastest). The held events
+// also go on, searches under way left as failures, once kMaxMisses misses
+// or more than kMaxOthers other events are held, once kWindowMs passed
+// since the first (by the time of the audit events that follow, or Age's
+// `now_ms`), and at Flush. Late, never lost.
 //
-// Bounded: at most kMaxProcesses processes hold misses (the longest held
-// goes on to make room), each at most kMaxAttempts. Pure: time comes in as
-// arguments; events of other processes pass untouched and in order. Not
-// thread-safe: the normalizer's owner calls it.
+// Pure: time comes in as arguments. Not thread-safe: the normalizer's
+// owner calls it.
 #pragma once
 
 #include <cstddef>
@@ -35,25 +38,32 @@ namespace recorder {
 
 class PathSearches {
  public:
-  // Execvp tries the directories back to back (microseconds apart); an
-  // exec that follows its misses by more than this is not their search.
+  // Execvp tries the directories back to back (microseconds apart): a
+  // search is over long before this.
   static constexpr int64_t kWindowMs = 500;
-  static constexpr size_t kMaxProcesses = 64;
-  static constexpr size_t kMaxAttempts = 64;
+  // A PATH longer than this is not searched in one go.
+  static constexpr size_t kMaxMisses = 64;
+  // A busy machine's other processes add a few events between the tries;
+  // a process that does not decide within these is not searching PATH
+  // (and every held event costs a move).
+  static constexpr size_t kMaxOthers = 8;
 
   // Takes the typed events (*out)[first, size) that one audit event at
-  // `time_ms` gave and leaves in their place what goes on now: failures
-  // released by them (or by time) first, then the events not held back.
+  // `time_ms` gave and leaves in their place what goes on now: the events
+  // held before them, once decided, then those of them not held.
   // `exec_name` is the last path component of the program a successful
   // exec among them asked for (its first PATH item); empty when none.
-  void Apply(EventBatch* out, size_t first, std::string_view exec_name, int64_t time_ms);
-  // Appends the failures held since before `now_ms` - kWindowMs.
+  void Apply(EventBatch* out, size_t first, std::string_view exec_name, int64_t time_ms) {
+    if (held_.empty() && !HasMiss(*out, first)) return;  // the usual case: nothing to do
+    ApplyHeld(out, first, exec_name, time_ms);
+  }
+  // Lets the held events go on if the first came before `now_ms` - kWindowMs.
   void Age(int64_t now_ms, EventBatch* out);
-  // Appends every held failure (end of input).
+  // Lets every held event go on (end of input).
   void Flush(EventBatch* out);
 
-  // Failures held back now.
-  size_t held() const;
+  // Typed events held now; 0 when no search is under way.
+  size_t held() const { return held_.size(); }
   // Misses folded into a successful exec so far.
   uint64_t folded() const { return folded_; }
 
@@ -61,20 +71,25 @@ class PathSearches {
   struct Search {
     std::string node;
     int32_t pid = 0;
-    std::string name;  // the program name tried
-    int64_t last_ms = 0;
-    std::vector<TypedEvent> misses;
+    std::string name;           // the program name tried
+    std::vector<size_t> misses;  // indexes into held_
+    bool open = true;            // not decided yet
   };
 
-  // Whether Apply has anything to do for these events.
-  bool Concerns(const EventBatch& out, size_t first, int64_t time_ms) const;
-  Search* Find(const std::string& node, int32_t pid);
-  // Moves search `index`'s misses to *out and forgets it.
-  void Release(size_t index, EventBatch* out);
+  static bool HasMiss(const EventBatch& out, size_t first);
+  void ApplyHeld(EventBatch* out, size_t first, std::string_view exec_name, int64_t time_ms);
+  // Holds `event` (or lets it pass when nothing is held), deciding the
+  // search of its process.
   void Place(TypedEvent&& event, std::string_view exec_name, EventBatch* out);
+  // Moves the held events (but dropped misses) to *out, in order.
+  void Release(EventBatch* out);
 
-  std::vector<Search> searches_;  // few: linear scans
-  int64_t oldest_ms_ = 0;         // min last_ms over searches_
+  std::vector<TypedEvent> held_;
+  std::vector<bool> dropped_;  // by held_ index: a miss folded into its exec
+  std::vector<Search> searches_;
+  size_t open_searches_ = 0;
+  size_t held_misses_ = 0;
+  int64_t first_ms_ = 0;  // time of held_.front()
   std::vector<TypedEvent> scratch_;
   uint64_t folded_ = 0;
 };

@@ -43,8 +43,8 @@ class Pipeline {
   Status FeedLine(std::string_view line, int64_t now_ms = -1);
   // One record body from netlink, typed by the netlink header.
   Status FeedBody(int type, std::string_view body, int64_t now_ms);
-  // Closes events that aged out by `now_ms` (and releases failed execs
-  // the normalizer held for a PATH search) and hands ready events on.
+  // Closes events that aged out by `now_ms` (and lets go on the typed
+  // events the normalizer held for a PATH search) and hands ready events on.
   Status Age(int64_t now_ms);
   // End of input: closes everything, held events too, and flushes the sink.
   Status Finish();

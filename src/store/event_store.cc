@@ -66,6 +66,7 @@ struct EventStore::Statements {
   std::unique_ptr<BatchedInsert> network_rows;
   std::unique_ptr<BatchedInsert> security_rows;
   std::unique_ptr<BatchedInsert> module_rows;
+  std::unique_ptr<BatchedInsert> failed_exec_rows;
   // Each batched insert with its table: Prepare creates them from this
   // list, and every flush and discard goes through batched(), so a table
   // added here cannot be left out of either.
@@ -73,7 +74,7 @@ struct EventStore::Statements {
     std::unique_ptr<BatchedInsert> Statements::*insert;
     const char* table_and_columns;
   };
-  static constexpr size_t kBatchedCount = 6;
+  static constexpr size_t kBatchedCount = 7;
   static const std::array<Batched, kBatchedCount> kBatched;
   std::array<BatchedInsert*, kBatchedCount> batched() const {
     std::array<BatchedInsert*, kBatchedCount> all{};
@@ -81,7 +82,6 @@ struct EventStore::Statements {
     return all;
   }
   std::unique_ptr<Statement> insert_image;
-  std::unique_ptr<Statement> insert_failed_exec;
   std::unique_ptr<Statement> insert_run;
   std::unique_ptr<Statement> update_run;
   std::unique_ptr<Statement> update_hashes;
@@ -108,6 +108,8 @@ const std::array<EventStore::Statements::Batched, EventStore::Statements::kBatch
      "result, terminal_id, address_id, hostname_id, detail_id, success, uid)"},
     {&Statements::module_rows,
      "module_data(time, process_id, operation, module_id, success, uid, user_id)"},
+    {&Statements::failed_exec_rows,
+     "failed_exec_data(time, process_id, path_id, errno, cwd_id, uid, user_id)"},
 }};
 
 EventStore::EventStore(std::unique_ptr<Database> db, EventStoreOptions options)
@@ -251,9 +253,6 @@ Status EventStore::Prepare() {
       {&sql_->insert_image,
        "INSERT INTO image_data(time, process_id, path_id, sha256, uid, user_id) "
        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"},
-      {&sql_->insert_failed_exec,
-       "INSERT INTO failed_exec_data(time, process_id, path_id, errno, cwd_id, uid, user_id) "
-       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"},
       {&sql_->insert_run, "INSERT INTO run_data(source, start_time) VALUES (?1, ?2)"},
       {&sql_->update_run,
        "UPDATE run_data SET end_time = ?2, lines = ?3, bytes = ?4, records = ?5, malformed = ?6, "
@@ -812,15 +811,10 @@ Status EventStore::WriteEvent(TypedEvent* event) {
           int64_t path = intern(body.path), cwd = intern(body.cwd);
           int64_t user = intern(event->enrichment.user);
           if (!status.ok()) return;
-          Statement* stmt = sql_->insert_failed_exec.get();
-          stmt->BindInt(1, h.time_ms);
-          stmt->BindInt(2, process_id);
-          BindStringId(stmt, 3, path);
-          stmt->BindInt(4, body.error);
-          BindStringId(stmt, 5, cwd);
-          BindId(stmt, 6, uid);
-          BindStringId(stmt, 7, user);
-          status = stmt->Run();
+          status = sql_->failed_exec_rows->Add({Int(h.time_ms), Int(process_id),
+                                                StringIdValue(path), Int(body.error),
+                                                StringIdValue(cwd), IdValue(uid),
+                                                StringIdValue(user)});
           if (status.ok()) Count(&StoreCounters::failed_execs);
         }
       },
