@@ -95,7 +95,7 @@ std::string Path(const std::string& name, const std::string& nametype) {
 constexpr const char* kOk = "syscall=59 success=yes exit=0";
 constexpr const char* kEnoent = "syscall=59 success=no exit=-2";
 constexpr const char* kEacces = "syscall=59 success=no exit=-13";
-constexpr const char* kBashTitle = "PROCTITLE proctitle=2D62617368";  // "-bash"
+constexpr const char* kBashTitle = "PROCTITLE proctitle=2D62617368";   // "-bash"
 constexpr const char* kEnvTitle = "PROCTITLE proctitle=656E76006C73";  // "env\0ls"
 
 // A login shell (pid 5000); `exec /usr/local/bin/nosuch` in it (ENOENT, no
@@ -123,9 +123,9 @@ std::string HandLog() {
                 "PROCTITLE proctitle=6C73"});
   log += Event("1700000002.020:107", "syscall=231 a0=0", 5002, 5000, "ls", "/usr/bin/ls",
                {"PROCTITLE proctitle=6C73"});
-  log += Event("1700000003.000:108", kEacces, 5003, 5000, "python3", "/usr/bin/python3.11",
-               {"CWD cwd=\"/tmp\"", Path("./noexec.sh", "NORMAL"),
-                "PROCTITLE proctitle=707974686F6E33"});
+  log += Event(
+      "1700000003.000:108", kEacces, 5003, 5000, "python3", "/usr/bin/python3.11",
+      {"CWD cwd=\"/tmp\"", Path("./noexec.sh", "NORMAL"), "PROCTITLE proctitle=707974686F6E33"});
   return log;
 }
 
@@ -144,8 +144,9 @@ class FailedExecReplayTest : public ::testing::Test {
 
 TEST_F(FailedExecReplayTest, AFailedExecIsARowOfItsCallerNotAProcess) {
   // Three execs succeeded: bash, env, ls. Nothing else is a process that ran.
-  EXPECT_EQ(Scalar(db_, "SELECT group_concat(exe, ' ') FROM (SELECT exe FROM processes "
-                        "WHERE placeholder = 0 ORDER BY process_id)"),
+  EXPECT_EQ(Scalar(db_,
+                   "SELECT group_concat(exe, ' ') FROM (SELECT exe FROM processes "
+                   "WHERE placeholder = 0 ORDER BY process_id)"),
             "/usr/bin/bash /usr/bin/env /usr/bin/ls");
   EXPECT_EQ(Scalar(db_, "SELECT count(*) FROM processes WHERE success = 0"), "0");
 
@@ -188,7 +189,7 @@ TEST_F(FailedExecReplayTest, ARealFailureStandsOut) {
   ASSERT_EQ(denied.size(), 1u);
   EXPECT_EQ(denied[0].at("pid"), "5003");
   EXPECT_EQ(denied[0].at("errno"), "13");
-  EXPECT_EQ(denied[0].at("path"), "/tmp/noexec.sh");  // made absolute against the cwd
+  EXPECT_EQ(denied[0].at("path"), "/tmp/noexec.sh");      // made absolute against the cwd
   EXPECT_EQ(denied[0].at("exe"), "/usr/bin/python3.11");  // the caller
   // Its caller had no exec seen: a placeholder row, as for any event.
   EXPECT_EQ(Scalar(db_, "SELECT placeholder FROM processes WHERE process_id = " +

@@ -64,9 +64,9 @@ void Exec(sqlite3* db, const std::string& sql) {
 class Connection {
  public:
   explicit Connection(const std::string& path) {
-    EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-                              nullptr),
-              SQLITE_OK);
+    EXPECT_EQ(
+        sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr),
+        SQLITE_OK);
   }
   ~Connection() { sqlite3_close(db_); }
   Connection(const Connection&) = delete;
@@ -147,8 +147,7 @@ TEST_F(StoreCodesTest, EveryCodeReadsThroughItsViewAsItsTablesText) {
   }
   Connection db(path_);
   Exec(db.get(), "PRAGMA synchronous=OFF");
-  Exec(db.get(),
-       "INSERT INTO process_data(process_id, node_id, pid, flags) VALUES (1, 0, 42, 0)");
+  Exec(db.get(), "INSERT INTO process_data(process_id, node_id, pid, flags) VALUES (1, 0, 42, 0)");
   std::map<std::string, int> columns_per_view;
   for (const CodeColumn& c : CodeColumns()) {
     SCOPED_TRACE(c.view + "." + c.column);
@@ -221,9 +220,9 @@ TEST_F(StoreCodesTest, AVersion2DatabaseMigratesAndReadsTheSameThroughTheViews) 
   Exec(path_, fixture);
   ASSERT_EQ(Scalar(path_, "PRAGMA user_version"), "2");
 
-  const std::vector<std::string> views = {"processes",     "file_events",  "network_events",
+  const std::vector<std::string> views = {"processes",       "file_events",   "network_events",
                                           "security_events", "module_events", "image_events",
-                                          "dns_events",    "runs"};
+                                          "dns_events",      "runs"};
   std::map<std::string, std::vector<std::string>> columns;
   std::map<std::string, std::vector<Row>> before;
   for (const std::string& view : views) {
@@ -235,11 +234,13 @@ TEST_F(StoreCodesTest, AVersion2DatabaseMigratesAndReadsTheSameThroughTheViews) 
     EXPECT_FALSE(before[view].empty()) << view;
   // The fixture holds what the conversion must carry: each protocol and
   // result, unknown protocols, several record types.
-  EXPECT_EQ(Scalar(path_, "SELECT group_concat(DISTINCT ifnull(protocol, '-')) FROM "
-                          "(SELECT protocol FROM network_events ORDER BY 1)"),
+  EXPECT_EQ(Scalar(path_,
+                   "SELECT group_concat(DISTINCT ifnull(protocol, '-')) FROM "
+                   "(SELECT protocol FROM network_events ORDER BY 1)"),
             "-,tcp,udp");
-  EXPECT_EQ(Scalar(path_, "SELECT count(DISTINCT record_type) || '/' || count(DISTINCT result) "
-                          "FROM security_events"),
+  EXPECT_EQ(Scalar(path_,
+                   "SELECT count(DISTINCT record_type) || '/' || count(DISTINCT result) "
+                   "FROM security_events"),
             "7/2");
 
   {
@@ -252,14 +253,17 @@ TEST_F(StoreCodesTest, AVersion2DatabaseMigratesAndReadsTheSameThroughTheViews) 
     EXPECT_EQ(Rows(path_, view, columns[view]), before[view]);
   }
   // The codes are stored as integers, and the string ids are gone.
-  EXPECT_EQ(Scalar(path_, "SELECT group_concat(DISTINCT typeof(protocol)) FROM network_data "
-                          "WHERE protocol IS NOT NULL"),
+  EXPECT_EQ(Scalar(path_,
+                   "SELECT group_concat(DISTINCT typeof(protocol)) FROM network_data "
+                   "WHERE protocol IS NOT NULL"),
             "integer");
-  EXPECT_EQ(Scalar(path_, "SELECT count(*) FROM pragma_table_info('security_data') WHERE name "
-                          "IN ('record_type_id', 'result_id')"),
+  EXPECT_EQ(Scalar(path_,
+                   "SELECT count(*) FROM pragma_table_info('security_data') WHERE name "
+                   "IN ('record_type_id', 'result_id')"),
             "0");
-  EXPECT_EQ(Scalar(path_, "SELECT count(*) FROM pragma_table_info('network_data') WHERE name "
-                          "IN ('protocol_id', 'family_id')"),
+  EXPECT_EQ(Scalar(path_,
+                   "SELECT count(*) FROM pragma_table_info('network_data') WHERE name "
+                   "IN ('protocol_id', 'family_id')"),
             "0");
   // What schema 3 adds reads as empty.
   EXPECT_EQ(Scalar(path_, "SELECT count(*) FROM failed_execs"), "0");
@@ -299,9 +303,10 @@ TEST_F(StoreCodesTest, ViewsAreRecreatedOnlyWhenTheyDifferFromTheCurrentOnes) {
   { ASSERT_TRUE(EventStore::Open(path_).ok()); }
   EXPECT_THAT(Scalar(path_, "SELECT sql FROM sqlite_schema WHERE name = 'failed_execs'"),
               ::testing::HasSubstr("WHEN 13 THEN 'EACCES'"));
-  EXPECT_EQ(Scalar(path_, "SELECT count(*) FROM pragma_table_info('failed_execs') WHERE name IN "
-                          "('time', 'time_utc', 'process_id', 'pid', 'exe', 'user', 'path', "
-                          "'error', 'errno', 'cwd', 'uid')"),
+  EXPECT_EQ(Scalar(path_,
+                   "SELECT count(*) FROM pragma_table_info('failed_execs') WHERE name IN "
+                   "('time', 'time_utc', 'process_id', 'pid', 'exe', 'user', 'path', "
+                   "'error', 'errno', 'cwd', 'uid')"),
             "11");
 }
 

@@ -104,10 +104,10 @@ inline constexpr EnumCode<ModuleOperation> kModuleOperationCodes[] = {
 // The errors execve(2) documents, by their Linux numbers (the same on
 // x86_64, i386 and aarch64). Another errno is stored as its number alone.
 inline constexpr EnumCode<int32_t> kExecErrnoCodes[] = {
-    {1, "EPERM"},   {2, "ENOENT"},   {5, "EIO"},      {7, "E2BIG"},         {8, "ENOEXEC"},
-    {11, "EAGAIN"}, {12, "ENOMEM"},  {13, "EACCES"},  {14, "EFAULT"},       {20, "ENOTDIR"},
-    {21, "EISDIR"}, {22, "EINVAL"},  {23, "ENFILE"},  {24, "EMFILE"},       {26, "ETXTBSY"},
-    {36, "ENAMETOOLONG"},            {40, "ELOOP"},   {80, "ELIBBAD"},
+    {1, "EPERM"},         {2, "ENOENT"},  {5, "EIO"},      {7, "E2BIG"},   {8, "ENOEXEC"},
+    {11, "EAGAIN"},       {12, "ENOMEM"}, {13, "EACCES"},  {14, "EFAULT"}, {20, "ENOTDIR"},
+    {21, "EISDIR"},       {22, "EINVAL"}, {23, "ENFILE"},  {24, "EMFILE"}, {26, "ETXTBSY"},
+    {36, "ENAMETOOLONG"}, {40, "ELOOP"},  {80, "ELIBBAD"},
 };
 
 inline constexpr int32_t kEnoent = 2;
@@ -143,9 +143,7 @@ inline std::string_view Name(NetworkProtocol v) { return CodeText(kNetworkProtoc
 inline std::string_view Name(AddressFamily v) { return CodeText(kAddressFamilyCodes, v); }
 inline std::string_view Name(SecurityKind v) { return CodeText(kSecurityKindCodes, v); }
 inline std::string_view Name(SecurityResult v) { return CodeText(kSecurityResultCodes, v); }
-inline std::string_view Name(SecurityRecordType v) {
-  return CodeText(kSecurityRecordTypeCodes, v);
-}
+inline std::string_view Name(SecurityRecordType v) { return CodeText(kSecurityRecordTypeCodes, v); }
 inline std::string_view Name(ModuleOperation v) { return CodeText(kModuleOperationCodes, v); }
 // "ENOENT"; empty for an errno outside kExecErrnoCodes.
 inline std::string_view ErrnoName(int32_t error) { return CodeText(kExecErrnoCodes, error); }

@@ -14,9 +14,12 @@ namespace {
 
 void CountKind(const TypedEvent& e, NormalizerStats* stats) {
   uint64_t NormalizerStats::*const kByKind[] = {
-      &NormalizerStats::process_start, &NormalizerStats::process_end,
-      &NormalizerStats::file,          &NormalizerStats::network,
-      &NormalizerStats::security,      &NormalizerStats::module,
+      &NormalizerStats::process_start,
+      &NormalizerStats::process_end,
+      &NormalizerStats::file,
+      &NormalizerStats::network,
+      &NormalizerStats::security,
+      &NormalizerStats::module,
       nullptr,  // image loads do not come from audit
       &NormalizerStats::failed_exec,
   };

@@ -125,7 +125,7 @@ struct Normalizer::State {
   // What is known about one socket of one process.
   struct SocketInfo {
     NetworkProtocol protocol = NetworkProtocol::kUnknown;  // from an audited socket()
-    bool bound = false;    // from an audited, successful bind()
+    bool bound = false;                                    // from an audited, successful bind()
     SocketAddress address;
   };
 

@@ -179,8 +179,8 @@ void Normalizer::State::ProcessStartEvent(const AuditEvent& event, const AuditRe
   std::replace(p.proctitle.begin(), p.proctitle.end(), '\0', ' ');
 
   const TypedEvent& exec = out->back();
-  const bool setuid_exec = exec.subject.uid != kUnsetId &&
-                           exec.subject.euid != kUnsetId && exec.subject.euid != exec.subject.uid;
+  const bool setuid_exec = exec.subject.uid != kUnsetId && exec.subject.euid != kUnsetId &&
+                           exec.subject.euid != exec.subject.uid;
   if (!setuid_exec) return;
   // A set-user-ID program ran: the exec itself raised (or changed) the
   // effective user. (Add() may move the batch: the exec is re-read by index.)

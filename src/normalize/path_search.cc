@@ -77,8 +77,7 @@ void PathSearches::Place(TypedEvent&& event, std::string_view exec_name, EventBa
   }
   held_.push_back(std::move(event));
   dropped_.push_back(false);
-  if (open_searches_ == 0 || held_misses_ >= kMaxMisses ||
-      held_.size() - held_misses_ > kMaxOthers)
+  if (open_searches_ == 0 || held_misses_ >= kMaxMisses || held_.size() - held_misses_ > kMaxOthers)
     Release(out);
 }
 

@@ -71,7 +71,7 @@ class PathSearches {
   struct Search {
     std::string node;
     int32_t pid = 0;
-    std::string name;           // the program name tried
+    std::string name;            // the program name tried
     std::vector<size_t> misses;  // indexes into held_
     bool open = true;            // not decided yet
   };

@@ -71,7 +71,7 @@ struct ProcessStart {
 // kernel logs no EXECVE record for it and its PROCTITLE is the caller's
 // command line: what was attempted is only the path.
 struct ExecFailure {
-  std::string path;  // the PATH record's name, absolute when the cwd was known
+  std::string path;   // the PATH record's name, absolute when the cwd was known
   int32_t error = 0;  // errno (2 ENOENT, 13 EACCES, ...); ErrnoName() names it
   std::string cwd;
 

@@ -796,8 +796,8 @@ Status EventStore::WriteEvent(TypedEvent* event) {
               {Int(h.time_ms), Int(process_id), Int(static_cast<int64_t>(body.kind)),
                Int(static_cast<int64_t>(body.record_type)), StringIdValue(user),
                StringIdValue(target), Int(static_cast<int64_t>(body.result)),
-               StringIdValue(terminal), StringIdValue(address),
-               StringIdValue(hostname), StringIdValue(detail), Int(success), IdValue(uid)});
+               StringIdValue(terminal), StringIdValue(address), StringIdValue(hostname),
+               StringIdValue(detail), Int(success), IdValue(uid)});
           if (status.ok()) Count(&StoreCounters::security_events);
         } else if constexpr (std::is_same_v<T, ModuleEvent>) {
           int64_t module = intern(body.module), user = intern(event->enrichment.user);
@@ -811,10 +811,9 @@ Status EventStore::WriteEvent(TypedEvent* event) {
           int64_t path = intern(body.path), cwd = intern(body.cwd);
           int64_t user = intern(event->enrichment.user);
           if (!status.ok()) return;
-          status = sql_->failed_exec_rows->Add({Int(h.time_ms), Int(process_id),
-                                                StringIdValue(path), Int(body.error),
-                                                StringIdValue(cwd), IdValue(uid),
-                                                StringIdValue(user)});
+          status = sql_->failed_exec_rows->Add(
+              {Int(h.time_ms), Int(process_id), StringIdValue(path), Int(body.error),
+               StringIdValue(cwd), IdValue(uid), StringIdValue(user)});
           if (status.ok()) Count(&StoreCounters::failed_execs);
         }
       },

@@ -69,15 +69,14 @@ std::vector<ViewDefinition> MakeViews() {
                   Str("p.sha256_id"), Str("p.md5_id"), Str("p.hash_note_id"), Str("p.comm_id"),
                   Str("p.node_id")));
 
-  add("file_events",
-      fmt::format("{}"
-                  "  {} AS operation,\n"
-                  "  {} AS path,\n"
-                  "  {} AS new_path,\n"
-                  "  e.success, e.uid, e.mode, e.owner_uid, e.owner_gid\n"
-                  "FROM file_data e {}",
-                  EventHead(), SqlCase("e.operation", kFileOperationCodes), Str("e.path_id"),
-                  Str("e.new_path_id"), kJoinProcess));
+  add("file_events", fmt::format("{}"
+                                 "  {} AS operation,\n"
+                                 "  {} AS path,\n"
+                                 "  {} AS new_path,\n"
+                                 "  e.success, e.uid, e.mode, e.owner_uid, e.owner_gid\n"
+                                 "FROM file_data e {}",
+                                 EventHead(), SqlCase("e.operation", kFileOperationCodes),
+                                 Str("e.path_id"), Str("e.new_path_id"), kJoinProcess));
 
   add("network_events",
       fmt::format("{}"
@@ -96,34 +95,32 @@ std::vector<ViewDefinition> MakeViews() {
   // `user` here is the acting user as the record names it (security_data
   // has no enrichment column of its own).
   add("security_events",
-      fmt::format("  e.time, {} AS time_utc,\n"
-                  "  e.process_id, p.pid, {} AS exe,\n"
-                  "  {} AS kind,\n"
-                  "  {} AS user,\n"
-                  "  {} AS target_user,\n"
-                  "  {} AS result,\n"
-                  "  {} AS terminal,\n"
-                  "  {} AS address,\n"
-                  "  {} AS detail,\n"
-                  "  {} AS record_type,\n"
-                  "  {} AS hostname,\n"
-                  "  e.success, e.uid\n"
-                  "FROM security_data e {}",
-                  Utc("e.time"), Str("p.exe_id"), SqlCase("e.kind", kSecurityKindCodes),
-                  Str("e.user_id"), Str("e.target_user_id"),
-                  SqlCase("e.result", kSecurityResultCodes), Str("e.terminal_id"),
-                  Str("e.address_id"), Str("e.detail_id"),
-                  SqlCase("e.record_type", kSecurityRecordTypeCodes), Str("e.hostname_id"),
-                  kJoinProcess));
+      fmt::format(
+          "  e.time, {} AS time_utc,\n"
+          "  e.process_id, p.pid, {} AS exe,\n"
+          "  {} AS kind,\n"
+          "  {} AS user,\n"
+          "  {} AS target_user,\n"
+          "  {} AS result,\n"
+          "  {} AS terminal,\n"
+          "  {} AS address,\n"
+          "  {} AS detail,\n"
+          "  {} AS record_type,\n"
+          "  {} AS hostname,\n"
+          "  e.success, e.uid\n"
+          "FROM security_data e {}",
+          Utc("e.time"), Str("p.exe_id"), SqlCase("e.kind", kSecurityKindCodes), Str("e.user_id"),
+          Str("e.target_user_id"), SqlCase("e.result", kSecurityResultCodes), Str("e.terminal_id"),
+          Str("e.address_id"), Str("e.detail_id"),
+          SqlCase("e.record_type", kSecurityRecordTypeCodes), Str("e.hostname_id"), kJoinProcess));
 
-  add("module_events",
-      fmt::format("{}"
-                  "  {} AS operation,\n"
-                  "  {} AS module,\n"
-                  "  e.success, e.uid\n"
-                  "FROM module_data e {}",
-                  EventHead(), SqlCase("e.operation", kModuleOperationCodes), Str("e.module_id"),
-                  kJoinProcess));
+  add("module_events", fmt::format("{}"
+                                   "  {} AS operation,\n"
+                                   "  {} AS module,\n"
+                                   "  e.success, e.uid\n"
+                                   "FROM module_data e {}",
+                                   EventHead(), SqlCase("e.operation", kModuleOperationCodes),
+                                   Str("e.module_id"), kJoinProcess));
 
   add("image_events", fmt::format("{}"
                                   "  {} AS path, e.sha256, e.uid\n"
@@ -136,16 +133,16 @@ std::vector<ViewDefinition> MakeViews() {
                                 EventHead(), kJoinProcess));
 
   // process_id, pid and exe are the caller's: a failed exec starts nothing.
-  add("failed_execs", fmt::format("{}"
-                                  "  {} AS path,\n"
-                                  "  {} AS error,\n"
-                                  "  e.errno,\n"
-                                  "  {} AS cwd,\n"
-                                  "  e.uid\n"
-                                  "FROM failed_exec_data e {}",
-                                  EventHead(), Str("e.path_id"),
-                                  SqlCase("e.errno", kExecErrnoCodes), Str("e.cwd_id"),
-                                  kJoinProcess));
+  add("failed_execs",
+      fmt::format("{}"
+                  "  {} AS path,\n"
+                  "  {} AS error,\n"
+                  "  e.errno,\n"
+                  "  {} AS cwd,\n"
+                  "  e.uid\n"
+                  "FROM failed_exec_data e {}",
+                  EventHead(), Str("e.path_id"), SqlCase("e.errno", kExecErrnoCodes),
+                  Str("e.cwd_id"), kJoinProcess));
 
   add("runs",
       fmt::format("  run_id, source,\n"
