@@ -50,8 +50,8 @@ EventBatch Batch(uint64_t first_serial, int32_t first_pid, size_t count) {
     f.new_path = "/var/tmp/app/done-" + std::to_string(pid % 200) + ".json";
     events.push_back(base(f));
     NetworkEvent n;
-    n.protocol = "tcp";
-    n.family = "ipv4";
+    n.protocol = NetworkProtocol::kTcp;
+    n.family = AddressFamily::kInet;
     n.remote_address = "10.0.0." + std::to_string(pid % 20);
     n.remote_port = 443;
     events.push_back(base(n));

@@ -28,20 +28,22 @@ TypedEvent Dirty() {
 // One dirty value of each body alternative.
 std::vector<EventBody> DirtyBodies() {
   return {
-      ProcessStart{{"a" + kLong, "b"}, 2, true, "/cwd" + kLong, "title" + kLong},
+      ProcessStart{{"a" + kLong, "b"}, 2, true, "/cwd" + kLong, "title" + kLong, 5},
       ProcessEnd{3},
       FileEvent{FileOperation::kRename, "/p" + kLong, "/q" + kLong, 0644, 1, 2,
                 PathOrigin{3, 1, 2, 3, 4, true, true}, PathOrigin{4, 5, 6, 7, 8, true, true}},
-      NetworkEvent{NetworkDirection::kListen, "tcp", "ipv6", "::1" + kLong, 80, "r" + kLong, 90,
-                   true},
-      SecurityEvent{SecurityKind::kCommand, "USER_CMD", "u" + kLong, "t" + kLong, "failed", "pts1",
-                    "10.0.0.1", "host" + kLong, "d" + kLong},
+      NetworkEvent{NetworkDirection::kListen, NetworkProtocol::kTcp, AddressFamily::kInet6,
+                   "::1" + kLong, 80, "r" + kLong, 90, true},
+      SecurityEvent{SecurityKind::kCommand, SecurityRecordType::kUserCmd, "u" + kLong, "t" + kLong,
+                    SecurityResult::kFailed, "pts1", "10.0.0.1", "host" + kLong, "d" + kLong},
       ModuleEvent{ModuleOperation::kUnload, "mod" + kLong},
       ImageLoadEvent{"/lib" + kLong, true, "h" + kLong, "note" + kLong},
+      ExecFailure{"/x" + kLong, 13, "/cwd" + kLong},
   };
 }
 
 TEST(EventBatch, ResetEventLeavesNothingOfAnyBody) {
+  ASSERT_EQ(DirtyBodies().size(), std::variant_size_v<EventBody>);  // one of each
   for (const EventBody& body : DirtyBodies()) {
     TypedEvent e = Dirty();
     e.body = body;

@@ -16,6 +16,9 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include "normalize/event_codes.h"
 #include "normalize/typed_event_json.h"
 #include "pipeline/pipeline.h"
 #include "pipeline_support.h"
@@ -141,14 +144,22 @@ TEST_P(GoldenTest, ManyArgsInNumericOrderAcrossRecords) {
 TEST_P(GoldenTest, FailedExecsAndExecveat) {
   for (const char* name : {"exec_fail_enoent", "exec_fail_eacces"}) {
     SCOPED_TRACE(name);
-    const int64_t err = steps_[name]["errno"].get<int64_t>();
-    auto hits = All<ProcessStart>(events_, [&](const TypedEvent& e, const ProcessStart&) {
-      return !e.header.success && e.header.exit == -err && e.header.syscall == "execve" &&
+    const json& step = steps_[name];
+    const int64_t err = step["errno"].get<int64_t>();
+    // A failed exec is an event of its caller, never a process start.
+    EXPECT_TRUE(All<ProcessStart>(events_, [&](const TypedEvent& e, const ProcessStart&) {
+                  return !e.header.success;
+                }).empty());
+    auto hits = All<ExecFailure>(events_, [&](const TypedEvent& e, const ExecFailure& f) {
+      return f.path == step["path"].get<std::string>() && e.header.syscall == "execve" &&
              e.subject.ses == run_["ses"].get<int64_t>();
     });
-    ASSERT_FALSE(hits.empty());
-    // A failed exec's argv is unknown (its PROCTITLE is the caller's).
-    EXPECT_TRUE(std::get<ProcessStart>(hits[0]->body).argv_truncated);
+    ASSERT_EQ(hits.size(), 1u);
+    const auto& f = std::get<ExecFailure>(hits[0]->body);
+    EXPECT_EQ(f.error, err);
+    EXPECT_EQ(ErrnoName(f.error), step["errno_name"].get<std::string>());
+    EXPECT_EQ(hits[0]->header.exit, -err);
+    EXPECT_FALSE(hits[0]->header.success);
   }
   const TypedEvent* at = StartWithArgv(Strings(steps_["execveat"]["argv"]));
   ASSERT_NE(at, nullptr);
@@ -296,8 +307,8 @@ TEST_P(GoldenTest, TcpConnectAcceptListenOnLoopback) {
                                        });
     ASSERT_NE(listen, nullptr);
     EXPECT_EQ(std::get<NetworkEvent>(listen->body).local_address, host);
-    EXPECT_EQ(std::get<NetworkEvent>(listen->body).family, family);
-    EXPECT_EQ(std::get<NetworkEvent>(listen->body).protocol, "tcp");
+    EXPECT_EQ(Name(std::get<NetworkEvent>(listen->body).family), family);
+    EXPECT_EQ(Name(std::get<NetworkEvent>(listen->body).protocol), "tcp");
 
     const TypedEvent* connect = FindNet(
         events_, NetworkDirection::kOutbound, [&](const TypedEvent& e, const NetworkEvent& n) {
@@ -306,7 +317,7 @@ TEST_P(GoldenTest, TcpConnectAcceptListenOnLoopback) {
     ASSERT_NE(connect, nullptr);
     EXPECT_TRUE(connect->header.success);
     EXPECT_EQ(std::get<NetworkEvent>(connect->body).remote_address, host);
-    EXPECT_EQ(std::get<NetworkEvent>(connect->body).family, family);
+    EXPECT_EQ(Name(std::get<NetworkEvent>(connect->body).family), family);
 
     const TypedEvent* accept = FindNet(
         events_, NetworkDirection::kInbound, [&](const TypedEvent& e, const NetworkEvent& n) {
@@ -317,8 +328,8 @@ TEST_P(GoldenTest, TcpConnectAcceptListenOnLoopback) {
     EXPECT_EQ(a.remote_address, host);
     EXPECT_EQ(a.local_address, host);
     EXPECT_EQ(a.local_port, port);
-    EXPECT_EQ(a.protocol, "tcp");
-    EXPECT_EQ(a.family, family);
+    EXPECT_EQ(Name(a.protocol), "tcp");
+    EXPECT_EQ(Name(a.family), family);
   }
 }
 
@@ -355,13 +366,13 @@ TEST_P(GoldenTest, RefusedAndNonBlockingConnects) {
 TEST_P(GoldenTest, UnixSocketsOnlyWhenAsked) {
   for (const TypedEvent& e : events_)
     if (const auto* n = std::get_if<NetworkEvent>(&e.body)) {
-      EXPECT_NE(n->family, "unix");
+      EXPECT_NE(Name(n->family), "unix");
     }
   auto with_unix = Replay(run_["file"].get<std::string>(), /*keep_unix=*/true);
   const json& net = steps_["network"];
   const std::string path = net["unix"]["path"];
   auto to_path = All<NetworkEvent>(with_unix, [&](const TypedEvent&, const NetworkEvent& n) {
-    return n.family == "unix" && (n.remote_address == path || n.local_address == path);
+    return Name(n.family) == "unix" && (n.remote_address == path || n.local_address == path);
   });
   EXPECT_FALSE(to_path.empty()) << path;
   const std::string abstract = net["unix_abstract_refused"]["path"];
@@ -377,7 +388,7 @@ TEST_P(GoldenTest, PamSecurityEventsForSuAndRunuser) {
                   const std::string& result) {
     return All<SecurityEvent>(events_, [&](const TypedEvent& e, const SecurityEvent& s) {
       return s.kind == kind && e.subject.exe == exe && s.target_user == target &&
-             s.result == result && e.subject.ses == run_["ses"].get<int64_t>();
+             Name(s.result) == result && e.subject.ses == run_["ses"].get<int64_t>();
     });
   };
   // su as root: pam_rootok authentication, then a session, for each target.
@@ -414,7 +425,7 @@ TEST_P(GoldenTest, PrivilegeChanges) {
     EXPECT_EQ(e.header.syscall, ops[i]["syscall"].get<std::string>());
     const bool ok = ops[i]["result"].get<int64_t>() == 0;
     EXPECT_EQ(e.header.success, ok);
-    EXPECT_EQ(s.result, ok ? "success" : "failed");
+    EXPECT_EQ(Name(s.result), ok ? "success" : "failed");
     if (!ok) {
       EXPECT_EQ(e.header.exit, -ops[i]["errno"].get<int64_t>());
     }

@@ -120,6 +120,14 @@ Workload RunWorkload(const std::string& dir) {
   EXPECT_EQ(RunProgram(w.echo_argv), 0);
   // Exit code.
   EXPECT_EQ(RunProgram({"/bin/sh", "-c", "exit 7", w.marker + "-exit"}), 7);
+  // PATH searches (env's execvp): two misses, then /usr/bin/true; and a
+  // name that no directory has.
+  EXPECT_EQ(RunProgram({"/usr/bin/env", "PATH=/nonexistent-a:/nonexistent-b:/usr/bin:/bin", "true",
+                        w.marker + "-search"}),
+            0);
+  EXPECT_EQ(
+      RunProgram({"/usr/bin/env", "PATH=/nonexistent-a:/nonexistent-b", w.marker + "-nosuch"}),
+      127);
   // File create / rename / delete.
   std::string script = "echo x > " + dir + "/created.txt && mv " + dir + "/created.txt " + dir +
                        "/renamed.txt && rm " + dir + "/renamed.txt";
@@ -154,6 +162,26 @@ void CheckRecorded(Db& db, const Workload& w) {
                            "-exit%' AND exit_code IS NOT NULL");
   ASSERT_FALSE(exit_row.empty()) << "no exit code for sh -c 'exit 7'";
   EXPECT_EQ(exit_row[0][0], "7");
+
+  // The search is counted on the exec that ended it; the name no directory
+  // had is two failed execs of env, linked to env's process, and no process.
+  auto search = db.Await(
+      "SELECT path_search_attempts FROM processes WHERE exe = '/usr/bin/true' "
+      "AND cmdline LIKE '%" +
+      w.marker + "-search'");
+  ASSERT_FALSE(search.empty()) << "no process row for env's true";
+  EXPECT_EQ(search[0][0], "2");
+  auto failed = db.Await(
+      "SELECT f.path, f.error, p.exe FROM failed_execs f JOIN processes p "
+      "USING (process_id) WHERE f.path LIKE '%" +
+          w.marker + "-nosuch' ORDER BY f.path",
+      15s, 2);
+  ASSERT_EQ(failed.size(), 2u) << "no failed execs for the missing name";
+  EXPECT_EQ(failed[0], (std::vector<std::string>{"/nonexistent-a/" + w.marker + "-nosuch", "ENOENT",
+                                                 "/usr/bin/env"}));
+  EXPECT_EQ(failed[1][0], "/nonexistent-b/" + w.marker + "-nosuch");
+  EXPECT_EQ(db.Query("SELECT exe FROM processes WHERE cmdline LIKE '%" + w.marker + "-nosuch%'"),
+            (std::vector<std::vector<std::string>>{{"/usr/bin/env"}}));
 
   // File create, rename, delete.
   std::string created = w.dir + "/created.txt";

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "enrich/enriching_sink.h"
+#include "normalize/event_codes.h"
 #include "pipeline_support.h"
 #include "temp_dir.h"
 
@@ -79,7 +80,7 @@ TEST_F(PathsReplay, TreeRemovalsAreResolvedByChaining) {
     std::multiset<std::string> got, want;
     for (const FileEvent* f : files) {
       EXPECT_FALSE(f->path_origin.unresolved) << tool << ": " << f->path;
-      got.insert(std::string(FileOperationName(f->operation)) + " " + f->path);
+      got.insert(std::string(Name(f->operation)) + " " + f->path);
     }
     for (const Expected& e : expected[tool]) want.insert(e.operation + " " + e.path);
     EXPECT_EQ(got, want) << tool;
@@ -99,7 +100,7 @@ TEST_F(PathsReplay, HelperPathsAreRealOrUnresolvedWhereTheLogCannotTell) {
   for (size_t i = 0; i < files.size(); ++i) {
     const FileEvent& f = *files[i];
     const Expected& e = expected[i];
-    EXPECT_EQ(FileOperationName(f.operation), e.operation) << i;
+    EXPECT_EQ(Name(f.operation), e.operation) << i;
     if (path_unresolved.count(i)) {
       EXPECT_TRUE(f.path_origin.unresolved) << i << " " << f.path;
       EXPECT_EQ(e.path.substr(e.path.size() - f.path.size()), f.path) << i;

@@ -115,6 +115,7 @@ std::string Counts(const std::string& db) {
                 "(SELECT count(*) FROM network_events) || '/' || "
                 "(SELECT count(*) FROM security_events) || '/' || "
                 "(SELECT count(*) FROM module_events) || '/' || "
+                "(SELECT count(*) FROM failed_execs) || '/' || "
                 "(SELECT count(*) FROM processes WHERE end_time IS NOT NULL)");
 }
 
@@ -130,11 +131,17 @@ TEST_P(CapturedLogTest, ReplayStoresWhatTheWorkloadDid) {
   ASSERT_EQ(out.exit_code, 0) << out.text;
   EXPECT_THAT(out.text, HasSubstr("malformed lines: 0"));
 
-  // One process row per execve/execveat (59/322 on x86_64), success or not.
-  const int execs = CountSyscalls(log, {59, 322});
+  // One process row per successful execve/execveat (59/322 on x86_64);
+  // a failed one is a failed_execs row, or a PATH search miss counted on
+  // the exec that ended the search.
+  const int execs = CountSyscalls(log, {59, 322}, "success=yes");
   ASSERT_GT(execs, 0);
   EXPECT_EQ(Scalar(db, "SELECT count(*) FROM processes WHERE placeholder = 0"),
             std::to_string(execs));
+  EXPECT_EQ(Scalar(db,
+                   "SELECT (SELECT count(*) FROM failed_execs) + "
+                   "(SELECT sum(path_search_attempts) FROM processes)"),
+            std::to_string(CountSyscalls(log, {59, 322}, "success=no")));
   // Every exit_group ended some process.
   EXPECT_GE(std::stoi(Scalar(db, "SELECT count(*) FROM processes WHERE end_time IS NOT NULL")),
             CountSyscalls(log, {231}));
@@ -159,9 +166,8 @@ TEST_P(CapturedLogTest, ReplayStoresWhatTheWorkloadDid) {
               std::to_string(step["exit_group_status"].get<int>()))
         << marker;
   }
-  // A failed exec is a process row with success = 0.
-  EXPECT_EQ(Scalar(db, "SELECT count(*) FROM processes WHERE placeholder = 0 AND success = 0"),
-            std::to_string(execs - CountSyscalls(log, {59, 322}, "success=yes")));
+  // No process row is a failed exec.
+  EXPECT_EQ(Scalar(db, "SELECT count(*) FROM processes WHERE success = 0"), "0");
 
   // Files: the rename to a name with a space, under the workload dir.
   const auto& files = markers["steps"]["files"];
@@ -173,7 +179,8 @@ TEST_P(CapturedLogTest, ReplayStoresWhatTheWorkloadDid) {
                                      files["non_ascii"].get<std::string>() + "'")),
             1);
   // Every event resolves to a process row (placeholder or exec).
-  for (const char* view : {"file_events", "network_events", "security_events", "module_events"}) {
+  for (const char* view :
+       {"file_events", "network_events", "security_events", "module_events", "failed_execs"}) {
     EXPECT_EQ(Scalar(db, std::string("SELECT count(*) FROM ") + view +
                              " e LEFT JOIN processes p USING (process_id) WHERE p.pid IS NULL "
                              "OR p.pid != e.pid"),
@@ -222,7 +229,8 @@ TEST_P(CapturedLogTest, ReplayStoresWhatTheWorkloadDid) {
                    "(SELECT count(*) FROM file_events) + "
                    "(SELECT count(*) FROM network_events) + "
                    "(SELECT count(*) FROM security_events) + "
-                   "(SELECT count(*) FROM module_events)"));
+                   "(SELECT count(*) FROM module_events) + "
+                   "(SELECT count(*) FROM failed_execs)"));
 }
 
 INSTANTIATE_TEST_SUITE_P(Logs, CapturedLogTest,

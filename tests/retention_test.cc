@@ -103,8 +103,8 @@ class Writer {
   void Connect(int64_t time_ms, int32_t pid, const std::string& exe) {
     NetworkEvent n;
     n.direction = NetworkDirection::kOutbound;
-    n.protocol = "tcp";
-    n.family = "ipv4";
+    n.protocol = NetworkProtocol::kTcp;
+    n.family = AddressFamily::kInet;
     n.remote_address = "192.0.2.1";
     n.remote_port = 443;
     TypedEvent e = Base(time_ms, pid, exe);

@@ -192,16 +192,16 @@ TEST_F(StoreTest, EveryEventTypeRoundTripsThroughTheViews) {
 
   NetworkEvent net;
   net.direction = NetworkDirection::kOutbound;
-  net.protocol = "tcp";
-  net.family = "ipv4";
+  net.protocol = NetworkProtocol::kTcp;
+  net.family = AddressFamily::kInet;
   net.remote_address = "10.0.0.7";
   net.remote_port = 443;
   SecurityEvent sec;
   sec.kind = SecurityKind::kLogin;
-  sec.record_type = "USER_LOGIN";
+  sec.record_type = SecurityRecordType::kUserLogin;
   sec.user = "alice";
   sec.target_user = "alice";
-  sec.result = "failed";
+  sec.result = SecurityResult::kFailed;
   sec.terminal = "ssh";
   sec.address = "192.0.2.1";
   sec.hostname = "client";

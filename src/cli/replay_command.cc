@@ -304,14 +304,15 @@ int RunReplay(ReplayOptions options) {
               run.bytes / 1e6, seconds);
   std::printf(
       "stored %llu events (%.0f events/s): %llu process starts, %llu process ends, "
-      "%llu file, %llu network, %llu security, %llu module\n",
+      "%llu file, %llu network, %llu security, %llu module, %llu failed exec\n",
       static_cast<unsigned long long>(c.stored()), seconds > 0 ? c.stored() / seconds : 0.0,
       static_cast<unsigned long long>(c.process_starts),
       static_cast<unsigned long long>(c.process_ends),
       static_cast<unsigned long long>(c.file_events),
       static_cast<unsigned long long>(c.network_events),
       static_cast<unsigned long long>(c.security_events),
-      static_cast<unsigned long long>(c.module_events));
+      static_cast<unsigned long long>(c.module_events),
+      static_cast<unsigned long long>(c.failed_execs));
   std::printf(
       "skipped %llu audit events already stored; %llu placeholder processes; "
       "%llu audit events with nothing to store\n",
@@ -345,9 +346,10 @@ void AddReplayCommand(CLI::App& app, int* exit_code) {
   cmd->description(
       "Load audit logs (audit.log text, plain or gzip, or - for stdin) into the event\n"
       "database: records are assembled into events, normalized and stored in the\n"
-      "views processes, file_events, network_events, security_events, module_events\n"
-      "(see docs/schema.md). Several files are read in the order given, as one stream,\n"
-      "so rotated logs (audit.log.2 audit.log.1 audit.log) join across the cut.\n"
+      "views processes, file_events, network_events, security_events, module_events,\n"
+      "failed_execs (see docs/schema.md). Several files are read in the order given,\n"
+      "as one stream, so rotated logs (audit.log.2 audit.log.1 audit.log) join across\n"
+      "the cut.\n"
       "\n"
       "Replay is idempotent: an audit event is stored once per (node, time, serial), so\n"
       "replaying the same or overlapping logs again adds only events not yet stored\n"

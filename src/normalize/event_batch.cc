@@ -11,21 +11,29 @@ namespace recorder {
 static_assert(sizeof(EventHeader) == 168, "new EventHeader member: reset it in ResetEvent");
 static_assert(sizeof(Subject) == 168, "new Subject member: reset it in ResetEvent");
 static_assert(sizeof(Enrichment) == 208, "new Enrichment member: reset it in ResetEvent");
-static_assert(sizeof(ProcessStart) == 104, "new ProcessStart member: reset it in ResetBodyValue");
+static_assert(sizeof(ProcessStart) == 112, "new ProcessStart member: reset it in ResetBodyValue");
 static_assert(sizeof(FileEvent) == 192, "new FileEvent member: reset it in ResetBodyValue");
-static_assert(sizeof(NetworkEvent) == 152, "new NetworkEvent member: reset it in ResetBodyValue");
-static_assert(sizeof(SecurityEvent) == 264, "new SecurityEvent member: reset it in ResetBodyValue");
+static_assert(sizeof(NetworkEvent) == 88, "new NetworkEvent member: reset it in ResetBodyValue");
+static_assert(sizeof(SecurityEvent) == 208, "new SecurityEvent member: reset it in ResetBodyValue");
 static_assert(sizeof(ModuleEvent) == 40, "new ModuleEvent member: reset it in ResetBodyValue");
 static_assert(sizeof(ImageLoadEvent) == 104,
               "new ImageLoadEvent member: reset it in ResetBodyValue");
+static_assert(sizeof(ExecFailure) == 72, "new ExecFailure member: reset it in ResetBodyValue");
 #endif
 
 void ResetBodyValue(ProcessStart* p) {
   p->argv.clear();
   p->argc = 0;
   p->argv_truncated = false;
+  p->path_search_attempts = 0;
   p->cwd.clear();
   p->proctitle.clear();
+}
+
+void ResetBodyValue(ExecFailure* f) {
+  f->path.clear();
+  f->error = 0;
+  f->cwd.clear();
 }
 
 void ResetBodyValue(ProcessEnd* p) { p->exit_code = 0; }
@@ -43,8 +51,8 @@ void ResetBodyValue(FileEvent* f) {
 
 void ResetBodyValue(NetworkEvent* n) {
   n->direction = NetworkDirection::kOutbound;
-  n->protocol.clear();
-  n->family.clear();
+  n->protocol = NetworkProtocol::kUnknown;
+  n->family = AddressFamily::kOther;
   n->local_address.clear();
   n->local_port = -1;
   n->remote_address.clear();
@@ -54,10 +62,10 @@ void ResetBodyValue(NetworkEvent* n) {
 
 void ResetBodyValue(SecurityEvent* s) {
   s->kind = SecurityKind::kAuthentication;
-  s->record_type.clear();
+  s->record_type = SecurityRecordType::kUserAuth;
   s->user.clear();
   s->target_user.clear();
-  s->result.clear();
+  s->result = SecurityResult::kSuccess;
   s->terminal.clear();
   s->address.clear();
   s->hostname.clear();

@@ -2,8 +2,8 @@
 // pop_back() only move the end, so the next Add() hands back an event
 // whose strings still hold their capacity. The normalizer writes into
 // those instead of building a fresh TypedEvent, moving it in, and freeing
-// it after the store: on replay that construct/move/free cycle was ~10%
-// of the busier thread (perf), and most of its malloc calls.
+// it after the store: on replay that construct/move/free cycle is a
+// visible share of the busier thread (perf), and most of its malloc calls.
 //
 // It reads like a EventBatch (size, [], begin/end, back,
 // push_back), which is all the sinks use. Slots past size() are not
@@ -33,6 +33,7 @@ void ResetBodyValue(NetworkEvent* body);
 void ResetBodyValue(SecurityEvent* body);
 void ResetBodyValue(ModuleEvent* body);
 void ResetBodyValue(ImageLoadEvent* body);
+void ResetBodyValue(ExecFailure* body);
 
 // The body as an empty T: the existing one emptied in place when it
 // already holds a T (its strings' capacity kept), else a new T.

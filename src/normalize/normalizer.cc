@@ -1,5 +1,6 @@
 #include "normalize/normalizer.h"
 
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <string>
@@ -12,26 +13,18 @@ namespace recorder {
 namespace {
 
 void CountKind(const TypedEvent& e, NormalizerStats* stats) {
-  switch (e.body.index()) {
-    case 0:
-      ++stats->process_start;
-      break;
-    case 1:
-      ++stats->process_end;
-      break;
-    case 2:
-      ++stats->file;
-      break;
-    case 3:
-      ++stats->network;
-      break;
-    case 4:
-      ++stats->security;
-      break;
-    case 5:
-      ++stats->module;
-      break;
-  }
+  uint64_t NormalizerStats::*const kByKind[] = {
+      &NormalizerStats::process_start,
+      &NormalizerStats::process_end,
+      &NormalizerStats::file,
+      &NormalizerStats::network,
+      &NormalizerStats::security,
+      &NormalizerStats::module,
+      nullptr,  // image loads do not come from audit
+      &NormalizerStats::failed_exec,
+  };
+  static_assert(std::size(kByKind) == std::variant_size_v<EventBody>);
+  if (auto field = kByKind[e.body.index()]) ++(stats->*field);
 }
 
 // The SYSCALL record's fields the normalizer reads, found in one pass over
@@ -170,18 +163,35 @@ Normalizer::~Normalizer() = default;
 void Normalizer::Normalize(const AuditEvent& event, EventBatch* out) {
   ++stats_.events_in;
   const size_t before = out->size();
+  state_->exec_name = {};
+  state_->want_exec_name = path_searches_.held() > 0;
   state_->Normalize(event, out);
   if (out->size() == before) {
     ++stats_.ignored;
-    return;
+  } else if (event.incomplete()) {
+    for (size_t i = before; i < out->size(); ++i) (*out)[i].header.partial = true;
+    stats_.partial += out->size() - before;
   }
-  const bool partial = event.incomplete();
-  for (size_t i = before; i < out->size(); ++i) {
-    TypedEvent& e = (*out)[i];
-    e.header.partial = partial;
-    if (partial) ++stats_.partial;
-    CountKind(e, &stats_);
-  }
+  const uint64_t folded = path_searches_.folded();
+  path_searches_.Apply(out, before, state_->exec_name, event.time_ms());
+  stats_.path_search_attempts += path_searches_.folded() - folded;
+  Count(*out, before);
+}
+
+void Normalizer::Age(int64_t now_ms, EventBatch* out) {
+  const size_t before = out->size();
+  path_searches_.Age(now_ms, out);
+  Count(*out, before);
+}
+
+void Normalizer::Flush(EventBatch* out) {
+  const size_t before = out->size();
+  path_searches_.Flush(out);
+  Count(*out, before);
+}
+
+void Normalizer::Count(const EventBatch& out, size_t first) {
+  for (size_t i = first; i < out.size(); ++i) CountKind(out[i], &stats_);
 }
 
 void Normalizer::State::Normalize(const AuditEvent& event, EventBatch* out) {
@@ -262,7 +272,11 @@ void Normalizer::State::NormalizeSyscall(const AuditEvent& event, const AuditRec
 
   switch (klass) {
     case SyscallClass::kExecve:
-      ProcessStartEvent(event, sys, out);
+      if (base.header.success) {
+        ProcessStartEvent(event, sys, out);
+      } else {
+        ExecFailureEvent(event, base);
+      }
       return;
     case SyscallClass::kExit:
       ResetBody<ProcessEnd>(&base.body).exit_code = IntArg(args[0]);
@@ -328,7 +342,7 @@ void Normalizer::State::NormalizeUserRecord(const AuditEvent& event, const Audit
                                             EventBatch* out) {
   const UserRecordKind* kind = nullptr;
   for (const UserRecordKind& k : kUserRecordKinds)
-    if (k.type == r.type) kind = &k;
+    if (static_cast<int>(k.type) == r.type) kind = &k;
   if (kind == nullptr) return;
 
   TypedEvent& e = out->Add();
@@ -344,13 +358,13 @@ void Normalizer::State::NormalizeUserRecord(const AuditEvent& event, const Audit
 
   SecurityEvent& s = ResetBody<SecurityEvent>(&e.body);
   s.kind = kind->kind;
-  s.record_type.assign(r.type_name);
+  s.record_type = kind->type;
   s.user = ActingUser(r, subject.uid);
   DecodedText(r, "acct", &s.target_user);
   if (s.target_user.empty()) OptionalText(r, "id", &s.target_user);
   std::string_view res = r.Value("res");
   const bool failed = kind->always_failed || res == "failed" || res == "0" || res == "no";
-  s.result = failed ? "failed" : "success";
+  s.result = failed ? SecurityResult::kFailed : SecurityResult::kSuccess;
   s.terminal = subject.tty;
   OptionalText(r, "addr", &s.address);
   OptionalText(r, "hostname", &s.hostname);

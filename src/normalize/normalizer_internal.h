@@ -29,64 +29,40 @@ inline constexpr int kSocketcallType = audit_type::kSocketcall;
 inline constexpr int kOpenat2Type = 1337;  // OPENAT2: the open_how that openat2 got
 inline constexpr int kAnomAbendType = 1701;
 
-inline constexpr int kUserAuth = 1100;
-inline constexpr int kUserAcct = 1101;
-inline constexpr int kUserMgmt = 1102;
-inline constexpr int kCredAcq = 1103;
-inline constexpr int kCredDisp = 1104;
-inline constexpr int kUserStart = 1105;
-inline constexpr int kUserEnd = 1106;
-inline constexpr int kUserChauthtok = 1108;
-inline constexpr int kUserErr = 1109;
-inline constexpr int kCredRefr = 1110;
-inline constexpr int kUserLogin = 1112;
-inline constexpr int kUserLogout = 1113;
-inline constexpr int kAddUser = 1114;
-inline constexpr int kDelUser = 1115;
-inline constexpr int kAddGroup = 1116;
-inline constexpr int kDelGroup = 1117;
-inline constexpr int kUserCmd = 1123;
-inline constexpr int kGrpMgmt = 1132;
-inline constexpr int kGrpChauthtok = 1133;
-inline constexpr int kAnomLoginFailures = 2100;
-inline constexpr int kAnomLoginTime = 2101;
-inline constexpr int kAnomLoginSessions = 2102;
-inline constexpr int kAnomLoginAcct = 2103;
-inline constexpr int kAnomLoginLocation = 2104;
-inline constexpr int kAnomLoginService = 2118;
-
+// The user-space records that become security events, by audit message
+// type (the SecurityRecordType is the type number).
 struct UserRecordKind {
-  int type;
+  SecurityRecordType type;
   SecurityKind kind;
   bool always_failed;  // ANOM_LOGIN_* report refusals whatever res= says
 };
 
 inline constexpr UserRecordKind kUserRecordKinds[] = {
-    {kUserAuth, SecurityKind::kAuthentication, false},
-    {kUserErr, SecurityKind::kAuthentication, true},
-    {kUserAcct, SecurityKind::kAccount, false},
-    {kUserLogin, SecurityKind::kLogin, false},
-    {kUserLogout, SecurityKind::kLogout, false},
-    {kUserStart, SecurityKind::kSessionStart, false},
-    {kUserEnd, SecurityKind::kSessionEnd, false},
-    {kCredAcq, SecurityKind::kCredential, false},
-    {kCredDisp, SecurityKind::kCredential, false},
-    {kCredRefr, SecurityKind::kCredential, false},
-    {kUserCmd, SecurityKind::kCommand, false},
-    {kUserChauthtok, SecurityKind::kAccountChange, false},
-    {kGrpChauthtok, SecurityKind::kAccountChange, false},
-    {kAddUser, SecurityKind::kAccountChange, false},
-    {kDelUser, SecurityKind::kAccountChange, false},
-    {kAddGroup, SecurityKind::kAccountChange, false},
-    {kDelGroup, SecurityKind::kAccountChange, false},
-    {kUserMgmt, SecurityKind::kAccountChange, false},
-    {kGrpMgmt, SecurityKind::kAccountChange, false},
-    {kAnomLoginFailures, SecurityKind::kLogin, true},
-    {kAnomLoginTime, SecurityKind::kLogin, true},
-    {kAnomLoginSessions, SecurityKind::kLogin, true},
-    {kAnomLoginAcct, SecurityKind::kLogin, true},
-    {kAnomLoginLocation, SecurityKind::kLogin, true},
-    {kAnomLoginService, SecurityKind::kLogin, true},
+    {SecurityRecordType::kUserAuth, SecurityKind::kAuthentication, false},
+    {SecurityRecordType::kUserErr, SecurityKind::kAuthentication, true},
+    {SecurityRecordType::kUserAcct, SecurityKind::kAccount, false},
+    {SecurityRecordType::kUserLogin, SecurityKind::kLogin, false},
+    {SecurityRecordType::kUserLogout, SecurityKind::kLogout, false},
+    {SecurityRecordType::kUserStart, SecurityKind::kSessionStart, false},
+    {SecurityRecordType::kUserEnd, SecurityKind::kSessionEnd, false},
+    {SecurityRecordType::kCredAcq, SecurityKind::kCredential, false},
+    {SecurityRecordType::kCredDisp, SecurityKind::kCredential, false},
+    {SecurityRecordType::kCredRefr, SecurityKind::kCredential, false},
+    {SecurityRecordType::kUserCmd, SecurityKind::kCommand, false},
+    {SecurityRecordType::kUserChauthtok, SecurityKind::kAccountChange, false},
+    {SecurityRecordType::kGrpChauthtok, SecurityKind::kAccountChange, false},
+    {SecurityRecordType::kAddUser, SecurityKind::kAccountChange, false},
+    {SecurityRecordType::kDelUser, SecurityKind::kAccountChange, false},
+    {SecurityRecordType::kAddGroup, SecurityKind::kAccountChange, false},
+    {SecurityRecordType::kDelGroup, SecurityKind::kAccountChange, false},
+    {SecurityRecordType::kUserMgmt, SecurityKind::kAccountChange, false},
+    {SecurityRecordType::kGrpMgmt, SecurityKind::kAccountChange, false},
+    {SecurityRecordType::kAnomLoginFailures, SecurityKind::kLogin, true},
+    {SecurityRecordType::kAnomLoginTime, SecurityKind::kLogin, true},
+    {SecurityRecordType::kAnomLoginSessions, SecurityKind::kLogin, true},
+    {SecurityRecordType::kAnomLoginAcct, SecurityKind::kLogin, true},
+    {SecurityRecordType::kAnomLoginLocation, SecurityKind::kLogin, true},
+    {SecurityRecordType::kAnomLoginService, SecurityKind::kLogin, true},
 };
 
 // open(2) flags: the same values on x86_64, i386 and aarch64.
@@ -149,8 +125,8 @@ struct Normalizer::State {
 
   // What is known about one socket of one process.
   struct SocketInfo {
-    std::string protocol;  // from an audited socket(): "tcp"/"udp"
-    bool bound = false;    // from an audited, successful bind()
+    NetworkProtocol protocol = NetworkProtocol::kUnknown;  // from an audited socket()
+    bool bound = false;                                    // from an audited, successful bind()
     SocketAddress address;
   };
 
@@ -163,6 +139,7 @@ struct Normalizer::State {
   // false when the syscall yields nothing to store (the caller drops
   // `base` then).
   void ProcessStartEvent(const AuditEvent& event, const AuditRecord& sys, EventBatch* out);
+  void ExecFailureEvent(const AuditEvent& event, TypedEvent& base);
   bool FileEventFor(const AuditEvent& event, SyscallClass klass, std::string_view name,
                     const uint64_t* args, TypedEvent& base);
   bool NetworkEventFor(const AuditEvent& event, SyscallClass klass, const uint64_t* args,
@@ -187,6 +164,14 @@ struct Normalizer::State {
 
   NormalizerOptions options;
   SyscallTable syscalls;
+
+  // Set by the caller before Normalize: whether a successful exec should
+  // name the program it asked for in exec_name (a PATH search is held).
+  bool want_exec_name = false;
+  // The last component of a successful exec's first PATH item; valid
+  // until the next Normalize.
+  std::string_view exec_name;
+  std::string exec_path;
 
   // LRU of sockets by (pid << 32 | fd), most recent first.
   std::list<std::pair<uint64_t, SocketInfo>> sockets;

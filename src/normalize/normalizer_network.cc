@@ -41,8 +41,10 @@ bool Normalizer::State::NetworkEventFor(const AuditEvent& event, SyscallClass kl
     const uint64_t domain = args[0];
     const uint64_t type = args[1] & 0xf;  // SOCK_NONBLOCK/SOCK_CLOEXEC above
     if (domain != 2 && domain != 10) return false;
-    const char* protocol = type == 1 ? "tcp" : type == 2 ? "udp" : nullptr;
-    if (protocol == nullptr) return false;
+    const NetworkProtocol protocol = type == 1   ? NetworkProtocol::kTcp
+                                     : type == 2 ? NetworkProtocol::kUdp
+                                                 : NetworkProtocol::kUnknown;
+    if (protocol == NetworkProtocol::kUnknown) return false;
     TouchSocket(key_for(static_cast<uint64_t>(base.header.exit))).protocol = protocol;
     return false;
   }
@@ -59,26 +61,26 @@ bool Normalizer::State::NetworkEventFor(const AuditEvent& event, SyscallClass kl
     case C::kBind: {
       // Remembered, not stored: a bound socket only serves once it
       // listens (TCP), and the listen event carries the address.
-      if (!base.header.success || !addr || addr->family == SocketFamily::kOther) return false;
+      if (!base.header.success || !addr || addr->family == AddressFamily::kOther) return false;
       SocketInfo& info = TouchSocket(key_for(args[0]));
       info.bound = true;
       info.address = std::move(*addr);
       // Port 0 asks the kernel for an ephemeral port, which audit never
       // reports: the real port is unknown, not 0.
-      if (info.address.port == 0 && info.address.family != SocketFamily::kUnix)
+      if (info.address.port == 0 && info.address.family != AddressFamily::kUnix)
         info.address.port = -1;
       return false;
     }
     case C::kListen: {
       SocketInfo* info = FindSocket(key_for(args[0]));
       n.direction = NetworkDirection::kListen;
-      n.protocol = "tcp";  // listen(2) exists for stream sockets only
+      n.protocol = NetworkProtocol::kTcp;  // listen(2) exists for stream sockets only
       if (info != nullptr && info->bound) {
-        if (info->address.family == SocketFamily::kUnix && !keep_unix) return false;
-        n.family.assign(SocketFamilyName(info->address.family));
+        if (info->address.family == AddressFamily::kUnix && !keep_unix) return false;
+        n.family = info->address.family;
         n.local_address = info->address.address;
         n.local_port = info->address.port;
-        if (info->address.family == SocketFamily::kUnix) n.protocol.clear();
+        if (info->address.family == AddressFamily::kUnix) n.protocol = NetworkProtocol::kUnknown;
       }
       break;
     }
@@ -86,36 +88,36 @@ bool Normalizer::State::NetworkEventFor(const AuditEvent& event, SyscallClass kl
       // A failed accept (EAGAIN on a non-blocking listener) accepted nothing.
       if (!base.header.success) return false;
       n.direction = NetworkDirection::kInbound;
-      n.protocol = "tcp";
+      n.protocol = NetworkProtocol::kTcp;
       SocketInfo* listener = FindSocket(key_for(args[0]));
-      SocketFamily family = SocketFamily::kOther;
-      if (addr && addr->family != SocketFamily::kOther) {
+      AddressFamily family = AddressFamily::kOther;
+      if (addr && addr->family != AddressFamily::kOther) {
         family = addr->family;
         n.remote_address = addr->address;
         n.remote_port = addr->port;
       }
       if (listener != nullptr && listener->bound &&
-          (family == SocketFamily::kOther || family == listener->address.family)) {
+          (family == AddressFamily::kOther || family == listener->address.family)) {
         family = listener->address.family;
         n.local_address = listener->address.address;
         n.local_port = listener->address.port;
       }
-      if (family == SocketFamily::kUnix) {
+      if (family == AddressFamily::kUnix) {
         if (!keep_unix) return false;
-        n.protocol.clear();
+        n.protocol = NetworkProtocol::kUnknown;
       }
       // accept(fd, NULL, NULL) on a listener bound before recording began:
       // no address on either side, and most such listeners are AF_UNIX
       // (the rules cannot tell them apart), so there is nothing to store.
-      if (family == SocketFamily::kOther) return false;
-      n.family.assign(SocketFamilyName(family));
+      if (family == AddressFamily::kOther) return false;
+      n.family = family;
       break;
     }
     case C::kConnect: {
-      if (!addr || addr->family == SocketFamily::kOther) return false;  // AF_UNSPEC, netlink
-      if (addr->family == SocketFamily::kUnix && !keep_unix) return false;
+      if (!addr || addr->family == AddressFamily::kOther) return false;  // AF_UNSPEC, netlink
+      if (addr->family == AddressFamily::kUnix && !keep_unix) return false;
       n.direction = NetworkDirection::kOutbound;
-      n.family.assign(SocketFamilyName(addr->family));
+      n.family = addr->family;
       n.remote_address = std::move(addr->address);
       n.remote_port = addr->port;
       // Audit does not say whether the socket is TCP or UDP; an audited

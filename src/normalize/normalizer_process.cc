@@ -8,8 +8,8 @@
 #include "normalize/normalizer_internal.h"
 #include "parse/field_values.h"
 
-// Process starts (execve with its argv) and privilege changes (set*id
-// calls, setuid execs).
+// Process starts (execve with its argv), failed execs, and privilege
+// changes (set*id calls, setuid execs).
 namespace recorder {
 namespace {
 
@@ -67,6 +67,18 @@ void Normalizer::State::ProcessStartEvent(const AuditEvent& event, const AuditRe
     }
     if (r.type == audit_type::kProctitle) {
       proctitle_record = &r;
+      continue;
+    }
+    if (r.type == audit_type::kPath) {
+      if (want_exec_name && exec_name.empty()) {
+        // The first item is the file execve was given (a script's
+        // interpreter comes after it).
+        const AuditField* name = r.Find("name");
+        if (name != nullptr && name->spelling != ValueSpelling::kNull) {
+          DecodeUntrusted(*name, &exec_path);
+          exec_name = LastPathComponent(exec_path);
+        }
+      }
       continue;
     }
     if (r.type != audit_type::kExecve) continue;
@@ -143,10 +155,10 @@ void Normalizer::State::ProcessStartEvent(const AuditEvent& event, const AuditRe
         p.argv_truncated = true;  // a lost record: keep the rest in order
       }
     }
-  } else if (out->back().header.success && !p.proctitle.empty()) {
+  } else if (!p.proctitle.empty()) {
     // No EXECVE record (it was lost, or filtered): PROCTITLE is read at
-    // syscall exit, after a successful exec, so it is the new program's
-    // command line, NUL-separated and cut at 128 bytes.
+    // syscall exit, after the exec, so it is the new program's command
+    // line, NUL-separated and cut at 128 bytes.
     std::string_view title = p.proctitle;
     const bool at_limit = title.size() >= kProctitleLimit;
     if (!title.empty() && title.back() == '\0') title.remove_suffix(1);
@@ -160,17 +172,15 @@ void Normalizer::State::ProcessStartEvent(const AuditEvent& event, const AuditRe
     p.argv_truncated = at_limit;
     p.argc = static_cast<int64_t>(p.argv.size());
   } else {
-    // A failed exec has no EXECVE record and its PROCTITLE is the caller's
-    // command line, not the program's: argv is unknown.
-    p.argv_truncated = true;
+    p.argv_truncated = true;  // neither record: argv is unknown
   }
   // The stored proctitle reads like a command line.
   while (!p.proctitle.empty() && p.proctitle.back() == '\0') p.proctitle.pop_back();
   std::replace(p.proctitle.begin(), p.proctitle.end(), '\0', ' ');
 
   const TypedEvent& exec = out->back();
-  const bool setuid_exec = exec.header.success && exec.subject.uid != kUnsetId &&
-                           exec.subject.euid != kUnsetId && exec.subject.euid != exec.subject.uid;
+  const bool setuid_exec = exec.subject.uid != kUnsetId && exec.subject.euid != kUnsetId &&
+                           exec.subject.euid != exec.subject.uid;
   if (!setuid_exec) return;
   // A set-user-ID program ran: the exec itself raised (or changed) the
   // effective user. (Add() may move the batch: the exec is re-read by index.)
@@ -179,12 +189,34 @@ void Normalizer::State::ProcessStartEvent(const AuditEvent& event, const AuditRe
   privilege.subject = (*out)[base_index].subject;
   SecurityEvent& s = ResetBody<SecurityEvent>(&privilege.body);
   s.kind = SecurityKind::kPrivilegeChange;
-  s.record_type = "SYSCALL";
+  s.record_type = SecurityRecordType::kSyscall;
   s.user = ActingUser(sys, privilege.subject.uid);
   s.target_user = std::to_string(privilege.subject.euid);
-  s.result = "success";
+  s.result = SecurityResult::kSuccess;
   s.terminal = privilege.subject.tty;
   s.detail = fmt::format("setuid exec {}", privilege.subject.exe);
+}
+
+// The program is the file execve was given: its PATH item (the kernel
+// writes one even when the lookup failed), made absolute against the cwd.
+// A relative name given to execveat with a directory fd is resolved
+// against the cwd too (audit does not log the fd's path).
+void Normalizer::State::ExecFailureEvent(const AuditEvent& event, TypedEvent& base) {
+  ExecFailure& f = ResetBody<ExecFailure>(&base.body);
+  const int64_t exit = base.header.exit;
+  f.error = exit < 0 && exit >= -4095 ? static_cast<int32_t>(-exit) : 0;
+  const AuditField* item = nullptr;
+  for (const AuditRecord& r : event.records()) {
+    if (r.type == audit_type::kCwd) {
+      if (f.cwd.empty()) DecodedText(r, "cwd", &f.cwd);
+    } else if (r.type == audit_type::kPath && item == nullptr) {
+      item = r.Find("name");
+      if (item != nullptr && item->spelling == ValueSpelling::kNull) item = nullptr;
+    }
+  }
+  if (item == nullptr) return;
+  DecodeUntrusted(*item, &item_text);
+  ResolvePath(item_text, f.cwd, &path_scratch, &f.path);
 }
 
 void Normalizer::State::PrivilegeEventFor(const AuditRecord& sys, SyscallClass klass,
@@ -212,10 +244,10 @@ void Normalizer::State::PrivilegeEventFor(const AuditRecord& sys, SyscallClass k
   }
   SecurityEvent& s = ResetBody<SecurityEvent>(&base.body);
   s.kind = SecurityKind::kPrivilegeChange;
-  s.record_type = "SYSCALL";
+  s.record_type = SecurityRecordType::kSyscall;
   s.user = ActingUser(sys, base.subject.uid);
   s.target_user = IsUnchangedId(target) ? std::string() : std::to_string(IntArg(target));
-  s.result = base.header.success ? "success" : "failed";
+  s.result = base.header.success ? SecurityResult::kSuccess : SecurityResult::kFailed;
   s.terminal = base.subject.tty;
   std::string& detail = s.detail;
   detail.assign(name);

@@ -17,20 +17,6 @@ uint16_t BigEndian16(const std::string& b, size_t at) {
 
 }  // namespace
 
-std::string_view SocketFamilyName(SocketFamily family) {
-  switch (family) {
-    case SocketFamily::kInet:
-      return "ipv4";
-    case SocketFamily::kInet6:
-      return "ipv6";
-    case SocketFamily::kUnix:
-      return "unix";
-    case SocketFamily::kOther:
-      return "";
-  }
-  return "";
-}
-
 Result<SocketAddress> DecodeSockaddr(std::string_view hex) {
   std::string bytes;
   if (!AppendHexDecoded(hex, &bytes)) return Status::Error("saddr is not hex");
@@ -42,12 +28,11 @@ Result<SocketAddress> DecodeSockaddr(std::string_view hex) {
     case kAfInet: {
       // sockaddr_in: family(2) port(2) addr(4) zero(8); the kernel logs
       // the length the caller passed, which is at least these 8 bytes.
-      if (bytes.size() < 8)
-        return Status::Errorf("AF_INET saddr too short ({} bytes)", bytes.size());
+      if (bytes.size() < 8) return Status::Errorf("AF_INET saddr too short ({} bytes)", bytes.size());
       char text[INET_ADDRSTRLEN];
       if (inet_ntop(AF_INET, bytes.data() + 4, text, sizeof(text)) == nullptr)
         return Status::Error("inet_ntop failed");
-      out.family = SocketFamily::kInet;
+      out.family = AddressFamily::kInet;
       out.address = text;
       out.port = BigEndian16(bytes, 2);
       return out;
@@ -59,13 +44,13 @@ Result<SocketAddress> DecodeSockaddr(std::string_view hex) {
       char text[INET6_ADDRSTRLEN];
       if (inet_ntop(AF_INET6, bytes.data() + 8, text, sizeof(text)) == nullptr)
         return Status::Error("inet_ntop failed");
-      out.family = SocketFamily::kInet6;
+      out.family = AddressFamily::kInet6;
       out.address = text;
       out.port = BigEndian16(bytes, 2);
       return out;
     }
     case kAfUnix: {
-      out.family = SocketFamily::kUnix;
+      out.family = AddressFamily::kUnix;
       std::string_view path(bytes.data() + 2, bytes.size() - 2);
       if (!path.empty() && path[0] == '\0') {
         // Abstract namespace: the name is every byte the caller passed

@@ -5,22 +5,14 @@
 #include <string>
 #include <string_view>
 
+#include "normalize/typed_event.h"
 #include "util/status.h"
 
 namespace recorder {
 
-enum class SocketFamily : uint8_t {
-  kOther,  // AF_NETLINK, AF_PACKET, AF_UNSPEC, ...: not stored
-  kInet,
-  kInet6,
-  kUnix,
-};
-
-// "ipv4", "ipv6", "unix"; empty for kOther.
-std::string_view SocketFamilyName(SocketFamily family);
-
 struct SocketAddress {
-  SocketFamily family = SocketFamily::kOther;
+  // kOther for AF_NETLINK, AF_PACKET, AF_UNSPEC, ...: not stored.
+  AddressFamily family = AddressFamily::kOther;
   uint16_t raw_family = 0;  // sa_family as logged, for kOther
   // Text form: "127.0.0.1", "::1", "/run/x.sock", "@abstract"; empty
   // for an unnamed unix socket or kOther.

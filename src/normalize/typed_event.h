@@ -51,14 +51,31 @@ struct EventHeader {
   bool operator==(const EventHeader&) const = default;
 };
 
+// A successful exec: a new program runs under the pid.
 struct ProcessStart {
   std::vector<std::string> argv;  // exact, in order, decoded
   int64_t argc = 0;               // as the kernel reported it
   bool argv_truncated = false;    // fewer args or bytes than argc / aN_len said
   std::string cwd;
   std::string proctitle;  // decoded; used for argv when EXECVE is missing
+  // ENOENT attempts of the same program name by the same pid just before
+  // this exec (a PATH search), folded into it rather than reported as
+  // failed execs (see PathSearches, path_search.h).
+  int32_t path_search_attempts = 0;
 
   bool operator==(const ProcessStart&) const = default;
+};
+
+// An execve/execveat that failed: the caller goes on running the program
+// it was, so this is an event of the caller, not a new process. The
+// kernel logs no EXECVE record for it and its PROCTITLE is the caller's
+// command line: what was attempted is only the path.
+struct ExecFailure {
+  std::string path;   // the PATH record's name, absolute when the cwd was known
+  int32_t error = 0;  // errno (2 ENOENT, 13 EACCES, ...); ErrnoName() names it
+  std::string cwd;
+
+  bool operator==(const ExecFailure&) const = default;
 };
 
 struct ProcessEnd {
@@ -67,6 +84,10 @@ struct ProcessEnd {
   bool operator==(const ProcessEnd&) const = default;
 };
 
+// The closed sets below are stored as their integer values; their text
+// (JSON, counters, the SQL views) comes from one table per enum in
+// event_codes.h. A new enumerator needs a row there; a stored value
+// never changes meaning.
 enum class FileOperation : uint8_t {
   kCreate,
   kWrite,
@@ -79,7 +100,6 @@ enum class FileOperation : uint8_t {
   kLink,
   kTruncate,
 };
-std::string_view FileOperationName(FileOperation op);
 
 // Where a file event's name sits in the file system. The kernel logs a
 // name relative to a directory descriptor (the *at calls' dirfd other than
@@ -123,12 +143,16 @@ struct FileEvent {
 };
 
 enum class NetworkDirection : uint8_t { kOutbound, kInbound, kListen };
-std::string_view NetworkDirectionName(NetworkDirection direction);
+// kUnknown: audit does not say (a connect whose socket() was not audited).
+enum class NetworkProtocol : uint8_t { kUnknown, kTcp, kUdp };
+// kOther: not known (a listen whose bind was not seen), or a family the
+// recorder does not store (AF_NETLINK, AF_PACKET, ...).
+enum class AddressFamily : uint8_t { kOther, kInet, kInet6, kUnix };
 
 struct NetworkEvent {
   NetworkDirection direction = NetworkDirection::kOutbound;
-  std::string protocol;  // "tcp", "udp", or empty when audit does not say
-  std::string family;    // "ipv4", "ipv6", "unix"
+  NetworkProtocol protocol = NetworkProtocol::kUnknown;
+  AddressFamily family = AddressFamily::kOther;
   std::string local_address;
   int32_t local_port = -1;
   std::string remote_address;  // for unix sockets: the socket path
@@ -150,14 +174,45 @@ enum class SecurityKind : uint8_t {
   kAccountChange,
   kPrivilegeChange,
 };
-std::string_view SecurityKindName(SecurityKind kind);
+enum class SecurityResult : uint8_t { kFailed, kSuccess };
+// The audit record a security event came from, by its message type number
+// (linux/audit.h): the user-space records the normalizer maps, and SYSCALL
+// for set*id calls and set-user-ID execs.
+enum class SecurityRecordType : uint16_t {
+  kUserAuth = 1100,
+  kUserAcct = 1101,
+  kUserMgmt = 1102,
+  kCredAcq = 1103,
+  kCredDisp = 1104,
+  kUserStart = 1105,
+  kUserEnd = 1106,
+  kUserChauthtok = 1108,
+  kUserErr = 1109,
+  kCredRefr = 1110,
+  kUserLogin = 1112,
+  kUserLogout = 1113,
+  kAddUser = 1114,
+  kDelUser = 1115,
+  kAddGroup = 1116,
+  kDelGroup = 1117,
+  kUserCmd = 1123,
+  kGrpMgmt = 1132,
+  kGrpChauthtok = 1133,
+  kSyscall = 1300,
+  kAnomLoginFailures = 2100,
+  kAnomLoginTime = 2101,
+  kAnomLoginSessions = 2102,
+  kAnomLoginAcct = 2103,
+  kAnomLoginLocation = 2104,
+  kAnomLoginService = 2118,
+};
 
 struct SecurityEvent {
   SecurityKind kind = SecurityKind::kAuthentication;
-  std::string record_type;  // "USER_AUTH", "CRED_ACQ", "SYSCALL" (setuid family) ...
+  SecurityRecordType record_type = SecurityRecordType::kUserAuth;
   std::string user;         // acting user name (or uid as text)
   std::string target_user;  // acct= / id= / new uid
-  std::string result;       // "success" / "failed"
+  SecurityResult result = SecurityResult::kSuccess;
   std::string terminal;
   std::string address;
   std::string hostname;
@@ -187,8 +242,10 @@ struct ImageLoadEvent {
   bool operator==(const ImageLoadEvent&) const = default;
 };
 
+// New alternatives go at the end: the index is a counter's slot
+// (EventKindName, the daemon's EventCounters).
 using EventBody = std::variant<ProcessStart, ProcessEnd, FileEvent, NetworkEvent, SecurityEvent,
-                               ModuleEvent, ImageLoadEvent>;
+                               ModuleEvent, ImageLoadEvent, ExecFailure>;
 
 // Context the enrich stage (src/enrich/) adds after normalization; empty
 // strings / -1 where it has not run or could not tell.
@@ -206,7 +263,7 @@ struct Enrichment {
 };
 
 // "process_start", "process_end", "file", "network", "security",
-// "module", "image": the name of EventBody alternative `body_index`
+// "module", "image", "failed_exec": the name of EventBody alternative `body_index`
 // ("unknown" past the end), used by the JSON output and the counters.
 std::string_view EventKindName(size_t body_index);
 

@@ -1,5 +1,7 @@
 #include "normalize/typed_event_json.h"
 
+#include "normalize/event_codes.h"
+
 namespace recorder {
 namespace {
 
@@ -22,12 +24,20 @@ struct BodyToJson {
     out["argv"] = std::move(argv);
     out["argc"] = p.argc;
     out["argv_truncated"] = p.argv_truncated;
+    if (p.path_search_attempts > 0) out["path_search_attempts"] = p.path_search_attempts;
     out["cwd"] = Text(p.cwd);
     out["proctitle"] = Text(p.proctitle);
   }
   void operator()(const ProcessEnd& p) const { out["exit_code"] = p.exit_code; }
+  void operator()(const ExecFailure& f) const {
+    out["path"] = Text(f.path);
+    out["errno"] = f.error;
+    const std::string_view name = ErrnoName(f.error);
+    out["error"] = name.empty() ? json(nullptr) : json(name);
+    out["cwd"] = Text(f.cwd);
+  }
   void operator()(const FileEvent& f) const {
-    out["operation"] = FileOperationName(f.operation);
+    out["operation"] = Name(f.operation);
     out["path"] = Text(f.path);
     out["new_path"] = Text(f.new_path);
     if (f.mode >= 0) out["mode"] = f.mode;
@@ -47,9 +57,9 @@ struct BodyToJson {
     origin("new_path", f.new_path_origin);
   }
   void operator()(const NetworkEvent& n) const {
-    out["direction"] = NetworkDirectionName(n.direction);
-    out["protocol"] = n.protocol;
-    out["family"] = n.family;
+    out["direction"] = Name(n.direction);
+    out["protocol"] = Name(n.protocol);
+    out["family"] = Name(n.family);
     out["local_address"] = Text(n.local_address);
     out["local_port"] = n.local_port < 0 ? json(nullptr) : json(n.local_port);
     out["remote_address"] = Text(n.remote_address);
@@ -57,18 +67,18 @@ struct BodyToJson {
     out["in_progress"] = n.in_progress;
   }
   void operator()(const SecurityEvent& s) const {
-    out["kind"] = SecurityKindName(s.kind);
-    out["record_type"] = s.record_type;
+    out["kind"] = Name(s.kind);
+    out["record_type"] = Name(s.record_type);
     out["user"] = Text(s.user);
     out["target_user"] = Text(s.target_user);
-    out["result"] = s.result;
+    out["result"] = Name(s.result);
     out["terminal"] = Text(s.terminal);
     out["address"] = Text(s.address);
     out["hostname"] = Text(s.hostname);
     out["detail"] = Text(s.detail);
   }
   void operator()(const ModuleEvent& m) const {
-    out["operation"] = m.operation == ModuleOperation::kLoad ? "load" : "unload";
+    out["operation"] = Name(m.operation);
     out["module"] = Text(m.module);
   }
   void operator()(const ImageLoadEvent& i) const {

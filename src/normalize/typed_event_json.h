@@ -8,7 +8,7 @@
 
 namespace recorder {
 
-// "process_start", "process_end", "file", "network", "security", "module".
+// EventKindName(event.body.index()): "process_start", "failed_exec", ...
 std::string_view EventKindName(const TypedEvent& event);
 nlohmann::json ToJson(const TypedEvent& event);
 

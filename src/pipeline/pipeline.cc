@@ -51,9 +51,13 @@ Status Pipeline::FeedParsed(int64_t now_ms) {
   return Drain(/*force=*/false);
 }
 
-Status Pipeline::Drain(bool force) {
+void Pipeline::NormalizeDone() {
   for (auto& event : done_) normalizer_.Normalize(*event, &typed_);
   assembler_.Recycle(&done_);
+}
+
+Status Pipeline::Drain(bool force) {
+  NormalizeDone();
   if (typed_.empty() || (!force && typed_.size() < options_.sink_batch)) return Status::Ok();
   stats_.typed_events += typed_.size();
   Status status = sink_->Consume(&typed_);
@@ -63,11 +67,15 @@ Status Pipeline::Drain(bool force) {
 
 Status Pipeline::Age(int64_t now_ms) {
   assembler_.Age(now_ms, &done_);
+  NormalizeDone();
+  normalizer_.Age(now_ms, &typed_);
   return Drain(/*force=*/true);
 }
 
 Status Pipeline::Finish() {
   assembler_.Flush(&done_);
+  NormalizeDone();
+  normalizer_.Flush(&typed_);
   Status status = Drain(/*force=*/true);
   if (!status.ok()) return status;
   return sink_->Flush();

@@ -43,9 +43,10 @@ class Pipeline {
   Status FeedLine(std::string_view line, int64_t now_ms = -1);
   // One record body from netlink, typed by the netlink header.
   Status FeedBody(int type, std::string_view body, int64_t now_ms);
-  // Closes events that aged out by `now_ms` and hands ready events on.
+  // Closes events that aged out by `now_ms` (and lets go on the typed
+  // events the normalizer held for a PATH search) and hands ready events on.
   Status Age(int64_t now_ms);
-  // End of input: closes everything and flushes the sink.
+  // End of input: closes everything, held events too, and flushes the sink.
   Status Finish();
 
   const PipelineStats& stats() const { return stats_; }
@@ -56,6 +57,8 @@ class Pipeline {
   // Hands record_ (a parsed header) to the assembler; record_.line is the
   // input as given, for the reporter.
   Status FeedParsed(int64_t now_ms);
+  // Normalizes the assembled events into typed_.
+  void NormalizeDone();
   Status Drain(bool force);
 
   PipelineOptions options_;

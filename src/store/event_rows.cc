@@ -15,6 +15,11 @@ namespace {
 SqlInt IdValue(int64_t id) { return id == kUnsetId ? NullInt() : Int(id); }
 SqlInt StringIdValue(int64_t id) { return id == 0 ? NullInt() : Int(id); }
 SqlInt PortValue(int32_t port) { return port < 0 ? NullInt() : Int(port); }
+// An enum's stored code (normalize/event_codes.h); NULL for its "not known".
+template <typename E>
+SqlInt CodeValue(E value, E unknown) {
+  return value == unknown ? NullInt() : Int(static_cast<int64_t>(value));
+}
 void BindId(Statement* stmt, int index, int64_t id) { stmt->BindOptionalInt(index, IdValue(id)); }
 void BindStringId(Statement* stmt, int index, int64_t id) {
   stmt->BindOptionalInt(index, StringIdValue(id));
@@ -86,12 +91,12 @@ Status AddFileRow(BatchedInsert* rows, StringInterner* interner, const RowHead& 
 Status AddNetworkRow(BatchedInsert* rows, StringInterner* interner, const RowHead& h,
                      const NetworkEvent& body, std::string_view user_name) {
   Interning intern(interner);
-  const int64_t protocol = intern(body.protocol), family = intern(body.family);
   const int64_t local = intern(body.local_address), remote = intern(body.remote_address);
   const int64_t user = intern(user_name);
   if (!intern.status().ok()) return intern.status();
   return rows->Add({Int(h.time_ms), Int(h.process_id), Int(static_cast<int64_t>(body.direction)),
-                    StringIdValue(protocol), StringIdValue(family), StringIdValue(local),
+                    CodeValue(body.protocol, NetworkProtocol::kUnknown),
+                    CodeValue(body.family, AddressFamily::kOther), StringIdValue(local),
                     PortValue(body.local_port), StringIdValue(remote), PortValue(body.remote_port),
                     Int(h.success), IdValue(h.uid), Int(body.in_progress ? 1 : 0),
                     StringIdValue(user)});
@@ -100,14 +105,14 @@ Status AddNetworkRow(BatchedInsert* rows, StringInterner* interner, const RowHea
 Status AddSecurityRow(BatchedInsert* rows, StringInterner* interner, const RowHead& h,
                       const SecurityEvent& body) {
   Interning intern(interner);
-  const int64_t record_type = intern(body.record_type), user = intern(body.user);
-  const int64_t target = intern(body.target_user), result = intern(body.result);
+  const int64_t user = intern(body.user), target = intern(body.target_user);
   const int64_t terminal = intern(body.terminal), address = intern(body.address);
   const int64_t hostname = intern(body.hostname), detail = intern(body.detail);
   if (!intern.status().ok()) return intern.status();
   return rows->Add({Int(h.time_ms), Int(h.process_id), Int(static_cast<int64_t>(body.kind)),
-                    StringIdValue(record_type), StringIdValue(user), StringIdValue(target),
-                    StringIdValue(result), StringIdValue(terminal), StringIdValue(address),
+                    Int(static_cast<int64_t>(body.record_type)), StringIdValue(user),
+                    StringIdValue(target), Int(static_cast<int64_t>(body.result)),
+                    StringIdValue(terminal), StringIdValue(address),
                     StringIdValue(hostname), StringIdValue(detail), Int(h.success),
                     IdValue(h.uid)});
 }
@@ -119,6 +124,16 @@ Status AddModuleRow(BatchedInsert* rows, StringInterner* interner, const RowHead
   if (!intern.status().ok()) return intern.status();
   return rows->Add({Int(h.time_ms), Int(h.process_id), Int(static_cast<int64_t>(body.operation)),
                     StringIdValue(module), Int(h.success), IdValue(h.uid), StringIdValue(user)});
+}
+
+// A failed exec: what was attempted, stored as an event of its caller.
+Status AddFailedExecRow(BatchedInsert* rows, StringInterner* interner, const RowHead& h,
+                        const ExecFailure& body, std::string_view user_name) {
+  Interning intern(interner);
+  const int64_t path = intern(body.path), cwd = intern(body.cwd), user = intern(user_name);
+  if (!intern.status().ok()) return intern.status();
+  return rows->Add({Int(h.time_ms), Int(h.process_id), StringIdValue(path), Int(body.error),
+                    StringIdValue(cwd), IdValue(h.uid), StringIdValue(user)});
 }
 
 }  // namespace
@@ -153,10 +168,11 @@ Result<int64_t> EventStore::InsertProcess(const TypedEvent& event, int64_t node_
   if (!exe.ok()) return exe.status();
   if (!comm.ok()) return comm.status();
   if (!tty.ok()) return tty.status();
-  int64_t command_id = 0, cwd_id = 0;
+  int64_t command_id = 0, cwd_id = 0, path_search_attempts = 0;
   int64_t flags = placeholder ? 1 : 0;
   if (!placeholder) {
     const auto& start = std::get<ProcessStart>(event.body);
+    path_search_attempts = start.path_search_attempts;
     Result<int64_t> command(int64_t{0});
     if (!start.argv.empty()) {
       command = interner_->InternArgv(start.argv);
@@ -227,7 +243,9 @@ Result<int64_t> EventStore::InsertProcess(const TypedEvent& event, int64_t node_
                                    StringIdValue(login_user),
                                    StringIdValue(sha256),
                                    StringIdValue(md5),
-                                   StringIdValue(hash_note)});
+                                   StringIdValue(hash_note),
+                                   path_search_attempts > 0 ? Int(path_search_attempts)
+                                                            : NullInt()});
   ++txn.rows;
   if (txn.waiting_processes.size() >= WriteTransaction::kMaxWaitingProcesses) {
     Status status = FlushProcesses();
@@ -413,6 +431,9 @@ Status EventStore::WriteEvent(TypedEvent* event) {
   } else if (const auto* module = std::get_if<ModuleEvent>(&event->body)) {
     status = AddModuleRow(sql_->module_rows.get(), interner_.get(), head, *module, user);
     counter = &StoreCounters::module_events;
+  } else if (const auto* failed = std::get_if<ExecFailure>(&event->body)) {
+    status = AddFailedExecRow(sql_->failed_exec_rows.get(), interner_.get(), head, *failed, user);
+    counter = &StoreCounters::failed_execs;
   }
   if (!status.ok()) return Fail("write", status);
   if (counter != nullptr) runs_->Count(counter);

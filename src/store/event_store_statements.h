@@ -29,6 +29,7 @@ struct EventStore::Statements {
   std::unique_ptr<BatchedInsert> network_rows;
   std::unique_ptr<BatchedInsert> security_rows;
   std::unique_ptr<BatchedInsert> module_rows;
+  std::unique_ptr<BatchedInsert> failed_exec_rows;
 
   // Each batched insert with its table: Prepare creates them from this
   // list, and every flush and discard goes through batched(), so a table
@@ -38,7 +39,7 @@ struct EventStore::Statements {
     std::unique_ptr<BatchedInsert> Statements::*insert;
     const char* table_and_columns;
   };
-  static constexpr size_t kBatchedCount = 6;
+  static constexpr size_t kBatchedCount = 7;
   static constexpr std::array<Batched, kBatchedCount> kBatched = {{
       {&Statements::new_audit_keys, "audit_events(time, serial, node_id, process_id)"},
       {&Statements::process_rows, kProcessDataColumns},
@@ -47,13 +48,15 @@ struct EventStore::Statements {
        "owner_uid, owner_gid, user_id, path_unresolved, path_dir_dev, path_dir_inode, "
        "new_path_unresolved, new_path_dir_dev, new_path_dir_inode)"},
       {&Statements::network_rows,
-       "network_data(time, process_id, direction, protocol_id, family_id, local_address_id, "
+       "network_data(time, process_id, direction, protocol, family, local_address_id, "
        "local_port, remote_address_id, remote_port, success, uid, in_progress, user_id)"},
       {&Statements::security_rows,
-       "security_data(time, process_id, kind, record_type_id, user_id, target_user_id, "
-       "result_id, terminal_id, address_id, hostname_id, detail_id, success, uid)"},
+       "security_data(time, process_id, kind, record_type, user_id, target_user_id, "
+       "result, terminal_id, address_id, hostname_id, detail_id, success, uid)"},
       {&Statements::module_rows,
        "module_data(time, process_id, operation, module_id, success, uid, user_id)"},
+      {&Statements::failed_exec_rows,
+       "failed_exec_data(time, process_id, path_id, errno, cwd_id, uid, user_id)"},
   }};
   std::array<BatchedInsert*, kBatchedCount> batched() const {
     std::array<BatchedInsert*, kBatchedCount> all{};

@@ -33,9 +33,10 @@ struct StoreCounters {
   // File rows stored with a path or new_path left unresolved (relative
   // to a directory inode: docs/normalization.md).
   uint64_t unresolved_paths = 0;
+  uint64_t failed_execs = 0;
   uint64_t stored() const {
     return process_starts + process_ends + file_events + network_events + security_events +
-           module_events + image_events;
+           module_events + image_events + failed_execs;
   }
 };
 

@@ -1,13 +1,14 @@
 #include "store/schema.h"
 
+#include <map>
 #include <string>
+
+#include "normalize/event_codes.h"
+#include "store/views.h"
 
 namespace recorder::store {
 
 namespace {
-
-#define UTC(col) "strftime('%Y-%m-%dT%H:%M:%fZ', " col " / 1000.0, 'unixepoch')"
-#define STR(col) "(SELECT value FROM strings WHERE id = " col ")"
 
 // Version 1. Design notes (the why; docs/schema.md has the what):
 // - Every table but audit_events is a rowid table appended in arrival
@@ -21,6 +22,10 @@ namespace {
 //   are stored once in `strings`; command lines once per distinct argv in
 //   `commands` (argv as JSON plus the shell-quoted cmdline, so the views
 //   need no custom SQL function).
+//
+// Migrations change tables only. The views are views.cc's, (re)created
+// by PrepareSchema; the views that versions 1 to 3 created are dropped
+// by version 4.
 constexpr const char* kSchemaV1 = R"sql(
 CREATE TABLE strings(
   id INTEGER PRIMARY KEY,
@@ -156,100 +161,6 @@ CREATE TABLE run_data(
   dropped_other INTEGER NOT NULL DEFAULT 0,
   error TEXT
 );
-
-CREATE VIEW processes AS SELECT
-  p.process_id, p.pid, p.ppid, p.parent_process_id,
-  p.start_time, )sql" UTC("p.start_time") R"sql( AS start_time_utc,
-  p.end_time, )sql" UTC("p.end_time") R"sql( AS end_time_utc,
-  p.exit_code,
-  )sql" STR("p.exe_id") R"sql( AS exe,
-  c.cmdline, c.argv,
-  )sql" STR("p.cwd_id") R"sql( AS cwd,
-  p.uid, NULL AS user, p.euid, NULL AS euser, p.auid, NULL AS login_user,
-  p.ses AS session,
-  )sql" STR("p.tty_id") R"sql( AS tty,
-  NULL AS sha256, NULL AS md5,
-  p.success,
-  )sql" STR("p.comm_id") R"sql( AS comm,
-  )sql" STR("p.node_id") R"sql( AS node,
-  (p.flags & 1) AS placeholder,
-  ((p.flags & 2) >> 1) AS argv_truncated
-FROM process_data p LEFT JOIN commands c ON c.id = p.command_id;
-
-CREATE VIEW file_events AS SELECT
-  e.time, )sql" UTC("e.time") R"sql( AS time_utc,
-  e.process_id, p.pid, )sql" STR("p.exe_id") R"sql( AS exe, NULL AS user,
-  CASE e.operation WHEN 0 THEN 'create' WHEN 1 THEN 'write' WHEN 2 THEN 'rename'
-    WHEN 3 THEN 'delete' WHEN 4 THEN 'chmod' WHEN 5 THEN 'chown' WHEN 6 THEN 'mkdir'
-    WHEN 7 THEN 'rmdir' WHEN 8 THEN 'link' WHEN 9 THEN 'truncate' END AS operation,
-  )sql" STR("e.path_id") R"sql( AS path,
-  )sql" STR("e.new_path_id") R"sql( AS new_path,
-  e.success, e.uid, e.mode, e.owner_uid, e.owner_gid
-FROM file_data e JOIN process_data p ON p.process_id = e.process_id;
-
-CREATE VIEW network_events AS SELECT
-  e.time, )sql" UTC("e.time") R"sql( AS time_utc,
-  e.process_id, p.pid, )sql" STR("p.exe_id") R"sql( AS exe, NULL AS user,
-  CASE e.direction WHEN 0 THEN 'outbound' WHEN 1 THEN 'inbound' WHEN 2 THEN 'listen' END
-    AS direction,
-  )sql" STR("e.protocol_id") R"sql( AS protocol,
-  )sql" STR("e.family_id") R"sql( AS family,
-  )sql" STR("e.local_address_id") R"sql( AS local_address, e.local_port,
-  )sql" STR("e.remote_address_id") R"sql( AS remote_address, e.remote_port,
-  e.success, e.uid, e.in_progress
-FROM network_data e JOIN process_data p ON p.process_id = e.process_id;
-
-CREATE VIEW security_events AS SELECT
-  e.time, )sql" UTC("e.time") R"sql( AS time_utc,
-  e.process_id, p.pid, )sql" STR("p.exe_id") R"sql( AS exe,
-  CASE e.kind WHEN 0 THEN 'authentication' WHEN 1 THEN 'account' WHEN 2 THEN 'login'
-    WHEN 3 THEN 'logout' WHEN 4 THEN 'session_start' WHEN 5 THEN 'session_end'
-    WHEN 6 THEN 'credential' WHEN 7 THEN 'command' WHEN 8 THEN 'account_change'
-    WHEN 9 THEN 'privilege_change' END AS kind,
-  )sql" STR("e.user_id") R"sql( AS user,
-  )sql" STR("e.target_user_id") R"sql( AS target_user,
-  )sql" STR("e.result_id") R"sql( AS result,
-  )sql" STR("e.terminal_id") R"sql( AS terminal,
-  )sql" STR("e.address_id") R"sql( AS address,
-  )sql" STR("e.detail_id") R"sql( AS detail,
-  )sql" STR("e.record_type_id") R"sql( AS record_type,
-  )sql" STR("e.hostname_id") R"sql( AS hostname,
-  e.success, e.uid
-FROM security_data e JOIN process_data p ON p.process_id = e.process_id;
-
-CREATE VIEW module_events AS SELECT
-  e.time, )sql" UTC("e.time") R"sql( AS time_utc,
-  e.process_id, p.pid, )sql" STR("p.exe_id") R"sql( AS exe, NULL AS user,
-  CASE e.operation WHEN 0 THEN 'load' WHEN 1 THEN 'unload' END AS operation,
-  )sql" STR("e.module_id") R"sql( AS module,
-  e.success, e.uid
-FROM module_data e JOIN process_data p ON p.process_id = e.process_id;
-
-CREATE VIEW image_events AS SELECT
-  e.time, )sql" UTC("e.time") R"sql( AS time_utc,
-  e.process_id, p.pid, )sql" STR("p.exe_id") R"sql( AS exe, NULL AS user,
-  )sql" STR("e.path_id") R"sql( AS path, e.sha256, e.uid
-FROM image_data e JOIN process_data p ON p.process_id = e.process_id;
-
-CREATE VIEW dns_events AS SELECT
-  e.time, )sql" UTC("e.time") R"sql( AS time_utc,
-  e.process_id, p.pid, )sql" STR("p.exe_id") R"sql( AS exe, NULL AS user,
-  e.query, e.response, e.type, e.uid
-FROM dns_data e JOIN process_data p ON p.process_id = e.process_id;
-
-CREATE VIEW runs AS SELECT
-  run_id, source,
-  start_time, )sql" UTC("start_time") R"sql( AS start_time_utc,
-  end_time, )sql" UTC("end_time") R"sql( AS end_time_utc,
-  lines, bytes, records, malformed, truncated, audit_events, partial_events, ignored_events,
-  process_starts + process_ends + file_events + network_events + security_events
-    + module_events AS events_stored,
-  process_starts, process_ends, file_events, network_events, security_events, module_events,
-  placeholder_processes, duplicates,
-  kernel_lost, dropped_backlog, dropped_queue_full, dropped_other,
-  kernel_lost + dropped_backlog + dropped_queue_full + dropped_other AS events_lost,
-  error
-FROM run_data;
 )sql";
 
 // Version 2: the enrich stage's results. User names and hashes are
@@ -258,7 +169,6 @@ FROM run_data;
 // written with "pending" are filled in by EventStore::UpdateHashes when
 // the hash worker finishes the file. Event tables get the name of their
 // event's uid (which may differ from the process row's after setuid).
-// The views keep every v1 column and fill user/euser/login_user/sha256/md5.
 constexpr const char* kSchemaV2 = R"sql(
 ALTER TABLE process_data ADD COLUMN user_id INTEGER;
 ALTER TABLE process_data ADD COLUMN euser_id INTEGER;
@@ -271,91 +181,13 @@ ALTER TABLE network_data ADD COLUMN user_id INTEGER;
 ALTER TABLE module_data ADD COLUMN user_id INTEGER;
 ALTER TABLE image_data ADD COLUMN user_id INTEGER;
 ALTER TABLE dns_data ADD COLUMN user_id INTEGER;
-
-DROP VIEW processes;
-DROP VIEW file_events;
-DROP VIEW network_events;
-DROP VIEW module_events;
-DROP VIEW image_events;
-DROP VIEW dns_events;
-
-CREATE VIEW processes AS SELECT
-  p.process_id, p.pid, p.ppid, p.parent_process_id,
-  p.start_time, )sql" UTC("p.start_time") R"sql( AS start_time_utc,
-  p.end_time, )sql" UTC("p.end_time") R"sql( AS end_time_utc,
-  p.exit_code,
-  )sql" STR("p.exe_id") R"sql( AS exe,
-  c.cmdline, c.argv,
-  )sql" STR("p.cwd_id") R"sql( AS cwd,
-  p.uid, )sql" STR("p.user_id") R"sql( AS user,
-  p.euid, )sql" STR("p.euser_id") R"sql( AS euser,
-  p.auid, )sql" STR("p.login_user_id") R"sql( AS login_user,
-  p.ses AS session,
-  )sql" STR("p.tty_id") R"sql( AS tty,
-  )sql" STR("p.sha256_id") R"sql( AS sha256,
-  )sql" STR("p.md5_id") R"sql( AS md5,
-  )sql" STR("p.hash_note_id") R"sql( AS hash_note,
-  p.success,
-  )sql" STR("p.comm_id") R"sql( AS comm,
-  )sql" STR("p.node_id") R"sql( AS node,
-  (p.flags & 1) AS placeholder,
-  ((p.flags & 2) >> 1) AS argv_truncated
-FROM process_data p LEFT JOIN commands c ON c.id = p.command_id;
-
-CREATE VIEW file_events AS SELECT
-  e.time, )sql" UTC("e.time") R"sql( AS time_utc,
-  e.process_id, p.pid, )sql" STR("p.exe_id") R"sql( AS exe,
-  )sql" STR("e.user_id") R"sql( AS user,
-  CASE e.operation WHEN 0 THEN 'create' WHEN 1 THEN 'write' WHEN 2 THEN 'rename'
-    WHEN 3 THEN 'delete' WHEN 4 THEN 'chmod' WHEN 5 THEN 'chown' WHEN 6 THEN 'mkdir'
-    WHEN 7 THEN 'rmdir' WHEN 8 THEN 'link' WHEN 9 THEN 'truncate' END AS operation,
-  )sql" STR("e.path_id") R"sql( AS path,
-  )sql" STR("e.new_path_id") R"sql( AS new_path,
-  e.success, e.uid, e.mode, e.owner_uid, e.owner_gid
-FROM file_data e JOIN process_data p ON p.process_id = e.process_id;
-
-CREATE VIEW network_events AS SELECT
-  e.time, )sql" UTC("e.time") R"sql( AS time_utc,
-  e.process_id, p.pid, )sql" STR("p.exe_id") R"sql( AS exe,
-  )sql" STR("e.user_id") R"sql( AS user,
-  CASE e.direction WHEN 0 THEN 'outbound' WHEN 1 THEN 'inbound' WHEN 2 THEN 'listen' END
-    AS direction,
-  )sql" STR("e.protocol_id") R"sql( AS protocol,
-  )sql" STR("e.family_id") R"sql( AS family,
-  )sql" STR("e.local_address_id") R"sql( AS local_address, e.local_port,
-  )sql" STR("e.remote_address_id") R"sql( AS remote_address, e.remote_port,
-  e.success, e.uid, e.in_progress
-FROM network_data e JOIN process_data p ON p.process_id = e.process_id;
-
-CREATE VIEW module_events AS SELECT
-  e.time, )sql" UTC("e.time") R"sql( AS time_utc,
-  e.process_id, p.pid, )sql" STR("p.exe_id") R"sql( AS exe,
-  )sql" STR("e.user_id") R"sql( AS user,
-  CASE e.operation WHEN 0 THEN 'load' WHEN 1 THEN 'unload' END AS operation,
-  )sql" STR("e.module_id") R"sql( AS module,
-  e.success, e.uid
-FROM module_data e JOIN process_data p ON p.process_id = e.process_id;
-
-CREATE VIEW image_events AS SELECT
-  e.time, )sql" UTC("e.time") R"sql( AS time_utc,
-  e.process_id, p.pid, )sql" STR("p.exe_id") R"sql( AS exe,
-  )sql" STR("e.user_id") R"sql( AS user,
-  )sql" STR("e.path_id") R"sql( AS path, e.sha256, e.uid
-FROM image_data e JOIN process_data p ON p.process_id = e.process_id;
-
-CREATE VIEW dns_events AS SELECT
-  e.time, )sql" UTC("e.time") R"sql( AS time_utc,
-  e.process_id, p.pid, )sql" STR("p.exe_id") R"sql( AS exe,
-  )sql" STR("e.user_id") R"sql( AS user,
-  e.query, e.response, e.type, e.uid
-FROM dns_data e JOIN process_data p ON p.process_id = e.process_id;
 )sql";
 
 // Version 3: file paths that could not be made absolute (a name relative
 // to a directory descriptor whose directory no event revealed in time) are
 // stored as the name relative to that directory, flagged, with the
 // directory's st_dev and inode (NULL when not even that is known); all
-// NULL for an absolute path, which costs a row nothing. The runs view
+// NULL for an absolute path, which costs a row nothing. runs.unresolved_paths
 // counts such rows. docs/normalization.md says what can be resolved.
 constexpr const char* kSchemaV3 = R"sql(
 ALTER TABLE file_data ADD COLUMN path_unresolved INTEGER;
@@ -365,55 +197,135 @@ ALTER TABLE file_data ADD COLUMN new_path_unresolved INTEGER;
 ALTER TABLE file_data ADD COLUMN new_path_dir_dev INTEGER;
 ALTER TABLE file_data ADD COLUMN new_path_dir_inode INTEGER;
 ALTER TABLE run_data ADD COLUMN unresolved_paths INTEGER NOT NULL DEFAULT 0;
-
-DROP VIEW file_events;
-DROP VIEW runs;
-
-CREATE VIEW file_events AS SELECT
-  e.time, )sql" UTC("e.time") R"sql( AS time_utc,
-  e.process_id, p.pid, )sql" STR("p.exe_id") R"sql( AS exe,
-  )sql" STR("e.user_id") R"sql( AS user,
-  CASE e.operation WHEN 0 THEN 'create' WHEN 1 THEN 'write' WHEN 2 THEN 'rename'
-    WHEN 3 THEN 'delete' WHEN 4 THEN 'chmod' WHEN 5 THEN 'chown' WHEN 6 THEN 'mkdir'
-    WHEN 7 THEN 'rmdir' WHEN 8 THEN 'link' WHEN 9 THEN 'truncate' END AS operation,
-  )sql" STR("e.path_id") R"sql( AS path,
-  )sql" STR("e.new_path_id") R"sql( AS new_path,
-  e.success, e.uid, e.mode, e.owner_uid, e.owner_gid,
-  coalesce(e.path_unresolved, 0) AS path_unresolved, e.path_dir_dev, e.path_dir_inode,
-  coalesce(e.new_path_unresolved, 0) AS new_path_unresolved, e.new_path_dir_dev,
-  e.new_path_dir_inode
-FROM file_data e JOIN process_data p ON p.process_id = e.process_id;
-
-CREATE VIEW runs AS SELECT
-  run_id, source,
-  start_time, )sql" UTC("start_time") R"sql( AS start_time_utc,
-  end_time, )sql" UTC("end_time") R"sql( AS end_time_utc,
-  lines, bytes, records, malformed, truncated, audit_events, partial_events, ignored_events,
-  process_starts + process_ends + file_events + network_events + security_events
-    + module_events AS events_stored,
-  process_starts, process_ends, file_events, network_events, security_events, module_events,
-  placeholder_processes, duplicates,
-  kernel_lost, dropped_backlog, dropped_queue_full, dropped_other,
-  kernel_lost + dropped_backlog + dropped_queue_full + dropped_other AS events_lost,
-  error, unresolved_paths
-FROM run_data;
 )sql";
 
-#undef UTC
-#undef STR
+// Version 4: closed sets are stored as their enum's integer
+// (normalize/event_codes.h) instead of interned text: network protocol
+// and family, security result and record type (the audit message type
+// number). The views decode every code with CASE expressions generated
+// from those tables (views.cc). Also: failed execs get their own
+// table (they start no process), and a process row counts the PATH search
+// misses folded into its exec.
+//
+// network_data and security_data are rebuilt in one pass each, the codes
+// where the string ids were; a text outside a table becomes NULL.
+std::string SchemaV4() {
+  std::string sql;
+  for (const char* view : {"processes", "file_events", "network_events", "security_events",
+                           "module_events", "image_events", "dns_events", "runs"})
+    sql += fmt::format("DROP VIEW IF EXISTS {};\n", view);
+  auto text_of = [](const char* id_column) {
+    return fmt::format("(SELECT value FROM strings WHERE id = {})", id_column);
+  };
+  sql += fmt::format(R"sql(
+CREATE TABLE network_data_v4(
+  id INTEGER PRIMARY KEY,
+  time INTEGER NOT NULL,
+  process_id INTEGER NOT NULL,
+  direction INTEGER NOT NULL,
+  protocol INTEGER,
+  family INTEGER,
+  local_address_id INTEGER,
+  local_port INTEGER,
+  remote_address_id INTEGER,
+  remote_port INTEGER,
+  success INTEGER NOT NULL,
+  uid INTEGER,
+  in_progress INTEGER NOT NULL,
+  user_id INTEGER
+);
+INSERT INTO network_data_v4 SELECT
+  id, time, process_id, direction, {}, {}, local_address_id, local_port, remote_address_id,
+  remote_port, success, uid, in_progress, user_id
+FROM network_data;
+DROP TABLE network_data;
+ALTER TABLE network_data_v4 RENAME TO network_data;
+
+CREATE TABLE security_data_v4(
+  id INTEGER PRIMARY KEY,
+  time INTEGER NOT NULL,
+  process_id INTEGER NOT NULL,
+  kind INTEGER NOT NULL,
+  record_type INTEGER,
+  user_id INTEGER,
+  target_user_id INTEGER,
+  result INTEGER,
+  terminal_id INTEGER,
+  address_id INTEGER,
+  hostname_id INTEGER,
+  detail_id INTEGER,
+  success INTEGER NOT NULL,
+  uid INTEGER
+);
+INSERT INTO security_data_v4 SELECT
+  id, time, process_id, kind, {}, user_id, target_user_id, {}, terminal_id, address_id,
+  hostname_id, detail_id, success, uid
+FROM security_data;
+DROP TABLE security_data;
+ALTER TABLE security_data_v4 RENAME TO security_data;
+
+CREATE TABLE failed_exec_data(
+  id INTEGER PRIMARY KEY,
+  time INTEGER NOT NULL,
+  process_id INTEGER NOT NULL,
+  path_id INTEGER,
+  errno INTEGER NOT NULL,
+  cwd_id INTEGER,
+  uid INTEGER,
+  user_id INTEGER
+);
+ALTER TABLE process_data ADD COLUMN path_search_attempts INTEGER;
+ALTER TABLE run_data ADD COLUMN failed_execs INTEGER NOT NULL DEFAULT 0;
+)sql",
+                     SqlCaseFromText(text_of("protocol_id"), kNetworkProtocolCodes),
+                     SqlCaseFromText(text_of("family_id"), kAddressFamilyCodes),
+                     SqlCaseFromText(text_of("record_type_id"), kSecurityRecordTypeCodes),
+                     SqlCaseFromText(text_of("result_id"), kSecurityResultCodes));
+  return sql;
+}
 
 struct Migration {
   int64_t to_version;
-  const char* sql;
+  std::string (*sql)();
 };
 
-// Append-only: a released migration is never edited, a new one is added.
+// Append-only: a released migration's table changes are never edited; a
+// new version adds a migration.
 constexpr Migration kMigrations[] = {
-    {1, kSchemaV1},
-    {2, kSchemaV2},
-    {3, kSchemaV3},
+    {1, [] { return std::string(kSchemaV1); }},
+    {2, [] { return std::string(kSchemaV2); }},
+    {3, [] { return std::string(kSchemaV3); }},
+    {4, SchemaV4},
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSchemaVersion);
+
+// Whether the database's views are CurrentViews(), text for text.
+Result<bool> ViewsAreCurrent(Database* db) {
+  Result<std::unique_ptr<Statement>> select =
+      db->Prepare("SELECT name, sql FROM sqlite_schema WHERE type = 'view'");
+  if (!select.ok()) return select.status();
+  std::map<std::string, std::string, std::less<>> stored;
+  while (true) {
+    Result<bool> row = (*select)->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    stored.emplace((*select)->ColumnText(0), (*select)->ColumnText(1));
+  }
+  for (const ViewDefinition& view : CurrentViews()) {
+    auto it = stored.find(view.name);
+    if (it == stored.end() || it->second != view.sql) return false;
+  }
+  return true;
+}
+
+Status RecreateViews(Database* db) {
+  for (const ViewDefinition& view : CurrentViews()) {
+    Status status = db->Exec(fmt::format("DROP VIEW IF EXISTS {}", view.name));
+    if (status.ok()) status = db->Exec(view.sql);
+    if (!status.ok()) return Status::Errorf("view {}: {}", view.name, status.message());
+  }
+  return Status::Ok();
+}
 
 }  // namespace
 
@@ -470,7 +382,10 @@ Result<int64_t> CheckSchema(Database* db) {
 }
 
 Status PrepareSchema(Database* db, int64_t checked_version) {
-  if (checked_version == kSchemaVersion) return Status::Ok();
+  if (checked_version == kSchemaVersion) {
+    Result<bool> current = ViewsAreCurrent(db);
+    if (current.ok() && *current) return Status::Ok();
+  }
   Transaction transaction(db);
   Status status = transaction.Begin();
   if (!status.ok())
@@ -481,11 +396,17 @@ Status PrepareSchema(Database* db, int64_t checked_version) {
   if (!version.ok()) return version.status();
   for (const Migration& migration : kMigrations) {
     if (migration.to_version <= *version) continue;
-    status = db->Exec(migration.sql);
+    status = db->Exec(migration.sql());
     if (!status.ok()) {
       return Status::Errorf("{}: cannot migrate database to schema version {}: {}", db->path(),
                             migration.to_version, status.message());
     }
+  }
+  Result<bool> views_current = ViewsAreCurrent(db);
+  if (!views_current.ok() || !*views_current) {
+    status = RecreateViews(db);
+    if (!status.ok())
+      return Status::Errorf("{}: cannot create the views: {}", db->path(), status.message());
   }
   status = db->Exec(fmt::format("PRAGMA user_version={}", kSchemaVersion));
   if (status.ok()) status = transaction.Commit();

@@ -14,7 +14,7 @@
 namespace recorder::store {
 
 // The schema version this binary writes and understands.
-inline constexpr int64_t kSchemaVersion = 3;
+inline constexpr int64_t kSchemaVersion = 4;
 
 // The first step of opening: the schema version, once it is known to be
 // one this binary can open or create. Errors (each naming the file): not
@@ -26,8 +26,9 @@ Result<int64_t> CheckSchema(Database* db);
 
 // Brings the database from `checked_version` (CheckSchema's answer) to
 // kSchemaVersion in one transaction, checking the version again under the
-// write lock in case another process migrated meanwhile. Errors: as
-// CheckSchema's, and I/O or permission failures.
+// write lock in case another process migrated meanwhile, and (re)creates
+// the views when they differ from views.h's. Changes nothing when both
+// are current. Errors: as CheckSchema's, and I/O or permission failures.
 Status PrepareSchema(Database* db, int64_t checked_version);
 
 // Reads the version without changing anything (0 for an empty file).

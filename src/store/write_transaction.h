@@ -26,8 +26,9 @@ namespace recorder::store {
 inline constexpr char kProcessDataColumns[] =
     "process_data(process_id, node_id, pid, ppid, parent_process_id, start_time, end_time, "
     "exit_code, exe_id, comm_id, command_id, cwd_id, uid, euid, auid, ses, tty_id, success, "
-    "flags, user_id, euser_id, login_user_id, sha256_id, md5_id, hash_note_id)";
-inline constexpr size_t kProcessColumns = 25;
+    "flags, user_id, euser_id, login_user_id, sha256_id, md5_id, hash_note_id, "
+    "path_search_attempts)";
+inline constexpr size_t kProcessColumns = 26;
 struct ProcessColumn {
   static constexpr size_t kProcessId = 0, kEndTime = 6, kExitCode = 7, kExe = 8, kSha256 = 22,
                           kMd5 = 23, kHashNote = 24;
