@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -38,6 +39,7 @@ struct RecorderConfig {
   // --- Database and filters (absolute after loading).
   std::string db_location;      // dbLocation, default <config_dir>/monitor.db
   std::string filter_location;  // filterLocation, default <config_dir>/filters.json
+  std::string watchlist_location;  // WatchlistFile, default <config_dir>/watchlist.json
 
   // --- Storage and retention.
   int64_t max_size_mb = 1024;                    // maxSizeMB; 0 = unlimited
@@ -88,8 +90,8 @@ struct RecorderConfig {
   std::string log_level = "Information";  // Trace|Debug|Information|Warning|Error|Critical|Off
   int64_t log_max_size_bytes = 10 * 1024 * 1024;  // logMaxSize ("10 MB" or a number of MB)
   int log_rotations = 3;                          // 0..100
-  // onlyWatchFileRoot belongs to the Integrity Monitor watchlist, which this
-  // version does not read: kept for when it does, warned about when set.
+  // onlyWatchFileRoot: false puts file recording in the Integrity
+  // Monitor's watchlist-only mode (docs/filters.md); read by src/filter/.
   bool only_watch_file_root = true;
 
   // --- Live recording (recorder-specific keys).
@@ -118,6 +120,11 @@ struct LoadedConfig {
   // file and the key. Never empty silently-fixed input.
   std::vector<std::string> warnings;
   std::vector<std::string> files;  // files read, in merge order
+  // Where each setting's value came from: the setting's first name (as in
+  // docs/configuration.md, e.g. "maxSizeMB") -> the files whose value it
+  // took (the last one for "last wins" settings, every contributing file
+  // for max/min/any-false ones). A setting absent here has its default.
+  std::map<std::string, std::vector<std::string>> sources;
 };
 
 struct ConfigText {
