@@ -71,6 +71,29 @@ TEST(FilterMatchTest, StringOperators) {
     EXPECT_EQ(Kept(ExcludeFile(c.condition), e), !c.matches) << c.condition;
 }
 
+TEST(FilterMatchTest, RegexesWithALiteralStartAreSkippedOnlyWhenNoneCanMatch) {
+  // Every pattern anchored with a literal start: the set runs only for
+  // values that begin with one of them, and must then still find all.
+  const std::string anchored = R"({"file": {"exclude": [
+      {"path": {"regex": "^/opt/ab*c/[0-9]+$"}},
+      {"path": {"glob": "/HOME/*/.cache/**", "case_insensitive": true}},
+      {"path": {"glob": "/srv/?x"}}]}})";
+  EXPECT_FALSE(Kept(anchored, FileEv(FileOperation::kWrite, "/opt/ac/12")));  // b* may be empty
+  EXPECT_FALSE(Kept(anchored, FileEv(FileOperation::kWrite, "/opt/abbc/7")));
+  EXPECT_FALSE(Kept(anchored, FileEv(FileOperation::kWrite, "/home/u/.cache/x")));
+  EXPECT_FALSE(Kept(anchored, FileEv(FileOperation::kWrite, "/srv/ax")));
+  EXPECT_TRUE(Kept(anchored, FileEv(FileOperation::kWrite, "/opt/ab/12")));
+  EXPECT_TRUE(Kept(anchored, FileEv(FileOperation::kWrite, "/var/x")));
+  // One unanchored regex: every value goes through the set.
+  const std::string mixed = R"({"file": {"exclude": [
+      {"path": {"regex": "^/opt/x"}}, {"path": {"regex": "\\.bak$"}},
+      {"path": {"regex": "^/(a|b)/"}}]}})";
+  EXPECT_FALSE(Kept(mixed, FileEv(FileOperation::kWrite, "/var/y.bak")));
+  EXPECT_FALSE(Kept(mixed, FileEv(FileOperation::kWrite, "/opt/xy")));
+  EXPECT_FALSE(Kept(mixed, FileEv(FileOperation::kWrite, "/b/y")));
+  EXPECT_TRUE(Kept(mixed, FileEv(FileOperation::kWrite, "/var/y")));
+}
+
 TEST(FilterMatchTest, RegexIsLinearOnLongInput) {
   // A pattern that is exponential for a backtracking engine.
   const std::string path = "/" + std::string(100000, 'a') + "!";
@@ -236,6 +259,7 @@ TEST(FilterMatchTest, ManyRulesOnOneFieldShareOneAutomaton) {
 }
 
 TEST(AhoCorasickTest, FindsEveryOccurrenceLikeABruteForceSearch) {
+  using Mode = AhoCorasick::Mode;
   std::mt19937 rng(7);
   const std::string alphabet = "abAB/";
   auto random_text = [&](size_t length) {
@@ -243,31 +267,39 @@ TEST(AhoCorasickTest, FindsEveryOccurrenceLikeABruteForceSearch) {
     for (size_t i = 0; i < length; ++i) s += alphabet[rng() % alphabet.size()];
     return s;
   };
-  for (bool fold : {false, true}) {
-    for (int round = 0; round < 50; ++round) {
-      std::vector<AhoCorasick::PatternInput> patterns;
-      for (uint32_t id = 0; id < 20; ++id) {
-        std::string p = random_text(1 + rng() % 4);
+  for (Mode mode : {Mode::kAnywhere, Mode::kPrefix, Mode::kSuffix}) {
+    for (bool fold : {false, true}) {
+      for (int round = 0; round < 50; ++round) {
+        std::vector<AhoCorasick::PatternInput> patterns;
+        for (uint32_t id = 0; id < 20; ++id) {
+          std::string p = random_text(1 + rng() % 4);
+          if (fold)
+            for (char& c : p) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+          patterns.push_back({p, id});
+        }
+        Result<AhoCorasick> ac = AhoCorasick::Build(patterns, fold, mode);
+        ASSERT_TRUE(ac.ok());
+        const std::string text = random_text(mode == Mode::kAnywhere ? 200 : 1 + rng() % 6);
+        std::set<std::tuple<uint32_t, size_t>> found, expected;
+        ac->Scan(text, [&](uint32_t id, uint32_t length, size_t end) {
+          EXPECT_EQ(length, patterns[id].text.size());
+          found.insert({id, end});
+        });
+        std::string haystack = text;
         if (fold)
-          for (char& c : p) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        patterns.push_back({p, id});
+          for (char& c : haystack) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        for (const auto& p : patterns) {
+          for (size_t at = haystack.find(p.text); at != std::string::npos;
+               at = haystack.find(p.text, at + 1)) {
+            const size_t end = at + p.text.size();
+            if ((mode == Mode::kPrefix && at != 0) || (mode == Mode::kSuffix && end != text.size()))
+              continue;
+            expected.insert({p.id, end});
+          }
+        }
+        ASSERT_EQ(found, expected) << "round " << round << " fold " << fold << " mode "
+                                   << static_cast<int>(mode) << " text " << text;
       }
-      Result<AhoCorasick> ac = AhoCorasick::Build(patterns, fold);
-      ASSERT_TRUE(ac.ok());
-      const std::string text = random_text(200);
-      std::set<std::tuple<uint32_t, size_t>> found, expected;
-      ac->Scan(text, [&](uint32_t id, uint32_t length, size_t end) {
-        EXPECT_EQ(length, patterns[id].text.size());
-        found.insert({id, end});
-      });
-      std::string haystack = text;
-      if (fold)
-        for (char& c : haystack) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      for (const auto& p : patterns)
-        for (size_t at = haystack.find(p.text); at != std::string::npos;
-             at = haystack.find(p.text, at + 1))
-          expected.insert({p.id, at + p.text.size()});
-      ASSERT_EQ(found, expected) << "round " << round << " fold " << fold;
     }
   }
 }
@@ -276,7 +308,8 @@ TEST(AhoCorasickTest, RefusesAnAutomatonOverItsSizeLimit) {
   std::vector<AhoCorasick::PatternInput> patterns;
   for (uint32_t i = 0; i < 2000; ++i) patterns.push_back({"pattern-" + std::to_string(i * 7919), i});
   EXPECT_TRUE(AhoCorasick::Build(patterns, false).ok());
-  Result<AhoCorasick> small = AhoCorasick::Build(patterns, false, /*max_bytes=*/64 * 1024);
+  Result<AhoCorasick> small = AhoCorasick::Build(patterns, false, AhoCorasick::Mode::kAnywhere,
+                                                 /*max_bytes=*/64 * 1024);
   ASSERT_FALSE(small.ok());
   EXPECT_NE(small.status().message().find("automaton"), std::string::npos);
 }

@@ -88,8 +88,8 @@ TEST(FilteringSinkTest, DropsExcludedEventsKeepsOrderAndCountsPerType) {
   EXPECT_EQ(stats.dropped[static_cast<size_t>(EventType::kFile)], 1u);
   EXPECT_EQ(stats.dropped[static_cast<size_t>(EventType::kNetwork)], 1u);
   EXPECT_EQ(stats.total_dropped(), 4u);
-  // The child's exec and write; the agent's exec matched the rule itself.
-  EXPECT_EQ(stats.dropped_by_process, 2u);
+  // The agent's exec, and the child's exec and write.
+  EXPECT_EQ(stats.dropped_by_process, 3u);
   // The table still saw the excluded processes: that is how the child was known.
   EXPECT_NE(chain.table.Lookup(100, 1500), nullptr);
 }

@@ -13,8 +13,9 @@ uint8_t Fold(uint8_t c, bool fold_case) {
 }  // namespace
 
 Result<AhoCorasick> AhoCorasick::Build(const std::vector<PatternInput>& patterns, bool fold_case,
-                                       size_t max_bytes) {
+                                       Mode mode, size_t max_bytes) {
   AhoCorasick ac;
+  ac.mode_ = mode;
   if (patterns.empty()) return ac;
 
   // Byte classes: 0 for bytes in no pattern, one class per byte that is
@@ -30,10 +31,23 @@ Result<AhoCorasick> AhoCorasick::Build(const std::vector<PatternInput>& patterns
   if (fold_case)
     for (int c = 'A'; c <= 'Z'; ++c) ac.class_of_[c] = ac.class_of_[c - 'A' + 'a'];
   ac.classes_ = classes;
+  int distinct_starts = 0;
+  for (const PatternInput& p : patterns) {
+    const auto first = static_cast<uint8_t>(p.text[0]);
+    for (int c = 0; c < 256; ++c) {
+      if (ac.starts_[c] || Fold(static_cast<uint8_t>(c), fold_case) != Fold(first, fold_case))
+        continue;
+      ac.starts_[c] = true;
+      ++distinct_starts;
+      ac.single_start_ = c;
+    }
+  }
+  if (distinct_starts != 1) ac.single_start_ = -1;
 
   size_t total_length = 1;
   for (const PatternInput& p : patterns) total_length += p.text.size();
-  if (total_length * classes * sizeof(uint32_t) > max_bytes * 2)
+  if (total_length * classes * sizeof(uint32_t) > max_bytes * 2 ||
+      total_length * classes >= (size_t{1} << 31))
     return Status::Errorf("{} substring patterns ({} bytes) are too many for one field's automaton",
                           patterns.size(), total_length);
 
@@ -42,10 +56,11 @@ Result<AhoCorasick> AhoCorasick::Build(const std::vector<PatternInput>& patterns
   delta.assign(classes, kNone);
   std::vector<std::vector<Output>> own(1);
   for (const PatternInput& p : patterns) {
+    std::string text = p.text;
+    if (mode == Mode::kSuffix) std::reverse(text.begin(), text.end());
     uint32_t state = 0;
-    for (char c : p.text) {
-      const uint32_t cls = ac.class_of_[static_cast<uint8_t>(c)];
-      const size_t slot = state * classes + cls;
+    for (char c : text) {
+      const size_t slot = state * classes + ac.class_of_[static_cast<uint8_t>(c)];
       if (delta[slot] == kNone) {
         delta[slot] = static_cast<uint32_t>(own.size());
         own.emplace_back();
@@ -61,37 +76,52 @@ Result<AhoCorasick> AhoCorasick::Build(const std::vector<PatternInput>& patterns
         "{} substring patterns need a {} MiB automaton for one field (the limit is {} MiB)",
         patterns.size(), states * classes * sizeof(uint32_t) >> 20, max_bytes >> 20);
 
-  // Breadth first: failure links, and missing transitions filled from the
-  // failure state's (already complete) row.
-  std::vector<uint32_t> fail(states, 0);
   ac.first_output_.assign(states, kNone);
   ac.next_output_.assign(states, kNone);
-  std::deque<uint32_t> queue;
-  for (uint32_t c = 0; c < classes; ++c) {
-    uint32_t& next = delta[c];
-    if (next == kNone) {
-      next = 0;
-    } else {
-      fail[next] = 0;
-      queue.push_back(next);
-    }
-  }
-  while (!queue.empty()) {
-    const uint32_t s = queue.front();
-    queue.pop_front();
-    // Suffix chain of outputs: the failure state if it reports, else its chain.
-    const uint32_t f = fail[s];
-    ac.next_output_[s] = !own[f].empty() ? f : ac.next_output_[f];  // the root has none
-    ac.first_output_[s] = !own[s].empty() ? s : ac.next_output_[s];
+  if (mode != Mode::kAnywhere) {
+    // Anchored: a missing transition ends the walk; outputs are the
+    // state's own (no suffix of an anchored path is another match).
+    for (size_t s = 0; s < states; ++s)
+      if (!own[s].empty()) ac.first_output_[s] = static_cast<uint32_t>(s);
+  } else {
+    // Breadth first: failure links, and missing transitions filled from
+    // the failure state's (already complete) row.
+    std::vector<uint32_t> fail(states, 0);
+    std::deque<uint32_t> queue;
     for (uint32_t c = 0; c < classes; ++c) {
-      uint32_t& next = delta[s * classes + c];
+      uint32_t& next = delta[c];
       if (next == kNone) {
-        next = delta[f * classes + c];
+        next = 0;
       } else {
-        fail[next] = delta[f * classes + c];
         queue.push_back(next);
       }
     }
+    while (!queue.empty()) {
+      const uint32_t s = queue.front();
+      queue.pop_front();
+      // Suffix chain of outputs: the failure state if it reports, else its chain.
+      const uint32_t f = fail[s];
+      ac.next_output_[s] = !own[f].empty() ? f : ac.next_output_[f];  // the root has none
+      ac.first_output_[s] = !own[s].empty() ? s : ac.next_output_[s];
+      for (uint32_t c = 0; c < classes; ++c) {
+        uint32_t& next = delta[s * classes + c];
+        if (next == kNone) {
+          next = delta[f * classes + c];
+        } else {
+          fail[next] = delta[f * classes + c];
+          queue.push_back(next);
+        }
+      }
+    }
+  }
+  // State numbers -> row offsets, with the flag for states that report.
+  for (uint32_t& target : delta) {
+    if (target == kNone) {
+      target = kDead;
+      continue;
+    }
+    const uint32_t reports = ac.first_output_[target] != kNone ? kReports : 0;
+    target = target * classes | reports;
   }
 
   ac.out_begin_.resize(states + 1);

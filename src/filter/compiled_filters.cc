@@ -10,42 +10,46 @@ namespace recorder::filter {
 struct RuleInfo {
   uint8_t product;
   bool exclude;
-  bool children;
-  // A process exclusion that describes the process, not one of its events
-  // (no operation / success / syscall test): it reaches the process's
-  // other events and, with `children`, its descendants.
-  bool instance;
+  bool children;  // an instance-wide process exclusion reaching descendants
   uint16_t conditions;
 };
 
 struct Hits {
   uint64_t include = 0;   // products with a matching include rule
   uint64_t exclude = 0;   // ... a matching exclude rule
-  uint64_t instance = 0;  // ... a matching instance-wide process exclusion
-  uint64_t children = 0;  // ... one that reaches descendants
+  uint64_t children = 0;  // ... a matching process exclusion that reaches descendants
 };
 
-// Every rule of every product for one event type.
+// Whether a process exclusion describes the process rather than one of
+// its events (no operation / success / syscall test): then it reaches the
+// process's other events and, with `children`, its descendants.
+bool InstanceScoped(const Rule& rule) {
+  return rule.exclude &&
+         std::none_of(rule.conditions.begin(), rule.conditions.end(), [](const Condition& c) {
+           return c.field == Field::kOperation || c.field == Field::kSuccess ||
+                  c.field == Field::kSyscall;
+         });
+}
+
+// Rules compiled together: every rule of every product for one event type
+// (for process events: the include rules and the exclusions of single
+// events), or the instance-wide process exclusions.
 class TypeMatcher {
  public:
-  void AddRules(uint8_t product, const std::vector<Rule>& rules, bool process_type) {
+  explicit TypeMatcher(bool instance_rules) : instance_rules_(instance_rules) {}
+
+  void AddRules(uint8_t product, const std::vector<Rule>& rules) {
     for (const Rule& rule : rules) {
       const auto index = static_cast<uint32_t>(rules_.size());
-      RuleInfo info{product, rule.exclude, rule.children, false,
-                    static_cast<uint16_t>(rule.conditions.size())};
-      info.instance = process_type && rule.exclude;
+      rules_.push_back(RuleInfo{product, rule.exclude, rule.children && instance_rules_,
+                                static_cast<uint16_t>(rule.conditions.size())});
       for (const Condition& c : rule.conditions) {
-        if (c.field == Field::kOperation || c.field == Field::kSuccess ||
-            c.field == Field::kSyscall)
-          info.instance = false;
         if (c.field == Field::kCmdline) reads_cmdline_ = true;
         const auto condition = static_cast<uint32_t>(condition_rule_.size());
         condition_rule_.push_back(index);
         FieldMatcher& matcher = MatcherFor(c.field);
         for (const Pattern& p : c.patterns) matcher.Add(p, condition);
       }
-      info.children = info.children && info.instance;
-      rules_.push_back(info);
     }
   }
 
@@ -65,11 +69,6 @@ class TypeMatcher {
     return Status::Ok();
   }
 
-  bool has_instance_exclusion(uint8_t product) const {
-    return std::any_of(rules_.begin(), rules_.end(), [&](const RuleInfo& r) {
-      return r.product == product && r.instance;
-    });
-  }
   bool reads_cmdline() const { return reads_cmdline_; }
   size_t conditions() const { return condition_rule_.size(); }
   size_t rules() const { return rules_.size(); }
@@ -99,7 +98,6 @@ class TypeMatcher {
         return;
       }
       hits->exclude |= bit;
-      if (rule.instance) hits->instance |= bit;
       if (rule.children) hits->children |= bit;
     };
     for (const FieldMatcher& f : fields_) {
@@ -142,6 +140,7 @@ class TypeMatcher {
   std::vector<RuleInfo> rules_;
   std::vector<uint32_t> condition_rule_;  // condition -> rule
   std::vector<FieldMatcher> fields_;
+  bool instance_rules_;
   bool reads_cmdline_ = false;
 };
 
@@ -165,27 +164,45 @@ Result<std::shared_ptr<const CompiledFilters>> CompiledFilters::Compile(const Fi
   std::shared_ptr<CompiledFilters> compiled(new CompiledFilters());
   compiled->config_ = config;
   compiled->empty_ = config.products.empty() && !config.watchlist.has_value();
+  auto finish = [&](std::unique_ptr<TypeMatcher>* matcher, EventType type) -> Status {
+    if ((*matcher)->rules() == 0) {
+      matcher->reset();
+      return Status::Ok();
+    }
+    if (Status st = (*matcher)->Finish(); !st.ok())
+      return Status::Errorf("{} rules: {}", EventTypeName(type), st.message());
+    compiled->max_conditions_ = std::max(compiled->max_conditions_, (*matcher)->conditions());
+    compiled->max_rules_ = std::max(compiled->max_rules_, (*matcher)->rules());
+    return Status::Ok();
+  };
+  auto instance = std::make_unique<TypeMatcher>(/*instance_rules=*/true);
   for (size_t t = 0; t < kEventTypeCount; ++t) {
-    auto matcher = std::make_unique<TypeMatcher>();
+    auto matcher = std::make_unique<TypeMatcher>(/*instance_rules=*/false);
     const bool process_type = t == static_cast<size_t>(EventType::kProcess);
     for (size_t p = 0; p < config.products.size(); ++p) {
       const TypeRules& rules = config.products[p].types[t];
       const uint64_t bit = uint64_t{1} << p;
+      const auto product = static_cast<uint8_t>(p);
       if (rules.present) compiled->say_[t] |= bit;
       if (!rules.include.empty()) compiled->includes_[t] |= bit;
-      matcher->AddRules(static_cast<uint8_t>(p), rules.include, process_type);
-      matcher->AddRules(static_cast<uint8_t>(p), rules.exclude, process_type);
-      if (process_type && matcher->has_instance_exclusion(static_cast<uint8_t>(p)))
-        compiled->process_excluders_ |= bit;
+      matcher->AddRules(product, rules.include);
+      if (!process_type) {
+        matcher->AddRules(product, rules.exclude);
+        continue;
+      }
+      std::vector<Rule> of_events, of_instances;
+      for (const Rule& rule : rules.exclude)
+        (InstanceScoped(rule) ? of_instances : of_events).push_back(rule);
+      matcher->AddRules(product, of_events);
+      instance->AddRules(product, of_instances);
+      if (!of_instances.empty()) compiled->process_excluders_ |= bit;
     }
-    if (matcher->rules() == 0) continue;
-    if (Status s = matcher->Finish(); !s.ok())
-      return Status::Errorf("{} rules: {}", EventTypeName(static_cast<EventType>(t)), s.message());
-    if (process_type) compiled->needs_argv_ = matcher->reads_cmdline();
-    compiled->max_conditions_ = std::max(compiled->max_conditions_, matcher->conditions());
-    compiled->max_rules_ = std::max(compiled->max_rules_, matcher->rules());
+    if (Status st = finish(&matcher, static_cast<EventType>(t)); !st.ok()) return st;
     compiled->types_[t] = std::move(matcher);
   }
+  if (Status st = finish(&instance, EventType::kProcess); !st.ok()) return st;
+  compiled->needs_argv_ = instance != nullptr && instance->reads_cmdline();
+  compiled->instance_ = std::move(instance);
   for (uint64_t& say : compiled->say_) say |= compiled->process_excluders_;
   if (config.watchlist) {
     auto watchlist = WatchlistMatcher::Compile(*config.watchlist);
@@ -221,39 +238,41 @@ DropReason CompiledFilters::Decide(const TypedEvent& event, const ProcessLineage
   const uint64_t by_rules = (hits.include | ~includes_[t]) & ~hits.exclude & say;
   if (by_rules == 0) return DropReason::kRule;
   uint64_t by_process = 0;
-  if ((process_excluders_ & by_rules) != 0) {
-    by_process = ProcessExclusion(event, type, lineage, scratch,
-                                  type == EventType::kProcess ? &hits : nullptr);
-  }
+  if ((process_excluders_ & by_rules) != 0) by_process = ProcessExclusion(event, type, lineage, scratch);
   return (by_rules & ~by_process) != 0 ? DropReason::kKept : DropReason::kProcess;
 }
 
 uint64_t CompiledFilters::ProcessExclusion(const TypedEvent& event, EventType type,
-                                           const ProcessLineage* lineage, MatchScratch* scratch,
-                                           const Hits* event_hits) const {
+                                           const ProcessLineage* lineage,
+                                           MatchScratch* scratch) const {
   const Subject& s = event.subject;
   const int64_t t = event.header.time_ms;
-  const TypeMatcher* process = types_[static_cast<size_t>(EventType::kProcess)].get();
+  // An exec is judged from the event itself (it carries the whole command
+  // line) and its verdict remembered; every later event of the process
+  // reuses it, found by the instance the enricher gave the event.
+  const bool exec = std::holds_alternative<ProcessStart>(event.body) && event.header.success;
+  auto remembered = [&](int32_t pid, int64_t start_ms) -> const MatchScratch::MemoEntry* {
+    const MatchScratch::MemoEntry* m = scratch->Memo(pid, start_ms);
+    return m->owner == id_ && m->pid == pid && m->start_ms == start_ms ? m : nullptr;
+  };
+  if (!exec && event.enrichment.process_start_ms >= 0)
+    if (const auto* m = remembered(s.pid, event.enrichment.process_start_ms)) return m->excluded;
   ProcessFacts facts;
   const bool known = lineage != nullptr && s.pid > 0 &&
                      lineage->Instance(s.pid, event.enrichment.process_start_ms, t, &facts);
-  MatchScratch::MemoEntry* memo =
-      known && facts.start_ms >= 0 ? scratch->Memo(facts.pid, facts.start_ms) : nullptr;
-  // A process event is judged from the event itself (an exec carries the
-  // whole command line); the others reuse the instance's verdict.
-  if (event_hits == nullptr && memo != nullptr && memo->owner == id_ &&
-      memo->pid == facts.pid && memo->start_ms == facts.start_ms)
-    return memo->excluded;
+  if (!exec && known && facts.start_ms >= 0)
+    if (const auto* m = remembered(facts.pid, facts.start_ms)) return m->excluded;
 
   Hits direct;
-  if (event_hits != nullptr) {
-    direct = *event_hits;
+  if (exec) {
+    EventFields fields(event, type, lineage, &scratch->fields_);
+    instance_->Match(fields, scratch, &direct);
   } else if (known) {
     InstanceFields fields(facts, t, lineage, &scratch->fields_);
-    process->Match(fields, scratch, &direct);
+    instance_->Match(fields, scratch, &direct);
   } else {
     EventFields fields(event, type, lineage, &scratch->fields_, /*subject_only=*/true);
-    process->Match(fields, scratch, &direct);
+    instance_->Match(fields, scratch, &direct);
   }
   uint64_t parent = 0;
   if (lineage != nullptr) {
@@ -264,10 +283,10 @@ uint64_t CompiledFilters::ProcessExclusion(const TypedEvent& event, EventType ty
       parent = Inheritable(s.ppid, -1, t, lineage, scratch);
     }
   }
-  const uint64_t excluded = direct.instance | parent;
-  if (memo != nullptr)
-    *memo = MatchScratch::MemoEntry{facts.pid, facts.start_ms, excluded, direct.children | parent,
-                                    id_};
+  const uint64_t excluded = direct.exclude | parent;
+  if (known && facts.start_ms >= 0)
+    *scratch->Memo(facts.pid, facts.start_ms) = MatchScratch::MemoEntry{
+        facts.pid, facts.start_ms, excluded, direct.children | parent, id_};
   return excluded;
 }
 
@@ -292,12 +311,11 @@ uint64_t CompiledFilters::Inheritable(int32_t pid, int64_t start_ms, int64_t at_
     pid = f.ppid;
     start_ms = f.parent_start_ms;
   }
-  const TypeMatcher* process = types_[static_cast<size_t>(EventType::kProcess)].get();
   while (n-- > 0) {
     Hits h;
     InstanceFields fields(chain[n], at_ms, lineage, &scratch->fields_);
-    process->Match(fields, scratch, &h);
-    const uint64_t excluded = h.instance | base;
+    instance_->Match(fields, scratch, &h);
+    const uint64_t excluded = h.exclude | base;
     base |= h.children;
     if (chain[n].start_ms >= 0)
       *scratch->Memo(chain[n].pid, chain[n].start_ms) =

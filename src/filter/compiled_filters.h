@@ -99,9 +99,9 @@ class CompiledFilters {
  private:
   CompiledFilters();
   // Products whose process exclusions reach `event` (its process or an
-  // ancestor). `event_hits`: the process rules' verdict on a process event.
+  // ancestor).
   uint64_t ProcessExclusion(const TypedEvent& event, EventType type, const ProcessLineage* lineage,
-                            MatchScratch* scratch, const Hits* event_hits) const;
+                            MatchScratch* scratch) const;
   uint64_t Inheritable(int32_t pid, int64_t start_ms, int64_t at_ms,
                        const ProcessLineage* lineage, MatchScratch* scratch) const;
 
@@ -111,7 +111,11 @@ class CompiledFilters {
   size_t max_conditions_ = 0;
   size_t max_rules_ = 0;
   bool needs_argv_ = false;
+  // Per type: include rules and exclusions of single events.
   std::array<std::unique_ptr<TypeMatcher>, kEventTypeCount> types_;
+  // Process exclusions that describe a process (instance-wide): they reach
+  // its other events and its descendants.
+  std::unique_ptr<TypeMatcher> instance_;
   // Products with a say on each type, and those with include rules for it.
   std::array<uint64_t, kEventTypeCount> say_{};
   std::array<uint64_t, kEventTypeCount> includes_{};

@@ -26,6 +26,25 @@ RE2::Options RegexOptions() {
   return options;
 }
 
+// The literal text every match must start with, or "" when there is none
+// to be sure of. Globs are anchored; a regex only with a leading '^' and
+// no alternation; a literal followed by a quantifier does not count.
+std::string RequiredPrefix(const std::string& text, bool glob) {
+  std::string_view rest = text;
+  if (!glob) {
+    if (rest.empty() || rest[0] != '^' || rest.find('|') != std::string_view::npos) return "";
+    rest.remove_prefix(1);
+  }
+  static constexpr std::string_view kGlobSpecial = "*?[\\";
+  static constexpr std::string_view kRegexSpecial = "\\.[](){}*+?|^$";
+  const std::string_view special = glob ? kGlobSpecial : kRegexSpecial;
+  size_t n = 0;
+  while (n < rest.size() && special.find(rest[n]) == std::string_view::npos) ++n;
+  if (!glob && n < rest.size() && (rest[n] == '*' || rest[n] == '?' || rest[n] == '{') && n > 0)
+    --n;
+  return std::string(rest.substr(0, n));
+}
+
 std::string Lower(std::string_view text) {
   std::string out(text);
   for (char& ch : out)
@@ -90,13 +109,23 @@ void FieldMatcher::Add(const Pattern& p, uint32_t condition) {
       break;
     case Operator::kContains:
     case Operator::kStartsWith:
-    case Operator::kEndsWith:
-      pending_[p.case_insensitive].push_back(
-          {p.case_insensitive ? Lower(p.text) : p.text, static_cast<uint32_t>(literals_.size())});
-      literals_.push_back(Literal{condition, p.op});
+    case Operator::kEndsWith: {
+      const int mode = p.op == Operator::kContains ? 0 : p.op == Operator::kStartsWith ? 1 : 2;
+      pending_[mode][p.case_insensitive].push_back(
+          {p.case_insensitive ? Lower(p.text) : p.text,
+           static_cast<uint32_t>(literal_condition_.size())});
+      literal_condition_.push_back(condition);
       break;
+    }
     case Operator::kGlob:
     case Operator::kRegex: {
+      const std::string prefix = RequiredPrefix(p.text, p.op == Operator::kGlob);
+      if (prefix.empty()) {
+        regex_prefilter_usable_ = false;
+      } else {
+        regex_prefixes_[p.case_insensitive].push_back(
+            {p.case_insensitive ? Lower(prefix) : prefix, 0});
+      }
       std::string source =
           p.op == Operator::kGlob ? GlobToRegex(p.text, kind_ == FieldKind::kPath) : p.text;
       if (p.case_insensitive) source = "(?i)" + source;
@@ -124,13 +153,18 @@ void FieldMatcher::Add(const Pattern& p, uint32_t condition) {
 }
 
 Status FieldMatcher::Finish() {
-  for (int ci = 0; ci < 2; ++ci) {
-    if (pending_[ci].empty()) continue;
-    Result<AhoCorasick> built = AhoCorasick::Build(pending_[ci], ci == 1);
-    if (!built.ok()) return built.status();
-    substrings_[ci] = std::move(built).value();
-    pending_[ci].clear();
-    pending_[ci].shrink_to_fit();
+  static constexpr AhoCorasick::Mode kModes[] = {
+      AhoCorasick::Mode::kAnywhere, AhoCorasick::Mode::kPrefix, AhoCorasick::Mode::kSuffix};
+  for (int mode = 0; mode < 3; ++mode) {
+    for (int ci = 0; ci < 2; ++ci) {
+      std::vector<AhoCorasick::PatternInput>& pending = pending_[mode][ci];
+      if (pending.empty()) continue;
+      Result<AhoCorasick> built = AhoCorasick::Build(pending, ci == 1, kModes[mode]);
+      if (!built.ok()) return built.status();
+      substrings_[mode][ci] = std::move(built).value();
+      pending.clear();
+      pending.shrink_to_fit();
+    }
   }
 
   if (!regex_sources_.empty()) {
@@ -143,6 +177,15 @@ Status FieldMatcher::Finish() {
     }
     if (!regex_set_->set.Compile())
       return Status::Error("the regexes do not fit in memory together");
+    for (int ci = 0; ci < 2 && regex_prefilter_usable_; ++ci) {
+      if (regex_prefixes_[ci].empty()) continue;
+      Result<AhoCorasick> built =
+          AhoCorasick::Build(regex_prefixes_[ci], ci == 1, AhoCorasick::Mode::kPrefix);
+      if (!built.ok()) return built.status();
+      regex_prefilter_[ci] = std::move(built).value();
+    }
+    regex_prefixes_[0].clear();
+    regex_prefixes_[1].clear();
   }
 
   if (!ranges_.empty()) {
@@ -168,15 +211,27 @@ Status FieldMatcher::Finish() {
   return Status::Ok();
 }
 
-void FieldMatcher::RegexHits(std::string_view value, MatchBuffers* buffers) const {
+bool FieldMatcher::RegexHits(std::string_view value, MatchBuffers* buffers) const {
   std::vector<int>& hits = buffers->regex_hits;
   hits.clear();
+  if (regex_prefilter_usable_) {
+    bool may_match = false;
+    for (const AhoCorasick& prefixes : regex_prefilter_)
+      prefixes.Scan(value, [&](uint32_t, uint32_t, size_t) { may_match = true; });
+    if (!may_match) return false;
+  }
   const re2::StringPiece text(value.data(), value.size());
   RE2::Set::ErrorInfo info{};
-  if (regex_set_->set.Match(text, &hits, &info) || info.kind == RE2::Set::kNoError) return;
+  // Asking which regexes matched costs an allocation in RE2; most values
+  // match none, so ask first whether any did.
+  if (!regex_set_->set.Match(text, nullptr, &info) && info.kind == RE2::Set::kNoError) return false;
+  if (info.kind == RE2::Set::kNoError && regex_set_->set.Match(text, &hits, &info)) return true;
+  if (info.kind == RE2::Set::kNoError) return false;
+  // The set's DFA ran out of memory: one by one (slower, still right).
   hits.clear();
   for (size_t i = 0; i < regex_set_->each.size(); ++i)
     if (RE2::PartialMatch(text, *regex_set_->each[i])) hits.push_back(static_cast<int>(i));
+  return !hits.empty();
 }
 
 }  // namespace recorder::filter

@@ -67,10 +67,6 @@ class FieldMatcher {
   }
 
  private:
-  struct Literal {
-    uint32_t condition;
-    Operator op;
-  };
   struct NetKey {
     std::array<uint8_t, 16> bytes;
     uint8_t prefix;
@@ -81,7 +77,8 @@ class FieldMatcher {
     size_t operator()(const NetKey& k) const;
   };
 
-  void RegexHits(std::string_view value, MatchBuffers* buffers) const;
+  // Fills buffers->regex_hits; false when no regex matches.
+  bool RegexHits(std::string_view value, MatchBuffers* buffers) const;
 
   Field field_;
   FieldKind kind_;
@@ -89,12 +86,19 @@ class FieldMatcher {
   // Strings.
   StringIndex equals_;     // case-sensitive
   StringIndex equals_ci_;  // keys lower-case
-  std::vector<AhoCorasick::PatternInput> pending_[2];  // [case-insensitive]
-  AhoCorasick substrings_[2];
-  std::vector<Literal> literals_;  // automaton output id -> what it means
+  // [contains, starts with, ends with][case-insensitive]
+  std::vector<AhoCorasick::PatternInput> pending_[3][2];
+  AhoCorasick substrings_[3][2];
+  std::vector<uint32_t> literal_condition_;  // automaton output id -> condition
   std::vector<std::string> regex_sources_;
   std::vector<uint32_t> regex_condition_;  // set index -> condition
   std::unique_ptr<RegexSet> regex_set_;
+  // When every glob and regex is anchored with a literal start ("/home/*"
+  // starts with "/home/"), a value that starts with none of those skips
+  // the set: [case-insensitive].
+  std::vector<AhoCorasick::PatternInput> regex_prefixes_[2];
+  AhoCorasick regex_prefilter_[2];
+  bool regex_prefilter_usable_ = true;
 
   // Integers: [starts_[i], starts_[i+1]) -> segment_conditions_[i].
   std::vector<std::array<int64_t, 3>> ranges_;  // lo, hi, condition (until Finish)
@@ -127,20 +131,11 @@ void FieldMatcher::MatchString(std::string_view value, MatchBuffers* buffers, Hi
     if (it != equals_ci_.end())
       for (uint32_t c : it->second) hit(c);
   }
-  for (const AhoCorasick& ac : substrings_) {
-    ac.Scan(value, [&](uint32_t id, uint32_t length, size_t end) {
-      const Literal& l = literals_[id];
-      if ((l.op == Operator::kStartsWith && end != length) ||
-          (l.op == Operator::kEndsWith && end != value.size()) ||
-          (l.op == Operator::kEquals && (end != length || end != value.size())))
-        return;
-      hit(l.condition);
-    });
-  }
-  if (regex_set_ != nullptr) {
-    RegexHits(value, buffers);
+  for (const auto& by_case : substrings_)
+    for (const AhoCorasick& ac : by_case)
+      ac.Scan(value, [&](uint32_t id, uint32_t, size_t) { hit(literal_condition_[id]); });
+  if (regex_set_ != nullptr && RegexHits(value, buffers))
     for (int i : buffers->regex_hits) hit(regex_condition_[static_cast<size_t>(i)]);
-  }
 }
 
 template <typename Hit>

@@ -31,8 +31,7 @@ namespace recorder::filter {
 struct FilterStats {
   std::array<uint64_t, kEventTypeCount> seen{};
   std::array<uint64_t, kEventTypeCount> dropped{};
-  // Of dropped: not by a rule on the event itself but because a process
-  // exclusion reaches it (from its process, or from an ancestor).
+  // Of dropped: by a process exclusion (of its process or an ancestor).
   uint64_t dropped_by_process = 0;
   uint64_t dropped_watchlist_only = 0;  // of dropped: onlyWatchFileRoot=false, outside the watchlist
   uint64_t reloads = 0;
