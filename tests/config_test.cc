@@ -222,6 +222,13 @@ TEST(ConfigTest, BrokenJsonNamesFileLineAndColumn) {
   ASSERT_FALSE(loaded.ok());
   EXPECT_NE(loaded.status().message().find("im_recorder.json:3:3"), std::string::npos)
       << loaded.status().message();
+  // A number no double holds is reported, not thrown.
+  Result<LoadedConfig> huge =
+      MergeConfigTexts("/opt/rec", {{"recorder.json", "{\n  \"maxSizeMB\": 1E99999\n}"}});
+  ASSERT_FALSE(huge.ok());
+  EXPECT_NE(huge.status().message().find("recorder.json:2:16: invalid JSON: number overflow"),
+            std::string::npos)
+      << huge.status().message();
   Result<LoadedConfig> not_object = MergeConfigTexts("/opt/rec", {{"recorder.json", "[1]"}});
   ASSERT_FALSE(not_object.ok());
   EXPECT_NE(not_object.status().message().find("JSON object"), std::string::npos);

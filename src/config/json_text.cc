@@ -32,6 +32,20 @@ Result<nlohmann::json> ParseJsonText(std::string_view name, std::string_view tex
     std::string what = e.what();
     if (size_t at = what.find("syntax error"); at != std::string::npos) what = what.substr(at);
     return Status::Errorf("{}:{}: invalid JSON: {}", name, OffsetToLineCol(text, e.byte), what);
+  } catch (const nlohmann::json::exception& e) {
+    // A number too large for a double ("number overflow parsing '1E999'")
+    // is not a parse_error and carries no offset: find the quoted token.
+    std::string what = e.what();
+    if (size_t at = what.find("] "); at != std::string::npos) what = what.substr(at + 2);
+    size_t offset = 0;
+    const size_t open = what.find('\'');
+    const size_t close = open == std::string::npos ? open : what.find('\'', open + 1);
+    if (close != std::string::npos && close > open + 1) {
+      const size_t found = text.find(what.substr(open + 1, close - open - 1));
+      if (found != std::string_view::npos) offset = found + 1;
+    }
+    return Status::Errorf("{}:{}: invalid JSON: {}", name,
+                          offset ? OffsetToLineCol(text, offset) : std::string("1:1"), what);
   }
 }
 
