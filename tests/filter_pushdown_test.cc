@@ -229,6 +229,26 @@ TEST(FilterPushdownTest, MissingDirectoriesAndTheRuleLimit) {
   EXPECT_THAT(limited.notes.back().reason, HasSubstr("over the limit of 10"));
 }
 
+TEST(FilterPushdownTest, DeriveRulesWithFiltersIsWhatLiveRecordingInstalls) {
+  config::RecorderConfig config = config::DefaultConfig("/tmp");
+  config.recorder_exe = "/usr/local/bin/recorder";
+  config.rule_key = "recorder-test";
+  config.watched_paths = {"/home"};
+  const filter::FilterConfig filters =
+      Parse({{"filters.json", R"({"network": {"exclude": [{"exe": "/usr/sbin/ntpd"}]}})"}},
+            filter::FilterText{"watchlist.json", R"(["/etc"])"});
+  FilteredRules out = DeriveRulesWithFilters(config, filters);
+  ASSERT_FALSE(out.pushdown.rules.empty());
+  bool never_ntpd = false, dir_etc = false, dir_home = false;
+  for (const RuleSpec& r : out.rules) {
+    EXPECT_EQ(r.key, "recorder-test");
+    never_ntpd |= r.action == "never" && Has(r.fields, "exe=/usr/sbin/ntpd");
+    dir_etc |= Has(r.fields, "dir=/etc");
+    dir_home |= Has(r.fields, "dir=/home");
+  }
+  EXPECT_TRUE(never_ntpd && dir_etc && dir_home);
+}
+
 TEST(FilterPushdownTest, WatchlistPathsJoinTheWatchedPaths) {
   filter::FilterConfig with = Parse({}, filter::FilterText{"w.json", R"(["/etc", "/srv/app"])"});
   using Paths = std::vector<std::string>;

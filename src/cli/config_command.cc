@@ -14,7 +14,6 @@
 #include "filter/filter_describe.h"
 #include "filter/filter_loader.h"
 #include "rules/filter_pushdown.h"
-#include "rules/rule_manager.h"
 
 namespace recorder::cli {
 namespace {
@@ -56,20 +55,16 @@ bool Load(const ConfigOptions& options, Effective* out, bool print_warnings) {
     return false;
   }
   out->filters = std::move(filters).value();
-  // The audit rules live recording would install: the configuration's,
-  // widened for the watchlist, with the pushed-down exclusions first.
-  config::RecorderConfig rule_config = out->config.config;
-  const filter::FilterConfig& fc = out->filters.filters->config();
-  rule_config.watched_paths = rules::WatchedPathsWithWatchlist(rule_config.watched_paths, fc);
-  const std::vector<rules::RuleSpec> derived = rules::DeriveRules(rule_config);
+  // The audit rules live recording would install.
   rules::PushdownOptions pushdown_options;
-  pushdown_options.rule_key = rule_config.rule_key;
   pushdown_options.directory_exists = [](const std::string& path) {
     std::error_code ec;
     return fs::is_directory(path, ec);
   };
-  out->pushdown = rules::PlanPushdown(fc, derived, pushdown_options);
-  out->audit_rules = rules::WithPushdown(derived, out->pushdown.rules);
+  rules::FilteredRules filtered = rules::DeriveRulesWithFilters(
+      out->config.config, out->filters.filters->config(), pushdown_options);
+  out->pushdown = std::move(filtered.pushdown);
+  out->audit_rules = std::move(filtered.rules);
   return true;
 }
 

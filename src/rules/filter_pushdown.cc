@@ -8,6 +8,7 @@
 #include <tuple>
 
 #include "filter/filter_fields.h"
+#include "rules/rule_manager.h"
 
 namespace recorder::rules {
 namespace {
@@ -349,6 +350,18 @@ std::vector<RuleSpec> WithPushdown(std::vector<RuleSpec> recorder_rules,
                                    [](const RuleSpec& r) { return r.action != "never"; });
   recorder_rules.insert(first_always, pushdown.begin(), pushdown.end());
   return recorder_rules;
+}
+
+FilteredRules DeriveRulesWithFilters(const config::RecorderConfig& config,
+                                     const FilterConfig& filters, PushdownOptions options) {
+  config::RecorderConfig widened = config;
+  widened.watched_paths = WatchedPathsWithWatchlist(config.watched_paths, filters);
+  const std::vector<RuleSpec> derived = DeriveRules(widened);
+  options.rule_key = config.rule_key;
+  FilteredRules out;
+  out.pushdown = PlanPushdown(filters, derived, options);
+  out.rules = WithPushdown(derived, out.pushdown.rules);
+  return out;
 }
 
 }  // namespace recorder::rules

@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "config/config.h"
 #include "filter/filter_rules.h"
 #include "rules/audit_rule.h"
 
@@ -70,5 +71,17 @@ std::vector<std::string> WatchedPathsWithWatchlist(const std::vector<std::string
 // rules (the recorder's own exclusion) and before its first "always" rule.
 std::vector<RuleSpec> WithPushdown(std::vector<RuleSpec> recorder_rules,
                                    const std::vector<RuleSpec>& pushdown);
+
+// Everything live recording installs once filters are loaded: DeriveRules()
+// over the configuration with watchedPaths widened for the watchlist,
+// and the pushed-down exclusions placed (options.rule_key is taken from
+// the configuration).
+struct FilteredRules {
+  std::vector<RuleSpec> rules;  // install these, in this order
+  PushdownPlan pushdown;        // what was pushed down and why not (for status)
+};
+FilteredRules DeriveRulesWithFilters(const config::RecorderConfig& config,
+                                     const filter::FilterConfig& filters,
+                                     PushdownOptions options = {});
 
 }  // namespace recorder::rules
