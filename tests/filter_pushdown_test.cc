@@ -202,8 +202,9 @@ TEST(FilterPushdownTest, FileExclusionsNeverTouchTheWatchlist) {
   bool cache = false;
   for (const RuleSpec& r : plan.rules) {
     EXPECT_FALSE(Has(r.fields, "dir=/etc"));
-    if (Has(r.fields, "exe=/opt/agent"))
+    if (Has(r.fields, "exe=/opt/agent")) {
       for (const std::string& s : r.syscalls) EXPECT_NE(s, "openat");
+    }
     cache |= Has(r.fields, "dir=/var/cache");
   }
   EXPECT_TRUE(cache);
