@@ -100,9 +100,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     watchlist = FilterText{"watchlist.json", std::string(input.substr(split + 4))};
   }
   const bool only_root = size % 2 == 0;
-  Result<LoadedFilters> loaded =
-      CompileFilterTexts({{"filters.json", filters}, {"im_filters.json", filters}}, watchlist,
-                         only_root);
+  Result<LoadedFilters> loaded = CompileFilterTexts(
+      {{"filters.json", filters}, {"im_filters.json", filters}}, watchlist, only_root);
   if (!loaded.ok()) return 0;
   MatchScratch scratch;
   size_t kept = 0;

@@ -39,9 +39,7 @@ Output RunRecorder(const std::string& args, bool merge = true) {
   return out;
 }
 
-void Write(const std::string& path, const std::string& text) {
-  std::ofstream(path) << text;
-}
+void Write(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
 
 int64_t Count(const std::string& db, const std::string& sql) {
   sqlite3* handle = nullptr;
@@ -61,7 +59,8 @@ TEST(ConfigCliTest, CheckAcceptsAGoodDirectoryAndNamesWhatItRead) {
   TempDir dir;
   Write(dir.File("recorder.json"), R"({"maxSizeMB": 300})");
   Write(dir.File("filters.json"), R"({"process": {"exclude": [{"exe": "/opt/agent"}]}})");
-  Write(dir.File("im_filters.json"), R"({"file": {"include": [{"path": {"starts_with": "/etc"}}]}})");
+  Write(dir.File("im_filters.json"),
+        R"({"file": {"include": [{"path": {"starts_with": "/etc"}}]}})");
   Write(dir.File("watchlist.json"), R"(["/etc"])");
   Output out = RunRecorder("config check --config " + dir.path());
   EXPECT_EQ(out.exit_code, 0) << out.text;
@@ -77,11 +76,13 @@ TEST(ConfigCliTest, CheckRefusesBrokenFilesNamingFileLineColumnOrRule) {
   Output broken = RunRecorder("config check --config " + dir.path());
   EXPECT_EQ(broken.exit_code, 1);
   EXPECT_THAT(broken.text, HasSubstr(dir.File("filters.json") + ":2:"));
-  Write(dir.File("filters.json"), R"({"network": {"exclude": [{"remote_address": "10.0.0.0/40"}]}})");
+  Write(dir.File("filters.json"),
+        R"({"network": {"exclude": [{"remote_address": "10.0.0.0/40"}]}})");
   Output bad_rule = RunRecorder("config check --config " + dir.path());
   EXPECT_EQ(bad_rule.exit_code, 1);
-  EXPECT_THAT(bad_rule.text, HasSubstr(dir.File("filters.json") +
-                                       ": network.exclude[0]: remote_address: bad address or CIDR"));
+  EXPECT_THAT(bad_rule.text,
+              HasSubstr(dir.File("filters.json") +
+                        ": network.exclude[0]: remote_address: bad address or CIDR"));
   Write(dir.File("filters.json"), "{}");
   Write(dir.File("recorder.json"), "{\"maxSizeMB\": [}");
   Output bad_config = RunRecorder("config check --config " + dir.path());
@@ -95,7 +96,8 @@ TEST(ConfigCliTest, CheckWarnsWithTheNearestKnownKey) {
   Write(dir.File("filters.json"), R"({"netwrok": {}})");
   Output out = RunRecorder("config check --config " + dir.path());
   EXPECT_EQ(out.exit_code, 0) << out.text;
-  EXPECT_THAT(out.text, HasSubstr("MonitorDay: unknown key; ignored (did you mean \"MonitorDays\"?)"));
+  EXPECT_THAT(out.text,
+              HasSubstr("MonitorDay: unknown key; ignored (did you mean \"MonitorDays\"?)"));
   EXPECT_THAT(out.text, HasSubstr("netwrok: unknown section; ignored (did you mean \"network\"?)"));
 }
 
@@ -148,14 +150,14 @@ TEST(ConfigCliTest, ReplayWithFiltersLeavesOutTheExcludedProcessesAndCountsThem)
   const std::string log = kData + "/capture-raw.log";
   Output plain = RunRecorder("replay --no-progress --db " + dir.File("all.db") + " " + log);
   ASSERT_EQ(plain.exit_code, 0) << plain.text;
-  const int64_t python = Count(dir.File("all.db"),
-                               "SELECT count(*) FROM processes WHERE exe = '/usr/bin/python3.11'");
+  const int64_t python =
+      Count(dir.File("all.db"), "SELECT count(*) FROM processes WHERE exe = '/usr/bin/python3.11'");
   ASSERT_GT(python, 0);
   const int64_t all = Count(dir.File("all.db"), "SELECT count(*) FROM processes");
 
   Write(dir.File("filters.json"), R"({"process": {"exclude": [{"exe": "/usr/bin/python3.11"}]}})");
   Output filtered = RunRecorder("replay --no-progress --filters " + dir.path() + " --db " +
-                        dir.File("some.db") + " " + log);
+                                dir.File("some.db") + " " + log);
   ASSERT_EQ(filtered.exit_code, 0) << filtered.text;
   EXPECT_THAT(filtered.text, HasSubstr("filtered out "));
   EXPECT_EQ(Count(dir.File("some.db"),
@@ -167,8 +169,8 @@ TEST(ConfigCliTest, ReplayWithFiltersLeavesOutTheExcludedProcessesAndCountsThem)
   EXPECT_GT(left, 0);
 
   Write(dir.File("filters.json"), R"({"process": {"exclude": [{"exee": "x"}]}})");
-  Output bad = RunRecorder("replay --no-progress --filters " + dir.path() + " --db " + dir.File("x.db") +
-                   " " + log);
+  Output bad = RunRecorder("replay --no-progress --filters " + dir.path() + " --db " +
+                           dir.File("x.db") + " " + log);
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_THAT(bad.text, HasSubstr("unknown field \"exee\" (did you mean \"exe\"?)"));
 }

@@ -138,12 +138,13 @@ TEST(ConfigTest, DatabaseRecoverySettingsHaveTheManualsDefaultsAndBounds) {
 TEST(ConfigTest, SettingsWithNoEffectHereSaySo) {
   LoadedConfig quiet = MustMerge({{"recorder.json", R"({"throttle": false})"}});
   EXPECT_TRUE(quiet.warnings.empty());
-  LoadedConfig loaded = MustMerge(
-      {{"recorder.json", R"({"throttle": true, "FileExtraFlagsFilter": 4,
+  LoadedConfig loaded =
+      MustMerge({{"recorder.json", R"({"throttle": true, "FileExtraFlagsFilter": 4,
                              "DisableParentProcessFilter": 1})"}});
   EXPECT_TRUE(HasWarning(loaded, "throttle", "no effect"));
   EXPECT_TRUE(HasWarning(loaded, "recorder.json: FileExtraFlagsFilter", "no effect on Linux"));
-  EXPECT_TRUE(HasWarning(loaded, "recorder.json: DisableParentProcessFilter", "no effect on Linux"));
+  EXPECT_TRUE(
+      HasWarning(loaded, "recorder.json: DisableParentProcessFilter", "no effect on Linux"));
   EXPECT_FALSE(HasWarning(loaded, "unknown key"));
 }
 

@@ -81,8 +81,8 @@ TEST(FilterDocsTest, QuotedErrorsAreTheRealOnes) {
             "would match every event)\n"
             "filters.json: process.exclude[1]: cmdline: bad regex \"a(b\": missing ): a(b");
   EXPECT_EQ(
-      CompileError({{"filters.json",
-                     R"({"network": {"exclude": [{"remote_address": "10.0.0.0/33"}]}})"}}),
+      CompileError(
+          {{"filters.json", R"({"network": {"exclude": [{"remote_address": "10.0.0.0/33"}]}})"}}),
       "filters.json: network.exclude[0]: remote_address: bad address or CIDR \"10.0.0.0/33\"");
   EXPECT_THAT(CompileError({{"filters.json", R"({"file": {"include": [{"operation": "wrte"}]}})"}}),
               HasSubstr("filters.json: file.include[0]: operation: \"wrte\" is not one of create, "

@@ -50,9 +50,9 @@ TEST_F(LineageTest, ExcludedProcessTakesItsDescendantsAlong) {
   Exec(200, 1, 1500, "/usr/bin/vim", {"vim"});
 
   EXPECT_FALSE(Kept(*filters, Write(100, 4000, "/opt/agent/agent")));
-  EXPECT_FALSE(Kept(*filters, Write(102, 4000, "/usr/bin/curl")));        // grandchild
+  EXPECT_FALSE(Kept(*filters, Write(102, 4000, "/usr/bin/curl")));  // grandchild
   EXPECT_FALSE(Kept(*filters, filter::Exec({"curl", "x"}, "/usr/bin/curl", 102, 101, 3000)));
-  EXPECT_TRUE(Kept(*filters, Write(200, 4000, "/usr/bin/vim")));          // unrelated
+  EXPECT_TRUE(Kept(*filters, Write(200, 4000, "/usr/bin/vim")));  // unrelated
   // Without the lineage only the agent's own events go.
   EXPECT_TRUE(Kept(*filters, Write(102, 4000, "/usr/bin/curl"), /*with_lineage=*/false));
   EXPECT_FALSE(Kept(*filters, Write(100, 4000, "/opt/agent/agent"), false));
@@ -94,8 +94,8 @@ TEST_F(LineageTest, AReusedPidIsANewProcess) {
 
 TEST_F(LineageTest, EventScopedProcessRulesDropOnlyTheirEvents) {
   // A rule on process end events does not exclude the process.
-  auto filters = MustCompile(
-      R"({"process": {"exclude": [{"exe": "/usr/bin/true", "operation": "end"}]}})");
+  auto filters =
+      MustCompile(R"({"process": {"exclude": [{"exe": "/usr/bin/true", "operation": "end"}]}})");
   Exec(100, 1, 1000, "/usr/bin/true", {"true"});
   EXPECT_TRUE(Kept(*filters, filter::Exec({"true"}, "/usr/bin/true", 100, 1, 1000)));
   EXPECT_TRUE(Kept(*filters, Write(100, 1500, "/usr/bin/true")));

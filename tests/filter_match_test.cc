@@ -184,8 +184,8 @@ TEST(FilterMatchTest, NetworkFields) {
   EXPECT_FALSE(excluded(R"({"direction": "listen"})", mapped));
   EXPECT_TRUE(excluded(R"({"family": "ipv6"})", out6));
   // Overlapping ranges each report their rule.
-  EXPECT_TRUE(excluded(R"({"remote_port": "1-9000", "protocol": "udp"}, {"remote_port": "8000-8080"})",
-                       out4));
+  EXPECT_TRUE(excluded(
+      R"({"remote_port": "1-9000", "protocol": "udp"}, {"remote_port": "8000-8080"})", out4));
 }
 
 TEST(FilterMatchTest, SecurityModuleAndImageFields) {
@@ -215,8 +215,8 @@ TEST(FilterMatchTest, SecurityModuleAndImageFields) {
   m.operation = ModuleOperation::kUnload;
   m.module = "usb_storage";
   const TypedEvent unload = Event(m, "/usr/bin/kmod");
-  EXPECT_TRUE(excluded("module", R"({"module": {"starts_with": "usb"}, "operation": "unload"})",
-                       unload));
+  EXPECT_TRUE(
+      excluded("module", R"({"module": {"starts_with": "usb"}, "operation": "unload"})", unload));
   EXPECT_FALSE(excluded("module", R"({"operation": "load"})", unload));
 
   ImageLoadEvent image;
@@ -287,7 +287,8 @@ TEST(AhoCorasickTest, FindsEveryOccurrenceLikeABruteForceSearch) {
         });
         std::string haystack = text;
         if (fold)
-          for (char& c : haystack) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+          for (char& c : haystack)
+            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
         for (const auto& p : patterns) {
           for (size_t at = haystack.find(p.text); at != std::string::npos;
                at = haystack.find(p.text, at + 1)) {
@@ -306,7 +307,8 @@ TEST(AhoCorasickTest, FindsEveryOccurrenceLikeABruteForceSearch) {
 
 TEST(AhoCorasickTest, RefusesAnAutomatonOverItsSizeLimit) {
   std::vector<AhoCorasick::PatternInput> patterns;
-  for (uint32_t i = 0; i < 2000; ++i) patterns.push_back({"pattern-" + std::to_string(i * 7919), i});
+  for (uint32_t i = 0; i < 2000; ++i)
+    patterns.push_back({"pattern-" + std::to_string(i * 7919), i});
   EXPECT_TRUE(AhoCorasick::Build(patterns, false).ok());
   Result<AhoCorasick> small = AhoCorasick::Build(patterns, false, AhoCorasick::Mode::kAnywhere,
                                                  /*max_bytes=*/64 * 1024);

@@ -15,7 +15,9 @@ class Merged {
   Merged(std::vector<FilterText> files, std::optional<FilterText> watchlist = std::nullopt,
          bool only_watch_file_root = true)
       : filters_(MustCompile(std::move(files), std::move(watchlist), only_watch_file_root)) {}
-  bool Kept(const TypedEvent& e) { return filters_ != nullptr && filters_->Keep(e, nullptr, &scratch_); }
+  bool Kept(const TypedEvent& e) {
+    return filters_ != nullptr && filters_->Keep(e, nullptr, &scratch_);
+  }
   DropReason Decide(const TypedEvent& e) { return filters_->Decide(e, nullptr, &scratch_); }
 
  private:
@@ -24,8 +26,9 @@ class Merged {
 };
 
 TEST(FilterMergeTest, AnEventIsRecordedWhenAnyProductWithASayKeepsIt) {
-  Merged m({{"/c/filters.json", R"({"file": {"exclude": [{"exe": "/usr/bin/backup"}]}})"},
-            {"/c/im_filters.json", R"({"file": {"include": [{"path": {"starts_with": "/etc/"}}]}})"}});
+  Merged m(
+      {{"/c/filters.json", R"({"file": {"exclude": [{"exe": "/usr/bin/backup"}]}})"},
+       {"/c/im_filters.json", R"({"file": {"include": [{"path": {"starts_with": "/etc/"}}]}})"}});
   // Trace excludes the backup agent, but Integrity Monitor wants /etc.
   EXPECT_TRUE(m.Kept(FileEv(FileOperation::kWrite, "/etc/passwd", "/usr/bin/backup")));
   // Neither wants the agent's other writes.
@@ -35,8 +38,9 @@ TEST(FilterMergeTest, AnEventIsRecordedWhenAnyProductWithASayKeepsIt) {
 }
 
 TEST(FilterMergeTest, AProductHasNoSayOnTypesItDoesNotName) {
-  Merged m({{"/c/filters.json", R"({"network": {"exclude": [{"remote_address": "127.0.0.0/8"}]}})"},
-            {"/c/im_filters.json", R"({"file": {"include": [{"path": {"starts_with": "/etc/"}}]}})"}});
+  Merged m(
+      {{"/c/filters.json", R"({"network": {"exclude": [{"remote_address": "127.0.0.0/8"}]}})"},
+       {"/c/im_filters.json", R"({"file": {"include": [{"path": {"starts_with": "/etc/"}}]}})"}});
   // Only Trace speaks about network events: its exclusion applies.
   EXPECT_FALSE(m.Kept(Net(NetworkDirection::kOutbound, "tcp", "127.0.0.1", 80)));
   EXPECT_TRUE(m.Kept(Net(NetworkDirection::kOutbound, "tcp", "10.0.0.1", 80)));
@@ -77,7 +81,7 @@ TEST(FilterMergeTest, WatchlistWinsForFileEvents) {
            watchlist);
   EXPECT_TRUE(m.Kept(FileEv(FileOperation::kWrite, "/etc/passwd")));
   EXPECT_TRUE(m.Kept(FileEv(FileOperation::kWrite, "/etc/passwd", "/opt/agent")));  // over process
-  EXPECT_TRUE(m.Kept(FileEv(FileOperation::kMkdir, "/etc")));  // the watched path itself
+  EXPECT_TRUE(m.Kept(FileEv(FileOperation::kMkdir, "/etc")));          // the watched path itself
   EXPECT_FALSE(m.Kept(FileEv(FileOperation::kWrite, "/etcetera/x")));  // not under /etc
   EXPECT_FALSE(m.Kept(FileEv(FileOperation::kWrite, "/etc/mtab")));    // watchlist exclusion
   EXPECT_FALSE(m.Kept(FileEv(FileOperation::kWrite, "/etc/ssh/.x.swp")));

@@ -2,11 +2,10 @@
 // name the file, the rule and the reason (or FILE:LINE:COLUMN for JSON).
 #include "filter/filter_parser.h"
 
-#include "filter/filter_fields.h"
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "filter/filter_fields.h"
 #include "filter_support.h"
 
 namespace recorder::filter {
@@ -96,8 +95,9 @@ TEST(FilterParserTest, AcceptsOtherSpellingsOfKeys) {
 }
 
 TEST(FilterParserTest, BrokenJsonNamesFileLineAndColumn) {
-  EXPECT_THAT(ParseError("{\n  \"process\": {\n    \"exclude\": [,]\n  }\n}", "/etc/r/filters.json"),
-              HasSubstr("/etc/r/filters.json:3:17: invalid JSON"));
+  EXPECT_THAT(
+      ParseError("{\n  \"process\": {\n    \"exclude\": [,]\n  }\n}", "/etc/r/filters.json"),
+      HasSubstr("/etc/r/filters.json:3:17: invalid JSON"));
   EXPECT_THAT(ParseError("[1, 2]"), HasSubstr("filters.json:1:1: the top level must be"));
   EXPECT_THAT(CompileError({{"filters.json", "{}"}}, FilterText{"watchlist.json", "{\"paths\": ["}),
               HasSubstr("watchlist.json:1:"));
@@ -115,8 +115,9 @@ TEST(FilterParserTest, BadFieldsNameFileRuleAndReason) {
               HasSubstr("file.include[0]: operation: \"wrte\" is not one of create, write, "
                         "rename, delete, chmod, chown, mkdir, rmdir, link, truncate (did you mean "
                         "\"write\"?)"));
-  EXPECT_THAT(ParseError(R"({"file": {"exclude": [{"path": {"startswith": "/a", "containz": "b"}}]}})"),
-              HasSubstr("path: unknown operator \"containz\" (did you mean \"contains\"?)"));
+  EXPECT_THAT(
+      ParseError(R"({"file": {"exclude": [{"path": {"startswith": "/a", "containz": "b"}}]}})"),
+      HasSubstr("path: unknown operator \"containz\" (did you mean \"contains\"?)"));
   EXPECT_THAT(ParseError(R"({"file": {"exclude": [{"path": 12}]}})"),
               HasSubstr("path: expected a string, a list, or an operator object"));
   EXPECT_THAT(ParseError(R"({"file": {"exclude": [{"path": {"contains": ""}}]}})"),
@@ -162,7 +163,8 @@ TEST(FilterParserTest, EveryErrorIsReportedAtOnce) {
                                            "file": {"exclude": [{"path": {"regex": "("}}]}})");
   EXPECT_THAT(error, HasSubstr("3 errors in the filters:\n"));
   EXPECT_THAT(error, HasSubstr("process.exclude[0]"));
-  EXPECT_THAT(error, HasSubstr("process.exclude[1]: unknown field \"uidd\" (did you mean \"uid\"?)"));
+  EXPECT_THAT(error,
+              HasSubstr("process.exclude[1]: unknown field \"uidd\" (did you mean \"uid\"?)"));
   EXPECT_THAT(error, HasSubstr("file.exclude[0]"));
 }
 
@@ -183,7 +185,8 @@ TEST(FilterParserTest, SectionsThatSelectNothingWarn) {
 }
 
 TEST(FilterParserTest, HostBitsInACidrAreClearedWithAWarning) {
-  ParsedFilters parsed = MustParse(R"({"network": {"exclude": [{"remote_address": "10.1.2.3/8"}]}})");
+  ParsedFilters parsed =
+      MustParse(R"({"network": {"exclude": [{"remote_address": "10.1.2.3/8"}]}})");
   EXPECT_TRUE(HasWarning(parsed, "remote_address", "bits set past its prefix"));
   const auto& rules = parsed.config.products.at(0).types[static_cast<size_t>(EventType::kNetwork)];
   ASSERT_EQ(rules.exclude.size(), 1u);
@@ -242,8 +245,7 @@ TEST(FilterParserTest, WatchlistErrors) {
                         "\"write\"?)"));
   EXPECT_THAT(error(R"({"paths": [{"exclude": ["/x"]}]})"), HasSubstr("needs a \"path\""));
   EXPECT_THAT(error(R"({"paths": ["/etc"], "exclude": ["/etc/[z-a]"]})"), HasSubstr("bad glob"));
-  Result<ParsedFilters> typo =
-      ParseFilterTexts({}, FilterText{"w.json", R"({"pathz": ["/etc"]})"});
+  Result<ParsedFilters> typo = ParseFilterTexts({}, FilterText{"w.json", R"({"pathz": ["/etc"]})"});
   ASSERT_TRUE(typo.ok());
   EXPECT_TRUE(HasWarning(*typo, "pathz: unknown key", "did you mean \"paths\"?"));
   EXPECT_TRUE(HasWarning(*typo, "the watchlist names no path"));

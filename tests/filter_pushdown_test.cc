@@ -79,12 +79,14 @@ TEST(FilterPushdownTest, AnExcludedExecutableIsNeverAuditedExceptItsExecsAndExit
 TEST(FilterPushdownTest, PushdownRulesGoAfterTheSelfExclusionAndBeforeEveryAlwaysRule) {
   const std::vector<RuleSpec> derived = Derived();
   PushdownPlan plan = PlanPushdown(
-      Parse({{"filters.json", R"({"network": {"exclude": [{"exe": "/usr/bin/ntpd"}]}})"}}), derived);
+      Parse({{"filters.json", R"({"network": {"exclude": [{"exe": "/usr/bin/ntpd"}]}})"}}),
+      derived);
   ASSERT_FALSE(plan.rules.empty());
   std::vector<RuleSpec> all = WithPushdown(derived, plan.rules);
   ASSERT_EQ(all.size(), derived.size() + plan.rules.size());
   EXPECT_THAT(all[0].ToAuditctl(), HasSubstr("exe=/usr/local/bin/recorder"));
-  for (size_t i = 1; i <= plan.rules.size(); ++i) EXPECT_EQ(all[i].ToAuditctl(), plan.rules[i - 1].ToAuditctl());
+  for (size_t i = 1; i <= plan.rules.size(); ++i)
+    EXPECT_EQ(all[i].ToAuditctl(), plan.rules[i - 1].ToAuditctl());
   const size_t first_always = 1 + plan.rules.size();
   EXPECT_EQ(all[first_always].action, "always");
   for (size_t i = 0; i < first_always; ++i) EXPECT_EQ(all[i].action, "never");
@@ -184,20 +186,20 @@ TEST(FilterPushdownTest, OnlyWhatEveryProductWithASayExcludes) {
   EXPECT_THAT(plan.notes[0].reason, HasSubstr("im_filters.json still records these file events"));
 
   // Both exclude it: pushed once, not twice.
-  PushdownPlan both = PlanPushdown(Parse({{"filters.json", agent}, {"map_filters.json", agent}}),
-                                   Derived());
+  PushdownPlan both =
+      PlanPushdown(Parse({{"filters.json", agent}, {"map_filters.json", agent}}), Derived());
   PushdownPlan one = PlanPushdown(Parse({{"filters.json", agent}}), Derived());
   EXPECT_EQ(Texts(both.rules), Texts(one.rules));
   EXPECT_TRUE(both.notes[1].pushed);
 }
 
 TEST(FilterPushdownTest, FileExclusionsNeverTouchTheWatchlist) {
-  PushdownPlan plan = PlanPushdown(
-      Parse({{"filters.json", R"({"process": {"exclude": [{"exe": "/opt/agent"}]},
+  PushdownPlan plan =
+      PlanPushdown(Parse({{"filters.json", R"({"process": {"exclude": [{"exe": "/opt/agent"}]},
                                  "file": {"exclude": [{"path": {"starts_with": "/etc/"}},
                                                       {"path": {"starts_with": "/var/cache"}}]}})"}},
-            filter::FilterText{"watchlist.json", R"(["/etc/ssh"])"}),
-      Derived());
+                         filter::FilterText{"watchlist.json", R"(["/etc/ssh"])"}),
+                   Derived());
   ExpectBuildable(plan.rules);
   bool cache = false;
   for (const RuleSpec& r : plan.rules) {
@@ -215,7 +217,8 @@ TEST(FilterPushdownTest, MissingDirectoriesAndTheRuleLimit) {
   PushdownOptions options;
   options.directory_exists = [](const std::string& dir) { return dir != "/nonexistent"; };
   PushdownPlan plan = PlanPushdown(
-      Parse({{"filters.json", R"({"file": {"exclude": [{"path": {"starts_with": "/nonexistent/"}}]}})"}}),
+      Parse({{"filters.json",
+              R"({"file": {"exclude": [{"path": {"starts_with": "/nonexistent/"}}]}})"}}),
       Derived(), options);
   EXPECT_TRUE(plan.rules.empty());
   EXPECT_THAT(plan.notes[0].reason, HasSubstr("/nonexistent does not exist"));
@@ -224,8 +227,9 @@ TEST(FilterPushdownTest, MissingDirectoriesAndTheRuleLimit) {
   for (int i = 0; i < 40; ++i)
     rules += (i ? "," : "") + std::string(R"({"exe": "/opt/a)") + std::to_string(i) + "\"}";
   options.max_rules = 10;
-  PushdownPlan limited = PlanPushdown(
-      Parse({{"filters.json", R"({"network": {"exclude": [)" + rules + "]}}"}}), Derived(), options);
+  PushdownPlan limited =
+      PlanPushdown(Parse({{"filters.json", R"({"network": {"exclude": [)" + rules + "]}}"}}),
+                   Derived(), options);
   EXPECT_EQ(limited.rules.size(), 10u);
   EXPECT_THAT(limited.notes.back().reason, HasSubstr("over the limit of 10"));
 }

@@ -38,8 +38,8 @@ inline std::string CompileError(std::vector<FilterText> files,
   return loaded.ok() ? std::string() : loaded.status().message();
 }
 
-inline TypedEvent Event(EventBody body, const std::string& exe = "/usr/bin/app",
-                        int32_t pid = 100, int32_t ppid = 1, int64_t time_ms = 1'000'000) {
+inline TypedEvent Event(EventBody body, const std::string& exe = "/usr/bin/app", int32_t pid = 100,
+                        int32_t ppid = 1, int64_t time_ms = 1'000'000) {
   TypedEvent e;
   e.header.time_ms = time_ms;
   e.header.syscall = "openat";
@@ -54,7 +54,8 @@ inline TypedEvent Event(EventBody body, const std::string& exe = "/usr/bin/app",
 }
 
 inline TypedEvent FileEv(FileOperation op, const std::string& path,
-                         const std::string& exe = "/usr/bin/app", const std::string& new_path = "") {
+                         const std::string& exe = "/usr/bin/app",
+                         const std::string& new_path = "") {
   FileEvent f;
   f.operation = op;
   f.path = path;

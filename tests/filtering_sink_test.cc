@@ -56,23 +56,23 @@ TEST(FilteringSinkTest, DropsExcludedEventsKeepsOrderAndCountsPerType) {
   Chain chain(MustCompile(R"({"process": {"exclude": [{"exe": "/opt/agent"}]},
                               "network": {"exclude": [{"remote_port": 53}]}})"));
   std::vector<TypedEvent> batch;
-  batch.push_back(Exec({"agent"}, "/opt/agent", 100, 1, 1000));        // dropped
-  batch.push_back(Exec({"sh"}, "/bin/sh", 101, 100, 1100));            // child: dropped
-  batch.push_back(Exec({"vim", "a"}, "/usr/bin/vim", 200, 1, 1200));   // kept
+  batch.push_back(Exec({"agent"}, "/opt/agent", 100, 1, 1000));       // dropped
+  batch.push_back(Exec({"sh"}, "/bin/sh", 101, 100, 1100));           // child: dropped
+  batch.push_back(Exec({"vim", "a"}, "/usr/bin/vim", 200, 1, 1200));  // kept
   TypedEvent w = FileEv(FileOperation::kWrite, "/tmp/a", "/bin/sh");
   w.subject.pid = 101;
   w.subject.ppid = 100;
   w.header.time_ms = 1300;
-  batch.push_back(w);                                                   // dropped (child's)
-  TypedEvent dns = Net(NetworkDirection::kOutbound, "udp", "9.9.9.9", 53, "10.0.0.2", 5353,
-                       "/usr/bin/vim");
+  batch.push_back(w);  // dropped (child's)
+  TypedEvent dns =
+      Net(NetworkDirection::kOutbound, "udp", "9.9.9.9", 53, "10.0.0.2", 5353, "/usr/bin/vim");
   dns.subject.pid = 200;
   dns.header.time_ms = 1400;
-  batch.push_back(dns);                                                 // dropped (port 53)
+  batch.push_back(dns);  // dropped (port 53)
   TypedEvent v = FileEv(FileOperation::kWrite, "/home/u/a", "/usr/bin/vim");
   v.subject.pid = 200;
   v.header.time_ms = 1500;
-  batch.push_back(v);                                                   // kept
+  batch.push_back(v);  // kept
   ASSERT_TRUE(chain.Feed(std::move(batch)).ok());
 
   ASSERT_EQ(chain.collected.kept.size(), 2u);
@@ -96,22 +96,22 @@ TEST(FilteringSinkTest, DropsExcludedEventsKeepsOrderAndCountsPerType) {
 
 TEST(FilteringSinkTest, ReplacedFiltersApplyFromTheNextBatch) {
   Chain chain(MustCompile(R"({"file": {"exclude": [{"path": "/a"}]}})"));
-  ASSERT_TRUE(chain.Feed({FileEv(FileOperation::kWrite, "/a"), FileEv(FileOperation::kWrite, "/b")})
-                  .ok());
+  ASSERT_TRUE(
+      chain.Feed({FileEv(FileOperation::kWrite, "/a"), FileEv(FileOperation::kWrite, "/b")}).ok());
   EXPECT_EQ(chain.collected.kept.size(), 1u);
   // From another thread, as a reload does.
   std::thread reload(
       [&] { chain.filtering.Replace(MustCompile(R"({"file": {"exclude": [{"path": "/b"}]}})")); });
   reload.join();
-  ASSERT_TRUE(chain.Feed({FileEv(FileOperation::kWrite, "/a"), FileEv(FileOperation::kWrite, "/b")})
-                  .ok());
+  ASSERT_TRUE(
+      chain.Feed({FileEv(FileOperation::kWrite, "/a"), FileEv(FileOperation::kWrite, "/b")}).ok());
   ASSERT_EQ(chain.collected.kept.size(), 2u);
   EXPECT_EQ(std::get<FileEvent>(chain.collected.kept[1].body).path, "/a");
   EXPECT_EQ(chain.filtering.stats().reloads, 1u);
   // No filters at all: everything passes.
   chain.filtering.Replace(nullptr);
-  ASSERT_TRUE(chain.Feed({FileEv(FileOperation::kWrite, "/a"), FileEv(FileOperation::kWrite, "/b")})
-                  .ok());
+  ASSERT_TRUE(
+      chain.Feed({FileEv(FileOperation::kWrite, "/a"), FileEv(FileOperation::kWrite, "/b")}).ok());
   EXPECT_EQ(chain.collected.kept.size(), 4u);
 }
 

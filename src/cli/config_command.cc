@@ -46,9 +46,11 @@ bool Load(const ConfigOptions& options, Effective* out, bool print_warnings) {
   Result<filter::LoadedFilters> filters =
       filter::LoadFilters(filter::LocationsFromConfig(out->config.config));
   if (print_warnings) {
-    for (const std::string& w : out->config.warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
+    for (const std::string& w : out->config.warnings)
+      std::fprintf(stderr, "warning: %s\n", w.c_str());
     if (filters.ok())
-      for (const std::string& w : filters->warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
+      for (const std::string& w : filters->warnings)
+        std::fprintf(stderr, "warning: %s\n", w.c_str());
   }
   if (!filters.ok()) {
     std::fprintf(stderr, "error: %s\n", filters.status().message().c_str());
@@ -85,10 +87,11 @@ int RunCheck(const ConfigOptions& options) {
   for (const std::string& f : files) names += (names.empty() ? "" : ", ") + f;
   size_t pushed = 0;
   for (const rules::PushdownNote& note : e.pushdown.notes) pushed += note.pushed;
-  std::printf("configuration OK: %zu file(s)%s%s; %zu filter rule(s), %zu pushed down to the kernel "
-              "(%zu audit rule(s)); %zu watched path(s)\n",
-              files.size(), files.empty() ? "" : ": ", names.c_str(), RuleCount(fc), pushed,
-              e.pushdown.rules.size(), fc.watchlist ? fc.watchlist->entries.size() : size_t{0});
+  std::printf(
+      "configuration OK: %zu file(s)%s%s; %zu filter rule(s), %zu pushed down to the kernel "
+      "(%zu audit rule(s)); %zu watched path(s)\n",
+      files.size(), files.empty() ? "" : ": ", names.c_str(), RuleCount(fc), pushed,
+      e.pushdown.rules.size(), fc.watchlist ? fc.watchlist->entries.size() : size_t{0});
   return 0;
 }
 
@@ -137,8 +140,8 @@ int RunShow(const ConfigOptions& options) {
     for (const rules::PushdownNote& n : e.pushdown.notes) {
       if (n.pushed) {
         std::printf("%s: pushed down (%zu audit rule(s))%s%s\n", n.rule.c_str(),
-                    n.audit_rules.size(), n.reason.empty() ? "" : "; partly in user space: ",
-                    n.reason.c_str());
+                    n.audit_rules.size(),
+                    n.reason.empty() ? "" : "; partly in user space: ", n.reason.c_str());
       } else {
         std::printf("%s: user space only: %s\n", n.rule.c_str(), n.reason.c_str());
       }

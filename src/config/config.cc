@@ -39,7 +39,8 @@ class Merger {
  public:
   // `sources`: for each setting (by its first name), the files whose values
   // it took; see LoadedConfig::sources.
-  Merger(std::vector<std::string>* warnings, std::map<std::string, std::vector<std::string>>* sources)
+  Merger(std::vector<std::string>* warnings,
+         std::map<std::string, std::vector<std::string>>* sources)
       : warnings_(warnings), sources_(sources) {}
 
   void Add(std::string canonical, Occurrence occurrence) {

@@ -37,8 +37,8 @@ struct RecorderConfig {
   std::string config_dir = ".";
 
   // --- Database and filters (absolute after loading).
-  std::string db_location;      // dbLocation, default <config_dir>/monitor.db
-  std::string filter_location;  // filterLocation, default <config_dir>/filters.json
+  std::string db_location;         // dbLocation, default <config_dir>/monitor.db
+  std::string filter_location;     // filterLocation, default <config_dir>/filters.json
   std::string watchlist_location;  // WatchlistFile, default <config_dir>/watchlist.json
 
   // --- Storage and retention.

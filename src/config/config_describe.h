@@ -11,9 +11,9 @@
 namespace recorder::config {
 
 struct SettingLine {
-  std::string name;     // as in docs/configuration.md
+  std::string name;  // as in docs/configuration.md
   nlohmann::json value;
-  std::string source;   // "default", a file, or "a.json, b.json (max)"
+  std::string source;  // "default", a file, or "a.json, b.json (max)"
 };
 
 std::vector<SettingLine> DescribeConfig(const LoadedConfig& loaded);

@@ -104,7 +104,7 @@ class AhoCorasick {
 
  private:
   static constexpr uint32_t kNone = UINT32_MAX;
-  static constexpr uint32_t kDead = UINT32_MAX;           // anchored: no pattern continues
+  static constexpr uint32_t kDead = UINT32_MAX;            // anchored: no pattern continues
   static constexpr uint32_t kReports = uint32_t{1} << 31;  // the target state has outputs
   struct Output {
     uint32_t id;
@@ -122,13 +122,14 @@ class AhoCorasick {
   uint32_t classes_ = 1;
   size_t states_ = 0;
   uint8_t class_of_[256] = {};
-  bool starts_[256] = {};   // bytes that begin some pattern (either case when folding)
-  int single_start_ = -1;   // the only such byte, when there is one
-  std::vector<uint32_t> delta_;         // states_ x classes_: target row | kReports
-  std::vector<uint32_t> out_begin_;     // state -> its own outputs [out_begin_[s], out_begin_[s+1])
+  bool starts_[256] = {};            // bytes that begin some pattern (either case when folding)
+  int single_start_ = -1;            // the only such byte, when there is one
+  std::vector<uint32_t> delta_;      // states_ x classes_: target row | kReports
+  std::vector<uint32_t> out_begin_;  // state -> its own outputs [out_begin_[s], out_begin_[s+1])
   std::vector<Output> outputs_;
-  std::vector<uint32_t> first_output_;  // state -> itself if it has outputs, else nearest suffix that has
-  std::vector<uint32_t> next_output_;   // state -> next proper suffix state with outputs
+  std::vector<uint32_t>
+      first_output_;  // state -> itself if it has outputs, else nearest suffix that has
+  std::vector<uint32_t> next_output_;  // state -> next proper suffix state with outputs
 };
 
 }  // namespace recorder::filter

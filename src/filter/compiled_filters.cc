@@ -64,8 +64,9 @@ class TypeMatcher {
       if (f.kind() == FieldKind::kAddress) return 1;
       return 0;
     };
-    std::stable_sort(fields_.begin(), fields_.end(),
-                     [&](const FieldMatcher& a, const FieldMatcher& b) { return cost(a) < cost(b); });
+    std::stable_sort(
+        fields_.begin(), fields_.end(),
+        [&](const FieldMatcher& a, const FieldMatcher& b) { return cost(a) < cost(b); });
     return Status::Ok();
   }
 
@@ -160,7 +161,8 @@ MatchScratch::MemoEntry* MatchScratch::Memo(int32_t pid, int64_t start_ms) {
 CompiledFilters::CompiledFilters() : id_(g_next_id.fetch_add(1)) {}
 CompiledFilters::~CompiledFilters() = default;
 
-Result<std::shared_ptr<const CompiledFilters>> CompiledFilters::Compile(const FilterConfig& config) {
+Result<std::shared_ptr<const CompiledFilters>> CompiledFilters::Compile(
+    const FilterConfig& config) {
   std::shared_ptr<CompiledFilters> compiled(new CompiledFilters());
   compiled->config_ = config;
   compiled->empty_ = config.products.empty() && !config.watchlist.has_value();
@@ -238,7 +240,8 @@ DropReason CompiledFilters::Decide(const TypedEvent& event, const ProcessLineage
   const uint64_t by_rules = (hits.include | ~includes_[t]) & ~hits.exclude & say;
   if (by_rules == 0) return DropReason::kRule;
   uint64_t by_process = 0;
-  if ((process_excluders_ & by_rules) != 0) by_process = ProcessExclusion(event, type, lineage, scratch);
+  if ((process_excluders_ & by_rules) != 0)
+    by_process = ProcessExclusion(event, type, lineage, scratch);
   return (by_rules & ~by_process) != 0 ? DropReason::kKept : DropReason::kProcess;
 }
 
@@ -285,8 +288,8 @@ uint64_t CompiledFilters::ProcessExclusion(const TypedEvent& event, EventType ty
   }
   const uint64_t excluded = direct.exclude | parent;
   if (known && facts.start_ms >= 0)
-    *scratch->Memo(facts.pid, facts.start_ms) = MatchScratch::MemoEntry{
-        facts.pid, facts.start_ms, excluded, direct.children | parent, id_};
+    *scratch->Memo(facts.pid, facts.start_ms) =
+        MatchScratch::MemoEntry{facts.pid, facts.start_ms, excluded, direct.children | parent, id_};
   return excluded;
 }
 

@@ -102,8 +102,8 @@ class CompiledFilters {
   // ancestor).
   uint64_t ProcessExclusion(const TypedEvent& event, EventType type, const ProcessLineage* lineage,
                             MatchScratch* scratch) const;
-  uint64_t Inheritable(int32_t pid, int64_t start_ms, int64_t at_ms,
-                       const ProcessLineage* lineage, MatchScratch* scratch) const;
+  uint64_t Inheritable(int32_t pid, int64_t start_ms, int64_t at_ms, const ProcessLineage* lineage,
+                       MatchScratch* scratch) const;
 
   const uint64_t id_;  // unique per compilation, for the scratch's memo
   FilterConfig config_;

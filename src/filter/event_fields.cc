@@ -117,30 +117,51 @@ bool EventFields::String(Field field, std::string_view* out) const {
           return field == Field::kOperation;
         } else if constexpr (std::is_same_v<T, FileEvent>) {
           switch (field) {
-            case Field::kPath: return NonEmpty(body.path, out);
-            case Field::kNewPath: return NonEmpty(body.new_path, out);
-            case Field::kOperation: *out = FileOperationName(body.operation); return true;
-            default: return false;
+            case Field::kPath:
+              return NonEmpty(body.path, out);
+            case Field::kNewPath:
+              return NonEmpty(body.new_path, out);
+            case Field::kOperation:
+              *out = FileOperationName(body.operation);
+              return true;
+            default:
+              return false;
           }
         } else if constexpr (std::is_same_v<T, NetworkEvent>) {
           switch (field) {
-            case Field::kDirection: *out = NetworkDirectionName(body.direction); return true;
-            case Field::kProtocol: return NonEmpty(body.protocol, out);
-            case Field::kFamily: return NonEmpty(body.family, out);
-            case Field::kLocalAddress: return NonEmpty(body.local_address, out);
-            case Field::kRemoteAddress: return NonEmpty(body.remote_address, out);
-            default: return false;
+            case Field::kDirection:
+              *out = NetworkDirectionName(body.direction);
+              return true;
+            case Field::kProtocol:
+              return NonEmpty(body.protocol, out);
+            case Field::kFamily:
+              return NonEmpty(body.family, out);
+            case Field::kLocalAddress:
+              return NonEmpty(body.local_address, out);
+            case Field::kRemoteAddress:
+              return NonEmpty(body.remote_address, out);
+            default:
+              return false;
           }
         } else if constexpr (std::is_same_v<T, SecurityEvent>) {
           switch (field) {
-            case Field::kOperation: *out = SecurityKindName(body.kind); return true;
-            case Field::kTargetUser: return NonEmpty(body.target_user, out);
-            case Field::kResult: return NonEmpty(body.result, out);
-            case Field::kRecordType: return NonEmpty(body.record_type, out);
-            case Field::kTerminal: return NonEmpty(body.terminal, out);
-            case Field::kHostname: return NonEmpty(body.hostname, out);
-            case Field::kRemoteAddress: return NonEmpty(body.address, out);
-            default: return false;
+            case Field::kOperation:
+              *out = SecurityKindName(body.kind);
+              return true;
+            case Field::kTargetUser:
+              return NonEmpty(body.target_user, out);
+            case Field::kResult:
+              return NonEmpty(body.result, out);
+            case Field::kRecordType:
+              return NonEmpty(body.record_type, out);
+            case Field::kTerminal:
+              return NonEmpty(body.terminal, out);
+            case Field::kHostname:
+              return NonEmpty(body.hostname, out);
+            case Field::kRemoteAddress:
+              return NonEmpty(body.address, out);
+            default:
+              return false;
           }
         } else if constexpr (std::is_same_v<T, ModuleEvent>) {
           if (field == Field::kOperation) {

@@ -34,7 +34,10 @@ class EventFields {
  public:
   EventFields(const TypedEvent& event, EventType type, const ProcessLineage* lineage,
               FieldBuffers* buffers, bool subject_only = false)
-      : event_(event), type_(type), lineage_(lineage), buffers_(buffers),
+      : event_(event),
+        type_(type),
+        lineage_(lineage),
+        buffers_(buffers),
         subject_only_(subject_only) {}
 
   bool String(Field field, std::string_view* out) const;  // strings, paths, enums, addresses

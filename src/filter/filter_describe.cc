@@ -55,7 +55,8 @@ std::string DescribeCondition(const Condition& c) {
 
 std::string DescribeRule(const Rule& rule) {
   std::string out;
-  for (const Condition& c : rule.conditions) out += (out.empty() ? "" : " and ") + DescribeCondition(c);
+  for (const Condition& c : rule.conditions)
+    out += (out.empty() ? "" : " and ") + DescribeCondition(c);
   return out;
 }
 

@@ -90,14 +90,22 @@ std::string_view EventTypeName(EventType type) {
 
 std::string_view OperatorName(Operator op) {
   switch (op) {
-    case Operator::kEquals: return "equals";
-    case Operator::kContains: return "contains";
-    case Operator::kStartsWith: return "starts_with";
-    case Operator::kEndsWith: return "ends_with";
-    case Operator::kGlob: return "glob";
-    case Operator::kRegex: return "regex";
-    case Operator::kRange: return "range";
-    case Operator::kCidr: return "cidr";
+    case Operator::kEquals:
+      return "equals";
+    case Operator::kContains:
+      return "contains";
+    case Operator::kStartsWith:
+      return "starts_with";
+    case Operator::kEndsWith:
+      return "ends_with";
+    case Operator::kGlob:
+      return "glob";
+    case Operator::kRegex:
+      return "regex";
+    case Operator::kRange:
+      return "range";
+    case Operator::kCidr:
+      return "cidr";
   }
   return "unknown";
 }
@@ -140,7 +148,8 @@ std::vector<std::string_view> EnumValues(Field field, EventType type) {
   switch (field) {
     case F::kOperation:
       switch (type) {
-        case EventType::kProcess: return {"start", "end"};
+        case EventType::kProcess:
+          return {"start", "end"};
         case EventType::kFile: {
           std::vector<std::string_view> ops;
           for (int i = 0; i <= static_cast<int>(FileOperation::kTruncate); ++i)
@@ -153,14 +162,21 @@ std::vector<std::string_view> EnumValues(Field field, EventType type) {
             kinds.push_back(SecurityKindName(static_cast<SecurityKind>(i)));
           return kinds;
         }
-        case EventType::kModule: return {"load", "unload"};
-        default: return {};
+        case EventType::kModule:
+          return {"load", "unload"};
+        default:
+          return {};
       }
-    case F::kDirection: return {"outbound", "inbound", "listen"};
-    case F::kProtocol: return {"tcp", "udp"};
-    case F::kFamily: return {"ipv4", "ipv6", "unix"};
-    case F::kResult: return {"success", "failed"};
-    default: return {};
+    case F::kDirection:
+      return {"outbound", "inbound", "listen"};
+    case F::kProtocol:
+      return {"tcp", "udp"};
+    case F::kFamily:
+      return {"ipv4", "ipv6", "unix"};
+    case F::kResult:
+      return {"success", "failed"};
+    default:
+      return {};
   }
 }
 

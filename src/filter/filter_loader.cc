@@ -34,7 +34,8 @@ Result<LoadedFilters> CompileFilterTexts(std::vector<FilterText> filter_files,
   if (!parsed.ok()) return parsed.status();
   LoadedFilters loaded;
   loaded.warnings = std::move(parsed->warnings);
-  for (const ProductFilters& product : parsed->config.products) loaded.files.push_back(product.file);
+  for (const ProductFilters& product : parsed->config.products)
+    loaded.files.push_back(product.file);
   if (parsed->config.watchlist) loaded.files.push_back(parsed->config.watchlist->file);
   Result<std::shared_ptr<const CompiledFilters>> compiled =
       CompiledFilters::Compile(parsed->config);
@@ -45,7 +46,8 @@ Result<LoadedFilters> CompileFilterTexts(std::vector<FilterText> filter_files,
 
 Result<LoadedFilters> LoadFilters(const FilterLocations& where) {
   std::vector<std::string> paths;
-  if (!where.filters_file.empty() && IsFile(where.filters_file)) paths.push_back(where.filters_file);
+  if (!where.filters_file.empty() && IsFile(where.filters_file))
+    paths.push_back(where.filters_file);
   std::error_code ec;
   if (!where.config_dir.empty() && fs::is_directory(where.config_dir, ec)) {
     std::vector<std::string> products;

@@ -17,11 +17,11 @@ namespace recorder::filter {
 namespace {
 
 namespace fs = std::filesystem;
-using nlohmann::json;
 using config::CanonicalKey;
+using nlohmann::json;
 
 constexpr size_t kMaxErrors = 50;
-constexpr size_t kMaxProducts = 64;  // product sets are bit masks in the matcher
+constexpr size_t kMaxProducts = 64;     // product sets are bit masks in the matcher
 constexpr int64_t kMaxId = 4294967294;  // (uid_t)-1 is "unset"
 constexpr char kMainFilterSuffix[] = "_filters.json";
 
@@ -72,8 +72,8 @@ class FileReader {
   }
   template <typename... Args>
   void Warn(std::string_view where, fmt::format_string<Args...> format, Args&&... args) {
-    warnings_->push_back(fmt::format("{}: {}: {}", file_, where,
-                                     fmt::format(format, std::forward<Args>(args)...)));
+    warnings_->push_back(
+        fmt::format("{}: {}: {}", file_, where, fmt::format(format, std::forward<Args>(args)...)));
   }
   const std::string& file() const { return file_; }
   size_t error_count() const { return errors_->size(); }
@@ -111,11 +111,16 @@ class RuleParser {
     }
     switch (kind) {
       case FieldKind::kString:
-      case FieldKind::kPath: return String(value, case_default, kind == FieldKind::kPath, out);
-      case FieldKind::kInteger: return Integer(value, out);
-      case FieldKind::kAddress: return Address(value, out);
-      case FieldKind::kEnum: return Enum(value, out);
-      case FieldKind::kBool: return Bool(value, out);
+      case FieldKind::kPath:
+        return String(value, case_default, kind == FieldKind::kPath, out);
+      case FieldKind::kInteger:
+        return Integer(value, out);
+      case FieldKind::kAddress:
+        return Address(value, out);
+      case FieldKind::kEnum:
+        return Enum(value, out);
+      case FieldKind::kBool:
+        return Bool(value, out);
     }
   }
 
@@ -129,9 +134,10 @@ class RuleParser {
   void String(const json& value, bool case_default, bool path, Condition* out) {
     if (value.is_string()) return AddString(Operator::kEquals, value, case_default, path, out);
     if (!value.is_object()) {
-      return Fail("expected a string, a list, or an operator object like {{\"starts_with\": ...}}, "
-                  "got {}",
-                  Dump(value));
+      return Fail(
+          "expected a string, a list, or an operator object like {{\"starts_with\": ...}}, "
+          "got {}",
+          Dump(value));
     }
     bool ci = case_default;
     for (const auto& [key, v] : value.items()) {
@@ -272,8 +278,9 @@ class RuleParser {
         if (IsOneOf(CanonicalKey(key), {"equals", "is", "eq"})) {
           Value(field_, v, false, out);
         } else {
-          Fail("unknown operator \"{}\" (this field takes one of its names, or {{\"equals\": ...}})",
-               key);
+          Fail(
+              "unknown operator \"{}\" (this field takes one of its names, or {{\"equals\": ...}})",
+              key);
         }
       }
       return;
@@ -320,7 +327,7 @@ class RuleParser {
 const std::initializer_list<const char*> kNameKeys = {"name"};
 const std::initializer_list<const char*> kCommentKeys = {"comment", "description", "note"};
 const std::initializer_list<const char*> kChildrenKeys = {"children", "descendants",
-                                                         "include_children"};
+                                                          "include_children"};
 
 void ParseRule(FileReader* reader, EventType type, const std::string& path, bool exclude,
                const json& value, std::vector<Rule>* out) {
@@ -336,11 +343,15 @@ void ParseRule(FileReader* reader, EventType type, const std::string& path, bool
   for (const auto& [key, v] : value.items()) {
     const std::string canonical = CanonicalKey(key);
     if (IsOneOf(canonical, kNameKeys)) {
-      if (!v.is_string()) reader->Error(path, "name must be a string, got {}", Dump(v));
-      else rule.name = v.get<std::string>();
+      if (!v.is_string())
+        reader->Error(path, "name must be a string, got {}", Dump(v));
+      else
+        rule.name = v.get<std::string>();
     } else if (IsOneOf(canonical, kCaseKeys)) {
-      if (!v.is_boolean()) reader->Error(path, "{} must be true or false", key);
-      else case_default = v.get<bool>();
+      if (!v.is_boolean())
+        reader->Error(path, "{} must be true or false", key);
+      else
+        case_default = v.get<bool>();
     }
   }
   const std::string where = rule.name.empty() ? path : fmt::format("{} (\"{}\")", path, rule.name);
@@ -389,7 +400,8 @@ void ParseRule(FileReader* reader, EventType type, const std::string& path, bool
   }
   if (rule.conditions.empty()) {
     if (reader->error_count() == errors_before)
-      reader->Error(where, "a rule needs at least one field (an empty rule would match every event)");
+      reader->Error(where,
+                    "a rule needs at least one field (an empty rule would match every event)");
     return;
   }
   out->push_back(std::move(rule));
@@ -427,7 +439,8 @@ void ParseSection(FileReader* reader, EventType type, const std::string& key, co
                 exclude ? &out->exclude : &out->include);
   }
   if (type == EventType::kDns && (!out->include.empty() || !out->exclude.empty()))
-    reader->Warn(key, "no DNS events are recorded on Linux yet; these rules have nothing to filter");
+    reader->Warn(key,
+                 "no DNS events are recorded on Linux yet; these rules have nothing to filter");
 }
 
 void ParseFilterFile(const FilterText& text, std::vector<std::string>* errors,
@@ -441,10 +454,10 @@ void ParseFilterFile(const FilterText& text, std::vector<std::string>* errors,
   }
   FileReader reader(text.name, errors, warnings);
   if (!parsed->is_object()) {
-    errors->push_back(fmt::format(
-        "{}:1:1: the top level must be a JSON object with one section per event type "
-        "(process, file, network, security, module, image, dns)",
-        text.name));
+    errors->push_back(
+        fmt::format("{}:1:1: the top level must be a JSON object with one section per event type "
+                    "(process, file, network, security, module, image, dns)",
+                    text.name));
     return;
   }
   for (const auto& [key, value] : parsed->items()) {
@@ -528,9 +541,12 @@ void ParseWatchlist(const FilterText& text, std::vector<std::string>* errors,
     for (const auto& [key, value] : parsed->items()) {
       const std::string canonical = CanonicalKey(key);
       if (IsOneOf(canonical, {"paths", "watch", "watchlist", "watched_paths", "include"})) {
-        if (!value.is_array()) reader.Error(key, "expected a list of paths, got {}", Dump(value));
-        else entries = value;
-      } else if (IsOneOf(canonical, {"exclude", "exclusions", "excluded_paths", "path_exclusions"})) {
+        if (!value.is_array())
+          reader.Error(key, "expected a list of paths, got {}", Dump(value));
+        else
+          entries = value;
+      } else if (IsOneOf(canonical,
+                         {"exclude", "exclusions", "excluded_paths", "path_exclusions"})) {
         const json items = value.is_array() ? value : json::array({value});
         for (size_t i = 0; i < items.size(); ++i) {
           std::string path;
@@ -592,8 +608,7 @@ void ParseWatchlist(const FilterText& text, std::vector<std::string>* errors,
     }
     out->entries.push_back(std::move(entry));
   }
-  if (out->entries.empty())
-    reader.Warn("paths", "the watchlist names no path; it selects nothing");
+  if (out->entries.empty()) reader.Warn("paths", "the watchlist names no path; it selects nothing");
 }
 
 }  // namespace
@@ -618,8 +633,8 @@ Result<ParsedFilters> ParseFilterTexts(std::vector<FilterText> filter_files,
   parsed.config.only_watch_file_root = only_watch_file_root;
   std::vector<std::string> errors;
   if (filter_files.size() > kMaxProducts)
-    errors.push_back(fmt::format("{} filter files: at most {} are supported",
-                                 filter_files.size(), kMaxProducts));
+    errors.push_back(fmt::format("{} filter files: at most {} are supported", filter_files.size(),
+                                 kMaxProducts));
   for (const FilterText& text : filter_files) {
     ProductFilters product;
     ParseFilterFile(text, &errors, &parsed.warnings, &product);
@@ -635,9 +650,9 @@ Result<ParsedFilters> ParseFilterTexts(std::vector<FilterText> filter_files,
         "the filters say");
   }
   if (!errors.empty()) {
-    std::string message = errors.size() == 1 ? std::string()
-                                             : fmt::format("{} errors in the filters:\n",
-                                                           errors.size());
+    std::string message = errors.size() == 1
+                              ? std::string()
+                              : fmt::format("{} errors in the filters:\n", errors.size());
     for (size_t i = 0; i < errors.size(); ++i) message += (i ? "\n" : "") + errors[i];
     return Status::Error(std::move(message));
   }

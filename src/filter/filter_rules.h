@@ -59,9 +59,14 @@ enum class FieldKind : uint8_t {
 };
 
 enum class Operator : uint8_t {
-  kEquals, kContains, kStartsWith, kEndsWith, kGlob, kRegex,  // strings
-  kRange,                                                     // integers (equals is lo == hi)
-  kCidr,                                                      // addresses
+  kEquals,
+  kContains,
+  kStartsWith,
+  kEndsWith,
+  kGlob,
+  kRegex,  // strings
+  kRange,  // integers (equals is lo == hi)
+  kCidr,   // addresses
 };
 std::string_view OperatorName(Operator op);
 

@@ -56,7 +56,8 @@ Status FilteringSink::Consume(EventBatch* events) {
       if (dropped[t]) dropped_[t].fetch_add(dropped[t], std::memory_order_relaxed);
     }
     if (by_process) dropped_by_process_.fetch_add(by_process, std::memory_order_relaxed);
-    if (watchlist_only) dropped_watchlist_only_.fetch_add(watchlist_only, std::memory_order_relaxed);
+    if (watchlist_only)
+      dropped_watchlist_only_.fetch_add(watchlist_only, std::memory_order_relaxed);
   }
   return next_->Consume(events);
 }

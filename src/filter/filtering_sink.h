@@ -33,7 +33,8 @@ struct FilterStats {
   std::array<uint64_t, kEventTypeCount> dropped{};
   // Of dropped: by a process exclusion (of its process or an ancestor).
   uint64_t dropped_by_process = 0;
-  uint64_t dropped_watchlist_only = 0;  // of dropped: onlyWatchFileRoot=false, outside the watchlist
+  uint64_t dropped_watchlist_only =
+      0;  // of dropped: onlyWatchFileRoot=false, outside the watchlist
   uint64_t reloads = 0;
   uint64_t total_dropped() const;
 };

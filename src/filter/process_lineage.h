@@ -20,7 +20,7 @@ namespace recorder::filter {
 // lineage's owner changes its table (the filter uses them at once).
 struct ProcessFacts {
   int32_t pid = 0;
-  int64_t start_ms = -1;         // instance key with pid; -1 when not known
+  int64_t start_ms = -1;  // instance key with pid; -1 when not known
   int32_t ppid = 0;
   int64_t parent_start_ms = -1;  // the parent instance's key; -1 when not known
   std::string_view exe;

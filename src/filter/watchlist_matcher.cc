@@ -50,8 +50,10 @@ Result<std::unique_ptr<WatchlistMatcher>> WatchlistMatcher::Compile(const Watchl
     // join the earlier one's.
     auto it = m->watched_.find(entry.path);
     const uint32_t target = it == m->watched_.end() ? index : it->second.front();
-    if (it == m->watched_.end()) m->watched_[entry.path].push_back(index);
-    else m->operations_[target] |= entry.operations;
+    if (it == m->watched_.end())
+      m->watched_[entry.path].push_back(index);
+    else
+      m->operations_[target] |= entry.operations;
     for (const std::string& path : entry.exclude) add_exclusion(path, target);
   }
   if (Status s = m->excluded_globs_->Finish(); !s.ok())

@@ -46,10 +46,14 @@ bool TwoPaths(const std::string& syscall) {
 
 EventType TypeOfGroup(Group g) {
   switch (g) {
-    case kNetwork: return EventType::kNetwork;
-    case kSecurity: return EventType::kSecurity;
-    case kModule: return EventType::kModule;
-    default: return EventType::kFile;
+    case kNetwork:
+      return EventType::kNetwork;
+    case kSecurity:
+      return EventType::kSecurity;
+    case kModule:
+      return EventType::kModule;
+    default:
+      return EventType::kFile;
   }
 }
 
@@ -172,27 +176,32 @@ bool Express(const Rule& rule, EventType type, std::vector<Candidate>* out, std:
 
 std::vector<Group> GroupsOf(EventType type) {
   switch (type) {
-    case EventType::kProcess: return {kFile, kNetwork, kSecurity, kModule};
-    case EventType::kFile: return {kFile};
-    case EventType::kNetwork: return {kNetwork};
-    case EventType::kSecurity: return {kSecurity};
-    case EventType::kModule: return {kModule};
-    default: return {};
+    case EventType::kProcess:
+      return {kFile, kNetwork, kSecurity, kModule};
+    case EventType::kFile:
+      return {kFile};
+    case EventType::kNetwork:
+      return {kNetwork};
+    case EventType::kSecurity:
+      return {kSecurity};
+    case EventType::kModule:
+      return {kModule};
+    default:
+      return {};
   }
 }
 
 bool Overlaps(const std::string& a, const std::string& b) {
   auto under = [](const std::string& x, const std::string& dir) {
-    return x == dir || dir == "/" || (x.size() > dir.size() && x.compare(0, dir.size(), dir) == 0 &&
-                                      x[dir.size()] == '/');
+    return x == dir || dir == "/" ||
+           (x.size() > dir.size() && x.compare(0, dir.size(), dir) == 0 && x[dir.size()] == '/');
   };
   return under(a, b) || under(b, a);
 }
 
 bool InstanceScoped(const Rule& rule) {
   return std::none_of(rule.conditions.begin(), rule.conditions.end(), [](const Condition& c) {
-    return c.field == Field::kOperation || c.field == Field::kSuccess ||
-           c.field == Field::kSyscall;
+    return c.field == Field::kOperation || c.field == Field::kSuccess || c.field == Field::kSyscall;
   });
 }
 
@@ -266,8 +275,8 @@ PushdownPlan PlanPushdown(const FilterConfig& filters, const std::vector<RuleSpe
     bool agreed = true;
     for (size_t q = 0; q < filters.products.size() && agreed; ++q) {
       if (q == form.product) continue;
-      const bool say = filters.products[q].types[static_cast<size_t>(type)].present ||
-                       process_excluder[q];
+      const bool say =
+          filters.products[q].types[static_cast<size_t>(type)].present || process_excluder[q];
       if (say && !by_product[q].count({form.group, form.candidate})) {
         refuse(fmt::format("{} still records these {} events", filters.products[q].file,
                            GroupName(form.group)));
@@ -276,11 +285,10 @@ PushdownPlan PlanPushdown(const FilterConfig& filters, const std::vector<RuleSpe
     }
     if (!agreed) continue;
     if (form.group == kFile && filters.watchlist) {
-      const bool clash = !form.candidate.has_path ||
-                         std::any_of(filters.watchlist->entries.begin(),
-                                     filters.watchlist->entries.end(), [&](const auto& e) {
-                                       return Overlaps(e.path, form.candidate.path);
-                                     });
+      const bool clash =
+          !form.candidate.has_path ||
+          std::any_of(filters.watchlist->entries.begin(), filters.watchlist->entries.end(),
+                      [&](const auto& e) { return Overlaps(e.path, form.candidate.path); });
       if (clash) {
         refuse("it could drop file events watchlist.json asks for");
         continue;
