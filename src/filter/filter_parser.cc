@@ -425,13 +425,14 @@ void ParseSection(FileReader* reader, EventType type, const std::string& key, co
     } else if (IsOneOf(canonical, kCommentKeys)) {
       continue;
     } else {
-      reader->Warn(key + "." + list_key, "unknown key; ignored{}",
+      reader->Warn(fmt::format("{}.{}", key, list_key), "unknown key; ignored{}",
                    config::DidYouMean(list_key, {"include", "exclude"}));
       continue;
     }
     const json items = list.is_object() ? json::array({list}) : list;
     if (!items.is_array()) {
-      reader->Error(key + "." + list_key, "expected a list of rules, got {}", Dump(list));
+      reader->Error(fmt::format("{}.{}", key, list_key), "expected a list of rules, got {}",
+                    Dump(list));
       continue;
     }
     for (size_t i = 0; i < items.size(); ++i)
@@ -586,12 +587,12 @@ void ParseWatchlist(const FilterText& text, std::vector<std::string>* errors,
               entry.exclude.push_back(path);
           }
         } else if (IsOneOf(canonical, {"operations", "ops"})) {
-          entry.operations = ParseOperations(&reader, where + "." + key, value);
+          entry.operations = ParseOperations(&reader, fmt::format("{}.{}", where, key), value);
         } else if (IsOneOf(canonical, {"name"}) || IsOneOf(canonical, kCommentKeys) ||
                    IsOneOf(canonical, {"recursive"})) {
           continue;
         } else {
-          reader.Warn(where + "." + key, "unknown key; ignored{}",
+          reader.Warn(fmt::format("{}.{}", where, key), "unknown key; ignored{}",
                       config::DidYouMean(key, {"path", "exclude", "operations"}));
         }
       }
