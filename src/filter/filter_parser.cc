@@ -1,8 +1,6 @@
 #include "filter/filter_parser.h"
 
-#include <arpa/inet.h>
 #include <fmt/format.h>
-#include <re2/re2.h>
 
 #include <algorithm>
 #include <charconv>
@@ -12,30 +10,24 @@
 
 #include "config/json_text.h"
 #include "filter/filter_fields.h"
+#include "filter/parse_support.h"
 
 namespace recorder::filter {
 namespace {
+
+using parse::Dump;
+using parse::FileReader;
+using parse::IsOneOf;
+using parse::kCommentKeys;
+using parse::ValidRegex;
 
 namespace fs = std::filesystem;
 using config::CanonicalKey;
 using nlohmann::json;
 
-constexpr size_t kMaxErrors = 50;
 constexpr size_t kMaxProducts = 64;     // product sets are bit masks in the matcher
 constexpr int64_t kMaxId = 4294967294;  // (uid_t)-1 is "unset"
 constexpr char kMainFilterSuffix[] = "_filters.json";
-
-bool IsOneOf(const std::string& canonical, std::initializer_list<const char*> names) {
-  for (const char* name : names)
-    if (canonical == CanonicalKey(name)) return true;
-  return false;
-}
-
-std::string Dump(const json& value) {
-  std::string text = value.dump();
-  if (text.size() > 60) text = text.substr(0, 57) + "...";
-  return text;
-}
 
 struct OperatorSpelling {
   Operator op;
@@ -57,45 +49,6 @@ std::vector<std::string> OperatorNames() {
   for (const char* k : kCaseKeys) names.emplace_back(k);
   return names;
 }
-
-// Collects errors and warnings for one file.
-class FileReader {
- public:
-  FileReader(std::string file, std::vector<std::string>* errors, std::vector<std::string>* warnings)
-      : file_(std::move(file)), errors_(errors), warnings_(warnings) {}
-
-  template <typename... Args>
-  void Error(std::string_view where, fmt::format_string<Args...> format, Args&&... args) {
-    if (errors_->size() < kMaxErrors)
-      errors_->push_back(fmt::format("{}: {}: {}", file_, where,
-                                     fmt::format(format, std::forward<Args>(args)...)));
-  }
-  template <typename... Args>
-  void Warn(std::string_view where, fmt::format_string<Args...> format, Args&&... args) {
-    warnings_->push_back(
-        fmt::format("{}: {}: {}", file_, where, fmt::format(format, std::forward<Args>(args)...)));
-  }
-  const std::string& file() const { return file_; }
-  size_t error_count() const { return errors_->size(); }
-
- private:
-  std::string file_;
-  std::vector<std::string>* errors_;
-  std::vector<std::string>* warnings_;
-};
-
-bool ValidRegex(const std::string& pattern, bool case_insensitive, std::string* error) {
-  RE2::Options options;
-  options.set_encoding(RE2::Options::EncodingLatin1);
-  options.set_case_sensitive(!case_insensitive);
-  options.set_log_errors(false);
-  RE2 re(pattern, options);
-  if (!re.ok()) *error = re.error();
-  return re.ok();
-}
-
-// One rule's value parsing. `where` is the rule's place for messages;
-// errors say the field too.
 class RuleParser {
  public:
   RuleParser(FileReader* reader, EventType type, std::string where)
@@ -325,7 +278,6 @@ class RuleParser {
 };
 
 const std::initializer_list<const char*> kNameKeys = {"name"};
-const std::initializer_list<const char*> kCommentKeys = {"comment", "description", "note"};
 const std::initializer_list<const char*> kChildrenKeys = {"children", "descendants",
                                                           "include_children"};
 
@@ -476,142 +428,6 @@ void ParseFilterFile(const FilterText& text, std::vector<std::string>* errors,
     ParseSection(&reader, *type, key, value, &out->types[static_cast<size_t>(*type)]);
   }
 }
-
-std::string NormalizePath(std::string path) {
-  while (path.size() > 1 && path.back() == '/') path.pop_back();
-  return path;
-}
-
-bool IsGlob(std::string_view text) { return text.find_first_of("*?[") != std::string_view::npos; }
-
-// A watchlist path or exclusion: absolute; a glob must compile.
-bool CheckWatchPath(FileReader* reader, const std::string& where, const json& value,
-                    std::string* out) {
-  if (!value.is_string() || value.get<std::string>().empty() ||
-      value.get<std::string>()[0] != '/') {
-    reader->Error(where, "expected an absolute path, got {}", Dump(value));
-    return false;
-  }
-  *out = NormalizePath(value.get<std::string>());
-  std::string error;
-  if (IsGlob(*out) && !ValidRegex(GlobToRegex(*out, true), false, &error)) {
-    reader->Error(where, "bad glob \"{}\": {}", *out, error);
-    return false;
-  }
-  return true;
-}
-
-OperationMask ParseOperations(FileReader* reader, const std::string& where, const json& value) {
-  const json items = value.is_array() ? value : json::array({value});
-  OperationMask mask = 0;
-  std::vector<std::string> names = {"all"};
-  for (std::string_view n : EnumValues(Field::kOperation, EventType::kFile)) names.emplace_back(n);
-  for (const json& item : items) {
-    const std::string name = item.is_string() ? CanonicalKey(item.get<std::string>()) : "";
-    if (name == "all") {
-      mask |= kAllOperations;
-    } else if (OperationMask bit = OperationBit(name)) {
-      mask |= bit;
-    } else {
-      reader->Error(where, "unknown file operation {}{}", Dump(item),
-                    item.is_string() ? config::DidYouMean(item.get<std::string>(), names) : "");
-    }
-  }
-  if (mask == 0 && items.empty()) reader->Error(where, "an empty list records nothing");
-  return mask;
-}
-
-void ParseWatchlist(const FilterText& text, std::vector<std::string>* errors,
-                    std::vector<std::string>* warnings, Watchlist* out) {
-  out->file = text.name;
-  Result<json> parsed = config::ParseJsonText(text.name, text.text);
-  if (!parsed.ok()) {
-    errors->push_back(parsed.status().message());
-    return;
-  }
-  FileReader reader(text.name, errors, warnings);
-  json entries;
-  OperationMask default_ops = kAllOperations;
-  if (parsed->is_array()) {
-    entries = *parsed;
-  } else if (parsed->is_object()) {
-    // Operations first: they are the default of every entry.
-    for (const auto& [key, value] : parsed->items())
-      if (IsOneOf(CanonicalKey(key), {"operations", "ops"}))
-        default_ops = ParseOperations(&reader, key, value);
-    for (const auto& [key, value] : parsed->items()) {
-      const std::string canonical = CanonicalKey(key);
-      if (IsOneOf(canonical, {"paths", "watch", "watchlist", "watched_paths", "include"})) {
-        if (!value.is_array())
-          reader.Error(key, "expected a list of paths, got {}", Dump(value));
-        else
-          entries = value;
-      } else if (IsOneOf(canonical,
-                         {"exclude", "exclusions", "excluded_paths", "path_exclusions"})) {
-        const json items = value.is_array() ? value : json::array({value});
-        for (size_t i = 0; i < items.size(); ++i) {
-          std::string path;
-          if (CheckWatchPath(&reader, fmt::format("{}[{}]", key, i), items[i], &path))
-            out->exclude.push_back(path);
-        }
-      } else if (IsOneOf(canonical, {"operations", "ops", "version"}) ||
-                 IsOneOf(canonical, kCommentKeys)) {
-        continue;
-      } else {
-        reader.Warn(key, "unknown key; ignored{}",
-                    config::DidYouMean(key, {"paths", "exclude", "operations"}));
-      }
-    }
-  } else {
-    errors->push_back(fmt::format(
-        "{}:1:1: the top level must be a list of paths or an object with \"paths\"", text.name));
-    return;
-  }
-  for (size_t i = 0; i < entries.size(); ++i) {
-    const std::string where = fmt::format("paths[{}]", i);
-    WatchEntry entry;
-    entry.where = fmt::format("{}: {}", text.name, where);
-    entry.operations = default_ops;
-    const json& item = entries[i];
-    if (item.is_object()) {
-      bool has_path = false;
-      for (const auto& [key, value] : item.items()) {
-        const std::string canonical = CanonicalKey(key);
-        if (IsOneOf(canonical, {"path"})) {
-          has_path = CheckWatchPath(&reader, where + ".path", value, &entry.path);
-        } else if (IsOneOf(canonical, {"exclude", "exclusions"})) {
-          const json items = value.is_array() ? value : json::array({value});
-          for (size_t j = 0; j < items.size(); ++j) {
-            std::string path;
-            if (CheckWatchPath(&reader, fmt::format("{}.{}[{}]", where, key, j), items[j], &path))
-              entry.exclude.push_back(path);
-          }
-        } else if (IsOneOf(canonical, {"operations", "ops"})) {
-          entry.operations = ParseOperations(&reader, fmt::format("{}.{}", where, key), value);
-        } else if (IsOneOf(canonical, {"name"}) || IsOneOf(canonical, kCommentKeys) ||
-                   IsOneOf(canonical, {"recursive"})) {
-          continue;
-        } else {
-          reader.Warn(fmt::format("{}.{}", where, key), "unknown key; ignored{}",
-                      config::DidYouMean(key, {"path", "exclude", "operations"}));
-        }
-      }
-      if (!has_path) {
-        reader.Error(where, "an entry needs a \"path\"");
-        continue;
-      }
-    } else if (!CheckWatchPath(&reader, where, item, &entry.path)) {
-      continue;
-    }
-    if (IsGlob(entry.path)) {
-      reader.Error(where, "a watched path is a file or directory, not a glob: \"{}\"", entry.path);
-      continue;
-    }
-    out->entries.push_back(std::move(entry));
-  }
-  if (out->entries.empty()) reader.Warn("paths", "the watchlist names no path; it selects nothing");
-}
-
 }  // namespace
 
 std::string ProductOfFile(std::string_view path) {
@@ -643,7 +459,7 @@ Result<ParsedFilters> ParseFilterTexts(std::vector<FilterText> filter_files,
   }
   if (watchlist) {
     Watchlist list;
-    ParseWatchlist(*watchlist, &errors, &parsed.warnings, &list);
+    parse::ParseWatchlist(*watchlist, &errors, &parsed.warnings, &list);
     parsed.config.watchlist = std::move(list);
   } else if (!only_watch_file_root) {
     parsed.warnings.push_back(
@@ -658,107 +474,6 @@ Result<ParsedFilters> ParseFilterTexts(std::vector<FilterText> filter_files,
     return Status::Error(std::move(message));
   }
   return parsed;
-}
-
-namespace {
-
-// One literal byte in RE2 syntax (readable: only metacharacters escaped).
-void AppendLiteral(char c, std::string* out) {
-  static constexpr std::string_view kMeta = "\\.^$|?*+()[]{}";
-  if (c == '\0') {
-    *out += "\\x00";
-    return;
-  }
-  if (kMeta.find(c) != std::string_view::npos) *out += '\\';
-  *out += c;
-}
-
-}  // namespace
-
-std::string GlobToRegex(std::string_view glob, bool path_semantics) {
-  std::string out = "^";
-  for (size_t i = 0; i < glob.size(); ++i) {
-    const char c = glob[i];
-    if (c == '*') {
-      if (i + 1 < glob.size() && glob[i + 1] == '*') {
-        ++i;
-        // "a/**/b" also matches "a/b".
-        if (path_semantics && i + 1 < glob.size() && glob[i + 1] == '/') {
-          ++i;
-          out += "(?:.*/)?";
-        } else {
-          out += ".*";
-        }
-      } else {
-        out += path_semantics ? "[^/]*" : ".*";
-      }
-    } else if (c == '?') {
-      out += path_semantics ? "[^/]" : ".";
-    } else if (c == '[') {
-      size_t j = i + 1;
-      if (j < glob.size() && (glob[j] == '!' || glob[j] == '^')) ++j;
-      if (j < glob.size() && glob[j] == ']') ++j;
-      while (j < glob.size() && glob[j] != ']') ++j;
-      if (j >= glob.size()) {
-        out += "\\[";
-        continue;
-      }
-      std::string_view body = glob.substr(i + 1, j - i - 1);
-      out += '[';
-      if (!body.empty() && (body[0] == '!' || body[0] == '^')) {
-        out += '^';
-        if (path_semantics) out += '/';
-        body.remove_prefix(1);
-      }
-      for (char b : body) {
-        if (b == '\\' || b == '[') out += '\\';
-        out += b;
-      }
-      out += ']';
-      i = j;
-    } else if (c == '\\' && i + 1 < glob.size()) {
-      AppendLiteral(glob[++i], &out);
-    } else {
-      AppendLiteral(c, &out);
-    }
-  }
-  out += '$';
-  return out;
-}
-
-std::optional<Cidr> ParseCidr(std::string_view text, bool* host_bits) {
-  Cidr cidr;
-  std::string address(text);
-  int prefix = -1;
-  if (size_t slash = address.find('/'); slash != std::string::npos) {
-    const std::string_view digits = std::string_view(address).substr(slash + 1);
-    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), prefix);
-    if (ec != std::errc() || end != digits.data() + digits.size() || digits.empty())
-      return std::nullopt;
-    address.resize(slash);
-  }
-  if (inet_pton(AF_INET, address.c_str(), cidr.bytes.data()) == 1) {
-    cidr.v6 = false;
-    if (prefix < 0) prefix = 32;
-    if (prefix > 32) return std::nullopt;
-  } else if (inet_pton(AF_INET6, address.c_str(), cidr.bytes.data()) == 1) {
-    cidr.v6 = true;
-    if (prefix < 0) prefix = 128;
-    if (prefix > 128) return std::nullopt;
-  } else {
-    return std::nullopt;
-  }
-  cidr.prefix = prefix;
-  bool cleared = false;
-  const int width = cidr.v6 ? 16 : 4;
-  for (int i = 0; i < width; ++i) {
-    const int keep = std::clamp(prefix - i * 8, 0, 8);
-    const auto mask = static_cast<uint8_t>(keep == 0 ? 0 : 0xff << (8 - keep));
-    if (cidr.bytes[i] & ~mask) cleared = true;
-    cidr.bytes[i] &= mask;
-  }
-  if (host_bits != nullptr) *host_bits = cleared;
-  return cidr;
 }
 
 }  // namespace recorder::filter
