@@ -11,6 +11,7 @@
 #include "cli/commands.h"
 #include "config/config.h"
 #include "config/config_describe.h"
+#include "config/filter_locations.h"
 #include "filter/filter_describe.h"
 #include "filter/filter_loader.h"
 #include "rules/filter_pushdown.h"
@@ -44,7 +45,7 @@ bool Load(const ConfigOptions& options, Effective* out, bool print_warnings) {
   }
   out->config = std::move(loaded).value();
   Result<filter::LoadedFilters> filters =
-      filter::LoadFilters(filter::LocationsFromConfig(out->config.config));
+      filter::LoadFilters(config::FilterLocationsOf(out->config.config));
   if (print_warnings) {
     for (const std::string& w : out->config.warnings)
       std::fprintf(stderr, "warning: %s\n", w.c_str());

@@ -16,6 +16,7 @@
 
 #include "cli/commands.h"
 #include "config/config.h"
+#include "config/filter_locations.h"
 #include "enrich/enriching_sink.h"
 #include "enrich/process_table.h"
 #include "enrich/table_lineage.h"
@@ -135,7 +136,7 @@ Result<filter::LoadedFilters> ReplayFilters(const std::string& dir) {
   Result<config::LoadedConfig> loaded = config::LoadConfig(dir);
   if (!loaded.ok()) return loaded.status();
   Result<filter::LoadedFilters> filters =
-      filter::LoadFilters(filter::LocationsFromConfig(loaded->config));
+      filter::LoadFilters(config::FilterLocationsOf(loaded->config));
   if (filters.ok())
     for (const std::string& w : filters->warnings)
       std::fprintf(stderr, "recorder replay: warning: %s\n", w.c_str());

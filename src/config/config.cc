@@ -11,7 +11,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "config/json_text.h"
+#include "util/json_text.h"
 
 namespace recorder::config {
 namespace {
@@ -387,20 +387,6 @@ RecorderConfig DefaultConfig(const std::string& config_dir) {
   config.watchlist_location = Resolve(config.config_dir, "watchlist.json");
   config.log_file = Resolve(config.config_dir, "recorder.log");
   return config;
-}
-
-std::string OffsetToLineCol(std::string_view text, size_t byte_offset) {
-  // nlohmann's byte is 1-based and may point one past the end at EOF.
-  const size_t end = std::min(byte_offset == 0 ? 0 : byte_offset - 1, text.size());
-  size_t line = 1;
-  size_t line_start = 0;
-  for (size_t i = 0; i < end; ++i) {
-    if (text[i] == '\n') {
-      ++line;
-      line_start = i + 1;
-    }
-  }
-  return fmt::format("{}:{}", line, end - line_start + 1);
 }
 
 Result<LoadedConfig> MergeConfigTexts(const std::string& config_dir,

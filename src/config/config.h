@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "util/json_text.h"
 #include "util/status.h"
 
 namespace recorder::config {
@@ -142,7 +143,7 @@ Result<LoadedConfig> MergeConfigTexts(const std::string& config_dir, std::vector
 // missing directory is an error.
 Result<LoadedConfig> LoadConfig(const std::string& dir);
 
-// "LINE:COL" for a byte offset into `text` (1-based line and column).
-std::string OffsetToLineCol(std::string_view text, size_t byte_offset);
+// "LINE:COL" for a byte offset into `text` (util/json_text.h).
+using ::recorder::OffsetToLineCol;
 
 }  // namespace recorder::config

@@ -2,8 +2,8 @@
 
 #include <iterator>
 
-#include "config/json_text.h"
 #include "normalize/typed_event.h"
+#include "util/json_text.h"
 
 namespace recorder::filter {
 namespace {
@@ -124,11 +124,11 @@ const FieldInfo& FieldInfoOf(Field field) {
 }
 
 std::optional<Field> FieldByName(std::string_view name) {
-  const std::string wanted = config::CanonicalKey(name);
+  const std::string wanted = CanonicalKey(name);
   for (const FieldInfo& info : Table()) {
-    if (config::CanonicalKey(info.name) == wanted) return info.field;
+    if (CanonicalKey(info.name) == wanted) return info.field;
     for (std::string_view alias : info.aliases)
-      if (config::CanonicalKey(alias) == wanted) return info.field;
+      if (CanonicalKey(alias) == wanted) return info.field;
   }
   return std::nullopt;
 }
@@ -181,10 +181,10 @@ std::vector<std::string_view> EnumValues(Field field, EventType type) {
 }
 
 std::optional<EventType> EventTypeByName(std::string_view name) {
-  const std::string wanted = config::CanonicalKey(name);
+  const std::string wanted = CanonicalKey(name);
   for (const TypeName& t : TypeNames())
     for (std::string_view n : t.names)
-      if (config::CanonicalKey(n) == wanted) return t.type;
+      if (CanonicalKey(n) == wanted) return t.type;
   return std::nullopt;
 }
 

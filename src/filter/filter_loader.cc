@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 
-#include "config/json_text.h"
+#include "util/json_text.h"
 
 namespace recorder::filter {
 namespace {
@@ -16,15 +16,6 @@ bool IsFile(const std::string& path) {
 }
 
 }  // namespace
-
-FilterLocations LocationsFromConfig(const config::RecorderConfig& config) {
-  FilterLocations where;
-  where.config_dir = config.config_dir;
-  where.filters_file = config.filter_location;
-  where.watchlist_file = config.watchlist_location;
-  where.only_watch_file_root = config.only_watch_file_root;
-  return where;
-}
 
 Result<LoadedFilters> CompileFilterTexts(std::vector<FilterText> filter_files,
                                          std::optional<FilterText> watchlist,
@@ -66,13 +57,13 @@ Result<LoadedFilters> LoadFilters(const FilterLocations& where) {
   }
   std::vector<FilterText> texts;
   for (const std::string& path : paths) {
-    Result<std::string> text = config::ReadTextFile(path);
+    Result<std::string> text = ReadTextFile(path);
     if (!text.ok()) return text.status();
     texts.push_back(FilterText{path, std::move(text).value()});
   }
   std::optional<FilterText> watchlist;
   if (!where.watchlist_file.empty() && IsFile(where.watchlist_file)) {
-    Result<std::string> text = config::ReadTextFile(where.watchlist_file);
+    Result<std::string> text = ReadTextFile(where.watchlist_file);
     if (!text.ok()) return text.status();
     watchlist = FilterText{where.watchlist_file, std::move(text).value()};
   }

@@ -9,7 +9,6 @@
 #include <string>
 #include <vector>
 
-#include "config/config.h"
 #include "filter/compiled_filters.h"
 #include "filter/filter_parser.h"
 #include "util/status.h"
@@ -24,8 +23,6 @@ struct FilterLocations {
   std::string watchlist_file;  // may not exist
   bool only_watch_file_root = true;
 };
-
-FilterLocations LocationsFromConfig(const config::RecorderConfig& config);
 
 struct LoadedFilters {
   std::shared_ptr<const CompiledFilters> filters;

@@ -8,9 +8,9 @@
 #include <initializer_list>
 #include <nlohmann/json.hpp>
 
-#include "config/json_text.h"
 #include "filter/filter_fields.h"
 #include "filter/parse_support.h"
+#include "util/json_text.h"
 
 namespace recorder::filter {
 namespace {
@@ -22,7 +22,6 @@ using parse::kCommentKeys;
 using parse::ValidRegex;
 
 namespace fs = std::filesystem;
-using config::CanonicalKey;
 using nlohmann::json;
 
 constexpr size_t kMaxProducts = 64;     // product sets are bit masks in the matcher
@@ -106,7 +105,7 @@ class RuleParser {
       for (const OperatorSpelling& o : kOperators)
         if (IsOneOf(canonical, o.names)) found = &o;
       if (found == nullptr) {
-        Fail("unknown operator \"{}\"{}", key, config::DidYouMean(key, OperatorNames()));
+        Fail("unknown operator \"{}\"{}", key, DidYouMean(key, OperatorNames()));
         continue;
       }
       any = true;
@@ -254,7 +253,7 @@ class RuleParser {
       }
     }
     Fail("\"{}\" is not one of {}{}", value.get<std::string>(), all,
-         config::DidYouMean(value.get<std::string>(), names));
+         DidYouMean(value.get<std::string>(), names));
   }
 
   void Bool(const json& value, Condition* out) {
@@ -330,8 +329,8 @@ void ParseRule(FileReader* reader, EventType type, const std::string& path, bool
       if (type == EventType::kProcess && exclude) known.emplace_back("children");
       std::vector<std::string> everything;
       for (const FieldInfo& info : AllFields()) everything.emplace_back(info.name);
-      std::string hint = config::DidYouMean(key, known);
-      if (hint.empty()) hint = config::DidYouMean(key, everything);
+      std::string hint = DidYouMean(key, known);
+      if (hint.empty()) hint = DidYouMean(key, everything);
       reader->Error(where, "unknown field \"{}\"{}", key, hint);
       continue;
     }
@@ -378,7 +377,7 @@ void ParseSection(FileReader* reader, EventType type, const std::string& key, co
       continue;
     } else {
       reader->Warn(fmt::format("{}.{}", key, list_key), "unknown key; ignored{}",
-                   config::DidYouMean(list_key, {"include", "exclude"}));
+                   DidYouMean(list_key, {"include", "exclude"}));
       continue;
     }
     const json items = list.is_object() ? json::array({list}) : list;
@@ -400,7 +399,7 @@ void ParseFilterFile(const FilterText& text, std::vector<std::string>* errors,
                      std::vector<std::string>* warnings, ProductFilters* out) {
   out->file = text.name;
   out->product = ProductOfFile(text.name);
-  Result<json> parsed = config::ParseJsonText(text.name, text.text);
+  Result<json> parsed = ParseJsonText(text.name, text.text);
   if (!parsed.ok()) {
     errors->push_back(parsed.status().message());
     return;
@@ -422,7 +421,7 @@ void ParseFilterFile(const FilterText& text, std::vector<std::string>* errors,
     }
     std::optional<EventType> type = EventTypeByName(key);
     if (!type) {
-      reader.Warn(key, "unknown section; ignored{}", config::DidYouMean(key, EventTypeNames()));
+      reader.Warn(key, "unknown section; ignored{}", DidYouMean(key, EventTypeNames()));
       continue;
     }
     ParseSection(&reader, *type, key, value, &out->types[static_cast<size_t>(*type)]);

@@ -2,11 +2,10 @@
 
 #include <re2/re2.h>
 
-#include "config/json_text.h"
+#include "util/json_text.h"
 
 namespace recorder::filter::parse {
 
-using config::CanonicalKey;
 using nlohmann::json;
 
 bool IsOneOf(const std::string& canonical, std::initializer_list<const char*> names) {

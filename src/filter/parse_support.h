@@ -18,7 +18,7 @@ namespace recorder::filter::parse {
 inline constexpr size_t kMaxErrors = 50;
 inline const std::initializer_list<const char*> kCommentKeys = {"comment", "description", "note"};
 
-// Whether `canonical` (a config::CanonicalKey) is one of `names`.
+// Whether `canonical` (a CanonicalKey) is one of `names`.
 bool IsOneOf(const std::string& canonical, std::initializer_list<const char*> names);
 // A value for a message, cut to 60 characters.
 std::string Dump(const nlohmann::json& value);

@@ -3,14 +3,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "config/json_text.h"
 #include "filter/filter_fields.h"
 #include "filter/parse_support.h"
+#include "util/json_text.h"
 
 namespace recorder::filter::parse {
 namespace {
 
-using config::CanonicalKey;
 using nlohmann::json;
 
 std::string NormalizePath(std::string path) {
@@ -50,7 +49,7 @@ OperationMask ParseOperations(FileReader* reader, const std::string& where, cons
       mask |= bit;
     } else {
       reader->Error(where, "unknown file operation {}{}", Dump(item),
-                    item.is_string() ? config::DidYouMean(item.get<std::string>(), names) : "");
+                    item.is_string() ? DidYouMean(item.get<std::string>(), names) : "");
     }
   }
   if (mask == 0 && items.empty()) reader->Error(where, "an empty list records nothing");
@@ -62,7 +61,7 @@ OperationMask ParseOperations(FileReader* reader, const std::string& where, cons
 void ParseWatchlist(const FilterText& text, std::vector<std::string>* errors,
                     std::vector<std::string>* warnings, Watchlist* out) {
   out->file = text.name;
-  Result<json> parsed = config::ParseJsonText(text.name, text.text);
+  Result<json> parsed = ParseJsonText(text.name, text.text);
   if (!parsed.ok()) {
     errors->push_back(parsed.status().message());
     return;
@@ -97,7 +96,7 @@ void ParseWatchlist(const FilterText& text, std::vector<std::string>* errors,
         continue;
       } else {
         reader.Warn(key, "unknown key; ignored{}",
-                    config::DidYouMean(key, {"paths", "exclude", "operations"}));
+                    DidYouMean(key, {"paths", "exclude", "operations"}));
       }
     }
   } else {
@@ -131,7 +130,7 @@ void ParseWatchlist(const FilterText& text, std::vector<std::string>* errors,
           continue;
         } else {
           reader.Warn(fmt::format("{}.{}", where, key), "unknown key; ignored{}",
-                      config::DidYouMean(key, {"path", "exclude", "operations"}));
+                      DidYouMean(key, {"path", "exclude", "operations"}));
         }
       }
       if (!has_path) {

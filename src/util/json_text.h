@@ -3,19 +3,23 @@
 // broken JSON and suggest corrections the same way.
 #pragma once
 
-#include <initializer_list>
-#include <nlohmann/json.hpp>
+#include <cstddef>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "util/status.h"
 
-namespace recorder::config {
+namespace recorder {
 
 // Lower-case, without '_' and '-': "MonitorDays", "monitordays" and
 // "monitor_days" are the same key. The manual spells keys both ways.
 std::string CanonicalKey(std::string_view key);
+
+// "LINE:COL" for a byte offset into `text` (1-based line and column;
+// nlohmann's byte offsets are 1-based and may point one past the end).
+std::string OffsetToLineCol(std::string_view text, size_t byte_offset);
 
 // Parses a whole file's text. Broken JSON is an error
 // "NAME:LINE:COL: invalid JSON: syntax error ..." (the position computed
@@ -32,4 +36,4 @@ std::string DidYouMean(std::string_view key, const std::vector<std::string>& can
 // The file's bytes; an error names the path and the reason.
 Result<std::string> ReadTextFile(const std::string& path);
 
-}  // namespace recorder::config
+}  // namespace recorder

@@ -1,4 +1,4 @@
-#include "config/json_text.h"
+#include "util/json_text.h"
 
 #include <fmt/format.h>
 
@@ -7,11 +7,10 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "config/config.h"
-
-namespace recorder::config {
+namespace recorder {
 
 std::string CanonicalKey(std::string_view key) {
   std::string out;
@@ -21,6 +20,20 @@ std::string CanonicalKey(std::string_view key) {
     out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
   }
   return out;
+}
+
+std::string OffsetToLineCol(std::string_view text, size_t byte_offset) {
+  // nlohmann's byte is 1-based and may point one past the end at EOF.
+  const size_t end = std::min(byte_offset == 0 ? 0 : byte_offset - 1, text.size());
+  size_t line = 1;
+  size_t line_start = 0;
+  for (size_t i = 0; i < end; ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      line_start = i + 1;
+    }
+  }
+  return fmt::format("{}:{}", line, end - line_start + 1);
 }
 
 Result<nlohmann::json> ParseJsonText(std::string_view name, std::string_view text) {
@@ -100,4 +113,4 @@ Result<std::string> ReadTextFile(const std::string& path) {
   return text.str();
 }
 
-}  // namespace recorder::config
+}  // namespace recorder
