@@ -415,10 +415,10 @@ void AddReplayCommand(CLI::App& app, int* exit_code) {
       "\n"
       "Exit codes: 0 input read and stored; 1 an input cannot be opened or read, or\n"
       "is not an audit log (no line of it is an audit record); 2 a usage error (a bad\n"
-      "filter file under --filters included), or\n"
-      "a database error (cannot create or write --db, not a recorder database, or a\n"
-      "schema newer than this recorder); 130 interrupted (Ctrl-C or SIGTERM: what\n"
-      "was read before is stored, and the run's error says so).");
+      "filter file under --filters included), or a database error (cannot create or\n"
+      "write --db, not a recorder database, or a schema newer than this recorder);\n"
+      "130 interrupted (Ctrl-C or SIGTERM: what was read before is stored, and the\n"
+      "run's error says so).");
   cmd->add_option("FILE", options->files, "Audit log files (plain or .gz); - for stdin");
   cmd->add_option("--db", options->db, "Database file (created when missing)")
       ->capture_default_str();
