@@ -141,9 +141,45 @@ TEST(ConfigTest, SettingsWithNoEffectHereSaySo) {
   LoadedConfig quiet = MustMerge({{"recorder.json", R"({"throttle": false})"}});
   EXPECT_TRUE(quiet.warnings.empty());
   LoadedConfig loaded =
-      MustMerge({{"recorder.json", R"({"throttle": true, "onlyWatchFileRoot": false})"}});
+      MustMerge({{"recorder.json", R"({"throttle": true, "FileExtraFlagsFilter": 4,
+                             "DisableParentProcessFilter": 1})"}});
   EXPECT_TRUE(HasWarning(loaded, "throttle", "no effect"));
-  EXPECT_TRUE(HasWarning(loaded, "onlyWatchFileRoot", "no effect"));
+  EXPECT_TRUE(HasWarning(loaded, "recorder.json: FileExtraFlagsFilter", "no effect on Linux"));
+  EXPECT_TRUE(
+      HasWarning(loaded, "recorder.json: DisableParentProcessFilter", "no effect on Linux"));
+  EXPECT_FALSE(HasWarning(loaded, "unknown key"));
+}
+
+TEST(ConfigTest, WatchlistSettingsAreRead) {
+  LoadedConfig defaults = MustMerge({});
+  EXPECT_EQ(defaults.config.watchlist_location, "/opt/rec/watchlist.json");
+  EXPECT_TRUE(defaults.config.only_watch_file_root);
+  LoadedConfig loaded = MustMerge(
+      {{"im_recorder.json", R"({"onlyWatchFileRoot": false, "WatchlistFile": "im/w.json"})"}});
+  EXPECT_FALSE(loaded.config.only_watch_file_root);
+  EXPECT_EQ(loaded.config.watchlist_location, "/opt/rec/im/w.json");
+  EXPECT_TRUE(loaded.warnings.empty()) << loaded.warnings.front();
+}
+
+TEST(ConfigTest, UnknownKeySuggestsTheNearestKnownOne) {
+  LoadedConfig loaded =
+      MustMerge({{"recorder.json", R"({"maxSizeMb2": 5, "MonitorDay": 3, "zzz": 1})"}});
+  EXPECT_TRUE(HasWarning(loaded, "maxSizeMb2: unknown key", "did you mean \"maxSizeMB\"?"));
+  EXPECT_TRUE(HasWarning(loaded, "MonitorDay: unknown key", "did you mean \"MonitorDays\"?"));
+  EXPECT_TRUE(HasWarning(loaded, "zzz: unknown key; ignored"));
+  EXPECT_FALSE(HasWarning(loaded, "zzz", "did you mean"));
+}
+
+TEST(ConfigTest, SourcesSayWhichFileGaveEachValue) {
+  LoadedConfig loaded = MustMerge({{"recorder.json", R"({"maxSizeMB": 100, "MonitorDays": 5})"},
+                                   {"im_recorder.json", R"({"maxSizeMB": 300, "MonitorDays": 7})"},
+                                   {"map_recorder.json", R"({"maxSizeMB": 200})"}});
+  using Files = std::vector<std::string>;
+  // max: every file that took part; last wins: the last file only.
+  EXPECT_EQ(loaded.sources["maxSizeMB"],
+            (Files{"recorder.json", "im_recorder.json", "map_recorder.json"}));
+  EXPECT_EQ(loaded.sources["MonitorDays"], Files{"im_recorder.json"});
+  EXPECT_EQ(loaded.sources.count("logLevel"), 0u);  // default
 }
 
 TEST(ConfigTest, UnknownKeysAndWrongTypesWarnNamingFileAndKey) {
@@ -189,6 +225,13 @@ TEST(ConfigTest, BrokenJsonNamesFileLineAndColumn) {
   ASSERT_FALSE(loaded.ok());
   EXPECT_NE(loaded.status().message().find("im_recorder.json:3:3"), std::string::npos)
       << loaded.status().message();
+  // A number no double holds is reported, not thrown.
+  Result<LoadedConfig> huge =
+      MergeConfigTexts("/opt/rec", {{"recorder.json", "{\n  \"maxSizeMB\": 1E99999\n}"}});
+  ASSERT_FALSE(huge.ok());
+  EXPECT_NE(huge.status().message().find("recorder.json:2:16: invalid JSON: number overflow"),
+            std::string::npos)
+      << huge.status().message();
   Result<LoadedConfig> not_object = MergeConfigTexts("/opt/rec", {{"recorder.json", "[1]"}});
   ASSERT_FALSE(not_object.ok());
   EXPECT_NE(not_object.status().message().find("JSON object"), std::string::npos);

@@ -15,8 +15,13 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "config/config.h"
+#include "config/filter_locations.h"
 #include "enrich/enriching_sink.h"
 #include "enrich/process_table.h"
+#include "enrich/table_lineage.h"
+#include "filter/filter_loader.h"
+#include "filter/filtering_sink.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/threaded_sink.h"
 #include "source/line_reader.h"
@@ -122,9 +127,32 @@ struct ReplayOptions {
   int64_t process_expiration_seconds = store::kDefaultProcessExpirationSeconds;
   bool progress = true;
   bool writer_thread = true;
+  std::string filters_dir;  // --filters: a configuration directory whose filters apply
 };
 
+// The filters of configuration directory `dir` (its recorder*.json say
+// where filters.json and watchlist.json are). Warnings go to stderr.
+Result<filter::LoadedFilters> ReplayFilters(const std::string& dir) {
+  Result<config::LoadedConfig> loaded = config::LoadConfig(dir);
+  if (!loaded.ok()) return loaded.status();
+  Result<filter::LoadedFilters> filters =
+      filter::LoadFilters(config::FilterLocationsOf(loaded->config));
+  if (filters.ok())
+    for (const std::string& w : filters->warnings)
+      std::fprintf(stderr, "recorder replay: warning: %s\n", w.c_str());
+  return filters;
+}
+
 int RunReplay(ReplayOptions options) {
+  std::shared_ptr<const filter::CompiledFilters> filters;
+  if (!options.filters_dir.empty()) {
+    Result<filter::LoadedFilters> loaded = ReplayFilters(options.filters_dir);
+    if (!loaded.ok()) {
+      std::fprintf(stderr, "recorder replay: %s\n", loaded.status().message().c_str());
+      return kExitDatabase;
+    }
+    filters = loaded->filters;
+  }
   if (options.files.empty()) {
     if (isatty(STDIN_FILENO)) {
       std::fprintf(stderr, "recorder replay: no input: name audit log files, or - for stdin\n");
@@ -176,8 +204,14 @@ int RunReplay(ReplayOptions options) {
   // the normalizer does not keep an ENRICHED log's UID="name" fields yet).
   enrich::ProcessTableOptions table_options;
   table_options.expiration_seconds = options.process_expiration_seconds;
-  table_options.keep_argv = false;  // no state file here; the store has the argv
+  // No state file here and the store has the argv; only filters on
+  // command lines need them for a process's other events and children.
+  table_options.keep_argv = filters != nullptr && filters->needs_argv();
   enrich::ProcessTable processes(table_options);
+  // Filtering after enrichment: the table has applied each batch, so a
+  // process exclusion reaches the descendants (docs/filters.md).
+  enrich::TableLineage lineage(&processes);
+  filter::FilteringSink filtering(store->get(), filters, &lineage);
   enrich::EnrichingSinkOptions enrich_options;
   enrich_options.probe_proc = false;
   enrich_options.hash_executables = false;
@@ -189,8 +223,9 @@ int RunReplay(ReplayOptions options) {
   // balances on a realistic log; on this thread it makes this side the
   // slower one. A third thread taking audit events from this one costs
   // more in cache misses on the other core than it saves.
-  enrich::EnrichingSink enricher(store->get(), &processes, /*users=*/nullptr, /*hashes=*/nullptr,
-                                 enrich_options);
+  enrich::EnrichingSink enricher(
+      filters != nullptr ? static_cast<EventSink*>(&filtering) : store->get(), &processes,
+      /*users=*/nullptr, /*hashes=*/nullptr, enrich_options);
   // The writer thread starts with SIGINT/SIGTERM blocked, so they reach
   // this thread and interrupt a read blocked on stdin.
   sigset_t interrupt_signals, old_mask;
@@ -319,6 +354,17 @@ int RunReplay(ReplayOptions options) {
       static_cast<unsigned long long>(c.duplicates),
       static_cast<unsigned long long>(c.placeholder_processes),
       static_cast<unsigned long long>(run.ignored_events));
+  if (filters != nullptr) {
+    const filter::FilterStats fs = filtering.stats();
+    std::string by_type;
+    for (size_t t = 0; t < filter::kEventTypeCount; ++t)
+      if (fs.dropped[t])
+        by_type += fmt::format("{}{} {}", by_type.empty() ? "" : ", ", fs.dropped[t],
+                               filter::EventTypeName(static_cast<filter::EventType>(t)));
+    std::printf("filtered out %llu events%s%s%s\n",
+                static_cast<unsigned long long>(fs.total_dropped()), by_type.empty() ? "" : " (",
+                by_type.c_str(), by_type.empty() ? "" : ")");
+  }
   std::printf("malformed lines: %llu, truncated records: %llu\n",
               static_cast<unsigned long long>(run.malformed),
               static_cast<unsigned long long>(run.truncated));
@@ -364,11 +410,15 @@ void AddReplayCommand(CLI::App& app, int* exit_code) {
       "  recorder replay --db /tmp/m.db audit.log.1.gz audit.log\n"
       "  ausearch --raw -ts today | recorder replay -\n"
       "\n"
+      "With --filters DIR, the events the filters of configuration directory DIR\n"
+      "exclude are left out (docs/filters.md), and the summary counts them.\n"
+      "\n"
       "Exit codes: 0 input read and stored; 1 an input cannot be opened or read, or\n"
-      "is not an audit log (no line of it is an audit record); 2 a usage error, or\n"
-      "a database error (cannot create or write --db, not a recorder database, or a\n"
-      "schema newer than this recorder); 130 interrupted (Ctrl-C or SIGTERM: what\n"
-      "was read before is stored, and the run's error says so).");
+      "is not an audit log (no line of it is an audit record); 2 a usage error (a bad\n"
+      "filter file under --filters included), or a database error (cannot create or\n"
+      "write --db, not a recorder database, or a schema newer than this recorder);\n"
+      "130 interrupted (Ctrl-C or SIGTERM: what was read before is stored, and the\n"
+      "run's error says so).");
   cmd->add_option("FILE", options->files, "Audit log files (plain or .gz); - for stdin");
   cmd->add_option("--db", options->db, "Database file (created when missing)")
       ->capture_default_str();
@@ -381,6 +431,9 @@ void AddReplayCommand(CLI::App& app, int* exit_code) {
                   "(ProcessExpirationSeconds)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
+  cmd->add_option("--filters", options->filters_dir,
+                  "Apply the filters of this configuration directory (filters.json, "
+                  "<product>_filters.json, watchlist.json; see docs/filters.md)");
   cmd->add_flag("!--no-progress", options->progress, "No progress bar on stderr");
   // Hidden: the single-threaded pipeline, for benchmark comparisons and
   // for ruling the writer thread out when debugging.

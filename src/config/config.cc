@@ -6,12 +6,12 @@
 #include <cctype>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <sstream>
+
+#include "util/json_text.h"
 
 namespace recorder::config {
 namespace {
@@ -33,22 +33,15 @@ struct Occurrence {
   json value;
 };
 
-// Lower-case, without '_' and '-': "MonitorDays", "monitordays" and
-// "monitor_days" are the same key. The manual spells keys both ways.
-std::string Canonical(std::string_view key) {
-  std::string out;
-  for (char c : key) {
-    if (c == '_' || c == '-') continue;
-    out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-  }
-  return out;
-}
-
 std::string Where(const Occurrence& o) { return fmt::format("{}: {}", o.file, o.key); }
 
 class Merger {
  public:
-  explicit Merger(std::vector<std::string>* warnings) : warnings_(warnings) {}
+  // `sources`: for each setting (by its first name), the files whose values
+  // it took; see LoadedConfig::sources.
+  Merger(std::vector<std::string>* warnings,
+         std::map<std::string, std::vector<std::string>>* sources)
+      : warnings_(warnings), sources_(sources) {}
 
   void Add(std::string canonical, Occurrence occurrence) {
     seen_[std::move(canonical)].push_back(std::move(occurrence));
@@ -65,6 +58,7 @@ class Merger {
       if (!v) continue;
       *v = Clamp(o, *v, lo, hi);
       result = Combine(result, *v, merge);
+      Used(names, o, merge);
     }
     return result;
   }
@@ -79,6 +73,7 @@ class Merger {
       } else if (merge == Merge::kAllTrue) {
         result = *result && *v;
       }
+      Used(names, o, merge);
     }
     return result;
   }
@@ -91,6 +86,7 @@ class Merger {
         continue;
       }
       result = o.value.get<std::string>();
+      Used(names, o, Merge::kLast);
     }
     return result;
   }
@@ -117,6 +113,7 @@ class Merger {
         continue;
       }
       result = std::move(list);
+      Used(names, o, Merge::kLast);
     }
     return result;
   }
@@ -154,6 +151,7 @@ class Merger {
       } else if (merge == Merge::kMax) {
         result = std::max(*result, v);
       }
+      Used(names, o, merge);
     }
     return result;
   }
@@ -173,14 +171,16 @@ class Merger {
       }
       bytes = Clamp(o, bytes, lo, hi, " bytes");
       result = Combine(result, bytes, merge);
+      Used(names, o, merge);
     }
     return result;
   }
 
-  // Leftovers are keys nobody took: unknown.
+  // Leftovers are keys nobody took: unknown, with the nearest known key.
   void WarnUnknown() {
     for (const auto& [canonical, occurrences] : seen_)
-      for (const Occurrence& o : occurrences) Warn("{}: unknown key; ignored", Where(o));
+      for (const Occurrence& o : occurrences)
+        Warn("{}: unknown key; ignored{}", Where(o), DidYouMean(o.key, known_));
     seen_.clear();
   }
 
@@ -194,7 +194,8 @@ class Merger {
     // Occurrences of all aliases, back in file order (aliases can mix).
     std::vector<Occurrence> out;
     for (const char* name : names) {
-      auto it = seen_.find(Canonical(name));
+      known_.emplace_back(name);
+      auto it = seen_.find(CanonicalKey(name));
       if (it == seen_.end()) continue;
       for (Occurrence& o : it->second) out.push_back(std::move(o));
       seen_.erase(it);
@@ -207,6 +208,9 @@ class Merger {
 
  public:
   std::vector<std::string> file_order;
+
+  // The occurrences of one key, whatever their values.
+  std::vector<Occurrence> TakeRaw(const char* name) { return Take({name}); }
 
  private:
   size_t FileRank(const std::string& file) const {
@@ -247,7 +251,7 @@ class Merger {
       if (v == 0 || v == 1) return v == 1;
     }
     if (o.value.is_string()) {
-      const std::string s = Canonical(o.value.get<std::string>());
+      const std::string s = CanonicalKey(o.value.get<std::string>());
       if (s == "true" || s == "yes" || s == "1" || s == "on") return true;
       if (s == "false" || s == "no" || s == "0" || s == "off") return false;
     }
@@ -297,7 +301,7 @@ class Merger {
       return false;
     }
     if (number < 0 || !std::isfinite(number)) return false;
-    const std::string unit = Canonical(s.substr(used));
+    const std::string unit = CanonicalKey(s.substr(used));
     double scale = 0;
     if (unit.empty() || unit == "mb" || unit == "m" || unit == "mib") {
       scale = kMiB;
@@ -314,8 +318,18 @@ class Merger {
     return true;
   }
 
+  // Records that `o` gave the setting named first in `names` its value:
+  // the last file for settings merged by "last", every file otherwise.
+  void Used(std::initializer_list<const char*> names, const Occurrence& o, Merge merge) {
+    std::vector<std::string>& files = (*sources_)[*names.begin()];
+    if (merge == Merge::kLast) files.clear();
+    if (std::find(files.begin(), files.end(), o.file) == files.end()) files.push_back(o.file);
+  }
+
   std::vector<std::string>* warnings_;
+  std::map<std::string, std::vector<std::string>>* sources_;
   std::map<std::string, std::vector<Occurrence>> seen_;
+  std::vector<std::string> known_;  // every name a Take* asked for
 };
 
 std::string Resolve(const std::string& dir, const std::string& path) {
@@ -340,7 +354,7 @@ const char* const kLogLevels[] = {"Trace", "Debug",    "Information", "Warning",
 void Collect(Merger* merger, const std::string& file, const json& object,
              const std::string& prefix) {
   for (const auto& [key, value] : object.items()) {
-    const std::string canonical = Canonical(key);
+    const std::string canonical = CanonicalKey(key);
     if (prefix.empty() && (canonical == "audisp" || canonical == "auditd") && value.is_object()) {
       Collect(merger, file, value, key + ".");
       continue;
@@ -370,22 +384,9 @@ RecorderConfig DefaultConfig(const std::string& config_dir) {
   config.config_dir = AbsoluteDir(config_dir);
   config.db_location = Resolve(config.config_dir, "monitor.db");
   config.filter_location = Resolve(config.config_dir, "filters.json");
+  config.watchlist_location = Resolve(config.config_dir, "watchlist.json");
   config.log_file = Resolve(config.config_dir, "recorder.log");
   return config;
-}
-
-std::string OffsetToLineCol(std::string_view text, size_t byte_offset) {
-  // nlohmann's byte is 1-based and may point one past the end at EOF.
-  const size_t end = std::min(byte_offset == 0 ? 0 : byte_offset - 1, text.size());
-  size_t line = 1;
-  size_t line_start = 0;
-  for (size_t i = 0; i < end; ++i) {
-    if (text[i] == '\n') {
-      ++line;
-      line_start = i + 1;
-    }
-  }
-  return fmt::format("{}:{}", line, end - line_start + 1);
 }
 
 Result<LoadedConfig> MergeConfigTexts(const std::string& config_dir,
@@ -404,21 +405,11 @@ Result<LoadedConfig> MergeConfigTexts(const std::string& config_dir,
   LoadedConfig loaded;
   loaded.config = DefaultConfig(config_dir);
   RecorderConfig& c = loaded.config;
-  Merger m(&loaded.warnings);
+  Merger m(&loaded.warnings, &loaded.sources);
   for (const ConfigText& text : texts) {
-    json parsed;
-    try {
-      parsed = json::parse(text.text);
-    } catch (const json::parse_error& e) {
-      // The message carries nlohmann's "[json.exception...] parse error at
-      // line L, column C: ..." on new versions; give the position ourselves
-      // so every version reads the same.
-      std::string what = e.what();
-      if (size_t colon = what.find("syntax error"); colon != std::string::npos)
-        what = what.substr(colon);
-      return Status::Errorf("{}:{}: invalid JSON: {}", text.name,
-                            OffsetToLineCol(text.text, e.byte), what);
-    }
+    Result<json> parsed_text = ParseJsonText(text.name, text.text);
+    if (!parsed_text.ok()) return parsed_text.status();
+    const json& parsed = *parsed_text;
     if (!parsed.is_object())
       return Status::Errorf("{}:1:1: invalid configuration: the top level must be a JSON object",
                             text.name);
@@ -432,6 +423,8 @@ Result<LoadedConfig> MergeConfigTexts(const std::string& config_dir,
     c.db_location = Resolve(c.config_dir, *v);
   if (auto v = m.TakeString({"filterLocation", "FilterDefinitionFile"}))
     c.filter_location = Resolve(c.config_dir, *v);
+  if (auto v = m.TakeString({"WatchlistFile", "watchlistLocation"}))
+    c.watchlist_location = Resolve(c.config_dir, *v);
   if (auto v = m.TakeString({"logFile"})) c.log_file = Resolve(c.config_dir, *v);
   if (auto v = m.TakeString({"controlSocket"})) c.control_socket = Resolve(c.config_dir, *v);
   if (auto v = m.TakeString({"pidFile"})) c.pid_file = Resolve(c.config_dir, *v);
@@ -506,7 +499,7 @@ Result<LoadedConfig> MergeConfigTexts(const std::string& config_dir,
   if (auto v = m.TakeString({"logLevel"})) {
     bool known = false;
     for (const char* level : kLogLevels) {
-      if (Canonical(level) == Canonical(*v)) {
+      if (CanonicalKey(level) == CanonicalKey(*v)) {
         c.log_level = level;
         known = true;
       }
@@ -525,16 +518,17 @@ Result<LoadedConfig> MergeConfigTexts(const std::string& config_dir,
   if (auto v = m.TakeBool({"throttle"}, Merge::kLast); v && *v)
     m.Warn(
         "throttle: has no effect on Linux (the CPU limits are cpuThreshold and cpuKill*); ignored");
-  if (auto v = m.TakeBool({"onlyWatchFileRoot"}, Merge::kLast)) {
-    c.only_watch_file_root = *v;
-    m.Warn(
-        "onlyWatchFileRoot: applies to the Integrity Monitor watchlist, which this version "
-        "does not read yet; no effect");
-  }
+  if (auto v = m.TakeBool({"onlyWatchFileRoot"}, Merge::kLast)) c.only_watch_file_root = *v;
+  // Windows-only settings of the manual (registry entries): known, so not
+  // "unknown", but said to do nothing here.
+  for (const char* name : {"FileExtraFlagsFilter", "DisableParentProcessFilter"})
+    for (const Occurrence& o : m.TakeRaw(name))
+      m.Warn("{}: a Windows setting (ExtraFlags / the DLL's parent process); no effect on Linux",
+             Where(o));
 
   // Live recording.
   if (auto v = m.TakeString({"source"})) {
-    const std::string s = Canonical(*v);
+    const std::string s = CanonicalKey(*v);
     if (s == "auto") {
       c.source = AuditSource::kAuto;
     } else if (s == "unicast") {
@@ -580,11 +574,9 @@ Result<LoadedConfig> LoadConfig(const std::string& dir) {
                          name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
     if (!main && !product) continue;
     if (!entry.is_regular_file(ec)) continue;
-    std::ifstream in(entry.path(), std::ios::binary);
-    if (!in) return Status::Errorf("{}: cannot read", entry.path().string());
-    std::ostringstream text;
-    text << in.rdbuf();
-    texts.push_back(ConfigText{entry.path().string(), text.str()});
+    Result<std::string> text = ReadTextFile(entry.path().string());
+    if (!text.ok()) return text.status();
+    texts.push_back(ConfigText{entry.path().string(), std::move(text).value()});
   }
   if (ec) return Status::Errorf("cannot list {}: {}", dir, ec.message());
   const bool empty = texts.empty();

@@ -9,12 +9,14 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "util/json_text.h"
 #include "util/status.h"
 
 namespace recorder::config {
@@ -36,8 +38,9 @@ struct RecorderConfig {
   std::string config_dir = ".";
 
   // --- Database and filters (absolute after loading).
-  std::string db_location;      // dbLocation, default <config_dir>/monitor.db
-  std::string filter_location;  // filterLocation, default <config_dir>/filters.json
+  std::string db_location;         // dbLocation, default <config_dir>/monitor.db
+  std::string filter_location;     // filterLocation, default <config_dir>/filters.json
+  std::string watchlist_location;  // WatchlistFile, default <config_dir>/watchlist.json
 
   // --- Storage and retention.
   int64_t max_size_mb = 1024;                    // maxSizeMB; 0 = unlimited
@@ -88,8 +91,8 @@ struct RecorderConfig {
   std::string log_level = "Information";  // Trace|Debug|Information|Warning|Error|Critical|Off
   int64_t log_max_size_bytes = int64_t{10} * 1024 * 1024;  // logMaxSize ("10 MB" or a number of MB)
   int log_rotations = 3;                                   // 0..100
-  // onlyWatchFileRoot belongs to the Integrity Monitor watchlist, which this
-  // version does not read: kept for when it does, warned about when set.
+  // onlyWatchFileRoot: false puts file recording in the Integrity
+  // Monitor's watchlist-only mode (docs/filters.md); read by src/filter/.
   bool only_watch_file_root = true;
 
   // --- Live recording (recorder-specific keys).
@@ -118,6 +121,11 @@ struct LoadedConfig {
   // file and the key. Never empty silently-fixed input.
   std::vector<std::string> warnings;
   std::vector<std::string> files;  // files read, in merge order
+  // Where each setting's value came from: the setting's first name (as in
+  // docs/configuration.md, e.g. "maxSizeMB") -> the files whose value it
+  // took (the last one for "last wins" settings, every contributing file
+  // for max/min/any-false ones). A setting absent here has its default.
+  std::map<std::string, std::vector<std::string>> sources;
 };
 
 struct ConfigText {
@@ -135,7 +143,7 @@ Result<LoadedConfig> MergeConfigTexts(const std::string& config_dir, std::vector
 // missing directory is an error.
 Result<LoadedConfig> LoadConfig(const std::string& dir);
 
-// "LINE:COL" for a byte offset into `text` (1-based line and column).
-std::string OffsetToLineCol(std::string_view text, size_t byte_offset);
+// "LINE:COL" for a byte offset into `text` (util/json_text.h).
+using ::recorder::OffsetToLineCol;
 
 }  // namespace recorder::config

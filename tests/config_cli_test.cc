@@ -1,0 +1,178 @@
+// `recorder config check|show` and `recorder replay --filters` as users
+// run them: the real binary on real files.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "temp_dir.h"
+
+namespace {
+
+using recorder::TempDir;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+const std::string kData = RECORDER_TEST_DATA;
+const std::string kBinary = RECORDER_BINARY;
+
+struct Output {
+  int exit_code = -1;
+  std::string text;  // stdout, then stderr when `merge`
+};
+
+Output RunRecorder(const std::string& args, bool merge = true) {
+  Output out;
+  const std::string command = "'" + kBinary + "' " + args + (merge ? " 2>&1" : " 2>/dev/null");
+  FILE* pipe = popen(command.c_str(), "r");
+  if (!pipe) return out;
+  char buffer[4096];
+  size_t n;
+  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) out.text.append(buffer, n);
+  const int status = pclose(pipe);
+  out.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return out;
+}
+
+void Write(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
+
+int64_t Count(const std::string& db, const std::string& sql) {
+  sqlite3* handle = nullptr;
+  int64_t n = -1;
+  if (sqlite3_open_v2(db.c_str(), &handle, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v2(handle, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK &&
+        sqlite3_step(stmt) == SQLITE_ROW)
+      n = sqlite3_column_int64(stmt, 0);
+    sqlite3_finalize(stmt);
+  }
+  sqlite3_close(handle);
+  return n;
+}
+
+TEST(ConfigCliTest, CheckAcceptsAGoodDirectoryAndNamesWhatItRead) {
+  TempDir dir;
+  Write(dir.File("recorder.json"), R"({"maxSizeMB": 300})");
+  Write(dir.File("filters.json"), R"({"process": {"exclude": [{"exe": "/opt/agent"}]}})");
+  Write(dir.File("im_filters.json"),
+        R"({"file": {"include": [{"path": {"starts_with": "/etc"}}]}})");
+  Write(dir.File("watchlist.json"), R"(["/etc"])");
+  Output out = RunRecorder("config check --config " + dir.path());
+  EXPECT_EQ(out.exit_code, 0) << out.text;
+  EXPECT_THAT(out.text, HasSubstr("configuration OK: 4 file(s)"));
+  EXPECT_THAT(out.text, HasSubstr("im_filters.json"));
+  EXPECT_THAT(out.text, HasSubstr("2 filter rule(s), 1 pushed down to the kernel"));
+  EXPECT_THAT(out.text, HasSubstr("1 watched path(s)"));
+}
+
+TEST(ConfigCliTest, CheckRefusesBrokenFilesNamingFileLineColumnOrRule) {
+  TempDir dir;
+  Write(dir.File("filters.json"), "{\n  \"file\": {\"exclude\": [{\"path\": \"/x\",}]}\n}\n");
+  Output broken = RunRecorder("config check --config " + dir.path());
+  EXPECT_EQ(broken.exit_code, 1);
+  EXPECT_THAT(broken.text, HasSubstr(dir.File("filters.json") + ":2:"));
+  Write(dir.File("filters.json"),
+        R"({"network": {"exclude": [{"remote_address": "10.0.0.0/40"}]}})");
+  Output bad_rule = RunRecorder("config check --config " + dir.path());
+  EXPECT_EQ(bad_rule.exit_code, 1);
+  EXPECT_THAT(bad_rule.text,
+              HasSubstr(dir.File("filters.json") +
+                        ": network.exclude[0]: remote_address: bad address or CIDR"));
+  Write(dir.File("filters.json"), "{}");
+  Write(dir.File("recorder.json"), "{\"maxSizeMB\": [}");
+  Output bad_config = RunRecorder("config check --config " + dir.path());
+  EXPECT_EQ(bad_config.exit_code, 1);
+  EXPECT_THAT(bad_config.text, HasSubstr(dir.File("recorder.json") + ":1:16"));
+}
+
+TEST(ConfigCliTest, CheckWarnsWithTheNearestKnownKey) {
+  TempDir dir;
+  Write(dir.File("recorder.json"), R"({"MonitorDay": 3})");
+  Write(dir.File("filters.json"), R"({"netwrok": {}})");
+  Output out = RunRecorder("config check --config " + dir.path());
+  EXPECT_EQ(out.exit_code, 0) << out.text;
+  EXPECT_THAT(out.text,
+              HasSubstr("MonitorDay: unknown key; ignored (did you mean \"MonitorDays\"?)"));
+  EXPECT_THAT(out.text, HasSubstr("netwrok: unknown section; ignored (did you mean \"network\"?)"));
+}
+
+TEST(ConfigCliTest, ShowGivesEachValuesSourceTheFiltersAndTheirAuditRules) {
+  TempDir dir;
+  Write(dir.File("recorder.json"), R"({"maxSizeMB": 300, "MonitorDays": 7})");
+  Write(dir.File("im_recorder.json"), R"({"maxSizeMB": 500})");
+  Write(dir.File("filters.json"), R"({"network": {"exclude": [{"exe": "/usr/sbin/chronyd"},
+                                                              {"remote_port": 123}]}})");
+  Output text = RunRecorder("config show --config " + dir.path(), /*merge=*/false);
+  EXPECT_EQ(text.exit_code, 0) << text.text;
+  EXPECT_THAT(text.text, HasSubstr("maxSizeMB"));
+  EXPECT_THAT(text.text, HasSubstr(dir.File("recorder.json") + ", " + dir.File("im_recorder.json") +
+                                   " (max)"));
+  EXPECT_THAT(text.text, HasSubstr("network exclude: exe equals \"/usr/sbin/chronyd\""));
+  EXPECT_THAT(text.text, HasSubstr("-a never,exit -F arch=b64 -S connect"));
+  EXPECT_THAT(text.text, HasSubstr("-F exe=/usr/sbin/chronyd -k recorder"));
+  EXPECT_THAT(text.text, HasSubstr("network.exclude[1]: user space only: remote_port"));
+
+  Output json_out = RunRecorder("config show --json --config " + dir.path(), /*merge=*/false);
+  ASSERT_EQ(json_out.exit_code, 0) << json_out.text;
+  const nlohmann::json j = nlohmann::json::parse(json_out.text);
+  bool max_size = false, days = false, level = false;
+  for (const auto& s : j["settings"]) {
+    if (s["name"] == "maxSizeMB") {
+      max_size = true;
+      EXPECT_EQ(s["value"], 500);
+    }
+    if (s["name"] == "MonitorDays") {
+      days = true;
+      EXPECT_EQ(s["source"], dir.File("recorder.json"));
+    }
+    if (s["name"] == "logLevel") {
+      level = true;
+      EXPECT_EQ(s["source"], "default");
+    }
+  }
+  EXPECT_TRUE(max_size && days && level);
+  EXPECT_EQ(j["filters"]["products"][0]["types"]["network"]["exclude"].size(), 2u);
+  EXPECT_TRUE(j["pushdown"][0]["pushed"].get<bool>());
+  EXPECT_FALSE(j["pushdown"][1]["pushed"].get<bool>());
+  bool found = false;
+  for (const auto& rule : j["audit_rules"])
+    found |= rule.get<std::string>().find("exe=/usr/sbin/chronyd") != std::string::npos;
+  EXPECT_TRUE(found);
+}
+
+TEST(ConfigCliTest, ReplayWithFiltersLeavesOutTheExcludedProcessesAndCountsThem) {
+  TempDir dir;
+  const std::string log = kData + "/capture-raw.log";
+  Output plain = RunRecorder("replay --no-progress --db " + dir.File("all.db") + " " + log);
+  ASSERT_EQ(plain.exit_code, 0) << plain.text;
+  const int64_t python =
+      Count(dir.File("all.db"), "SELECT count(*) FROM processes WHERE exe = '/usr/bin/python3.11'");
+  ASSERT_GT(python, 0);
+  const int64_t all = Count(dir.File("all.db"), "SELECT count(*) FROM processes");
+
+  Write(dir.File("filters.json"), R"({"process": {"exclude": [{"exe": "/usr/bin/python3.11"}]}})");
+  Output filtered = RunRecorder("replay --no-progress --filters " + dir.path() + " --db " +
+                                dir.File("some.db") + " " + log);
+  ASSERT_EQ(filtered.exit_code, 0) << filtered.text;
+  EXPECT_THAT(filtered.text, HasSubstr("filtered out "));
+  EXPECT_EQ(Count(dir.File("some.db"),
+                  "SELECT count(*) FROM processes WHERE exe = '/usr/bin/python3.11'"),
+            0);
+  // Its descendants went too; the rest stayed.
+  const int64_t left = Count(dir.File("some.db"), "SELECT count(*) FROM processes");
+  EXPECT_LT(left, all - python);
+  EXPECT_GT(left, 0);
+
+  Write(dir.File("filters.json"), R"({"process": {"exclude": [{"exee": "x"}]}})");
+  Output bad = RunRecorder("replay --no-progress --filters " + dir.path() + " --db " +
+                           dir.File("x.db") + " " + log);
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_THAT(bad.text, HasSubstr("unknown field \"exee\" (did you mean \"exe\"?)"));
+}
+
+}  // namespace

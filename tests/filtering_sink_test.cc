@@ -1,0 +1,126 @@
+// The filter stage in the sink chain as it is wired: enricher -> filter
+// -> next sink. Drops, per-type counts, order of the kept events, and a
+// replacement of the filters between batches.
+#include "filter/filtering_sink.h"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "enrich/enriching_sink.h"
+#include "enrich/process_table.h"
+#include "enrich/table_lineage.h"
+#include "filter_support.h"
+
+namespace recorder::filter {
+namespace {
+
+class CollectingSink : public EventSink {
+ public:
+  Status Consume(EventBatch* events) override {
+    for (const TypedEvent& e : *events) kept.push_back(e);
+    ++batches;
+    return Status::Ok();
+  }
+  std::vector<TypedEvent> kept;
+  int batches = 0;
+};
+
+struct Chain {
+  explicit Chain(std::shared_ptr<const CompiledFilters> filters)
+      : table([] {
+          enrich::ProcessTableOptions o;
+          o.proc_root = "/nonexistent";
+          return o;
+        }()),
+        lineage(&table),
+        filtering(&collected, std::move(filters), &lineage),
+        enricher(&filtering, &table, nullptr, nullptr, [] {
+          enrich::EnrichingSinkOptions o;
+          o.hash_executables = false;
+          return o;
+        }()) {}
+  Status Feed(std::vector<TypedEvent> events) {
+    EventBatch batch;
+    for (TypedEvent& e : events) batch.push_back(std::move(e));
+    return enricher.Consume(&batch);
+  }
+  CollectingSink collected;
+  enrich::ProcessTable table;
+  enrich::TableLineage lineage;
+  FilteringSink filtering;
+  enrich::EnrichingSink enricher;
+};
+
+TEST(FilteringSinkTest, DropsExcludedEventsKeepsOrderAndCountsPerType) {
+  Chain chain(MustCompile(R"({"process": {"exclude": [{"exe": "/opt/agent"}]},
+                              "network": {"exclude": [{"remote_port": 53}]}})"));
+  std::vector<TypedEvent> batch;
+  batch.push_back(Exec({"agent"}, "/opt/agent", 100, 1, 1000));       // dropped
+  batch.push_back(Exec({"sh"}, "/bin/sh", 101, 100, 1100));           // child: dropped
+  batch.push_back(Exec({"vim", "a"}, "/usr/bin/vim", 200, 1, 1200));  // kept
+  TypedEvent w = FileEv(FileOperation::kWrite, "/tmp/a", "/bin/sh");
+  w.subject.pid = 101;
+  w.subject.ppid = 100;
+  w.header.time_ms = 1300;
+  batch.push_back(w);  // dropped (child's)
+  TypedEvent dns =
+      Net(NetworkDirection::kOutbound, "udp", "9.9.9.9", 53, "10.0.0.2", 5353, "/usr/bin/vim");
+  dns.subject.pid = 200;
+  dns.header.time_ms = 1400;
+  batch.push_back(dns);  // dropped (port 53)
+  TypedEvent v = FileEv(FileOperation::kWrite, "/home/u/a", "/usr/bin/vim");
+  v.subject.pid = 200;
+  v.header.time_ms = 1500;
+  batch.push_back(v);  // kept
+  ASSERT_TRUE(chain.Feed(std::move(batch)).ok());
+
+  ASSERT_EQ(chain.collected.kept.size(), 2u);
+  EXPECT_EQ(chain.collected.kept[0].subject.exe, "/usr/bin/vim");
+  EXPECT_TRUE(std::holds_alternative<ProcessStart>(chain.collected.kept[0].body));
+  EXPECT_EQ(std::get<FileEvent>(chain.collected.kept[1].body).path, "/home/u/a");
+  // The kept events went through the enricher first.
+  EXPECT_EQ(chain.collected.kept[1].enrichment.process_start_ms, 1200);
+
+  const FilterStats stats = chain.filtering.stats();
+  EXPECT_EQ(stats.seen[static_cast<size_t>(EventType::kProcess)], 3u);
+  EXPECT_EQ(stats.dropped[static_cast<size_t>(EventType::kProcess)], 2u);
+  EXPECT_EQ(stats.dropped[static_cast<size_t>(EventType::kFile)], 1u);
+  EXPECT_EQ(stats.dropped[static_cast<size_t>(EventType::kNetwork)], 1u);
+  EXPECT_EQ(stats.total_dropped(), 4u);
+  // The agent's exec, and the child's exec and write.
+  EXPECT_EQ(stats.dropped_by_process, 3u);
+  // The table still saw the excluded processes: that is how the child was known.
+  EXPECT_NE(chain.table.Lookup(100, 1500), nullptr);
+}
+
+TEST(FilteringSinkTest, ReplacedFiltersApplyFromTheNextBatch) {
+  Chain chain(MustCompile(R"({"file": {"exclude": [{"path": "/a"}]}})"));
+  ASSERT_TRUE(
+      chain.Feed({FileEv(FileOperation::kWrite, "/a"), FileEv(FileOperation::kWrite, "/b")}).ok());
+  EXPECT_EQ(chain.collected.kept.size(), 1u);
+  // From another thread, as a reload does.
+  std::thread reload(
+      [&] { chain.filtering.Replace(MustCompile(R"({"file": {"exclude": [{"path": "/b"}]}})")); });
+  reload.join();
+  ASSERT_TRUE(
+      chain.Feed({FileEv(FileOperation::kWrite, "/a"), FileEv(FileOperation::kWrite, "/b")}).ok());
+  ASSERT_EQ(chain.collected.kept.size(), 2u);
+  EXPECT_EQ(std::get<FileEvent>(chain.collected.kept[1].body).path, "/a");
+  EXPECT_EQ(chain.filtering.stats().reloads, 1u);
+  // No filters at all: everything passes.
+  chain.filtering.Replace(nullptr);
+  ASSERT_TRUE(
+      chain.Feed({FileEv(FileOperation::kWrite, "/a"), FileEv(FileOperation::kWrite, "/b")}).ok());
+  EXPECT_EQ(chain.collected.kept.size(), 4u);
+}
+
+TEST(FilteringSinkTest, AnEmptiedBatchStillReachesTheNextSink) {
+  Chain chain(MustCompile(R"({"file": {"exclude": [{"path": {"glob": "**"}}]}})"));
+  ASSERT_TRUE(chain.Feed({FileEv(FileOperation::kWrite, "/a")}).ok());
+  EXPECT_TRUE(chain.collected.kept.empty());
+  EXPECT_EQ(chain.collected.batches, 1);
+}
+
+}  // namespace
+}  // namespace recorder::filter
