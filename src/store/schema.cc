@@ -399,6 +399,27 @@ CREATE VIEW runs AS SELECT
 FROM run_data;
 )sql";
 
+// Version 4: file operation 10, set_times (utimensat, utimes...).
+constexpr const char* kSchemaV4 = R"sql(
+DROP VIEW file_events;
+
+CREATE VIEW file_events AS SELECT
+  e.time, )sql" UTC("e.time") R"sql( AS time_utc,
+  e.process_id, p.pid, )sql" STR("p.exe_id") R"sql( AS exe,
+  )sql" STR("e.user_id") R"sql( AS user,
+  CASE e.operation WHEN 0 THEN 'create' WHEN 1 THEN 'write' WHEN 2 THEN 'rename'
+    WHEN 3 THEN 'delete' WHEN 4 THEN 'chmod' WHEN 5 THEN 'chown' WHEN 6 THEN 'mkdir'
+    WHEN 7 THEN 'rmdir' WHEN 8 THEN 'link' WHEN 9 THEN 'truncate' WHEN 10 THEN 'set_times'
+    END AS operation,
+  )sql" STR("e.path_id") R"sql( AS path,
+  )sql" STR("e.new_path_id") R"sql( AS new_path,
+  e.success, e.uid, e.mode, e.owner_uid, e.owner_gid,
+  coalesce(e.path_unresolved, 0) AS path_unresolved, e.path_dir_dev, e.path_dir_inode,
+  coalesce(e.new_path_unresolved, 0) AS new_path_unresolved, e.new_path_dir_dev,
+  e.new_path_dir_inode
+FROM file_data e JOIN process_data p ON p.process_id = e.process_id;
+)sql";
+
 #undef UTC
 #undef STR
 
@@ -412,6 +433,7 @@ constexpr Migration kMigrations[] = {
     {1, kSchemaV1},
     {2, kSchemaV2},
     {3, kSchemaV3},
+    {4, kSchemaV4},
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSchemaVersion);
 
