@@ -26,6 +26,8 @@ std::string_view FileOperationName(FileOperation op) {
       return "link";
     case FileOperation::kTruncate:
       return "truncate";
+    case FileOperation::kSetTimes:
+      return "set_times";
   }
   return "unknown";
 }

@@ -78,6 +78,7 @@ enum class FileOperation : uint8_t {
   kRmdir,
   kLink,
   kTruncate,
+  kSetTimes,  // utimensat, utimes...: access/modification times set
 };
 std::string_view FileOperationName(FileOperation op);
 
