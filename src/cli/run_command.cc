@@ -157,6 +157,12 @@ int RunForeground(const LiveOptions& options, bool plugin) {
   daemon_options.json_out = options.json_out;
   daemon_options.live_line =
       !plugin && !options.no_live_line && !options.stdout_json && isatty(STDERR_FILENO);
+  if (daemon_options.live_line && options.log_file.empty()) {
+    // The log shares the terminal with the live line: each message is
+    // written on a line of its own and the count line drawn again below.
+    daemon_options.live_line_display = std::make_shared<daemon::LiveLine>();
+    daemon::LiveLine::WrapSinks(daemon_options.live_line_display, spdlog::default_logger_raw());
+  }
   daemon_options.rule_check_interval_ms =
       static_cast<int64_t>(std::max(0.1, options.rule_check_seconds) * 1000);
   daemon_options.force = options.force;
@@ -454,7 +460,8 @@ void AddRunCommand(CLI::App& app, int* exit_code) {
       "Record live in the foreground until Ctrl-C/SIGTERM/'recorder stop'.\n"
       "Installs the recorder's audit rules for as long as it runs and removes them on every\n"
       "way out; restores the kernel audit settings it changed. On a terminal a line of live\n"
-      "counts (events/s by type, total, kernel lost, drops) refreshes every second.\n"
+      "counts (events/s by type, total, records the kernel lost during this run, drops)\n"
+      "refreshes every second; log messages are printed above it.\n"
       "Example: sudo recorder run --db ./monitor.db");
   AddRecordingOptions(command, options.get(), /*with_source=*/true);
   command->add_flag("--stdout-json", options->stdout_json,

@@ -231,7 +231,7 @@ Status Daemon::Loop() {
 Status Daemon::Shutdown() {
   if (shut_down_) return Status::Ok();
   shut_down_ = true;
-  if (live_line_shown_) std::fputs("\n", stderr);
+  if (live_line_) live_line_->Finish();
   Status result = Status::Ok();
   auto keep = [&result](Status status) {
     if (result.ok() && !status.ok()) result = std::move(status);
