@@ -397,6 +397,36 @@ TEST(CleanupTask, FirstRunTenSecondsAfterStartThenEveryInterval) {
   EXPECT_EQ(task.next_run_ms(), start + CleanupTask::kFirstRunMs + 30 * 60'000);
 }
 
+// What a cleanup run deleted, in the user's terms: a young database with
+// MonitorDays 90 loses no event, and a process row that no event refers to
+// is called what it is (not "1 rows deleted").
+TEST(CleanupSummary, SaysWhatWasDeletedAndWhy) {
+  store::StorageSize size;
+  size.page_size = 4096;
+  size.page_count = 256;  // 1 MiB
+  EXPECT_EQ(CleanupSummary({}, 90, false, size, size), "");
+  EXPECT_EQ(CleanupSummary({{"file_data", 0}}, 90, false, size, size), "");
+  EXPECT_EQ(CleanupSummary({{"process_data", 1}}, 90, false, size, size),
+            "database cleanup: deleted 0 events (older than MonitorDays (90 days)) and 1 process "
+            "row that no kept event refers to (processes that ended or whose pid a later process "
+            "took, placeholders for processes seen without their start); 1.0 MB -> 1.0 MB");
+  store::StorageSize after = size;
+  after.page_count = 128;
+  EXPECT_NE(
+      CleanupSummary(
+          {{"file_data", 1200}, {"network_data", 1}, {"audit_events", 40}, {"process_data", 3}}, 90,
+          false, size, after)
+          .find("deleted 1201 events (older than MonitorDays (90 days)) and 3 process rows"),
+      std::string::npos);
+  EXPECT_NE(CleanupSummary({{"file_data", 1}}, 0, true, size, after)
+                .find("deleted 1 event (the oldest, over maxSizeMB); 1.0 MB -> 0.5 MB"),
+            std::string::npos);
+  EXPECT_NE(CleanupSummary({}, 30, true, size, after)
+                .find("deleted 0 events (the oldest, over maxSizeMB, or older than MonitorDays "
+                      "(30 days))"),
+            std::string::npos);
+}
+
 // ---------------------------------------------------------------------
 // A start that fails after the run's row exists says so in runs.error
 // (and does not crash writing that row without a pipeline).
