@@ -287,6 +287,25 @@ TEST(StatusReport, JsonFromASnapshot) {
   EXPECT_EQ(j["hashes"]["queue_full"], 1);
 }
 
+// Stopped, the recorder's rules are not in the kernel: that is said as
+// the normal state it is, not as rules "missing".
+TEST(StatusReport, StoppedSaysTheRulesAreNotInstalledBecauseItIsNotRunning) {
+  nlohmann::json stopped = {{"state", "stopped"},
+                            {"rules", {{"key", "recorder"}, {"installed", 0}, {"missing", 24}}}};
+  std::string text = FormatStatusText(stopped);
+  EXPECT_NE(text.find("rules (key recorder): not installed (not running)"), std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("missing"), std::string::npos) << text;
+
+  stopped["rules"]["installed"] = 3;
+  text = FormatStatusText(stopped);
+  EXPECT_NE(text.find("3 installed, though not running"), std::string::npos) << text;
+
+  nlohmann::json running = {{"state", "running"},
+                            {"rules", {{"key", "recorder"}, {"installed", 22}, {"missing", 2}}}};
+  EXPECT_NE(FormatStatusText(running).find("22 installed, 2 missing"), std::string::npos);
+}
+
 // ---------------------------------------------------------------------
 // RuleKeeper on a fake kernel
 

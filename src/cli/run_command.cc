@@ -3,6 +3,7 @@
 // `recorder --start`, `--stop`, `--status`.
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <pwd.h>
 #include <signal.h>
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -34,7 +35,8 @@ namespace {
 
 using config::AuditSource;
 
-constexpr int kExitNotRunning = 3;  // LSB "program is not running"
+constexpr int kExitNotRunning = 3;     // LSB "program is not running"
+constexpr int kExitStatusUnknown = 4;  // LSB "program or service status is unknown"
 
 struct LiveOptions {
   std::string db;
@@ -311,6 +313,25 @@ int Start(const LiveOptions& options) {
   return 1;
 }
 
+// `status`/`stop` by a user who may not reach the control socket (its
+// directory is root's, or the owner's of a --state-dir): whether a
+// recorder runs cannot be told, so say that and who may ask.
+void SayPermissionDenied(const std::string& command, const config::RecorderConfig& config,
+                         const Status& error) {
+  const std::string dir = std::filesystem::path(config.control_socket).parent_path().string();
+  std::string who = "root";
+  struct stat info {};
+  if (stat(dir.c_str(), &info) == 0 && info.st_uid != 0) {
+    const passwd* owner = getpwuid(info.st_uid);
+    who += fmt::format(" or {} (the owner of {})",
+                       owner != nullptr ? owner->pw_name : std::to_string(info.st_uid), dir);
+  }
+  std::fprintf(stderr,
+               "recorder: permission denied: %s\n"
+               "Whether a recorder runs cannot be told; only %s may ask it (sudo recorder %s).\n",
+               error.message().c_str(), who.c_str(), command.c_str());
+}
+
 int Stop(const LiveOptions& options) {
   Result<config::RecorderConfig> config = EffectiveConfig(options);
   if (!config.ok()) {
@@ -319,6 +340,10 @@ int Stop(const LiveOptions& options) {
   }
   int pid = daemon::ReadLivePid(config->pid_file);
   Result<std::string> answer = daemon::ControlRequest(config->control_socket, "stop");
+  if (!answer.ok() && answer.status().code() == StatusCode::kPermission) {
+    SayPermissionDenied("stop", *config, answer.status());
+    return 1;
+  }
   if (!answer.ok()) {
     if (pid == 0) {
       std::printf("recorder is not running\n");
@@ -394,6 +419,10 @@ int PrintStatus(const LiveOptions& options) {
   }
   nlohmann::json status;
   Result<std::string> answer = daemon::ControlRequest(config->control_socket, "status");
+  if (!answer.ok() && answer.status().code() == StatusCode::kPermission) {
+    SayPermissionDenied("status", *config, answer.status());
+    return kExitStatusUnknown;
+  }
   bool running = false;
   if (answer.ok()) {
     status = nlohmann::json::parse(*answer, nullptr, /*allow_exceptions=*/false);
@@ -502,11 +531,14 @@ void AddStatusCommand(CLI::App& app, int* exit_code) {
       "Show whether the recorder runs (or why it is stopped/disabled), the source in use,\n"
       "uptime, events/s by type over the last minute, totals, kernel lost records, drops,\n"
       "the database and its size, the recorder's audit rules (installed/missing) and whether\n"
-      "an immutable (-e 2) kernel needs a reboot. Exit code 0 when running, 3 when not.");
+      "an immutable (-e 2) kernel needs a reboot. Exit code 0 when running, 3 when not, 4 when\n"
+      "it cannot be told (permission denied: only root, or the owner of a --state-dir, may ask).");
   command->add_flag("--json", options->json, "Print the status as JSON");
   command->add_option("--config", options->config_dir, "Configuration directory");
   command->add_option("--state-dir", options->state_dir, "As given to start/run");
-  command->add_option("--db", options->db, "Database to report on when not running");
+  command->add_option("--db", options->db,
+                      "Database to report on when not running (default: dbLocation of the "
+                      "configuration; a running recorder reports its own)");
   command->add_option("--rule-key", options->rule_key, "Rule key to check when not running");
   command->callback([options, exit_code] { *exit_code = PrintStatus(*options); });
 }
