@@ -490,5 +490,36 @@ TEST(RunDaemon, AStartThatFailsAfterTheRunBeganRecordsWhy) {
   EXPECT_FALSE(std::filesystem::exists(options.config.control_socket));
 }
 
+// `recorder run --force` re-enables recording as `start --force` does: the
+// marker goes, so `status` no longer says "disabled". Without --force the
+// run is refused and the marker stays.
+TEST(RunDaemon, AForcedRunClearsTheDisabledMarker) {
+  TempDir dir;
+  DaemonOptions options;
+  options.config = config::DefaultConfig(dir.path());
+  options.config.state_dir = dir.File("state");
+  options.config.control_socket = dir.File("state/recorder.sock");
+  options.config.pid_file = dir.File("state/recorder.pid");
+  options.db_path = dir.File("monitor.db");
+  // The start fails once the run began (as in the test above): no kernel
+  // audit is touched.
+  options.json_out = dir.File("no/such/dir/events.json");
+  options.source = config::AuditSource::kUnicast;
+  options.live_line = false;
+  ASSERT_TRUE(WriteDisabled(options.config.state_dir, "database over its hard limit").ok());
+
+  Status refused = RunDaemon(options);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.message().find("recording is disabled"), std::string::npos)
+      << refused.message();
+  EXPECT_TRUE(ReadDisabledReason(options.config.state_dir).has_value());
+
+  options.force = true;
+  Status forced = RunDaemon(options);
+  EXPECT_NE(forced.message().find("no/such/dir/events.json"), std::string::npos)
+      << forced.message();
+  EXPECT_FALSE(ReadDisabledReason(options.config.state_dir).has_value());
+}
+
 }  // namespace
 }  // namespace recorder::daemon
