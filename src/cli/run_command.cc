@@ -73,10 +73,10 @@ Result<AuditSource> ParseSource(const std::string& name) {
 }
 
 // The configuration the command line asks for: --config DIR (or the
-// current directory) plus overrides.
+// current directory, config::ConfigDirFor) plus overrides.
 Result<config::RecorderConfig> EffectiveConfig(const LiveOptions& options) {
-  std::string dir = options.config_dir.empty() ? "." : options.config_dir;
-  Result<config::LoadedConfig> loaded = config::LoadConfig(dir);
+  Result<config::LoadedConfig> loaded =
+      config::LoadConfig(config::ConfigDirFor(options.config_dir));
   if (!loaded.ok()) return loaded.status();
   for (const std::string& warning : loaded->warnings) {
     // Without --config a bare directory is normal; say it only in debug.
@@ -102,9 +102,7 @@ Result<config::RecorderConfig> EffectiveConfig(const LiveOptions& options) {
 
 std::string DbPath(const LiveOptions& options, const config::RecorderConfig& config) {
   if (options.no_db) return "";
-  if (!options.db.empty()) return Absolute(options.db);
-  if (!options.config_dir.empty()) return Absolute(config.db_location);
-  return Absolute("monitor.db");
+  return config::DbPathFor(options.db, config);
 }
 
 spdlog::level::level_enum LogLevel(const std::string& name) {
@@ -266,12 +264,9 @@ int Start(const LiveOptions& options) {
   }
   std::string log_file =
       options.log_file.empty() ? config->state_dir + "/recorder.log" : Absolute(options.log_file);
+  // The child keeps our working directory: without --config it reads the
+  // same configuration and database as this command did.
   std::vector<std::string> args = RunArguments(options);
-  if (options.db.empty() && options.config_dir.empty() && !options.no_db) {
-    // `run` would resolve ./monitor.db against its cwd: pin it to ours.
-    args.push_back("--db");
-    args.push_back(Absolute("monitor.db"));
-  }
   std::fflush(nullptr);
   pid_t child = fork();
   if (child < 0) {
@@ -439,8 +434,8 @@ int PrintStatus(const LiveOptions& options) {
 // Options shared by run, start and plugin.
 void AddRecordingOptions(CLI::App* command, LiveOptions* options, bool with_source) {
   command->add_option("--db", options->db,
-                      "SQLite database to record into (default: ./monitor.db, or dbLocation "
-                      "from --config)");
+                      "SQLite database to record into (default: dbLocation of the "
+                      "configuration, monitor.db in the configuration directory)");
   command->add_option("--config", options->config_dir,
                       "Directory with recorder.json and *_recorder.json (default: current "
                       "directory)");

@@ -374,6 +374,17 @@ RecorderConfig DefaultConfig(const std::string& config_dir) {
   return config;
 }
 
+std::string ConfigDirFor(const std::string& config_option) {
+  return config_option.empty() ? "." : config_option;
+}
+
+std::string DbPathFor(const std::string& db_option, const RecorderConfig& config) {
+  if (db_option.empty()) return config.db_location;
+  std::error_code ec;
+  const fs::path absolute = fs::absolute(db_option, ec);
+  return ec ? db_option : absolute.lexically_normal().string();
+}
+
 std::string OffsetToLineCol(std::string_view text, size_t byte_offset) {
   // nlohmann's byte is 1-based and may point one past the end at EOF.
   const size_t end = std::min(byte_offset == 0 ? 0 : byte_offset - 1, text.size());
