@@ -311,8 +311,7 @@ int Start(const LiveOptions& options) {
 // `status`/`stop` by a user who may not reach the control socket (its
 // directory is root's, or the owner's of a --state-dir): whether a
 // recorder runs cannot be told, so say that and who may ask.
-void SayPermissionDenied(const std::string& command, const config::RecorderConfig& config,
-                         const Status& error) {
+void SayPermissionDenied(const std::string& command, const config::RecorderConfig& config) {
   const std::string dir = std::filesystem::path(config.control_socket).parent_path().string();
   std::string who = "root";
   struct stat info {};
@@ -322,9 +321,9 @@ void SayPermissionDenied(const std::string& command, const config::RecorderConfi
                        owner != nullptr ? owner->pw_name : std::to_string(info.st_uid), dir);
   }
   std::fprintf(stderr,
-               "recorder: permission denied: %s\n"
+               "recorder: permission denied on the control socket %s\n"
                "Whether a recorder runs cannot be told; only %s may ask it (sudo recorder %s).\n",
-               error.message().c_str(), who.c_str(), command.c_str());
+               config.control_socket.c_str(), who.c_str(), command.c_str());
 }
 
 int Stop(const LiveOptions& options) {
@@ -336,7 +335,7 @@ int Stop(const LiveOptions& options) {
   int pid = daemon::ReadLivePid(config->pid_file);
   Result<std::string> answer = daemon::ControlRequest(config->control_socket, "stop");
   if (!answer.ok() && answer.status().code() == StatusCode::kPermission) {
-    SayPermissionDenied("stop", *config, answer.status());
+    SayPermissionDenied("stop", *config);
     return 1;
   }
   if (!answer.ok()) {
@@ -415,7 +414,7 @@ int PrintStatus(const LiveOptions& options) {
   nlohmann::json status;
   Result<std::string> answer = daemon::ControlRequest(config->control_socket, "status");
   if (!answer.ok() && answer.status().code() == StatusCode::kPermission) {
-    SayPermissionDenied("status", *config, answer.status());
+    SayPermissionDenied("status", *config);
     return kExitStatusUnknown;
   }
   bool running = false;
