@@ -47,6 +47,15 @@ TEST_F(Defaults, QueryReadsTheDatabaseOfTheConfigurationHereOrGiven) {
   EXPECT_NE(db.output.find("none.db"), std::string::npos) << db.output;
 }
 
+TEST_F(Defaults, ReplayWritesTheDatabaseOfTheConfigurationHere) {
+  CommandResult replay =
+      In(dir_.path(), "replay " + ShellQuote(std::string(RECORDER_TEST_DATA) + "/capture-raw.log"));
+  EXPECT_EQ(replay.exit_code, 0) << replay.output;
+  EXPECT_FALSE(std::filesystem::exists(dir_.File("monitor.db")));
+  CommandResult runs = In(dir_.path(), "query --csv 'SELECT count(*) FROM runs'");
+  EXPECT_NE(runs.output.find("\r\n2\r\n"), std::string::npos) << runs.output;
+}
+
 TEST_F(Defaults, StatusAndInstallNameTheSameDatabase) {
   CommandResult status = In(dir_.path(), "status --state-dir " + ShellQuote(dir_.File("state")));
   EXPECT_EQ(status.exit_code, 3) << status.output;  // not running
