@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -73,6 +74,10 @@ int main(int argc, char** argv) {
   Done("chmod", root + "/a/c/f1");
   Check(fchownat(b, "f1", getuid(), getgid(), 0), "fchownat f1");
   Done("chown", root + "/a/c/f1");
+  Check(utimensat(b, "f1", nullptr, 0), "utimensat f1");
+  Done("set_times", root + "/a/c/f1");
+  Check(futimesat(b, "f1", nullptr), "futimesat f1");
+  Done("set_times", root + "/a/c/f1");
   Check(linkat(b, "f1", a, "hard", 0), "linkat f1 hard");
   Done("link", root + "/a/hard", root + "/a/c/f1");
   Check(symlinkat("f1", b, "sym"), "symlinkat sym");

@@ -287,6 +287,25 @@ TEST(StatusReport, JsonFromASnapshot) {
   EXPECT_EQ(j["hashes"]["queue_full"], 1);
 }
 
+// Stopped, the recorder's rules are not in the kernel: that is said as
+// the normal state it is, not as rules "missing".
+TEST(StatusReport, StoppedSaysTheRulesAreNotInstalledBecauseItIsNotRunning) {
+  nlohmann::json stopped = {{"state", "stopped"},
+                            {"rules", {{"key", "recorder"}, {"installed", 0}, {"missing", 24}}}};
+  std::string text = FormatStatusText(stopped);
+  EXPECT_NE(text.find("rules (key recorder): not installed (not running)"), std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("missing"), std::string::npos) << text;
+
+  stopped["rules"]["installed"] = 3;
+  text = FormatStatusText(stopped);
+  EXPECT_NE(text.find("3 installed, though not running"), std::string::npos) << text;
+
+  nlohmann::json running = {{"state", "running"},
+                            {"rules", {{"key", "recorder"}, {"installed", 22}, {"missing", 2}}}};
+  EXPECT_NE(FormatStatusText(running).find("22 installed, 2 missing"), std::string::npos);
+}
+
 // ---------------------------------------------------------------------
 // RuleKeeper on a fake kernel
 
@@ -397,6 +416,36 @@ TEST(CleanupTask, FirstRunTenSecondsAfterStartThenEveryInterval) {
   EXPECT_EQ(task.next_run_ms(), start + CleanupTask::kFirstRunMs + 30 * 60'000);
 }
 
+// What a cleanup run deleted, in the user's terms: a young database with
+// MonitorDays 90 loses no event, and a process row that no event refers to
+// is called what it is (not "1 rows deleted").
+TEST(CleanupSummary, SaysWhatWasDeletedAndWhy) {
+  store::StorageSize size;
+  size.page_size = 4096;
+  size.page_count = 256;  // 1 MiB
+  EXPECT_EQ(CleanupSummary({}, 90, false, size, size), "");
+  EXPECT_EQ(CleanupSummary({{"file_data", 0}}, 90, false, size, size), "");
+  EXPECT_EQ(CleanupSummary({{"process_data", 1}}, 90, false, size, size),
+            "database cleanup: deleted 0 events (older than MonitorDays (90 days)) and 1 process "
+            "row that no kept event refers to (processes that ended or whose pid a later process "
+            "took, placeholders for processes seen without their start); 1.0 MB -> 1.0 MB");
+  store::StorageSize after = size;
+  after.page_count = 128;
+  EXPECT_NE(
+      CleanupSummary(
+          {{"file_data", 1200}, {"network_data", 1}, {"audit_events", 40}, {"process_data", 3}}, 90,
+          false, size, after)
+          .find("deleted 1201 events (older than MonitorDays (90 days)) and 3 process rows"),
+      std::string::npos);
+  EXPECT_NE(CleanupSummary({{"file_data", 1}}, 0, true, size, after)
+                .find("deleted 1 event (the oldest, over maxSizeMB); 1.0 MB -> 0.5 MB"),
+            std::string::npos);
+  EXPECT_NE(CleanupSummary({}, 30, true, size, after)
+                .find("deleted 0 events (the oldest, over maxSizeMB, or older than MonitorDays "
+                      "(30 days))"),
+            std::string::npos);
+}
+
 // ---------------------------------------------------------------------
 // A start that fails after the run's row exists says so in runs.error
 // (and does not crash writing that row without a pipeline).
@@ -439,6 +488,37 @@ TEST(RunDaemon, AStartThatFailsAfterTheRunBeganRecordsWhy) {
   EXPECT_EQ(errors[0].rfind("start failed: cannot open ", 0), 0u) << errors[0];
   EXPECT_FALSE(std::filesystem::exists(options.config.pid_file));
   EXPECT_FALSE(std::filesystem::exists(options.config.control_socket));
+}
+
+// `recorder run --force` re-enables recording as `start --force` does: the
+// marker goes, so `status` no longer says "disabled". Without --force the
+// run is refused and the marker stays.
+TEST(RunDaemon, AForcedRunClearsTheDisabledMarker) {
+  TempDir dir;
+  DaemonOptions options;
+  options.config = config::DefaultConfig(dir.path());
+  options.config.state_dir = dir.File("state");
+  options.config.control_socket = dir.File("state/recorder.sock");
+  options.config.pid_file = dir.File("state/recorder.pid");
+  options.db_path = dir.File("monitor.db");
+  // The start fails once the run began (as in the test above): no kernel
+  // audit is touched.
+  options.json_out = dir.File("no/such/dir/events.json");
+  options.source = config::AuditSource::kUnicast;
+  options.live_line = false;
+  ASSERT_TRUE(WriteDisabled(options.config.state_dir, "database over its hard limit").ok());
+
+  Status refused = RunDaemon(options);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.message().find("recording is disabled"), std::string::npos)
+      << refused.message();
+  EXPECT_TRUE(ReadDisabledReason(options.config.state_dir).has_value());
+
+  options.force = true;
+  Status forced = RunDaemon(options);
+  EXPECT_NE(forced.message().find("no/such/dir/events.json"), std::string::npos)
+      << forced.message();
+  EXPECT_FALSE(ReadDisabledReason(options.config.state_dir).has_value());
 }
 
 }  // namespace

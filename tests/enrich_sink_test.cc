@@ -190,6 +190,42 @@ TEST_F(EnrichingSinkTest, WithoutProcessTableOrHashesOnlyNames) {
   EXPECT_EQ(capture.events_[0].enrichment.hash_note, "");
 }
 
+// The user columns say the same thing for a process and its security
+// events: the name when known, else the uid. Replay has no users table:
+// the ids as text (not empty, which the store would keep as NULL).
+TEST_F(EnrichingSinkTest, UserColumnsAreTheNameOrTheUidAlike) {
+  CaptureSink capture;
+  EnrichingSink replay(&capture, nullptr, nullptr, nullptr, {}, [] { return kNow; });
+  SecurityEvent login;
+  login.user = "1000";  // a raw record: the number only
+  EventBatch batch;
+  batch.push_back(Event(300, 200, kNow, FileEvent{}));
+  batch.push_back(Event(300, 200, kNow + 1, login));
+  batch[1].subject.auid = kUnsetId;
+  ASSERT_TRUE(replay.Consume(&batch).ok());
+  ASSERT_EQ(capture.events_.size(), 2u);
+  EXPECT_EQ(capture.events_[0].enrichment.user, "1000");
+  EXPECT_EQ(capture.events_[0].enrichment.euser, "0");
+  EXPECT_EQ(capture.events_[0].enrichment.login_user, "1000");
+  EXPECT_EQ(capture.events_[1].enrichment.login_user, "unset");
+  EXPECT_EQ(std::get<SecurityEvent>(capture.events_[1].body).user, "1000");
+
+  // Live: names, for the security event's acting user too; a name the
+  // record itself gave stays.
+  CaptureSink live_capture;
+  EnrichingSink live(&live_capture, nullptr, users_.get(), nullptr, {}, [] { return kNow; });
+  SecurityEvent named;
+  named.user = "alice-from-the-log";
+  batch.clear();
+  batch.push_back(Event(300, 200, kNow, login));
+  batch.push_back(Event(300, 200, kNow + 1, named));
+  ASSERT_TRUE(live.Consume(&batch).ok());
+  ASSERT_EQ(live_capture.events_.size(), 2u);
+  EXPECT_EQ(std::get<SecurityEvent>(live_capture.events_[0].body).user, "alice");
+  EXPECT_EQ(live_capture.events_[0].enrichment.user, "alice");
+  EXPECT_EQ(std::get<SecurityEvent>(live_capture.events_[1].body).user, "alice-from-the-log");
+}
+
 TEST_F(EnrichingSinkTest, ProbesProcForUnknownPidsWhenLive) {
   CaptureSink capture;
   EnrichingSinkOptions options;

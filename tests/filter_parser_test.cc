@@ -113,7 +113,7 @@ TEST(FilterParserTest, BadFieldsNameFileRuleAndReason) {
               HasSubstr("exclude the process"));
   EXPECT_THAT(ParseError(R"({"file": {"include": [{"operation": "wrte"}]}})"),
               HasSubstr("file.include[0]: operation: \"wrte\" is not one of create, write, "
-                        "rename, delete, chmod, chown, mkdir, rmdir, link, truncate (did you mean "
+                        "rename, delete, chmod, chown, mkdir, rmdir, link, truncate, set_times (did you mean "
                         "\"write\"?)"));
   EXPECT_THAT(
       ParseError(R"({"file": {"exclude": [{"path": {"startswith": "/a", "containz": "b"}}]}})"),

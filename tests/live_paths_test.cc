@@ -3,7 +3,7 @@
 // made before the recorder started (so no event named them): `rm -rf` and
 // `find -delete` run from /, Python's shutil.rmtree, and
 // recorder_at_paths_helper (tests/at_paths_helper.cc) doing
-// openat/renameat2/mkdirat/linkat/... through descriptors, one of whose
+// openat/renameat2/mkdirat/linkat/utimensat/... through descriptors, one of whose
 // directories is renamed while it holds it. Every path stored must be the
 // real one or be marked unresolved; none may be wrong. The ones the inode
 // chain can resolve must be resolved, and one only /proc can tell (a write
@@ -157,14 +157,14 @@ TEST_F(LivePaths, DescriptorRelativePathsAreTheRealOnesOrMarkedUnresolved) {
     parts.resize(3);
     helper.push_back({parts[0], parts[1], parts[2]});
   }
-  ASSERT_EQ(helper.size(), 21u) << RunCapture("cat " + helper_out);
+  ASSERT_EQ(helper.size(), 23u) << RunCapture("cat " + helper_out);
   // Names that only /proc can tell, which may be too late (each must be
   // right if it is resolved at all): the write to existing.txt before its
   // directory was renamed (no directory inode is logged for it; by the
   // time the recorder reads /proc the directory may have its new name, and
-  // that answer is dropped); the hard link's existing file (no directory
-  // inode either); both names of the rename between two directories (its
-  // two PARENT items cannot be told apart).
+  // that answer is dropped); f1 of the chmod, chown, set_times calls and
+  // of the hard link (an existing file: no directory inode either); both names of the rename
+  // between two directories (its two PARENT items cannot be told apart).
   CheckRows(RowsOf(db, helper_exe), base, helper,
             {base + "/pre/existing.txt", base + "/helper/a/c/f1", base + "/helper/a/c/f2",
              base + "/helper/a/moved"},

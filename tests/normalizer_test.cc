@@ -668,6 +668,52 @@ TEST_F(NormalizerTest, RenameParentsPairedByTheirNames) {
   }
 }
 
+// utimensat and futimesat set a file's times: through a descriptor the
+// name (the only PATH item; no PARENT) stays relative and flagged, never
+// joined to the working directory. utimes and utimensat(AT_FDCWD) of a
+// relative name are made absolute; utimensat(fd, NULL) (futimens) names
+// no file.
+TEST_F(NormalizerTest, SetTimesThroughADescriptorStaysRelative) {
+  auto at_fd = Run({Sys("arch=c000003e syscall=280", "success=yes exit=0", "a0=6 a1=7ff a2=0 a3=0"),
+                    "CWD cwd=\"/w\"",
+                    "PATH item=0 name=\"f1\" inode=70 dev=fe:00 mode=0100644 nametype=NORMAL"});
+  const auto& f = std::get<FileEvent>(at_fd.at(0).body);
+  EXPECT_EQ(f.operation, FileOperation::kSetTimes);
+  EXPECT_EQ(Name(f.operation), "set_times");
+  EXPECT_EQ(f.path, "f1");
+  EXPECT_TRUE(f.path_origin.unresolved);
+  EXPECT_EQ(f.path_origin.dirfd, 6);
+  EXPECT_EQ(f.path_origin.inode, 70u);
+
+  auto futimesat =
+      Run({Sys("arch=c000003e syscall=261", "success=yes exit=0", "a0=4 a1=7ff a2=0 a3=0"),
+           "CWD cwd=\"/w\"",
+           "PATH item=0 name=\"d/g\" inode=71 dev=fe:00 mode=0100644 nametype=NORMAL"});
+  const auto& g = std::get<FileEvent>(futimesat.at(0).body);
+  EXPECT_EQ(g.operation, FileOperation::kSetTimes);
+  EXPECT_EQ(g.path, "d/g");
+  EXPECT_TRUE(g.path_origin.unresolved);
+
+  auto at_cwd =
+      Run({Sys("arch=c000003e syscall=280", "success=yes exit=0", "a0=ffffff9c a1=7ff a2=0 a3=100"),
+           "CWD cwd=\"/w\"",
+           "PATH item=0 name=\"f1\" inode=70 dev=fe:00 mode=0100644 nametype=NORMAL"});
+  EXPECT_EQ(std::get<FileEvent>(at_cwd.at(0).body).path, "/w/f1");
+  EXPECT_FALSE(std::get<FileEvent>(at_cwd.at(0).body).path_origin.unresolved);
+
+  auto utimes =
+      Run({Sys("arch=c000003e syscall=235", "success=yes exit=0", "a0=7ff a1=0 a2=0 a3=0"),
+           "CWD cwd=\"/w\"", "PATH item=0 name=\"../x\" nametype=NORMAL"});
+  EXPECT_EQ(std::get<FileEvent>(utimes.at(0).body).operation, FileOperation::kSetTimes);
+  EXPECT_EQ(std::get<FileEvent>(utimes.at(0).body).path, "/x");
+
+  auto futimens =
+      Run({Sys("arch=c000003e syscall=280", "success=yes exit=0", "a0=3 a1=0 a2=0 a3=0")});
+  EXPECT_EQ(std::get<FileEvent>(futimens.at(0).body).operation, FileOperation::kSetTimes);
+  EXPECT_EQ(std::get<FileEvent>(futimens.at(0).body).path, "");
+  EXPECT_FALSE(std::get<FileEvent>(futimens.at(0).body).path_origin.unresolved);
+}
+
 // linkat(olddirfd=4, "src", newdirfd=5, "dst") and symlinkat("t", 6, "ln").
 TEST_F(NormalizerTest, LinkatAndSymlinkatDescriptors) {
   auto link = Run(

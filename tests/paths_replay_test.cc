@@ -154,5 +154,40 @@ TEST(PathsReplayCli, ReplayStoresResolvedPathsAndCountsTheRest) {
   EXPECT_EQ(Scalar(db, "SELECT unresolved_paths FROM runs"), unresolved);
 }
 
+// utimensat(6, "f1") as the helper makes it, run from /w: the only PATH
+// item is the file (no PARENT), so replay cannot tell its directory. It is
+// stored as set_times, unresolved, never as /w/f1; utimensat(AT_FDCWD,
+// "f1") is /w/f1.
+TEST(PathsReplayCli, SetTimesThroughADescriptorIsNotJoinedToTheCwd) {
+  TempDir dir;
+  const std::string log = dir.path() + "/utimensat.log";
+  {
+    std::ofstream out(log);
+    auto event = [&](int serial, const char* a0) {
+      const std::string msg =
+          "msg=audit(1796449858." + std::to_string(serial) + ":" + std::to_string(serial) + "): ";
+      out << "type=SYSCALL " << msg << "arch=c000003e syscall=280 success=yes exit=0 a0=" << a0
+          << " a1=55abdf21c0d5 a2=0 a3=0 items=1 ppid=1 pid=4242 auid=0 uid=0 gid=0 euid=0 "
+             "suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=(none) ses=1 comm=\"touch\" "
+             "exe=\"/usr/bin/touch\" key=\"recorder\"\n"
+          << "type=CWD " << msg << "cwd=\"/w\"\n"
+          << "type=PATH " << msg
+          << "item=0 name=\"f1\" inode=10953427 dev=fe:00 mode=0100644 ouid=0 ogid=0 "
+             "rdev=00:00 nametype=NORMAL\n"
+          << "type=PROCTITLE " << msg << "proctitle=746F756368\n";
+    };
+    event(100, "6");
+    event(200, "ffffff9c");
+  }
+  const std::string db = dir.path() + "/monitor.db";
+  const std::string command = std::string("'") + RECORDER_BINARY + "' replay --db '" + db + "' '" +
+                              log + "' >/dev/null 2>&1";
+  ASSERT_EQ(std::system(command.c_str()), 0);
+  EXPECT_EQ(Scalar(db,
+                   "SELECT group_concat(operation || ' ' || path || ' ' || path_unresolved, ', ') "
+                   "FROM (SELECT * FROM file_events ORDER BY time)"),
+            "set_times f1 1, set_times /w/f1 0");
+}
+
 }  // namespace
 }  // namespace recorder

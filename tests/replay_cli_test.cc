@@ -253,6 +253,23 @@ TEST(ReplayCliTest, ReplayingTwiceStoresNothingNew) {
   EXPECT_EQ(Scalar(db, "PRAGMA integrity_check"), "ok");
 }
 
+// A replayed raw log names no user (the log's machine's /etc/passwd is
+// not here): processes and security events both show the uid as text.
+TEST(ReplayCliTest, UserColumnsShowTheUidAlikeInEveryView) {
+  TempDir dir;
+  const std::string db = dir.File("monitor.db");
+  ASSERT_EQ(
+      RunRecorder("replay --db " + Quote(db) + " " + Quote(kData + "/capture-raw.log")).exit_code,
+      0);
+  EXPECT_EQ(Scalar(db, "SELECT count(*) FROM processes WHERE uid IS NOT NULL AND user IS NULL"),
+            "0");
+  EXPECT_EQ(Scalar(db, "SELECT group_concat(DISTINCT user) FROM processes WHERE uid = 0"), "0");
+  EXPECT_NE(Scalar(db, "SELECT count(*) FROM security_events WHERE uid = 0"), "0");
+  EXPECT_EQ(Scalar(db, "SELECT group_concat(DISTINCT user) FROM security_events WHERE uid = 0"),
+            "0");
+  EXPECT_EQ(Scalar(db, "SELECT count(*) FROM file_events WHERE user IS NULL"), "0");
+}
+
 TEST(ReplayCliTest, GzipAndStdinGiveTheSameResultAsThePlainFile) {
   TempDir dir;
   const std::string log = kData + "/capture-enriched.log";

@@ -293,6 +293,54 @@ TEST(RetentionTest, MonitorDaysRemovesOldEventsAndUnneededProcesses) {
   ExpectIntegrity(path);
 }
 
+// A database ten seconds old with MonitorDays 90, as the first cleanup
+// after a start finds it: no event goes, whatever process rows the store
+// made (placeholders for processes seen without their exec, a pid's exec
+// after its placeholder, ended processes). Nor does an event one second
+// inside MonitorDays.
+TEST(RetentionTest, NoEventYoungerThanMonitorDaysIsEverDeleted) {
+  TempDir dir;
+  const std::string path = dir.File("monitor.db");
+  auto store = OpenOrDie(path);
+  ASSERT_TRUE(store);
+  Writer w(store.get());
+  const int64_t start = kNow - 10'000;
+  w.File(start, 100, "/usr/bin/seen-late", "/tmp/a");  // a placeholder row
+  w.Exec(start + 1, 100, "/usr/bin/next");             // takes pid 100 over
+  w.File(start + 2, 100, "/usr/bin/next", "/tmp/b");
+  w.Exit(start + 3, 100, "/usr/bin/next");
+  w.Connect(start + 4, 200, "/usr/sbin/daemon");  // another placeholder
+  w.Exec(start + 5, 300, "/bin/true");
+  w.Exit(start + 6, 300, "/bin/true");
+  w.File(kNow - 90 * kMsPerDay + 1000, 400, "/usr/bin/edge", "/tmp/edge");
+  w.Commit();
+  const int64_t files = Count(path, "SELECT count(*) FROM file_events");
+  const int64_t network = Count(path, "SELECT count(*) FROM network_events");
+  const int64_t keys = Count(path, "SELECT count(*) FROM audit_events");
+  ASSERT_EQ(files, 3);
+  ASSERT_EQ(network, 1);
+
+  Retention retention(Policy(90, 0));
+  RunTotals run = RunToEnd(&retention, store->database(), kNow);
+  EXPECT_FALSE(run.last.more_work);
+  for (const auto& [table, rows] : run.deleted) {
+    if (table != "process_data") {
+      EXPECT_EQ(rows, 0) << table;
+    }
+  }
+  EXPECT_EQ(Count(path, "SELECT count(*) FROM file_events"), files);
+  EXPECT_EQ(Count(path, "SELECT count(*) FROM network_events"), network);
+  EXPECT_EQ(Count(path, "SELECT count(*) FROM audit_events"), keys);
+  // Every process an event names is still there to name.
+  EXPECT_EQ(Count(path,
+                  "SELECT count(*) FROM file_data WHERE process_id NOT IN "
+                  "(SELECT process_id FROM process_data)"),
+            0);
+  EXPECT_EQ(Column(path, "SELECT exe FROM processes WHERE pid = 300"),
+            (std::set<std::string>{"/bin/true"}));
+  ExpectIntegrity(path);
+}
+
 TEST(RetentionTest, OldParentGoesWithItsOldChildInOneRun) {
   TempDir dir;
   const std::string path = dir.File("monitor.db");

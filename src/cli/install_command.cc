@@ -25,7 +25,7 @@ namespace fs = std::filesystem;
 
 struct InstallCliOptions {
   std::string root = "/";
-  std::string config_dir;  // default: the directory of the binary (the manual's layout)
+  std::string config_dir;  // default: config::ConfigDirFor (the current directory)
   std::string binary;      // default: this executable
   bool dry_run = false;
 };
@@ -61,9 +61,8 @@ bool Prepare(const InstallCliOptions& cli, install::InstallOptions* options) {
   std::error_code ec;
   options->recorder_binary =
       cli.binary.empty() ? SelfPath() : fs::absolute(cli.binary, ec).lexically_normal().string();
-  std::string dir = cli.config_dir;
-  if (dir.empty()) dir = fs::path(options->recorder_binary).parent_path().string();
-  options->config_dir = fs::absolute(dir, ec).lexically_normal().string();
+  options->config_dir =
+      fs::absolute(config::ConfigDirFor(cli.config_dir), ec).lexically_normal().string();
   if (options->config_dir.size() > 1 && options->config_dir.back() == '/')
     options->config_dir.pop_back();
   Result<config::LoadedConfig> loaded = config::LoadConfig(options->config_dir);
@@ -101,6 +100,9 @@ int PrintAndApply(const install::Plan& plan, bool dry_run, const char* verb) {
 int RunInstall(const InstallCliOptions& cli) {
   install::InstallOptions options;
   if (!Prepare(cli, &options)) return 2;
+  // The directory is written into the plugin and the service: say which.
+  std::printf("configuration: %s (database %s)\n", options.config_dir.c_str(),
+              options.config.db_location.c_str());
   Result<install::Plan> plan = install::PlanInstall(options);
   if (!plan.ok()) {
     std::fprintf(stderr, "error: %s\n", plan.status().message().c_str());
@@ -141,8 +143,8 @@ void AddCommonOptions(CLI::App* command, InstallCliOptions* options) {
                    "Prefix for /etc (operate on DIR/etc/audit, ...), e.g. a test copy")
       ->capture_default_str();
   command->add_option("--config", options->config_dir,
-                      "Directory with recorder.json (default: the directory of the recorder "
-                      "binary, as in the vendor layout)");
+                      "Directory with recorder.json, written into the plugin and service "
+                      "(default: the current directory, as for every command)");
   command->add_option("--binary", options->binary,
                       "Recorder executable auditd and systemd should start (default: this one)");
 }

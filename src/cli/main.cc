@@ -22,6 +22,12 @@ int Main(int argc, char** argv) {
   bool ran_manual_flag = false;
   recorder::cli::AddManualFlags(app, &exit_code, &ran_manual_flag);
   app.footer(
+      "Files: every command reads its configuration from --config DIR, or else the\n"
+      "current directory (recorder.json and *_recorder.json there), and uses the database\n"
+      "--db PATH, or else that configuration's dbLocation (default: monitor.db in the\n"
+      "configuration directory). 'recorder status' finds the running recorder through\n"
+      "its control socket (/run/recorder/recorder.sock unless configured) from anywhere\n"
+      "and shows the database that recorder writes.\n"
       "Run 'recorder COMMAND --help' for the options of a command.\n"
       "Exit codes: 0 success; 2 a usage error (unknown command or option, bad value,\n"
       "missing argument); each command's --help lists its own codes.");

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "config/config.h"
 #include "store/schema.h"
 #include "store/sqlite_db.h"
 
@@ -29,7 +30,8 @@ constexpr int kExitDatabase = 2;
 enum class Format { kTable, kJson, kCsv };
 
 struct QueryOptions {
-  std::string db = "monitor.db";
+  std::string db;          // empty: config::DbPathFor's rule
+  std::string config_dir;  // empty: the current directory
   std::string sql;
   bool json = false;
   bool csv = false;
@@ -250,8 +252,18 @@ Status Print(sqlite3_stmt* stmt, sqlite3* db, Format format) {
   return Status::Ok();
 }
 
-int RunQuery(const QueryOptions& options) {
+int RunQuery(QueryOptions options) {
   const Format format = options.json ? Format::kJson : options.csv ? Format::kCsv : Format::kTable;
+  if (options.db.empty()) {
+    // The database the recorder writes with this configuration.
+    Result<config::LoadedConfig> loaded =
+        config::LoadConfig(config::ConfigDirFor(options.config_dir));
+    if (!loaded.ok()) {
+      std::fprintf(stderr, "recorder query: %s\n", loaded.status().message().c_str());
+      return kExitDatabase;
+    }
+    options.db = config::DbPathFor("", loaded->config);
+  }
   // SQLITE_OPEN_READONLY reports a missing file as "unable to open
   // database file"; say plainly which file is missing.
   struct stat st {};
@@ -363,7 +375,12 @@ void AddQueryCommand(CLI::App& app, int* exit_code) {
       "2 the database file is missing, cannot be opened or is not a recorder\n"
       "database, or a usage error (unknown option, missing SQL).");
   cmd->add_option("SQL", options->sql, "The SQL to run")->required();
-  cmd->add_option("--db", options->db, "Database file")->capture_default_str();
+  cmd->add_option("--db", options->db,
+                  "Database file (default: dbLocation of the configuration, monitor.db in the "
+                  "configuration directory)");
+  cmd->add_option("--config", options->config_dir,
+                  "Configuration directory whose dbLocation to read (default: the current "
+                  "directory)");
   auto* json = cmd->add_flag("--json", options->json, "Print a JSON array of objects");
   auto* csv = cmd->add_flag("--csv", options->csv, "Print RFC 4180 CSV with a header row");
   json->excludes(csv);

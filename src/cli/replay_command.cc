@@ -122,7 +122,8 @@ class Progress {
 
 struct ReplayOptions {
   std::vector<std::string> files;
-  std::string db = "monitor.db";
+  std::string db;          // empty: config::DbPathFor's rule
+  std::string config_dir;  // empty: the current directory
   int64_t batch_write_delay_ms = store::kDefaultBatchWriteDelayMs;
   int64_t process_expiration_seconds = store::kDefaultProcessExpirationSeconds;
   bool progress = true;
@@ -172,6 +173,17 @@ int RunReplay(ReplayOptions options) {
     }
     total_bytes += (*reader)->file_size();
     readers.push_back(std::move(reader).value());
+  }
+
+  if (options.db.empty()) {
+    // The database the recorder writes with this configuration.
+    Result<config::LoadedConfig> loaded =
+        config::LoadConfig(config::ConfigDirFor(options.config_dir));
+    if (!loaded.ok()) {
+      std::fprintf(stderr, "recorder replay: %s\n", loaded.status().message().c_str());
+      return kExitDatabase;
+    }
+    options.db = config::DbPathFor("", loaded->config);
   }
 
   // SQLite's allocation statistics take a global mutex on every malloc;
@@ -420,8 +432,12 @@ void AddReplayCommand(CLI::App& app, int* exit_code) {
       "130 interrupted (Ctrl-C or SIGTERM: what was read before is stored, and the\n"
       "run's error says so).");
   cmd->add_option("FILE", options->files, "Audit log files (plain or .gz); - for stdin");
-  cmd->add_option("--db", options->db, "Database file (created when missing)")
-      ->capture_default_str();
+  cmd->add_option("--db", options->db,
+                  "Database file, created when missing (default: dbLocation of the "
+                  "configuration, monitor.db in the configuration directory)");
+  cmd->add_option("--config", options->config_dir,
+                  "Configuration directory whose dbLocation to write (default: the current "
+                  "directory)");
   cmd->add_option("--batch-write-delay-ms", options->batch_write_delay_ms,
                   "Longest a written batch waits before its commit (BatchWriteDelayMS)")
       ->check(CLI::Range(int64_t{0}, store::kMaxBatchWriteDelayMs))

@@ -3,6 +3,7 @@
 // `recorder --start`, `--stop`, `--status`.
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <pwd.h>
 #include <signal.h>
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -34,7 +35,8 @@ namespace {
 
 using config::AuditSource;
 
-constexpr int kExitNotRunning = 3;  // LSB "program is not running"
+constexpr int kExitNotRunning = 3;     // LSB "program is not running"
+constexpr int kExitStatusUnknown = 4;  // LSB "program or service status is unknown"
 
 struct LiveOptions {
   std::string db;
@@ -71,10 +73,10 @@ Result<AuditSource> ParseSource(const std::string& name) {
 }
 
 // The configuration the command line asks for: --config DIR (or the
-// current directory) plus overrides.
+// current directory, config::ConfigDirFor) plus overrides.
 Result<config::RecorderConfig> EffectiveConfig(const LiveOptions& options) {
-  std::string dir = options.config_dir.empty() ? "." : options.config_dir;
-  Result<config::LoadedConfig> loaded = config::LoadConfig(dir);
+  Result<config::LoadedConfig> loaded =
+      config::LoadConfig(config::ConfigDirFor(options.config_dir));
   if (!loaded.ok()) return loaded.status();
   for (const std::string& warning : loaded->warnings) {
     // Without --config a bare directory is normal; say it only in debug.
@@ -100,9 +102,7 @@ Result<config::RecorderConfig> EffectiveConfig(const LiveOptions& options) {
 
 std::string DbPath(const LiveOptions& options, const config::RecorderConfig& config) {
   if (options.no_db) return "";
-  if (!options.db.empty()) return Absolute(options.db);
-  if (!options.config_dir.empty()) return Absolute(config.db_location);
-  return Absolute("monitor.db");
+  return config::DbPathFor(options.db, config);
 }
 
 spdlog::level::level_enum LogLevel(const std::string& name) {
@@ -157,6 +157,12 @@ int RunForeground(const LiveOptions& options, bool plugin) {
   daemon_options.json_out = options.json_out;
   daemon_options.live_line =
       !plugin && !options.no_live_line && !options.stdout_json && isatty(STDERR_FILENO);
+  if (daemon_options.live_line && options.log_file.empty()) {
+    // The log shares the terminal with the live line: each message is
+    // written on a line of its own and the count line drawn again below.
+    daemon_options.live_line_display = std::make_shared<daemon::LiveLine>();
+    daemon::LiveLine::WrapSinks(daemon_options.live_line_display, spdlog::default_logger_raw());
+  }
   daemon_options.rule_check_interval_ms =
       static_cast<int64_t>(std::max(0.1, options.rule_check_seconds) * 1000);
   daemon_options.force = options.force;
@@ -258,12 +264,9 @@ int Start(const LiveOptions& options) {
   }
   std::string log_file =
       options.log_file.empty() ? config->state_dir + "/recorder.log" : Absolute(options.log_file);
+  // The child keeps our working directory: without --config it reads the
+  // same configuration and database as this command did.
   std::vector<std::string> args = RunArguments(options);
-  if (options.db.empty() && options.config_dir.empty() && !options.no_db) {
-    // `run` would resolve ./monitor.db against its cwd: pin it to ours.
-    args.push_back("--db");
-    args.push_back(Absolute("monitor.db"));
-  }
   std::fflush(nullptr);
   pid_t child = fork();
   if (child < 0) {
@@ -305,6 +308,24 @@ int Start(const LiveOptions& options) {
   return 1;
 }
 
+// `status`/`stop` by a user who may not reach the control socket (its
+// directory is root's, or the owner's of a --state-dir): whether a
+// recorder runs cannot be told, so say that and who may ask.
+void SayPermissionDenied(const std::string& command, const config::RecorderConfig& config) {
+  const std::string dir = std::filesystem::path(config.control_socket).parent_path().string();
+  std::string who = "root";
+  struct stat info {};
+  if (stat(dir.c_str(), &info) == 0 && info.st_uid != 0) {
+    const passwd* owner = getpwuid(info.st_uid);
+    who += fmt::format(" or {} (the owner of {})",
+                       owner != nullptr ? owner->pw_name : std::to_string(info.st_uid), dir);
+  }
+  std::fprintf(stderr,
+               "recorder: permission denied on the control socket %s\n"
+               "Whether a recorder runs cannot be told; only %s may ask it (sudo recorder %s).\n",
+               config.control_socket.c_str(), who.c_str(), command.c_str());
+}
+
 int Stop(const LiveOptions& options) {
   Result<config::RecorderConfig> config = EffectiveConfig(options);
   if (!config.ok()) {
@@ -313,6 +334,10 @@ int Stop(const LiveOptions& options) {
   }
   int pid = daemon::ReadLivePid(config->pid_file);
   Result<std::string> answer = daemon::ControlRequest(config->control_socket, "stop");
+  if (!answer.ok() && answer.status().code() == StatusCode::kPermission) {
+    SayPermissionDenied("stop", *config);
+    return 1;
+  }
   if (!answer.ok()) {
     if (pid == 0) {
       std::printf("recorder is not running\n");
@@ -388,6 +413,10 @@ int PrintStatus(const LiveOptions& options) {
   }
   nlohmann::json status;
   Result<std::string> answer = daemon::ControlRequest(config->control_socket, "status");
+  if (!answer.ok() && answer.status().code() == StatusCode::kPermission) {
+    SayPermissionDenied("status", *config);
+    return kExitStatusUnknown;
+  }
   bool running = false;
   if (answer.ok()) {
     status = nlohmann::json::parse(*answer, nullptr, /*allow_exceptions=*/false);
@@ -404,8 +433,8 @@ int PrintStatus(const LiveOptions& options) {
 // Options shared by run, start and plugin.
 void AddRecordingOptions(CLI::App* command, LiveOptions* options, bool with_source) {
   command->add_option("--db", options->db,
-                      "SQLite database to record into (default: ./monitor.db, or dbLocation "
-                      "from --config)");
+                      "SQLite database to record into (default: dbLocation of the "
+                      "configuration, monitor.db in the configuration directory)");
   command->add_option("--config", options->config_dir,
                       "Directory with recorder.json and *_recorder.json (default: current "
                       "directory)");
@@ -454,7 +483,8 @@ void AddRunCommand(CLI::App& app, int* exit_code) {
       "Record live in the foreground until Ctrl-C/SIGTERM/'recorder stop'.\n"
       "Installs the recorder's audit rules for as long as it runs and removes them on every\n"
       "way out; restores the kernel audit settings it changed. On a terminal a line of live\n"
-      "counts (events/s by type, total, kernel lost, drops) refreshes every second.\n"
+      "counts (events/s by type, total, records the kernel lost during this run, drops)\n"
+      "refreshes every second; log messages are printed above it.\n"
       "Example: sudo recorder run --db ./monitor.db");
   AddRecordingOptions(command, options.get(), /*with_source=*/true);
   command->add_flag("--stdout-json", options->stdout_json,
@@ -495,11 +525,14 @@ void AddStatusCommand(CLI::App& app, int* exit_code) {
       "Show whether the recorder runs (or why it is stopped/disabled), the source in use,\n"
       "uptime, events/s by type over the last minute, totals, kernel lost records, drops,\n"
       "the database and its size, the recorder's audit rules (installed/missing) and whether\n"
-      "an immutable (-e 2) kernel needs a reboot. Exit code 0 when running, 3 when not.");
+      "an immutable (-e 2) kernel needs a reboot. Exit code 0 when running, 3 when not, 4 when\n"
+      "it cannot be told (permission denied: only root, or the owner of a --state-dir, may ask).");
   command->add_flag("--json", options->json, "Print the status as JSON");
   command->add_option("--config", options->config_dir, "Configuration directory");
   command->add_option("--state-dir", options->state_dir, "As given to start/run");
-  command->add_option("--db", options->db, "Database to report on when not running");
+  command->add_option("--db", options->db,
+                      "Database to report on when not running (default: dbLocation of the "
+                      "configuration; a running recorder reports its own)");
   command->add_option("--rule-key", options->rule_key, "Rule key to check when not running");
   command->callback([options, exit_code] { *exit_code = PrintStatus(*options); });
 }

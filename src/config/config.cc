@@ -389,6 +389,17 @@ RecorderConfig DefaultConfig(const std::string& config_dir) {
   return config;
 }
 
+std::string ConfigDirFor(const std::string& config_option) {
+  return config_option.empty() ? "." : config_option;
+}
+
+std::string DbPathFor(const std::string& db_option, const RecorderConfig& config) {
+  if (db_option.empty()) return config.db_location;
+  std::error_code ec;
+  const fs::path absolute = fs::absolute(db_option, ec);
+  return ec ? db_option : absolute.lexically_normal().string();
+}
+
 Result<LoadedConfig> MergeConfigTexts(const std::string& config_dir,
                                       std::vector<ConfigText> texts) {
   // recorder.json is the base; product files follow in name order, so a

@@ -146,4 +146,14 @@ Result<LoadedConfig> LoadConfig(const std::string& dir);
 // "LINE:COL" for a byte offset into `text` (util/json_text.h).
 using ::recorder::OffsetToLineCol;
 
+// The one rule every command follows for its files (README "Where the
+// recorder keeps its files"): the configuration directory is `--config
+// DIR`, else the current directory; the database is `--db PATH`, else the
+// configuration's dbLocation (default monitor.db in the configuration
+// directory). The running recorder is found through the configuration's
+// controlSocket, wherever the command runs.
+std::string ConfigDirFor(const std::string& config_option);  // "." when the option is empty
+// Absolute: `db_option` against the current directory, else dbLocation.
+std::string DbPathFor(const std::string& db_option, const RecorderConfig& config);
+
 }  // namespace recorder::config

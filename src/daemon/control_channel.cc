@@ -141,14 +141,19 @@ Result<std::string> ControlRequest(const std::string& path, std::string_view req
   if (connect(fd, reinterpret_cast<const sockaddr*>(&*address), sizeof(sockaddr_un)) != 0) {
     int error = errno;
     close(fd);
-    return Status::Errorf("no recorder answers on {}: {}", path, std::strerror(error));
+    // The code tells "nothing listens" (not found, refused) from "not
+    // allowed to ask" (permission): `status` and `stop` say which.
+    return Status::Errorf(StatusCodeFromErrno(error), "no recorder answers on {}: {}", path,
+                          std::strerror(error));
   }
   std::string line(request);
   line += '\n';
   std::string answer;
   bool ok = WriteAll(fd, line, timeout_ms) && ReadLine(fd, &answer, 1 << 20, timeout_ms);
   close(fd);
-  if (!ok) return Status::Errorf("the recorder on {} did not answer in time", path);
+  if (!ok)
+    return Status::Errorf(StatusCode::kUnavailable, "the recorder on {} did not answer in time",
+                          path);
   return answer;
 }
 

@@ -43,7 +43,10 @@ class ControlServer {
 };
 
 // Sends `request` and returns the one-line answer. An error when nothing
-// listens (the daemon is not running) or it does not answer in time.
+// listens (the daemon is not running: kNotFound, or kUnavailable for a
+// refused connection to a stale socket), the caller may not reach the socket
+// (kPermission: it lives in a root-only directory) or the daemon does not
+// answer in time (kUnavailable).
 Result<std::string> ControlRequest(const std::string& path, std::string_view request,
                                    int timeout_ms = 5000);
 

@@ -104,7 +104,7 @@ class Daemon {
   // How long the loop was busy between two polls: a stall here is time the
   // kernel's backlog fills while nobody reads.
   StatusSnapshot::Loop busy_;
-  bool live_line_shown_ = false;
+  std::shared_ptr<LiveLine> live_line_;  // null: no live line
 };
 
 }  // namespace recorder::daemon

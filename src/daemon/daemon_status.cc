@@ -109,9 +109,20 @@ std::string FormatStatusText(const nlohmann::json& status) {
   }
   if (status.contains("rules")) {
     const nlohmann::json& rules = status["rules"];
-    out += fmt::format("  rules (key {}): {} installed, {} missing",
-                       Get<std::string>(rules, "key", "?"), Get<int>(rules, "installed", 0),
-                       Get<int>(rules, "missing", 0));
+    const int installed = Get<int>(rules, "installed", 0);
+    out += fmt::format("  rules (key {}): ", Get<std::string>(rules, "key", "?"));
+    if (state == "running") {
+      out += fmt::format("{} installed, {} missing", installed, Get<int>(rules, "missing", 0));
+    } else if (installed == 0) {
+      // A recorder installs its rules while it runs and removes them when
+      // it stops: none is the normal state here, not a fault.
+      out += "not installed (not running)";
+    } else {
+      out += fmt::format(
+          "{} installed, though not running (from audit's rules.d, or left by a "
+          "recorder that did not stop cleanly)",
+          installed);
+    }
     if (Get<uint64_t>(rules, "restored", 0) > 0)
       out += fmt::format(", restored {} times after drift", Get<uint64_t>(rules, "restored", 0));
     out += '\n';

@@ -108,6 +108,8 @@ void Daemon::AddTasks(int64_t now) {
   cpu_ = cpu.get();
   tasks_.Add("cpu guard", std::move(cpu), now);
   if (options_.live_line) {
+    live_line_ =
+        options_.live_line_display ? options_.live_line_display : std::make_shared<LiveLine>();
     tasks_.Add("live line",
                MakeTask(kLiveLineMs,
                         [this](const TaskClock& t) {
@@ -193,17 +195,18 @@ std::string Daemon::HandleControl(std::string_view request) {
 
 void Daemon::PrintLiveLine(int64_t now_wall) {
   const EventCounters& c = recording_sink_->counters();
-  const std::optional<AuditStatus>& audit = source_->last_status();
-  std::string line = fmt::format(
-      "\r\033[K{}: proc {}/s exit {}/s file {}/s net {}/s sec {}/s mod {}/s img {}/s | total {} | "
-      "kernel lost {} | drops {}",
-      config::AuditSourceName(source_->kind()), c.LastSecond(0, now_wall),
-      c.LastSecond(1, now_wall), c.LastSecond(2, now_wall), c.LastSecond(3, now_wall),
-      c.LastSecond(4, now_wall), c.LastSecond(5, now_wall), c.LastSecond(6, now_wall), c.total(),
-      audit ? audit->lost : 0, source_->drops());
-  std::fputs(line.c_str(), stderr);
-  std::fflush(stderr);
-  live_line_shown_ = true;
+  LiveLineCounts counts;
+  counts.source = config::AuditSourceName(source_->kind());
+  for (size_t kind = 0; kind < kEventKinds; ++kind)
+    counts.per_second[kind] = c.LastSecond(kind, now_wall);
+  counts.total = c.total();
+  auto lost = [](const std::optional<AuditStatus>& s) {
+    return s ? std::optional<uint64_t>(s->lost) : std::nullopt;
+  };
+  counts.kernel_lost =
+      LostSinceStart(lost(source_->status_at_start()), lost(source_->last_status()));
+  counts.drops = source_->drops();
+  live_line_->Show(LiveLineText(counts));
 }
 
 LiveRunCounts Daemon::RunCounts() const {

@@ -1,5 +1,6 @@
 #include "daemon/limit_tasks.h"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -21,6 +22,46 @@ store::RetentionPolicy RetentionPolicyFor(const config::RecorderConfig& config) 
   policy.process_grace_ms =
       std::max<int64_t>(policy.process_grace_ms, config.process_expiration_seconds * 2000);
   return policy;
+}
+
+std::string CleanupSummary(const std::map<std::string, int64_t>& rows, int monitor_days,
+                           bool size_cleanup, const store::StorageSize& before,
+                           const store::StorageSize& after) {
+  int64_t events = 0, processes = 0, keys = 0;
+  for (const auto& [table, count] : rows) {
+    if (table == "process_data") {
+      processes += count;
+    } else if (table == "audit_events") {
+      keys += count;  // the duplicate check's keys go with their events' age
+    } else {
+      events += count;
+    }
+  }
+  if (events == 0 && processes == 0 && keys == 0 && !size_cleanup) return "";
+  auto plural = [](int64_t n, const char* one, const char* many) {
+    return fmt::format("{} {}", n, n == 1 ? one : many);
+  };
+  std::string why;
+  if (size_cleanup) {
+    why = monitor_days > 0
+              ? fmt::format("the oldest, over maxSizeMB, or older than MonitorDays ({} days)",
+                            monitor_days)
+              : "the oldest, over maxSizeMB";
+  } else {
+    why = fmt::format("older than MonitorDays ({} days)", monitor_days);
+  }
+  std::string text =
+      fmt::format("database cleanup: deleted {} ({})", plural(events, "event", "events"), why);
+  if (processes > 0) {
+    text += fmt::format(
+        " and {} that no kept event refers to (processes that ended or whose pid a later "
+        "process took, placeholders for processes seen without their start)",
+        plural(processes, "process row", "process rows"));
+  }
+  text += fmt::format("; {:.1f} MB -> {:.1f} MB",
+                      static_cast<double>(before.total_bytes()) / store::kBytesPerMB,
+                      static_cast<double>(after.total_bytes()) / store::kBytesPerMB);
+  return text;
 }
 
 CleanupTask::CleanupTask(store::EventStore* store, const config::RecorderConfig& config,
@@ -65,21 +106,19 @@ void CleanupTask::Step(int64_t now_wall) {
   Result<store::RetentionResult> step = retention_->Step(store_->database(), now_wall);
   if (!step.ok()) {
     spdlog::warn("database cleanup failed (the next run starts over): {}", step.status().message());
-    run_rows_ = 0;
+    run_rows_.clear();
     return;
   }
-  run_rows_ += step->total_deleted();
+  if (step->run_started) run_before_ = step->before;
+  for (const auto& [table, rows] : step->rows_deleted) run_rows_[table] += rows;
   if (step->run_finished) {
-    if (run_rows_ > 0 || step->size_cleanup) {
-      spdlog::info("database cleanup: {} rows deleted, {:.1f} MB -> {:.1f} MB{}", run_rows_,
-                   static_cast<double>(step->before.total_bytes()) / store::kBytesPerMB,
-                   static_cast<double>(step->after.total_bytes()) / store::kBytesPerMB,
-                   step->size_cleanup ? " (over maxSizeMB)" : "");
-    }
+    const std::string summary = CleanupSummary(run_rows_, retention_->policy().monitor_days,
+                                               step->size_cleanup, run_before_, step->after);
+    if (!summary.empty()) spdlog::info("{}", summary);
     last_run_ = *step;
     last_run_->rows_deleted.clear();
     last_run_wall_ms_ = now_wall;
-    run_rows_ = 0;
+    run_rows_.clear();
   }
   if (step->disable) disable_(step->disable_reason);
 }
@@ -87,7 +126,7 @@ void CleanupTask::Step(int64_t now_wall) {
 void CleanupTask::Reconfigure(const config::RecorderConfig& config, int64_t now_mono) {
   interval_ms_ = int64_t{config.database_cleanup_interval_minutes} * 60'000;
   if (retention_->in_run()) next_run_ms_ = now_mono;
-  run_rows_ = 0;
+  run_rows_.clear();
   retention_ = std::make_unique<store::Retention>(RetentionPolicyFor(config));
 }
 

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -23,6 +24,17 @@ using DisableFn = std::function<void(const std::string& reason)>;
 // The retention policy the configuration asks for, in the small steps the
 // event loop can afford.
 store::RetentionPolicy RetentionPolicyFor(const config::RecorderConfig& config);
+
+// The log line of a finished cleanup run, in the user's terms: events
+// deleted (older than MonitorDays, or the oldest over maxSizeMB), process
+// rows no kept event refers to any more (processes that ended or whose
+// pid a later process took, placeholders for processes seen without their
+// start among them), and the database's size before and after. Empty when
+// the run deleted nothing and was no size cleanup (nothing worth a line).
+// `rows` is per table, as RetentionResult::rows_deleted.
+std::string CleanupSummary(const std::map<std::string, int64_t>& rows, int monitor_days,
+                           bool size_cleanup, const store::StorageSize& before,
+                           const store::StorageSize& after);
 
 // The database cleanup (store/retention.h), run every tick: a cleanup run
 // starts `first_run_ms` after the task is made, then
@@ -66,7 +78,8 @@ class CleanupTask : public PeriodicTask {
   DisableFn disable_;
   int64_t next_run_ms_;         // monotonic: the next scheduled run
   int64_t next_size_check_ms_;  // monotonic
-  int64_t run_rows_ = 0;        // rows deleted by the run in progress
+  std::map<std::string, int64_t> run_rows_;  // deleted by the run in progress, per table
+  store::StorageSize run_before_;            // at the start of the run in progress
   std::optional<store::RetentionResult> last_run_;
   int64_t last_run_wall_ms_ = 0;
 };

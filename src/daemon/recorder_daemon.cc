@@ -54,11 +54,10 @@ Daemon::~Daemon() {
 
 Status Daemon::Start() {
   started_wall_ = WallMs();
-  if (!options_.force) {
-    if (std::optional<std::string> reason = ReadDisabledReason(config_.state_dir)) {
-      return Status::Errorf(
-          "recording is disabled ({}); fix the cause, then run 'recorder start --force'", *reason);
-    }
+  const std::optional<std::string> disabled = ReadDisabledReason(config_.state_dir);
+  if (disabled && !options_.force) {
+    return Status::Errorf(
+        "recording is disabled ({}); fix the cause, then run 'recorder start --force'", *disabled);
   }
   signals_ = std::make_unique<SignalChannel>();
   if (signals_->fd() < 0) return Status::Errorf("signalfd failed: {}", std::strerror(errno));
@@ -66,6 +65,13 @@ Status Daemon::Start() {
   Result<std::unique_ptr<ControlServer>> control = ControlServer::Listen(config_.control_socket);
   if (!control.ok()) return control.status();
   control_ = std::move(*control);
+  if (disabled) {
+    // Forced, and no other recorder runs: recording is enabled again, as
+    // after `start --force` (status no longer says disabled).
+    Status cleared = ClearDisabled(config_.state_dir);
+    if (!cleared.ok()) return cleared;
+    spdlog::info("re-enabled (was disabled: {})", *disabled);
+  }
   Status pid_file = WritePidFile(config_.pid_file);
   if (!pid_file.ok()) return pid_file;
   wrote_pid_file_ = true;
@@ -231,7 +237,7 @@ Status Daemon::Loop() {
 Status Daemon::Shutdown() {
   if (shut_down_) return Status::Ok();
   shut_down_ = true;
-  if (live_line_shown_) std::fputs("\n", stderr);
+  if (live_line_) live_line_->Finish();
   Status result = Status::Ok();
   auto keep = [&result](Status status) {
     if (result.ok() && !status.ok()) result = std::move(status);

@@ -26,6 +26,7 @@
 #include <string>
 
 #include "config/config.h"
+#include "daemon/live_line.h"
 #include "util/status.h"
 
 namespace recorder::daemon {
@@ -38,8 +39,11 @@ struct DaemonOptions {
   // Also write every event as a JSON line to stdout / to this file.
   bool stdout_json = false;
   std::string json_out;
-  // The refreshed counters line on stderr; only when it is a TTY.
+  // The refreshed counters line on stderr; only when it is a TTY. Shown
+  // through `live_line_display` when given (the caller wrapped its log
+  // sinks with it, live_line.h), else through a LiveLine of its own.
   bool live_line = true;
+  std::shared_ptr<LiveLine> live_line_display;
   int64_t rule_check_interval_ms = 60'000;
   int64_t status_check_interval_ms = 5'000;
   // How often the CPU use is sampled and the database size compared with

@@ -110,13 +110,23 @@ void EnrichingSink::Enrich(TypedEvent* event, int64_t now_ms) {
     }
   }
 
-  if (users_ != nullptr) {
-    // uid/euid unset means the record had none (some user-space records):
-    // leave the name empty. auid unset is meaningful: never logged in.
-    if (s.uid != kUnsetId) out.user = users_->UserName(s.uid, now_ms);
-    if (s.euid != kUnsetId) out.euser = users_->UserName(s.euid, now_ms);
-    out.login_user = users_->UserName(s.auid, now_ms);
-  }
+  // uid/euid unset means the record had none (some user-space records):
+  // leave the name empty. auid unset is meaningful: never logged in.
+  // Without a users table (replay: the log's host's names are unknown)
+  // the ids as text, as UserNames gives an id it has no name for.
+  auto name = [&](int64_t id) {
+    if (users_ != nullptr) return users_->UserName(id, now_ms);
+    return id == kUnsetId ? std::string("unset") : std::to_string(id);
+  };
+  if (s.uid != kUnsetId) out.user = name(s.uid);
+  if (s.euid != kUnsetId) out.euser = name(s.euid);
+  out.login_user = name(s.auid);
+  // A security event's acting user is the record's name for its uid, or
+  // the uid as text when the record had only the number (every live
+  // record): the same name as every other event's user column then.
+  if (auto* security = std::get_if<SecurityEvent>(&event->body);
+      security != nullptr && s.uid != kUnsetId && security->user == std::to_string(s.uid))
+    security->user = out.user;
 
   if (hashes_ != nullptr && options_.hash_executables && !s.exe.empty()) {
     // A running image does not change when its file is replaced on disk,

@@ -30,7 +30,7 @@ std::string PatternText(const Pattern& p) {
 std::vector<std::string> OperationNames(OperationMask mask) {
   std::vector<std::string> names;
   if (mask == kAllOperations) return {"all"};
-  for (int i = 0; i <= static_cast<int>(FileOperation::kTruncate); ++i)
+  for (int i = 0; i <= static_cast<int>(FileOperation::kSetTimes); ++i)
     if (mask & (1u << i)) names.emplace_back(Name(static_cast<FileOperation>(i)));
   return names;
 }

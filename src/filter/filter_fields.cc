@@ -166,7 +166,7 @@ std::vector<std::string_view> EnumValues(Field field, EventType type) {
           return {"start", "end", "failed_exec"};
         case EventType::kFile: {
           std::vector<std::string_view> ops;
-          for (int i = 0; i <= static_cast<int>(FileOperation::kTruncate); ++i)
+          for (int i = 0; i <= static_cast<int>(FileOperation::kSetTimes); ++i)
             ops.push_back(Name(static_cast<FileOperation>(i)));
           return ops;
         }
@@ -210,7 +210,7 @@ std::vector<std::string> EventTypeNames() {
 }
 
 OperationMask OperationBit(std::string_view name) {
-  for (int i = 0; i <= static_cast<int>(FileOperation::kTruncate); ++i)
+  for (int i = 0; i <= static_cast<int>(FileOperation::kSetTimes); ++i)
     if (Name(static_cast<FileOperation>(i)) == name)
       return static_cast<OperationMask>(1u << i);
   return 0;

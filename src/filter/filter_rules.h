@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "normalize/typed_event.h"
+
 namespace recorder::filter {
 
 // The event types a filter file has a section for. `registry` is accepted
@@ -118,7 +120,9 @@ struct ProductFilters {
 
 // File operations, as bits, for the watchlist.
 using OperationMask = uint16_t;
-inline constexpr OperationMask kAllOperations = 0x3ff;
+inline constexpr OperationMask kAllOperations = 0x7ff;
+static_assert(kAllOperations == (1u << (static_cast<int>(FileOperation::kSetTimes) + 1)) - 1,
+              "one bit per file operation: a new operation extends the mask");
 
 struct WatchEntry {
   std::string where;

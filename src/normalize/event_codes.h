@@ -29,6 +29,7 @@ inline constexpr EnumCode<FileOperation> kFileOperationCodes[] = {
     {FileOperation::kChmod, "chmod"},   {FileOperation::kChown, "chown"},
     {FileOperation::kMkdir, "mkdir"},   {FileOperation::kRmdir, "rmdir"},
     {FileOperation::kLink, "link"},     {FileOperation::kTruncate, "truncate"},
+    {FileOperation::kSetTimes, "set_times"},
 };
 
 inline constexpr EnumCode<NetworkDirection> kNetworkDirectionCodes[] = {
@@ -157,7 +158,7 @@ constexpr bool CodesCover(const EnumCode<E> (&table)[N], E first, E last) {
 }
 
 static_assert(CodesAreDistinct(kFileOperationCodes) &&
-              CodesCover(kFileOperationCodes, FileOperation::kCreate, FileOperation::kTruncate));
+              CodesCover(kFileOperationCodes, FileOperation::kCreate, FileOperation::kSetTimes));
 static_assert(CodesAreDistinct(kNetworkDirectionCodes) &&
               CodesCover(kNetworkDirectionCodes, NetworkDirection::kOutbound,
                          NetworkDirection::kListen));

@@ -298,6 +298,8 @@ void Normalizer::State::NormalizeSyscall(const AuditEvent& event, const AuditRec
     case SyscallClass::kLink:
     case SyscallClass::kSymlink:
     case SyscallClass::kMknod:
+    case SyscallClass::kUtimes:
+    case SyscallClass::kUtimensat:
       if (!FileEventFor(event, klass, name, args, base)) out->pop_back();
       return;
     case SyscallClass::kSocket:

@@ -102,6 +102,7 @@ Dirfds DirfdsOf(SyscallClass klass, std::string_view name, const uint64_t* args)
     case C::kUnlinkat:
     case C::kChmodAt:
     case C::kChownAt:
+    case C::kUtimensat:
       d.path = fd(0);
       break;
     case C::kMkdir:
@@ -361,6 +362,12 @@ bool Normalizer::State::FileEventFor(const AuditEvent& event, SyscallClass klass
     case C::kTruncate:
       f.operation = FileOperation::kTruncate;
       resolve_one(ItemNot("PARENT", ""));  // empty for ftruncate
+      break;
+    case C::kUtimes:
+    case C::kUtimensat:
+      // The times themselves sit behind a pointer audit does not follow.
+      f.operation = FileOperation::kSetTimes;
+      resolve_one(ItemNot("PARENT", ""));  // empty for utimensat(fd, NULL), futimens
       break;
     case C::kLink:
     case C::kSymlink: {

@@ -40,6 +40,8 @@ enum class SyscallClass : uint8_t {
   kLink,     // link, linkat: a hard link to an existing file
   kSymlink,  // symlink, symlinkat: the target string is not audited
   kMknod,
+  kUtimes,     // utime, utimes: the path in a0
+  kUtimensat,  // utimensat, futimesat: dirfd a0, path a1 (NULL: the fd itself)
   // Network.
   kSocket,
   kConnect,

@@ -99,6 +99,7 @@ enum class FileOperation : uint8_t {
   kRmdir,
   kLink,
   kTruncate,
+  kSetTimes,  // utimensat, utimes...: access/modification times set
 };
 
 // Where a file event's name sits in the file system. The kernel logs a

@@ -84,7 +84,6 @@ class ThreadedSink : public EventSink {
   std::condition_variable space_or_done_;  // producer waits: room, or flush done
   std::deque<EventBatch> queue_;
   std::vector<EventBatch> spare_;  // stored batches, slots kept for reuse
-  bool writing_ = false;           // writer holds a batch outside the lock
   uint64_t flush_requested_ = 0;   // generation numbers
   uint64_t flush_done_ = 0;
   bool stopping_ = false;

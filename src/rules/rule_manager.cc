@@ -106,7 +106,8 @@ std::vector<RuleSpec> DeriveRules(const config::RecorderConfig& config) {
                 With({"success=1"}, dir));
         AddRule(&rules, key, arch,
                 Known(arch, {"chmod", "fchmod", "fchmodat", "fchmodat2", "chown", "fchown",
-                             "lchown", "fchownat", "chown32", "fchown32", "lchown32"}),
+                             "lchown", "fchownat", "chown32", "fchown32", "lchown32", "utime",
+                             "utimes", "futimesat", "utimensat"}),
                 With({"success=1"}, dir));
       }
     }

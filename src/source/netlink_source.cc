@@ -57,6 +57,20 @@ Status SendRequest(int fd, uint16_t type, const audit_status* status, uint32_t s
   }
 }
 
+// NLMSG_OK and NLMSG_NEXT without the macros' comparisons of the signed
+// length with the unsigned nlmsg_len: a message that fits in `length`
+// bytes, and the one after it (`*length` 0 past the end).
+bool MessageFits(const nlmsghdr* header, size_t length) {
+  return length >= sizeof(nlmsghdr) && header->nlmsg_len >= sizeof(nlmsghdr) &&
+         header->nlmsg_len <= length;
+}
+
+nlmsghdr* NextMessage(nlmsghdr* header, size_t* length) {
+  const size_t step = NLMSG_ALIGN(header->nlmsg_len);
+  *length = step < *length ? *length - step : 0;
+  return reinterpret_cast<nlmsghdr*>(reinterpret_cast<char*>(header) + step);
+}
+
 // Waits for the reply to `sequence`: the ack (NLMSG_ERROR) and, for
 // AUDIT_GET, the status. The control socket receives nothing else.
 Status AwaitReply(int fd, uint32_t sequence, audit_status* status_out) {
@@ -76,9 +90,9 @@ Status AwaitReply(int fd, uint32_t sequence, audit_status* status_out) {
       if (errno == EINTR || errno == EAGAIN) continue;
       return Status::FromErrno(errno, "audit netlink receive failed");
     }
-    int length = static_cast<int>(n);
-    for (auto* header = reinterpret_cast<nlmsghdr*>(buffer); NLMSG_OK(header, length);
-         header = NLMSG_NEXT(header, length)) {
+    size_t length = static_cast<size_t>(n);
+    for (auto* header = reinterpret_cast<nlmsghdr*>(buffer); MessageFits(header, length);
+         header = NextMessage(header, &length)) {
       if (header->nlmsg_seq != sequence) continue;
       if (header->nlmsg_type == NLMSG_ERROR) {
         auto* error = static_cast<nlmsgerr*>(NLMSG_DATA(header));
