@@ -196,7 +196,7 @@ TEST_F(QueryCliTest, EveryKindOfWriteIsRefusedAndNothingChanges) {
 TEST_F(QueryCliTest, ReadOnlyPragmasAreAllowed) {
   Output r = Query("--csv " + Quote("PRAGMA user_version"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(r.out, "user_version\r\n3\r\n");
+  EXPECT_EQ(r.out, "user_version\r\n4\r\n");
   r = Query("--csv " + Quote("SELECT name FROM pragma_table_info('runs') LIMIT 1"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "name\r\nrun_id\r\n");

@@ -399,6 +399,30 @@ CREATE VIEW runs AS SELECT
 FROM run_data;
 )sql";
 
+// Version 4: runs.note, what happened to the database file at a run's
+// start or end that is not an error of the run: a damaged file archived
+// and a fresh one started, an archive after MaxCleanTries, `recorder
+// recreate-db`, the file deleted under the recorder.
+constexpr const char* kSchemaV4 = R"sql(
+ALTER TABLE run_data ADD COLUMN note TEXT;
+
+DROP VIEW runs;
+
+CREATE VIEW runs AS SELECT
+  run_id, source,
+  start_time, )sql" UTC("start_time") R"sql( AS start_time_utc,
+  end_time, )sql" UTC("end_time") R"sql( AS end_time_utc,
+  lines, bytes, records, malformed, truncated, audit_events, partial_events, ignored_events,
+  process_starts + process_ends + file_events + network_events + security_events
+    + module_events AS events_stored,
+  process_starts, process_ends, file_events, network_events, security_events, module_events,
+  placeholder_processes, duplicates,
+  kernel_lost, dropped_backlog, dropped_queue_full, dropped_other,
+  kernel_lost + dropped_backlog + dropped_queue_full + dropped_other AS events_lost,
+  error, unresolved_paths, note
+FROM run_data;
+)sql";
+
 #undef UTC
 #undef STR
 
@@ -412,6 +436,7 @@ constexpr Migration kMigrations[] = {
     {1, kSchemaV1},
     {2, kSchemaV2},
     {3, kSchemaV3},
+    {4, kSchemaV4},
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSchemaVersion);
 
