@@ -204,6 +204,9 @@ Result<std::optional<DamageReport>> ArchiveIfDamaged(const std::string& db_path,
     }
   }
   if (problem.empty()) return std::optional<DamageReport>();
+  // quick_check's report spans lines; the log and runs.note take one.
+  for (size_t at = problem.find('\n'); at != std::string::npos; at = problem.find('\n', at))
+    problem.replace(at, 1, " ");
   Result<ArchiveResult> archived = ArchiveDatabase(db_path, now_ms, std::max(archive_limit, 1));
   if (!archived.ok()) return archived.status();
   return std::optional<DamageReport>(DamageReport{std::move(problem), std::move(*archived)});
