@@ -25,8 +25,10 @@
 #include "daemon/limit_tasks.h"
 #include "daemon/live_database.h"
 #include "daemon/recorder_daemon.h"
+#include "run_command.h"
 #include "store/db_archive.h"
 #include "store/event_store.h"
+#include "store/schema.h"
 #include "temp_dir.h"
 
 namespace recorder::daemon {
@@ -469,6 +471,59 @@ TEST(DatabaseRetry, TheDaemonWaitsForTheDatabaseAndStopsOnRequest) {
   daemon.join();
   EXPECT_TRUE(result.ok()) << result.message();
   EXPECT_FALSE(Exists(options.config.pid_file));
+}
+
+// ---------------------------------------------------------------------
+// `recorder recreate-db` with no recorder running
+
+std::string RecreateDb(const TempDir& dir, const std::string& args) {
+  return std::string(RECORDER_BINARY) + " recreate-db --db " + dir.File("monitor.db") +
+         " --state-dir " + dir.File("state") + " --config " + dir.path() + " " + args;
+}
+
+TEST(RecreateDbCommand, ArchivesThenDiscardsAndLeavesAFreshDatabase) {
+  TempDir dir;
+  const std::string db = dir.File("monitor.db");
+  MakeDatabase(db, 5);
+  CommandResult archived = RunCommand(RecreateDb(dir, ""));
+  ASSERT_EQ(archived.exit_code, 0) << archived.output;
+  EXPECT_THAT(archived.output, HasSubstr("archived to " + db + ".archive-"));
+  // DatabaseArchiveLimit is 0 by default: an archive asked for is kept.
+  const std::vector<std::string> archives = store::ListArchives(db);
+  ASSERT_THAT(archives, SizeIs(1));
+  Gunzip(archives[0], dir.File("old.db"));
+  EXPECT_EQ(Scalar(dir.File("old.db"), "SELECT count(*) FROM runs"), "5");
+  EXPECT_EQ(Scalar(db, "SELECT count(*) FROM runs"), "0");
+  EXPECT_EQ(Scalar(db, "PRAGMA user_version"), std::to_string(store::kSchemaVersion));
+
+  MakeDatabase(db, 2);
+  CommandResult discarded = RunCommand(RecreateDb(dir, "--discard"));
+  ASSERT_EQ(discarded.exit_code, 0) << discarded.output;
+  EXPECT_THAT(discarded.output, HasSubstr("removed without an archive"));
+  EXPECT_EQ(store::ListArchives(db), archives);
+  EXPECT_EQ(Scalar(db, "SELECT count(*) FROM runs"), "0");
+}
+
+TEST(RecreateDbCommand, LeavesTheFileOfARecorderThatDoesNotAnswer) {
+  TempDir dir;
+  const std::string db = dir.File("monitor.db");
+  MakeDatabase(db, 1);
+  std::filesystem::create_directory(dir.File("state"));
+  // A live process in the pid file, no control socket.
+  dir.Write("state/recorder.pid", std::to_string(getpid()) + "\n");
+  CommandResult refused = RunCommand(RecreateDb(dir, ""));
+  EXPECT_EQ(refused.exit_code, 1) << refused.output;
+  EXPECT_THAT(refused.output, HasSubstr("does not answer"));
+  EXPECT_EQ(Scalar(db, "SELECT count(*) FROM runs"), "1");
+  EXPECT_TRUE(store::ListArchives(db).empty());
+}
+
+TEST(RecreateDbCommand, HelpSaysWhatItDoes) {
+  CommandResult help = RunCommand(std::string(RECORDER_BINARY) + " recreate-db --help");
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_THAT(help.output, HasSubstr("Recreate Database"));
+  EXPECT_THAT(help.output, HasSubstr("--discard"));
+  EXPECT_THAT(help.output, HasSubstr("no event is lost"));
 }
 
 }  // namespace

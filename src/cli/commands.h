@@ -21,6 +21,7 @@ void AddReplayCommand(CLI::App& app, int* exit_code);
 void AddQueryCommand(CLI::App& app, int* exit_code);
 void AddInstallCommand(CLI::App& app, int* exit_code);
 void AddUninstallCommand(CLI::App& app, int* exit_code);
+void AddRecreateDbCommand(CLI::App& app, int* exit_code);
 // The manual's `recorder --start|--stop|--status`; sets *handled when one ran.
 void AddManualFlags(CLI::App& app, int* exit_code, bool* handled);
 
@@ -30,6 +31,7 @@ inline constexpr Command kCommands[] = {
     {"status", AddStatusCommand},   {"plugin", AddPluginCommand},
     {"replay", AddReplayCommand},   {"query", AddQueryCommand},
     {"install", AddInstallCommand}, {"uninstall", AddUninstallCommand},
+    {"recreate-db", AddRecreateDbCommand},
 };
 
 }  // namespace recorder::cli
