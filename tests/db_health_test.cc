@@ -291,8 +291,8 @@ TEST(LiveDatabase, DiscardRemovesWithoutAnArchiveAndReopenFollowsTheFileAway) {
   EXPECT_TRUE((*live)->FileIsOurs());
   ASSERT_EQ(unlink(db.c_str()), 0);
   EXPECT_FALSE((*live)->FileIsOurs());
-  auto reopened = (*live)->Switch(LiveDatabase::SwitchKind::kReopen, "deleted under us", 2, {},
-                                  kNoon + 2000);
+  auto reopened =
+      (*live)->Switch(LiveDatabase::SwitchKind::kReopen, "deleted under us", 2, {}, kNoon + 2000);
   ASSERT_TRUE(reopened.ok()) << reopened.status().message();
   EXPECT_TRUE((*live)->FileIsOurs());
   WriteFileEvents((*live)->store(), 5, "new", 0, 100);

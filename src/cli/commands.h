@@ -26,11 +26,16 @@ void AddRecreateDbCommand(CLI::App& app, int* exit_code);
 void AddManualFlags(CLI::App& app, int* exit_code, bool* handled);
 
 inline constexpr Command kCommands[] = {
-    {"parse", AddParseCommand},     {"run", AddRunCommand},
-    {"start", AddStartCommand},     {"stop", AddStopCommand},
-    {"status", AddStatusCommand},   {"plugin", AddPluginCommand},
-    {"replay", AddReplayCommand},   {"query", AddQueryCommand},
-    {"install", AddInstallCommand}, {"uninstall", AddUninstallCommand},
+    {"parse", AddParseCommand},
+    {"run", AddRunCommand},
+    {"start", AddStartCommand},
+    {"stop", AddStopCommand},
+    {"status", AddStatusCommand},
+    {"plugin", AddPluginCommand},
+    {"replay", AddReplayCommand},
+    {"query", AddQueryCommand},
+    {"install", AddInstallCommand},
+    {"uninstall", AddUninstallCommand},
     {"recreate-db", AddRecreateDbCommand},
 };
 

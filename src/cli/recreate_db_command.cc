@@ -43,9 +43,9 @@ int Fail(const std::string& message) {
 // Asks the running recorder; its database is the one recreated.
 int AskRunningRecorder(const RecreateOptions& options, const std::string& socket) {
   Result<std::string> status = daemon::ControlRequest(socket, "status");
-  nlohmann::json running =
-      status.ok() ? nlohmann::json::parse(*status, nullptr, /*allow_exceptions=*/false)
-                  : nlohmann::json();
+  nlohmann::json running = status.ok()
+                               ? nlohmann::json::parse(*status, nullptr, /*allow_exceptions=*/false)
+                               : nlohmann::json();
   if (!running.is_discarded() && running.contains("db") && !options.db.empty()) {
     const std::string in_use = running["db"].value("path", "");
     if (!in_use.empty() && in_use != Absolute(options.db))
@@ -111,9 +111,10 @@ int RecreateDb(const RecreateOptions& options) {
     return AskRunningRecorder(options, config.control_socket);
   // A live recorder that does not answer still writes the file: leave it.
   if (int pid = daemon::ReadLivePid(config.pid_file); pid != 0)
-    return Fail(fmt::format("recorder pid {} is running but does not answer on {}; not touching "
-                            "its database",
-                            pid, config.control_socket));
+    return Fail(
+        fmt::format("recorder pid {} is running but does not answer on {}; not touching "
+                    "its database",
+                    pid, config.control_socket));
   return RecreateOffline(options, config);
 }
 

@@ -37,7 +37,8 @@ Status Daemon::OpenDatabase() {
   // The event loop commits: keep SQLite's checkpoints (page write-back
   // and fsync) out of it, on the store's checkpoint thread.
   options.store.background_checkpoint = true;
-  options.run_source = fmt::format("live:{}", config::AuditSourceName(ResolveSource(options_.source)));
+  options.run_source =
+      fmt::format("live:{}", config::AuditSourceName(ResolveSource(options_.source)));
   DatabaseRetry retry(config_.database_error_wait_minutes);
   for (;;) {
     Result<std::unique_ptr<LiveDatabase>> db =
@@ -104,8 +105,7 @@ Result<DatabaseEvent> Daemon::SwitchDatabase(LiveDatabase::SwitchKind kind,
 void Daemon::CheckDatabaseFile(int64_t now_wall) {
   if (!db_ || db_->FileIsOurs()) return;
   (void)SwitchDatabase(LiveDatabase::SwitchKind::kReopen,
-                       "the database file was deleted or replaced under the recorder", 0,
-                       now_wall);
+                       "the database file was deleted or replaced under the recorder", 0, now_wall);
 }
 
 std::string Daemon::RecreateDatabase(bool discard) {
@@ -117,8 +117,7 @@ std::string Daemon::RecreateDatabase(bool discard) {
   Result<DatabaseEvent> event = SwitchDatabase(
       discard ? LiveDatabase::SwitchKind::kDiscard : LiveDatabase::SwitchKind::kArchive,
       "recorder recreate-db", std::max(config_.database_archive_limit, 1), WallMs());
-  if (!event.ok())
-    return nlohmann::json{{"ok", false}, {"error", event.status().message()}}.dump();
+  if (!event.ok()) return nlohmann::json{{"ok", false}, {"error", event.status().message()}}.dump();
   return nlohmann::json{
       {"ok", true}, {"db", db_->path()}, {"archive", event->archive}, {"what", event->what}}
       .dump();

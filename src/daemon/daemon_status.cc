@@ -107,8 +107,7 @@ std::string FormatStatusText(const nlohmann::json& status) {
     out += fmt::format("  database: {} ({})\n", Get<std::string>(db, "path", "-"),
                        HumanBytes(Get<int64_t>(db, "size_bytes", -1)));
     if (db.contains("last_event"))
-      out += fmt::format("  database event: {}\n",
-                         Get<std::string>(db["last_event"], "what", "-"));
+      out += fmt::format("  database event: {}\n", Get<std::string>(db["last_event"], "what", "-"));
   }
   if (status.contains("rules")) {
     const nlohmann::json& rules = status["rules"];

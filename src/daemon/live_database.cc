@@ -70,9 +70,9 @@ Result<DatabaseEvent> LiveDatabase::Switch(SwitchKind kind, const std::string& r
                                            int archive_limit, store::RunStats final_stats,
                                            int64_t now_wall) {
   if (store_) {
-    final_stats.note =
-        run_note_.empty() ? "database switched: " + reason
-                          : fmt::format("{}; database switched: {}", run_note_, reason);
+    final_stats.note = run_note_.empty()
+                           ? "database switched: " + reason
+                           : fmt::format("{}; database switched: {}", run_note_, reason);
     Status status = store_->RecordRunStats(final_stats, now_wall);
     if (status.ok()) status = store_->Flush();
     // The old file refuses its last commit: switching now would lose the

@@ -109,7 +109,8 @@ bool HasSqliteHeader(const std::string& path) {
   char buffer[sizeof kHeader] = {};
   const ssize_t n = read(fd, buffer, sizeof buffer);
   close(fd);
-  return n == static_cast<ssize_t>(sizeof buffer) && std::memcmp(buffer, kHeader, sizeof buffer) == 0;
+  return n == static_cast<ssize_t>(sizeof buffer) &&
+         std::memcmp(buffer, kHeader, sizeof buffer) == 0;
 }
 
 Status RemoveIfPresent(const std::string& path) {

@@ -48,7 +48,7 @@ Result<std::string> QuickCheck(Database* db);
 
 // What the damage check at start found and did.
 struct DamageReport {
-  std::string problem;    // quick_check's first complaint, or SQLite's error
+  std::string problem;     // quick_check's first complaint, or SQLite's error
   ArchiveResult archived;  // where the damaged file went
 };
 
