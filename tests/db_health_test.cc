@@ -466,6 +466,11 @@ TEST(DatabaseRetry, TheDaemonWaitsForTheDatabaseAndStopsOnRequest) {
   EXPECT_THAT(*status, HasSubstr("waiting for the database"));
   EXPECT_THAT(*status, HasSubstr("later/monitor.db"));
   EXPECT_FALSE(Exists(options.db_path)) << "tried again before DatabaseErrorWaitMinutes";
+  CommandResult text = RunCommand(std::string(RECORDER_BINARY) + " status --state-dir " +
+                                  dir.File("state") + " --db " + options.db_path);
+  EXPECT_EQ(text.exit_code, 3) << text.output;
+  EXPECT_THAT(text.output, HasSubstr("recorder: waiting for the database"));
+  EXPECT_THAT(text.output, HasSubstr("does not exist"));
   auto stop = ControlRequest(options.config.control_socket, "stop");
   EXPECT_TRUE(stop.ok()) << stop.status().message();
   daemon.join();
