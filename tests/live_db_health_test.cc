@@ -107,5 +107,29 @@ TEST_F(LiveDbHealth, ADatabaseDeletedUnderTheRecorderIsRecreatedAndReported) {
   EXPECT_NE(notes[0][0].find("deleted or replaced"), std::string::npos) << notes[0][0];
 }
 
+// The daemon's wiring of MaxCleanTries: command lines (which cleanup keeps)
+// push the file over maxSizeMB; the first cleanup run that cannot get it
+// under archives it, and recording goes on in a fresh file.
+TEST_F(LiveDbHealth, MaxCleanTriesArchivesTheLiveDatabase) {
+  pid_t recorder = StartRecorder(
+      R"({"maxSizeMB": 1, "MaxCleanTries": 1, "DatabaseArchiveLimit": 1,
+          "AbsoluteMaxStorageSizeMB": 0, "MaxRuntimeStorageSizeMB": 0})",
+      {"--limits-check-interval", "0.5"});
+  pid_t workload = Spawn({"/bin/sh", "-c",
+                          "i=0; while [ $i -lt 1500 ]; do i=$((i+1)); /bin/true dbhealth-$i-" +
+                              std::string(600, 'x') + "; done"});
+  EXPECT_TRUE(WaitFor([&] { return !store::ListArchives(DbPath()).empty(); }, 60s)) << ReadLog();
+  EXPECT_EQ(WaitExit(workload, 60s), 0);
+  CommandResult status = RunCommand(Recorder("status --json"));
+  EXPECT_NE(status.output.find("MaxCleanTries 1"), std::string::npos) << status.output;
+  EXPECT_EQ(RunCommand("/bin/echo dbhealth-1 >/dev/null").exit_code, 0);
+  EXPECT_TRUE(WaitFor([&] { return Markers(DbPath()).count(1) == 1; }, 10s)) << ReadLog();
+  StopRecorder(recorder);
+  Db db(DbPath());
+  auto notes = db.Query("SELECT note FROM runs ORDER BY run_id");
+  ASSERT_FALSE(notes.empty());
+  EXPECT_NE(notes[0][0].find("MaxCleanTries 1"), std::string::npos) << notes[0][0];
+}
+
 }  // namespace
 }  // namespace recorder
