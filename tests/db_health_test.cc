@@ -21,10 +21,12 @@
 
 #include "config/config.h"
 #include "daemon/control_channel.h"
+#include "daemon/daemon_status.h"
 #include "daemon/database_retry.h"
 #include "daemon/limit_tasks.h"
 #include "daemon/live_database.h"
 #include "daemon/recorder_daemon.h"
+#include "daemon/status_report.h"
 #include "run_command.h"
 #include "store/db_archive.h"
 #include "store/event_store.h"
@@ -240,6 +242,22 @@ TEST(LiveDatabase, TheDaemonsStartArchivesADamagedDatabase) {
               HasSubstr("database damaged at start"));
   EXPECT_THAT(Scalar(options.db_path, "SELECT error FROM runs"), StartsWith("start failed"));
   EXPECT_THAT(store::ListArchives(options.db_path), SizeIs(1));
+}
+
+TEST(LiveDatabase, StatusShowsTheLastEventOfTheDatabaseFile) {
+  StatusSnapshot snapshot;
+  snapshot.db_path = "/var/lib/recorder/monitor.db";
+  nlohmann::json quiet = StatusJson(snapshot);
+  EXPECT_FALSE(quiet["db"].contains("last_event"));
+  snapshot.db_event = StatusSnapshot::DbEvent{kNoon, "database damaged at start (x): archived to A",
+                                              "A", 0};
+  nlohmann::json json = StatusJson(snapshot);
+  EXPECT_EQ(json["db"]["last_event"]["what"], "database damaged at start (x): archived to A");
+  EXPECT_EQ(json["db"]["last_event"]["archive"], "A");
+  EXPECT_EQ(json["db"]["last_event"]["time_ms"], kNoon);
+  json["state"] = "running";
+  EXPECT_THAT(FormatStatusText(json),
+              HasSubstr("  database event: database damaged at start (x): archived to A\n"));
 }
 
 // ---------------------------------------------------------------------
