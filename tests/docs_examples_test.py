@@ -10,7 +10,7 @@ built binary. Each runs against a database replayed from tests/data:
   must exit 0 with nothing on stderr (a `query` example that names a
   column the views lack fails here);
 - examples of commands that record live or change the machine (run, start,
-  stop, status, install, uninstall, plugin) are not executed; their
+  stop, status, install, uninstall, plugin, recreate-db) are not executed; their
   subcommand must exist and every --option they use must be in that
   command's --help.
 
@@ -30,7 +30,7 @@ import subprocess
 import sys
 import tempfile
 
-LIVE_COMMANDS = {"run", "start", "stop", "status", "install", "uninstall", "plugin"}
+LIVE_COMMANDS = {"run", "start", "stop", "status", "install", "uninstall", "plugin", "recreate-db"}
 FENCES = ("```sh", "```bash", "```console", "```sql", "```shell")
 
 

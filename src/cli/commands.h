@@ -22,6 +22,7 @@ void AddQueryCommand(CLI::App& app, int* exit_code);
 void AddInstallCommand(CLI::App& app, int* exit_code);
 void AddUninstallCommand(CLI::App& app, int* exit_code);
 void AddConfigCommand(CLI::App& app, int* exit_code);
+void AddRecreateDbCommand(CLI::App& app, int* exit_code);
 // The manual's `recorder --start|--stop|--status`; sets *handled when one ran.
 void AddManualFlags(CLI::App& app, int* exit_code, bool* handled);
 
@@ -32,6 +33,7 @@ inline constexpr Command kCommands[] = {
     {"replay", AddReplayCommand},   {"query", AddQueryCommand},
     {"install", AddInstallCommand}, {"uninstall", AddUninstallCommand},
     {"config", AddConfigCommand},
+    {"recreate-db", AddRecreateDbCommand},
 };
 
 }  // namespace recorder::cli

@@ -422,7 +422,17 @@ int PrintStatus(const LiveOptions& options) {
     status = nlohmann::json::parse(*answer, nullptr, /*allow_exceptions=*/false);
     running = !status.is_discarded() && status.value("state", "") == "running";
   }
-  if (!running) status = OfflineStatus(options, *config);
+  if (!running) {
+    // A recorder waiting for its database (DatabaseErrorWaitMinutes) is up
+    // but records nothing: say so, with why, next to what can be read.
+    nlohmann::json offline = OfflineStatus(options, *config);
+    if (answer.ok() && !status.is_discarded() &&
+        status.value("state", "") == "waiting for the database") {
+      offline["state"] = status["state"];
+      offline["warning"] = status.value("error", "");
+    }
+    status = std::move(offline);
+  }
   if (options.json)
     std::printf("%s\n", status.dump(2).c_str());
   else

@@ -15,6 +15,7 @@
 #include "daemon/control_channel.h"
 #include "daemon/json_lines_sink.h"
 #include "daemon/limit_tasks.h"
+#include "daemon/live_database.h"
 #include "daemon/live_enrichment.h"
 #include "daemon/live_source.h"
 #include "daemon/periodic_tasks.h"
@@ -54,6 +55,21 @@ class Daemon {
 
  private:
   Status OpenSinks();
+  // The database (daemon_database.cc): opened with the damage check; a
+  // database that cannot be created or opened is tried again every
+  // DatabaseErrorWaitMinutes while signals and control requests are
+  // served. Ok with outcome_ ended when a stop came while waiting.
+  Status OpenDatabase();
+  // Goes on in a fresh database file (LiveDatabase::Switch) and re-points
+  // what borrowed the old store. A fresh file that cannot be opened ends
+  // the run.
+  Result<DatabaseEvent> SwitchDatabase(LiveDatabase::SwitchKind kind, const std::string& reason,
+                                       int archive_limit, int64_t now_wall);
+  // The periodic check that the path still names our file (deleted or
+  // replaced under the recorder: a fresh one is created).
+  void CheckDatabaseFile(int64_t now_wall);
+  // The control request "recreate-db" / "recreate-db discard".
+  std::string RecreateDatabase(bool discard);
   Status OpenSource();
   void AddTasks(int64_t now_mono);
   Status ReadSource(int64_t now_wall);
@@ -85,7 +101,8 @@ class Daemon {
 
   // The event path: source -> pipeline -> recording sink (self-exclusion,
   // counts) -> enrichment -> tee -> store and/or JSON lines.
-  std::unique_ptr<store::EventStore> store_;
+  std::unique_ptr<LiveDatabase> db_;
+  store::EventStore* store_ = nullptr;  // db_->store(), kept in step by SwitchDatabase
   std::unique_ptr<JsonLinesSink> json_sink_;
   std::unique_ptr<TeeSink> tee_;
   std::unique_ptr<LiveEnrichment> enrichment_;

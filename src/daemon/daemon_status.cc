@@ -106,6 +106,8 @@ std::string FormatStatusText(const nlohmann::json& status) {
     const nlohmann::json& db = status["db"];
     out += fmt::format("  database: {} ({})\n", Get<std::string>(db, "path", "-"),
                        HumanBytes(Get<int64_t>(db, "size_bytes", -1)));
+    if (db.contains("last_event"))
+      out += fmt::format("  database event: {}\n", Get<std::string>(db["last_event"], "what", "-"));
   }
   if (status.contains("rules")) {
     const nlohmann::json& rules = status["rules"];

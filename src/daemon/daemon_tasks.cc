@@ -55,7 +55,7 @@ void Daemon::AddTasks(int64_t now) {
   tasks_.Add(kHashTask,
              MakeTask(kTickMs,
                       [this](const TaskClock&) {
-                        enrichment_->StoreHashes(store_.get());
+                        enrichment_->StoreHashes(store_);
                         return Status::Ok();
                       }),
              now + kTickMs);
@@ -63,6 +63,7 @@ void Daemon::AddTasks(int64_t now) {
     tasks_.Add(kCommitTask,
                MakeTask(kTickMs,
                         [this](const TaskClock&) {
+                          if (!store_) return Status::Ok();
                           return EndOnError(RunEndKind::kWriteFailed, store_->Tick(MonotonicMs()));
                         }),
                now + kTickMs);
@@ -98,10 +99,21 @@ void Daemon::AddTasks(int64_t now) {
                         }),
                now + kRunStatsMs);
     // Due every tick: it keeps its own schedule of runs and size checks.
-    auto cleanup = std::make_unique<CleanupTask>(store_.get(), config_, kTickMs,
-                                                 options_.limits_check_interval_ms, now, disable);
+    const ArchiveFn archive = [this](const std::string& reason) {
+      (void)SwitchDatabase(LiveDatabase::SwitchKind::kArchive, reason,
+                           config_.database_archive_limit, WallMs());
+    };
+    auto cleanup = std::make_unique<CleanupTask>(
+        store_, config_, kTickMs, options_.limits_check_interval_ms, now, disable, archive);
     cleanup_ = cleanup.get();
     tasks_.Add("database cleanup", std::move(cleanup), now);
+    tasks_.Add("database file",
+               MakeTask(options_.limits_check_interval_ms,
+                        [this](const TaskClock& t) {
+                          CheckDatabaseFile(t.wall_ms);
+                          return Status::Ok();
+                        }),
+               now + options_.limits_check_interval_ms);
   }
   auto cpu =
       std::make_unique<CpuGuardTask>(CpuOptions(), options_.limits_check_interval_ms, disable);
@@ -153,6 +165,10 @@ StatusSnapshot Daemon::Snapshot(int64_t now_wall) const {
   s.audit_holder_pid = source_->holder_pid();
   s.db_path = options_.db_path;
   s.db_size_bytes = FileSize(options_.db_path);
+  if (db_ && db_->last_event()) {
+    s.db_event = StatusSnapshot::DbEvent{db_->last_event()->wall_ms, db_->last_event()->what,
+                                         db_->last_event()->archive, db_->switches()};
+  }
   s.rule_key = config_.rule_key;
   s.rules = rules_->state();
   s.images.enabled = config_.monitor_image_load;
@@ -189,6 +205,8 @@ std::string Daemon::HandleControl(std::string_view request) {
     EndRun({RunEndKind::kStopRequest, ""});
     return R"({"ok":true,"stopping":true})";
   }
+  if (request == "recreate-db") return RecreateDatabase(/*discard=*/false);
+  if (request == "recreate-db discard") return RecreateDatabase(/*discard=*/true);
   return nlohmann::json{{"ok", false}, {"error", fmt::format("unknown request '{}'", request)}}
       .dump();
 }
@@ -237,7 +255,9 @@ LiveRunCounts Daemon::RunCounts() const {
 
 void Daemon::WriteRunStats(int64_t now_wall) {
   if (!store_) return;
-  Status status = store_->RecordRunStats(LiveRunStats(RunCounts(), outcome_), now_wall);
+  store::RunStats stats = LiveRunStats(RunCounts(), outcome_);
+  stats.note = db_->run_note();
+  Status status = store_->RecordRunStats(stats, now_wall);
   if (!status.ok()) spdlog::warn("writing run statistics failed: {}", status.message());
 }
 

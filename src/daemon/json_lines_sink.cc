@@ -49,6 +49,17 @@ Status TeeSink::Consume(EventBatch* events) {
   return Status::Ok();
 }
 
+void TeeSink::Replace(EventSink* old, EventSink* now) {
+  for (auto it = sinks_.begin(); it != sinks_.end(); ++it) {
+    if (*it != old) continue;
+    if (now == nullptr)
+      sinks_.erase(it);
+    else
+      *it = now;
+    return;
+  }
+}
+
 Status TeeSink::Flush() {
   for (EventSink* sink : sinks_) {
     Status status = sink->Flush();

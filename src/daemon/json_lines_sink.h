@@ -33,6 +33,9 @@ class TeeSink : public EventSink {
   explicit TeeSink(std::vector<EventSink*> sinks) : sinks_(std::move(sinks)) {}
   Status Consume(EventBatch* events) override;
   Status Flush() override;
+  // Puts `now` where `old` was (the store after a switch to a fresh
+  // database file); a null `now` removes `old`.
+  void Replace(EventSink* old, EventSink* now);
 
  private:
   std::vector<EventSink*> sinks_;

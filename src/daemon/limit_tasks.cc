@@ -66,13 +66,15 @@ std::string CleanupSummary(const std::map<std::string, int64_t>& rows, int monit
 
 CleanupTask::CleanupTask(store::EventStore* store, const config::RecorderConfig& config,
                          int64_t tick_ms, int64_t size_check_ms, int64_t now_mono,
-                         DisableFn disable)
+                         DisableFn disable, ArchiveFn archive)
     : store_(store),
       retention_(std::make_unique<store::Retention>(RetentionPolicyFor(config))),
       interval_ms_(int64_t{config.database_cleanup_interval_minutes} * 60'000),
       tick_ms_(tick_ms),
       size_check_ms_(size_check_ms),
       disable_(std::move(disable)),
+      archive_(std::move(archive)),
+      max_clean_tries_(config.max_clean_tries),
       // A first run soon after start: a recorder that was off for weeks
       // has old rows to drop.
       next_run_ms_(now_mono + kFirstRunMs),
@@ -119,12 +121,35 @@ void CleanupTask::Step(int64_t now_wall) {
     last_run_->rows_deleted.clear();
     last_run_wall_ms_ = now_wall;
     run_rows_.clear();
+    failed_tries_ = retention_->OverSizeLimit(step->after) ? failed_tries_ + 1 : 0;
+    // MaxCleanTries 0 archives at the first failed run, like 1.
+    if (archive_ && failed_tries_ >= std::max(max_clean_tries_, 1)) {
+      const std::string reason = fmt::format(
+          "{} cleanup run{} in a row left the database over maxSizeMB ({:.1f} MB > {} MB; "
+          "MaxCleanTries {})",
+          failed_tries_, failed_tries_ == 1 ? "" : "s",
+          static_cast<double>(step->after.total_bytes()) / store::kBytesPerMB,
+          retention_->policy().max_size_bytes / store::kBytesPerMB, max_clean_tries_);
+      spdlog::warn("{}: archiving it and starting a fresh one", reason);
+      failed_tries_ = 0;
+      // Last: the callback replaces the store this task borrows.
+      archive_(reason);
+      return;
+    }
   }
   if (step->disable) disable_(step->disable_reason);
 }
 
+void CleanupTask::SetStore(store::EventStore* store) {
+  store_ = store;
+  failed_tries_ = 0;
+  run_rows_ = 0;
+  retention_ = std::make_unique<store::Retention>(retention_->policy());
+}
+
 void CleanupTask::Reconfigure(const config::RecorderConfig& config, int64_t now_mono) {
   interval_ms_ = int64_t{config.database_cleanup_interval_minutes} * 60'000;
+  max_clean_tries_ = config.max_clean_tries;
   if (retention_->in_run()) next_run_ms_ = now_mono;
   run_rows_.clear();
   retention_ = std::make_unique<store::Retention>(RetentionPolicyFor(config));

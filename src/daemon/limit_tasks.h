@@ -20,6 +20,9 @@
 namespace recorder::daemon {
 
 using DisableFn = std::function<void(const std::string& reason)>;
+// Archives the database and starts a fresh one (LiveDatabase::Switch); the
+// daemon then hands the fresh store to the task (SetStore).
+using ArchiveFn = std::function<void(const std::string& reason)>;
 
 // The retention policy the configuration asks for, in the small steps the
 // event loop can afford.
@@ -42,15 +45,18 @@ std::string CleanupSummary(const std::map<std::string, int64_t>& rows, int monit
 // once when the size check (every `size_check_ms` between runs) finds the
 // file over maxSizeMB. A run goes one Step per tick, each committing the
 // store's open batch first. A failed step is logged and the run starts
-// over next time; recording goes on. Over the hard limit with nothing left
-// to clean, it calls `disable`.
+// over next time; recording goes on. When MaxCleanTries runs in a row end
+// still over maxSizeMB, it calls `archive` (the manual: the database is
+// archived and a fresh one started); otherwise, over the hard limit with
+// nothing left to clean, it calls `disable`.
 class CleanupTask : public PeriodicTask {
  public:
   static constexpr int64_t kFirstRunMs = 10'000;
 
   // `store` is borrowed.
   CleanupTask(store::EventStore* store, const config::RecorderConfig& config, int64_t tick_ms,
-              int64_t size_check_ms, int64_t now_mono, DisableFn disable);
+              int64_t size_check_ms, int64_t now_mono, DisableFn disable,
+              ArchiveFn archive = nullptr);
 
   Status Run(const TaskClock& now) override;
   int64_t period_ms() const override { return tick_ms_; }
@@ -59,7 +65,13 @@ class CleanupTask : public PeriodicTask {
   // at once under them (every step committed on its own).
   void Reconfigure(const config::RecorderConfig& config, int64_t now_mono);
 
+  // The store after a switch to a fresh file: a run in progress ends, the
+  // count of failed runs restarts, the schedule stays.
+  void SetStore(store::EventStore* store);
+
   bool running() const { return retention_->in_run(); }
+  // Finished runs in a row that left the file over maxSizeMB.
+  int failed_tries() const { return failed_tries_; }
   // The last finished run (its per-table counts cleared) and when it
   // finished (wall ms).
   const std::optional<store::RetentionResult>& last_run() const { return last_run_; }
@@ -76,6 +88,9 @@ class CleanupTask : public PeriodicTask {
   int64_t tick_ms_;
   int64_t size_check_ms_;
   DisableFn disable_;
+  ArchiveFn archive_;
+  int max_clean_tries_;
+  int failed_tries_ = 0;
   int64_t next_run_ms_;         // monotonic: the next scheduled run
   int64_t next_size_check_ms_;  // monotonic
   std::map<std::string, int64_t> run_rows_;  // deleted by the run in progress, per table

@@ -79,6 +79,8 @@ Status Daemon::Start() {
   // From here on the run has a row in `runs`: a failure says why in it.
   Status sinks = OpenSinks();
   if (!sinks.ok()) return EndOnError(RunEndKind::kStartFailed, std::move(sinks));
+  // Stopped while waiting for the database: nothing was started.
+  if (outcome_.ended()) return Status::Ok();
   Status source = OpenSource();
   if (!source.ok()) return EndOnError(RunEndKind::kStartFailed, std::move(source));
   // Rules last: from here on the kernel produces records, and we read them.
@@ -99,21 +101,9 @@ Status Daemon::Start() {
 Status Daemon::OpenSinks() {
   std::vector<EventSink*> sinks;
   if (!options_.db_path.empty()) {
-    store::EventStoreOptions store_options;
-    store_options.batch_write_delay_ms = config_.batch_write_delay_ms;
-    store_options.process_expiration_ms = config_.process_expiration_seconds * 1000;
-    // The event loop commits: keep SQLite's checkpoints (page write-back
-    // and fsync) out of it, on the store's checkpoint thread.
-    store_options.background_checkpoint = true;
-    Result<std::unique_ptr<store::EventStore>> store =
-        store::EventStore::Open(options_.db_path, store_options);
-    if (!store.ok()) return store.status();
-    store_ = std::move(*store);
-    Result<int64_t> run = store_->BeginRun(
-        fmt::format("live:{}", config::AuditSourceName(ResolveSource(options_.source))),
-        started_wall_);
-    if (!run.ok()) return run.status();
-    sinks.push_back(store_.get());
+    Status opened = OpenDatabase();
+    if (!opened.ok() || outcome_.ended()) return opened;
+    sinks.push_back(store_);
   }
   if (options_.stdout_json) {
     json_sink_ = std::make_unique<JsonLinesSink>(stdout);
@@ -128,7 +118,7 @@ Status Daemon::OpenSinks() {
   tee_ = std::make_unique<TeeSink>(sinks);
   enrichment_ = std::make_unique<LiveEnrichment>(
       config_.state_dir, config_.process_expiration_seconds, tee_.get(), WallMs());
-  if (store_) enrichment_->ResumePendingHashes(store_.get());
+  if (store_) enrichment_->ResumePendingHashes(store_);
   recording_sink_ = std::make_unique<RecordingSink>(enrichment_->sink(), own_pid_);
   PipelineOptions pipeline_options;
   // Live: small batches, so events reach the store within a tick.
@@ -266,7 +256,7 @@ Status Daemon::Shutdown() {
   }
   if (enrichment_)
     keep(EndOnError(RunEndKind::kWriteFailed,
-                    enrichment_->Finish(recording_sink_.get(), store_.get(), WallMs())));
+                    enrichment_->Finish(recording_sink_.get(), store_, WallMs())));
   if (source_) source_->RefreshStatus();
   WriteRunStats(WallMs());
   if (store_) {

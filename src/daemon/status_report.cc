@@ -42,6 +42,12 @@ json StatusJson(const StatusSnapshot& s) {
       status["warning"] = fmt::format("lost the audit connection to pid {}", s.audit_holder_pid);
   }
   status["db"] = {{"path", s.db_path}, {"size_bytes", s.db_size_bytes}};
+  if (s.db_event) {
+    status["db"]["last_event"] = {{"time_ms", s.db_event->time_ms},
+                                  {"what", s.db_event->what},
+                                  {"archive", s.db_event->archive},
+                                  {"switches", s.db_event->switches}};
+  }
   status["rules"] = {{"key", s.rule_key},
                      {"installed", s.rules.present},
                      {"missing", s.rules.missing},

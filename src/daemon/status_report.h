@@ -52,6 +52,15 @@ struct StatusSnapshot {
 
   std::string db_path;
   int64_t db_size_bytes = -1;  // -1: no file
+  // The last thing that happened to the database file (damaged at start,
+  // archived, recreated, deleted under us); absent: nothing.
+  struct DbEvent {
+    int64_t time_ms = 0;
+    std::string what;
+    std::string archive;
+    int switches = 0;  // switches to a fresh file since the start
+  };
+  std::optional<DbEvent> db_event;
 
   std::string rule_key;
   RuleState rules;

@@ -99,6 +99,20 @@ Status Compress(const std::vector<std::string>& sources, const std::string& arch
   return status;
 }
 
+// The 16 bytes every SQLite 3 database file starts with. A file without
+// them is not a damaged database but something else, and is never
+// archived in its place.
+bool HasSqliteHeader(const std::string& path) {
+  static constexpr char kHeader[] = "SQLite format 3";  // and its NUL: 16 bytes
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return false;
+  char buffer[sizeof kHeader] = {};
+  const ssize_t n = read(fd, buffer, sizeof buffer);
+  close(fd);
+  return n == static_cast<ssize_t>(sizeof buffer) &&
+         std::memcmp(buffer, kHeader, sizeof buffer) == 0;
+}
+
 Status RemoveIfPresent(const std::string& path) {
   if (unlink(path.c_str()) == 0 || errno == ENOENT) return Status::Ok();
   return Status::Errorf("{}: cannot remove: {}", path, std::strerror(errno));
@@ -146,10 +160,8 @@ Result<ArchiveResult> ArchiveDatabase(const std::string& db_path, int64_t now_ms
       }
     }
   }
-  for (const char* suffix : {"-wal", "-shm", ""}) {
-    Status status = RemoveIfPresent(db_path + suffix);
-    if (!status.ok()) return status;
-  }
+  Status removed = RemoveDatabase(db_path);
+  if (!removed.ok()) return removed;
   std::vector<std::string> archives = ListArchives(db_path);
   // A WAL archive travels with its database's archive.
   std::vector<std::string> databases;
@@ -164,6 +176,41 @@ Result<ArchiveResult> ArchiveDatabase(const std::string& db_path, int64_t now_ms
     result.erased.push_back(old);
   }
   return result;
+}
+
+Status RemoveDatabase(const std::string& db_path) {
+  for (const char* suffix : {"-wal", "-shm", ""}) {
+    Status status = RemoveIfPresent(db_path + suffix);
+    if (!status.ok()) return status;
+  }
+  return Status::Ok();
+}
+
+Result<std::optional<DamageReport>> ArchiveIfDamaged(const std::string& db_path, int64_t now_ms,
+                                                     int archive_limit) {
+  if (!HasSqliteHeader(db_path)) return std::optional<DamageReport>();
+  std::string problem;
+  {
+    Result<std::unique_ptr<Database>> db = Database::Open(db_path, SQLITE_OPEN_READWRITE);
+    if (!db.ok()) return db.status();
+    // A second recorder or a reader's checkpoint may hold the lock briefly.
+    sqlite3_busy_timeout((*db)->handle(), 5000);
+    Result<std::string> check = QuickCheck(db->get());
+    if (check.ok()) {
+      problem = *check;
+    } else if (check.status().code() == StatusCode::kCorrupt) {
+      problem = check.status().message();
+    } else {
+      return check.status();
+    }
+  }
+  if (problem.empty()) return std::optional<DamageReport>();
+  // quick_check's report spans lines; the log and runs.note take one.
+  for (size_t at = problem.find('\n'); at != std::string::npos; at = problem.find('\n', at))
+    problem.replace(at, 1, " ");
+  Result<ArchiveResult> archived = ArchiveDatabase(db_path, now_ms, std::max(archive_limit, 1));
+  if (!archived.ok()) return archived.status();
+  return std::optional<DamageReport>(DamageReport{std::move(problem), std::move(*archived)});
 }
 
 Result<std::string> QuickCheck(Database* db) {

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,5 +45,27 @@ std::vector<std::string> ListArchives(const std::string& db_path);
 // with SQLite's first complaint when it is damaged; an error when it
 // cannot be checked at all (not a database, I/O).
 Result<std::string> QuickCheck(Database* db);
+
+// What the damage check at start found and did.
+struct DamageReport {
+  std::string problem;     // quick_check's first complaint, or SQLite's error
+  ArchiveResult archived;  // where the damaged file went
+};
+
+// The damage check made before the recorder writes into `db_path`: an
+// existing SQLite file (known by its header) that quick_check finds
+// damaged, or that SQLite calls corrupt when it reads it, is archived so
+// that the next open starts a fresh database. A damaged database is
+// evidence: at least one archive is kept even with `archive_limit` 0.
+// nullopt when there is no file, an empty one, a file that is not SQLite
+// (the open refuses it then, untouched) or a sound database. An error
+// when the file cannot be checked (locked, unreadable, a symlink) or the
+// archive cannot be written; the file is left as it was.
+Result<std::optional<DamageReport>> ArchiveIfDamaged(const std::string& db_path, int64_t now_ms,
+                                                     int archive_limit);
+
+// Removes the database, its -wal and -shm (`recorder recreate-db
+// --discard`); no archive is made and existing archives stay.
+Status RemoveDatabase(const std::string& db_path);
 
 }  // namespace recorder::store

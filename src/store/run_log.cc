@@ -16,7 +16,7 @@ Result<std::unique_ptr<RunLog>> RunLog::Create(Database* db) {
       "process_starts = ?11, process_ends = ?12, file_events = ?13, network_events = ?14, "
       "security_events = ?15, module_events = ?16, placeholder_processes = ?17, "
       "duplicates = ?18, kernel_lost = ?19, dropped_backlog = ?20, dropped_queue_full = ?21, "
-      "dropped_other = ?22, error = ?23, unresolved_paths = ?24, failed_execs = ?25 WHERE run_id = ?1");
+      "dropped_other = ?22, error = ?23, unresolved_paths = ?24, failed_execs = ?25, note = ?26 WHERE run_id = ?1");
   if (!update.ok()) return StoreError(*db, "prepare", update.status());
   log->update_ = std::move(update).value();
   return log;
@@ -64,6 +64,10 @@ Status RunLog::Record(const RunStats& stats, int64_t wall_ms) {
     stmt->BindText(23, stats.error);
   stmt->BindInt(24, u(run_.unresolved_paths));
   stmt->BindInt(25, u(run_.failed_execs));
+  if (stats.note.empty())
+    stmt->BindNull(26);
+  else
+    stmt->BindText(26, stats.note);
   Status status = stmt->Run();
   if (!status.ok()) return StoreError(*db_, "record the run", status);
   return Status::Ok();

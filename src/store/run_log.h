@@ -58,6 +58,9 @@ struct RunStats {
   uint64_t dropped_queue_full = 0;  // our own bounded queues
   uint64_t dropped_other = 0;
   std::string error;  // why the run stopped early; empty when it did not
+  // What happened to the database file at the run's start or end (a
+  // damaged file archived, a switch to a fresh file); empty: nothing.
+  std::string note;
 };
 
 class RunLog {

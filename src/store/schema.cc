@@ -284,6 +284,14 @@ ALTER TABLE run_data ADD COLUMN failed_execs INTEGER NOT NULL DEFAULT 0;
   return sql;
 }
 
+// Version 5: runs.note, what happened to the database file at a run's
+// start or end that is not an error of the run: a damaged file archived
+// and a fresh one started, an archive after MaxCleanTries, `recorder
+// recreate-db`, the file deleted under the recorder.
+constexpr const char* kSchemaV5 = R"sql(
+ALTER TABLE run_data ADD COLUMN note TEXT;
+)sql";
+
 struct Migration {
   int64_t to_version;
   std::string (*sql)();
@@ -296,6 +304,7 @@ constexpr Migration kMigrations[] = {
     {2, [] { return std::string(kSchemaV2); }},
     {3, [] { return std::string(kSchemaV3); }},
     {4, SchemaV4},
+    {5, [] { return std::string(kSchemaV5); }},
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSchemaVersion);
 

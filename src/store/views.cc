@@ -163,7 +163,7 @@ std::vector<ViewDefinition> MakeViews() {
                   "  kernel_lost + dropped_backlog + dropped_queue_full + dropped_other\n"
                   "    AS events_lost,\n"
                   "  error, unresolved_paths,\n"
-                  "  failed_execs\n"
+                  "  failed_execs, note\n"
                   "FROM run_data",
                   Utc("start_time"), Utc("end_time")));
   return views;
