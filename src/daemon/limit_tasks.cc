@@ -143,7 +143,7 @@ void CleanupTask::Step(int64_t now_wall) {
 void CleanupTask::SetStore(store::EventStore* store) {
   store_ = store;
   failed_tries_ = 0;
-  run_rows_ = 0;
+  run_rows_.clear();
   retention_ = std::make_unique<store::Retention>(retention_->policy());
 }
 
