@@ -15,6 +15,7 @@
 #include <string>
 
 #include "run_command.h"
+#include "store/schema.h"
 #include "temp_dir.h"
 
 namespace {
@@ -196,7 +197,7 @@ TEST_F(QueryCliTest, EveryKindOfWriteIsRefusedAndNothingChanges) {
 TEST_F(QueryCliTest, ReadOnlyPragmasAreAllowed) {
   Output r = Query("--csv " + Quote("PRAGMA user_version"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(r.out, "user_version\r\n3\r\n");
+  EXPECT_EQ(r.out, "user_version\r\n" + std::to_string(recorder::store::kSchemaVersion) + "\r\n");
   r = Query("--csv " + Quote("SELECT name FROM pragma_table_info('runs') LIMIT 1"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "name\r\nrun_id\r\n");

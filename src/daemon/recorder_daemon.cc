@@ -99,6 +99,11 @@ Status Daemon::OpenSinks() {
     // The event loop commits: keep SQLite's checkpoints (page write-back
     // and fsync) out of it, on the store's checkpoint thread.
     store_options.background_checkpoint = true;
+    store_options.chunk_size_bytes = ChunkSizeBytesFor(config_);
+    if (store_options.chunk_size_bytes < config_.sqlite_chunk_size_mb * store::kBytesPerMB)
+      spdlog::info(
+          "SQLiteChunkSizeMB {} is more than a tenth of maxSizeMB {}: the file grows by {} KiB",
+          config_.sqlite_chunk_size_mb, config_.max_size_mb, store_options.chunk_size_bytes / 1024);
     Result<std::unique_ptr<store::EventStore>> store =
         store::EventStore::Open(options_.db_path, store_options);
     if (!store.ok()) return store.status();
@@ -107,6 +112,7 @@ Status Daemon::OpenSinks() {
         fmt::format("live:{}", config::AuditSourceName(ResolveSource(options_.source))),
         started_wall_);
     if (!run.ok()) return run.status();
+    CopyStoreView();
     sinks.push_back(store_.get());
   }
   if (options_.stdout_json) {
@@ -120,8 +126,15 @@ Status Daemon::OpenSinks() {
   if (sinks.empty())
     return Status::Error("nowhere to record: give a database (--db) or --stdout-json");
   tee_ = std::make_unique<TeeSink>(sinks);
+  // SQLite on its own thread: a slow disk or a locked database never
+  // stops the reading of the kernel's records. PendingEventCap bounds
+  // what waits for it; beyond, events are dropped and counted by kind.
+  ThreadedSinkOptions writer_options;
+  writer_options.max_pending_events = static_cast<size_t>(config_.pending_event_cap);
+  writer_ = std::make_unique<ThreadedSink>(tee_.get(), writer_options);
   enrichment_ = std::make_unique<LiveEnrichment>(
-      config_.state_dir, config_.process_expiration_seconds, tee_.get(), WallMs());
+      config_.state_dir, config_.process_expiration_seconds, writer_.get(), WallMs());
+  // Before the first event: the writer is idle, the store still ours.
   if (store_) enrichment_->ResumePendingHashes(store_.get());
   recording_sink_ = std::make_unique<RecordingSink>(enrichment_->sink(), own_pid_);
   PipelineOptions pipeline_options;
@@ -176,6 +189,7 @@ Status Daemon::Reload(int64_t now_mono, int64_t now_wall) {
   next.recorder_exe = config_.recorder_exe;
   rules_->Replace(next);
   config_ = next;
+  writer_->set_max_pending_events(static_cast<size_t>(config_.pending_event_cap));
   if (cleanup_) cleanup_->Reconfigure(config_, now_mono);
   cpu_->Reconfigure(CpuOptions());
   // Checks the current state (a start that failed is retried).
@@ -260,7 +274,15 @@ Status Daemon::Shutdown() {
   }
   if (enrichment_)
     keep(EndOnError(RunEndKind::kWriteFailed,
-                    enrichment_->Finish(recording_sink_.get(), store_.get(), WallMs())));
+                    enrichment_->FinishEvents(recording_sink_.get(), WallMs())));
+  // What the writer holds is written; the store is the loop's again.
+  if (writer_) {
+    Status flushed = writer_->Flush();
+    Status stopped = StopWriter();
+    keep(EndOnError(RunEndKind::kWriteFailed, flushed.ok() ? std::move(stopped) : flushed));
+    LogCapDrops();
+  }
+  if (enrichment_) enrichment_->FinishHashes(store_.get());
   if (source_) source_->RefreshStatus();
   WriteRunStats(WallMs());
   if (store_) {
