@@ -108,7 +108,8 @@ std::string FormatStatusText(const nlohmann::json& status) {
     if (pending.contains("dropped_by_kind"))
       for (const auto& [kind, count] : pending["dropped_by_kind"].items())
         if (count.is_number() && count.get<uint64_t>() > 0)
-          kinds += fmt::format(", {} {}", kind, count.get<uint64_t>());
+          kinds += fmt::format("{}{} {}", kinds.empty() ? " (" : ", ", kind, count.get<uint64_t>());
+    if (!kinds.empty()) kinds += ')';
     out += fmt::format("  dropped at PendingEventCap ({}): {}{}\n", Get<int64_t>(pending, "cap", 0),
                        Get<uint64_t>(pending, "dropped", 0), kinds);
   }

@@ -96,8 +96,8 @@ Status Daemon::OpenSinks() {
     store::EventStoreOptions store_options;
     store_options.batch_write_delay_ms = config_.batch_write_delay_ms;
     store_options.process_expiration_ms = config_.process_expiration_seconds * 1000;
-    // The event loop commits: keep SQLite's checkpoints (page write-back
-    // and fsync) out of it, on the store's checkpoint thread.
+    // The writer thread commits: keep SQLite's checkpoints (page
+    // write-back and fsync) out of it, on the store's checkpoint thread.
     store_options.background_checkpoint = true;
     store_options.chunk_size_bytes = ChunkSizeBytesFor(config_);
     if (store_options.chunk_size_bytes < config_.sqlite_chunk_size_mb * store::kBytesPerMB)
@@ -188,6 +188,7 @@ Status Daemon::Reload(int64_t now_mono, int64_t now_wall) {
   next.rule_key = config_.rule_key;
   next.recorder_exe = config_.recorder_exe;
   rules_->Replace(next);
+  LogCapDrops();  // under the cap they happened at
   config_ = next;
   writer_->set_max_pending_events(static_cast<size_t>(config_.pending_event_cap));
   if (cleanup_) cleanup_->Reconfigure(config_, now_mono);
