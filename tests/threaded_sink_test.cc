@@ -1,7 +1,9 @@
 // ThreadedSink: batches reach the wrapped sink in order and complete on
 // the writer thread, the queue is bounded (the producer waits, nothing is
 // dropped), Flush waits for everything, and the wrapped sink's errors come
-// back from Consume/Flush/Stop.
+// back from Consume/Flush/Stop. With a cap on events in flight
+// (PendingEventCap) the producer never waits and what does not fit is
+// dropped and counted by kind; posted tasks run in order on the writer.
 #include "pipeline/threaded_sink.h"
 
 #include <gtest/gtest.h>
@@ -11,6 +13,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <future>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -195,6 +198,94 @@ TEST(ThreadedSinkTest, StopWritesWhatIsQueuedAndThenRefusesMore) {
   EventBatch late = Batch(100, 1);
   EXPECT_FALSE(sink.Consume(&late).ok());
   EXPECT_TRUE(sink.Stop().ok());  // idempotent
+}
+
+// PendingEventCap: with the writer stalled, the events in flight never
+// pass the cap, Consume never waits, and what did not fit is dropped and
+// counted by kind; once the writer catches up, events flow again.
+TEST(ThreadedSinkTest, ACapDropsWhatDoesNotFitWhileTheWriterIsStalled) {
+  RecordingSink next;
+  ThreadedSinkOptions options;
+  options.max_pending_events = 10;
+  ThreadedSink sink(&next, options);
+  next.Block();
+  auto consume_all = std::async(std::launch::async, [&] {
+    for (int b = 0; b < 5; ++b) {
+      EventBatch events = Batch(b * 4, 4);  // serials 0..19
+      if (b == 4) events[3].body = NetworkEvent{};
+      EXPECT_TRUE(sink.Consume(&events).ok());
+    }
+  });
+  // The producer never waits on the stalled writer.
+  ASSERT_EQ(consume_all.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  ThreadedSinkStats stats = sink.StatsNow();
+  EXPECT_EQ(stats.in_flight, 10u);
+  EXPECT_EQ(stats.dropped, 10u);
+  EXPECT_EQ(stats.dropped_by_kind[EventBody(NetworkEvent{}).index()], 1u);
+  EXPECT_EQ(stats.dropped_by_kind[EventBody(FileEvent{}).index()], 9u);
+  EXPECT_FALSE(sink.WaitIdle(50));
+
+  next.Release();
+  ASSERT_TRUE(sink.WaitIdle(10'000));
+  EXPECT_EQ(sink.StatsNow().in_flight, 0u);
+  EventBatch after = Batch(100, 3);
+  ASSERT_TRUE(sink.Consume(&after).ok());
+  ASSERT_TRUE(sink.Flush().ok());
+  std::lock_guard<std::mutex> lock(next.mutex_);
+  // The first ten, in order (the third batch cut after its second event),
+  // then the batch that came after the writer caught up.
+  EXPECT_EQ(next.serials_, (std::vector<uint64_t>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 100, 101, 102}));
+  EXPECT_EQ(sink.StatsNow().dropped, 10u);
+}
+
+TEST(ThreadedSinkTest, WithoutACapNothingIsDroppedAndTheProducerWaits) {
+  RecordingSink next;
+  ThreadedSinkOptions options;
+  options.max_queued_batches = 1;
+  ThreadedSink sink(&next, options);
+  next.Block();
+  auto consume_all = std::async(std::launch::async, [&] {
+    for (int b = 0; b < 4; ++b) {
+      EventBatch events = Batch(b * 4, 4);
+      EXPECT_TRUE(sink.Consume(&events).ok());
+    }
+  });
+  EXPECT_EQ(consume_all.wait_for(std::chrono::milliseconds(200)), std::future_status::timeout);
+  next.Release();
+  consume_all.get();
+  ASSERT_TRUE(sink.Flush().ok());
+  EXPECT_EQ(sink.StatsNow().dropped, 0u);
+  std::lock_guard<std::mutex> lock(next.mutex_);
+  EXPECT_EQ(next.serials_.size(), 16u);
+}
+
+TEST(ThreadedSinkTest, PostedTasksRunOnTheWriterInOrderWithBatches) {
+  RecordingSink next;
+  ThreadedSinkOptions options;
+  options.max_pending_events = 100;
+  ThreadedSink sink(&next, options);
+  std::vector<size_t> seen_at_task;  // events the sink had when each task ran
+  std::thread::id task_thread;
+  for (int b = 0; b < 3; ++b) {
+    EventBatch events = Batch(b * 2, 2);
+    ASSERT_TRUE(sink.Consume(&events).ok());
+    ASSERT_TRUE(sink.Post([&] {
+                      std::lock_guard<std::mutex> lock(next.mutex_);
+                      seen_at_task.push_back(next.serials_.size());
+                      task_thread = std::this_thread::get_id();
+                      return Status::Ok();
+                    })
+                    .ok());
+  }
+  ASSERT_TRUE(sink.WaitIdle(10'000));
+  EXPECT_EQ(seen_at_task, (std::vector<size_t>{2, 4, 6}));
+  EXPECT_NE(task_thread, std::this_thread::get_id());
+  // A task's error stops the writer like a batch's.
+  ASSERT_TRUE(sink.Post([] { return Status::Error("commit failed"); }).ok());
+  ASSERT_TRUE(sink.WaitIdle(10'000));
+  EventBatch late = Batch(50, 1);
+  EXPECT_FALSE(sink.Consume(&late).ok());
+  EXPECT_FALSE(sink.Post([] { return Status::Ok(); }).ok());
 }
 
 }  // namespace

@@ -5,7 +5,6 @@
 #include <fmt/format.h>
 #include <pwd.h>
 #include <signal.h>
-#include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
@@ -23,12 +22,14 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/log_file.h"
 #include "config/config.h"
 #include "daemon/control_channel.h"
 #include "daemon/daemon_status.h"
 #include "daemon/recorder_daemon.h"
 #include "rules/rule_manager.h"
 #include "source/netlink_source.h"
+#include "util/file_util.h"
 
 namespace recorder::cli {
 namespace {
@@ -115,16 +116,24 @@ spdlog::level::level_enum LogLevel(const std::string& name) {
   return spdlog::level::info;
 }
 
-void SetUpLogging(const std::string& log_file) {
+// Logs to `log_file` (rotated at `config`'s logMaxSize, logRotations
+// kept), or to stderr when it is empty or cannot be opened. Called again
+// once the configuration is read: the first call, before it, uses the
+// defaults so that configuration errors are logged.
+void SetUpLogging(const std::string& log_file, const config::RecorderConfig& config = {}) {
   std::shared_ptr<spdlog::logger> logger;
   if (!log_file.empty()) {
-    try {
-      logger = spdlog::basic_logger_mt("recorder-file", log_file);
-    } catch (const spdlog::spdlog_ex& e) {
-      std::fprintf(stderr, "recorder: cannot log to %s: %s\n", log_file.c_str(), e.what());
+    Result<std::shared_ptr<spdlog::logger>> file =
+        OpenRotatingLog("recorder-file", log_file, config.log_max_size_bytes, config.log_rotations);
+    if (file.ok()) {
+      logger = std::move(file).value();
+    } else {
+      std::fprintf(stderr, "recorder: %s\n", file.status().message().c_str());
     }
   }
-  if (!logger) logger = spdlog::stderr_color_mt("recorder");
+  if (!logger)
+    logger = std::make_shared<spdlog::logger>(
+        "recorder", std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
   logger->flush_on(spdlog::level::info);
   spdlog::set_default_logger(logger);
 }
@@ -145,8 +154,10 @@ int RunForeground(const LiveOptions& options, bool plugin) {
   // auditd passes a plugin at most two arguments ("plugin --config=DIR"),
   // so the plugin takes its log file (and everything else) from the
   // configuration; its stderr usually goes nowhere.
-  if (plugin && options.log_file.empty() && !config->log_file.empty())
-    SetUpLogging(config->log_file);
+  if (!options.log_file.empty())
+    SetUpLogging(options.log_file, *config);
+  else if (plugin && !config->log_file.empty())
+    SetUpLogging(config->log_file, *config);
   spdlog::set_level(LogLevel(config->log_level));
   daemon::DaemonOptions daemon_options;
   daemon_options.config = *config;
@@ -267,6 +278,16 @@ int Start(const LiveOptions& options) {
   // The child keeps our working directory: without --config it reads the
   // same configuration and database as this command did.
   std::vector<std::string> args = RunArguments(options);
+  // The child logs through spdlog's rotating sink (logMaxSize); its
+  // stdout and stderr still go to the file below for what is not logged
+  // (a crash's last words).
+  args.push_back("--log-file");
+  args.push_back(log_file);
+  Status private_log = PreparePrivateFile(log_file);
+  if (!private_log.ok()) {
+    std::fprintf(stderr, "recorder: %s\n", private_log.message().c_str());
+    return 1;
+  }
   std::fflush(nullptr);
   pid_t child = fork();
   if (child < 0) {

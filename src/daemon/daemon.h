@@ -6,8 +6,12 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -26,6 +30,7 @@
 #include "daemon/signal_channel.h"
 #include "daemon/status_report.h"
 #include "pipeline/pipeline.h"
+#include "pipeline/threaded_sink.h"
 #include "store/event_store.h"
 #include "util/status.h"
 
@@ -88,6 +93,18 @@ class Daemon {
   StatusSnapshot Snapshot(int64_t now_wall) const;
   std::string HandleControl(std::string_view request);
   void NoteBusy(int64_t start_us, int64_t read_done_us, int64_t tasks_start_us, int64_t done_us);
+  // Runs `task` (a use of store_) on the writer thread, in order after the
+  // events written so far; directly once the writer has stopped.
+  Status OnWriter(std::function<Status()> task);
+  // Whether the loop may use store_ directly now (the writer is idle, and
+  // stays so until this thread writes again). Waits briefly only after
+  // the writer has been busy for a while (a cleanup must not starve).
+  bool WriterFree(int64_t now_mono);
+  // Ends the writer thread after what it holds; store_ is the loop's again.
+  Status StopWriter();
+  // On the writer thread: the store's checkpoint counters for status.
+  void CopyStoreView();
+  void LogCapDrops();
   CpuGuardOptions CpuOptions() const;
 
   DaemonOptions options_;
@@ -100,11 +117,21 @@ class Daemon {
   bool wrote_pid_file_ = false;
 
   // The event path: source -> pipeline -> recording sink (self-exclusion,
-  // counts) -> enrichment -> tee -> store and/or JSON lines.
+  // counts) -> enrichment -> [writer thread: PendingEventCap] -> tee ->
+  // store and/or JSON lines. Once the writer runs, store_ is used only
+  // through OnWriter, or when WriterFree says so (SwitchDatabase waits
+  // for the writer to be idle first).
   std::unique_ptr<LiveDatabase> db_;
   store::EventStore* store_ = nullptr;  // db_->store(), kept in step by SwitchDatabase
   std::unique_ptr<JsonLinesSink> json_sink_;
   std::unique_ptr<TeeSink> tee_;
+  std::unique_ptr<ThreadedSink> writer_;  // declared after what it writes to
+  bool writer_stopped_ = false;
+  std::atomic<bool> commit_queued_{false};
+  int64_t writer_busy_since_ms_ = 0;  // WriterFree: busy since (monotonic), 0: idle
+  uint64_t cap_drops_logged_ = 0;
+  mutable std::mutex store_view_mutex_;
+  std::optional<store::StoreCheckpointStats> store_view_;  // GUARDED_BY(store_view_mutex_)
   std::unique_ptr<LiveEnrichment> enrichment_;
   std::unique_ptr<RecordingSink> recording_sink_;
   std::unique_ptr<Pipeline> pipeline_;

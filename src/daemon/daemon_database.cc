@@ -10,6 +10,7 @@
 
 #include "daemon/daemon.h"
 #include "daemon/database_retry.h"
+#include "daemon/limit_tasks.h"
 
 // The Daemon's database file: opening it (the damage check, the wait of
 // DatabaseErrorWaitMinutes), switching to a fresh file, `recorder
@@ -34,9 +35,14 @@ Status Daemon::OpenDatabase() {
   options.path = options_.db_path;
   options.store.batch_write_delay_ms = config_.batch_write_delay_ms;
   options.store.process_expiration_ms = config_.process_expiration_seconds * 1000;
-  // The event loop commits: keep SQLite's checkpoints (page write-back
+  // The writer thread commits: keep SQLite's checkpoints (page write-back
   // and fsync) out of it, on the store's checkpoint thread.
   options.store.background_checkpoint = true;
+  options.store.chunk_size_bytes = ChunkSizeBytesFor(config_);
+  if (options.store.chunk_size_bytes < config_.sqlite_chunk_size_mb * store::kBytesPerMB)
+    spdlog::info(
+        "SQLiteChunkSizeMB {} is more than a tenth of maxSizeMB {}: the file grows by {} KiB",
+        config_.sqlite_chunk_size_mb, config_.max_size_mb, options.store.chunk_size_bytes / 1024);
   options.run_source =
       fmt::format("live:{}", config::AuditSourceName(ResolveSource(options_.source)));
   DatabaseRetry retry(config_.database_error_wait_minutes);
@@ -84,6 +90,16 @@ Status Daemon::OpenDatabase() {
 Result<DatabaseEvent> Daemon::SwitchDatabase(LiveDatabase::SwitchKind kind,
                                              const std::string& reason, int archive_limit,
                                              int64_t now_wall) {
+  // The store is the writer thread's while it holds events or tasks: let
+  // it finish them. The loop is the only producer, so the writer stays
+  // idle until this returns.
+  if (writer_ && !writer_stopped_) {
+    Status flushed = writer_->Flush();
+    if (!flushed.ok()) {
+      EndRun({RunEndKind::kWriteFailed, flushed.message()});
+      return flushed;
+    }
+  }
   store::EventStore* old = store_;
   Result<DatabaseEvent> event =
       db_->Switch(kind, reason, archive_limit, LiveRunStats(RunCounts(), outcome_), now_wall);
@@ -104,8 +120,12 @@ Result<DatabaseEvent> Daemon::SwitchDatabase(LiveDatabase::SwitchKind kind,
 
 void Daemon::CheckDatabaseFile(int64_t now_wall) {
   if (!db_ || db_->FileIsOurs()) return;
-  (void)SwitchDatabase(LiveDatabase::SwitchKind::kReopen,
-                       "the database file was deleted or replaced under the recorder", 0, now_wall);
+  // A failed switch is logged and, with no store left, ends the run
+  // (SwitchDatabase); there is nothing more to do here.
+  Result<DatabaseEvent> switched =
+      SwitchDatabase(LiveDatabase::SwitchKind::kReopen,
+                     "the database file was deleted or replaced under the recorder", 0, now_wall);
+  if (!switched.ok()) return;
 }
 
 std::string Daemon::RecreateDatabase(bool discard) {

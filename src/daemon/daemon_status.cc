@@ -102,6 +102,19 @@ std::string FormatStatusText(const nlohmann::json& status) {
   }
   if (status.contains("drops"))
     out += fmt::format("  drops: {}\n", Get<uint64_t>(status, "drops", 0));
+  if (status.contains("pending_events")) {
+    const nlohmann::json& pending = status["pending_events"];
+    std::string kinds;
+    if (pending.contains("dropped_by_kind"))
+      for (const auto& [kind, count] : pending["dropped_by_kind"].items())
+        if (count.is_number() && count.get<uint64_t>() > 0)
+          kinds += fmt::format("{}{} {}", kinds.empty() ? " (" : ", ", kind, count.get<uint64_t>());
+    if (!kinds.empty()) kinds += ')';
+    out += fmt::format("  dropped at PendingEventCap ({}): {}{}\n", Get<int64_t>(pending, "cap", 0),
+                       Get<uint64_t>(pending, "dropped", 0), kinds);
+  }
+  if (status.contains("serial_gaps"))
+    out += fmt::format("  audit serial gaps: {}\n", Get<uint64_t>(status, "serial_gaps", 0));
   if (status.contains("db")) {
     const nlohmann::json& db = status["db"];
     out += fmt::format("  database: {} ({})\n", Get<std::string>(db, "path", "-"),

@@ -18,6 +18,28 @@ constexpr int64_t kLiveLineMs = 1000;
 constexpr int64_t kRunStatsMs = 10'000;
 // A stretch of the loop longer than this is counted (status loop.busy_over_100ms).
 constexpr int64_t kLongBusyUs = 100'000;
+// The cleanup uses the store on the loop's thread, when the writer is
+// idle. A writer busy for longer than this is waited for, at most
+// kWriterWaitMs per tick: cleanup must not starve under a steady flood,
+// and a stalled writer must not hold the reader for long.
+constexpr int64_t kWriterBusyMs = 2'000;
+constexpr int64_t kWriterWaitMs = 200;
+
+// A task that runs only when `ready` says so (else it is retried at its
+// next period). The inner task is owned; the daemon keeps a pointer to it.
+class GatedTask : public PeriodicTask {
+ public:
+  GatedTask(std::unique_ptr<PeriodicTask> inner, std::function<bool(int64_t now_mono)> ready)
+      : inner_(std::move(inner)), ready_(std::move(ready)) {}
+  Status Run(const TaskClock& now) override {
+    return ready_(now.mono_ms) ? inner_->Run(now) : Status::Ok();
+  }
+  int64_t period_ms() const override { return inner_->period_ms(); }
+
+ private:
+  std::unique_ptr<PeriodicTask> inner_;
+  std::function<bool(int64_t)> ready_;
+};
 
 // The tasks the status's loop.longest_busy_where names by themselves.
 constexpr char kAgeTask[] = "age events";
@@ -55,16 +77,28 @@ void Daemon::AddTasks(int64_t now) {
   tasks_.Add(kHashTask,
              MakeTask(kTickMs,
                       [this](const TaskClock&) {
-                        enrichment_->StoreHashes(store_);
-                        return Status::Ok();
+                        std::vector<enrich::HashCompletion> done =
+                            enrichment_->TakeHashCompletions();
+                        if (done.empty() || !store_) return Status::Ok();
+                        return EndOnError(
+                            RunEndKind::kWriteFailed, OnWriter([this, done = std::move(done)] {
+                              LiveEnrichment::StoreHashCompletions(store_, done);
+                              return Status::Ok();
+                            }));
                       }),
              now + kTickMs);
   if (store_) {
     tasks_.Add(kCommitTask,
                MakeTask(kTickMs,
                         [this](const TaskClock&) {
-                          if (!store_) return Status::Ok();
-                          return EndOnError(RunEndKind::kWriteFailed, store_->Tick(MonotonicMs()));
+                          // One at a time: a stalled writer does not pile them up.
+                          if (commit_queued_.exchange(true)) return Status::Ok();
+                          return EndOnError(RunEndKind::kWriteFailed, OnWriter([this] {
+                                              commit_queued_ = false;
+                                              Status ticked = store_->Tick(MonotonicMs());
+                                              CopyStoreView();
+                                              return ticked;
+                                            }));
                         }),
                now + kTickMs);
   }
@@ -72,6 +106,7 @@ void Daemon::AddTasks(int64_t now) {
              MakeTask(options_.status_check_interval_ms,
                       [this](const TaskClock&) {
                         source_->CheckStatus();
+                        LogCapDrops();
                         return Status::Ok();
                       }),
              now + options_.status_check_interval_ms);
@@ -106,7 +141,10 @@ void Daemon::AddTasks(int64_t now) {
     auto cleanup = std::make_unique<CleanupTask>(
         store_, config_, kTickMs, options_.limits_check_interval_ms, now, disable, archive);
     cleanup_ = cleanup.get();
-    tasks_.Add("database cleanup", std::move(cleanup), now);
+    tasks_.Add("database cleanup",
+               std::make_unique<GatedTask>(std::move(cleanup),
+                                           [this](int64_t mono) { return WriterFree(mono); }),
+               now);
     tasks_.Add("database file",
                MakeTask(options_.limits_check_interval_ms,
                         [this](const TaskClock& t) {
@@ -157,6 +195,8 @@ StatusSnapshot Daemon::Snapshot(int64_t now_wall) const {
   s.audit_at_start = source_->status_at_start();
   s.audit_now = source_->last_status();
   s.drops = source_->drops();
+  s.serial_gaps = source_->serial_gaps();
+  s.netlink = source_->is_netlink();
   s.self_excluded = recording_sink_->self_dropped();
   s.malformed = pipeline_->stats().malformed;
   s.records = pipeline_->stats().lines;
@@ -192,7 +232,16 @@ StatusSnapshot Daemon::Snapshot(int64_t now_wall) const {
     }
   }
   s.loop = busy_;
-  if (store_) s.checkpoints = store_->checkpoint_stats();
+  {
+    std::lock_guard<std::mutex> lock(store_view_mutex_);
+    s.checkpoints = store_view_;
+  }
+  s.pending_event_cap = config_.pending_event_cap;
+  if (writer_) {
+    const ThreadedSinkStats writer = writer_->StatsNow();
+    s.in_flight = writer.in_flight;
+    s.cap_dropped = writer.dropped_by_kind;
+  }
   const enrich::HashWorkerStats hashes = enrichment_->hash_stats();
   s.hashes = StatusSnapshot::Hashes{hashes.hashed, hashes.dropped, enrichment_->hash_cache_size()};
   return s;
@@ -244,12 +293,14 @@ LiveRunCounts Daemon::RunCounts() const {
     if (source_->last_status()) counts.kernel_lost_now = source_->last_status()->lost;
     counts.netlink_overruns = source_->netlink_overruns();
     counts.plugin_too_long = source_->plugin_too_long();
+    counts.serial_gaps = source_->serial_gaps();
   }
   if (enrichment_) {
     const enrich::ImageLoadStats images = enrichment_->image_stats();
     counts.image_dropped = images.dropped;
     counts.image_overflows = images.overflows;
   }
+  if (writer_) counts.cap_dropped = writer_->StatsNow().dropped_by_kind;
   return counts;
 }
 
@@ -257,8 +308,60 @@ void Daemon::WriteRunStats(int64_t now_wall) {
   if (!store_) return;
   store::RunStats stats = LiveRunStats(RunCounts(), outcome_);
   stats.note = db_->run_note();
-  Status status = store_->RecordRunStats(stats, now_wall);
-  if (!status.ok()) spdlog::warn("writing run statistics failed: {}", status.message());
+  Status posted = OnWriter([this, stats = std::move(stats), now_wall] {
+    Status status = store_->RecordRunStats(stats, now_wall);
+    if (!status.ok()) spdlog::warn("writing run statistics failed: {}", status.message());
+    return Status::Ok();
+  });
+  if (!posted.ok()) spdlog::warn("writing run statistics failed: {}", posted.message());
+}
+
+Status Daemon::OnWriter(std::function<Status()> task) {
+  if (writer_ && !writer_stopped_) return writer_->Post(std::move(task));
+  return task();
+}
+
+bool Daemon::WriterFree(int64_t now_mono) {
+  if (!writer_ || writer_stopped_ || writer_->WaitIdle(0)) {
+    writer_busy_since_ms_ = 0;
+    return true;
+  }
+  if (writer_busy_since_ms_ == 0) writer_busy_since_ms_ = now_mono;
+  if (now_mono - writer_busy_since_ms_ < kWriterBusyMs) return false;
+  if (!writer_->WaitIdle(kWriterWaitMs)) return false;
+  writer_busy_since_ms_ = 0;
+  return true;
+}
+
+Status Daemon::StopWriter() {
+  if (!writer_ || writer_stopped_) return Status::Ok();
+  Status stopped = writer_->Stop();
+  writer_stopped_ = true;
+  CopyStoreView();
+  return stopped;
+}
+
+void Daemon::CopyStoreView() {
+  if (!store_) return;
+  std::lock_guard<std::mutex> lock(store_view_mutex_);
+  store_view_ = store_->checkpoint_stats();
+}
+
+void Daemon::LogCapDrops() {
+  if (!writer_) return;
+  const ThreadedSinkStats writer = writer_->StatsNow();
+  if (writer.dropped <= cap_drops_logged_) return;
+  std::string kinds;
+  for (size_t kind = 0; kind < writer.dropped_by_kind.size(); ++kind) {
+    if (writer.dropped_by_kind[kind] == 0) continue;
+    kinds += fmt::format("{}{} {}", kinds.empty() ? "" : ", ", EventKindName(kind),
+                         writer.dropped_by_kind[kind]);
+  }
+  spdlog::warn(
+      "PendingEventCap {} reached: {} events dropped while the database writer was behind; "
+      "total {} ({})",
+      config_.pending_event_cap, writer.dropped - cap_drops_logged_, writer.dropped, kinds);
+  cap_drops_logged_ = writer.dropped;
 }
 
 void Daemon::NoteBusy(int64_t start_us, int64_t read_done_us, int64_t tasks_start_us,

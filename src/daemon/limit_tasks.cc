@@ -64,6 +64,12 @@ std::string CleanupSummary(const std::map<std::string, int64_t>& rows, int monit
   return text;
 }
 
+int64_t ChunkSizeBytesFor(const config::RecorderConfig& config) {
+  int64_t chunk = config.sqlite_chunk_size_mb * store::kBytesPerMB;
+  if (config.max_size_mb > 0) chunk = std::min(chunk, config.max_size_mb * store::kBytesPerMB / 10);
+  return std::max<int64_t>(chunk, 0);
+}
+
 CleanupTask::CleanupTask(store::EventStore* store, const config::RecorderConfig& config,
                          int64_t tick_ms, int64_t size_check_ms, int64_t now_mono,
                          DisableFn disable, ArchiveFn archive)

@@ -39,6 +39,12 @@ std::string CleanupSummary(const std::map<std::string, int64_t>& rows, int monit
                            bool size_cleanup, const store::StorageSize& before,
                            const store::StorageSize& after);
 
+// The database file's growth step, SQLiteChunkSizeMB in bytes — at most a
+// tenth of maxSizeMB (when that is set), so that one step of growth cannot
+// by itself take the file far past the size cleanup keeps it to (the
+// defaults, 100 MB of 1024 MB, are not capped). 0: SQLite's own growth.
+int64_t ChunkSizeBytesFor(const config::RecorderConfig& config);
+
 // The database cleanup (store/retention.h), run every tick: a cleanup run
 // starts `first_run_ms` after the task is made, then
 // DatabaseCleanupIntervalMinutes after the previous run started — or at

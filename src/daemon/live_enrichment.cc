@@ -79,8 +79,8 @@ void LiveEnrichment::ResumePendingHashes(store::EventStore* store) {
                  exes->size());
 }
 
-void LiveEnrichment::StoreHashes(store::EventStore* store) {
-  std::vector<enrich::HashCompletion> done = hash_worker_->TakeCompletions();
+void LiveEnrichment::StoreHashCompletions(store::EventStore* store,
+                                          const std::vector<enrich::HashCompletion>& done) {
   if (!store) return;
   for (const enrich::HashCompletion& c : done) {
     Result<int64_t> updated =
@@ -178,10 +178,14 @@ Status LiveEnrichment::FeedImageLoads(RecordingSink* out, int64_t now_wall, bool
   return out->Consume(&batch);
 }
 
-Status LiveEnrichment::Finish(RecordingSink* out, store::EventStore* store, int64_t now_wall) {
+Status LiveEnrichment::FinishEvents(RecordingSink* out, int64_t now_wall) {
   // After the audit events: the loads' execs are in the table by now.
   Status fed = StopImageMonitor(out, now_wall);
   if (!fed.ok()) spdlog::error("storing the last library loads failed: {}", fed.message());
+  return fed;
+}
+
+void LiveEnrichment::FinishHashes(store::EventStore* store) {
   if (!hash_worker_->WaitIdle(kLastHashesWaitMs))
     spdlog::warn(
         "hashing still busy after {} ms: executables it had not finished stay "
@@ -190,7 +194,6 @@ Status LiveEnrichment::Finish(RecordingSink* out, store::EventStore* store, int6
   hash_worker_->Stop();
   StoreHashes(store);
   SaveState();
-  return fed;
 }
 
 }  // namespace recorder::daemon

@@ -13,6 +13,7 @@
 #include <deque>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "daemon/recording_sink.h"
 #include "enrich/enriching_sink.h"
@@ -51,7 +52,14 @@ class LiveEnrichment {
   // The hash back-fill, a periodic task: finished hashes go into the rows
   // written "pending". A row that cannot be updated is logged and keeps
   // "pending" (the next start resumes it).
-  void StoreHashes(store::EventStore* store);
+  void StoreHashes(store::EventStore* store) { StoreHashCompletions(store, TakeHashCompletions()); }
+  // The same in two steps, for a store written on another thread: take
+  // the finished hashes here, store them there (in order after the rows).
+  std::vector<enrich::HashCompletion> TakeHashCompletions() {
+    return hash_worker_->TakeCompletions();
+  }
+  static void StoreHashCompletions(store::EventStore* store,
+                                   const std::vector<enrich::HashCompletion>& done);
   // Saves the process table and the hash cache; a failure is logged (the
   // next start then knows less, nothing is lost from the database).
   void SaveState();
@@ -67,7 +75,16 @@ class LiveEnrichment {
   // At shutdown, after the last audit events: stops the image monitor
   // (its loads go to `out`), waits briefly for the hashes of the last
   // execs and stores them, saves the state.
-  Status Finish(RecordingSink* out, store::EventStore* store, int64_t now_wall);
+  Status Finish(RecordingSink* out, store::EventStore* store, int64_t now_wall) {
+    Status fed = FinishEvents(out, now_wall);
+    FinishHashes(store);
+    return fed;
+  }
+  // Finish in two steps, for a store written on another thread: the last
+  // events (library loads) into `out`, then — once they are written — the
+  // last hashes and the state.
+  Status FinishEvents(RecordingSink* out, int64_t now_wall);
+  void FinishHashes(store::EventStore* store);
 
   // Counts of every monitor this run had (a reload may stop and start it).
   enrich::ImageLoadStats image_stats() const;

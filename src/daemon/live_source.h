@@ -11,9 +11,11 @@
 #include <optional>
 
 #include "config/config.h"
+#include "parse/audit_record.h"
 #include "pipeline/pipeline.h"
 #include "source/netlink_source.h"
 #include "source/plugin_source.h"
+#include "source/serial_gaps.h"
 #include "util/status.h"
 
 namespace recorder::daemon {
@@ -49,8 +51,9 @@ class LiveSource {
   // last check, and — on every check, nothing is recorded meanwhile — that
   // another process took the audit connection. A failed read is logged.
   void CheckStatus();
-  // Reads the status once more (the run's final kernel_lost); a failure is
-  // logged and the last status stays.
+  // Reads the status once more (the run's final kernel_lost) and counts
+  // the serial holes still open as lost (no record comes any more); a
+  // failure is logged and the last status stays.
   void RefreshStatus();
   // Closes the netlink socket (unicast puts enabled and the backlog back)
   // and restores the backlog settings RuleManager::Install changed for
@@ -64,6 +67,9 @@ class LiveSource {
   uint64_t netlink_overruns() const { return netlink_ ? netlink_->stats().overruns : 0; }
   uint64_t plugin_too_long() const { return plugin_ ? plugin_->stats().too_long : 0; }
   uint64_t drops() const { return netlink_overruns() + plugin_too_long(); }
+  // Audit serials that never arrived on the netlink source
+  // (source/serial_gaps.h); 0 for the plugin, whose auditd may filter.
+  uint64_t serial_gaps() const { return serials_.lost(); }
   bool unicast() const { return netlink_ && netlink_->mode() == NetlinkMode::kUnicast; }
   bool pid_lost() const { return netlink_ && netlink_->pid_lost(); }
   uint32_t holder_pid() const { return netlink_ ? netlink_->holder_pid() : 0; }
@@ -77,6 +83,8 @@ class LiveSource {
   std::unique_ptr<PluginSource> plugin_;
   std::optional<AuditStatus> status_at_start_;
   std::optional<AuditStatus> last_status_;
+  SerialGapCounter serials_;
+  AuditRecord header_;  // scratch for the serial of each netlink record
   bool closed_ = false;
 };
 

@@ -116,8 +116,15 @@ Status Daemon::OpenSinks() {
   if (sinks.empty())
     return Status::Error("nowhere to record: give a database (--db) or --stdout-json");
   tee_ = std::make_unique<TeeSink>(sinks);
+  // SQLite on its own thread: a slow disk or a locked database never
+  // stops the reading of the kernel's records. PendingEventCap bounds
+  // what waits for it; beyond, events are dropped and counted by kind.
+  ThreadedSinkOptions writer_options;
+  writer_options.max_pending_events = static_cast<size_t>(config_.pending_event_cap);
+  writer_ = std::make_unique<ThreadedSink>(tee_.get(), writer_options);
   enrichment_ = std::make_unique<LiveEnrichment>(
-      config_.state_dir, config_.process_expiration_seconds, tee_.get(), WallMs());
+      config_.state_dir, config_.process_expiration_seconds, writer_.get(), WallMs());
+  // Before the first event: the writer is idle, the store still ours.
   if (store_) enrichment_->ResumePendingHashes(store_);
   recording_sink_ = std::make_unique<RecordingSink>(enrichment_->sink(), own_pid_);
   PipelineOptions pipeline_options;
@@ -171,7 +178,9 @@ Status Daemon::Reload(int64_t now_mono, int64_t now_wall) {
   next.rule_key = config_.rule_key;
   next.recorder_exe = config_.recorder_exe;
   rules_->Replace(next);
+  LogCapDrops();  // under the cap they happened at
   config_ = next;
+  writer_->set_max_pending_events(static_cast<size_t>(config_.pending_event_cap));
   if (cleanup_) cleanup_->Reconfigure(config_, now_mono);
   cpu_->Reconfigure(CpuOptions());
   // Checks the current state (a start that failed is retried).
@@ -256,7 +265,15 @@ Status Daemon::Shutdown() {
   }
   if (enrichment_)
     keep(EndOnError(RunEndKind::kWriteFailed,
-                    enrichment_->Finish(recording_sink_.get(), store_, WallMs())));
+                    enrichment_->FinishEvents(recording_sink_.get(), WallMs())));
+  // What the writer holds is written; the store is the loop's again.
+  if (writer_) {
+    Status flushed = writer_->Flush();
+    Status stopped = StopWriter();
+    keep(EndOnError(RunEndKind::kWriteFailed, flushed.ok() ? std::move(stopped) : flushed));
+    LogCapDrops();
+  }
+  if (enrichment_) enrichment_->FinishHashes(store_);
   if (source_) source_->RefreshStatus();
   WriteRunStats(WallMs());
   if (store_) {

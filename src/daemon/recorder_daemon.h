@@ -3,17 +3,25 @@
 // store and/or JSON lines, with the audit rules installed for exactly as
 // long as it runs.
 //
-// Threads. The event path runs on one thread: one poll loop over the
-// source, a signalfd (SIGINT/SIGTERM stop, SIGHUP reloads the
-// configuration), the control socket, and a table of periodic tasks
-// (daemon/periodic_tasks.h: ageing events, storing hashes, commits, audit
-// status and rule drift checks, state saves, run statistics, database
-// cleanup, the CPU kill switch). Beside it run the hash worker and the
+// Threads. The event path runs on one thread up to the database writer:
+// one poll loop over the source, a signalfd (SIGINT/SIGTERM stop, SIGHUP
+// reloads the configuration), the control socket, and a table of
+// periodic tasks (daemon/periodic_tasks.h: ageing events, storing hashes,
+// commits, audit status and rule drift checks, state saves, run
+// statistics, database cleanup, the CPU kill switch). The store (and the
+// JSON output) is written on its own thread (pipeline/threaded_sink.h):
+// at most PendingEventCap events wait for it, beyond which events are
+// dropped and counted by kind (status: pending_events; runs:
+// dropped_cap_*), so a slow or locked database never stops the reading
+// of the kernel's records. Commits, hash updates and run statistics are
+// queued to that thread in order; the cleanup uses the store when the
+// writer is idle. Beside them run the hash worker and the
 // library-load monitor, each handing results over through a bounded queue
 // whose drops are counted (status: hashes.queue_full,
 // image_loads.dropped), and the store's WAL checkpointer, which shares
 // only the database file. What the kernel or the socket drops is counted
-// too (kernel_lost, drops).
+// too (kernel_lost, drops, and the audit serials that never arrived:
+// serial_gaps).
 //
 // Every way out — a signal, `recorder stop`, EOF on the plugin's stdin, a
 // fatal error, an exception — goes through the same shutdown: remove our

@@ -62,7 +62,10 @@ store::RunStats LiveRunStats(const LiveRunCounts& counts, const RunOutcome& outc
         static_cast<uint32_t>(*counts.kernel_lost_now - *counts.kernel_lost_at_start);
   stats.dropped_backlog = counts.netlink_overruns;
   stats.dropped_queue_full = counts.image_dropped;
+  stats.cap_dropped_by_kind = counts.cap_dropped;
+  for (uint64_t dropped : counts.cap_dropped) stats.dropped_queue_full += dropped;
   stats.dropped_other = counts.plugin_too_long + counts.image_overflows;
+  stats.serial_gaps = counts.serial_gaps;
   stats.error = outcome.ErrorText();
   return stats;
 }

@@ -84,6 +84,9 @@ struct LiveRunCounts {
   uint64_t plugin_too_long = 0;   // plugin lines over the size limit
   uint64_t image_dropped = 0;     // library loads our queue dropped
   uint64_t image_overflows = 0;   // ... the kernel's fanotify queue dropped
+  uint64_t serial_gaps = 0;       // audit serials that never arrived (netlink)
+  // Events PendingEventCap dropped, by EventKindName index.
+  std::array<uint64_t, store::kRunEventKinds> cap_dropped{};
 };
 
 // The run's row: the counts, and runs.error from the outcome.

@@ -33,6 +33,17 @@ json StatusJson(const StatusSnapshot& s) {
     status["backlog_limit"] = now.backlog_limit;
   }
   status["drops"] = s.drops;
+  if (s.netlink) status["serial_gaps"] = s.serial_gaps;
+  json cap_dropped = json::object();
+  uint64_t cap_dropped_total = 0;
+  for (size_t kind = 0; kind < kEventKinds; ++kind) {
+    cap_dropped[std::string(EventKindName(kind))] = s.cap_dropped[kind];
+    cap_dropped_total += s.cap_dropped[kind];
+  }
+  status["pending_events"] = {{"cap", s.pending_event_cap},
+                              {"in_flight", s.in_flight},
+                              {"dropped", cap_dropped_total},
+                              {"dropped_by_kind", cap_dropped}};
   status["self_excluded"] = s.self_excluded;
   status["malformed"] = s.malformed;
   status["records"] = s.records;

@@ -43,6 +43,14 @@ struct StatusSnapshot {
   std::optional<AuditStatus> audit_at_start;
   std::optional<AuditStatus> audit_now;
   uint64_t drops = 0;  // netlink overruns or plugin lines too long
+  bool netlink = false;      // serial_gaps only then
+  uint64_t serial_gaps = 0;  // audit serials that never arrived
+
+  // PendingEventCap: events waiting for the database writer, and those
+  // dropped because the cap was reached, by EventKindName index.
+  int64_t pending_event_cap = 0;
+  size_t in_flight = 0;
+  std::array<uint64_t, kEventKinds> cap_dropped{};
   uint64_t self_excluded = 0;
   uint64_t malformed = 0;
   uint64_t records = 0;

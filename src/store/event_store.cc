@@ -66,6 +66,11 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(const std::string& path,
   Database* raw = db->get();
   // A reader's checkpoint or a second recorder may hold the lock briefly.
   sqlite3_busy_timeout(raw->handle(), 5000);
+  if (options.chunk_size_bytes > 0) {
+    Status chunk = raw->SetChunkSize(options.chunk_size_bytes);
+    if (!chunk.ok()) return chunk;
+    options.checkpointer.chunk_size_bytes = options.chunk_size_bytes;
+  }
   // WAL before the schema, so that creating it is one WAL commit rather
   // than rollback-journal transactions with their fsyncs. Checked first: a
   // file that is not ours must be refused before anything, the journal

@@ -69,6 +69,10 @@ struct EventStoreOptions {
   // already and keeps SQLite's automatic checkpoints; the live recorder,
   // whose event loop does the commits, turns it on.
   bool background_checkpoint = false;
+  // SQLiteChunkSizeMB in the manual, in bytes: the database file grows
+  // (and shrinks) in steps of this size. 0: SQLite's page-by-page growth.
+  // Also given to the checkpointer's connection.
+  int64_t chunk_size_bytes = 0;
   WalCheckpointerOptions checkpointer;
   // With background_checkpoint: a commit that leaves at least this many
   // frames in the WAL makes the writer run a PASSIVE checkpoint itself

@@ -1,8 +1,18 @@
 #include "store/run_log.h"
 
+#include <fmt/format.h>
+
+#include <string>
+
 #include "store/write_transaction.h"
 
 namespace recorder::store {
+namespace {
+
+// The UPDATE's parameter of dropped_cap_<kind 0>; the other kinds follow.
+constexpr size_t kFirstCapParameter = 28;
+
+}  // namespace
 
 Result<std::unique_ptr<RunLog>> RunLog::Create(Database* db) {
   std::unique_ptr<RunLog> log(new RunLog(db));
@@ -10,13 +20,17 @@ Result<std::unique_ptr<RunLog>> RunLog::Create(Database* db) {
       db->Prepare("INSERT INTO run_data(source, start_time) VALUES (?1, ?2)");
   if (!insert.ok()) return StoreError(*db, "prepare", insert.status());
   log->insert_ = std::move(insert).value();
-  Result<std::unique_ptr<Statement>> update = db->Prepare(
+  std::string sql =
       "UPDATE run_data SET end_time = ?2, lines = ?3, bytes = ?4, records = ?5, malformed = ?6, "
       "truncated = ?7, audit_events = ?8, partial_events = ?9, ignored_events = ?10, "
       "process_starts = ?11, process_ends = ?12, file_events = ?13, network_events = ?14, "
       "security_events = ?15, module_events = ?16, placeholder_processes = ?17, "
       "duplicates = ?18, kernel_lost = ?19, dropped_backlog = ?20, dropped_queue_full = ?21, "
-      "dropped_other = ?22, error = ?23, unresolved_paths = ?24, failed_execs = ?25, note = ?26 WHERE run_id = ?1");
+      "dropped_other = ?22, error = ?23, unresolved_paths = ?24, failed_execs = ?25, note = ?26, serial_gaps = ?27";
+  for (size_t kind = 0; kind < kRunEventKinds; ++kind)
+    sql += fmt::format(", dropped_cap_{} = ?{}", EventKindName(kind), kFirstCapParameter + kind);
+  sql += " WHERE run_id = ?1";
+  Result<std::unique_ptr<Statement>> update = db->Prepare(sql);
   if (!update.ok()) return StoreError(*db, "prepare", update.status());
   log->update_ = std::move(update).value();
   return log;
@@ -68,6 +82,9 @@ Status RunLog::Record(const RunStats& stats, int64_t wall_ms) {
     stmt->BindNull(26);
   else
     stmt->BindText(26, stats.note);
+  stmt->BindInt(27, u(stats.serial_gaps));
+  for (size_t kind = 0; kind < kRunEventKinds; ++kind)
+    stmt->BindInt(static_cast<int>(kFirstCapParameter + kind), u(stats.cap_dropped_by_kind[kind]));
   Status status = stmt->Run();
   if (!status.ok()) return StoreError(*db_, "record the run", status);
   return Status::Ok();

@@ -8,15 +8,21 @@
 // Not thread-safe; the store's writer thread owns it.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <variant>
 
+#include "normalize/typed_event.h"
 #include "store/sqlite_db.h"
 #include "util/status.h"
 
 namespace recorder::store {
+
+// The kinds of typed events (TypedEvent::body's alternatives).
+inline constexpr size_t kRunEventKinds = std::variant_size_v<EventBody>;
 
 // What the store did, counted since Open (and per run, see RunStats).
 struct StoreCounters {
@@ -57,6 +63,15 @@ struct RunStats {
   uint64_t dropped_backlog = 0;     // kernel backlog overflow seen by the source
   uint64_t dropped_queue_full = 0;  // our own bounded queues
   uint64_t dropped_other = 0;
+  // Audit serials that never arrived (source/serial_gaps.h): events lost
+  // after the kernel numbered them. Overlaps kernel_lost (rate limit) and
+  // dropped_backlog (socket overruns): not part of the runs view's
+  // events_lost sum.
+  uint64_t serial_gaps = 0;
+  // Events PendingEventCap dropped (the live writer was behind), by
+  // TypedEvent::body's alternative (EventKindName): columns
+  // dropped_cap_<kind>. Their sum is part of dropped_queue_full.
+  std::array<uint64_t, kRunEventKinds> cap_dropped_by_kind{};
   std::string error;  // why the run stopped early; empty when it did not
   // What happened to the database file at the run's start or end (a
   // damaged file archived, a switch to a fresh file); empty: nothing.

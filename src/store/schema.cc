@@ -292,6 +292,23 @@ constexpr const char* kSchemaV5 = R"sql(
 ALTER TABLE run_data ADD COLUMN note TEXT;
 )sql";
 
+// Version 6: the runs count the audit serials that never reached a
+// netlink source (source/serial_gaps.h) — not part of events_lost: a lost
+// serial may already be counted there (kernel_lost for the rate limit,
+// dropped_backlog for a socket overrun) — and the events PendingEventCap
+// dropped, by kind (EventKindName; their sum is in dropped_queue_full).
+constexpr const char* kSchemaV6 = R"sql(
+ALTER TABLE run_data ADD COLUMN serial_gaps INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE run_data ADD COLUMN dropped_cap_process_start INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE run_data ADD COLUMN dropped_cap_process_end INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE run_data ADD COLUMN dropped_cap_file INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE run_data ADD COLUMN dropped_cap_network INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE run_data ADD COLUMN dropped_cap_security INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE run_data ADD COLUMN dropped_cap_module INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE run_data ADD COLUMN dropped_cap_image INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE run_data ADD COLUMN dropped_cap_failed_exec INTEGER NOT NULL DEFAULT 0;
+)sql";
+
 struct Migration {
   int64_t to_version;
   std::string (*sql)();
@@ -305,6 +322,7 @@ constexpr Migration kMigrations[] = {
     {3, [] { return std::string(kSchemaV3); }},
     {4, SchemaV4},
     {5, [] { return std::string(kSchemaV5); }},
+    {6, [] { return std::string(kSchemaV6); }},
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSchemaVersion);
 

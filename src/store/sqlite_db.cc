@@ -1,5 +1,6 @@
 #include "store/sqlite_db.h"
 
+#include <algorithm>
 #include <cerrno>
 
 #include "util/file_util.h"
@@ -70,6 +71,16 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path, int fl
 }
 
 Database::~Database() { sqlite3_close_v2(db_); }
+
+Status Database::SetChunkSize(int64_t bytes) {
+  // SQLite takes an int; a chunk of 2 GiB or more is capped below it.
+  int chunk = static_cast<int>(std::clamp<int64_t>(bytes, 0, int64_t{1} << 30));
+  int rc = sqlite3_file_control(db_, "main", SQLITE_FCNTL_CHUNK_SIZE, &chunk);
+  if (rc != SQLITE_OK)
+    return Status::Errorf(StatusCodeFromSqlite(rc), "{}: cannot set the chunk size: {}", path_,
+                          sqlite3_errstr(rc));
+  return Status::Ok();
+}
 
 std::string Database::LastError() const { return sqlite3_errmsg(db_); }
 

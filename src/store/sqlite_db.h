@@ -54,6 +54,12 @@ class Database {
   Status LastStatus(int rc) const;
   int64_t LastInsertRowid() const { return sqlite3_last_insert_rowid(db_); }
   int Changes() const { return sqlite3_changes(db_); }
+  // SQLITE_FCNTL_CHUNK_SIZE on this connection's handle of the main file:
+  // the file then grows (and is truncated) in whole chunks of `bytes`,
+  // fewer allocations and less fragmentation. 0 is SQLite's page-by-page
+  // growth. Per connection: every connection that writes pages (the
+  // store's and the checkpointer's) sets it.
+  Status SetChunkSize(int64_t bytes);
   sqlite3* handle() const { return db_; }
   const std::string& path() const { return path_; }
 

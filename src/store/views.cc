@@ -163,7 +163,10 @@ std::vector<ViewDefinition> MakeViews() {
                   "  kernel_lost + dropped_backlog + dropped_queue_full + dropped_other\n"
                   "    AS events_lost,\n"
                   "  error, unresolved_paths,\n"
-                  "  failed_execs, note\n"
+                  "  failed_execs, note, serial_gaps,\n"
+                  "  dropped_cap_process_start, dropped_cap_process_end, dropped_cap_file,\n"
+                  "  dropped_cap_network, dropped_cap_security, dropped_cap_module,\n"
+                  "  dropped_cap_image, dropped_cap_failed_exec\n"
                   "FROM run_data",
                   Utc("start_time"), Utc("end_time")));
   return views;

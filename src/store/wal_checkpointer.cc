@@ -20,6 +20,10 @@ Status WalCheckpointer::Start() {
   Result<std::unique_ptr<Database>> db =
       Database::Open(path_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX);
   if (!db.ok()) return db.status();
+  if (options_.chunk_size_bytes > 0) {
+    Status chunk = (*db)->SetChunkSize(options_.chunk_size_bytes);
+    if (!chunk.ok()) return chunk;
+  }
   // A checkpoint from a connection that never read the database finds no
   // WAL open (SQLite opens it on the first read): read the schema once.
   Result<int64_t> mode = (*db)->QueryInt("SELECT count(*) FROM sqlite_master");

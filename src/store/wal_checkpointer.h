@@ -45,6 +45,10 @@ struct WalCheckpointerOptions {
   // ...and at least this often, written or not (a checkpoint of an
   // unchanged WAL is cheap).
   int64_t interval_ms = 1000;
+  // The database file's growth step (EventStoreOptions::chunk_size_bytes):
+  // checkpoints write the pages that grow the file, so this connection
+  // needs it as well as the store's.
+  int64_t chunk_size_bytes = 0;
 };
 
 struct WalCheckpointStats {
