@@ -117,7 +117,7 @@ TEST(StatusWithFilters, ShowsFilesKernelRulesAndWhatWasLeftOut) {
   EXPECT_EQ(j["rules"]["pushed_down"], 6);
   EXPECT_FALSE(j["filters"].contains("last_reload_error"));
   std::string text = FormatStatusText(j);
-  EXPECT_NE(text.find("filters: 1 file(s), 6 kernel rule(s); filtered out 8 (process 3, file 5)"),
+  EXPECT_NE(text.find("filters: 1 file(s), 6 kernel rule(s); filtered out 8 (file 5, process 3)"),
             std::string::npos)
       << text;
 
