@@ -322,7 +322,7 @@ TEST(RuleKeeper, RepairsDriftAndRemovesItsRulesOnDestruction) {
   rules::FakeAuditControl kernel;
   kernel.status.enabled = 1;
   {
-    RuleKeeper keeper(KeeperConfig(dir.path()), &kernel);
+    RuleKeeper keeper(KeeperConfig(dir.path()), nullptr, &kernel);
     ASSERT_TRUE(keeper.Install().ok());
     const size_t wanted = kernel.rules.size();
     ASSERT_GT(wanted, 2u);
@@ -349,7 +349,7 @@ TEST(RuleKeeper, RemoveIsIdempotent) {
   TempDir dir;
   rules::FakeAuditControl kernel;
   kernel.status.enabled = 1;
-  RuleKeeper keeper(KeeperConfig(dir.path()), &kernel);
+  RuleKeeper keeper(KeeperConfig(dir.path()), nullptr, &kernel);
   ASSERT_TRUE(keeper.Install().ok());
   ASSERT_TRUE(keeper.Remove().ok());
   EXPECT_TRUE(kernel.rules.empty());

@@ -29,6 +29,7 @@
 #include "daemon/run_report.h"
 #include "daemon/signal_channel.h"
 #include "daemon/status_report.h"
+#include "filter/filter_loader.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/threaded_sink.h"
 #include "store/event_store.h"
@@ -87,6 +88,9 @@ class Daemon {
   // SIGHUP. The error is a failure to store the library loads of a monitor
   // the new configuration turns off.
   Status Reload(int64_t now_mono, int64_t now_wall);
+  // The filters of the next configuration on a reload: the new ones when
+  // they load, else (logged, and shown in status) the ones in force.
+  std::shared_ptr<const filter::CompiledFilters> ReloadFilters(const config::RecorderConfig& next);
   void PrintLiveLine(int64_t now_wall);
   void WriteRunStats(int64_t now_wall);
   LiveRunCounts RunCounts() const;
@@ -117,7 +121,7 @@ class Daemon {
   bool wrote_pid_file_ = false;
 
   // The event path: source -> pipeline -> recording sink (self-exclusion,
-  // counts) -> enrichment -> [writer thread: PendingEventCap] -> tee ->
+  // counts) -> enrichment -> filters -> [writer thread: PendingEventCap] -> tee ->
   // store and/or JSON lines. Once the writer runs, store_ is used only
   // through OnWriter, or when WriterFree says so (SwitchDatabase waits
   // for the writer to be idle first).
@@ -137,6 +141,11 @@ class Daemon {
   std::unique_ptr<Pipeline> pipeline_;
   std::unique_ptr<LiveSource> source_;
   std::unique_ptr<RuleKeeper> rules_;
+  // The filters in force (docs/filters.md): read at the start, replaced by
+  // a reload whose filter files are good.
+  filter::LoadedFilters filters_;
+  uint64_t filter_reload_failures_ = 0;
+  std::string filter_reload_error_;  // of the last reload; empty: it went well
 
   // Everything on a timer; the tasks below are owned by it.
   TaskTable tasks_{MonotonicUs};

@@ -142,6 +142,29 @@ std::string FormatStatusText(const nlohmann::json& status) {
       out += fmt::format(", restored {} times after drift", Get<uint64_t>(rules, "restored", 0));
     out += '\n';
   }
+  if (status.contains("filters")) {
+    const nlohmann::json& filters = status["filters"];
+    const size_t files = filters.contains("files") && filters["files"].is_array()
+                             ? filters["files"].size()
+                             : size_t{0};
+    if (files == 0) {
+      out += "  filters: none (every event is recorded)\n";
+    } else {
+      std::string types;
+      if (filters.contains("dropped_by_type"))
+        for (const auto& [type, count] : filters["dropped_by_type"].items())
+          if (count.is_number() && count.get<uint64_t>() > 0)
+            types +=
+                fmt::format("{}{} {}", types.empty() ? " (" : ", ", type, count.get<uint64_t>());
+      if (!types.empty()) types += ')';
+      out += fmt::format("  filters: {} file(s), {} kernel rule(s); filtered out {}{}\n", files,
+                         Get<int>(filters, "kernel_rules", 0), Get<uint64_t>(filters, "dropped", 0),
+                         types);
+    }
+    if (filters.contains("last_reload_error"))
+      out += fmt::format("  filters NOT reloaded (the previous ones apply): {}\n",
+                         Get<std::string>(filters, "last_reload_error", ""));
+  }
   if (status.contains("image_loads") && Get<bool>(status["image_loads"], "enabled", false)) {
     const nlohmann::json& images = status["image_loads"];
     if (images.contains("error")) {

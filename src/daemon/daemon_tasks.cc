@@ -211,6 +211,10 @@ StatusSnapshot Daemon::Snapshot(int64_t now_wall) const {
   }
   s.rule_key = config_.rule_key;
   s.rules = rules_->state();
+  s.filters.files = filters_.files;
+  s.filters.stats = enrichment_->filter_stats();
+  s.filters.reload_failures = filter_reload_failures_;
+  s.filters.last_reload_error = filter_reload_error_;
   s.images.enabled = config_.monitor_image_load;
   s.images.running = enrichment_->image_monitor_running();
   s.images.stats = enrichment_->image_stats();

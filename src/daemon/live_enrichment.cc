@@ -21,7 +21,8 @@ constexpr int64_t kLastHashesWaitMs = 2000;
 }  // namespace
 
 LiveEnrichment::LiveEnrichment(const std::string& state_dir, int64_t process_expiration_seconds,
-                               EventSink* next, int64_t now_wall)
+                               EventSink* next, int64_t now_wall,
+                               std::shared_ptr<const filter::CompiledFilters> filters)
     : state_dir_(state_dir) {
   std::error_code error;
   std::filesystem::create_directories(state_dir_, error);
@@ -54,8 +55,11 @@ LiveEnrichment::LiveEnrichment(const std::string& state_dir, int64_t process_exp
   enrich_options.probe_proc = true;
   enrich_options.hash_executables = true;
   enrich_options.live_paths = true;
-  enricher_ = std::make_unique<enrich::EnrichingSink>(next, processes_.get(), users_.get(),
-                                                      hash_worker_.get(), enrich_options);
+  // Always in the chain, also without filters: a reload may bring some.
+  lineage_ = std::make_unique<enrich::TableLineage>(processes_.get());
+  filtering_ = std::make_unique<filter::FilteringSink>(next, std::move(filters), lineage_.get());
+  enricher_ = std::make_unique<enrich::EnrichingSink>(
+      filtering_.get(), processes_.get(), users_.get(), hash_worker_.get(), enrich_options);
 }
 
 LiveEnrichment::~LiveEnrichment() = default;

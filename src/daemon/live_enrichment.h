@@ -1,7 +1,11 @@
 // The enrich stage of a live run (docs/enrichment.md) and what feeds it
 // besides audit events: the process table (saved in the state dir across
 // restarts), the exe hash cache and its worker thread, user names, and
-// the library-load monitor (MonitorImageLoad, a fanotify thread).
+// the library-load monitor (MonitorImageLoad, a fanotify thread). The
+// filter stage (docs/filters.md) follows enrichment here, because a
+// process exclusion reaches descendants through the process table:
+//
+//   enricher -> FilteringSink(lineage = the process table) -> next
 //
 // Threads: the hash worker and the image monitor run their own; each
 // hands results to the event loop through a bounded queue whose drops are
@@ -21,7 +25,9 @@
 #include "enrich/hash_worker.h"
 #include "enrich/image_load_monitor.h"
 #include "enrich/process_table.h"
+#include "enrich/table_lineage.h"
 #include "enrich/user_names.h"
+#include "filter/filtering_sink.h"
 #include "normalize/event_sink.h"
 #include "store/event_store.h"
 
@@ -31,10 +37,12 @@ class LiveEnrichment {
  public:
   // Loads the saved process table and hash cache from `state_dir` (a bad
   // file is reported and replaced), seeds the table from /proc, starts the
-  // hash worker; enriched events go to `next` (borrowed). `now_wall`: the
-  // time the /proc snapshot is taken at.
+  // hash worker; enriched events that `filters` keep go to `next`
+  // (borrowed). `filters` may be null (everything is kept). `now_wall`:
+  // the time the /proc snapshot is taken at.
   LiveEnrichment(const std::string& state_dir, int64_t process_expiration_seconds, EventSink* next,
-                 int64_t now_wall);
+                 int64_t now_wall,
+                 std::shared_ptr<const filter::CompiledFilters> filters = nullptr);
   // Stops the threads; call Finish first to keep what they hold.
   ~LiveEnrichment();
   LiveEnrichment(const LiveEnrichment&) = delete;
@@ -86,6 +94,14 @@ class LiveEnrichment {
   Status FinishEvents(RecordingSink* out, int64_t now_wall);
   void FinishHashes(store::EventStore* store);
 
+  // A reload: the filters apply from the next batch on (no event is lost
+  // or judged twice). Null: everything is kept.
+  void ReplaceFilters(std::shared_ptr<const filter::CompiledFilters> filters) {
+    filtering_->Replace(std::move(filters));
+  }
+  // What the filters left out, by event type.
+  filter::FilterStats filter_stats() const { return filtering_->stats(); }
+
   // Counts of every monitor this run had (a reload may stop and start it).
   enrich::ImageLoadStats image_stats() const;
   bool image_monitor_running() const { return images_ != nullptr; }
@@ -105,6 +121,8 @@ class LiveEnrichment {
   std::unique_ptr<enrich::HashCache> hash_cache_;
   std::unique_ptr<enrich::HashWorker> hash_worker_;
   std::unique_ptr<enrich::UserNames> users_;
+  std::unique_ptr<enrich::TableLineage> lineage_;     // over processes_
+  std::unique_ptr<filter::FilteringSink> filtering_;  // enricher_ -> it -> next
   std::unique_ptr<enrich::EnrichingSink> enricher_;
   std::unique_ptr<enrich::ImageLoadMonitor> images_;
   std::deque<TypedEvent> held_images_;         // library loads waiting out the hold time

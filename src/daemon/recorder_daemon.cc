@@ -15,6 +15,7 @@
 #include <memory>
 #include <vector>
 
+#include "config/filter_locations.h"
 #include "daemon/daemon.h"
 #include "daemon/daemon_status.h"
 
@@ -26,6 +27,22 @@ namespace {
 
 // After the rules are gone, records already queued keep arriving briefly.
 constexpr int64_t kDrainMs = 300;
+
+// The filter files `config` names; warnings are logged. A bad file is an
+// error naming the file, the rule and why (as `recorder config check`).
+Result<filter::LoadedFilters> LoadLiveFilters(const config::RecorderConfig& config) {
+  Result<filter::LoadedFilters> loaded = filter::LoadFilters(config::FilterLocationsOf(config));
+  if (!loaded.ok()) return loaded.status();
+  for (const std::string& warning : loaded->warnings) spdlog::warn("filters: {}", warning);
+  return loaded;
+}
+
+std::string FilesText(const std::vector<std::string>& files) {
+  if (files.empty()) return "no filter file: every event is recorded";
+  std::string text;
+  for (const std::string& file : files) text += (text.empty() ? "" : ", ") + file;
+  return text;
+}
 
 }  // namespace
 
@@ -59,6 +76,14 @@ Status Daemon::Start() {
     return Status::Errorf(
         "recording is disabled ({}); fix the cause, then run 'recorder start --force'", *disabled);
   }
+  // Before anything is touched: a recorder that would not record what
+  // the filters say does not start.
+  Result<filter::LoadedFilters> filters = LoadLiveFilters(config_);
+  if (!filters.ok())
+    return Status::Errorf("filters: {} ('recorder config check' checks the files)",
+                          filters.status().message());
+  filters_ = std::move(filters).value();
+  spdlog::info("filters: {}", FilesText(filters_.files));
   signals_ = std::make_unique<SignalChannel>();
   if (signals_->fd() < 0) return Status::Errorf("signalfd failed: {}", std::strerror(errno));
 
@@ -84,7 +109,7 @@ Status Daemon::Start() {
   Status source = OpenSource();
   if (!source.ok()) return EndOnError(RunEndKind::kStartFailed, std::move(source));
   // Rules last: from here on the kernel produces records, and we read them.
-  rules_ = std::make_unique<RuleKeeper>(config_);
+  rules_ = std::make_unique<RuleKeeper>(config_, filters_.filters);
   Status rules = rules_->Install();
   if (!rules.ok()) return EndOnError(RunEndKind::kStartFailed, std::move(rules));
   // A monitor that cannot start is reported in status; recording goes on.
@@ -122,8 +147,12 @@ Status Daemon::OpenSinks() {
   ThreadedSinkOptions writer_options;
   writer_options.max_pending_events = static_cast<size_t>(config_.pending_event_cap);
   writer_ = std::make_unique<ThreadedSink>(tee_.get(), writer_options);
-  enrichment_ = std::make_unique<LiveEnrichment>(
-      config_.state_dir, config_.process_expiration_seconds, writer_.get(), WallMs());
+  // Filtering after enrichment, before the writer: a process exclusion
+  // reaches descendants through the process table, and what is left out
+  // never waits at PendingEventCap.
+  enrichment_ =
+      std::make_unique<LiveEnrichment>(config_.state_dir, config_.process_expiration_seconds,
+                                       writer_.get(), WallMs(), filters_.filters);
   // Before the first event: the writer is idle, the store still ours.
   if (store_) enrichment_->ResumePendingHashes(store_);
   recording_sink_ = std::make_unique<RecordingSink>(enrichment_->sink(), own_pid_);
@@ -177,7 +206,9 @@ Status Daemon::Reload(int64_t now_mono, int64_t now_wall) {
   next.state_dir = config_.state_dir;
   next.rule_key = config_.rule_key;
   next.recorder_exe = config_.recorder_exe;
-  rules_->Replace(next);
+  std::shared_ptr<const filter::CompiledFilters> filters = ReloadFilters(next);
+  rules_->Replace(next, filters);
+  enrichment_->ReplaceFilters(filters);
   LogCapDrops();  // under the cap they happened at
   config_ = next;
   writer_->set_max_pending_events(static_cast<size_t>(config_.pending_event_cap));
@@ -188,6 +219,22 @@ Status Daemon::Reload(int64_t now_mono, int64_t now_wall) {
                                                      recording_sink_.get(), now_wall);
   spdlog::info("SIGHUP: configuration reloaded from {}", options_.config_dir);
   return images;
+}
+
+std::shared_ptr<const filter::CompiledFilters> Daemon::ReloadFilters(
+    const config::RecorderConfig& next) {
+  Result<filter::LoadedFilters> loaded = LoadLiveFilters(next);
+  if (!loaded.ok()) {
+    ++filter_reload_failures_;
+    filter_reload_error_ = loaded.status().message();
+    spdlog::error("SIGHUP: filters not reloaded, the previous ones stay in force: {}",
+                  filter_reload_error_);
+    return filters_.filters;
+  }
+  filter_reload_error_.clear();
+  filters_ = std::move(loaded).value();
+  spdlog::info("SIGHUP: filters: {}", FilesText(filters_.files));
+  return filters_.filters;
 }
 
 Status Daemon::Loop() {
@@ -272,6 +319,12 @@ Status Daemon::Shutdown() {
     Status stopped = StopWriter();
     keep(EndOnError(RunEndKind::kWriteFailed, flushed.ok() ? std::move(stopped) : flushed));
     LogCapDrops();
+  }
+  if (enrichment_) {
+    const filter::FilterStats filtered = enrichment_->filter_stats();
+    if (filtered.total_dropped() > 0)
+      spdlog::info("the filters left out {} events ({} by a process exclusion)",
+                   filtered.total_dropped(), filtered.dropped_by_process);
   }
   if (enrichment_) enrichment_->FinishHashes(store_);
   if (source_) source_->RefreshStatus();

@@ -1,7 +1,10 @@
 // The live recorder: a source (netlink unicast/multicast or auditd plugin
 // stdin) -> Pipeline -> self-exclusion and counters -> enrichment ->
-// store and/or JSON lines, with the audit rules installed for exactly as
-// long as it runs.
+// filters (docs/filters.md) -> store and/or JSON lines, with the audit
+// rules (and the filters' pushed-down exclusions) installed for exactly as
+// long as it runs. A bad filter file stops the start; SIGHUP reloads the
+// filters with the configuration, keeping those in force when a file is
+// bad.
 //
 // Threads. The event path runs on one thread up to the database writer:
 // one poll loop over the source, a signalfd (SIGINT/SIGTERM stop, SIGHUP

@@ -2,10 +2,17 @@
 
 #include <spdlog/spdlog.h>
 
+#include <filesystem>
+
 namespace recorder::daemon {
 
-RuleKeeper::RuleKeeper(const config::RecorderConfig& config, rules::AuditControl* control)
-    : control_(control), manager_(NewManager(config)) {}
+RuleKeeper::RuleKeeper(const config::RecorderConfig& config,
+                       std::shared_ptr<const filter::CompiledFilters> filters,
+                       rules::AuditControl* control)
+    : control_(control) {
+  // In the body: NewManager sets pushdown_, declared after manager_.
+  manager_ = NewManager(config, filters);
+}
 
 RuleKeeper::~RuleKeeper() {
   if (!installed_) return;
@@ -17,9 +24,23 @@ RuleKeeper::~RuleKeeper() {
 }
 
 std::unique_ptr<rules::RuleManager> RuleKeeper::NewManager(
-    const config::RecorderConfig& config) const {
-  if (control_) return std::make_unique<rules::RuleManager>(config, control_);
-  return std::make_unique<rules::RuleManager>(config);
+    const config::RecorderConfig& config,
+    const std::shared_ptr<const filter::CompiledFilters>& filters) {
+  if (filters == nullptr) {
+    pushdown_ = {};
+    if (control_) return std::make_unique<rules::RuleManager>(config, control_);
+    return std::make_unique<rules::RuleManager>(config);
+  }
+  rules::PushdownOptions options;
+  // A dir= or path= rule on a directory that does not exist is refused by
+  // the kernel; such an exclusion stays in user space.
+  options.directory_exists = [](const std::string& path) {
+    std::error_code ec;
+    return std::filesystem::is_directory(path, ec);
+  };
+  rules::FilteredRules derived = rules::DeriveRulesWithFilters(config, filters->config(), options);
+  pushdown_ = std::move(derived.pushdown);
+  return std::make_unique<rules::RuleManager>(config, std::move(derived.rules), control_);
 }
 
 Status RuleKeeper::Install() {
@@ -31,11 +52,13 @@ Status RuleKeeper::Install() {
   state_.message = report->message;
   state_.present = report->added + report->already;
   state_.missing = static_cast<int>(report->missing.size());
+  state_.pushed_down = static_cast<int>(pushdown_.rules.size());
   if (report->immutable) {
     spdlog::warn("audit rules are immutable (-e 2): {}", report->message);
   } else {
-    spdlog::info("audit rules with key '{}': {} added, {} already present",
-                 manager_->config().rule_key, report->added, report->already);
+    spdlog::info("audit rules with key '{}': {} added, {} already present ({} from the filters)",
+                 manager_->config().rule_key, report->added, report->already,
+                 pushdown_.rules.size());
   }
   return Status::Ok();
 }
@@ -65,8 +88,10 @@ void RuleKeeper::CheckAndRepair(int64_t now_wall) {
   spdlog::warn("audit rules restored");
 }
 
-void RuleKeeper::Replace(const config::RecorderConfig& next) {
-  std::unique_ptr<rules::RuleManager> manager = NewManager(next);
+void RuleKeeper::Replace(const config::RecorderConfig& next,
+                         std::shared_ptr<const filter::CompiledFilters> filters) {
+  // Remove() below goes through manager_ and our key, not the plan.
+  std::unique_ptr<rules::RuleManager> manager = NewManager(next, filters);
   // Same key, so Remove clears exactly ours.
   Status removed = Remove();
   if (!removed.ok()) spdlog::warn("SIGHUP: installing the new rules next to what is left");
@@ -81,6 +106,7 @@ void RuleKeeper::Replace(const config::RecorderConfig& next) {
   }
   state_.present = report->added + report->already;
   state_.missing = static_cast<int>(report->missing.size());
+  state_.pushed_down = static_cast<int>(pushdown_.rules.size());
 }
 
 Status RuleKeeper::Remove() {

@@ -63,7 +63,23 @@ json StatusJson(const StatusSnapshot& s) {
                      {"installed", s.rules.present},
                      {"missing", s.rules.missing},
                      {"restored", s.rules.restores},
-                     {"last_drift_ms", s.rules.last_drift_ms}};
+                     {"last_drift_ms", s.rules.last_drift_ms},
+                     {"pushed_down", s.rules.pushed_down}};
+  json dropped_by_type = json::object();
+  for (size_t t = 0; t < filter::kEventTypeCount; ++t)
+    dropped_by_type[std::string(filter::EventTypeName(static_cast<filter::EventType>(t)))] =
+        s.filters.stats.dropped[t];
+  json filter_status = {{"files", s.filters.files},
+                        {"dropped", s.filters.stats.total_dropped()},
+                        {"dropped_by_type", dropped_by_type},
+                        {"dropped_by_process", s.filters.stats.dropped_by_process},
+                        {"dropped_watchlist_only", s.filters.stats.dropped_watchlist_only},
+                        {"kernel_rules", s.rules.pushed_down},
+                        {"reloads", s.filters.stats.reloads},
+                        {"reload_failures", s.filters.reload_failures}};
+  if (!s.filters.last_reload_error.empty())
+    filter_status["last_reload_error"] = s.filters.last_reload_error;
+  status["filters"] = filter_status;
   json image_status = {
       {"enabled", s.images.enabled},           {"running", s.images.running},
       {"libraries", s.images.stats.libraries}, {"kernel_overflows", s.images.stats.overflows},

@@ -9,9 +9,11 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "daemon/event_counters.h"
 #include "enrich/image_load_monitor.h"
+#include "filter/filtering_sink.h"
 #include "source/netlink_source.h"
 #include "store/event_store.h"
 
@@ -25,6 +27,7 @@ struct RuleState {
   int64_t last_drift_ms = 0;  // wall time of the last drift seen, 0: none
   bool immutable = false;
   std::string message;  // the install report's summary
+  int pushed_down = 0;  // of the rules: "never" rules from the filters
 };
 
 struct StatusSnapshot {
@@ -72,6 +75,16 @@ struct StatusSnapshot {
 
   std::string rule_key;
   RuleState rules;
+
+  // The filters in force (docs/filters.md) and what they left out in user
+  // space; events the kernel rules exclude (rules.pushed_down) never
+  // arrive and are not counted.
+  struct Filters {
+    std::vector<std::string> files;  // read, in merge order; empty: no filter
+    filter::FilterStats stats;
+    uint64_t reload_failures = 0;
+    std::string last_reload_error;  // of the last failed reload, if any
+  } filters;
 
   struct Images {
     bool enabled = false;

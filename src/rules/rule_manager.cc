@@ -167,6 +167,10 @@ RuleManager::RuleManager(config::RecorderConfig config)
 RuleManager::RuleManager(config::RecorderConfig config, AuditControl* control)
     : config_(std::move(config)), wanted_(DeriveRules(config_)), control_(control) {}
 
+RuleManager::RuleManager(config::RecorderConfig config, std::vector<RuleSpec> wanted,
+                         AuditControl* control)
+    : config_(std::move(config)), wanted_(std::move(wanted)), control_(control) {}
+
 RuleManager::~RuleManager() = default;
 
 Result<AuditControl*> RuleManager::Control() {

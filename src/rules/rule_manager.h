@@ -65,6 +65,10 @@ class RuleManager {
   explicit RuleManager(config::RecorderConfig config);
   // Uses `control` (not owned; must outlive the manager). For tests.
   RuleManager(config::RecorderConfig config, AuditControl* control);
+  // Wants `wanted` instead of DeriveRules(config) (live recording with
+  // filters: DeriveRulesWithFilters), so Check and Restore compare against
+  // that set. `control`: null for the netlink one.
+  RuleManager(config::RecorderConfig config, std::vector<RuleSpec> wanted, AuditControl* control);
   ~RuleManager();
   RuleManager(const RuleManager&) = delete;
   RuleManager& operator=(const RuleManager&) = delete;

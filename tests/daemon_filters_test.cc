@@ -1,0 +1,159 @@
+// The filters in live recording, without a kernel: the rule keeper
+// installs (and repairs, and replaces) the set derived with the filters
+// on a fake kernel; status shows what the filters left out; a bad filter
+// file stops `recorder run` before anything is touched. The live test
+// (live_filters_test.cc) runs the same with the real kernel.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "config/config.h"
+#include "daemon/daemon_status.h"
+#include "daemon/recorder_daemon.h"
+#include "daemon/rule_keeper.h"
+#include "daemon/status_report.h"
+#include "filter_support.h"
+#include "rules/audit_control.h"
+#include "rules/rule_manager.h"
+#include "temp_dir.h"
+
+namespace recorder::daemon {
+namespace {
+
+constexpr char kAgentFilters[] = R"({"process": {"exclude": [{"exe": "/opt/agent/bin/agent"}]}})";
+
+config::RecorderConfig KeeperConfig(const std::string& dir) {
+  config::RecorderConfig c = config::DefaultConfig(dir);
+  c.rule_key = "recorder-filters-test";
+  c.recorder_exe = RECORDER_BINARY;
+  return c;
+}
+
+// Kernel rules that are "never" rules on the agent's executable.
+int AgentNeverRules(const rules::FakeAuditControl& kernel) {
+  int n = 0;
+  for (const rules::KernelRule& rule : kernel.rules) {
+    if (rule.action() != 0 /* AUDIT_NEVER */) continue;
+    const std::string text(rule.bytes().begin(), rule.bytes().end());
+    n += text.find("/opt/agent/bin/agent") != std::string::npos;
+  }
+  return n;
+}
+
+TEST(RuleKeeperWithFilters, InstallsRepairsAndReplacesTheDerivedSet) {
+  TempDir dir;
+  const config::RecorderConfig config = KeeperConfig(dir.path());
+  const size_t plain = rules::DeriveRules(config).size();
+  rules::FakeAuditControl kernel;
+  kernel.status.enabled = 1;
+  {
+    RuleKeeper keeper(config, filter::MustCompile(kAgentFilters), &kernel);
+    ASSERT_TRUE(keeper.Install().ok());
+    const int pushed = keeper.state().pushed_down;
+    ASSERT_GT(pushed, 0);
+    EXPECT_EQ(static_cast<size_t>(pushed), keeper.pushdown().rules.size());
+    EXPECT_EQ(kernel.rules.size(), plain + static_cast<size_t>(pushed));
+    EXPECT_EQ(AgentNeverRules(kernel), pushed);
+    EXPECT_EQ(keeper.state().missing, 0);
+
+    // The drift check compares with the derived set: all present, and the
+    // exclusion rules are put back when someone deletes them.
+    keeper.CheckAndRepair(1000);
+    EXPECT_EQ(keeper.state().restores, 0u);
+    kernel.rules.erase(std::remove_if(kernel.rules.begin(), kernel.rules.end(),
+                                      [](const rules::KernelRule& r) { return r.action() == 0; }),
+                       kernel.rules.end());
+    ASSERT_EQ(AgentNeverRules(kernel), 0);
+    keeper.CheckAndRepair(2000);
+    EXPECT_EQ(keeper.state().restores, 1u);
+    EXPECT_EQ(AgentNeverRules(kernel), pushed);
+
+    // A reload without filters: back to the plain set.
+    keeper.Replace(config, nullptr);
+    EXPECT_EQ(kernel.rules.size(), plain);
+    EXPECT_EQ(AgentNeverRules(kernel), 0);
+    EXPECT_EQ(keeper.state().pushed_down, 0);
+    // And with them again.
+    keeper.Replace(config, filter::MustCompile(kAgentFilters));
+    EXPECT_EQ(AgentNeverRules(kernel), pushed);
+    EXPECT_EQ(keeper.state().pushed_down, pushed);
+  }
+  EXPECT_TRUE(kernel.rules.empty());
+}
+
+TEST(RuleKeeperWithFilters, WithoutFiltersTheSetIsDeriveRules) {
+  TempDir dir;
+  const config::RecorderConfig config = KeeperConfig(dir.path());
+  rules::FakeAuditControl kernel;
+  kernel.status.enabled = 1;
+  RuleKeeper keeper(config, filter::MustCompile("{}"), &kernel);
+  ASSERT_TRUE(keeper.Install().ok());
+  EXPECT_EQ(keeper.wanted(), rules::DeriveRules(config));
+  EXPECT_EQ(keeper.state().pushed_down, 0);
+  ASSERT_TRUE(keeper.Remove().ok());
+}
+
+TEST(StatusWithFilters, ShowsFilesKernelRulesAndWhatWasLeftOut) {
+  StatusSnapshot s;
+  s.rules.pushed_down = 6;
+  nlohmann::json j = StatusJson(s);
+  ASSERT_TRUE(j.contains("filters"));
+  EXPECT_EQ(j["filters"]["dropped"], 0u);
+  EXPECT_NE(FormatStatusText(j).find("filters: none"), std::string::npos) << FormatStatusText(j);
+
+  s.filters.files = {"/etc/recorder/filters.json"};
+  s.filters.stats.dropped[static_cast<size_t>(filter::EventType::kProcess)] = 3;
+  s.filters.stats.dropped[static_cast<size_t>(filter::EventType::kFile)] = 5;
+  s.filters.stats.dropped_by_process = 7;
+  j = StatusJson(s);
+  EXPECT_EQ(j["filters"]["dropped"], 8u);
+  EXPECT_EQ(j["filters"]["dropped_by_type"]["process"], 3u);
+  EXPECT_EQ(j["filters"]["dropped_by_type"]["file"], 5u);
+  EXPECT_EQ(j["filters"]["dropped_by_process"], 7u);
+  EXPECT_EQ(j["filters"]["kernel_rules"], 6);
+  EXPECT_EQ(j["rules"]["pushed_down"], 6);
+  EXPECT_FALSE(j["filters"].contains("last_reload_error"));
+  std::string text = FormatStatusText(j);
+  EXPECT_NE(text.find("filters: 1 file(s), 6 kernel rule(s); filtered out 8 (file 5, process 3)"),
+            std::string::npos)
+      << text;
+
+  s.filters.reload_failures = 1;
+  s.filters.last_reload_error = "filters.json: process.exclude[0]: bad";
+  j = StatusJson(s);
+  EXPECT_EQ(j["filters"]["reload_failures"], 1u);
+  text = FormatStatusText(j);
+  EXPECT_NE(text.find("filters NOT reloaded (the previous ones apply): filters.json"),
+            std::string::npos)
+      << text;
+}
+
+// A bad filter file: the run does not start, says which file and rule,
+// and touches nothing (no database, pid file or socket).
+TEST(RunDaemonWithFilters, ABadFilterFileRefusesToStart) {
+  TempDir dir;
+  dir.Write("filters.json", R"({"process": {"exclude": [{"cmdline": {"regex": "a(b"}}]}})");
+  DaemonOptions options;
+  options.config = config::DefaultConfig(dir.path());
+  options.config.state_dir = dir.File("state");
+  options.config.control_socket = dir.File("state/recorder.sock");
+  options.config.pid_file = dir.File("state/recorder.pid");
+  options.db_path = dir.File("monitor.db");
+  options.source = config::AuditSource::kUnicast;
+  options.live_line = false;
+  Status status = RunDaemon(options);
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.message().find(dir.File("filters.json") + ": process.exclude[0]: cmdline: bad "
+                                                             "regex"),
+            std::string::npos)
+      << status.message();
+  EXPECT_FALSE(std::filesystem::exists(options.db_path));
+  EXPECT_FALSE(std::filesystem::exists(options.config.pid_file));
+  EXPECT_FALSE(std::filesystem::exists(options.config.control_socket));
+}
+
+}  // namespace
+}  // namespace recorder::daemon
