@@ -433,9 +433,11 @@ void Daemon::CheckDiskSpace(bool at_start) {
   }
   disk_warned_ = verdict.below_recommended;
   const uint64_t dropped = disk_gate_->dropped();
-  if (dropped > disk_drops_logged_ && verdict.writing) {
-    spdlog::warn("{} events dropped while the disk was full or below the free-space floor",
-                 dropped - disk_drops_logged_);
+  if (dropped > disk_drops_logged_ && disk_gate_->writing()) {
+    spdlog::warn(
+        "{} events dropped while the disk was full or below the free-space floor, or the "
+        "database near its hard limit",
+        dropped - disk_drops_logged_);
     disk_drops_logged_ = dropped;
   }
 }
