@@ -450,6 +450,7 @@ TEST(DatabaseRetry, WaitsTheConfiguredMinutesAndNeverLessThanTheFloor) {
 TEST(DatabaseRetry, RetriesWhatTimeCanFixAndNotWhatNeedsAPerson) {
   EXPECT_TRUE(DatabaseRetry::Retryable(Status::Error(StatusCode::kNotFound, "no dir")));
   EXPECT_TRUE(DatabaseRetry::Retryable(Status::Error(StatusCode::kIo, "disk full")));
+  EXPECT_TRUE(DatabaseRetry::Retryable(Status::Error(StatusCode::kNoSpace, "disk full")));
   EXPECT_TRUE(DatabaseRetry::Retryable(Status::Error(StatusCode::kBusy, "locked")));
   EXPECT_TRUE(DatabaseRetry::Retryable(Status::Error(StatusCode::kPermission, "EACCES")));
   EXPECT_FALSE(DatabaseRetry::Retryable(Status::Error(StatusCode::kCorrupt, "not a database")));

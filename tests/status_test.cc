@@ -64,7 +64,8 @@ TEST(StatusTest, ErrnoCodes) {
   EXPECT_EQ(StatusCodeFromErrno(EACCES), StatusCode::kPermission);
   EXPECT_EQ(StatusCodeFromErrno(EBUSY), StatusCode::kBusy);
   EXPECT_EQ(StatusCodeFromErrno(EINVAL), StatusCode::kInvalid);
-  EXPECT_EQ(StatusCodeFromErrno(ENOSPC), StatusCode::kIo);
+  EXPECT_EQ(StatusCodeFromErrno(ENOSPC), StatusCode::kNoSpace);
+  EXPECT_EQ(StatusCodeFromErrno(EDQUOT), StatusCode::kNoSpace);
   EXPECT_EQ(StatusCodeFromErrno(EIO), StatusCode::kIo);
   EXPECT_EQ(StatusCodeFromErrno(EPROTONOSUPPORT), StatusCode::kUnavailable);
 }

@@ -17,6 +17,7 @@
 
 #include "config/config.h"
 #include "daemon/control_channel.h"
+#include "daemon/disk_space.h"
 #include "daemon/json_lines_sink.h"
 #include "daemon/limit_tasks.h"
 #include "daemon/live_database.h"
@@ -109,6 +110,15 @@ class Daemon {
   // On the writer thread: the store's checkpoint counters for status.
   void CopyStoreView();
   void LogCapDrops();
+  // Free space at the database's file system against the floor and the
+  // manual's 3 x maxSizeMB (daemon/disk_space.h): stops or resumes
+  // writing, logs the change. `at_start`: the start's warning.
+  void CheckDiskSpace(bool at_start);
+  // Every tick, from the file sizes alone (the store may be the writer's):
+  // the database plus its -wal over maxSizeMB starts a cleanup run now;
+  // near the hard limit writing stops (StorageCap) until it is back.
+  void CheckStorageSize(int64_t now_mono);
+  StorageCap StorageCapFor() const;
   CpuGuardOptions CpuOptions() const;
 
   DaemonOptions options_;
@@ -127,6 +137,15 @@ class Daemon {
   // for the writer to be idle first).
   std::unique_ptr<LiveDatabase> db_;
   store::EventStore* store_ = nullptr;  // db_->store(), kept in step by SwitchDatabase
+  // In front of the store on the writer thread: drops events while the
+  // file system is below the free-space floor, or full.
+  std::unique_ptr<DiskGateSink> disk_gate_;
+  DiskSpaceGuard disk_guard_{0};
+  std::optional<DiskSpace> disk_space_;  // the last sample
+  std::optional<DiskSpaceGuard::Verdict> disk_verdict_;
+  StorageCap storage_cap_{0, 0};
+  bool disk_warned_ = false;  // below 3 x maxSizeMB, logged once until back above
+  uint64_t disk_drops_logged_ = 0;
   std::unique_ptr<JsonLinesSink> json_sink_;
   std::unique_ptr<TeeSink> tee_;
   std::unique_ptr<ThreadedSink> writer_;  // declared after what it writes to

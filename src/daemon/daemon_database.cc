@@ -39,6 +39,15 @@ Status Daemon::OpenDatabase() {
   // and fsync) out of it, on the store's checkpoint thread.
   options.store.background_checkpoint = true;
   options.store.chunk_size_bytes = ChunkSizeBytesFor(config_);
+  // The -wal counts toward maxSizeMB: with a small limit it must stay a
+  // small part of it (a tenth, in 4 KiB pages), not the default ~16 MB.
+  if (config_.max_size_mb > 0) {
+    const int64_t frames = std::clamp<int64_t>(config_.max_size_mb * store::kBytesPerMB / 10 / 4096,
+                                               64, options.store.wal_hard_limit_frames);
+    options.store.wal_hard_limit_frames = frames;
+    options.store.checkpointer.wal_frames_threshold =
+        std::min(options.store.checkpointer.wal_frames_threshold, frames / 2);
+  }
   if (options.store.chunk_size_bytes < config_.sqlite_chunk_size_mb * store::kBytesPerMB)
     spdlog::info(
         "SQLiteChunkSizeMB {} is more than a tenth of maxSizeMB {}: the file grows by {} KiB",
@@ -105,7 +114,8 @@ Result<DatabaseEvent> Daemon::SwitchDatabase(LiveDatabase::SwitchKind kind,
       db_->Switch(kind, reason, archive_limit, LiveRunStats(RunCounts(), outcome_), now_wall);
   store_ = db_->store();
   if (store_ != old) {
-    tee_->Replace(old, store_);
+    disk_gate_->set_store(store_);
+    if (!store_) tee_->Replace(disk_gate_.get(), nullptr);
     if (cleanup_) cleanup_->SetStore(store_);
   }
   if (!event.ok()) {

@@ -190,6 +190,20 @@ std::string FormatStatusText(const nlohmann::json& status) {
     out += fmt::format("  retention: {}, {}\n",
                        max_mb > 0 ? fmt::format("maxSizeMB {}", max_mb) : "no size limit",
                        days > 0 ? fmt::format("MonitorDays {}", days) : "kept forever");
+    if (status["limits"].contains("disk")) {
+      const nlohmann::json& disk = status["limits"]["disk"];
+      auto mb = [&](const char* key) {
+        return static_cast<double>(Get<int64_t>(disk, key, 0)) / (1024.0 * 1024.0);
+      };
+      out += fmt::format("  disk: {:.0f} MB free of {:.0f} MB (floor {:.0f} MB), {} dropped{}\n",
+                         mb("free_bytes"), mb("total_bytes"), mb("floor_bytes"),
+                         Get<uint64_t>(disk, "dropped", 0),
+                         Get<bool>(disk, "writing", true) ? "" : "; NOT WRITING: below the floor");
+      if (Get<bool>(disk, "below_recommended", false))
+        out +=
+            fmt::format("  warning: less than three times maxSizeMB ({:.0f} MB) free on the disk\n",
+                        mb("recommended_free_bytes"));
+    }
   }
   if (Get<bool>(status, "immutable", false)) {
     out += Get<bool>(status, "restart_needed", false)

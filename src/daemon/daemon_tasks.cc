@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <cstdio>
+#include <filesystem>
 
 #include "daemon/daemon.h"
 #include "daemon/daemon_status.h"
@@ -16,6 +17,9 @@ namespace {
 constexpr int64_t kSaveStateMs = int64_t{5} * 60 * 1000;
 constexpr int64_t kLiveLineMs = 1000;
 constexpr int64_t kRunStatsMs = 10'000;
+// Free disk space is sampled this often (one statvfs): a flood fills a
+// few MB per second, and the floor must be seen before the disk is full.
+constexpr int64_t kDiskCheckMs = 1000;
 // A stretch of the loop longer than this is counted (status loop.busy_over_100ms).
 constexpr int64_t kLongBusyUs = 100'000;
 // The cleanup uses the store on the loop's thread, when the writer is
@@ -95,7 +99,9 @@ void Daemon::AddTasks(int64_t now) {
                           if (commit_queued_.exchange(true)) return Status::Ok();
                           return EndOnError(RunEndKind::kWriteFailed, OnWriter([this] {
                                               commit_queued_ = false;
-                                              Status ticked = store_->Tick(MonotonicMs());
+                                              // A full disk stops writing, not the run.
+                                              Status ticked =
+                                                  disk_gate_->Absorb(store_->Tick(MonotonicMs()));
                                               CopyStoreView();
                                               return ticked;
                                             }));
@@ -145,6 +151,21 @@ void Daemon::AddTasks(int64_t now) {
                std::make_unique<GatedTask>(std::move(cleanup),
                                            [this](int64_t mono) { return WriterFree(mono); }),
                now);
+    storage_cap_ = StorageCapFor();
+    tasks_.Add("storage size",
+               MakeTask(kTickMs,
+                        [this](const TaskClock& t) {
+                          CheckStorageSize(t.mono_ms);
+                          return Status::Ok();
+                        }),
+               now + kTickMs);
+    tasks_.Add("disk space",
+               MakeTask(kDiskCheckMs,
+                        [this](const TaskClock&) {
+                          CheckDiskSpace(/*at_start=*/false);
+                          return Status::Ok();
+                        }),
+               now + kDiskCheckMs);
     tasks_.Add("database file",
                MakeTask(options_.limits_check_interval_ms,
                         [this](const TaskClock& t) {
@@ -235,6 +256,16 @@ StatusSnapshot Daemon::Snapshot(int64_t now_wall) const {
       s.storage.last_cleanup_bytes_after = cleanup_->last_run()->after.total_bytes();
     }
   }
+  if (disk_space_ && disk_verdict_) {
+    s.disk = StatusSnapshot::Disk{disk_space_->free_bytes,
+                                  disk_space_->total_bytes,
+                                  disk_verdict_->floor_bytes,
+                                  disk_verdict_->resume_bytes,
+                                  disk_verdict_->recommended_bytes,
+                                  disk_verdict_->below_recommended,
+                                  disk_gate_->writing(),
+                                  disk_gate_->dropped()};
+  }
   s.loop = busy_;
   {
     std::lock_guard<std::mutex> lock(store_view_mutex_);
@@ -305,6 +336,7 @@ LiveRunCounts Daemon::RunCounts() const {
     counts.image_overflows = images.overflows;
   }
   if (writer_) counts.cap_dropped = writer_->StatsNow().dropped_by_kind;
+  if (disk_gate_) counts.disk_dropped = disk_gate_->dropped();
   return counts;
 }
 
@@ -366,6 +398,83 @@ void Daemon::LogCapDrops() {
       "total {} ({})",
       config_.pending_event_cap, writer.dropped - cap_drops_logged_, writer.dropped, kinds);
   cap_drops_logged_ = writer.dropped;
+}
+
+void Daemon::CheckDiskSpace(bool at_start) {
+  if (!disk_gate_ || options_.db_path.empty()) return;
+  const std::string dir = std::filesystem::path(options_.db_path).parent_path().string();
+  Result<DiskSpace> space = MeasureDiskSpace(dir.empty() ? "." : dir);
+  if (!space.ok()) {
+    spdlog::warn("measuring the free disk space failed: {}", space.status().message());
+    return;
+  }
+  const bool full = disk_gate_->TakeFull();
+  if (full) disk_guard_.NoteFull();
+  const DiskSpaceGuard::Verdict verdict = disk_guard_.Feed(*space);
+  disk_gate_->set_writing(verdict.writing && storage_cap_.writing());
+  disk_space_ = *space;
+  disk_verdict_ = verdict;
+  auto mb = [](int64_t bytes) { return static_cast<double>(bytes) / store::kBytesPerMB; };
+  if (verdict.changed || (full && !verdict.writing)) {
+    if (verdict.writing) {
+      spdlog::warn(
+          "{:.1f} MB free on the database's file system again: writing resumes ({} events "
+          "dropped so far)",
+          mb(space->free_bytes), disk_gate_->dropped());
+    } else {
+      spdlog::error(
+          "{}{:.1f} MB free on the database's file system, below the floor of {:.1f} MB: events "
+          "are dropped (counted) until {:.1f} MB are free",
+          full ? "the disk is full: " : "", mb(space->free_bytes), mb(verdict.floor_bytes),
+          mb(verdict.resume_bytes));
+    }
+  }
+  if (verdict.below_recommended && (at_start || !disk_warned_)) {
+    spdlog::warn(
+        "{:.1f} MB free on the database's file system; the manual asks for three times maxSizeMB "
+        "({:.0f} MB)",
+        mb(space->free_bytes), mb(verdict.recommended_bytes));
+  }
+  disk_warned_ = verdict.below_recommended;
+  const uint64_t dropped = disk_gate_->dropped();
+  if (dropped > disk_drops_logged_ && disk_gate_->writing()) {
+    spdlog::warn(
+        "{} events dropped while the disk was full or below the free-space floor, or the "
+        "database near its hard limit",
+        dropped - disk_drops_logged_);
+    disk_drops_logged_ = dropped;
+  }
+}
+
+StorageCap Daemon::StorageCapFor() const {
+  const store::RetentionPolicy policy = RetentionPolicyFor(config_);
+  int64_t hard = 0;
+  for (int64_t limit : {policy.max_runtime_storage_bytes, policy.absolute_max_storage_bytes})
+    if (limit > 0 && (hard == 0 || limit < hard)) hard = limit;
+  return StorageCap(policy.max_size_bytes, hard);
+}
+
+void Daemon::CheckStorageSize(int64_t now_mono) {
+  if (!disk_gate_ || !cleanup_ || !store_) return;
+  const int64_t db = FileSize(db_->path());
+  const int64_t wal = FileSize(db_->path() + "-wal");
+  const int64_t bytes = std::max<int64_t>(db, 0) + std::max<int64_t>(wal, 0);
+  if (config_.max_size_mb > 0 && bytes > config_.max_size_mb * store::kBytesPerMB)
+    cleanup_->RunSoon(now_mono);
+  const bool was_writing = storage_cap_.writing();
+  const bool writing = storage_cap_.Feed(bytes);
+  if (writing != was_writing) {
+    auto mb = [](int64_t n) { return static_cast<double>(n) / store::kBytesPerMB; };
+    if (writing) {
+      spdlog::warn("the database is back at {:.1f} MB: writing resumes", mb(bytes));
+    } else {
+      spdlog::error(
+          "the database grew to {:.1f} MB, faster than cleanup deletes: events are dropped "
+          "(counted) until it is back at maxSizeMB ({} MB)",
+          mb(bytes), config_.max_size_mb);
+    }
+  }
+  disk_gate_->set_writing(writing && disk_guard_.writing());
 }
 
 void Daemon::NoteBusy(int64_t start_us, int64_t read_done_us, int64_t tasks_start_us,

@@ -29,6 +29,7 @@ class DatabaseRetry {
     switch (status.code()) {
       case StatusCode::kNotFound:
       case StatusCode::kIo:
+      case StatusCode::kNoSpace:
       case StatusCode::kPermission:
       case StatusCode::kBusy:
       case StatusCode::kUnavailable:

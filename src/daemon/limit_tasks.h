@@ -4,6 +4,7 @@
 // writes the marker and ends the run).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -66,6 +67,12 @@ class CleanupTask : public PeriodicTask {
 
   Status Run(const TaskClock& now) override;
   int64_t period_ms() const override { return tick_ms_; }
+
+  // The file grew over maxSizeMB (seen from its size on disk): a run
+  // starts at the next Run that may use the store, unless one is running.
+  void RunSoon(int64_t now_mono) {
+    if (!retention_->in_run()) next_run_ms_ = std::min(next_run_ms_, now_mono);
+  }
 
   // A reload: the new policy and interval; a run in progress starts over
   // at once under them (every step committed on its own).

@@ -128,7 +128,10 @@ Status Daemon::OpenSinks() {
   if (!options_.db_path.empty()) {
     Status opened = OpenDatabase();
     if (!opened.ok() || outcome_.ended()) return opened;
-    sinks.push_back(store_);
+    disk_gate_ = std::make_unique<DiskGateSink>(store_);
+    disk_guard_.set_max_size_bytes(config_.max_size_mb * store::kBytesPerMB);
+    CheckDiskSpace(/*at_start=*/true);
+    sinks.push_back(disk_gate_.get());
   }
   if (options_.stdout_json) {
     json_sink_ = std::make_unique<JsonLinesSink>(stdout);
@@ -213,6 +216,8 @@ Status Daemon::Reload(int64_t now_mono, int64_t now_wall) {
   config_ = next;
   writer_->set_max_pending_events(static_cast<size_t>(config_.pending_event_cap));
   if (cleanup_) cleanup_->Reconfigure(config_, now_mono);
+  disk_guard_.set_max_size_bytes(config_.max_size_mb * store::kBytesPerMB);
+  storage_cap_ = StorageCapFor();
   cpu_->Reconfigure(CpuOptions());
   // Checks the current state (a start that failed is retried).
   Status images = enrichment_->ConfigureImageMonitor(config_.monitor_image_load,

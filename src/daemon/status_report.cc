@@ -102,6 +102,22 @@ json StatusJson(const StatusSnapshot& s) {
     storage["last_cleanup_bytes_after"] = s.storage.last_cleanup_bytes_after;
   }
   limits["storage"] = storage;
+  if (s.disk) {
+    json disk = {{"free_bytes", s.disk->free_bytes},
+                 {"total_bytes", s.disk->total_bytes},
+                 {"floor_bytes", s.disk->floor_bytes},
+                 {"resume_bytes", s.disk->resume_bytes},
+                 {"recommended_free_bytes", s.disk->recommended_bytes},
+                 {"below_recommended", s.disk->below_recommended},
+                 {"writing", s.disk->writing},
+                 {"dropped", s.disk->dropped}};
+    if (!s.disk->writing) {
+      disk["warning"] = "free disk space is below the floor: events are dropped";
+    } else if (s.disk->below_recommended) {
+      disk["warning"] = "less free disk space than three times maxSizeMB";
+    }
+    limits["disk"] = disk;
+  }
   status["limits"] = limits;
 
   status["loop"] = {{"longest_busy_ms", static_cast<double>(s.loop.longest_busy_us) / 1000.0},

@@ -111,6 +111,20 @@ struct StatusSnapshot {
     int64_t last_cleanup_bytes_after = 0;
   } storage;
 
+  // Free space at the database's file system (daemon/disk_space.h);
+  // absent before the first sample or without a database.
+  struct Disk {
+    int64_t free_bytes = 0;
+    int64_t total_bytes = 0;
+    int64_t floor_bytes = 0;
+    int64_t resume_bytes = 0;
+    int64_t recommended_bytes = 0;  // 3 x maxSizeMB
+    bool below_recommended = false;
+    bool writing = true;
+    uint64_t dropped = 0;  // events not stored: the floor, or a full disk
+  };
+  std::optional<Disk> disk;
+
   struct Loop {
     int64_t longest_busy_us = 0;
     std::string longest_busy_where;

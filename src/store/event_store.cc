@@ -183,7 +183,10 @@ void EventStore::RollBack() {
   // Every id handed out since BEGIN is gone and will be handed out again:
   // what the transaction taught the process rows is void, and the string
   // cache starts over (its ids of this transaction cannot be told apart).
-  if (txn_) processes_.AbandonTransaction(txn_->number);
+  if (txn_) {
+    processes_.AbandonTransaction(txn_->number);
+    events_lost_ += txn_->events;
+  }
   txn_.reset();
   if (interner_) interner_->ForgetAll();
   for (BatchedInsert* rows : sql_->batched()) rows->Discard();
@@ -211,19 +214,28 @@ Status EventStore::CommitBatch() {
 Status EventStore::Consume(EventBatch* events) { return Add(events, options_.clock()); }
 
 Status EventStore::Add(EventBatch* events, int64_t now_ms) {
-  for (TypedEvent& event : *events) {
+  const size_t count = events->size();
+  for (size_t i = 0; i < count; ++i) {
     Status status = BeginBatchIfNeeded(now_ms);
-    if (!status.ok()) return status;
-    status = WriteEvent(&event);
+    if (!status.ok()) {
+      events_lost_ += count - i;
+      return status;
+    }
+    ++txn_->events;
+    status = WriteEvent(&(*events)[i]);
     if (!status.ok()) {
       // Roll the batch back rather than leave an audit key stored without
       // its event: a later replay can then store it.
       RollBack();
+      events_lost_ += count - i - 1;
       return status;
     }
     if (txn_->rows >= options_.batch_max_rows) {
       status = CommitBatch();
-      if (!status.ok()) return status;
+      if (!status.ok()) {
+        events_lost_ += count - i - 1;
+        return status;
+      }
     }
   }
   return Tick(now_ms);

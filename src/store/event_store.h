@@ -144,6 +144,12 @@ class EventStore : public EventSink, private enrich::ProcessRowSource {
   // batch completes its waiting row); past it they are written early.
   static constexpr size_t kMaxPendingProcesses = WriteTransaction::kMaxWaitingProcesses;
 
+  // Events given to Add that will never be stored because a write failed:
+  // those of a transaction that rolled back, and the rest of the batch
+  // after the failure. Since Open. The store stays usable after such a
+  // failure (a full disk, kNoSpace): the next Add begins a new transaction.
+  uint64_t events_lost() const { return events_lost_; }
+
   const StoreCounters& counters() const { return runs_->total(); }
   const StoreCounters& run_counters() const { return runs_->run(); }
   Database* database() { return db_.get(); }
@@ -199,6 +205,7 @@ class EventStore : public EventSink, private enrich::ProcessRowSource {
   // The open write transaction; empty between transactions.
   std::optional<WriteTransaction> txn_;
   uint32_t transactions_ = 0;  // begun so far: the next one's number
+  uint64_t events_lost_ = 0;   // events_lost()
   // Declared after db_: destroyed (its thread stopped) before the
   // connection closes.
   CheckpointPolicy checkpoints_;

@@ -19,8 +19,11 @@ StatusCode StatusCodeFromSqlite(int rc, int system_errno) {
     case SQLITE_CORRUPT:
     case SQLITE_NOTADB:
       return StatusCode::kCorrupt;
-    case SQLITE_IOERR:
     case SQLITE_FULL:
+      return StatusCode::kNoSpace;
+    case SQLITE_IOERR:
+      // A write or an fallocate that found the file system full.
+      if (system_errno == ENOSPC || system_errno == EDQUOT) return StatusCode::kNoSpace;
       return StatusCode::kIo;
     case SQLITE_PERM:
     case SQLITE_AUTH:

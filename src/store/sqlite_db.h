@@ -23,7 +23,8 @@ namespace recorder::store {
 
 class Statement;
 
-// kBusy for BUSY/LOCKED, kCorrupt for CORRUPT/NOTADB, kIo for IOERR/FULL,
+// kBusy for BUSY/LOCKED, kCorrupt for CORRUPT/NOTADB, kNoSpace for FULL (and
+// IOERR with ENOSPC/EDQUOT behind it), kIo for other IOERR,
 // kPermission for PERM/AUTH/READONLY, kExists for a UNIQUE or PRIMARY KEY
 // violation, kInvalid for bad SQL and other constraints; CANTOPEN by the
 // errno behind it (`system_errno`, sqlite3_system_errno): kNotFound for a

@@ -53,6 +53,7 @@ struct WriteTransaction {
   const uint32_t number;     // the store's count of transactions begun
   const int64_t started_ms;  // the batch delay counts from here
   size_t rows = 0;           // rows written or queued: the batch's size
+  uint64_t events = 0;       // events given to it (lost if it rolls back)
 
   // Process rows are numbered by the store (from the largest stored id
   // when the transaction began: no other writer adds one meanwhile) and

@@ -24,6 +24,8 @@ std::string_view StatusCodeName(StatusCode code) {
       return "corrupt";
     case StatusCode::kIo:
       return "io";
+    case StatusCode::kNoSpace:
+      return "no space";
     case StatusCode::kPermission:
       return "permission";
     case StatusCode::kUnavailable:
@@ -72,8 +74,11 @@ StatusCode StatusCodeFromErrno(int error) {
     case ECONNREFUSED:
     case ENOMEM:
       return StatusCode::kUnavailable;
+    case ENOSPC:
+    case EDQUOT:
+      return StatusCode::kNoSpace;
     default:
-      return StatusCode::kIo;  // EIO, ENOSPC, EDQUOT, EPIPE, ...
+      return StatusCode::kIo;  // EIO, EPIPE, ...
   }
 }
 

@@ -28,7 +28,8 @@ enum class StatusCode : uint8_t {
   kExists,       // it is already there (EEXIST, a UNIQUE constraint)
   kBusy,         // held by someone else for now: a locked database, a taken audit pid
   kCorrupt,      // the data is damaged or of another kind: not a database, a bad gzip stream
-  kIo,           // reading or writing failed: EIO, disk full
+  kIo,           // reading or writing failed: EIO, a broken pipe
+  kNoSpace,      // the file system is full: ENOSPC, EDQUOT, SQLITE_FULL
   kPermission,   // not allowed: EPERM, EACCES, a read-only database, an immutable audit config
   kUnavailable,  // the facility is missing or did not answer: no audit in the kernel, a timeout
 };

@@ -1,0 +1,274 @@
+// Full disks and the size limit, live (issue 12, tests 2 and 4):
+//
+//   - DiskFullDropsCountsAndResumes: `recorder run --source unicast` with
+//     its database on a 16 MB tmpfs. A file flood runs while the test
+//     fills the tmpfs to the last byte: the recorder must stay up, stop
+//     writing (status: limits.disk.writing false), count what it drops
+//     (runs.dropped_other), keep the database intact (PRAGMA
+//     integrity_check), and record again once the space is freed.
+//   - SizeLimitHoldsUnderAFlood: maxSizeMB 10 and a flood of several times
+//     that: the database plus its -wal, sampled every 20 ms, never exceeds
+//     AbsoluteMaxStorageSizeMB, and cleanup deletes the oldest events first.
+//
+// Needs root, kernel audit and tmpfs mounts; skips (saying why)
+// otherwise. The guard restores the audit state, and the tmpfs is
+// unmounted, however the test ends.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+
+#include "live_support.h"
+
+namespace recorder {
+namespace {
+
+using namespace live_test;
+
+constexpr char kTestKey[] = "recorder-disktest";
+
+// A tmpfs of `size` at `dir` (created), unmounted (lazily: a process may
+// still hold a file in it) when the object goes, also when a test fails.
+class TmpfsMount {
+ public:
+  TmpfsMount(const std::string& dir, const std::string& size) : dir_(dir) {
+    fs::create_directories(dir);
+    const std::string options = "size=" + size + ",mode=0755";
+    if (mount("tmpfs", dir.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, options.c_str()) == 0) {
+      mounted_ = true;
+    } else {
+      error_ = std::strerror(errno);
+    }
+  }
+  ~TmpfsMount() {
+    if (mounted_) umount2(dir_.c_str(), MNT_DETACH);
+  }
+  TmpfsMount(const TmpfsMount&) = delete;
+  TmpfsMount& operator=(const TmpfsMount&) = delete;
+
+  bool mounted() const { return mounted_; }
+  const std::string& error() const { return error_; }
+
+ private:
+  std::string dir_;
+  bool mounted_ = false;
+  std::string error_;
+};
+
+int64_t FileSize(const std::string& path) {
+  struct stat info {};
+  return stat(path.c_str(), &info) == 0 ? static_cast<int64_t>(info.st_size) : 0;
+}
+
+class LiveDisk : public UnicastRecorderTest {
+ protected:
+  LiveDisk() : UnicastRecorderTest(kTestKey) {}
+
+  pid_t Start(const std::string& db, const std::string& recorder_json) {
+    std::ofstream(temp_.path() + "/config/recorder.json") << recorder_json;
+    const std::vector<std::string> argv = {RECORDER_BINARY,
+                                           "run",
+                                           "--db",
+                                           db,
+                                           "--state-dir",
+                                           StateDir(),
+                                           "--rule-key",
+                                           key_,
+                                           "--config",
+                                           temp_.path() + "/config",
+                                           "--source",
+                                           "unicast",
+                                           "--limits-check-interval",
+                                           "0.5"};
+    const pid_t recorder = Spawn(argv, temp_.path() + "/recorder.log");
+    guard_->Adopt(recorder);
+    EXPECT_TRUE(WaitFor([&] { return RecorderReady(StateDir()); }, 15s)) << ReadLog();
+    return recorder;
+  }
+
+  nlohmann::json Status() {
+    return nlohmann::json::parse(
+        RunCapture(std::string(RECORDER_BINARY) + " status --json --state-dir " + StateDir()),
+        nullptr, false);
+  }
+
+  // A file flood in `work` (write, rename, delete, exec) for `seconds`.
+  pid_t Flood(const std::string& work, int seconds) {
+    fs::create_directories(work);
+    const pid_t flood =
+        Spawn({"/bin/bash", "-c",
+               fmt::format("cd {} && end=$((SECONDS + {})); n=0; while [ $SECONDS -lt $end ]; do "
+                           "n=$((n+1)); echo $n > f$n; mv f$n g$n; rm g$n; /bin/true; done",
+                           work, seconds)});
+    guard_->Adopt(flood);
+    return flood;
+  }
+  void EndFlood(pid_t flood) {
+    kill(flood, SIGTERM);
+    WaitExit(flood, 10s);
+    guard_->Forget(flood);
+  }
+};
+
+TEST_F(LiveDisk, DiskFullDropsCountsAndResumes) {
+  const std::string mount_dir = temp_.path() + "/small";
+  TmpfsMount tmpfs(mount_dir, "16m");
+  if (!tmpfs.mounted()) GTEST_SKIP() << "cannot mount a tmpfs: " << tmpfs.error();
+  const std::string db = mount_dir + "/monitor.db";
+  // maxSizeMB 10: the file grows in 1 MB chunks; 30 MB are asked for free.
+  const pid_t recorder = Start(db, R"({"maxSizeMB": 10})");
+
+  nlohmann::json status;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        status = Status();
+        return !status.is_discarded() && status["limits"].contains("disk");
+      },
+      10s))
+      << status.dump() << ReadLog();
+  EXPECT_TRUE(status["limits"]["disk"].value("below_recommended", false)) << status.dump();
+  EXPECT_TRUE(status["limits"]["disk"].value("writing", false)) << status.dump();
+  EXPECT_NE(ReadLog().find("three times maxSizeMB"), std::string::npos) << ReadLog();
+
+  const pid_t flood = Flood(temp_.path() + "/work", 40);
+  std::this_thread::sleep_for(1s);
+  // The disk fills up to the last byte under the recorder.
+  RunCapture("dd if=/dev/zero of=" + mount_dir + "/filler bs=64k 2>&1");
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        status = Status();
+        return !status.is_discarded() && !status["limits"]["disk"].value("writing", true) &&
+               status["limits"]["disk"].value("dropped", 0) > 0;
+      },
+      15s))
+      << status.dump() << ReadLog();
+  // Dropping for a while: the recorder stays up and keeps reading.
+  std::this_thread::sleep_for(2s);
+  ASSERT_TRUE(RecorderReady(StateDir())) << ReadLog();
+  status = Status();
+  EXPECT_EQ(status.value("state", ""), "running") << status.dump();
+  const uint64_t dropped_while_full = status["limits"]["disk"].value("dropped", uint64_t{0});
+  EXPECT_GT(dropped_while_full, 0u);
+  {
+    Db full(db);
+    auto check = full.Query("PRAGMA integrity_check");
+    ASSERT_EQ(check.size(), 1u);
+    EXPECT_EQ(check[0][0], "ok");
+  }
+
+  // Space is back: writing resumes, new events reach the database.
+  fs::remove(mount_dir + "/filler");
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        status = Status();
+        return !status.is_discarded() && status["limits"]["disk"].value("writing", false);
+      },
+      10s))
+      << status.dump() << ReadLog();
+  EndFlood(flood);
+  RunProgram({"/bin/sh", "-c", "exec /bin/true disk-marker-after"});
+  Db after(db);
+  EXPECT_FALSE(
+      after.Await("SELECT 1 FROM processes WHERE cmdline LIKE '%disk-marker-after%'", 15s).empty())
+      << ReadLog();
+  StopRecorder(recorder);
+
+  auto check = after.Query("PRAGMA integrity_check");
+  ASSERT_EQ(check.size(), 1u);
+  EXPECT_EQ(check[0][0], "ok");
+  auto runs = after.Query("SELECT dropped_other, error FROM runs");
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_GE(std::stoull(runs[0][0]), dropped_while_full) << ReadLog();
+  EXPECT_EQ(runs[0][1], "<null>");
+  const std::string log = ReadLog();
+  EXPECT_NE(log.find("below the floor"), std::string::npos) << log;
+  EXPECT_NE(log.find("writing resumes"), std::string::npos) << log;
+}
+
+TEST_F(LiveDisk, SizeLimitHoldsUnderAFlood) {
+  // maxSizeMB 10: AbsoluteMaxStorageSizeMB and MaxRuntimeStorageSizeMB
+  // default to 2 x maxSizeMB (docs/configuration.md).
+  constexpr int64_t kMaxMB = 10;
+  constexpr int64_t kAbsoluteMaxBytes = 2 * kMaxMB << 20;
+  const std::string db = DbPath();
+  const pid_t recorder = Start(db, R"({"maxSizeMB": 10, "PendingEventCap": 100000})");
+
+  // Sampled every 20 ms while the flood runs: never over the hard limit.
+  std::atomic<bool> sampling{true};
+  std::atomic<int64_t> largest{0};
+  std::thread sampler([&] {
+    while (sampling) {
+      const int64_t bytes = FileSize(db) + FileSize(db + "-wal");
+      if (bytes > largest) largest = bytes;
+      std::this_thread::sleep_for(20ms);
+    }
+  });
+  // A marker among the first events, then a flood of file writes by a
+  // shell builtin (no exec: no new process rows or command lines, which
+  // cleanup keeps while their process lives) over 100 names (the interned
+  // strings, which cleanup keeps, stay few).
+  RunProgram({"/bin/sh", "-c", "exec /bin/true size-marker-first"});
+  Db reader(db);
+  EXPECT_FALSE(
+      reader.Await("SELECT 1 FROM processes WHERE cmdline LIKE '%size-marker-first%'", 15s).empty())
+      << ReadLog();
+  const std::string work = temp_.path() + "/work";
+  fs::create_directories(work);
+  const pid_t flood =
+      Spawn({"/bin/bash", "-c",
+             fmt::format("cd {} && end=$((SECONDS + 40)); n=0; "
+                         "while [ $SECONDS -lt $end ]; do n=$((n+1)); : > f$((n % 100)); done",
+                         work)});
+  guard_->Adopt(flood);
+  // Until the recorder has seen several times maxSizeMB of events (or the
+  // flood ends): the file events stored, deleted or dropped.
+  int64_t cleanups = 0;
+  WaitFor(
+      [&] {
+        nlohmann::json status = Status();
+        if (status.is_discarded()) return false;
+        if (status["limits"]["storage"].contains("last_cleanup_ms")) ++cleanups;
+        return status["events"]["file"].value("total", uint64_t{0}) > 300'000;
+      },
+      45s);
+  EndFlood(flood);
+  sampling = false;
+  sampler.join();
+  const nlohmann::json status = Status();
+  EXPECT_EQ(status.value("state", ""), "running") << status.dump() << ReadLog();
+  EXPECT_LE(largest.load(), kAbsoluteMaxBytes)
+      << "the database and its -wal reached " << largest.load() << " bytes\n"
+      << ReadLog();
+  EXPECT_GT(cleanups, 0) << "no cleanup ran\n" << status.dump() << ReadLog();
+  // The oldest went first: the marker from before the flood is gone, and
+  // the newest events are kept.
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        return reader.Query("SELECT 1 FROM processes WHERE cmdline LIKE '%size-marker-first%'")
+            .empty();
+      },
+      15s))
+      << ReadLog();
+  RunProgram({"/bin/sh", "-c", "exec /bin/true size-marker-last"});
+  EXPECT_FALSE(
+      reader.Await("SELECT 1 FROM processes WHERE cmdline LIKE '%size-marker-last%'", 15s).empty())
+      << ReadLog();
+  StopRecorder(recorder);
+  auto check = reader.Query("PRAGMA integrity_check");
+  ASSERT_EQ(check.size(), 1u);
+  EXPECT_EQ(check[0][0], "ok");
+}
+
+}  // namespace
+}  // namespace recorder
