@@ -10,34 +10,18 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "recorder_cli.h"
 #include "temp_dir.h"
 
 namespace {
 
+using recorder::RecorderRun;
+using recorder::RunRecorder;
 using recorder::TempDir;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
 const std::string kData = RECORDER_TEST_DATA;
-const std::string kBinary = RECORDER_BINARY;
-
-struct Output {
-  int exit_code = -1;
-  std::string text;  // stdout, then stderr when `merge`
-};
-
-Output RunRecorder(const std::string& args, bool merge = true) {
-  Output out;
-  const std::string command = "'" + kBinary + "' " + args + (merge ? " 2>&1" : " 2>/dev/null");
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) return out;
-  char buffer[4096];
-  size_t n;
-  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) out.text.append(buffer, n);
-  const int status = pclose(pipe);
-  out.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return out;
-}
 
 void Write(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
 
@@ -62,7 +46,7 @@ TEST(ConfigCliTest, CheckAcceptsAGoodDirectoryAndNamesWhatItRead) {
   Write(dir.File("im_filters.json"),
         R"({"file": {"include": [{"path": {"starts_with": "/etc"}}]}})");
   Write(dir.File("watchlist.json"), R"(["/etc"])");
-  Output out = RunRecorder("config check --config " + dir.path());
+  RecorderRun out = RunRecorder("config check --config " + dir.path());
   EXPECT_EQ(out.exit_code, 0) << out.text;
   EXPECT_THAT(out.text, HasSubstr("configuration OK: 4 file(s)"));
   EXPECT_THAT(out.text, HasSubstr("im_filters.json"));
@@ -73,19 +57,19 @@ TEST(ConfigCliTest, CheckAcceptsAGoodDirectoryAndNamesWhatItRead) {
 TEST(ConfigCliTest, CheckRefusesBrokenFilesNamingFileLineColumnOrRule) {
   TempDir dir;
   Write(dir.File("filters.json"), "{\n  \"file\": {\"exclude\": [{\"path\": \"/x\",}]}\n}\n");
-  Output broken = RunRecorder("config check --config " + dir.path());
+  RecorderRun broken = RunRecorder("config check --config " + dir.path());
   EXPECT_EQ(broken.exit_code, 1);
   EXPECT_THAT(broken.text, HasSubstr(dir.File("filters.json") + ":2:"));
   Write(dir.File("filters.json"),
         R"({"network": {"exclude": [{"remote_address": "10.0.0.0/40"}]}})");
-  Output bad_rule = RunRecorder("config check --config " + dir.path());
+  RecorderRun bad_rule = RunRecorder("config check --config " + dir.path());
   EXPECT_EQ(bad_rule.exit_code, 1);
   EXPECT_THAT(bad_rule.text,
               HasSubstr(dir.File("filters.json") +
                         ": network.exclude[0]: remote_address: bad address or CIDR"));
   Write(dir.File("filters.json"), "{}");
   Write(dir.File("recorder.json"), "{\"maxSizeMB\": [}");
-  Output bad_config = RunRecorder("config check --config " + dir.path());
+  RecorderRun bad_config = RunRecorder("config check --config " + dir.path());
   EXPECT_EQ(bad_config.exit_code, 1);
   EXPECT_THAT(bad_config.text, HasSubstr(dir.File("recorder.json") + ":1:16"));
 }
@@ -94,7 +78,7 @@ TEST(ConfigCliTest, CheckWarnsWithTheNearestKnownKey) {
   TempDir dir;
   Write(dir.File("recorder.json"), R"({"MonitorDay": 3})");
   Write(dir.File("filters.json"), R"({"netwrok": {}})");
-  Output out = RunRecorder("config check --config " + dir.path());
+  RecorderRun out = RunRecorder("config check --config " + dir.path());
   EXPECT_EQ(out.exit_code, 0) << out.text;
   EXPECT_THAT(out.text,
               HasSubstr("MonitorDay: unknown key; ignored (did you mean \"MonitorDays\"?)"));
@@ -107,7 +91,7 @@ TEST(ConfigCliTest, ShowGivesEachValuesSourceTheFiltersAndTheirAuditRules) {
   Write(dir.File("im_recorder.json"), R"({"maxSizeMB": 500})");
   Write(dir.File("filters.json"), R"({"network": {"exclude": [{"exe": "/usr/sbin/chronyd"},
                                                               {"remote_port": 123}]}})");
-  Output text = RunRecorder("config show --config " + dir.path(), /*merge=*/false);
+  RecorderRun text = RunRecorder("config show --config " + dir.path() + " 2>/dev/null");
   EXPECT_EQ(text.exit_code, 0) << text.text;
   EXPECT_THAT(text.text, HasSubstr("maxSizeMB"));
   EXPECT_THAT(text.text, HasSubstr(dir.File("recorder.json") + ", " + dir.File("im_recorder.json") +
@@ -117,7 +101,7 @@ TEST(ConfigCliTest, ShowGivesEachValuesSourceTheFiltersAndTheirAuditRules) {
   EXPECT_THAT(text.text, HasSubstr("-F exe=/usr/sbin/chronyd -k recorder"));
   EXPECT_THAT(text.text, HasSubstr("network.exclude[1]: user space only: remote_port"));
 
-  Output json_out = RunRecorder("config show --json --config " + dir.path(), /*merge=*/false);
+  RecorderRun json_out = RunRecorder("config show --json --config " + dir.path() + " 2>/dev/null");
   ASSERT_EQ(json_out.exit_code, 0) << json_out.text;
   const nlohmann::json j = nlohmann::json::parse(json_out.text);
   bool max_size = false, days = false, level = false;
@@ -148,7 +132,7 @@ TEST(ConfigCliTest, ShowGivesEachValuesSourceTheFiltersAndTheirAuditRules) {
 TEST(ConfigCliTest, ReplayWithFiltersLeavesOutTheExcludedProcessesAndCountsThem) {
   TempDir dir;
   const std::string log = kData + "/capture-raw.log";
-  Output plain = RunRecorder("replay --no-progress --db " + dir.File("all.db") + " " + log);
+  RecorderRun plain = RunRecorder("replay --no-progress --db " + dir.File("all.db") + " " + log);
   ASSERT_EQ(plain.exit_code, 0) << plain.text;
   const int64_t python =
       Count(dir.File("all.db"), "SELECT count(*) FROM processes WHERE exe = '/usr/bin/python3.11'");
@@ -156,8 +140,8 @@ TEST(ConfigCliTest, ReplayWithFiltersLeavesOutTheExcludedProcessesAndCountsThem)
   const int64_t all = Count(dir.File("all.db"), "SELECT count(*) FROM processes");
 
   Write(dir.File("filters.json"), R"({"process": {"exclude": [{"exe": "/usr/bin/python3.11"}]}})");
-  Output filtered = RunRecorder("replay --no-progress --filters " + dir.path() + " --db " +
-                                dir.File("some.db") + " " + log);
+  RecorderRun filtered = RunRecorder("replay --no-progress --filters " + dir.path() + " --db " +
+                                     dir.File("some.db") + " " + log);
   ASSERT_EQ(filtered.exit_code, 0) << filtered.text;
   EXPECT_THAT(filtered.text, HasSubstr("filtered out "));
   EXPECT_EQ(Count(dir.File("some.db"),
@@ -169,8 +153,8 @@ TEST(ConfigCliTest, ReplayWithFiltersLeavesOutTheExcludedProcessesAndCountsThem)
   EXPECT_GT(left, 0);
 
   Write(dir.File("filters.json"), R"({"process": {"exclude": [{"exee": "x"}]}})");
-  Output bad = RunRecorder("replay --no-progress --filters " + dir.path() + " --db " +
-                           dir.File("x.db") + " " + log);
+  RecorderRun bad = RunRecorder("replay --no-progress --filters " + dir.path() + " --db " +
+                                dir.File("x.db") + " " + log);
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_THAT(bad.text, HasSubstr("unknown field \"exee\" (did you mean \"exe\"?)"));
 }

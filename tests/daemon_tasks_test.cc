@@ -18,6 +18,8 @@
 #include "daemon/rule_keeper.h"
 #include "daemon/run_report.h"
 #include "daemon/status_report.h"
+#include "daemon_support.h"
+#include "db_query.h"
 #include "rules/audit_control.h"
 #include "store/event_store.h"
 #include "temp_dir.h"
@@ -452,33 +454,15 @@ TEST(CleanupSummary, SaysWhatWasDeletedAndWhy) {
 
 std::vector<std::string> RunsErrors(const std::string& db_path) {
   std::vector<std::string> errors;
-  sqlite3* db = nullptr;
-  if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
-    sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v2(db, "SELECT error FROM runs ORDER BY run_id", -1, &stmt, nullptr) ==
-        SQLITE_OK) {
-      while (sqlite3_step(stmt) == SQLITE_ROW) {
-        const unsigned char* text = sqlite3_column_text(stmt, 0);
-        errors.push_back(text ? reinterpret_cast<const char*>(text) : "<null>");
-      }
-    }
-    sqlite3_finalize(stmt);
+  for (const auto& row : QueryValues(db_path, "SELECT error FROM runs ORDER BY run_id")) {
+    errors.push_back(row.at(0));
   }
-  sqlite3_close(db);
   return errors;
 }
 
 TEST(RunDaemon, AStartThatFailsAfterTheRunBeganRecordsWhy) {
   TempDir dir;
-  DaemonOptions options;
-  options.config = config::DefaultConfig(dir.path());
-  options.config.state_dir = dir.File("state");
-  options.config.control_socket = dir.File("state/recorder.sock");
-  options.config.pid_file = dir.File("state/recorder.pid");
-  options.db_path = dir.File("monitor.db");
-  options.json_out = dir.File("no/such/dir/events.json");
-  options.source = config::AuditSource::kUnicast;
-  options.live_line = false;
+  DaemonOptions options = DaemonThatFailsAfterTheRunBegan(dir);
   Status status = RunDaemon(options);
   ASSERT_FALSE(status.ok());
   EXPECT_NE(status.message().find("no/such/dir/events.json"), std::string::npos)
@@ -495,17 +479,9 @@ TEST(RunDaemon, AStartThatFailsAfterTheRunBeganRecordsWhy) {
 // run is refused and the marker stays.
 TEST(RunDaemon, AForcedRunClearsTheDisabledMarker) {
   TempDir dir;
-  DaemonOptions options;
-  options.config = config::DefaultConfig(dir.path());
-  options.config.state_dir = dir.File("state");
-  options.config.control_socket = dir.File("state/recorder.sock");
-  options.config.pid_file = dir.File("state/recorder.pid");
-  options.db_path = dir.File("monitor.db");
   // The start fails once the run began (as in the test above): no kernel
   // audit is touched.
-  options.json_out = dir.File("no/such/dir/events.json");
-  options.source = config::AuditSource::kUnicast;
-  options.live_line = false;
+  DaemonOptions options = DaemonThatFailsAfterTheRunBegan(dir);
   ASSERT_TRUE(WriteDisabled(options.config.state_dir, "database over its hard limit").ok());
 
   Status refused = RunDaemon(options);

@@ -7,13 +7,12 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
-#include <zlib.h>
 
 #include <fstream>
 #include <sstream>
 #include <string>
 
-#include "store/event_store.h"
+#include "db_files.h"
 #include "temp_dir.h"
 
 namespace recorder::store {
@@ -29,25 +28,6 @@ std::string ReadFile(const std::string& path) {
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
-}
-
-std::string Gunzip(const std::string& path) {
-  gzFile in = gzopen(path.c_str(), "rb");
-  std::string out;
-  if (in == nullptr) return out;
-  char buffer[65536];
-  int n;
-  while ((n = gzread(in, buffer, sizeof buffer)) > 0) out.append(buffer, n);
-  gzclose(in);
-  return out;
-}
-
-// A real recorder database with a few rows, closed cleanly.
-void MakeDatabase(const std::string& path, int rows) {
-  auto store = EventStore::Open(path);
-  ASSERT_TRUE(store.ok()) << store.status().message();
-  for (int i = 0; i < rows; ++i) ASSERT_TRUE((*store)->BeginRun("test", kNoon + i).ok());
-  ASSERT_TRUE((*store)->Flush().ok());
 }
 
 TEST(DbArchiveTest, AnArchiveHoldsTheDatabaseBytesAndTheDatabaseIsGone) {
@@ -125,25 +105,7 @@ TEST(DbArchiveTest, QuickCheckFindsADamagedPageAndPassesASoundDatabase) {
     ASSERT_TRUE(check.ok()) << check.status().message();
     EXPECT_EQ(*check, "");
   }
-  // Overwrite the run table's root page (its b-tree header and cell
-  // pointers) with garbage, as a torn write or a bad disk would.
-  int64_t root = 0, page_size = 0;
-  {
-    auto opened = Database::Open(db, SQLITE_OPEN_READWRITE);
-    ASSERT_TRUE(opened.ok());
-    auto r = (*opened)->QueryInt("SELECT rootpage FROM sqlite_schema WHERE name = 'run_data'");
-    auto p = (*opened)->QueryInt("PRAGMA page_size");
-    ASSERT_TRUE(r.ok() && p.ok());
-    root = *r;
-    page_size = *p;
-  }
-  ASSERT_GT(root, 1);
-  {
-    std::fstream f(db, std::ios::in | std::ios::out | std::ios::binary);
-    f.seekp((root - 1) * page_size);
-    const std::string garbage(static_cast<size_t>(page_size), '\xa5');
-    f.write(garbage.data(), static_cast<std::streamsize>(garbage.size()));
-  }
+  DamageRunTable(db);
   auto opened = Database::Open(db, SQLITE_OPEN_READWRITE);
   ASSERT_TRUE(opened.ok());
   auto check = QuickCheck(opened->get());

@@ -5,68 +5,26 @@
 // its caller, never a process; a PATH search's misses are counted on the
 // exec that ended it; a real failure stands out.
 #include <gtest/gtest.h>
-#include <sqlite3.h>
-#include <sys/wait.h>
 
-#include <cstdio>
 #include <fstream>
 #include <map>
 #include <string>
 #include <vector>
 
+#include "db_query.h"
+#include "recorder_cli.h"
 #include "temp_dir.h"
 
 namespace {
 
+using recorder::Query;
+using recorder::RecorderRun;
+using recorder::Row;
+using recorder::RunRecorder;
+using recorder::Scalar;
 using recorder::TempDir;
-
-const std::string kBinary = RECORDER_BINARY;
-
-std::string Quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
-// Exit code and combined output of `recorder ARGS`.
-std::pair<int, std::string> RunRecorder(const std::string& args) {
-  std::string text;
-  FILE* pipe = popen((Quote(kBinary) + " " + args + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return {-1, ""};
-  char buffer[4096];
-  size_t n;
-  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) text.append(buffer, n);
-  const int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, text};
-}
-
-using Row = std::map<std::string, std::string>;  // column -> text ("NULL" for NULL)
-
-std::vector<Row> Query(const std::string& db_path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  std::vector<Row> rows;
-  EXPECT_EQ(sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
-  sqlite3_stmt* stmt = nullptr;
-  EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK)
-      << sqlite3_errmsg(db) << " in " << sql;
-  while (stmt != nullptr && sqlite3_step(stmt) == SQLITE_ROW) {
-    Row row;
-    for (int c = 0; c < sqlite3_column_count(stmt); ++c) {
-      const unsigned char* text = sqlite3_column_text(stmt, c);
-      row[sqlite3_column_name(stmt, c)] = text ? reinterpret_cast<const char*>(text) : "NULL";
-    }
-    rows.push_back(row);
-  }
-  sqlite3_finalize(stmt);
-  sqlite3_close(db);
-  return rows;
-}
-
-std::string Scalar(const std::string& db_path, const std::string& sql) {
-  std::vector<Row> rows = Query(db_path, sql);
-  if (rows.size() != 1 || rows[0].size() != 1) return "<not one value>";
-  return rows[0].begin()->second;
-}
+// Shell quoting (run_command.h) under the short name these tests use.
+constexpr auto Quote = &recorder::ShellQuote;
 
 // One audit event's lines: a SYSCALL record of `pid` plus `records`
 // ("TYPE fields"), all stamped `stamp` ("SEC.MSEC:SERIAL").
@@ -133,9 +91,9 @@ class FailedExecReplayTest : public ::testing::Test {
  protected:
   void SetUp() override {
     std::ofstream(log_) << HandLog();
-    auto [code, text] = RunRecorder("replay --db " + Quote(db_) + " " + Quote(log_));
-    ASSERT_EQ(code, 0) << text;
-    ASSERT_NE(text.find("malformed lines: 0"), std::string::npos) << text;
+    RecorderRun replay = RunRecorder("replay --db " + Quote(db_) + " " + Quote(log_));
+    ASSERT_EQ(replay.exit_code, 0) << replay.text;
+    ASSERT_NE(replay.text.find("malformed lines: 0"), std::string::npos) << replay.text;
   }
   TempDir dir_;
   std::string log_ = dir_.File("hand.log");
@@ -202,8 +160,8 @@ TEST_F(FailedExecReplayTest, ReplayingAgainAddsNothing) {
   const std::string sql =
       "SELECT (SELECT count(*) FROM failed_execs) || '/' || (SELECT count(*) FROM processes)";
   const std::string before = Scalar(db_, sql);
-  auto [code, text] = RunRecorder("replay --db " + Quote(db_) + " " + Quote(log_));
-  ASSERT_EQ(code, 0) << text;
+  RecorderRun replay = RunRecorder("replay --db " + Quote(db_) + " " + Quote(log_));
+  ASSERT_EQ(replay.exit_code, 0) << replay.text;
   EXPECT_EQ(Scalar(db_, sql), before);
   EXPECT_EQ(Scalar(db_, "SELECT failed_execs FROM runs WHERE run_id = 2"), "0");
 }

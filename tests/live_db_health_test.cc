@@ -3,12 +3,12 @@
 // is lost (each is in the archive or the fresh file); a database deleted
 // under the recorder is noticed and a fresh one created and reported.
 #include <gtest/gtest.h>
-#include <zlib.h>
 
 #include <fstream>
 #include <set>
 #include <string>
 
+#include "db_files.h"
 #include "live_support.h"
 #include "store/db_archive.h"
 
@@ -28,16 +28,6 @@ class LiveDbHealth : public UnicastRecorderTest {
     return std::string(RECORDER_BINARY) + " " + args + " --state-dir " + StateDir();
   }
 };
-
-void Gunzip(const std::string& archive, const std::string& out) {
-  gzFile in = gzopen(archive.c_str(), "rb");
-  ASSERT_NE(in, nullptr) << archive;
-  std::ofstream file(out, std::ios::binary | std::ios::trunc);
-  char buffer[65536];
-  int n;
-  while ((n = gzread(in, buffer, sizeof buffer)) > 0) file.write(buffer, n);
-  gzclose(in);
-}
 
 // The numbers N of the `echo dbhealth-N` execs stored in `db_path`.
 std::set<int> Markers(const std::string& db_path) {

@@ -14,6 +14,7 @@
 
 #include "audit_state_guard.h"
 #include "rules/rule_manager.h"
+#include "rules_support.h"
 #include "run_command.h"
 
 namespace recorder::rules {
@@ -21,18 +22,6 @@ namespace {
 
 using live_test::AuditStateGuard;
 using live_test::kForeignKey;
-
-constexpr char kTestKey[] = "recorder-rulestest";
-
-config::RecorderConfig TestConfig() {
-  config::RecorderConfig c = config::DefaultConfig("/tmp");
-  c.rule_key = kTestKey;
-  c.recorder_exe = RECORDER_BINARY;
-  // Low on purpose: Install only ever raises the backlog, so these tests
-  // leave the machine's backlog alone.
-  c.backlog_limit = 64;
-  return c;
-}
 
 size_t ListedRules(const std::string& key) {
   const std::string listing = RunCapture("auditctl -l -k " + key);
@@ -48,17 +37,17 @@ size_t ListedRules(const std::string& key) {
   if (RunCapture("command -v auditctl").empty()) GTEST_SKIP() << "auditctl not installed"
 
 TEST(RulesLiveTest, InstallAndRemoveTouchOnlyOurKey) {
-  AuditStateGuard guard(kTestKey);
+  AuditStateGuard guard(kRulesTestKey);
   REQUIRE_LIVE(guard);
   RunCapture(std::string("auditctl -a always,exit -F arch=b64 -S chdir -k ") + kForeignKey);
   ASSERT_EQ(ListedRules(kForeignKey), 1u);
 
-  RuleManager manager(TestConfig());
+  RuleManager manager(RulesTestConfig());
   Result<InstallReport> report = manager.Install();
   ASSERT_TRUE(report.ok()) << report.status().message();
   EXPECT_FALSE(report->immutable);
-  EXPECT_EQ(ListedRules(kTestKey), manager.wanted().size());
-  const std::string listing = RunCapture(std::string("auditctl -l -k ") + kTestKey);
+  EXPECT_EQ(ListedRules(kRulesTestKey), manager.wanted().size());
+  const std::string listing = RunCapture(std::string("auditctl -l -k ") + kRulesTestKey);
   EXPECT_NE(listing.find("-F exe=" RECORDER_BINARY), std::string::npos) << listing;
   EXPECT_NE(listing.find("a2&0x243"), std::string::npos) << listing;
   Result<RuleCheck> check = manager.Check();
@@ -71,14 +60,14 @@ TEST(RulesLiveTest, InstallAndRemoveTouchOnlyOurKey) {
   EXPECT_EQ(again->added, 0);
 
   ASSERT_TRUE(manager.Remove().ok());
-  EXPECT_EQ(ListedRules(kTestKey), 0u);
+  EXPECT_EQ(ListedRules(kRulesTestKey), 0u);
   EXPECT_EQ(ListedRules(kForeignKey), 1u);
 }
 
 TEST(RulesLiveTest, DriftIsDetectedAndRestored) {
-  AuditStateGuard guard(kTestKey);
+  AuditStateGuard guard(kRulesTestKey);
   REQUIRE_LIVE(guard);
-  RuleManager manager(TestConfig());
+  RuleManager manager(RulesTestConfig());
   ASSERT_TRUE(manager.Install().ok());
   // Somebody deletes one of our rules...
   std::string line = manager.wanted()[1].ToAuditctl();
@@ -91,18 +80,18 @@ TEST(RulesLiveTest, DriftIsDetectedAndRestored) {
   ASSERT_TRUE(manager.Restore().ok());
   EXPECT_TRUE(manager.Check()->ok());
   // ... or all of them.
-  RunCapture(std::string("auditctl -D -k ") + kTestKey);
+  RunCapture(std::string("auditctl -D -k ") + kRulesTestKey);
   EXPECT_EQ(manager.Check()->missing.size(), manager.wanted().size());
   ASSERT_TRUE(manager.Restore().ok());
   EXPECT_TRUE(manager.Check()->ok());
-  EXPECT_EQ(ListedRules(kTestKey), manager.wanted().size());
+  EXPECT_EQ(ListedRules(kRulesTestKey), manager.wanted().size());
   ASSERT_TRUE(manager.Remove().ok());
 }
 
 TEST(RulesLiveTest, StatusAndEnabledFlag) {
-  AuditStateGuard guard(kTestKey);
+  AuditStateGuard guard(kRulesTestKey);
   REQUIRE_LIVE(guard);
-  RuleManager manager(TestConfig());
+  RuleManager manager(RulesTestConfig());
   Result<AuditStatus> status = manager.ReadStatus();
   ASSERT_TRUE(status.ok()) << status.status().message();
   EXPECT_EQ(status->enabled, guard.before().enabled);

@@ -7,7 +7,6 @@
 // events give a directory inode, and unresolved exactly where they do not.
 // `recorder replay` of the same log stores the flags and counts them.
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -17,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "db_query.h"
 #include "enrich/enriching_sink.h"
 #include "normalize/event_codes.h"
 #include "pipeline_support.h"
@@ -118,22 +118,6 @@ TEST_F(PathsReplay, HelperPathsAreRealOrUnresolvedWhereTheLogCannotTell) {
   EXPECT_EQ(stats_.resolved_live, 0u);
   EXPECT_GT(stats_.resolved_later, 20u);
   EXPECT_EQ(held_, 0u);
-}
-
-std::string Scalar(const std::string& db_path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  std::string out = "<error>";
-  if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
-    sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK &&
-        sqlite3_step(stmt) == SQLITE_ROW) {
-      const unsigned char* text = sqlite3_column_text(stmt, 0);
-      out = text ? reinterpret_cast<const char*>(text) : "NULL";
-    }
-    sqlite3_finalize(stmt);
-  }
-  sqlite3_close(db);
-  return out;
 }
 
 TEST(PathsReplayCli, ReplayStoresResolvedPathsAndCountsTheRest) {

@@ -3,7 +3,6 @@
 // bad SQL and a missing database.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -14,14 +13,18 @@
 #include <sstream>
 #include <string>
 
+#include "db_query.h"
+#include "recorder_cli.h"
 #include "run_command.h"
 #include "store/schema.h"
 #include "temp_dir.h"
 
 namespace {
 
-using recorder::CommandResult;
-using recorder::RunCommand;
+using recorder::RecorderRun;
+using recorder::RunRecorder;
+using recorder::RunRecorderApart;
+using recorder::Scalar;
 using recorder::TempDir;
 // Shell quoting (run_command.h) under the short name these tests use.
 constexpr auto Quote = &recorder::ShellQuote;
@@ -29,42 +32,6 @@ constexpr auto Quote = &recorder::ShellQuote;
 using ::testing::HasSubstr;
 
 const std::string kData = RECORDER_TEST_DATA;
-const std::string kBinary = RECORDER_BINARY;
-
-struct Output {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-// Runs the recorder with stdout and stderr kept apart.
-Output RunRecorder(const std::string& args, const std::string& err_file) {
-  Output result;
-  CommandResult run = RunCommand(Quote(kBinary) + " " + args + " 2>" + Quote(err_file));
-  result.out = std::move(run.output);
-  result.exit_code = run.exit_code;
-  std::ifstream in(err_file);
-  std::stringstream s;
-  s << in.rdbuf();
-  result.err = s.str();
-  return result;
-}
-
-std::string Scalar(const std::string& db_path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  std::string value = "<none>";
-  if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
-    sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK &&
-        sqlite3_step(stmt) == SQLITE_ROW) {
-      const unsigned char* text = sqlite3_column_text(stmt, 0);
-      value = text ? reinterpret_cast<const char*>(text) : "NULL";
-    }
-    sqlite3_finalize(stmt);
-  }
-  sqlite3_close(db);
-  return value;
-}
 
 // One database from the captured log, shared by the tests (read-only).
 class QueryCliTest : public ::testing::Test {
@@ -73,17 +40,17 @@ class QueryCliTest : public ::testing::Test {
     temp_ = new TempDir("recorder-query-test");
     dir_ = temp_->path();
     db_ = dir_ + "/monitor.db";
-    std::string command = Quote(kBinary) + " replay --db " + Quote(db_) + " " +
-                          Quote(kData + "/capture-raw.log") + " > /dev/null";
-    ASSERT_EQ(RunCommand(command).exit_code, 0);
+    ASSERT_EQ(RunRecorder("replay --db " + Quote(db_) + " " + Quote(kData + "/capture-raw.log"))
+                  .exit_code,
+              0);
   }
   static void TearDownTestSuite() {
     delete temp_;
     temp_ = nullptr;
   }
 
-  Output Query(const std::string& args) {
-    return RunRecorder("query --db " + Quote(db_) + " " + args, dir_ + "/stderr");
+  RecorderRun Query(const std::string& args) {
+    return RunRecorderApart("query --db " + Quote(db_) + " " + args, dir_ + "/stderr");
   }
   // A fingerprint of everything stored, to show a refused query changed nothing.
   static std::string Fingerprint() {
@@ -104,11 +71,11 @@ std::string QueryCliTest::dir_;
 std::string QueryCliTest::db_;
 
 TEST_F(QueryCliTest, TableOutputIsAligned) {
-  Output r =
+  RecorderRun r =
       Query(Quote("SELECT 1 AS a, 'long value' AS bb, NULL AS c UNION ALL "
                   "SELECT 22, 'x', 3"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(r.out,
+  EXPECT_EQ(r.text,
             "a   bb          c\n"
             "--  ----------  -\n"
             "1   long value\n"
@@ -116,9 +83,9 @@ TEST_F(QueryCliTest, TableOutputIsAligned) {
 }
 
 TEST_F(QueryCliTest, JsonOutputIsAnArrayOfTypedObjects) {
-  Output r = Query("--json " + Quote("SELECT 1 AS n, 'a\"b' AS s, NULL AS z, 2.5 AS f"));
+  RecorderRun r = Query("--json " + Quote("SELECT 1 AS n, 'a\"b' AS s, NULL AS z, 2.5 AS f"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  nlohmann::json j = nlohmann::json::parse(r.out);
+  nlohmann::json j = nlohmann::json::parse(r.text);
   ASSERT_TRUE(j.is_array());
   ASSERT_EQ(j.size(), 1u);
   EXPECT_EQ(j[0]["n"], 1);
@@ -126,35 +93,35 @@ TEST_F(QueryCliTest, JsonOutputIsAnArrayOfTypedObjects) {
   EXPECT_TRUE(j[0]["z"].is_null());
   EXPECT_EQ(j[0]["f"], 2.5);
   // Column order is kept.
-  EXPECT_LT(r.out.find("\"n\""), r.out.find("\"s\""));
+  EXPECT_LT(r.text.find("\"n\""), r.text.find("\"s\""));
 
   r = Query("--json " + Quote("SELECT * FROM processes WHERE 0"));
   ASSERT_EQ(r.exit_code, 0);
-  EXPECT_EQ(nlohmann::json::parse(r.out), nlohmann::json::array());
+  EXPECT_EQ(nlohmann::json::parse(r.text), nlohmann::json::array());
 
   r = Query("--json " + Quote("SELECT process_id, pid, exe FROM processes"));
   ASSERT_EQ(r.exit_code, 0);
-  EXPECT_EQ(std::to_string(nlohmann::json::parse(r.out).size()),
+  EXPECT_EQ(std::to_string(nlohmann::json::parse(r.text).size()),
             Scalar(db_, "SELECT count(*) FROM processes"));
 }
 
 TEST_F(QueryCliTest, CsvFollowsRfc4180) {
-  Output r = Query("--csv " + Quote("SELECT 'a,b' AS x, 'say \"hi\"' AS y, NULL AS z, "
-                                    "'two' || char(10) || 'lines' AS w"));
+  RecorderRun r = Query("--csv " + Quote("SELECT 'a,b' AS x, 'say \"hi\"' AS y, NULL AS z, "
+                                         "'two' || char(10) || 'lines' AS w"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(r.out, "x,y,z,w\r\n\"a,b\",\"say \"\"hi\"\"\",,\"two\nlines\"\r\n");
+  EXPECT_EQ(r.text, "x,y,z,w\r\n\"a,b\",\"say \"\"hi\"\"\",,\"two\nlines\"\r\n");
 }
 
 TEST_F(QueryCliTest, ViewsAnswerQueries) {
-  Output r =
+  RecorderRun r =
       Query("--csv " + Quote("SELECT count(*) AS n FROM processes WHERE exe = '/usr/bin/true'"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(r.out, "n\r\n" +
-                       Scalar(db_,
-                              "SELECT count(*) FROM processes WHERE exe = "
-                              "'/usr/bin/true'") +
-                       "\r\n");
-  EXPECT_NE(r.out, "n\r\n0\r\n");
+  EXPECT_EQ(r.text, "n\r\n" +
+                        Scalar(db_,
+                               "SELECT count(*) FROM processes WHERE exe = "
+                               "'/usr/bin/true'") +
+                        "\r\n");
+  EXPECT_NE(r.text, "n\r\n0\r\n");
 }
 
 TEST_F(QueryCliTest, EveryKindOfWriteIsRefusedAndNothingChanges) {
@@ -182,12 +149,12 @@ TEST_F(QueryCliTest, EveryKindOfWriteIsRefusedAndNothingChanges) {
       "WITH x AS (SELECT 1) INSERT INTO strings(value) SELECT * FROM x",
   };
   for (const char* sql : writes) {
-    Output r = Query(Quote(sql));
+    RecorderRun r = Query(Quote(sql));
     EXPECT_EQ(r.exit_code, 1) << sql;
     EXPECT_THAT(r.err,
                 testing::AnyOf(HasSubstr("refused"), HasSubstr("readonly"), HasSubstr("read-only")))
         << sql << ": " << r.err;
-    EXPECT_EQ(r.out, "") << sql;  // "SELECT 1; DELETE ..." must not run its first half
+    EXPECT_EQ(r.text, "") << sql;  // "SELECT 1; DELETE ..." must not run its first half
   }
   EXPECT_EQ(Fingerprint(), before);
   EXPECT_EQ(Scalar(db_, "PRAGMA integrity_check"), "ok");
@@ -195,16 +162,16 @@ TEST_F(QueryCliTest, EveryKindOfWriteIsRefusedAndNothingChanges) {
 }
 
 TEST_F(QueryCliTest, ReadOnlyPragmasAreAllowed) {
-  Output r = Query("--csv " + Quote("PRAGMA user_version"));
+  RecorderRun r = Query("--csv " + Quote("PRAGMA user_version"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(r.out, "user_version\r\n" + std::to_string(recorder::store::kSchemaVersion) + "\r\n");
+  EXPECT_EQ(r.text, "user_version\r\n" + std::to_string(recorder::store::kSchemaVersion) + "\r\n");
   r = Query("--csv " + Quote("SELECT name FROM pragma_table_info('runs') LIMIT 1"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(r.out, "name\r\nrun_id\r\n");
+  EXPECT_EQ(r.text, "name\r\nrun_id\r\n");
 }
 
 TEST_F(QueryCliTest, BadSqlShowsSqlitesMessage) {
-  Output r = Query(Quote("SELEC * FROM processes"));
+  RecorderRun r = Query(Quote("SELEC * FROM processes"));
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("syntax error"));
   r = Query(Quote("SELECT * FROM no_such_view"));
@@ -214,7 +181,8 @@ TEST_F(QueryCliTest, BadSqlShowsSqlitesMessage) {
 
 TEST_F(QueryCliTest, MissingDatabaseIsNamedAndNotCreated) {
   const std::string missing = dir_ + "/absent.db";
-  Output r = RunRecorder("query --db " + Quote(missing) + " 'SELECT 1'", dir_ + "/stderr");
+  RecorderRun r =
+      RunRecorderApart("query --db " + Quote(missing) + " 'SELECT 1'", dir_ + "/stderr");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr(missing));
   EXPECT_FALSE(std::filesystem::exists(missing));
@@ -223,22 +191,22 @@ TEST_F(QueryCliTest, MissingDatabaseIsNamedAndNotCreated) {
 TEST_F(QueryCliTest, NotADatabaseIsAClearError) {
   const std::string text = dir_ + "/notes.txt";
   std::ofstream(text) << std::string(1000, 'z');
-  Output r =
-      RunRecorder("query --db " + Quote(text) + " 'SELECT 1 FROM processes'", dir_ + "/stderr");
+  RecorderRun r = RunRecorderApart("query --db " + Quote(text) + " 'SELECT 1 FROM processes'",
+                                   dir_ + "/stderr");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_THAT(r.err, HasSubstr("not a database"));
 }
 
 TEST_F(QueryCliTest, AFileThatIsNotARecorderDatabaseIsRefusedEvenForSelectOne) {
   // SQLite opens any file lazily, so "SELECT 1" alone reads nothing of it.
-  Output r = RunRecorder("query --db /bin/ls 'SELECT 1'", dir_ + "/stderr");
+  RecorderRun r = RunRecorderApart("query --db /bin/ls 'SELECT 1'", dir_ + "/stderr");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("/bin/ls"));
   EXPECT_THAT(r.err, HasSubstr("not a database"));
-  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.text, "");
   const std::string empty = dir_ + "/empty.db";
   std::ofstream{empty};
-  r = RunRecorder("query --db " + Quote(empty) + " 'SELECT 1'", dir_ + "/stderr");
+  r = RunRecorderApart("query --db " + Quote(empty) + " 'SELECT 1'", dir_ + "/stderr");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("not a recorder database"));
 }
@@ -249,7 +217,7 @@ TEST_F(QueryCliTest, RefusalsNameTheStatementWhateverSqlitesReason) {
   // DELETE on sqlite_master: the user reads the same refusal for both.
   for (const char* sql :
        {"DELETE FROM runs", "DROP TABLE strings", "  insert into runs values(1)"}) {
-    Output r = Query(Quote(sql));
+    RecorderRun r = Query(Quote(sql));
     EXPECT_EQ(r.exit_code, 1) << sql;
     std::string statement(sql);
     statement.erase(0, statement.find_first_not_of(' '));
@@ -260,29 +228,29 @@ TEST_F(QueryCliTest, RefusalsNameTheStatementWhateverSqlitesReason) {
 }
 
 TEST_F(QueryCliTest, JsonAndCsvTogetherIsAUsageError) {
-  Output r = Query("--json --csv 'SELECT 1'");
+  RecorderRun r = Query("--json --csv 'SELECT 1'");
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_EQ(r.out.find("1\r\n"), std::string::npos);
+  EXPECT_EQ(r.text.find("1\r\n"), std::string::npos);
 }
 
 TEST_F(QueryCliTest, EveryUsageErrorExitsTwo) {
   // CLI11's own codes (105-109) are not the documented ones.
   for (const char* args :
        {"nosuch", "query --bogus 'SELECT 1'", "query", "run --source nowhere", "replay --db"}) {
-    Output r = RunRecorder(args, dir_ + "/stderr");
+    RecorderRun r = RunRecorderApart(args, dir_ + "/stderr");
     EXPECT_EQ(r.exit_code, 2) << args << ": " << r.err;
   }
-  Output r = RunRecorder("--help", dir_ + "/stderr");
+  RecorderRun r = RunRecorderApart("--help", dir_ + "/stderr");
   EXPECT_EQ(r.exit_code, 0);
-  EXPECT_THAT(r.out, HasSubstr("2 a usage error"));
+  EXPECT_THAT(r.text, HasSubstr("2 a usage error"));
 }
 
 TEST_F(QueryCliTest, HelpHasExamplesAndExitCodes) {
-  Output r = RunRecorder("query --help", dir_ + "/stderr");
+  RecorderRun r = RunRecorderApart("query --help", dir_ + "/stderr");
   EXPECT_EQ(r.exit_code, 0);
-  EXPECT_THAT(r.out, HasSubstr("Examples"));
-  EXPECT_THAT(r.out, HasSubstr("Exit codes"));
-  EXPECT_THAT(r.out, HasSubstr("read-only"));
+  EXPECT_THAT(r.text, HasSubstr("Examples"));
+  EXPECT_THAT(r.text, HasSubstr("Exit codes"));
+  EXPECT_THAT(r.text, HasSubstr("read-only"));
 }
 
 }  // namespace

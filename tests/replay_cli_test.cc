@@ -23,6 +23,8 @@
 #include <thread>
 #include <vector>
 
+#include "db_query.h"
+#include "recorder_cli.h"
 #include "run_command.h"
 #include "store/string_interner.h"
 #include "temp_dir.h"
@@ -33,7 +35,12 @@ namespace {
 using recorder::BlockedReading;
 using recorder::CommandResult;
 using recorder::FileOfDescriptor;
+using recorder::Query;
+using recorder::RecorderRun;
+using recorder::Row;
 using recorder::RunCommand;
+using recorder::RunRecorder;
+using recorder::Scalar;
 using recorder::TempDir;
 using recorder::WaitFor;
 // Shell quoting (run_command.h) under the short name these tests use.
@@ -43,48 +50,6 @@ using ::testing::HasSubstr;
 
 const std::string kData = RECORDER_TEST_DATA;
 const std::string kBinary = RECORDER_BINARY;
-
-struct Output {
-  int exit_code = -1;
-  std::string text;  // stdout and stderr
-};
-
-Output RunRecorder(const std::string& args) {
-  CommandResult run = RunCommand(Quote(kBinary) + " " + args);
-  return Output{run.exit_code, std::move(run.output)};
-}
-
-using Row = std::map<std::string, std::string>;
-
-std::vector<Row> Query(const std::string& db_path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  std::vector<Row> rows;
-  if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
-    ADD_FAILURE() << "cannot open " << db_path;
-    sqlite3_close(db);
-    return rows;
-  }
-  sqlite3_stmt* stmt = nullptr;
-  EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK)
-      << sqlite3_errmsg(db);
-  while (stmt && sqlite3_step(stmt) == SQLITE_ROW) {
-    Row row;
-    for (int c = 0; c < sqlite3_column_count(stmt); ++c) {
-      const unsigned char* text = sqlite3_column_text(stmt, c);
-      row[sqlite3_column_name(stmt, c)] = text ? reinterpret_cast<const char*>(text) : "NULL";
-    }
-    rows.push_back(row);
-  }
-  sqlite3_finalize(stmt);
-  sqlite3_close(db);
-  return rows;
-}
-
-std::string Scalar(const std::string& db_path, const std::string& sql) {
-  std::vector<Row> rows = Query(db_path, sql);
-  if (rows.size() != 1 || rows[0].size() != 1) return "<not one value>";
-  return rows[0].begin()->second;
-}
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -127,7 +92,7 @@ TEST_P(CapturedLogTest, ReplayStoresWhatTheWorkloadDid) {
   const nlohmann::json markers = nlohmann::json::parse(ReadFile(kData + "/expected-markers.json"));
   TempDir dir;
   const std::string db = dir.File("monitor.db");
-  Output out = RunRecorder("replay --db " + Quote(db) + " " + Quote(log));
+  RecorderRun out = RunRecorder("replay --db " + Quote(db) + " " + Quote(log));
   ASSERT_EQ(out.exit_code, 0) << out.text;
   EXPECT_THAT(out.text, HasSubstr("malformed lines: 0"));
 
@@ -242,7 +207,7 @@ TEST(ReplayCliTest, ReplayingTwiceStoresNothingNew) {
   const std::string log = kData + "/capture-raw.log";
   ASSERT_EQ(RunRecorder("replay --db " + Quote(db) + " " + Quote(log)).exit_code, 0);
   const std::string first = Counts(db);
-  Output again = RunRecorder("replay --db " + Quote(db) + " " + Quote(log));
+  RecorderRun again = RunRecorder("replay --db " + Quote(db) + " " + Quote(log));
   ASSERT_EQ(again.exit_code, 0) << again.text;
   EXPECT_EQ(Counts(db), first);
   std::vector<Row> runs = Query(db, "SELECT events_stored, duplicates FROM runs ORDER BY run_id");
@@ -301,7 +266,7 @@ TEST(ReplayCliTest, MalformedLinesAreCountedAndReportedNotFatal) {
       << "type=SYSCALL msg=audit(garbage): arch=c000003e\n"
       << "type=PROCTITLE msg=audit(1700000000.100:7): proctitle=6C73002D6C\n";
   const std::string db = dir.File("monitor.db");
-  Output out = RunRecorder("replay --db " + Quote(db) + " " + Quote(log));
+  RecorderRun out = RunRecorder("replay --db " + Quote(db) + " " + Quote(log));
   ASSERT_EQ(out.exit_code, 0) << out.text;
   EXPECT_THAT(out.text, HasSubstr("malformed lines: 2"));
   EXPECT_THAT(out.text, HasSubstr(log + ":2: "));
@@ -318,7 +283,7 @@ TEST(ReplayCliTest, MalformedLinesAreCountedAndReportedNotFatal) {
 TEST(ReplayCliTest, AFileWithNoAuditLineIsAnErrorNotAnEmptyLog) {
   TempDir dir;
   const std::string db = dir.File("monitor.db");
-  Output out = RunRecorder("replay --db " + Quote(db) + " /bin/ls");
+  RecorderRun out = RunRecorder("replay --db " + Quote(db) + " /bin/ls");
   EXPECT_EQ(out.exit_code, 1) << out.text;
   EXPECT_THAT(out.text, HasSubstr("/bin/ls: does not look like an audit log"));
   // One stray line of garbage in a real log stays a counted malformed line.
@@ -369,7 +334,7 @@ TEST(ReplayCliTest, TwoNodesWithTheSamePidInOneLogAreTwoProcesses) {
                      << unlink("web1", "1700000000.300:2", 4000, "/bin/sh", "/tmp/web1-file")
                      << exec("web1", "1700000000.400:3", 4001, 4000, "/bin/ls");
   const std::string db = dir.File("monitor.db");
-  Output out = RunRecorder("replay --db " + Quote(db) + " " + Quote(log));
+  RecorderRun out = RunRecorder("replay --db " + Quote(db) + " " + Quote(log));
   ASSERT_EQ(out.exit_code, 0) << out.text;
   EXPECT_EQ(Scalar(db, "SELECT count(*) FROM processes WHERE placeholder = 1"), "0") << out.text;
   const std::string web1_sh =
@@ -386,8 +351,9 @@ TEST(ReplayCliTest, TwoNodesWithTheSamePidInOneLogAreTwoProcesses) {
 TEST(ReplayCliTest, UnreadableInputIsNamedAndNothingIsCreated) {
   TempDir dir;
   const std::string db = dir.File("monitor.db");
-  Output out = RunRecorder("replay --db " + Quote(db) + " " + Quote(kData + "/capture-raw.log") +
-                           " " + Quote(dir.File("missing.log")));
+  RecorderRun out =
+      RunRecorder("replay --db " + Quote(db) + " " + Quote(kData + "/capture-raw.log") + " " +
+                  Quote(dir.File("missing.log")));
   EXPECT_EQ(out.exit_code, 1);
   EXPECT_THAT(out.text, HasSubstr(dir.File("missing.log")));
   EXPECT_FALSE(std::filesystem::exists(db));
@@ -399,7 +365,7 @@ TEST(ReplayCliTest, UnreadableInputIsNamedAndNothingIsCreated) {
 TEST(ReplayCliTest, BadDatabasePathsAreClearErrors) {
   TempDir dir;
   const std::string log = Quote(kData + "/capture-raw.log");
-  Output out = RunRecorder("replay --db " + Quote(dir.File("no/dir/monitor.db")) + " " + log);
+  RecorderRun out = RunRecorder("replay --db " + Quote(dir.File("no/dir/monitor.db")) + " " + log);
   EXPECT_EQ(out.exit_code, 2);
   EXPECT_THAT(out.text, HasSubstr(dir.File("no/dir/monitor.db")));
   EXPECT_THAT(out.text, HasSubstr("does not exist"));
@@ -425,7 +391,7 @@ TEST(ReplayCliTest, NewerSchemaIsRefusedAndTheDatabaseIsUntouched) {
   ASSERT_EQ(RunRecorder("replay --db " + Quote(db) + " " + log).exit_code, 0);
   const std::string before = Counts(db);
   ASSERT_EQ(RunCommand("sqlite3 " + Quote(db) + " 'PRAGMA user_version=42'").exit_code, 0);
-  Output out = RunRecorder("replay --db " + Quote(db) + " " + log);
+  RecorderRun out = RunRecorder("replay --db " + Quote(db) + " " + log);
   EXPECT_EQ(out.exit_code, 2);
   EXPECT_THAT(out.text, HasSubstr(db));
   EXPECT_THAT(out.text, HasSubstr("42"));
@@ -467,7 +433,7 @@ TEST(ReplayCliTest, AReaderQueryingDuringReplaySeesConsistentGrowingCounts) {
   ASSERT_EQ(RunRecorder("replay --db " + Quote(db) + " - < /dev/null").exit_code, 0);
 
   std::atomic<bool> done{false};
-  Output replay;
+  RecorderRun replay;
   std::thread writer([&] {
     replay = RunRecorder("replay --batch-write-delay-ms 0 --db " + Quote(db) + " " + Quote(log));
     done = true;
@@ -521,7 +487,7 @@ TEST(ReplayCliTest, AWriteErrorDuringReplayStopsItWithTheDatabaseError) {
   CommandResult run = RunCommand("trap '' XFSZ; ulimit -f 2048; exec " + Quote(kBinary) +
                                  " replay --no-progress --batch-write-delay-ms 0 --db " +
                                  Quote(db) + " " + Quote(log));
-  Output out{run.exit_code, std::move(run.output)};
+  RecorderRun out{run.exit_code, std::move(run.output), ""};
   EXPECT_EQ(out.exit_code, 2) << out.text;
   EXPECT_THAT(out.text, HasSubstr("recorder replay: " + db + ": cannot"));
   EXPECT_EQ(Scalar(db, "PRAGMA integrity_check"), "ok");
@@ -596,7 +562,7 @@ TEST(ReplayCliTest, InterruptStoresWhatWasReadAndExits130) {
 }
 
 TEST(ReplayCliTest, HelpSaysWhatItDoesAndTheExitCodes) {
-  Output out = RunRecorder("replay --help");
+  RecorderRun out = RunRecorder("replay --help");
   EXPECT_EQ(out.exit_code, 0);
   EXPECT_THAT(out.text, HasSubstr("idempotent"));
   EXPECT_THAT(out.text, HasSubstr("Exit codes"));

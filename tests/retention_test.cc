@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "db_query.h"
 #include "store/event_store.h"
 #include "temp_dir.h"
 
@@ -30,41 +31,13 @@ constexpr int64_t kMinute = 60'000;
 constexpr int64_t kOld = kNow - 100 * kMsPerDay;   // beyond MonitorDays=90
 constexpr int64_t kRecent = kNow - 1 * kMsPerDay;  // within it
 
-// Reads through its own connection, as a user would.
-std::vector<std::vector<std::string>> Query(const std::string& db_path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  EXPECT_EQ(sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
-  sqlite3_busy_timeout(db, 5000);
-  sqlite3_stmt* stmt = nullptr;
-  std::vector<std::vector<std::string>> rows;
-  EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK)
-      << sqlite3_errmsg(db) << " in " << sql;
-  while (sqlite3_step(stmt) == SQLITE_ROW) {
-    std::vector<std::string> row;
-    for (int c = 0; c < sqlite3_column_count(stmt); ++c) {
-      const unsigned char* text = sqlite3_column_text(stmt, c);
-      row.push_back(text ? reinterpret_cast<const char*>(text) : "NULL");
-    }
-    rows.push_back(row);
-  }
-  sqlite3_finalize(stmt);
-  sqlite3_close(db);
-  return rows;
-}
-
-std::string Scalar(const std::string& db_path, const std::string& sql) {
-  auto rows = Query(db_path, sql);
-  if (rows.size() != 1 || rows[0].size() != 1) return "<not one value>";
-  return rows[0][0];
-}
-
 int64_t Count(const std::string& db_path, const std::string& sql) {
   return std::stoll(Scalar(db_path, sql));
 }
 
 std::set<std::string> Column(const std::string& db_path, const std::string& sql) {
   std::set<std::string> values;
-  for (const auto& row : Query(db_path, sql)) values.insert(row.at(0));
+  for (const auto& row : QueryValues(db_path, sql)) values.insert(row.at(0));
   return values;
 }
 
@@ -187,110 +160,116 @@ int64_t ProcessId(const std::string& path, int pid) {
   return Count(path, "SELECT max(process_id) FROM process_data WHERE pid = " + std::to_string(pid));
 }
 
-TEST(RetentionTest, MonitorDaysRemovesOldEventsAndUnneededProcesses) {
-  TempDir dir;
-  const std::string path = dir.File("monitor.db");
-  auto store = OpenOrDie(path);
-  ASSERT_TRUE(store);
-  Writer w(store.get());
+// Each test's monitor.db, written by an EventStore through a Writer.
+class RetentionTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(store_); }
+
+  TempDir dir_;
+  const std::string path_ = dir_.File("monitor.db");
+  std::unique_ptr<EventStore> store_ = OpenOrDie(path_);
+  Writer w_{store_.get()};
+};
+
+TEST_F(RetentionTest, MonitorDaysRemovesOldEventsAndUnneededProcesses) {
   // 100: an old process, its events and its exit: all of it goes.
-  w.Exec(kOld, 100, "/usr/bin/old");
-  for (int i = 0; i < 1200; ++i) w.File(kOld + 1 + i, 100, "/usr/bin/old", "/tmp/old");
-  w.Connect(kOld + 2000, 100, "/usr/bin/old");
-  w.Exit(kOld + 3000, 100, "/usr/bin/old");
+  w_.Exec(kOld, 100, "/usr/bin/old");
+  for (int i = 0; i < 1200; ++i) w_.File(kOld + 1 + i, 100, "/usr/bin/old", "/tmp/old");
+  w_.Connect(kOld + 2000, 100, "/usr/bin/old");
+  w_.Exit(kOld + 3000, 100, "/usr/bin/old");
   // 200: started long ago and still running: its row stays, its old events go.
-  w.Exec(kOld, 200, "/usr/sbin/daemon");
-  w.File(kOld + 5, 200, "/usr/sbin/daemon", "/var/log/d");
+  w_.Exec(kOld, 200, "/usr/sbin/daemon");
+  w_.File(kOld + 5, 200, "/usr/sbin/daemon", "/var/log/d");
   // 300: started long ago, still running, and active recently: row and recent event stay.
-  w.Exec(kOld, 300, "/usr/sbin/busy");
-  w.Connect(kRecent, 300, "/usr/sbin/busy");
+  w_.Exec(kOld, 300, "/usr/sbin/busy");
+  w_.Connect(kRecent, 300, "/usr/sbin/busy");
   // 400: an old exec replaced by a later exec of the same pid (never "ended"
   // itself, but the pid maps to the newer row): the old row goes.
-  w.Exec(kOld, 400, "/bin/sh");
-  w.Exec(kOld + kMinute, 400, "/usr/bin/make");
-  w.Exit(kOld + 2 * kMinute, 400, "/usr/bin/make");
+  w_.Exec(kOld, 400, "/bin/sh");
+  w_.Exec(kOld + kMinute, 400, "/usr/bin/make");
+  w_.Exit(kOld + 2 * kMinute, 400, "/usr/bin/make");
   // 500: ended long ago, but a recent event still names it (made below): stays.
-  w.Exec(kOld, 500, "/usr/bin/referenced");
-  w.Exit(kOld + 10, 500, "/usr/bin/referenced");
+  w_.Exec(kOld, 500, "/usr/bin/referenced");
+  w_.Exit(kOld + 10, 500, "/usr/bin/referenced");
   // 600: ended long ago, but the recent process 700 names it as parent: stays.
-  w.Exec(kOld, 600, "/usr/bin/parent");
-  w.Exit(kOld + 10, 600, "/usr/bin/parent");
+  w_.Exec(kOld, 600, "/usr/bin/parent");
+  w_.Exit(kOld + 10, 600, "/usr/bin/parent");
   // 700, 800: recent.
-  w.Exec(kRecent, 700, "/usr/bin/child");
-  w.File(kRecent + 1, 700, "/usr/bin/child", "/tmp/new");
-  w.Exec(kRecent + 5, 800, "/usr/bin/new");
-  w.File(kRecent + 6, 800, "/usr/bin/new", "/tmp/new2");
-  w.Exit(kRecent + 7, 800, "/usr/bin/new");
-  w.Commit();
+  w_.Exec(kRecent, 700, "/usr/bin/child");
+  w_.File(kRecent + 1, 700, "/usr/bin/child", "/tmp/new");
+  w_.Exec(kRecent + 5, 800, "/usr/bin/new");
+  w_.File(kRecent + 6, 800, "/usr/bin/new", "/tmp/new2");
+  w_.Exit(kRecent + 7, 800, "/usr/bin/new");
+  w_.Commit();
 
   // Links the store has no reason to make here, written as a reader would
   // see them: a recent event of 500 and 700's parent 600.
   {
-    Database* db = store->database();
+    Database* db = store_->database();
     ASSERT_TRUE(db->Exec("UPDATE file_data SET time = " + std::to_string(kRecent + 2) +
-                         ", process_id = " + std::to_string(ProcessId(path, 500)) +
+                         ", process_id = " + std::to_string(ProcessId(path_, 500)) +
                          " WHERE id = (SELECT max(id) FROM file_data WHERE process_id = " +
-                         std::to_string(ProcessId(path, 200)) + ")")
+                         std::to_string(ProcessId(path_, 200)) + ")")
                     .ok());
     ASSERT_TRUE(db->Exec("UPDATE process_data SET parent_process_id = " +
-                         std::to_string(ProcessId(path, 600)) + " WHERE pid = 700")
+                         std::to_string(ProcessId(path_, 600)) + " WHERE pid = 700")
                     .ok());
   }
-  const int64_t process_rows_before = Count(path, "SELECT count(*) FROM process_data");
+  const int64_t process_rows_before = Count(path_, "SELECT count(*) FROM process_data");
   ASSERT_EQ(process_rows_before, 9);
 
   Retention retention(Policy(90, 0));
-  RunTotals run = RunToEnd(&retention, store->database(), kNow);
+  RunTotals run = RunToEnd(&retention, store_->database(), kNow);
   EXPECT_GT(run.steps, 2) << "1200 old rows with 500 rows per step take several steps";
   EXPECT_FALSE(run.last.more_work);
   EXPECT_FALSE(run.last.disable);
   EXPECT_EQ(run.last.age_cutoff_ms, kNow - 90 * kMsPerDay);
 
   // Events: only the recent ones, in every view.
-  EXPECT_EQ(Count(path, "SELECT count(*) FROM file_events"), 3);
-  EXPECT_EQ(Count(path, "SELECT count(*) FROM file_events WHERE time < " + std::to_string(kRecent)),
-            0);
-  EXPECT_EQ(Count(path, "SELECT count(*) FROM network_events"), 1);
-  EXPECT_EQ(Scalar(path, "SELECT pid FROM network_events"), "300");
-  EXPECT_EQ(Column(path, "SELECT pid FROM file_events"),
+  EXPECT_EQ(Count(path_, "SELECT count(*) FROM file_events"), 3);
+  EXPECT_EQ(
+      Count(path_, "SELECT count(*) FROM file_events WHERE time < " + std::to_string(kRecent)), 0);
+  EXPECT_EQ(Count(path_, "SELECT count(*) FROM network_events"), 1);
+  EXPECT_EQ(Scalar(path_, "SELECT pid FROM network_events"), "300");
+  EXPECT_EQ(Column(path_, "SELECT pid FROM file_events"),
             (std::set<std::string>{"500", "700", "800"}));
   EXPECT_EQ(run.deleted["file_data"], 1200);
   EXPECT_EQ(run.deleted["network_data"], 1);
-  EXPECT_EQ(Count(path, "SELECT count(*) FROM audit_events WHERE time < " +
-                            std::to_string(kNow - 90 * kMsPerDay)),
+  EXPECT_EQ(Count(path_, "SELECT count(*) FROM audit_events WHERE time < " +
+                             std::to_string(kNow - 90 * kMsPerDay)),
             0);
-  EXPECT_GT(Count(path, "SELECT count(*) FROM audit_events"), 0);
+  EXPECT_GT(Count(path_, "SELECT count(*) FROM audit_events"), 0);
 
   // Processes: 100 and the replaced /bin/sh row and its ended successor
   // went; running, referenced, parent and recent rows stayed.
-  EXPECT_EQ(Column(path, "SELECT pid || ':' || exe FROM processes"),
+  EXPECT_EQ(Column(path_, "SELECT pid || ':' || exe FROM processes"),
             (std::set<std::string>{"200:/usr/sbin/daemon", "300:/usr/sbin/busy",
                                    "500:/usr/bin/referenced", "600:/usr/bin/parent",
                                    "700:/usr/bin/child", "800:/usr/bin/new"}));
   EXPECT_EQ(run.deleted["process_data"], 3);
   // Every remaining event still finds its process (the views are joins).
-  EXPECT_EQ(Count(path,
+  EXPECT_EQ(Count(path_,
                   "SELECT count(*) FROM file_data WHERE process_id NOT IN "
                   "(SELECT process_id FROM process_data)"),
             0);
-  EXPECT_EQ(Count(path,
+  EXPECT_EQ(Count(path_,
                   "SELECT count(*) FROM network_data WHERE process_id NOT IN "
                   "(SELECT process_id FROM process_data)"),
             0);
-  ExpectIntegrity(path);
+  ExpectIntegrity(path_);
 
   // A second run finds nothing more to do.
-  RunTotals again = RunToEnd(&retention, store->database(), kNow);
+  RunTotals again = RunToEnd(&retention, store_->database(), kNow);
   int64_t more = 0;
   for (const auto& [table, rows] : again.deleted) more += rows;
   EXPECT_EQ(more, 0);
 
   // The store goes on writing on the same connection, to the same processes.
-  w.File(kNow, 300, "/usr/sbin/busy", "/tmp/after");
-  w.Commit();
-  EXPECT_EQ(Scalar(path, "SELECT exe FROM file_events WHERE path = '/tmp/after'"),
+  w_.File(kNow, 300, "/usr/sbin/busy", "/tmp/after");
+  w_.Commit();
+  EXPECT_EQ(Scalar(path_, "SELECT exe FROM file_events WHERE path = '/tmp/after'"),
             "/usr/sbin/busy");
-  ExpectIntegrity(path);
+  ExpectIntegrity(path_);
 }
 
 // A database ten seconds old with MonitorDays 90, as the first cleanup
@@ -298,96 +277,81 @@ TEST(RetentionTest, MonitorDaysRemovesOldEventsAndUnneededProcesses) {
 // made (placeholders for processes seen without their exec, a pid's exec
 // after its placeholder, ended processes). Nor does an event one second
 // inside MonitorDays.
-TEST(RetentionTest, NoEventYoungerThanMonitorDaysIsEverDeleted) {
-  TempDir dir;
-  const std::string path = dir.File("monitor.db");
-  auto store = OpenOrDie(path);
-  ASSERT_TRUE(store);
-  Writer w(store.get());
+TEST_F(RetentionTest, NoEventYoungerThanMonitorDaysIsEverDeleted) {
   const int64_t start = kNow - 10'000;
-  w.File(start, 100, "/usr/bin/seen-late", "/tmp/a");  // a placeholder row
-  w.Exec(start + 1, 100, "/usr/bin/next");             // takes pid 100 over
-  w.File(start + 2, 100, "/usr/bin/next", "/tmp/b");
-  w.Exit(start + 3, 100, "/usr/bin/next");
-  w.Connect(start + 4, 200, "/usr/sbin/daemon");  // another placeholder
-  w.Exec(start + 5, 300, "/bin/true");
-  w.Exit(start + 6, 300, "/bin/true");
-  w.File(kNow - 90 * kMsPerDay + 1000, 400, "/usr/bin/edge", "/tmp/edge");
-  w.Commit();
-  const int64_t files = Count(path, "SELECT count(*) FROM file_events");
-  const int64_t network = Count(path, "SELECT count(*) FROM network_events");
-  const int64_t keys = Count(path, "SELECT count(*) FROM audit_events");
+  w_.File(start, 100, "/usr/bin/seen-late", "/tmp/a");  // a placeholder row
+  w_.Exec(start + 1, 100, "/usr/bin/next");             // takes pid 100 over
+  w_.File(start + 2, 100, "/usr/bin/next", "/tmp/b");
+  w_.Exit(start + 3, 100, "/usr/bin/next");
+  w_.Connect(start + 4, 200, "/usr/sbin/daemon");  // another placeholder
+  w_.Exec(start + 5, 300, "/bin/true");
+  w_.Exit(start + 6, 300, "/bin/true");
+  w_.File(kNow - 90 * kMsPerDay + 1000, 400, "/usr/bin/edge", "/tmp/edge");
+  w_.Commit();
+  const int64_t files = Count(path_, "SELECT count(*) FROM file_events");
+  const int64_t network = Count(path_, "SELECT count(*) FROM network_events");
+  const int64_t keys = Count(path_, "SELECT count(*) FROM audit_events");
   ASSERT_EQ(files, 3);
   ASSERT_EQ(network, 1);
 
   Retention retention(Policy(90, 0));
-  RunTotals run = RunToEnd(&retention, store->database(), kNow);
+  RunTotals run = RunToEnd(&retention, store_->database(), kNow);
   EXPECT_FALSE(run.last.more_work);
   for (const auto& [table, rows] : run.deleted) {
     if (table != "process_data") {
       EXPECT_EQ(rows, 0) << table;
     }
   }
-  EXPECT_EQ(Count(path, "SELECT count(*) FROM file_events"), files);
-  EXPECT_EQ(Count(path, "SELECT count(*) FROM network_events"), network);
-  EXPECT_EQ(Count(path, "SELECT count(*) FROM audit_events"), keys);
+  EXPECT_EQ(Count(path_, "SELECT count(*) FROM file_events"), files);
+  EXPECT_EQ(Count(path_, "SELECT count(*) FROM network_events"), network);
+  EXPECT_EQ(Count(path_, "SELECT count(*) FROM audit_events"), keys);
   // Every process an event names is still there to name.
-  EXPECT_EQ(Count(path,
+  EXPECT_EQ(Count(path_,
                   "SELECT count(*) FROM file_data WHERE process_id NOT IN "
                   "(SELECT process_id FROM process_data)"),
             0);
-  EXPECT_EQ(Column(path, "SELECT exe FROM processes WHERE pid = 300"),
+  EXPECT_EQ(Column(path_, "SELECT exe FROM processes WHERE pid = 300"),
             (std::set<std::string>{"/bin/true"}));
-  ExpectIntegrity(path);
+  ExpectIntegrity(path_);
 }
 
-TEST(RetentionTest, OldParentGoesWithItsOldChildInOneRun) {
-  TempDir dir;
-  const std::string path = dir.File("monitor.db");
-  auto store = OpenOrDie(path);
-  ASSERT_TRUE(store);
-  Writer w(store.get());
+TEST_F(RetentionTest, OldParentGoesWithItsOldChildInOneRun) {
   // A three-generation chain, all ended long ago; the scan meets each
   // parent before its child, so parents are retried once their child went.
-  w.Exec(kOld, 610, "/bin/bash");
-  w.Exec(kOld + 1, 611, "/usr/bin/make");
-  w.Exec(kOld + 2, 612, "/usr/bin/cc");
-  w.Exit(kOld + 3, 612, "/usr/bin/cc");
-  w.Exit(kOld + 4, 611, "/usr/bin/make");
-  w.Exit(kOld + 5, 610, "/bin/bash");
-  w.Exec(kRecent, 700, "/usr/bin/new");
-  w.Commit();
-  Database* db = store->database();
+  w_.Exec(kOld, 610, "/bin/bash");
+  w_.Exec(kOld + 1, 611, "/usr/bin/make");
+  w_.Exec(kOld + 2, 612, "/usr/bin/cc");
+  w_.Exit(kOld + 3, 612, "/usr/bin/cc");
+  w_.Exit(kOld + 4, 611, "/usr/bin/make");
+  w_.Exit(kOld + 5, 610, "/bin/bash");
+  w_.Exec(kRecent, 700, "/usr/bin/new");
+  w_.Commit();
+  Database* db = store_->database();
   ASSERT_TRUE(db->Exec("UPDATE process_data SET parent_process_id = " +
-                       std::to_string(ProcessId(path, 610)) + " WHERE pid = 611;" +
+                       std::to_string(ProcessId(path_, 610)) + " WHERE pid = 611;" +
                        "UPDATE process_data SET parent_process_id = " +
-                       std::to_string(ProcessId(path, 611)) + " WHERE pid = 612;")
+                       std::to_string(ProcessId(path_, 611)) + " WHERE pid = 612;")
                   .ok());
 
   Retention retention(Policy(90, 0));
   RunTotals run = RunToEnd(&retention, db, kNow);
   EXPECT_EQ(run.deleted["process_data"], 3);
-  EXPECT_EQ(Column(path, "SELECT pid FROM processes"), (std::set<std::string>{"700"}));
-  ExpectIntegrity(path);
+  EXPECT_EQ(Column(path_, "SELECT pid FROM processes"), (std::set<std::string>{"700"}));
+  ExpectIntegrity(path_);
 }
 
-TEST(RetentionTest, ZeroSettingsDoNothing) {
-  TempDir dir;
-  const std::string path = dir.File("monitor.db");
-  auto store = OpenOrDie(path);
-  ASSERT_TRUE(store);
-  Writer w(store.get());
-  w.Exec(kOld, 100, "/usr/bin/old");
-  for (int i = 0; i < 2000; ++i) w.File(kOld + i, 100, "/usr/bin/old", "/tmp/x");
-  w.Exit(kOld + 3000, 100, "/usr/bin/old");
-  w.Exec(kRecent, 101, "/usr/bin/new");
-  w.Commit();
-  const int64_t files = Count(path, "SELECT count(*) FROM file_data");
-  const int64_t keys = Count(path, "SELECT count(*) FROM audit_events");
+TEST_F(RetentionTest, ZeroSettingsDoNothing) {
+  w_.Exec(kOld, 100, "/usr/bin/old");
+  for (int i = 0; i < 2000; ++i) w_.File(kOld + i, 100, "/usr/bin/old", "/tmp/x");
+  w_.Exit(kOld + 3000, 100, "/usr/bin/old");
+  w_.Exec(kRecent, 101, "/usr/bin/new");
+  w_.Commit();
+  const int64_t files = Count(path_, "SELECT count(*) FROM file_data");
+  const int64_t keys = Count(path_, "SELECT count(*) FROM audit_events");
 
   // MonitorDays 0 (keep forever) and maxSizeMB 0 (unlimited).
   Retention off(Policy(0, 0));
-  Result<RetentionResult> step = off.Step(store->database(), kNow);
+  Result<RetentionResult> step = off.Step(store_->database(), kNow);
   ASSERT_TRUE(step.ok()) << step.status().message();
   EXPECT_TRUE(step->run_finished);
   EXPECT_FALSE(step->run_started);
@@ -398,47 +362,42 @@ TEST(RetentionTest, ZeroSettingsDoNothing) {
 
   // MonitorDays 0 and a size limit the file is under: nothing either.
   Retention roomy(Policy(0, 1024 * kBytesPerMB));
-  step = roomy.Step(store->database(), kNow);
+  step = roomy.Step(store_->database(), kNow);
   ASSERT_TRUE(step.ok()) << step.status().message();
   EXPECT_FALSE(step->more_work);
   EXPECT_EQ(step->total_deleted(), 0);
 
-  EXPECT_EQ(Count(path, "SELECT count(*) FROM file_data"), files);
-  EXPECT_EQ(Count(path, "SELECT count(*) FROM audit_events"), keys);
-  EXPECT_EQ(Count(path, "SELECT count(*) FROM process_data"), 2);
-  ExpectIntegrity(path);
+  EXPECT_EQ(Count(path_, "SELECT count(*) FROM file_data"), files);
+  EXPECT_EQ(Count(path_, "SELECT count(*) FROM audit_events"), keys);
+  EXPECT_EQ(Count(path_, "SELECT count(*) FROM process_data"), 2);
+  ExpectIntegrity(path_);
 }
 
-TEST(RetentionTest, SizeLimitDeletesOldestFirstAndShrinksTheFile) {
-  TempDir dir;
-  const std::string path = dir.File("monitor.db");
-  auto store = OpenOrDie(path);
-  ASSERT_TRUE(store);
-  Writer w(store.get());
+TEST_F(RetentionTest, SizeLimitDeletesOldestFirstAndShrinksTheFile) {
   // 120 processes, one a minute, each writing 400 files and ending;
   // the last one still running. All well inside MonitorDays.
   const int64_t base = kNow - 3 * kMsPerDay;
   for (int p = 0; p < 120; ++p) {
     const int32_t pid = 1000 + p;
     const int64_t t = base + p * kMinute;
-    w.Exec(t, pid, "/usr/bin/worker");
-    for (int i = 0; i < 400; ++i) w.File(t + 1 + i, pid, "/usr/bin/worker", "/srv/out");
-    if (p % 10 == 0) w.Connect(t + 500, pid, "/usr/bin/worker");
-    if (p != 119) w.Exit(t + 1000, pid, "/usr/bin/worker");
+    w_.Exec(t, pid, "/usr/bin/worker");
+    for (int i = 0; i < 400; ++i) w_.File(t + 1 + i, pid, "/usr/bin/worker", "/srv/out");
+    if (p % 10 == 0) w_.Connect(t + 500, pid, "/usr/bin/worker");
+    if (p != 119) w_.Exit(t + 1000, pid, "/usr/bin/worker");
   }
-  w.Commit();
-  ASSERT_TRUE(store->database()->Exec("PRAGMA wal_checkpoint(TRUNCATE)").ok());
-  Result<StorageSize> size = MeasureStorage(store->database());
+  w_.Commit();
+  ASSERT_TRUE(store_->database()->Exec("PRAGMA wal_checkpoint(TRUNCATE)").ok());
+  Result<StorageSize> size = MeasureStorage(store_->database());
   ASSERT_TRUE(size.ok());
   const int64_t full = size->total_bytes();
   ASSERT_GT(full, 1'000'000) << "test data too small to mean anything";
-  const int64_t newest_before = Count(path, "SELECT max(time) FROM file_data");
+  const int64_t newest_before = Count(path_, "SELECT max(time) FROM file_data");
 
   // Limit at half the file: cleaned to 10% under it.
   const int64_t limit = full / 2;
   Retention retention(Policy(0, limit, /*hard=*/2 * limit));
   EXPECT_TRUE(retention.OverSizeLimit(*size));
-  RunTotals run = RunToEnd(&retention, store->database(), kNow);
+  RunTotals run = RunToEnd(&retention, store_->database(), kNow);
   EXPECT_FALSE(run.last.more_work);
   EXPECT_TRUE(run.last.size_cleanup);
   EXPECT_FALSE(run.last.disable);
@@ -447,66 +406,61 @@ TEST(RetentionTest, SizeLimitDeletesOldestFirstAndShrinksTheFile) {
 
   // The file itself shrank (vacuum + checkpoint), below the limit and near
   // the 90% target (not emptied).
-  const int64_t on_disk = FileBytes(path) + FileBytes(path + "-wal");
+  const int64_t on_disk = FileBytes(path_) + FileBytes(path_ + "-wal");
   EXPECT_LE(on_disk, limit) << "full " << full;
   EXPECT_GT(on_disk, limit * 6 / 10) << "deleted far more than needed";
   EXPECT_LE(run.last.after.used_bytes(), limit * 90 / 100 + 64 * 1024);
   EXPECT_EQ(run.last.after.freelist_count, 0);
-  EXPECT_EQ(FileBytes(path + "-wal"), 0);
+  EXPECT_EQ(FileBytes(path_ + "-wal"), 0);
 
   // Oldest first: everything left is newer than everything deleted, and
   // the newest rows are all there.
   const int64_t cutoff = run.last.size_cutoff_ms;
   ASSERT_GT(cutoff, base);
-  EXPECT_EQ(Count(path, "SELECT count(*) FROM file_data WHERE time <= " + std::to_string(cutoff)),
+  EXPECT_EQ(Count(path_, "SELECT count(*) FROM file_data WHERE time <= " + std::to_string(cutoff)),
             0);
-  EXPECT_EQ(Count(path, "SELECT max(time) FROM file_data"), newest_before);
-  EXPECT_EQ(Count(path, "SELECT count(*) FROM file_events WHERE time > " +
-                            std::to_string(newest_before - 5 * kMinute)),
+  EXPECT_EQ(Count(path_, "SELECT max(time) FROM file_data"), newest_before);
+  EXPECT_EQ(Count(path_, "SELECT count(*) FROM file_events WHERE time > " +
+                             std::to_string(newest_before - 5 * kMinute)),
             5 * 400);
   EXPECT_GT(run.deleted["file_data"], 0);
   EXPECT_GT(run.deleted["audit_events"], 0);
   // Process rows of the deleted past went too; those with events left stayed.
   EXPECT_GT(run.deleted["process_data"], 0);
   EXPECT_EQ(
-      Count(path, "SELECT count(*) FROM process_data WHERE end_time <= " + std::to_string(cutoff) +
-                      " AND process_id NOT IN (SELECT process_id FROM file_data) "
-                      "AND process_id NOT IN (SELECT process_id FROM network_data)"),
+      Count(path_, "SELECT count(*) FROM process_data WHERE end_time <= " + std::to_string(cutoff) +
+                       " AND process_id NOT IN (SELECT process_id FROM file_data) "
+                       "AND process_id NOT IN (SELECT process_id FROM network_data)"),
       0);
-  EXPECT_EQ(Count(path,
+  EXPECT_EQ(Count(path_,
                   "SELECT count(*) FROM file_data WHERE process_id NOT IN "
                   "(SELECT process_id FROM process_data)"),
             0);
-  EXPECT_EQ(Scalar(path, "SELECT pid FROM processes WHERE end_time IS NULL"), "1119");
-  ExpectIntegrity(path);
+  EXPECT_EQ(Scalar(path_, "SELECT pid FROM processes WHERE end_time IS NULL"), "1119");
+  ExpectIntegrity(path_);
 
   // The store keeps writing; the next run starts only when over the limit again.
-  w.File(kNow, 1119, "/usr/bin/worker", "/srv/late");
-  w.Commit();
-  EXPECT_EQ(Scalar(path, "SELECT pid FROM file_events WHERE path = '/srv/late'"), "1119");
-  Result<RetentionResult> idle = retention.Step(store->database(), kNow);
+  w_.File(kNow, 1119, "/usr/bin/worker", "/srv/late");
+  w_.Commit();
+  EXPECT_EQ(Scalar(path_, "SELECT pid FROM file_events WHERE path = '/srv/late'"), "1119");
+  Result<RetentionResult> idle = retention.Step(store_->database(), kNow);
   ASSERT_TRUE(idle.ok()) << idle.status().message();
   EXPECT_FALSE(idle->more_work);
   EXPECT_EQ(idle->total_deleted(), 0);
 }
 
-TEST(RetentionTest, HardLimitSaysDisable) {
-  TempDir dir;
-  const std::string path = dir.File("monitor.db");
-  auto store = OpenOrDie(path);
-  ASSERT_TRUE(store);
-  Writer w(store.get());
-  w.Exec(kRecent, 100, "/usr/bin/writer");
-  for (int i = 0; i < 20'000; ++i) w.File(kRecent + i, 100, "/usr/bin/writer", "/tmp/f");
-  w.Commit();
-  Result<StorageSize> size = MeasureStorage(store->database());
+TEST_F(RetentionTest, HardLimitSaysDisable) {
+  w_.Exec(kRecent, 100, "/usr/bin/writer");
+  for (int i = 0; i < 20'000; ++i) w_.File(kRecent + i, 100, "/usr/bin/writer", "/tmp/f");
+  w_.Commit();
+  Result<StorageSize> size = MeasureStorage(store_->database());
   ASSERT_TRUE(size.ok());
   ASSERT_GT(size->total_bytes(), 256 * 1024);
 
   // No cleanup configured, over the hard limit: disable at once.
   {
     Retention retention(Policy(0, 0, /*hard=*/128 * 1024));
-    Result<RetentionResult> step = retention.Step(store->database(), kNow);
+    Result<RetentionResult> step = retention.Step(store_->database(), kNow);
     ASSERT_TRUE(step.ok()) << step.status().message();
     EXPECT_FALSE(step->more_work);
     EXPECT_TRUE(step->over_hard_limit);
@@ -520,12 +474,12 @@ TEST(RetentionTest, HardLimitSaysDisable) {
     policy.max_runtime_storage_bytes = 0;
     policy.absolute_max_storage_bytes = 128 * 1024;
     Retention retention(policy);
-    Result<RetentionResult> step = retention.Step(store->database(), kNow);
+    Result<RetentionResult> step = retention.Step(store_->database(), kNow);
     ASSERT_TRUE(step.ok());
     EXPECT_TRUE(step->disable);
     policy.absolute_max_storage_bytes = 1024 * kBytesPerMB;
     Retention roomy(policy);
-    step = roomy.Step(store->database(), kNow);
+    step = roomy.Step(store_->database(), kNow);
     ASSERT_TRUE(step.ok());
     EXPECT_FALSE(step->over_hard_limit);
     EXPECT_FALSE(step->disable);
@@ -538,7 +492,7 @@ TEST(RetentionTest, HardLimitSaysDisable) {
     bool said_disable_early = false;
     RetentionResult last;
     for (int i = 0; i < 10'000; ++i) {
-      Result<RetentionResult> step = retention.Step(store->database(), kNow);
+      Result<RetentionResult> step = retention.Step(store_->database(), kNow);
       ASSERT_TRUE(step.ok()) << step.status().message();
       last = *step;
       if (step->more_work && step->disable) said_disable_early = true;
@@ -547,27 +501,22 @@ TEST(RetentionTest, HardLimitSaysDisable) {
     EXPECT_FALSE(said_disable_early);
     EXPECT_FALSE(last.more_work);
     EXPECT_TRUE(last.disable);
-    EXPECT_EQ(Count(path, "SELECT count(*) FROM file_data"), 0);
-    EXPECT_EQ(Count(path, "SELECT count(*) FROM process_data"), 1);
+    EXPECT_EQ(Count(path_, "SELECT count(*) FROM file_data"), 0);
+    EXPECT_EQ(Count(path_, "SELECT count(*) FROM process_data"), 1);
   }
-  ExpectIntegrity(path);
+  ExpectIntegrity(path_);
 }
 
-TEST(RetentionTest, RefusesToRunInsideTheStoresOpenBatch) {
-  TempDir dir;
-  const std::string path = dir.File("monitor.db");
-  auto store = OpenOrDie(path);
-  ASSERT_TRUE(store);
-  Writer w(store.get());
-  for (int i = 0; i < 10; ++i) w.File(kOld + i, 5, "/bin/x", "/f" + std::to_string(i));
-  w.Commit();
+TEST_F(RetentionTest, RefusesToRunInsideTheStoresOpenBatch) {
+  for (int i = 0; i < 10; ++i) w_.File(kOld + i, 5, "/bin/x", "/f" + std::to_string(i));
+  w_.Commit();
   RetentionPolicy policy = Policy(90, 0);
   policy.rows_per_step = 4;
   Retention retention(policy);
-  Result<RetentionResult> first = retention.Step(store->database(), kNow);
+  Result<RetentionResult> first = retention.Step(store_->database(), kNow);
   ASSERT_TRUE(first.ok()) << first.status().message();
   ASSERT_TRUE(first->more_work);  // a run is in progress
-  const int64_t rows_before = Count(path, "SELECT count(*) FROM file_data");
+  const int64_t rows_before = Count(path_, "SELECT count(*) FROM file_data");
 
   EventBatch late;
   late.push_back(TypedEvent{});
@@ -576,40 +525,35 @@ TEST(RetentionTest, RefusesToRunInsideTheStoresOpenBatch) {
   late[0].subject.pid = 5;
   late[0].subject.exe = "/bin/x";
   late[0].body = FileEvent{};
-  ASSERT_TRUE(store->Add(&late, 0).ok());  // batch open, not committed
-  Result<RetentionResult> refused = retention.Step(store->database(), kNow);
+  ASSERT_TRUE(store_->Add(&late, 0).ok());  // batch open, not committed
+  Result<RetentionResult> refused = retention.Step(store_->database(), kNow);
   ASSERT_FALSE(refused.ok());
   EXPECT_THAT(refused.status().message(), HasSubstr("Flush"));
   // The refusal changed nothing and ended nothing: the run goes on.
   EXPECT_TRUE(retention.in_run());
-  EXPECT_EQ(Count(path, "SELECT count(*) FROM file_data"), rows_before);
+  EXPECT_EQ(Count(path_, "SELECT count(*) FROM file_data"), rows_before);
 
-  ASSERT_TRUE(store->Flush().ok());
-  RunTotals run = RunToEnd(&retention, store->database(), kNow);
+  ASSERT_TRUE(store_->Flush().ok());
+  RunTotals run = RunToEnd(&retention, store_->database(), kNow);
   // The ten old rows are gone; the late one came after the run began and
   // is the next run's.
   EXPECT_EQ(first->rows_deleted["file_data"] + run.deleted["file_data"], 10);
-  EXPECT_EQ(Count(path, "SELECT count(*) FROM file_data"), 1);
-  ExpectIntegrity(path);
+  EXPECT_EQ(Count(path_, "SELECT count(*) FROM file_data"), 1);
+  ExpectIntegrity(path_);
 }
 
-TEST(RetentionTest, FindsEventTablesOfANewerSchemaByTheirShape) {
-  TempDir dir;
-  const std::string path = dir.File("monitor.db");
-  auto store = OpenOrDie(path);
-  ASSERT_TRUE(store);
-  Writer w(store.get());
-  w.Exec(kOld, 100, "/usr/bin/old");
-  w.Exit(kOld + 10, 100, "/usr/bin/old");
-  w.Exec(kOld, 200, "/usr/bin/other");
-  w.Exit(kOld + 10, 200, "/usr/bin/other");
-  w.Exec(kRecent, 300, "/usr/bin/new");
-  w.Commit();
+TEST_F(RetentionTest, FindsEventTablesOfANewerSchemaByTheirShape) {
+  w_.Exec(kOld, 100, "/usr/bin/old");
+  w_.Exit(kOld + 10, 100, "/usr/bin/old");
+  w_.Exec(kOld, 200, "/usr/bin/other");
+  w_.Exit(kOld + 10, 200, "/usr/bin/other");
+  w_.Exec(kRecent, 300, "/usr/bin/new");
+  w_.Commit();
   // What a schema v3 might add: an event table with rowid, one without,
   // and a table that is not an event table (no time column).
-  Database* db = store->database();
-  const std::string old_id = std::to_string(ProcessId(path, 100));
-  const std::string kept_id = std::to_string(ProcessId(path, 200));
+  Database* db = store_->database();
+  const std::string old_id = std::to_string(ProcessId(path_, 100));
+  const std::string kept_id = std::to_string(ProcessId(path_, 200));
   ASSERT_TRUE(db->Exec("CREATE TABLE pipe_data(id INTEGER PRIMARY KEY, time INTEGER NOT NULL, "
                        "process_id INTEGER NOT NULL, name TEXT);"
                        "CREATE TABLE tls_data(time INTEGER NOT NULL, seq INTEGER NOT NULL, "
@@ -630,12 +574,12 @@ TEST(RetentionTest, FindsEventTablesOfANewerSchemaByTheirShape) {
   RunTotals run = RunToEnd(&retention, db, kNow);
   EXPECT_EQ(run.deleted["pipe_data"], 1);
   EXPECT_EQ(run.deleted["tls_data"], 1);
-  EXPECT_EQ(Column(path, "SELECT name FROM pipe_data"), (std::set<std::string>{"new"}));
-  EXPECT_EQ(Column(path, "SELECT sni FROM tls_data"), (std::set<std::string>{"new"}));
-  EXPECT_EQ(Count(path, "SELECT count(*) FROM host_data"), 1);
+  EXPECT_EQ(Column(path_, "SELECT name FROM pipe_data"), (std::set<std::string>{"new"}));
+  EXPECT_EQ(Column(path_, "SELECT sni FROM tls_data"), (std::set<std::string>{"new"}));
+  EXPECT_EQ(Count(path_, "SELECT count(*) FROM host_data"), 1);
   // The new table's process_id counts as a reference: 200 stays, 100 goes.
-  EXPECT_EQ(Column(path, "SELECT pid FROM process_data"), (std::set<std::string>{"200", "300"}));
-  ExpectIntegrity(path);
+  EXPECT_EQ(Column(path_, "SELECT pid FROM process_data"), (std::set<std::string>{"200", "300"}));
+  ExpectIntegrity(path_);
 }
 
 }  // namespace

@@ -7,23 +7,13 @@
 #include <sstream>
 
 #include "rules/rule_manager.h"
+#include "rules_support.h"
 #include "temp_dir.h"
 
 namespace recorder::rules {
 namespace {
 
-constexpr char kTestKey[] = "recorder-rulestest";
 constexpr char kForeignKey[] = "recorder-test-foreign";
-
-config::RecorderConfig TestConfig() {
-  config::RecorderConfig c = config::DefaultConfig("/tmp");
-  c.rule_key = kTestKey;
-  c.recorder_exe = RECORDER_BINARY;
-  // Low on purpose: Install only ever raises the backlog, so the live
-  // tests leave the machine's backlog alone.
-  c.backlog_limit = 64;
-  return c;
-}
 
 size_t CountContaining(const std::vector<RuleSpec>& rules, std::string_view syscall) {
   size_t n = 0;
@@ -34,9 +24,9 @@ size_t CountContaining(const std::vector<RuleSpec>& rules, std::string_view sysc
 }
 
 TEST(RulesTest, DerivedRulesCarryTheKeyAndStartWithTheSelfExclusion) {
-  const std::vector<RuleSpec> rules = DeriveRules(TestConfig());
+  const std::vector<RuleSpec> rules = DeriveRules(RulesTestConfig());
   ASSERT_FALSE(rules.empty());
-  for (const RuleSpec& r : rules) EXPECT_EQ(r.key, kTestKey) << r.ToAuditctl();
+  for (const RuleSpec& r : rules) EXPECT_EQ(r.key, kRulesTestKey) << r.ToAuditctl();
   EXPECT_EQ(rules.front().action, "never");
   EXPECT_EQ(rules.front().fields, std::vector<std::string>{std::string("exe=") + RECORDER_BINARY});
   EXPECT_EQ(CountContaining(rules, "execve"), 2u);  // b64 and b32
@@ -48,7 +38,7 @@ TEST(RulesTest, DerivedRulesCarryTheKeyAndStartWithTheSelfExclusion) {
 }
 
 TEST(RulesTest, EventTypesSwitchTheirRules) {
-  config::RecorderConfig c = TestConfig();
+  config::RecorderConfig c = RulesTestConfig();
   c.monitor_files = false;
   c.monitor_network = false;
   c.monitor_security = false;
@@ -71,10 +61,10 @@ TEST(RulesTest, EventTypesSwitchTheirRules) {
 }
 
 TEST(RulesTest, RulesRenderAsAuditctlLinesWithoutEnable) {
-  const config::RecorderConfig c = TestConfig();
+  const config::RecorderConfig c = RulesTestConfig();
   const std::vector<RuleSpec> rules = DeriveRules(c);
   EXPECT_EQ(rules[1].ToAuditctl(),
-            "-a always,exit -F arch=b64 -S execve -S execveat -k " + std::string(kTestKey));
+            "-a always,exit -F arch=b64 -S execve -S execveat -k " + std::string(kRulesTestKey));
   const std::string file = RenderRulesFile(c, rules);
   EXPECT_NE(file.find("-b 64\n"), std::string::npos);
   EXPECT_EQ(file.find("\n-e"), std::string::npos);
@@ -86,13 +76,13 @@ TEST(RulesTest, RulesRenderAsAuditctlLinesWithoutEnable) {
 }
 
 TEST(RulesTest, KernelRuleKeepsKeysAndComparesWholeRules) {
-  const std::vector<RuleSpec> rules = DeriveRules(TestConfig());
+  const std::vector<RuleSpec> rules = DeriveRules(RulesTestConfig());
   Result<KernelRule> a = BuildKernelRule(rules[1]);
   Result<KernelRule> a2 = BuildKernelRule(rules[1]);
   Result<KernelRule> b = BuildKernelRule(rules[2]);
   ASSERT_TRUE(a.ok() && a2.ok() && b.ok()) << a.status().message();
-  EXPECT_EQ(a->Keys(), std::vector<std::string>{kTestKey});
-  EXPECT_TRUE(a->HasKey(kTestKey));
+  EXPECT_EQ(a->Keys(), std::vector<std::string>{kRulesTestKey});
+  EXPECT_TRUE(a->HasKey(kRulesTestKey));
   EXPECT_FALSE(a->HasKey("recorder"));  // exact keys, not prefixes
   EXPECT_TRUE(a->SameRule(*a2));
   EXPECT_FALSE(a->SameRule(*b));
@@ -111,7 +101,7 @@ TEST(RulesTest, FakeKernelInstallCheckRestoreRemove) {
   foreign.key = kForeignKey;
   kernel.rules.push_back(*BuildKernelRule(foreign));
 
-  config::RecorderConfig c = TestConfig();
+  config::RecorderConfig c = RulesTestConfig();
   c.backlog_limit = 8192;
   c.backlog_wait_time = 1000;
   RuleManager manager(c, &kernel);
@@ -147,7 +137,7 @@ TEST(RulesTest, ImmutableKernelIsReportedNotAnErrorAndRulesGoToRulesD) {
   kernel.status.enabled = 2;  // simulated: never done to the real machine
   TempDir temp;
   const std::string dir = temp.path();
-  RuleManager manager(TestConfig(), &kernel);
+  RuleManager manager(RulesTestConfig(), &kernel);
   manager.set_rules_dir(dir);
   Result<InstallReport> report = manager.Install();
   ASSERT_TRUE(report.ok()) << report.status().message();
@@ -167,7 +157,7 @@ TEST(RulesTest, ImmutableKernelIsReportedNotAnErrorAndRulesGoToRulesD) {
 
 TEST(RulesTest, SetEnabledRefusesImmutable) {
   FakeAuditControl kernel;
-  RuleManager manager(TestConfig(), &kernel);
+  RuleManager manager(RulesTestConfig(), &kernel);
   EXPECT_FALSE(manager.SetEnabled(2).ok());
   EXPECT_EQ(kernel.status.enabled, 0u);
   ASSERT_TRUE(manager.SetEnabled(1).ok());

@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "db_query.h"
 #include "store/event_store.h"
 #include "store/schema.h"
 #include "store/string_interner.h"
@@ -41,38 +42,6 @@ class StoreEnrichmentTest : public StoreFile {};
 class StoreImageTest : public StoreFile {};
 
 constexpr int64_t kT0 = 1700000000123;  // 2023-11-14T22:13:20.123Z
-
-using Row = std::map<std::string, std::string>;  // column -> text ("NULL" for NULL)
-
-// Reads through its own connection, as a user would.
-std::vector<Row> Query(const std::string& db_path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  EXPECT_EQ(sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
-  sqlite3_busy_timeout(db, 5000);
-  sqlite3_stmt* stmt = nullptr;
-  std::vector<Row> rows;
-  EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK)
-      << sqlite3_errmsg(db) << " in " << sql;
-  int rc;
-  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-    Row row;
-    for (int c = 0; c < sqlite3_column_count(stmt); ++c) {
-      const unsigned char* text = sqlite3_column_text(stmt, c);
-      row[sqlite3_column_name(stmt, c)] = text ? reinterpret_cast<const char*>(text) : "NULL";
-    }
-    rows.push_back(row);
-  }
-  EXPECT_EQ(rc, SQLITE_DONE) << sqlite3_errmsg(db);
-  sqlite3_finalize(stmt);
-  sqlite3_close(db);
-  return rows;
-}
-
-std::string Scalar(const std::string& db_path, const std::string& sql) {
-  std::vector<Row> rows = Query(db_path, sql);
-  if (rows.size() != 1 || rows[0].size() != 1) return "<not one value>";
-  return rows[0].begin()->second;
-}
 
 TypedEvent Event(int64_t time_ms, uint64_t serial, int32_t pid, std::string exe, EventBody body) {
   TypedEvent e;
@@ -230,63 +199,73 @@ TEST_F(StoreTest, EveryEventTypeRoundTripsThroughTheViews) {
   std::vector<Row> procs = Query(path, "SELECT * FROM processes");
   ASSERT_EQ(procs.size(), 1u);
   const Row& p = procs[0];
-  EXPECT_EQ(p.at("pid"), "4242");
-  EXPECT_EQ(p.at("ppid"), "1");
-  EXPECT_EQ(p.at("start_time"), std::to_string(kT0));
-  EXPECT_EQ(p.at("start_time_utc"), "2023-11-14T22:13:20.123Z");
-  EXPECT_EQ(p.at("end_time"), std::to_string(kT0 + 6));
-  EXPECT_EQ(p.at("exit_code"), "7");
-  EXPECT_EQ(p.at("exe"), "/usr/bin/curl");
-  EXPECT_EQ(p.at("cmdline"), "curl -H 'a b' 'it'\\''s' '' x=1,y");
-  EXPECT_EQ(p.at("argv"), R"(["curl","-H","a b","it's","","x=1,y"])");
-  EXPECT_EQ(p.at("cwd"), "/home/u");
-  EXPECT_EQ(p.at("uid"), "1000");
-  EXPECT_EQ(p.at("auid"), "1000");
-  EXPECT_EQ(p.at("session"), "3");
-  EXPECT_EQ(p.at("tty"), "pts0");
-  EXPECT_EQ(p.at("success"), "1");
-  EXPECT_EQ(p.at("placeholder"), "0");
-  EXPECT_EQ(p.at("user"), "NULL");  // until enrichment
-  EXPECT_EQ(p.at("sha256"), "NULL");
+  ExpectColumns(p, {
+                       {"pid", "4242"},
+                       {"ppid", "1"},
+                       {"start_time", std::to_string(kT0)},
+                       {"start_time_utc", "2023-11-14T22:13:20.123Z"},
+                       {"end_time", std::to_string(kT0 + 6)},
+                       {"exit_code", "7"},
+                       {"exe", "/usr/bin/curl"},
+                       {"cmdline", "curl -H 'a b' 'it'\\''s' '' x=1,y"},
+                       {"argv", R"(["curl","-H","a b","it's","","x=1,y"])"},
+                       {"cwd", "/home/u"},
+                       {"uid", "1000"},
+                       {"auid", "1000"},
+                       {"session", "3"},
+                       {"tty", "pts0"},
+                       {"success", "1"},
+                       {"placeholder", "0"},
+                       {"user", "NULL"},  // until enrichment
+                       {"sha256", "NULL"},
+                   });
   const std::string process_id = p.at("process_id");
 
   std::vector<Row> files = Query(path, "SELECT * FROM file_events ORDER BY time");
   ASSERT_EQ(files.size(), 2u);
-  EXPECT_EQ(files[0].at("time"), std::to_string(kT0 + 1));
-  EXPECT_EQ(files[0].at("time_utc"), "2023-11-14T22:13:20.124Z");
-  EXPECT_EQ(files[0].at("process_id"), process_id);
-  EXPECT_EQ(files[0].at("pid"), "4242");
-  EXPECT_EQ(files[0].at("exe"), "/usr/bin/curl");
-  EXPECT_EQ(files[0].at("operation"), "rename");
-  EXPECT_EQ(files[0].at("path"), "/tmp/a");
-  EXPECT_EQ(files[0].at("new_path"), "/tmp/b c");
-  EXPECT_EQ(files[0].at("success"), "1");
-  EXPECT_EQ(files[1].at("operation"), "chmod");
-  EXPECT_EQ(files[1].at("new_path"), "NULL");
-  EXPECT_EQ(files[1].at("mode"), "384");
-  EXPECT_EQ(files[1].at("success"), "0");
+  ExpectColumns(files[0], {
+                              {"time", std::to_string(kT0 + 1)},
+                              {"time_utc", "2023-11-14T22:13:20.124Z"},
+                              {"process_id", process_id},
+                              {"pid", "4242"},
+                              {"exe", "/usr/bin/curl"},
+                              {"operation", "rename"},
+                              {"path", "/tmp/a"},
+                              {"new_path", "/tmp/b c"},
+                              {"success", "1"},
+                          });
+  ExpectColumns(files[1], {
+                              {"operation", "chmod"},
+                              {"new_path", "NULL"},
+                              {"mode", "384"},
+                              {"success", "0"},
+                          });
 
   std::vector<Row> nets = Query(path, "SELECT * FROM network_events");
   ASSERT_EQ(nets.size(), 1u);
-  EXPECT_EQ(nets[0].at("process_id"), process_id);
-  EXPECT_EQ(nets[0].at("direction"), "outbound");
-  EXPECT_EQ(nets[0].at("protocol"), "tcp");
-  EXPECT_EQ(nets[0].at("family"), "ipv4");
-  EXPECT_EQ(nets[0].at("local_address"), "NULL");
-  EXPECT_EQ(nets[0].at("local_port"), "NULL");
-  EXPECT_EQ(nets[0].at("remote_address"), "10.0.0.7");
-  EXPECT_EQ(nets[0].at("remote_port"), "443");
+  ExpectColumns(nets[0], {
+                             {"process_id", process_id},
+                             {"direction", "outbound"},
+                             {"protocol", "tcp"},
+                             {"family", "ipv4"},
+                             {"local_address", "NULL"},
+                             {"local_port", "NULL"},
+                             {"remote_address", "10.0.0.7"},
+                             {"remote_port", "443"},
+                         });
 
   std::vector<Row> secs = Query(path, "SELECT * FROM security_events");
   ASSERT_EQ(secs.size(), 1u);
-  EXPECT_EQ(secs[0].at("kind"), "login");
-  EXPECT_EQ(secs[0].at("user"), "alice");
-  EXPECT_EQ(secs[0].at("target_user"), "alice");
-  EXPECT_EQ(secs[0].at("result"), "failed");
-  EXPECT_EQ(secs[0].at("terminal"), "ssh");
-  EXPECT_EQ(secs[0].at("address"), "192.0.2.1");
-  EXPECT_EQ(secs[0].at("detail"), "op=login");
-  EXPECT_EQ(secs[0].at("record_type"), "USER_LOGIN");
+  ExpectColumns(secs[0], {
+                             {"kind", "login"},
+                             {"user", "alice"},
+                             {"target_user", "alice"},
+                             {"result", "failed"},
+                             {"terminal", "ssh"},
+                             {"address", "192.0.2.1"},
+                             {"detail", "op=login"},
+                             {"record_type", "USER_LOGIN"},
+                         });
 
   std::vector<Row> mods = Query(path, "SELECT * FROM module_events");
   ASSERT_EQ(mods.size(), 1u);
@@ -568,20 +547,22 @@ TEST_F(StoreTest, RunStatsAreReadableThroughTheRunsView) {
   std::vector<Row> runs = Query(path, "SELECT * FROM runs");
   ASSERT_EQ(runs.size(), 1u);
   const Row& r = runs[0];
-  EXPECT_EQ(r.at("run_id"), std::to_string(*run_id));
-  EXPECT_EQ(r.at("source"), "live:netlink");
-  EXPECT_EQ(r.at("start_time_utc"), "2023-11-14T22:13:20.123Z");
-  EXPECT_EQ(r.at("end_time"), std::to_string(kT0 + 5000));
-  EXPECT_EQ(r.at("lines"), "40");
-  EXPECT_EQ(r.at("malformed"), "1");
-  EXPECT_EQ(r.at("process_starts"), "1");
-  EXPECT_EQ(r.at("process_ends"), "1");
-  EXPECT_EQ(r.at("file_events"), "2");
-  EXPECT_EQ(r.at("events_stored"), "4");
-  EXPECT_EQ(r.at("placeholder_processes"), "1");
-  EXPECT_EQ(r.at("kernel_lost"), "12");
-  EXPECT_EQ(r.at("events_lost"), "15");
-  EXPECT_EQ(r.at("error"), "NULL");
+  ExpectColumns(r, {
+                       {"run_id", std::to_string(*run_id)},
+                       {"source", "live:netlink"},
+                       {"start_time_utc", "2023-11-14T22:13:20.123Z"},
+                       {"end_time", std::to_string(kT0 + 5000)},
+                       {"lines", "40"},
+                       {"malformed", "1"},
+                       {"process_starts", "1"},
+                       {"process_ends", "1"},
+                       {"file_events", "2"},
+                       {"events_stored", "4"},
+                       {"placeholder_processes", "1"},
+                       {"kernel_lost", "12"},
+                       {"events_lost", "15"},
+                       {"error", "NULL"},
+                   });
 }
 
 // A path left relative (docs/normalization.md): flagged, with its
@@ -606,16 +587,20 @@ TEST_F(StoreTest, UnresolvedPathsKeepTheirDirectoryAndAreCounted) {
                                 "new_path, new_path_unresolved, new_path_dir_dev, "
                                 "new_path_dir_inode FROM file_events ORDER BY time");
   ASSERT_EQ(rows.size(), 3u);
-  EXPECT_EQ(rows[0].at("path"), "deeper/secret.txt");
-  EXPECT_EQ(rows[0].at("path_unresolved"), "1");
-  EXPECT_EQ(rows[0].at("path_dir_dev"), std::to_string(0xfe00));
-  EXPECT_EQ(rows[0].at("path_dir_inode"), "1098723");
-  EXPECT_EQ(rows[0].at("new_path_unresolved"), "0");
-  EXPECT_EQ(rows[1].at("path_unresolved"), "0");
-  EXPECT_EQ(rows[1].at("path_dir_inode"), "NULL");
-  EXPECT_EQ(rows[1].at("new_path"), "b");
-  EXPECT_EQ(rows[1].at("new_path_unresolved"), "1");
-  EXPECT_EQ(rows[1].at("new_path_dir_dev"), "NULL");
+  ExpectColumns(rows[0], {
+                             {"path", "deeper/secret.txt"},
+                             {"path_unresolved", "1"},
+                             {"path_dir_dev", std::to_string(0xfe00)},
+                             {"path_dir_inode", "1098723"},
+                             {"new_path_unresolved", "0"},
+                         });
+  ExpectColumns(rows[1], {
+                             {"path_unresolved", "0"},
+                             {"path_dir_inode", "NULL"},
+                             {"new_path", "b"},
+                             {"new_path_unresolved", "1"},
+                             {"new_path_dir_dev", "NULL"},
+                         });
   EXPECT_EQ(rows[2].at("path_unresolved"), "0");
   EXPECT_EQ(rows[2].at("new_path_unresolved"), "0");
   EXPECT_EQ(Scalar(path, "SELECT unresolved_paths FROM runs"), "2");
@@ -685,12 +670,14 @@ TEST_F(StoreEnrichmentTest, NamesAndHashesReachTheViews) {
   std::vector<Row> p =
       Query(path, "SELECT user, euser, login_user, sha256, md5, hash_note FROM processes");
   ASSERT_EQ(p.size(), 1u);
-  EXPECT_EQ(p[0].at("user"), "alice");
-  EXPECT_EQ(p[0].at("euser"), "root");
-  EXPECT_EQ(p[0].at("login_user"), "bob");
-  EXPECT_EQ(p[0].at("sha256"), std::string(64, 'e'));
-  EXPECT_EQ(p[0].at("md5"), std::string(32, 'd'));
-  EXPECT_EQ(p[0].at("hash_note"), "NULL");
+  ExpectColumns(p[0], {
+                          {"user", "alice"},
+                          {"euser", "root"},
+                          {"login_user", "bob"},
+                          {"sha256", std::string(64, 'e')},
+                          {"md5", std::string(32, 'd')},
+                          {"hash_note", "NULL"},
+                      });
   EXPECT_EQ(Scalar(path, "SELECT user FROM file_events"), "carol");
 }
 
@@ -1204,14 +1191,16 @@ TEST_F(StoreImageTest, ImageLoadsJoinTheirProcessAndAreNeverDeduplicated) {
             "p.placeholder, p.cmdline FROM image_events i JOIN processes p USING (process_id) "
             "ORDER BY i.path");
   ASSERT_EQ(rows.size(), 3u);
-  EXPECT_EQ(rows[0].at("path"), "/usr/lib/x86_64-linux-gnu/libbz2.so.1.0.4");
-  EXPECT_EQ(rows[0].at("sha256"), "abc");
-  EXPECT_EQ(rows[0].at("exe"), "/usr/bin/python3.11");
-  EXPECT_EQ(rows[0].at("user"), "alice");
-  EXPECT_EQ(rows[0].at("uid"), "1000");
-  EXPECT_EQ(rows[0].at("placeholder"), "0");
-  EXPECT_EQ(rows[0].at("cmdline"), "python3 -c x");
-  EXPECT_EQ(rows[0].at("time_utc"), "2023-11-14T22:13:20.128Z");
+  ExpectColumns(rows[0], {
+                             {"path", "/usr/lib/x86_64-linux-gnu/libbz2.so.1.0.4"},
+                             {"sha256", "abc"},
+                             {"exe", "/usr/bin/python3.11"},
+                             {"user", "alice"},
+                             {"uid", "1000"},
+                             {"placeholder", "0"},
+                             {"cmdline", "python3 -c x"},
+                             {"time_utc", "2023-11-14T22:13:20.128Z"},
+                         });
   EXPECT_EQ(rows[1].at("path"), "/usr/lib/x86_64-linux-gnu/libc.so.6");
   EXPECT_EQ(rows[1].at("sha256"), "NULL");
   EXPECT_EQ(rows[2].at("pid"), "301");

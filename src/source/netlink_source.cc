@@ -34,6 +34,16 @@ Result<int> OpenAuditSocket() {
   return fd;
 }
 
+// An audit socket that receives: its buffer holds `bytes` (forced past
+// rmem_max when we may, else as much as the system allows).
+Result<int> OpenReceivingAuditSocket(int bytes) {
+  Result<int> fd = OpenAuditSocket();
+  if (!fd.ok()) return fd;
+  if (setsockopt(*fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof(bytes)) != 0)
+    (void)setsockopt(*fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));
+  return fd;
+}
+
 struct AuditRequest {
   nlmsghdr header;
   audit_status status;
@@ -221,12 +231,9 @@ Status NetlinkSource::OpenUnicast() {
           before_.pid);
     }
   }
-  Result<int> fd = OpenAuditSocket();
+  Result<int> fd = OpenReceivingAuditSocket(options_.receive_buffer_bytes);
   if (!fd.ok()) return fd.status();
   fd_ = *fd;
-  int size = options_.receive_buffer_bytes;
-  if (setsockopt(fd_, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) != 0)
-    (void)setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
   audit_status request{};
   request.mask = AUDIT_STATUS_PID;
   request.pid = static_cast<uint32_t>(getpid());
@@ -261,12 +268,9 @@ Status NetlinkSource::OpenUnicast() {
 }
 
 Status NetlinkSource::OpenMulticast() {
-  Result<int> fd = OpenAuditSocket();
+  Result<int> fd = OpenReceivingAuditSocket(options_.receive_buffer_bytes);
   if (!fd.ok()) return fd.status();
   fd_ = *fd;
-  int size = options_.receive_buffer_bytes;
-  if (setsockopt(fd_, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) != 0)
-    (void)setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
   sockaddr_nl address{};
   address.nl_family = AF_NETLINK;
   address.nl_groups = 1u << (AUDIT_NLGRP_READLOG - 1);

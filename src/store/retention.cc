@@ -32,6 +32,23 @@ int64_t FileBytes(const std::string& path) {
   return static_cast<int64_t>(st.st_size);
 }
 
+// Runs `sql` with ?1 bound to `limit` and calls `on_row` with the
+// statement at each row; `*read` counts the rows.
+template <typename OnRow>
+Status ForEachRow(Database* db, const std::string& sql, int64_t limit, int64_t* read,
+                  OnRow on_row) {
+  Result<std::unique_ptr<Statement>> select = db->Prepare(sql);
+  if (!select.ok()) return select.status();
+  (*select)->BindInt(1, limit);
+  while (true) {
+    Result<bool> row = (*select)->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return Status::Ok();
+    ++*read;
+    on_row(**select);
+  }
+}
+
 }  // namespace
 
 Result<StorageSize> MeasureStorage(Database* db) {
@@ -363,34 +380,26 @@ Status Retention::SizeRound(Database* db, int64_t* budget, RetentionResult* out)
   int64_t read = 0;
   for (size_t i = 0; i < event_tables_.size(); ++i) {
     const Table& table = event_tables_[i];
-    Result<std::unique_ptr<Statement>> select =
-        db->Prepare(fmt::format("SELECT rowid, time, {} FROM {} ORDER BY rowid LIMIT ?1",
-                                table.has_process_id ? "process_id" : "0", Quote(table.name)));
-    if (!select.ok()) return select.status();
-    (*select)->BindInt(1, k);
-    while (true) {
-      Result<bool> row = (*select)->Step();
-      if (!row.ok()) return row.status();
-      if (!*row) break;
-      ++read;
-      heads[i].last_rowid = (*select)->ColumnInt(0);
-      if ((*select)->ColumnType(1) == SQLITE_NULL) continue;
-      heads[i].time_and_process.emplace_back((*select)->ColumnInt(1), (*select)->ColumnInt(2));
-      times.push_back((*select)->ColumnInt(1));
-    }
+    EventHead& head = heads[i];
+    Status scanned =
+        ForEachRow(db,
+                   fmt::format("SELECT rowid, time, {} FROM {} ORDER BY rowid LIMIT ?1",
+                               table.has_process_id ? "process_id" : "0", Quote(table.name)),
+                   k, &read, [&](Statement& row) {
+                     head.last_rowid = row.ColumnInt(0);
+                     if (row.ColumnType(1) == SQLITE_NULL) return;
+                     head.time_and_process.emplace_back(row.ColumnInt(1), row.ColumnInt(2));
+                     times.push_back(row.ColumnInt(1));
+                   });
+    if (!scanned.ok()) return scanned;
   }
   for (const Table& table : keyed_tables_) {
-    Result<std::unique_ptr<Statement>> select = db->Prepare(fmt::format(
-        "SELECT time FROM {} WHERE time IS NOT NULL ORDER BY time LIMIT ?1", Quote(table.name)));
-    if (!select.ok()) return select.status();
-    (*select)->BindInt(1, k);
-    while (true) {
-      Result<bool> row = (*select)->Step();
-      if (!row.ok()) return row.status();
-      if (!*row) break;
-      ++read;
-      times.push_back((*select)->ColumnInt(0));
-    }
+    Status scanned =
+        ForEachRow(db,
+                   fmt::format("SELECT time FROM {} WHERE time IS NOT NULL ORDER BY time LIMIT ?1",
+                               Quote(table.name)),
+                   k, &read, [&](Statement& row) { times.push_back(row.ColumnInt(0)); });
+    if (!scanned.ok()) return scanned;
   }
   std::vector<ProcessRetention::Row> processes;
   if (have_process_table_) {
