@@ -13,8 +13,8 @@
 #include "filter/compiled_filters.h"
 #include "filter/filter_describe.h"
 #include "filter/filter_loader.h"
-#include "rules/filter_pushdown.h"
 #include "normalize/event_codes.h"
+#include "rules/filter_pushdown.h"
 
 namespace {
 

@@ -180,8 +180,8 @@ TEST(LiveDatabase, StatusShowsTheLastEventOfTheDatabaseFile) {
   snapshot.db_path = "/var/lib/recorder/monitor.db";
   nlohmann::json quiet = StatusJson(snapshot);
   EXPECT_FALSE(quiet["db"].contains("last_event"));
-  snapshot.db_event = StatusSnapshot::DbEvent{kNoon, "database damaged at start (x): archived to A",
-                                              "A", 0};
+  snapshot.db_event =
+      StatusSnapshot::DbEvent{kNoon, "database damaged at start (x): archived to A", "A", 0};
   nlohmann::json json = StatusJson(snapshot);
   EXPECT_EQ(json["db"]["last_event"]["what"], "database damaged at start (x): archived to A");
   EXPECT_EQ(json["db"]["last_event"]["archive"], "A");

@@ -111,10 +111,12 @@ TEST(FilterParserTest, BadFieldsNameFileRuleAndReason) {
                         "not apply to file events (their fields: exe, parent_exe"));
   EXPECT_THAT(ParseError(R"({"file": {"exclude": [{"cmdline": "x"}]}})"),
               HasSubstr("exclude the process"));
-  EXPECT_THAT(ParseError(R"({"file": {"include": [{"operation": "wrte"}]}})"),
-              HasSubstr("file.include[0]: operation: \"wrte\" is not one of create, write, "
-                        "rename, delete, chmod, chown, mkdir, rmdir, link, truncate, set_times (did you mean "
-                        "\"write\"?)"));
+  EXPECT_THAT(
+      ParseError(R"({"file": {"include": [{"operation": "wrte"}]}})"),
+      HasSubstr(
+          "file.include[0]: operation: \"wrte\" is not one of create, write, "
+          "rename, delete, chmod, chown, mkdir, rmdir, link, truncate, set_times (did you mean "
+          "\"write\"?)"));
   EXPECT_THAT(
       ParseError(R"({"file": {"exclude": [{"path": {"startswith": "/a", "containz": "b"}}]}})"),
       HasSubstr("path: unknown operator \"containz\" (did you mean \"contains\"?)"));

@@ -11,8 +11,8 @@
 
 #include "filter/compiled_filters.h"
 #include "filter/filter_loader.h"
-#include "normalize/typed_event.h"
 #include "normalize/event_codes.h"
+#include "normalize/typed_event.h"
 
 namespace recorder::filter {
 

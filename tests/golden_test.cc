@@ -16,8 +16,6 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "normalize/event_codes.h"
 #include "normalize/typed_event_json.h"
 #include "pipeline/pipeline.h"

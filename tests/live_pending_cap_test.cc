@@ -97,7 +97,9 @@ TEST_F(LivePendingCap, AStalledWriterDropsOverTheCapAndCountsByType) {
   // The reader kept reading through the stall: unless the kernel lost
   // records or our socket overflowed, every audit serial arrived
   // (interleaved events are not gaps).
-  if (run[0][4] == "0" && run[0][5] == "0") EXPECT_EQ(run[0][3], "0") << ReadLog();
+  if (run[0][4] == "0" && run[0][5] == "0") {
+    EXPECT_EQ(run[0][3], "0") << ReadLog();
+  }
   EXPECT_NE(ReadLog().find("PendingEventCap 5 reached"), std::string::npos) << ReadLog();
 }
 

@@ -32,8 +32,7 @@ inline constexpr Command kCommands[] = {
     {"status", AddStatusCommand},   {"plugin", AddPluginCommand},
     {"replay", AddReplayCommand},   {"query", AddQueryCommand},
     {"install", AddInstallCommand}, {"uninstall", AddUninstallCommand},
-    {"config", AddConfigCommand},
-    {"recreate-db", AddRecreateDbCommand},
+    {"config", AddConfigCommand},   {"recreate-db", AddRecreateDbCommand},
 };
 
 }  // namespace recorder::cli

@@ -84,11 +84,11 @@ void Daemon::AddTasks(int64_t now) {
                         std::vector<enrich::HashCompletion> done =
                             enrichment_->TakeHashCompletions();
                         if (done.empty() || !store_) return Status::Ok();
-                        return EndOnError(
-                            RunEndKind::kWriteFailed, OnWriter([this, done = std::move(done)] {
-                              LiveEnrichment::StoreHashCompletions(store_, done);
-                              return Status::Ok();
-                            }));
+                        return EndOnError(RunEndKind::kWriteFailed,
+                                          OnWriter([this, done = std::move(done)] {
+                                            LiveEnrichment::StoreHashCompletions(store_, done);
+                                            return Status::Ok();
+                                          }));
                       }),
              now + kTickMs);
   if (store_) {

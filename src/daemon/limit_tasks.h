@@ -104,8 +104,8 @@ class CleanupTask : public PeriodicTask {
   ArchiveFn archive_;
   int max_clean_tries_;
   int failed_tries_ = 0;
-  int64_t next_run_ms_;         // monotonic: the next scheduled run
-  int64_t next_size_check_ms_;  // monotonic
+  int64_t next_run_ms_;                      // monotonic: the next scheduled run
+  int64_t next_size_check_ms_;               // monotonic
   std::map<std::string, int64_t> run_rows_;  // deleted by the run in progress, per table
   store::StorageSize run_before_;            // at the start of the run in progress
   std::optional<store::RetentionResult> last_run_;

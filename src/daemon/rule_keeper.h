@@ -62,7 +62,7 @@ class RuleKeeper {
 
   rules::AuditControl* control_;
   std::unique_ptr<rules::RuleManager> manager_;
-  bool installed_ = false;  // rules of manager_ may be in the kernel
+  bool installed_ = false;        // rules of manager_ may be in the kernel
   rules::PushdownPlan pushdown_;  // of manager_'s set
   RuleState state_;
 };

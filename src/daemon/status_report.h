@@ -45,7 +45,7 @@ struct StatusSnapshot {
 
   std::optional<AuditStatus> audit_at_start;
   std::optional<AuditStatus> audit_now;
-  uint64_t drops = 0;  // netlink overruns or plugin lines too long
+  uint64_t drops = 0;        // netlink overruns or plugin lines too long
   bool netlink = false;      // serial_gaps only then
   uint64_t serial_gaps = 0;  // audit serials that never arrived
 

@@ -1,8 +1,9 @@
 #include "filter/event_fields.h"
-#include "normalize/event_codes.h"
 
 #include <type_traits>
 #include <variant>
+
+#include "normalize/event_codes.h"
 
 namespace recorder::filter {
 namespace {

@@ -4,8 +4,8 @@
 #include <fmt/format.h>
 
 #include "filter/filter_fields.h"
-#include "normalize/typed_event.h"
 #include "normalize/event_codes.h"
+#include "normalize/typed_event.h"
 
 namespace recorder::filter {
 namespace {

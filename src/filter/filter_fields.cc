@@ -2,9 +2,9 @@
 
 #include <iterator>
 
+#include "normalize/event_codes.h"
 #include "normalize/typed_event.h"
 #include "util/json_text.h"
-#include "normalize/event_codes.h"
 
 namespace recorder::filter {
 namespace {
@@ -211,8 +211,7 @@ std::vector<std::string> EventTypeNames() {
 
 OperationMask OperationBit(std::string_view name) {
   for (int i = 0; i <= static_cast<int>(FileOperation::kSetTimes); ++i)
-    if (Name(static_cast<FileOperation>(i)) == name)
-      return static_cast<OperationMask>(1u << i);
+    if (Name(static_cast<FileOperation>(i)) == name) return static_cast<OperationMask>(1u << i);
   return 0;
 }
 

@@ -24,11 +24,11 @@ struct EnumCode {
 };
 
 inline constexpr EnumCode<FileOperation> kFileOperationCodes[] = {
-    {FileOperation::kCreate, "create"}, {FileOperation::kWrite, "write"},
-    {FileOperation::kRename, "rename"}, {FileOperation::kDelete, "delete"},
-    {FileOperation::kChmod, "chmod"},   {FileOperation::kChown, "chown"},
-    {FileOperation::kMkdir, "mkdir"},   {FileOperation::kRmdir, "rmdir"},
-    {FileOperation::kLink, "link"},     {FileOperation::kTruncate, "truncate"},
+    {FileOperation::kCreate, "create"},      {FileOperation::kWrite, "write"},
+    {FileOperation::kRename, "rename"},      {FileOperation::kDelete, "delete"},
+    {FileOperation::kChmod, "chmod"},        {FileOperation::kChown, "chown"},
+    {FileOperation::kMkdir, "mkdir"},        {FileOperation::kRmdir, "rmdir"},
+    {FileOperation::kLink, "link"},          {FileOperation::kTruncate, "truncate"},
     {FileOperation::kSetTimes, "set_times"},
 };
 

@@ -28,7 +28,8 @@ Result<SocketAddress> DecodeSockaddr(std::string_view hex) {
     case kAfInet: {
       // sockaddr_in: family(2) port(2) addr(4) zero(8); the kernel logs
       // the length the caller passed, which is at least these 8 bytes.
-      if (bytes.size() < 8) return Status::Errorf("AF_INET saddr too short ({} bytes)", bytes.size());
+      if (bytes.size() < 8)
+        return Status::Errorf("AF_INET saddr too short ({} bytes)", bytes.size());
       char text[INET_ADDRSTRLEN];
       if (inet_ntop(AF_INET, bytes.data() + 4, text, sizeof(text)) == nullptr)
         return Status::Error("inet_ntop failed");

@@ -112,9 +112,8 @@ Status AddSecurityRow(BatchedInsert* rows, StringInterner* interner, const RowHe
   return rows->Add({Int(h.time_ms), Int(h.process_id), Int(static_cast<int64_t>(body.kind)),
                     Int(static_cast<int64_t>(body.record_type)), StringIdValue(user),
                     StringIdValue(target), Int(static_cast<int64_t>(body.result)),
-                    StringIdValue(terminal), StringIdValue(address),
-                    StringIdValue(hostname), StringIdValue(detail), Int(h.success),
-                    IdValue(h.uid)});
+                    StringIdValue(terminal), StringIdValue(address), StringIdValue(hostname),
+                    StringIdValue(detail), Int(h.success), IdValue(h.uid)});
 }
 
 Status AddModuleRow(BatchedInsert* rows, StringInterner* interner, const RowHead& h,
@@ -219,33 +218,33 @@ Result<int64_t> EventStore::InsertProcess(const TypedEvent& event, int64_t node_
 
   WriteTransaction& txn = *txn_;
   const int64_t process_id = txn.next_process_id++;
-  txn.waiting_processes.push_back({Int(process_id),
-                                   Int(node_id),
-                                   Int(s.pid),
-                                   Int(s.ppid),
-                                   parent_id != 0 ? Int(parent_id) : NullInt(),
-                                   start_ms >= 0 ? Int(start_ms) : NullInt(),
-                                   NullInt(),  // end_time: see WriteEvent's ProcessEnd
-                                   NullInt(),  // exit_code
-                                   StringIdValue(*exe),
-                                   StringIdValue(*comm),
-                                   StringIdValue(command_id),
-                                   StringIdValue(cwd_id),
-                                   IdValue(s.uid),
-                                   IdValue(s.euid),
-                                   IdValue(s.auid),
-                                   IdValue(s.ses),
-                                   StringIdValue(*tty),
-                                   placeholder ? NullInt() : Int(event.header.success ? 1 : 0),
-                                   Int(flags),
-                                   StringIdValue(user),
-                                   StringIdValue(euser),
-                                   StringIdValue(login_user),
-                                   StringIdValue(sha256),
-                                   StringIdValue(md5),
-                                   StringIdValue(hash_note),
-                                   path_search_attempts > 0 ? Int(path_search_attempts)
-                                                            : NullInt()});
+  txn.waiting_processes.push_back(
+      {Int(process_id),
+       Int(node_id),
+       Int(s.pid),
+       Int(s.ppid),
+       parent_id != 0 ? Int(parent_id) : NullInt(),
+       start_ms >= 0 ? Int(start_ms) : NullInt(),
+       NullInt(),  // end_time: see WriteEvent's ProcessEnd
+       NullInt(),  // exit_code
+       StringIdValue(*exe),
+       StringIdValue(*comm),
+       StringIdValue(command_id),
+       StringIdValue(cwd_id),
+       IdValue(s.uid),
+       IdValue(s.euid),
+       IdValue(s.auid),
+       IdValue(s.ses),
+       StringIdValue(*tty),
+       placeholder ? NullInt() : Int(event.header.success ? 1 : 0),
+       Int(flags),
+       StringIdValue(user),
+       StringIdValue(euser),
+       StringIdValue(login_user),
+       StringIdValue(sha256),
+       StringIdValue(md5),
+       StringIdValue(hash_note),
+       path_search_attempts > 0 ? Int(path_search_attempts) : NullInt()});
   ++txn.rows;
   if (txn.waiting_processes.size() >= WriteTransaction::kMaxWaitingProcesses) {
     Status status = FlushProcesses();

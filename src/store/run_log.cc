@@ -26,7 +26,8 @@ Result<std::unique_ptr<RunLog>> RunLog::Create(Database* db) {
       "process_starts = ?11, process_ends = ?12, file_events = ?13, network_events = ?14, "
       "security_events = ?15, module_events = ?16, placeholder_processes = ?17, "
       "duplicates = ?18, kernel_lost = ?19, dropped_backlog = ?20, dropped_queue_full = ?21, "
-      "dropped_other = ?22, error = ?23, unresolved_paths = ?24, failed_execs = ?25, note = ?26, serial_gaps = ?27";
+      "dropped_other = ?22, error = ?23, unresolved_paths = ?24, failed_execs = ?25, note = ?26, "
+      "serial_gaps = ?27";
   for (size_t kind = 0; kind < kRunEventKinds; ++kind)
     sql += fmt::format(", dropped_cap_{} = ?{}", EventKindName(kind), kFirstCapParameter + kind);
   sql += " WHERE run_id = ?1";

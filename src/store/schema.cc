@@ -317,12 +317,12 @@ struct Migration {
 // Append-only: a released migration's table changes are never edited; a
 // new version adds a migration.
 constexpr Migration kMigrations[] = {
-    {1, [] { return std::string(kSchemaV1); }},
-    {2, [] { return std::string(kSchemaV2); }},
-    {3, [] { return std::string(kSchemaV3); }},
-    {4, SchemaV4},
-    {5, [] { return std::string(kSchemaV5); }},
-    {6, [] { return std::string(kSchemaV6); }},
+    {1, [] { return std::string(kSchemaV1); }},  // the tables
+    {2, [] { return std::string(kSchemaV2); }},  // enrichment columns
+    {3, [] { return std::string(kSchemaV3); }},  // unresolved paths
+    {4, SchemaV4},                               // code tables, failed execs
+    {5, [] { return std::string(kSchemaV5); }},  // runs.note
+    {6, [] { return std::string(kSchemaV6); }},  // serial gaps, PendingEventCap drops
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSchemaVersion);
 
