@@ -6,9 +6,12 @@
 //     writing (status: limits.disk.writing false), count what it drops
 //     (runs.dropped_other), keep the database intact (PRAGMA
 //     integrity_check), and record again once the space is freed.
-//   - SizeLimitHoldsUnderAFlood: maxSizeMB 10 and a flood of several times
-//     that: the database plus its -wal, sampled every 20 ms, never exceeds
-//     AbsoluteMaxStorageSizeMB, and cleanup deletes the oldest events first.
+//   - HardSizeLimitHoldsUnderAFlood: maxSizeMB 10 and a flood of several
+//     times that: the database plus its -wal, sampled every 20 ms, never
+//     exceeds AbsoluteMaxStorageSizeMB.
+//   - DISABLED_SizeLimitCleanupKeepsUpWithAFlood: the same, and cleanup
+//     deletes the oldest events first while the flood goes on. Fails
+//     today (cleanup starves behind a busy writer thread).
 //
 // Needs root, kernel audit and tmpfs mounts; skips (saying why)
 // otherwise. The guard restores the audit state, and the tmpfs is
@@ -119,6 +122,88 @@ class LiveDisk : public UnicastRecorderTest {
     WaitExit(flood, 10s);
     guard_->Forget(flood);
   }
+
+  // maxSizeMB 10 and a 40 s file flood of several times that. The database
+  // and its -wal, sampled every 20 ms, never pass AbsoluteMaxStorageSizeMB;
+  // with `expect_cleanup`, also: cleanup runs during the flood, the oldest
+  // events go first and recording goes on.
+  void FloodUnderSizeLimit(bool expect_cleanup) {
+    // maxSizeMB 10: AbsoluteMaxStorageSizeMB and MaxRuntimeStorageSizeMB
+    // default to 2 x maxSizeMB (docs/configuration.md).
+    constexpr int64_t kMaxMB = 10;
+    constexpr int64_t kAbsoluteMaxBytes = 2 * kMaxMB << 20;
+    const std::string db = DbPath();
+    const pid_t recorder = Start(db, R"({"maxSizeMB": 10, "PendingEventCap": 100000})");
+
+    // Sampled every 20 ms while the flood runs: never over the hard limit.
+    std::atomic<bool> sampling{true};
+    std::atomic<int64_t> largest{0};
+    std::thread sampler([&] {
+      while (sampling) {
+        const int64_t bytes = FileSize(db) + FileSize(db + "-wal");
+        if (bytes > largest) largest = bytes;
+        std::this_thread::sleep_for(20ms);
+      }
+    });
+    // A marker among the first events, then a flood of file writes by a
+    // shell builtin (no exec: no new process rows or command lines, which
+    // cleanup keeps while their process lives) over 100 names (the interned
+    // strings, which cleanup keeps, stay few).
+    RunProgram({"/bin/sh", "-c", "exec /bin/true size-marker-first"});
+    Db reader(db);
+    EXPECT_FALSE(
+        reader.Await("SELECT 1 FROM processes WHERE cmdline LIKE '%size-marker-first%'", 15s)
+            .empty())
+        << ReadLog();
+    const std::string work = temp_.path() + "/work";
+    fs::create_directories(work);
+    const pid_t flood =
+        Spawn({"/bin/bash", "-c",
+               fmt::format("cd {} && end=$((SECONDS + 40)); n=0; "
+                           "while [ $SECONDS -lt $end ]; do n=$((n+1)); : > f$((n % 100)); done",
+                           work)});
+    guard_->Adopt(flood);
+    // Until the recorder has seen several times maxSizeMB of events (or the
+    // flood ends): the file events stored, deleted or dropped.
+    int64_t cleanups = 0;
+    WaitFor(
+        [&] {
+          nlohmann::json status = Status();
+          if (status.is_discarded()) return false;
+          if (status["limits"]["storage"].contains("last_cleanup_ms")) ++cleanups;
+          return status["events"]["file"].value("total", uint64_t{0}) > 300'000;
+        },
+        45s);
+    EndFlood(flood);
+    sampling = false;
+    sampler.join();
+    const nlohmann::json status = Status();
+    EXPECT_EQ(status.value("state", ""), "running") << status.dump() << ReadLog();
+    EXPECT_LE(largest.load(), kAbsoluteMaxBytes)
+        << "the database and its -wal reached " << largest.load() << " bytes\n"
+        << ReadLog();
+    if (expect_cleanup) {
+      EXPECT_GT(cleanups, 0) << "no cleanup ran\n" << status.dump() << ReadLog();
+      // The oldest went first: the marker from before the flood is gone, and
+      // the newest events are kept.
+      EXPECT_TRUE(WaitFor(
+          [&] {
+            return reader.Query("SELECT 1 FROM processes WHERE cmdline LIKE '%size-marker-first%'")
+                .empty();
+          },
+          15s))
+          << ReadLog();
+      RunProgram({"/bin/sh", "-c", "exec /bin/true size-marker-last"});
+      EXPECT_FALSE(
+          reader.Await("SELECT 1 FROM processes WHERE cmdline LIKE '%size-marker-last%'", 15s)
+              .empty())
+          << ReadLog();
+    }
+    StopRecorder(recorder);
+    auto check = reader.Query("PRAGMA integrity_check");
+    ASSERT_EQ(check.size(), 1u);
+    EXPECT_EQ(check[0][0], "ok");
+  }
 };
 
 TEST_F(LiveDisk, DiskFullDropsCountsAndResumes) {
@@ -196,82 +281,11 @@ TEST_F(LiveDisk, DiskFullDropsCountsAndResumes) {
   EXPECT_NE(log.find("writing resumes"), std::string::npos) << log;
 }
 
+TEST_F(LiveDisk, HardSizeLimitHoldsUnderAFlood) { FloodUnderSizeLimit(false); }
+
 // Disabled: it fails today. Cleanup does not run while the writer thread
 // is busy under a flood: the file stays under the hard limit, but writing
 // stops and events are dropped until a cleanup finally runs (issue 12).
-TEST_F(LiveDisk, DISABLED_SizeLimitHoldsUnderAFlood) {
-  // maxSizeMB 10: AbsoluteMaxStorageSizeMB and MaxRuntimeStorageSizeMB
-  // default to 2 x maxSizeMB (docs/configuration.md).
-  constexpr int64_t kMaxMB = 10;
-  constexpr int64_t kAbsoluteMaxBytes = 2 * kMaxMB << 20;
-  const std::string db = DbPath();
-  const pid_t recorder = Start(db, R"({"maxSizeMB": 10, "PendingEventCap": 100000})");
-
-  // Sampled every 20 ms while the flood runs: never over the hard limit.
-  std::atomic<bool> sampling{true};
-  std::atomic<int64_t> largest{0};
-  std::thread sampler([&] {
-    while (sampling) {
-      const int64_t bytes = FileSize(db) + FileSize(db + "-wal");
-      if (bytes > largest) largest = bytes;
-      std::this_thread::sleep_for(20ms);
-    }
-  });
-  // A marker among the first events, then a flood of file writes by a
-  // shell builtin (no exec: no new process rows or command lines, which
-  // cleanup keeps while their process lives) over 100 names (the interned
-  // strings, which cleanup keeps, stay few).
-  RunProgram({"/bin/sh", "-c", "exec /bin/true size-marker-first"});
-  Db reader(db);
-  EXPECT_FALSE(
-      reader.Await("SELECT 1 FROM processes WHERE cmdline LIKE '%size-marker-first%'", 15s).empty())
-      << ReadLog();
-  const std::string work = temp_.path() + "/work";
-  fs::create_directories(work);
-  const pid_t flood =
-      Spawn({"/bin/bash", "-c",
-             fmt::format("cd {} && end=$((SECONDS + 40)); n=0; "
-                         "while [ $SECONDS -lt $end ]; do n=$((n+1)); : > f$((n % 100)); done",
-                         work)});
-  guard_->Adopt(flood);
-  // Until the recorder has seen several times maxSizeMB of events (or the
-  // flood ends): the file events stored, deleted or dropped.
-  int64_t cleanups = 0;
-  WaitFor(
-      [&] {
-        nlohmann::json status = Status();
-        if (status.is_discarded()) return false;
-        if (status["limits"]["storage"].contains("last_cleanup_ms")) ++cleanups;
-        return status["events"]["file"].value("total", uint64_t{0}) > 300'000;
-      },
-      45s);
-  EndFlood(flood);
-  sampling = false;
-  sampler.join();
-  const nlohmann::json status = Status();
-  EXPECT_EQ(status.value("state", ""), "running") << status.dump() << ReadLog();
-  EXPECT_LE(largest.load(), kAbsoluteMaxBytes)
-      << "the database and its -wal reached " << largest.load() << " bytes\n"
-      << ReadLog();
-  EXPECT_GT(cleanups, 0) << "no cleanup ran\n" << status.dump() << ReadLog();
-  // The oldest went first: the marker from before the flood is gone, and
-  // the newest events are kept.
-  EXPECT_TRUE(WaitFor(
-      [&] {
-        return reader.Query("SELECT 1 FROM processes WHERE cmdline LIKE '%size-marker-first%'")
-            .empty();
-      },
-      15s))
-      << ReadLog();
-  RunProgram({"/bin/sh", "-c", "exec /bin/true size-marker-last"});
-  EXPECT_FALSE(
-      reader.Await("SELECT 1 FROM processes WHERE cmdline LIKE '%size-marker-last%'", 15s).empty())
-      << ReadLog();
-  StopRecorder(recorder);
-  auto check = reader.Query("PRAGMA integrity_check");
-  ASSERT_EQ(check.size(), 1u);
-  EXPECT_EQ(check[0][0], "ok");
-}
-
+TEST_F(LiveDisk, DISABLED_SizeLimitCleanupKeepsUpWithAFlood) { FloodUnderSizeLimit(true); }
 }  // namespace
 }  // namespace recorder
