@@ -172,7 +172,7 @@ bool EventFields::String(Field field, std::string_view* out) const {
           }
         } else if constexpr (std::is_same_v<T, ModuleEvent>) {
           if (field == Field::kOperation) {
-            *out = body.operation == ModuleOperation::kLoad ? "load" : "unload";
+            *out = Name(body.operation);
             return true;
           }
           return field == Field::kModuleName && NonEmpty(body.module, out);

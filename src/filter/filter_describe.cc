@@ -30,8 +30,8 @@ std::string PatternText(const Pattern& p) {
 std::vector<std::string> OperationNames(OperationMask mask) {
   std::vector<std::string> names;
   if (mask == kAllOperations) return {"all"};
-  for (int i = 0; i <= static_cast<int>(FileOperation::kSetTimes); ++i)
-    if (mask & (1u << i)) names.emplace_back(Name(static_cast<FileOperation>(i)));
+  for (const EnumCode<FileOperation>& code : kFileOperationCodes)
+    if (mask & (1u << static_cast<int>(code.value))) names.emplace_back(code.text);
   return names;
 }
 

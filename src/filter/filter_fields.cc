@@ -164,20 +164,12 @@ std::vector<std::string_view> EnumValues(Field field, EventType type) {
       switch (type) {
         case EventType::kProcess:
           return {"start", "end", "failed_exec"};
-        case EventType::kFile: {
-          std::vector<std::string_view> ops;
-          for (int i = 0; i <= static_cast<int>(FileOperation::kSetTimes); ++i)
-            ops.push_back(Name(static_cast<FileOperation>(i)));
-          return ops;
-        }
-        case EventType::kSecurity: {
-          std::vector<std::string_view> kinds;
-          for (int i = 0; i <= static_cast<int>(SecurityKind::kPrivilegeChange); ++i)
-            kinds.push_back(Name(static_cast<SecurityKind>(i)));
-          return kinds;
-        }
+        case EventType::kFile:
+          return Texts(kFileOperationCodes);
+        case EventType::kSecurity:
+          return Texts(kSecurityKindCodes);
         case EventType::kModule:
-          return {"load", "unload"};
+          return Texts(kModuleOperationCodes);
         default:
           return {};
       }
@@ -210,8 +202,8 @@ std::vector<std::string> EventTypeNames() {
 }
 
 OperationMask OperationBit(std::string_view name) {
-  for (int i = 0; i <= static_cast<int>(FileOperation::kSetTimes); ++i)
-    if (Name(static_cast<FileOperation>(i)) == name) return static_cast<OperationMask>(1u << i);
+  for (const EnumCode<FileOperation>& code : kFileOperationCodes)
+    if (code.text == name) return static_cast<OperationMask>(1u << static_cast<int>(code.value));
   return 0;
 }
 
