@@ -17,7 +17,7 @@ SqlInt StringIdValue(int64_t id) { return id == 0 ? NullInt() : Int(id); }
 SqlInt PortValue(int32_t port) { return port < 0 ? NullInt() : Int(port); }
 // An enum's stored code (normalize/event_codes.h); NULL for its "not known".
 template <typename E>
-SqlInt CodeValue(E value, E unknown) {
+SqlInt StoredCode(E value, E unknown) {
   return value == unknown ? NullInt() : Int(static_cast<int64_t>(value));
 }
 void BindId(Statement* stmt, int index, int64_t id) { stmt->BindOptionalInt(index, IdValue(id)); }
@@ -95,8 +95,8 @@ Status AddNetworkRow(BatchedInsert* rows, StringInterner* interner, const RowHea
   const int64_t user = intern(user_name);
   if (!intern.status().ok()) return intern.status();
   return rows->Add({Int(h.time_ms), Int(h.process_id), Int(static_cast<int64_t>(body.direction)),
-                    CodeValue(body.protocol, NetworkProtocol::kUnknown),
-                    CodeValue(body.family, AddressFamily::kOther), StringIdValue(local),
+                    StoredCode(body.protocol, NetworkProtocol::kUnknown),
+                    StoredCode(body.family, AddressFamily::kOther), StringIdValue(local),
                     PortValue(body.local_port), StringIdValue(remote), PortValue(body.remote_port),
                     Int(h.success), IdValue(h.uid), Int(body.in_progress ? 1 : 0),
                     StringIdValue(user)});
