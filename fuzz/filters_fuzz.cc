@@ -53,7 +53,7 @@ std::vector<TypedEvent> SampleEvents() {
   SecurityEvent sec;
   sec.user = "root";
   sec.address = "192.0.2.1";
-  sec.result = "failed";
+  sec.result = SecurityResult::kFailed;
   base.body = sec;
   events.push_back(base);
   ModuleEvent mod;

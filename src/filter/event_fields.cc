@@ -6,10 +6,13 @@
 #include "normalize/event_codes.h"
 
 namespace recorder::filter {
-namespace {
 
+// Outside the anonymous namespace: clang counts a variable template used
+// only in a static_assert as unused when it has internal linkage.
 template <typename>
 inline constexpr bool kNoFilterType = false;
+
+namespace {
 
 bool ParentExe(const ProcessLineage* lineage, int32_t pid, int64_t start_ms, int64_t at_ms,
                std::string_view* out) {
