@@ -11,12 +11,23 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "util/enum_text.h"
 #include "util/json_text.h"
 
 namespace recorder::config {
 namespace {
 
 namespace fs = std::filesystem;
+
+// `source` in recorder.json, and what status prints.
+constexpr EnumCode<AuditSource> kAuditSourceNames[] = {
+    {AuditSource::kAuto, "auto"},
+    {AuditSource::kUnicast, "unicast"},
+    {AuditSource::kMulticast, "multicast"},
+    {AuditSource::kPlugin, "plugin"},
+};
+static_assert(CodesAreDistinct(kAuditSourceNames) &&
+              CodesCover(kAuditSourceNames, AuditSource::kAuto, AuditSource::kPlugin));
 using nlohmann::json;
 
 constexpr int64_t kUnbounded = std::numeric_limits<int64_t>::max();
@@ -365,19 +376,7 @@ void Collect(Merger* merger, const std::string& file, const json& object,
 
 }  // namespace
 
-std::string_view AuditSourceName(AuditSource source) {
-  switch (source) {
-    case AuditSource::kAuto:
-      return "auto";
-    case AuditSource::kUnicast:
-      return "unicast";
-    case AuditSource::kMulticast:
-      return "multicast";
-    case AuditSource::kPlugin:
-      return "plugin";
-  }
-  return "auto";
-}
+std::string_view AuditSourceName(AuditSource source) { return CodeText(kAuditSourceNames, source); }
 
 RecorderConfig DefaultConfig(const std::string& config_dir) {
   RecorderConfig config;
@@ -539,15 +538,8 @@ Result<LoadedConfig> MergeConfigTexts(const std::string& config_dir,
 
   // Live recording.
   if (auto v = m.TakeString({"source"})) {
-    const std::string s = CanonicalKey(*v);
-    if (s == "auto") {
-      c.source = AuditSource::kAuto;
-    } else if (s == "unicast") {
-      c.source = AuditSource::kUnicast;
-    } else if (s == "multicast") {
-      c.source = AuditSource::kMulticast;
-    } else if (s == "plugin") {
-      c.source = AuditSource::kPlugin;
+    if (auto source = CodeValue(kAuditSourceNames, CanonicalKey(*v))) {
+      c.source = *source;
     } else {
       m.Warn("source: unknown value \"{}\" (auto, unicast, multicast, plugin); using auto", *v);
     }

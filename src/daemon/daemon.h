@@ -34,6 +34,7 @@
 #include "pipeline/pipeline.h"
 #include "pipeline/threaded_sink.h"
 #include "store/event_store.h"
+#include "util/clock.h"
 #include "util/status.h"
 
 namespace recorder::daemon {
@@ -41,11 +42,6 @@ namespace recorder::daemon {
 // Events without EOE (single-record user messages aside) close by age;
 // the pipeline needs Age() at least every 500 ms, we tick twice as often.
 inline constexpr int64_t kTickMs = 250;
-
-// The process's clocks, in the units the loop and the tasks use.
-int64_t WallMs();       // CLOCK_REALTIME, ms since the Unix epoch
-int64_t MonotonicMs();  // CLOCK_MONOTONIC
-int64_t MonotonicUs();
 
 class Daemon {
  public:

@@ -19,8 +19,8 @@ std::string DisabledPath(const std::string& state_dir) {
 
 std::string HumanBytes(int64_t bytes) {
   if (bytes < 0) return "missing";
-  if (bytes < 10 * 1024) return fmt::format("{} B", bytes);
-  if (bytes < 10 * 1024 * 1024) return fmt::format("{:.1f} KiB", bytes / 1024.0);
+  if (bytes < int64_t{10} * 1024) return fmt::format("{} B", bytes);
+  if (bytes < int64_t{10} * 1024 * 1024) return fmt::format("{:.1f} KiB", bytes / 1024.0);
   return fmt::format("{:.1f} MiB", bytes / (1024.0 * 1024.0));
 }
 

@@ -2,26 +2,15 @@
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
-#include <time.h>
 
 #include <string>
 
 #include "parse/record_parser.h"
+#include "util/clock.h"
 
 namespace recorder::daemon {
 
 using config::AuditSource;
-
-namespace {
-
-// The serial gap counter's clock: our reading time, never stepped.
-int64_t SteadyMs() {
-  timespec now{};
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  return static_cast<int64_t>(now.tv_sec) * 1000 + now.tv_nsec / 1'000'000;
-}
-
-}  // namespace
 
 Result<std::unique_ptr<LiveSource>> LiveSource::Open(AuditSource kind,
                                                      const config::RecorderConfig& config,
@@ -70,7 +59,7 @@ int LiveSource::fd() const { return netlink_ ? netlink_->fd() : plugin_->fd(); }
 LiveSource::ReadOutcome LiveSource::Read(Pipeline* pipeline, int64_t now_wall) {
   ReadOutcome outcome;
   if (netlink_) {
-    const int64_t now_steady = SteadyMs();
+    const int64_t now_steady = MonotonicMs();
     Status read = netlink_->ReadPending([&](int type, std::string_view body) {
       if (ParseRecordBodyHeader(type, body, &header_) == ParseError::kNone)
         serials_.Note(header_.serial, now_steady);
@@ -95,7 +84,7 @@ LiveSource::ReadOutcome LiveSource::Read(Pipeline* pipeline, int64_t now_wall) {
 
 void LiveSource::CheckStatus() {
   const uint64_t lost_before = serials_.lost();
-  serials_.Expire(SteadyMs());
+  serials_.Expire(MonotonicMs());
   if (serials_.lost() > lost_before)
     spdlog::warn(
         "{} audit records never reached the recorder (gaps in the audit serials); total {}",

@@ -46,24 +46,6 @@ std::string FilesText(const std::vector<std::string>& files) {
 
 }  // namespace
 
-int64_t WallMs() {
-  timespec now{};
-  clock_gettime(CLOCK_REALTIME, &now);
-  return static_cast<int64_t>(now.tv_sec) * 1000 + now.tv_nsec / 1'000'000;
-}
-
-int64_t MonotonicMs() {
-  timespec now{};
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  return static_cast<int64_t>(now.tv_sec) * 1000 + now.tv_nsec / 1'000'000;
-}
-
-int64_t MonotonicUs() {
-  timespec now{};
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  return static_cast<int64_t>(now.tv_sec) * 1'000'000 + now.tv_nsec / 1000;
-}
-
 Daemon::~Daemon() {
   Status shut = Shutdown();
   if (!shut.ok()) spdlog::error("shutting down: {}", shut.message());

@@ -7,7 +7,7 @@
 namespace recorder::daemon {
 
 RuleKeeper::RuleKeeper(const config::RecorderConfig& config,
-                       std::shared_ptr<const filter::CompiledFilters> filters,
+                       const std::shared_ptr<const filter::CompiledFilters>& filters,
                        rules::AuditControl* control)
     : control_(control) {
   // In the body: NewManager sets pushdown_, declared after manager_.
@@ -89,7 +89,7 @@ void RuleKeeper::CheckAndRepair(int64_t now_wall) {
 }
 
 void RuleKeeper::Replace(const config::RecorderConfig& next,
-                         std::shared_ptr<const filter::CompiledFilters> filters) {
+                         const std::shared_ptr<const filter::CompiledFilters>& filters) {
   // Remove() below goes through manager_ and our key, not the plan.
   std::unique_ptr<rules::RuleManager> manager = NewManager(next, filters);
   // Same key, so Remove clears exactly ours.

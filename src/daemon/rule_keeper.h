@@ -28,7 +28,7 @@ class RuleKeeper {
   // `filters`: the loaded filters, or null (DeriveRules' set). `control`:
   // the kernel when null; a fake kernel for tests (borrowed).
   RuleKeeper(const config::RecorderConfig& config,
-             std::shared_ptr<const filter::CompiledFilters> filters,
+             const std::shared_ptr<const filter::CompiledFilters>& filters,
              rules::AuditControl* control = nullptr);
   // Removes the rules if Remove() did not; a failure is logged with the
   // command that clears them by hand.
@@ -46,7 +46,7 @@ class RuleKeeper {
   // A reload: the old set goes, the set `next` and `filters` want comes
   // in (same key). Failures are logged; the old rules are not put back.
   void Replace(const config::RecorderConfig& next,
-               std::shared_ptr<const filter::CompiledFilters> filters);
+               const std::shared_ptr<const filter::CompiledFilters>& filters);
   // Deletes every rule with our key; idempotent. Logs the outcome.
   Status Remove();
 

@@ -2,10 +2,12 @@
 // recorder knows of the processes that were running.
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <string_view>
 
 #include "enrich/process_table.h"
+#include "util/enum_text.h"
 #include "util/file_util.h"
 
 namespace recorder::enrich {
@@ -15,30 +17,16 @@ namespace {
 constexpr int kStateVersion = 1;
 constexpr char kStateFormat[] = "recorder-process-state";
 
-const char* OriginName(ProcessOrigin origin) {
-  switch (origin) {
-    case ProcessOrigin::kSeed:
-      return "seed";
-    case ProcessOrigin::kExec:
-      return "exec";
-    case ProcessOrigin::kFork:
-      return "fork";
-    case ProcessOrigin::kObserved:
-      return "observed";
-  }
-  return "seed";
-}
-
-bool OriginFromName(std::string_view name, ProcessOrigin* out) {
-  for (ProcessOrigin o : {ProcessOrigin::kSeed, ProcessOrigin::kExec, ProcessOrigin::kFork,
-                          ProcessOrigin::kObserved}) {
-    if (name == OriginName(o)) {
-      *out = o;
-      return true;
-    }
-  }
-  return false;
-}
+// The state file's "origin" texts: a file written by an older recorder
+// must keep reading, so a row never changes its text.
+constexpr EnumCode<ProcessOrigin> kOriginNames[] = {
+    {ProcessOrigin::kSeed, "seed"},
+    {ProcessOrigin::kExec, "exec"},
+    {ProcessOrigin::kFork, "fork"},
+    {ProcessOrigin::kObserved, "observed"},
+};
+static_assert(CodesAreDistinct(kOriginNames) &&
+              CodesCover(kOriginNames, ProcessOrigin::kSeed, ProcessOrigin::kObserved));
 
 }  // namespace
 
@@ -65,7 +53,7 @@ Status ProcessTable::SaveState(const std::string& path) const {
                              {"exited", p.exited},
                              {"parent", p.parent_start_ms},
                              {"prev", p.previous_start_ms},
-                             {"origin", OriginName(p.origin)},
+                             {"origin", CodeText(kOriginNames, p.origin)},
                              {"exe", p.exe},
                              {"argv", p.argv},
                              {"uid", p.uid},
@@ -114,9 +102,10 @@ Status ProcessTable::LoadState(const std::string& path) {
       p.exited = j.at("exited").get<bool>();
       p.parent_start_ms = j.at("parent").get<int64_t>();
       p.previous_start_ms = j.at("prev").get<int64_t>();
-      if (!OriginFromName(j.at("origin").get<std::string>(), &p.origin)) {
-        return corrupt(line_no, "unknown origin");
-      }
+      const std::optional<ProcessOrigin> origin =
+          CodeValue(kOriginNames, j.at("origin").get<std::string>());
+      if (!origin) return corrupt(line_no, "unknown origin");
+      p.origin = *origin;
       p.exe = j.at("exe").get<std::string>();
       p.argv = j.at("argv").get<std::vector<std::string>>();
       p.uid = j.at("uid").get<int64_t>();

@@ -8,20 +8,13 @@
 // (an enum's kUnknown/kOther) has no text: empty here, NULL in the views.
 #pragma once
 
-#include <cstddef>
 #include <cstdint>
-#include <optional>
 #include <string_view>
 
 #include "normalize/typed_event.h"
+#include "util/enum_text.h"
 
 namespace recorder {
-
-template <typename E>
-struct EnumCode {
-  E value;
-  std::string_view text;
-};
 
 inline constexpr EnumCode<FileOperation> kFileOperationCodes[] = {
     {FileOperation::kCreate, "create"},      {FileOperation::kWrite, "write"},
@@ -113,31 +106,6 @@ inline constexpr EnumCode<int32_t> kExecErrnoCodes[] = {
 
 inline constexpr int32_t kEnoent = 2;
 
-// The text of `value` in `table`; empty when it has no row.
-template <typename E, size_t N>
-constexpr std::string_view CodeText(const EnumCode<E> (&table)[N], E value) {
-  for (const EnumCode<E>& code : table)
-    if (code.value == value) return code.text;
-  return {};
-}
-
-// The value whose text is `text`; nullopt when none.
-template <typename E, size_t N>
-constexpr std::optional<E> CodeValue(const EnumCode<E> (&table)[N], std::string_view text) {
-  for (const EnumCode<E>& code : table)
-    if (code.text == text) return code.value;
-  return std::nullopt;
-}
-
-// Every value and every text appears once.
-template <typename E, size_t N>
-constexpr bool CodesAreDistinct(const EnumCode<E> (&table)[N]) {
-  for (size_t i = 0; i < N; ++i)
-    for (size_t j = i + 1; j < N; ++j)
-      if (table[i].value == table[j].value || table[i].text == table[j].text) return false;
-  return true;
-}
-
 inline std::string_view Name(FileOperation v) { return CodeText(kFileOperationCodes, v); }
 inline std::string_view Name(NetworkDirection v) { return CodeText(kNetworkDirectionCodes, v); }
 inline std::string_view Name(NetworkProtocol v) { return CodeText(kNetworkProtocolCodes, v); }
@@ -148,14 +116,6 @@ inline std::string_view Name(SecurityRecordType v) { return CodeText(kSecurityRe
 inline std::string_view Name(ModuleOperation v) { return CodeText(kModuleOperationCodes, v); }
 // "ENOENT"; empty for an errno outside kExecErrnoCodes.
 inline std::string_view ErrnoName(int32_t error) { return CodeText(kExecErrnoCodes, error); }
-
-// Every enumerator from `first` to `last` has a row.
-template <typename E, size_t N>
-constexpr bool CodesCover(const EnumCode<E> (&table)[N], E first, E last) {
-  for (auto v = static_cast<int64_t>(first); v <= static_cast<int64_t>(last); ++v)
-    if (CodeText(table, static_cast<E>(v)).empty()) return false;
-  return true;
-}
 
 static_assert(CodesAreDistinct(kFileOperationCodes) &&
               CodesCover(kFileOperationCodes, FileOperation::kCreate, FileOperation::kSetTimes));

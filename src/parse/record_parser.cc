@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "parse/message_types.h"
+#include "util/enum_text.h"
 
 namespace recorder {
 namespace {
@@ -207,29 +208,22 @@ void ResetRecord(std::string_view line, AuditRecord* record) {
   record->truncated = false;
 }
 
+constexpr EnumCode<ParseError> kParseErrorTexts[] = {
+    {ParseError::kNone, "ok"},
+    {ParseError::kEmptyLine, "empty line"},
+    {ParseError::kTooLong, "line longer than 64 KiB"},
+    {ParseError::kNoType, "no type= field"},
+    {ParseError::kEmptyType, "empty type="},
+    {ParseError::kNoTimestamp, "no audit(...) timestamp"},
+    {ParseError::kBadTimestamp, "malformed audit(SEC.MSEC:SERIAL) time"},
+    {ParseError::kNoSerial, "audit(...) without serial"},
+};
+static_assert(CodesAreDistinct(kParseErrorTexts) &&
+              CodesCover(kParseErrorTexts, ParseError::kNone, ParseError::kNoSerial));
+
 }  // namespace
 
-std::string_view ParseErrorText(ParseError error) {
-  switch (error) {
-    case ParseError::kNone:
-      return "ok";
-    case ParseError::kEmptyLine:
-      return "empty line";
-    case ParseError::kTooLong:
-      return "line longer than 64 KiB";
-    case ParseError::kNoType:
-      return "no type= field";
-    case ParseError::kEmptyType:
-      return "empty type=";
-    case ParseError::kNoTimestamp:
-      return "no audit(...) timestamp";
-    case ParseError::kBadTimestamp:
-      return "malformed audit(SEC.MSEC:SERIAL) time";
-    case ParseError::kNoSerial:
-      return "audit(...) without serial";
-  }
-  return "unknown";
-}
+std::string_view ParseErrorText(ParseError error) { return CodeText(kParseErrorTexts, error); }
 
 ParseError ParseRecordHeader(std::string_view line, AuditRecord* record) {
   ResetRecord(line, record);

@@ -10,6 +10,6 @@ namespace recorder {
 
 // The kernel caps one record at about 9 KiB, so anything this long is not
 // audit text.
-inline constexpr size_t kMaxLineBytes = 64 * 1024;
+inline constexpr size_t kMaxLineBytes = size_t{64} * 1024;
 
 }  // namespace recorder

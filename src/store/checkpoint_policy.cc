@@ -1,18 +1,10 @@
 #include "store/checkpoint_policy.h"
 
-#include <time.h>
-
 #include <algorithm>
 
-namespace recorder::store {
+#include "util/clock.h"
 
-namespace {
-int64_t MonotonicMs() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-}
-}  // namespace
+namespace recorder::store {
 
 CheckpointPolicy::CheckpointPolicy(Database* db, WalCheckpointerOptions thread_options,
                                    int64_t hard_limit_frames)

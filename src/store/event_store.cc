@@ -1,23 +1,17 @@
 #include "store/event_store.h"
 
 #include <sys/stat.h>
-#include <time.h>
 
 #include <algorithm>
 #include <filesystem>
 
 #include "store/event_store_statements.h"
 #include "store/schema.h"
+#include "util/clock.h"
 
 namespace recorder::store {
 
 namespace {
-
-int64_t MonotonicMs() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-}
 
 // A clearer reason than SQLite's "unable to open database file".
 std::string OpenHint(const std::string& path) {

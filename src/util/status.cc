@@ -4,35 +4,31 @@
 #include <cstring>
 #include <ostream>
 
+#include "util/enum_text.h"
+
 namespace recorder {
 
-std::string_view StatusCodeName(StatusCode code) {
-  switch (code) {
-    case StatusCode::kOk:
-      return "ok";
-    case StatusCode::kUnknown:
-      return "unknown";
-    case StatusCode::kInvalid:
-      return "invalid";
-    case StatusCode::kNotFound:
-      return "not found";
-    case StatusCode::kExists:
-      return "exists";
-    case StatusCode::kBusy:
-      return "busy";
-    case StatusCode::kCorrupt:
-      return "corrupt";
-    case StatusCode::kIo:
-      return "io";
-    case StatusCode::kNoSpace:
-      return "no space";
-    case StatusCode::kPermission:
-      return "permission";
-    case StatusCode::kUnavailable:
-      return "unavailable";
-  }
-  return "unknown";
-}
+namespace {
+
+constexpr EnumCode<StatusCode> kStatusCodeNames[] = {
+    {StatusCode::kOk, "ok"},
+    {StatusCode::kUnknown, "unknown"},
+    {StatusCode::kInvalid, "invalid"},
+    {StatusCode::kNotFound, "not found"},
+    {StatusCode::kExists, "exists"},
+    {StatusCode::kBusy, "busy"},
+    {StatusCode::kCorrupt, "corrupt"},
+    {StatusCode::kIo, "io"},
+    {StatusCode::kNoSpace, "no space"},
+    {StatusCode::kPermission, "permission"},
+    {StatusCode::kUnavailable, "unavailable"},
+};
+static_assert(CodesAreDistinct(kStatusCodeNames) &&
+              CodesCover(kStatusCodeNames, StatusCode::kOk, StatusCode::kUnavailable));
+
+}  // namespace
+
+std::string_view StatusCodeName(StatusCode code) { return CodeText(kStatusCodeNames, code); }
 
 std::ostream& operator<<(std::ostream& out, StatusCode code) { return out << StatusCodeName(code); }
 
