@@ -213,7 +213,10 @@ TEST(StatusWithFilters, ShowsFilesKernelRulesAndWhatWasLeftOut) {
   s.filters.stats.dropped[static_cast<size_t>(filter::EventType::kProcess)] = 3;
   s.filters.stats.dropped[static_cast<size_t>(filter::EventType::kFile)] = 5;
   s.filters.stats.dropped_by_process = 7;
+  s.filters.stats.dropped_by_kind[0] = 3;  // by EventKindName, as runs.filtered_out_<kind>
   j = StatusJson(s);
+  EXPECT_EQ(j["filters"]["dropped_by_kind"][std::string(EventKindName(0))], 3u);
+  EXPECT_EQ(j["filters"]["dropped_by_kind"].size(), filter::kFilterEventKinds);
   EXPECT_EQ(j["filters"]["dropped"], 8u);
   EXPECT_EQ(j["filters"]["dropped_by_type"]["process"], 3u);
   EXPECT_EQ(j["filters"]["dropped_by_type"]["file"], 5u);
