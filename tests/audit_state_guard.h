@@ -63,7 +63,12 @@ inline void DeleteRulesWithKey(const std::string& key) {
   for (const std::string& line : RuleLines()) {
     size_t at = line.find("key=" + key);
     if (at == std::string::npos || at + 4 + key.size() != line.size()) continue;
-    RunCapture("auditctl -d" + line.substr(2));
+    // Each word quoted: the file rules' "a2&0x243" would end a shell
+    // command at the '&'.
+    std::string command = "auditctl -d";
+    std::istringstream words(line.substr(3));
+    for (std::string word; words >> word;) command += " " + ShellQuote(word);
+    RunCapture(command);
   }
 }
 

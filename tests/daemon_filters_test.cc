@@ -84,6 +84,111 @@ TEST(RuleKeeperWithFilters, InstallsRepairsAndReplacesTheDerivedSet) {
   EXPECT_TRUE(kernel.rules.empty());
 }
 
+TEST(RuleKeeperWithFilters, AReloadWithTheSameRulesLeavesTheKernelAlone) {
+  TempDir dir;
+  const config::RecorderConfig config = KeeperConfig(dir.path());
+  rules::FakeAuditControl kernel;
+  kernel.status.enabled = 1;
+  RuleKeeper keeper(config, filter::MustCompile(kAgentFilters), &kernel);
+  ASSERT_TRUE(keeper.Install().ok());
+  const int adds = kernel.add_calls;
+  // Other filters that push nothing down (a cmdline is not an audit
+  // field): the same rules, nothing deleted, nothing added, so no event
+  // falls into a gap while the rules are swapped.
+  keeper.Replace(config, filter::MustCompile(R"({"process": {"exclude": [
+      {"exe": "/opt/agent/bin/agent"}, {"cmdline": {"contains": "--poll"}}]}})"));
+  EXPECT_EQ(kernel.delete_calls, 0);
+  EXPECT_EQ(kernel.add_calls, adds);
+  EXPECT_GT(keeper.state().pushed_down, 0);
+  // Changed rules are replaced.
+  keeper.Replace(config, nullptr);
+  EXPECT_GT(kernel.delete_calls, 0);
+  EXPECT_EQ(AgentNeverRules(kernel), 0);
+}
+
+// A kernel that checks, after every change, that the recorder's "always"
+// rules never drop below `floor` (a gap an event could fall into).
+class GaplessKernel : public rules::FakeAuditControl {
+ public:
+  Status AddRule(const rules::KernelRule& rule) override {
+    Status s = FakeAuditControl::AddRule(rule);
+    Check();
+    return s;
+  }
+  Status DeleteRule(const rules::KernelRule& rule) override {
+    Status s = FakeAuditControl::DeleteRule(rule);
+    Check();
+    return s;
+  }
+  int Always() const {
+    return static_cast<int>(std::count_if(rules.begin(), rules.end(), [](const auto& r) {
+      return r.action() == 2 /* AUDIT_ALWAYS */;
+    }));
+  }
+  void Check() { lowest = std::min(lowest, Always()); }
+  int lowest = 1 << 30;
+};
+
+// Our never rules all come before our first always rule.
+bool NeverRulesFirst(const rules::FakeAuditControl& kernel) {
+  bool seen_always = false;
+  for (const rules::KernelRule& rule : kernel.rules) {
+    if (rule.action() == 2) seen_always = true;
+    if (rule.action() == 0 && seen_always) return false;
+  }
+  return true;
+}
+
+TEST(RuleKeeperWithFilters, ChangedRulesAreReplacedWithoutAGap) {
+  TempDir dir;
+  const config::RecorderConfig config = KeeperConfig(dir.path());
+  GaplessKernel kernel;
+  kernel.status.enabled = 1;
+  RuleKeeper keeper(config, nullptr, &kernel);
+  ASSERT_TRUE(keeper.Install().ok());
+  const size_t plain = kernel.rules.size();
+  const int always = kernel.Always();
+  ASSERT_GT(always, 0);
+  kernel.lowest = always;
+  // New never rules come in: after the always rules were there, yet
+  // ahead of them in the end.
+  keeper.Replace(config, filter::MustCompile(kAgentFilters));
+  const int pushed = keeper.state().pushed_down;
+  ASSERT_GT(pushed, 0);
+  EXPECT_EQ(AgentNeverRules(kernel), pushed);
+  EXPECT_EQ(kernel.rules.size(), plain + static_cast<size_t>(pushed));
+  EXPECT_TRUE(NeverRulesFirst(kernel));
+  EXPECT_EQ(kernel.Always(), always);  // the bridge copies are gone
+  EXPECT_EQ(kernel.lowest, always);    // and there was never a gap
+  EXPECT_GT(kernel.delete_calls, 0);
+  // And out again.
+  keeper.Replace(config, nullptr);
+  EXPECT_EQ(AgentNeverRules(kernel), 0);
+  EXPECT_EQ(kernel.rules.size(), plain);
+  EXPECT_EQ(kernel.lowest, always);
+  ASSERT_TRUE(keeper.Remove().ok());
+  EXPECT_TRUE(kernel.rules.empty());
+}
+
+TEST(StatusWithConfigReload, AFailedReloadIsShown) {
+  StatusSnapshot s;
+  s.config.dir = "/etc/recorder";
+  s.config.reloads = 2;
+  nlohmann::json j = StatusJson(s);
+  EXPECT_EQ(j["config"]["reloads"], 2u);
+  EXPECT_TRUE(j["config"]["watched"].get<bool>());
+  EXPECT_EQ(FormatStatusText(j).find("NOT reloaded"), std::string::npos);
+  s.config.reload_failures = 1;
+  s.config.last_reload_error = "/etc/recorder/recorder.json:3:1: syntax error";
+  j = StatusJson(s);
+  EXPECT_EQ(j["config"]["reload_failures"], 1u);
+  EXPECT_NE(
+      FormatStatusText(j).find(
+          "configuration NOT reloaded (the previous one applies): /etc/recorder/recorder.json"),
+      std::string::npos)
+      << FormatStatusText(j);
+}
+
 TEST(RuleKeeperWithFilters, WithoutFiltersTheSetIsDeriveRules) {
   TempDir dir;
   const config::RecorderConfig config = KeeperConfig(dir.path());
@@ -108,7 +213,10 @@ TEST(StatusWithFilters, ShowsFilesKernelRulesAndWhatWasLeftOut) {
   s.filters.stats.dropped[static_cast<size_t>(filter::EventType::kProcess)] = 3;
   s.filters.stats.dropped[static_cast<size_t>(filter::EventType::kFile)] = 5;
   s.filters.stats.dropped_by_process = 7;
+  s.filters.stats.dropped_by_kind[0] = 3;  // by EventKindName, as runs.filtered_out_<kind>
   j = StatusJson(s);
+  EXPECT_EQ(j["filters"]["dropped_by_kind"][std::string(EventKindName(0))], 3u);
+  EXPECT_EQ(j["filters"]["dropped_by_kind"].size(), filter::kFilterEventKinds);
   EXPECT_EQ(j["filters"]["dropped"], 8u);
   EXPECT_EQ(j["filters"]["dropped_by_type"]["process"], 3u);
   EXPECT_EQ(j["filters"]["dropped_by_type"]["file"], 5u);

@@ -88,6 +88,16 @@ TEST(FilteringSinkTest, DropsExcludedEventsKeepsOrderAndCountsPerType) {
   EXPECT_EQ(stats.dropped[static_cast<size_t>(EventType::kFile)], 1u);
   EXPECT_EQ(stats.dropped[static_cast<size_t>(EventType::kNetwork)], 1u);
   EXPECT_EQ(stats.total_dropped(), 4u);
+  // By kind, as runs.filtered_out_<kind> stores them.
+  auto by_kind = [&](std::string_view kind) {
+    for (size_t k = 0; k < kFilterEventKinds; ++k)
+      if (EventKindName(k) == kind) return stats.dropped_by_kind[k];
+    return uint64_t{999};
+  };
+  EXPECT_EQ(by_kind("process_start"), 2u);
+  EXPECT_EQ(by_kind("file"), 1u);
+  EXPECT_EQ(by_kind("network"), 1u);
+  EXPECT_EQ(by_kind("security"), 0u);
   // The agent's exec, and the child's exec and write.
   EXPECT_EQ(stats.dropped_by_process, 3u);
   // The table still saw the excluded processes: that is how the child was known.

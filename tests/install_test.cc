@@ -252,5 +252,29 @@ TEST(InstallRealEtcTest, DryRunOnTheRealEtcChangesNothing) {
   EXPECT_EQ(fs::exists("/etc/systemd/system/recorder.service"), unit_before);
 }
 
+// auditd loads at boot the set the installed recorder installs when it
+// runs: with its filters, the pushed-down never rules ahead of the always
+// rules. A bad filter file fails the install (that recorder would not start).
+TEST_F(InstallTest, TheRulesFileHasTheFiltersPushedDownRules) {
+  TempDir config_dir("recorder-install-config");
+  config_dir.Write("filters.json",
+                   R"({"process": {"exclude": [{"exe": "/opt/agent/bin/agent"}]}})");
+  options_.config = config::DefaultConfig(config_dir.path());
+  ASSERT_TRUE(ApplyPlan(MustPlanInstall()).ok());
+  const std::string rules = Read(root_ / "etc/audit/rules.d/10-recorder.rules");
+  const size_t never = rules.find("-a never,exit -F arch=b64");
+  const size_t agent = rules.find("-F exe=/opt/agent/bin/agent -k recorder");
+  const size_t always = rules.find("-a always,exit");
+  EXPECT_NE(agent, std::string::npos) << rules;
+  EXPECT_NE(never, std::string::npos) << rules;
+  EXPECT_LT(agent, always) << rules;
+  EXPECT_NE(rules.find("-F exe=/opt/recorder/bin/recorder -k recorder"), std::string::npos);
+
+  config_dir.Write("filters.json", R"({"process": {"exclude": [{"cmdline": {"regex": "a(b"}}]}})");
+  Result<Plan> bad = PlanInstall(options_);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("filters"), std::string::npos) << bad.status().message();
+}
+
 }  // namespace
 }  // namespace recorder::install

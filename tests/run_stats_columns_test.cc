@@ -1,6 +1,6 @@
-// The runs columns of schema version 4: serial_gaps, and one
-// dropped_cap_<kind> per EventKindName (a kind added to EventBody without
-// its column fails here), each holding what RecordRunStats was given.
+// The runs columns serial_gaps, and one dropped_cap_<kind> and one
+// filtered_out_<kind> per EventKindName (a kind added to EventBody without
+// its columns fails here), each holding what RecordRunStats was given.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -36,7 +36,10 @@ TEST(RunStatsColumnsTest, SerialGapsAndCapDropsByKindReachTheirColumns) {
     ASSERT_TRUE((*store)->BeginRun("live:unicast", 1700000000000).ok());
     RunStats stats;
     stats.serial_gaps = 42;
-    for (size_t kind = 0; kind < kRunEventKinds; ++kind) stats.cap_dropped_by_kind[kind] = kind + 1;
+    for (size_t kind = 0; kind < kRunEventKinds; ++kind) {
+      stats.cap_dropped_by_kind[kind] = kind + 1;
+      stats.filtered_out_by_kind[kind] = 100 + kind;
+    }
     ASSERT_TRUE((*store)->RecordRunStats(stats, 1700000001000).ok());
     ASSERT_TRUE((*store)->Flush().ok());
   }
@@ -46,7 +49,13 @@ TEST(RunStatsColumnsTest, SerialGapsAndCapDropsByKindReachTheirColumns) {
               static_cast<int64_t>(kind + 1))
         << EventKindName(kind);
   }
-  // Serial gaps overlap kernel_lost: not in events_lost.
+  for (size_t kind = 0; kind < kRunEventKinds; ++kind) {
+    EXPECT_EQ(QueryInt(path, fmt::format("SELECT filtered_out_{} FROM runs", EventKindName(kind))),
+              static_cast<int64_t>(100 + kind))
+        << EventKindName(kind);
+  }
+  // Serial gaps overlap kernel_lost: not in events_lost; what the filters
+  // left out is chosen, not lost.
   EXPECT_EQ(QueryInt(path, "SELECT events_lost FROM runs"), 0);
 }
 

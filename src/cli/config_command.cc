@@ -15,6 +15,7 @@
 #include "filter/filter_describe.h"
 #include "filter/filter_loader.h"
 #include "rules/filter_pushdown.h"
+#include "rules/recorder_rules.h"
 
 namespace recorder::cli {
 namespace {
@@ -59,13 +60,8 @@ bool Load(const ConfigOptions& options, Effective* out, bool print_warnings) {
   }
   out->filters = std::move(filters).value();
   // The audit rules live recording would install.
-  rules::PushdownOptions pushdown_options;
-  pushdown_options.directory_exists = [](const std::string& path) {
-    std::error_code ec;
-    return fs::is_directory(path, ec);
-  };
-  rules::FilteredRules filtered = rules::DeriveRulesWithFilters(
-      out->config.config, out->filters.filters->config(), pushdown_options);
+  rules::RecorderRules filtered =
+      rules::RecorderRulesFor(out->config.config, out->filters.filters.get());
   out->pushdown = std::move(filtered.pushdown);
   out->audit_rules = std::move(filtered.rules);
   return true;

@@ -337,6 +337,7 @@ int RunReplay(ReplayOptions options) {
   run.audit_events = pipeline.assembler_stats().events;
   run.partial_events = pipeline.normalizer_stats().partial;
   run.ignored_events = pipeline.normalizer_stats().ignored;
+  run.filtered_out_by_kind = filtering.stats().dropped_by_kind;
   run.error = error;
   Status status = (*store)->RecordRunStats(run, WallMs());
   if (status.ok()) status = (*store)->Flush();

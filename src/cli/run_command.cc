@@ -27,6 +27,7 @@
 #include "daemon/control_channel.h"
 #include "daemon/daemon_status.h"
 #include "daemon/recorder_daemon.h"
+#include "rules/recorder_rules.h"
 #include "rules/rule_manager.h"
 #include "source/netlink_source.h"
 #include "util/file_util.h"
@@ -415,12 +416,20 @@ nlohmann::json OfflineStatus(const LiveOptions& options, const config::RecorderC
   status["db"] = {{"path", db},
                   {"size_bytes", stat(db.c_str(), &info) == 0 ? static_cast<int64_t>(info.st_size)
                                                               : int64_t{-1}}};
-  rules::RuleManager manager(config);
+  // The set a recorder started now would install (with the filters'
+  // pushed-down rules); with a bad filter file, which stops that start,
+  // the set without filters, and why.
+  Result<rules::RecorderRules> wanted = rules::LoadRecorderRules(config);
+  rules::RuleManager manager(
+      config, wanted.ok() ? wanted->rules : rules::RecorderRulesFor(config, nullptr).rules,
+      nullptr);
   Result<rules::RuleCheck> check = manager.Check();
   if (check.ok()) {
     status["rules"] = {{"key", config.rule_key},
                        {"installed", check->present},
-                       {"missing", check->missing.size()}};
+                       {"missing", check->missing.size()},
+                       {"pushed_down", wanted.ok() ? wanted->pushdown.rules.size() : size_t{0}}};
+    if (!wanted.ok()) status["rules"]["filter_error"] = wanted.status().message();
     status["restart_needed"] = check->immutable && !check->missing.empty();
   }
   return status;
@@ -579,8 +588,8 @@ void AddPluginCommand(CLI::App& app, int* exit_code) {
       "(audispd 2.x: the same in /etc/audisp/plugins.d/). auditd passes at most two\n"
       "arguments, so the database (dbLocation), log file (logFile), rule key (ruleKey) and\n"
       "state paths (stateDir, controlSocket, pidFile) come from recorder.json in that\n"
-      "directory. SIGHUP reloads the configuration; SIGTERM or the end of stdin (auditd\n"
-      "stopped) flushes and exits 0.");
+      "directory. SIGHUP, or an edit of a configuration or filter file, reloads the\n"
+      "configuration; SIGTERM or the end of stdin (auditd stopped) flushes and exits 0.");
   AddRecordingOptions(command, options.get(), /*with_source=*/false);
   command->callback([options, exit_code] { *exit_code = RunForeground(*options, true); });
 }

@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "config/config.h"
+#include "config/config_watch.h"
 #include "daemon/control_channel.h"
 #include "daemon/disk_space.h"
 #include "daemon/json_lines_sink.h"
@@ -82,12 +83,17 @@ class Daemon {
   Status EndOnError(RunEndKind kind, Status status);
   // A limit switched recording off: the marker stays until `start --force`.
   void Disable(const std::string& reason);
-  // SIGHUP. The error is a failure to store the library loads of a monitor
-  // the new configuration turns off.
-  Status Reload(int64_t now_mono, int64_t now_wall);
+  // SIGHUP, or a configuration file changed on disk (`why` says which, for
+  // the log). A bad file is logged and shown in status, and what is in
+  // force stays. The error is a failure to store the library loads of a
+  // monitor the new configuration turns off.
+  Status Reload(int64_t now_mono, int64_t now_wall, std::string_view why);
   // The filters of the next configuration on a reload: the new ones when
   // they load, else (logged, and shown in status) the ones in force.
-  std::shared_ptr<const filter::CompiledFilters> ReloadFilters(const config::RecorderConfig& next);
+  std::shared_ptr<const filter::CompiledFilters> ReloadFilters(const config::RecorderConfig& next,
+                                                               std::string_view why);
+  // The stamps of the files a reload reads (config/config_watch.h).
+  std::vector<config::FileStamp> ConfigStamps() const;
   void PrintLiveLine(int64_t now_wall);
   void WriteRunStats(int64_t now_wall);
   LiveRunCounts RunCounts() const;
@@ -161,6 +167,12 @@ class Daemon {
   filter::LoadedFilters filters_;
   uint64_t filter_reload_failures_ = 0;
   std::string filter_reload_error_;  // of the last reload; empty: it went well
+  // Reloads on a change of the files (config/config_watch.h), sampled by
+  // the "config files" task; SIGHUP rebases it.
+  config::ConfigChangeDetector config_watch_;
+  uint64_t config_reloads_ = 0;          // attempted, by SIGHUP or a file change
+  uint64_t config_reload_failures_ = 0;  // recorder*.json did not load
+  std::string config_reload_error_;      // of the last reload; empty: it went well
 
   // Everything on a timer; the tasks below are owned by it.
   TaskTable tasks_{MonotonicUs};

@@ -165,6 +165,9 @@ std::string FormatStatusText(const nlohmann::json& status) {
       out += fmt::format("  filters NOT reloaded (the previous ones apply): {}\n",
                          Get<std::string>(filters, "last_reload_error", ""));
   }
+  if (status.contains("config") && status["config"].contains("last_reload_error"))
+    out += fmt::format("  configuration NOT reloaded (the previous one applies): {}\n",
+                       Get<std::string>(status["config"], "last_reload_error", ""));
   if (status.contains("image_loads") && Get<bool>(status["image_loads"], "enabled", false)) {
     const nlohmann::json& images = status["image_loads"];
     if (images.contains("error")) {

@@ -20,6 +20,9 @@ constexpr int64_t kRunStatsMs = 10'000;
 // Free disk space is sampled this often (one statvfs): a flood fills a
 // few MB per second, and the floor must be seen before the disk is full.
 constexpr int64_t kDiskCheckMs = 1000;
+// The configuration files are stamped this often (config/config_watch.h):
+// an edit takes effect within two samples.
+constexpr int64_t kConfigWatchMs = 1000;
 // A stretch of the loop longer than this is counted (status loop.busy_over_100ms).
 constexpr int64_t kLongBusyUs = 100'000;
 // The cleanup uses the store on the loop's thread, when the writer is
@@ -123,6 +126,16 @@ void Daemon::AddTasks(int64_t now) {
                         return Status::Ok();
                       }),
              now + options_.rule_check_interval_ms);
+  if (!options_.config_dir.empty()) {
+    tasks_.Add("config files",
+               MakeTask(kConfigWatchMs,
+                        [this](const TaskClock& t) {
+                          if (!config_watch_.Observe(ConfigStamps())) return Status::Ok();
+                          return EndOnError(RunEndKind::kWriteFailed,
+                                            Reload(t.mono_ms, t.wall_ms, "configuration changed"));
+                        }),
+               now + kConfigWatchMs);
+  }
   tasks_.Add("save state",
              MakeTask(kSaveStateMs,
                       [this](const TaskClock&) {
@@ -236,6 +249,10 @@ StatusSnapshot Daemon::Snapshot(int64_t now_wall) const {
   s.filters.stats = enrichment_->filter_stats();
   s.filters.reload_failures = filter_reload_failures_;
   s.filters.last_reload_error = filter_reload_error_;
+  s.config.dir = options_.config_dir;
+  s.config.reloads = config_reloads_;
+  s.config.reload_failures = config_reload_failures_;
+  s.config.last_reload_error = config_reload_error_;
   s.images.enabled = config_.monitor_image_load;
   s.images.running = enrichment_->image_monitor_running();
   s.images.stats = enrichment_->image_stats();
@@ -334,6 +351,7 @@ LiveRunCounts Daemon::RunCounts() const {
     const enrich::ImageLoadStats images = enrichment_->image_stats();
     counts.image_dropped = images.dropped;
     counts.image_overflows = images.overflows;
+    counts.filtered_out = enrichment_->filter_stats().dropped_by_kind;
   }
   if (writer_) counts.cap_dropped = writer_->StatsNow().dropped_by_kind;
   if (disk_gate_) counts.disk_dropped = disk_gate_->dropped();

@@ -58,6 +58,10 @@ Status Daemon::Start() {
     return Status::Errorf(
         "recording is disabled ({}); fix the cause, then run 'recorder start --force'", *disabled);
   }
+  // Stamped before the filters are read: a change made meanwhile is a
+  // change the watch sees (recorder*.json was read by the caller, just
+  // before).
+  if (!options_.config_dir.empty()) config_watch_.Rebase(ConfigStamps());
   // Before anything is touched: a recorder that would not record what
   // the filters say does not start.
   Result<filter::LoadedFilters> filters = LoadLiveFilters(config_);
@@ -172,16 +176,31 @@ Status Daemon::ReadSource(int64_t now_wall) {
   return Status::Ok();
 }
 
-Status Daemon::Reload(int64_t now_mono, int64_t now_wall) {
+std::vector<config::FileStamp> Daemon::ConfigStamps() const {
+  // The configured filter and watchlist paths of the configuration in
+  // force: a reload that moves them is followed by one more reload, which
+  // then watches the new paths.
+  return config::StampConfigFiles(options_.config_dir, config::WatchedFilterPaths(config_));
+}
+
+Status Daemon::Reload(int64_t now_mono, int64_t now_wall, std::string_view why) {
   if (options_.config_dir.empty()) {
-    spdlog::info("SIGHUP: no configuration directory to reload");
+    spdlog::info("{}: no configuration directory to reload", why);
     return Status::Ok();
   }
+  // Before reading: an edit made while the files are read is seen by the
+  // next sample of the watch.
+  config_watch_.Rebase(ConfigStamps());
+  ++config_reloads_;
   Result<config::LoadedConfig> loaded = config::LoadConfig(options_.config_dir);
   if (!loaded.ok()) {
-    spdlog::error("SIGHUP: configuration not reloaded: {}", loaded.status().message());
+    ++config_reload_failures_;
+    config_reload_error_ = loaded.status().message();
+    spdlog::error("{}: configuration not reloaded, the previous one stays in force: {}", why,
+                  config_reload_error_);
     return Status::Ok();
   }
+  config_reload_error_.clear();
   for (const std::string& warning : loaded->warnings) spdlog::warn("config: {}", warning);
   config::RecorderConfig next = loaded->config;
   // What the process is bound to stays: paths of the socket, pid file,
@@ -191,7 +210,7 @@ Status Daemon::Reload(int64_t now_mono, int64_t now_wall) {
   next.state_dir = config_.state_dir;
   next.rule_key = config_.rule_key;
   next.recorder_exe = config_.recorder_exe;
-  std::shared_ptr<const filter::CompiledFilters> filters = ReloadFilters(next);
+  std::shared_ptr<const filter::CompiledFilters> filters = ReloadFilters(next, why);
   rules_->Replace(next, filters);
   enrichment_->ReplaceFilters(filters);
   LogCapDrops();  // under the cap they happened at
@@ -204,23 +223,23 @@ Status Daemon::Reload(int64_t now_mono, int64_t now_wall) {
   // Checks the current state (a start that failed is retried).
   Status images = enrichment_->ConfigureImageMonitor(config_.monitor_image_load,
                                                      recording_sink_.get(), now_wall);
-  spdlog::info("SIGHUP: configuration reloaded from {}", options_.config_dir);
+  spdlog::info("{}: configuration reloaded from {}", why, options_.config_dir);
   return images;
 }
 
 std::shared_ptr<const filter::CompiledFilters> Daemon::ReloadFilters(
-    const config::RecorderConfig& next) {
+    const config::RecorderConfig& next, std::string_view why) {
   Result<filter::LoadedFilters> loaded = LoadLiveFilters(next);
   if (!loaded.ok()) {
     ++filter_reload_failures_;
     filter_reload_error_ = loaded.status().message();
-    spdlog::error("SIGHUP: filters not reloaded, the previous ones stay in force: {}",
+    spdlog::error("{}: filters not reloaded, the previous ones stay in force: {}", why,
                   filter_reload_error_);
     return filters_.filters;
   }
   filter_reload_error_.clear();
   filters_ = std::move(loaded).value();
-  spdlog::info("SIGHUP: filters: {}", FilesText(filters_.files));
+  spdlog::info("{}: filters: {}", why, FilesText(filters_.files));
   return filters_.filters;
 }
 
@@ -241,7 +260,7 @@ Status Daemon::Loop() {
     if (ready > 0 && (fds[0].revents & POLLIN)) {
       while (int signal_number = signals_->Next()) {
         if (signal_number == SIGHUP) {
-          Status reloaded = Reload(now_mono, now_wall);
+          Status reloaded = Reload(now_mono, now_wall, "SIGHUP");
           if (!reloaded.ok()) return EndOnError(RunEndKind::kWriteFailed, std::move(reloaded));
         } else {
           EndRun({RunEndKind::kSignal, signal_number == SIGINT ? "SIGINT" : "SIGTERM"});

@@ -44,7 +44,7 @@ namespace recorder::daemon {
 
 struct DaemonOptions {
   config::RecorderConfig config;  // loaded + command-line overrides
-  std::string config_dir;         // re-read on SIGHUP; empty: no reload
+  std::string config_dir;         // re-read on SIGHUP and on a change of its files; empty: none
   std::string db_path;            // empty: no database (JSON output only)
   config::AuditSource source = config::AuditSource::kAuto;
   // Also write every event as a JSON line to stdout / to this file.

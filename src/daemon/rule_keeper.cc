@@ -2,8 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <filesystem>
-
 namespace recorder::daemon {
 
 RuleKeeper::RuleKeeper(const config::RecorderConfig& config,
@@ -26,19 +24,7 @@ RuleKeeper::~RuleKeeper() {
 std::unique_ptr<rules::RuleManager> RuleKeeper::NewManager(
     const config::RecorderConfig& config,
     const std::shared_ptr<const filter::CompiledFilters>& filters) {
-  if (filters == nullptr) {
-    pushdown_ = {};
-    if (control_) return std::make_unique<rules::RuleManager>(config, control_);
-    return std::make_unique<rules::RuleManager>(config);
-  }
-  rules::PushdownOptions options;
-  // A dir= or path= rule on a directory that does not exist is refused by
-  // the kernel; such an exclusion stays in user space.
-  options.directory_exists = [](const std::string& path) {
-    std::error_code ec;
-    return std::filesystem::is_directory(path, ec);
-  };
-  rules::FilteredRules derived = rules::DeriveRulesWithFilters(config, filters->config(), options);
+  rules::RecorderRules derived = rules::RecorderRulesFor(config, filters.get());
   pushdown_ = std::move(derived.pushdown);
   return std::make_unique<rules::RuleManager>(config, std::move(derived.rules), control_);
 }
@@ -90,23 +76,34 @@ void RuleKeeper::CheckAndRepair(int64_t now_wall) {
 
 void RuleKeeper::Replace(const config::RecorderConfig& next,
                          const std::shared_ptr<const filter::CompiledFilters>& filters) {
-  // Remove() below goes through manager_ and our key, not the plan.
+  // NewManager sets pushdown_ to the new set's plan.
   std::unique_ptr<rules::RuleManager> manager = NewManager(next, filters);
-  // Same key, so Remove clears exactly ours.
-  Status removed = Remove();
-  if (!removed.ok()) spdlog::warn("SIGHUP: installing the new rules next to what is left");
+  // The same rules and kernel settings (most reloads): the kernel is left
+  // alone, so no event falls into a gap between removing and adding, and
+  // the manager that saved the kernel's settings stays to put them back.
+  const config::RecorderConfig& now = manager_->config();
+  if (installed_ && manager->wanted() == manager_->wanted() &&
+      next.backlog_limit == now.backlog_limit && next.backlog_wait_time == now.backlog_wait_time) {
+    spdlog::info("reload: the audit rules are unchanged");
+    state_.pushed_down = static_cast<int>(pushdown_.rules.size());
+    return;
+  }
+  // Not installed (a failed start or Remove): a plain install.
+  Result<rules::InstallReport> report =
+      installed_ ? manager->TakeOver(manager_.get()) : manager->Install();
   manager_ = std::move(manager);
   // From here on the shutdown removes the new set, even a partly
   // installed one.
   installed_ = true;
-  Result<rules::InstallReport> report = manager_->Install();
   if (!report.ok()) {
-    spdlog::error("SIGHUP: installing the new rules failed: {}", report.status().message());
+    spdlog::error("reload: installing the new rules failed: {}", report.status().message());
     return;
   }
   state_.present = report->added + report->already;
   state_.missing = static_cast<int>(report->missing.size());
   state_.pushed_down = static_cast<int>(pushdown_.rules.size());
+  spdlog::info("reload: audit rules replaced ({} added, {} from the filters)", report->added,
+               pushdown_.rules.size());
 }
 
 Status RuleKeeper::Remove() {

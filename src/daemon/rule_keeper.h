@@ -18,6 +18,7 @@
 #include "filter/compiled_filters.h"
 #include "rules/audit_control.h"
 #include "rules/filter_pushdown.h"
+#include "rules/recorder_rules.h"
 #include "rules/rule_manager.h"
 #include "util/status.h"
 
@@ -43,8 +44,10 @@ class RuleKeeper {
   // back unless the kernel is immutable. Trouble reading or repairing is
   // logged and retried on the next check; recording goes on.
   void CheckAndRepair(int64_t now_wall);
-  // A reload: the old set goes, the set `next` and `filters` want comes
-  // in (same key). Failures are logged; the old rules are not put back.
+  // A reload: the set `next` and `filters` want replaces the old one (same
+  // key) with no gap an event could fall into (RuleManager::TakeOver); the
+  // same set leaves the kernel untouched. Failures are logged; the old
+  // rules are not put back.
   void Replace(const config::RecorderConfig& next,
                const std::shared_ptr<const filter::CompiledFilters>& filters);
   // Deletes every rule with our key; idempotent. Logs the outcome.

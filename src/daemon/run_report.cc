@@ -63,6 +63,7 @@ store::RunStats LiveRunStats(const LiveRunCounts& counts, const RunOutcome& outc
   stats.dropped_backlog = counts.netlink_overruns;
   stats.dropped_queue_full = counts.image_dropped;
   stats.cap_dropped_by_kind = counts.cap_dropped;
+  stats.filtered_out_by_kind = counts.filtered_out;
   for (uint64_t dropped : counts.cap_dropped) stats.dropped_queue_full += dropped;
   stats.dropped_other = counts.plugin_too_long + counts.image_overflows + counts.disk_dropped;
   stats.serial_gaps = counts.serial_gaps;

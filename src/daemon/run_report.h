@@ -87,6 +87,8 @@ struct LiveRunCounts {
   uint64_t serial_gaps = 0;       // audit serials that never arrived (netlink)
   // Events PendingEventCap dropped, by EventKindName index.
   std::array<uint64_t, store::kRunEventKinds> cap_dropped{};
+  // Events the user-space filters left out, by EventKindName index.
+  std::array<uint64_t, store::kRunEventKinds> filtered_out{};
   // Events not stored because the disk was full or below the free-space
   // floor (daemon/disk_space.h).
   uint64_t disk_dropped = 0;

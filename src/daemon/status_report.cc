@@ -69,9 +69,13 @@ json StatusJson(const StatusSnapshot& s) {
   for (size_t t = 0; t < filter::kEventTypeCount; ++t)
     dropped_by_type[std::string(filter::EventTypeName(static_cast<filter::EventType>(t)))] =
         s.filters.stats.dropped[t];
+  json dropped_by_kind = json::object();
+  for (size_t k = 0; k < filter::kFilterEventKinds; ++k)
+    dropped_by_kind[std::string(EventKindName(k))] = s.filters.stats.dropped_by_kind[k];
   json filter_status = {{"files", s.filters.files},
                         {"dropped", s.filters.stats.total_dropped()},
                         {"dropped_by_type", dropped_by_type},
+                        {"dropped_by_kind", dropped_by_kind},
                         {"dropped_by_process", s.filters.stats.dropped_by_process},
                         {"dropped_watchlist_only", s.filters.stats.dropped_watchlist_only},
                         {"kernel_rules", s.rules.pushed_down},
@@ -80,6 +84,13 @@ json StatusJson(const StatusSnapshot& s) {
   if (!s.filters.last_reload_error.empty())
     filter_status["last_reload_error"] = s.filters.last_reload_error;
   status["filters"] = filter_status;
+  json config_status = {{"dir", s.config.dir},
+                        {"watched", !s.config.dir.empty()},
+                        {"reloads", s.config.reloads},
+                        {"reload_failures", s.config.reload_failures}};
+  if (!s.config.last_reload_error.empty())
+    config_status["last_reload_error"] = s.config.last_reload_error;
+  status["config"] = config_status;
   json image_status = {
       {"enabled", s.images.enabled},           {"running", s.images.running},
       {"libraries", s.images.stats.libraries}, {"kernel_overflows", s.images.stats.overflows},

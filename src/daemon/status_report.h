@@ -86,6 +86,15 @@ struct StatusSnapshot {
     std::string last_reload_error;  // of the last failed reload, if any
   } filters;
 
+  // Reloads of the configuration directory (SIGHUP or a file changed on
+  // disk); a failed one leaves the previous configuration in force.
+  struct Config {
+    std::string dir;  // empty: no directory, no reload
+    uint64_t reloads = 0;
+    uint64_t reload_failures = 0;
+    std::string last_reload_error;  // of the last reload, if it failed
+  } config;
+
   struct Images {
     bool enabled = false;
     bool running = false;

@@ -31,6 +31,7 @@ Status FilteringSink::Consume(EventBatch* events) {
   if (filters_ != nullptr && !filters_->empty()) {
     std::array<uint64_t, kEventTypeCount> seen{};
     std::array<uint64_t, kEventTypeCount> dropped{};
+    std::array<uint64_t, kFilterEventKinds> dropped_by_kind{};
     uint64_t by_process = 0;
     uint64_t watchlist_only = 0;
     size_t kept = 0;
@@ -47,6 +48,7 @@ Status FilteringSink::Consume(EventBatch* events) {
         continue;
       }
       ++dropped[type];
+      ++dropped_by_kind[event.body.index()];
       by_process += verdict == DropReason::kProcess;
       watchlist_only += verdict == DropReason::kWatchlistOnly;
     }
@@ -55,6 +57,9 @@ Status FilteringSink::Consume(EventBatch* events) {
       if (seen[t]) seen_[t].fetch_add(seen[t], std::memory_order_relaxed);
       if (dropped[t]) dropped_[t].fetch_add(dropped[t], std::memory_order_relaxed);
     }
+    for (size_t k = 0; k < kFilterEventKinds; ++k)
+      if (dropped_by_kind[k])
+        dropped_by_kind_[k].fetch_add(dropped_by_kind[k], std::memory_order_relaxed);
     if (by_process) dropped_by_process_.fetch_add(by_process, std::memory_order_relaxed);
     if (watchlist_only)
       dropped_watchlist_only_.fetch_add(watchlist_only, std::memory_order_relaxed);
@@ -70,6 +75,8 @@ FilterStats FilteringSink::stats() const {
     s.seen[t] = seen_[t].load(std::memory_order_relaxed);
     s.dropped[t] = dropped_[t].load(std::memory_order_relaxed);
   }
+  for (size_t k = 0; k < kFilterEventKinds; ++k)
+    s.dropped_by_kind[k] = dropped_by_kind_[k].load(std::memory_order_relaxed);
   s.dropped_by_process = dropped_by_process_.load(std::memory_order_relaxed);
   s.dropped_watchlist_only = dropped_watchlist_only_.load(std::memory_order_relaxed);
   s.reloads = reloads_.load(std::memory_order_relaxed);

@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <variant>
 
 #include "filter/compiled_filters.h"
 #include "filter/process_lineage.h"
@@ -28,9 +29,15 @@
 
 namespace recorder::filter {
 
+// The kinds of typed events (TypedEvent::body's alternatives, named by
+// EventKindName): the runs table counts what the filters left out by kind.
+inline constexpr size_t kFilterEventKinds = std::variant_size_v<EventBody>;
+
 struct FilterStats {
   std::array<uint64_t, kEventTypeCount> seen{};
   std::array<uint64_t, kEventTypeCount> dropped{};
+  // The same drops by EventKindName index (runs.filtered_out_<kind>).
+  std::array<uint64_t, kFilterEventKinds> dropped_by_kind{};
   // Of dropped: by a process exclusion (of its process or an ancestor).
   uint64_t dropped_by_process = 0;
   uint64_t dropped_watchlist_only =
@@ -66,6 +73,7 @@ class FilteringSink : public EventSink {
 
   std::array<std::atomic<uint64_t>, kEventTypeCount> seen_{};
   std::array<std::atomic<uint64_t>, kEventTypeCount> dropped_{};
+  std::array<std::atomic<uint64_t>, kFilterEventKinds> dropped_by_kind_{};
   std::atomic<uint64_t> dropped_by_process_{0};
   std::atomic<uint64_t> dropped_watchlist_only_{0};
   std::atomic<uint64_t> reloads_{0};

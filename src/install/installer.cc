@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "rules/recorder_rules.h"
 #include "rules/rule_manager.h"
 
 namespace recorder::install {
@@ -128,12 +129,20 @@ std::string UnitText(const InstallOptions& options) {
       options.config_dir);
 }
 
-std::string RulesText(const InstallOptions& options) {
+// The rules the installed recorder installs when it runs (with the
+// filters' pushed-down rules: rules/recorder_rules.h), so that auditd
+// loads the same set at boot. A bad filter file is an error: that
+// recorder would not start.
+Result<std::string> RulesText(const InstallOptions& options) {
   config::RecorderConfig config = options.config;
   // The exclusion rule must name the installed binary, not whoever runs
   // `recorder install` (which may be a test binary or a copy).
   config.recorder_exe = options.recorder_binary;
-  std::string text = rules::RenderRulesFile(config, rules::DeriveRules(config));
+  Result<rules::RecorderRules> wanted = rules::LoadRecorderRules(config);
+  if (!wanted.ok())
+    return Status::Errorf("filters: {} ('recorder config check' checks the files)",
+                          wanted.status().message());
+  std::string text = rules::RenderRulesFile(config, wanted->rules);
   return fmt::format("## {}\n{}", kMarker, text);
 }
 
@@ -309,8 +318,10 @@ Result<Plan> PlanInstall(const InstallOptions& options) {
   // 3. Files of our own.
   PlanWrite(&plan, PluginConf(root, plan.layout, auditd_text), PluginConfText(options),
             "auditd plugin: auditd starts `recorder plugin`");
-  PlanWrite(&plan, Under(root, fs::path("etc/audit/rules.d") / rules::kRulesFileName),
-            RulesText(options), "audit rules, loaded by augenrules before any -e 2");
+  Result<std::string> rules_text = RulesText(options);
+  if (!rules_text.ok()) return rules_text.status();
+  PlanWrite(&plan, Under(root, fs::path("etc/audit/rules.d") / rules::kRulesFileName), *rules_text,
+            "audit rules, loaded by augenrules before any -e 2");
   PlanWrite(&plan, Under(root, kUnitPath), UnitText(options), "systemd unit for `recorder run`");
 
   if (!plan.changes.empty())

@@ -4,11 +4,13 @@
 #include <libaudit.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <initializer_list>
+#include <utility>
 
 namespace recorder::rules {
 namespace {
@@ -317,6 +319,62 @@ Result<InstallReport> RuleManager::Install() {
   if (Status s = AddMissing(*kernel, &report.added, &report.already); !s.ok()) return s;
   report.message = fmt::format("{} audit rules added, {} already present (key '{}')", report.added,
                                report.already, config_.rule_key);
+  return report;
+}
+
+Result<InstallReport> RuleManager::TakeOver(RuleManager* previous) {
+  saved_backlog_limit_ = std::exchange(previous->saved_backlog_limit_, std::nullopt);
+  saved_backlog_wait_time_ = std::exchange(previous->saved_backlog_wait_time_, std::nullopt);
+  Result<AuditControl*> control = Control();
+  if (!control.ok()) return control.status();
+  Result<AuditStatus> status = control_->ReadStatus();
+  if (!status.ok()) return status.status();
+  if (status->immutable()) return Install();
+
+  std::vector<KernelRule> bridge;
+  std::vector<KernelRule> kept_never;
+  auto remove_bridge = [&] {
+    Status first_error;
+    for (const KernelRule& rule : bridge)
+      if (Status s = control_->DeleteRule(rule); !s.ok() && first_error.ok()) first_error = s;
+    return first_error;
+  };
+  for (const RuleSpec& spec : wanted_) {
+    if (spec.action == "never") {
+      Result<KernelRule> rule = BuildKernelRule(spec);
+      if (!rule.ok()) return rule.status();
+      kept_never.push_back(std::move(rule).value());
+      continue;
+    }
+    RuleSpec copy = spec;
+    copy.fields.push_back("pid!=0");
+    Result<KernelRule> rule = BuildKernelRule(copy);
+    if (!rule.ok()) return rule.status();
+    if (Status s = control_->AddRule(*rule); !s.ok()) {
+      (void)remove_bridge();
+      return Status::Errorf(s.code(), "{}: {}", s.message(), copy.ToAuditctl());
+    }
+    bridge.push_back(std::move(rule).value());
+  }
+  auto in = [](const std::vector<KernelRule>& rules, const KernelRule& rule) {
+    return std::any_of(rules.begin(), rules.end(),
+                       [&](const KernelRule& r) { return r.SameRule(rule); });
+  };
+  Result<std::vector<KernelRule>> kernel = control_->ListRules();
+  if (!kernel.ok()) {
+    (void)remove_bridge();
+    return kernel.status();
+  }
+  for (const KernelRule& rule : *kernel) {
+    if (!rule.HasKey(config_.rule_key) || in(bridge, rule) || in(kept_never, rule)) continue;
+    if (Status s = control_->DeleteRule(rule); !s.ok()) {
+      (void)remove_bridge();
+      return s;
+    }
+  }
+  Result<InstallReport> report = Install();
+  Status removed = remove_bridge();
+  if (report.ok() && !removed.ok()) return removed;
   return report;
 }
 

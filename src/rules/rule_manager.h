@@ -86,6 +86,17 @@ class RuleManager {
   // missing, says a reboot is needed, and the rules file is written to
   // rules_dir so the next boot loads them.
   Result<InstallReport> Install();
+  // A reload: the kernel goes from the rules `previous` installed (same
+  // key) to wanted(), and this manager takes over what `previous` saved of
+  // the kernel's settings (Remove puts them back). Make before break, so
+  // that no event both sets record goes unrecorded meanwhile: a copy of
+  // each wanted "always" rule that differs only by a condition every
+  // process meets (pid!=0) is added first, at the end of the list; then
+  // our rules go, except the "never" rules still wanted; the wanted rules
+  // are added (the new "never" rules before the "always" ones, as the
+  // exit list is first-match-wins); then the copies go. Immutable kernel:
+  // as Install.
+  Result<InstallReport> TakeOver(RuleManager* previous);
   // Deletes every kernel rule carrying exactly our key; others stay. If
   // this manager's Install() raised backlog_limit / changed
   // backlog_wait_time, they are put back as they were.

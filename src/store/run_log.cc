@@ -11,6 +11,8 @@ namespace {
 
 // The UPDATE's parameter of dropped_cap_<kind 0>; the other kinds follow.
 constexpr size_t kFirstCapParameter = 28;
+// ... and of filtered_out_<kind 0>, after them.
+constexpr size_t kFirstFilteredParameter = kFirstCapParameter + kRunEventKinds;
 
 }  // namespace
 
@@ -30,6 +32,9 @@ Result<std::unique_ptr<RunLog>> RunLog::Create(Database* db) {
       "serial_gaps = ?27";
   for (size_t kind = 0; kind < kRunEventKinds; ++kind)
     sql += fmt::format(", dropped_cap_{} = ?{}", EventKindName(kind), kFirstCapParameter + kind);
+  for (size_t kind = 0; kind < kRunEventKinds; ++kind)
+    sql +=
+        fmt::format(", filtered_out_{} = ?{}", EventKindName(kind), kFirstFilteredParameter + kind);
   sql += " WHERE run_id = ?1";
   Result<std::unique_ptr<Statement>> update = db->Prepare(sql);
   if (!update.ok()) return StoreError(*db, "prepare", update.status());
@@ -86,6 +91,9 @@ Status RunLog::Record(const RunStats& stats, int64_t wall_ms) {
   stmt->BindInt(27, u(stats.serial_gaps));
   for (size_t kind = 0; kind < kRunEventKinds; ++kind)
     stmt->BindInt(static_cast<int>(kFirstCapParameter + kind), u(stats.cap_dropped_by_kind[kind]));
+  for (size_t kind = 0; kind < kRunEventKinds; ++kind)
+    stmt->BindInt(static_cast<int>(kFirstFilteredParameter + kind),
+                  u(stats.filtered_out_by_kind[kind]));
   Status status = stmt->Run();
   if (!status.ok()) return StoreError(*db_, "record the run", status);
   return Status::Ok();

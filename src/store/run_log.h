@@ -72,6 +72,10 @@ struct RunStats {
   // TypedEvent::body's alternative (EventKindName): columns
   // dropped_cap_<kind>. Their sum is part of dropped_queue_full.
   std::array<uint64_t, kRunEventKinds> cap_dropped_by_kind{};
+  // Events the user-space filters left out (docs/filters.md), by kind:
+  // columns filtered_out_<kind>. Chosen, not lost: not in events_lost.
+  // What pushed-down kernel rules exclude never arrives and is not counted.
+  std::array<uint64_t, kRunEventKinds> filtered_out_by_kind{};
   std::string error;  // why the run stopped early; empty when it did not
   // What happened to the database file at the run's start or end (a
   // damaged file archived, a switch to a fresh file); empty: nothing.

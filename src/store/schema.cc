@@ -309,6 +309,19 @@ ALTER TABLE run_data ADD COLUMN dropped_cap_image INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE run_data ADD COLUMN dropped_cap_failed_exec INTEGER NOT NULL DEFAULT 0;
 )sql";
 
+// Version 7: the events the user-space filters left out, by kind
+// (EventKindName), per run: chosen by the user, not lost.
+constexpr const char* kSchemaV7 = R"sql(
+ALTER TABLE run_data ADD COLUMN filtered_out_process_start INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE run_data ADD COLUMN filtered_out_process_end INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE run_data ADD COLUMN filtered_out_file INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE run_data ADD COLUMN filtered_out_network INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE run_data ADD COLUMN filtered_out_security INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE run_data ADD COLUMN filtered_out_module INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE run_data ADD COLUMN filtered_out_image INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE run_data ADD COLUMN filtered_out_failed_exec INTEGER NOT NULL DEFAULT 0;
+)sql";
+
 struct Migration {
   int64_t to_version;
   std::string (*sql)();
@@ -323,6 +336,7 @@ constexpr Migration kMigrations[] = {
     {4, SchemaV4},                               // code tables, failed execs
     {5, [] { return std::string(kSchemaV5); }},  // runs.note
     {6, [] { return std::string(kSchemaV6); }},  // serial gaps, PendingEventCap drops
+    {7, [] { return std::string(kSchemaV7); }},  // runs.filtered_out_<kind>
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSchemaVersion);
 

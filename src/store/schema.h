@@ -14,7 +14,7 @@
 namespace recorder::store {
 
 // The schema version this binary writes and understands.
-inline constexpr int64_t kSchemaVersion = 6;
+inline constexpr int64_t kSchemaVersion = 7;
 
 // The first step of opening: the schema version, once it is known to be
 // one this binary can open or create. Errors (each naming the file): not

@@ -166,7 +166,10 @@ std::vector<ViewDefinition> MakeViews() {
                   "  failed_execs, note, serial_gaps,\n"
                   "  dropped_cap_process_start, dropped_cap_process_end, dropped_cap_file,\n"
                   "  dropped_cap_network, dropped_cap_security, dropped_cap_module,\n"
-                  "  dropped_cap_image, dropped_cap_failed_exec\n"
+                  "  dropped_cap_image, dropped_cap_failed_exec,\n"
+                  "  filtered_out_process_start, filtered_out_process_end, filtered_out_file,\n"
+                  "  filtered_out_network, filtered_out_security, filtered_out_module,\n"
+                  "  filtered_out_image, filtered_out_failed_exec\n"
                   "FROM run_data",
                   Utc("start_time"), Utc("end_time")));
   return views;
