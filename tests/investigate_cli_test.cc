@@ -232,8 +232,8 @@ TEST_F(InvestigateCliTest, BadInputIsNamedWithItsExitCode) {
   const std::vector<Case> cases = {
       {"tree 99999", 1, "recorder tree: no process with process_id 99999\n"},
       {"show 99999 --json", 1, "recorder show: no process with process_id 99999\n"},
-      {"tree 13098 --at 2020-01-01T00:00:00Z", 1,
-       "recorder tree: no process with pid 13098 was alive at that time\n"},
+      {"tree 13100 --at 2020-01-01T00:00:00Z", 1,
+       "recorder tree: no process with pid 13100 was alive at that time\n"},
       {"tree abc", 2,
        "recorder tree: bad PROCESS 'abc': give a process_id, or a pid with --at TIME\n"},
       {"show 13098 --at yesterday", 2, "recorder show: bad time 'yesterday': "},
