@@ -19,6 +19,10 @@ void AddStatusCommand(CLI::App& app, int* exit_code);
 void AddPluginCommand(CLI::App& app, int* exit_code);
 void AddReplayCommand(CLI::App& app, int* exit_code);
 void AddQueryCommand(CLI::App& app, int* exit_code);
+void AddTreeCommand(CLI::App& app, int* exit_code);
+void AddShowCommand(CLI::App& app, int* exit_code);
+void AddTimelineCommand(CLI::App& app, int* exit_code);
+void AddSearchCommand(CLI::App& app, int* exit_code);
 void AddInstallCommand(CLI::App& app, int* exit_code);
 void AddUninstallCommand(CLI::App& app, int* exit_code);
 void AddConfigCommand(CLI::App& app, int* exit_code);
@@ -27,12 +31,14 @@ void AddRecreateDbCommand(CLI::App& app, int* exit_code);
 void AddManualFlags(CLI::App& app, int* exit_code, bool* handled);
 
 inline constexpr Command kCommands[] = {
-    {"parse", AddParseCommand},     {"run", AddRunCommand},
-    {"start", AddStartCommand},     {"stop", AddStopCommand},
-    {"status", AddStatusCommand},   {"plugin", AddPluginCommand},
-    {"replay", AddReplayCommand},   {"query", AddQueryCommand},
-    {"install", AddInstallCommand}, {"uninstall", AddUninstallCommand},
-    {"config", AddConfigCommand},   {"recreate-db", AddRecreateDbCommand},
+    {"parse", AddParseCommand},       {"run", AddRunCommand},
+    {"start", AddStartCommand},       {"stop", AddStopCommand},
+    {"status", AddStatusCommand},     {"plugin", AddPluginCommand},
+    {"replay", AddReplayCommand},     {"query", AddQueryCommand},
+    {"tree", AddTreeCommand},         {"show", AddShowCommand},
+    {"timeline", AddTimelineCommand}, {"search", AddSearchCommand},
+    {"install", AddInstallCommand},   {"uninstall", AddUninstallCommand},
+    {"config", AddConfigCommand},     {"recreate-db", AddRecreateDbCommand},
 };
 
 }  // namespace recorder::cli

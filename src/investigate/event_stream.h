@@ -1,0 +1,92 @@
+// Events of every kind in one time-ordered stream: the activity of one
+// process, a timeline over the whole database (paged), and a search for a
+// term in every table. Each event view of docs/schema.md contributes rows
+// of one shape (EventRow), with a one-line `detail` made in SQL, so the
+// text and JSON formatters and a later web view show the same thing.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "store/sqlite_db.h"
+#include "util/status.h"
+
+namespace recorder::investigate {
+
+// The kinds, in the order ties in time are broken. "exec" and "exit" are
+// the start and end of rows of `processes`.
+enum class EventKind {
+  kExec,
+  kExit,
+  kFile,
+  kNetwork,
+  kSecurity,
+  kModule,
+  kImage,
+  kDns,
+  kFailedExec
+};
+
+inline constexpr EventKind kAllEventKinds[] = {
+    EventKind::kExec,    EventKind::kExit,     EventKind::kFile,
+    EventKind::kNetwork, EventKind::kSecurity, EventKind::kModule,
+    EventKind::kImage,   EventKind::kDns,      EventKind::kFailedExec};
+
+// "exec", "exit", "file", "network", "security", "module", "image", "dns",
+// "failed_exec".
+std::string_view EventKindName(EventKind kind);
+// The kinds a comma-separated list names; "process" is exec and exit.
+// kInvalid naming the unknown word and the known ones otherwise.
+Result<std::vector<EventKind>> ParseEventKinds(std::string_view list);
+
+struct EventRow {
+  int64_t time = 0;  // ms since the epoch
+  EventKind kind = EventKind::kFile;
+  int64_t process_id = 0;
+  int64_t pid = 0;
+  std::string exe;
+  std::string user;
+  std::optional<bool> success;
+  std::string detail;  // "write /etc/passwd", "outbound tcp ... -> 10.0.0.1:443"
+};
+
+// Everything `process_id` did, in time order (its own exec and exit
+// included).
+Result<std::vector<EventRow>> LoadProcessActivity(store::Database& db, int64_t process_id);
+
+struct TimelineQuery {
+  std::optional<int64_t> since;  // inclusive, ms
+  std::optional<int64_t> until;  // inclusive, ms
+  std::vector<EventKind> kinds;  // empty: all
+  std::string user;              // exact user column (name or uid text); empty: any
+  std::string exe_glob;          // SQLite GLOB on exe; empty: any
+  int64_t limit = 100;
+  std::string after;  // a TimelinePage::next cursor; empty: from the start
+};
+
+struct TimelinePage {
+  std::vector<EventRow> events;
+  std::string next;  // cursor for the following page; empty when this is the last
+};
+
+// kInvalid for a malformed `after` cursor.
+Result<TimelinePage> LoadTimeline(store::Database& db, const TimelineQuery& query);
+
+// The hits of one kind ("process" for rows of `processes`, else an
+// EventKindName), at most the limit; `more` when there were others.
+struct SearchGroup {
+  std::string kind;
+  std::vector<EventRow> hits;
+  bool more = false;
+};
+
+// `term` as a substring (ASCII case-insensitive) of the paths, addresses,
+// hashes, users, modules, command lines and details of every table. Groups
+// without hits are left out. kInvalid for an empty term.
+Result<std::vector<SearchGroup>> Search(store::Database& db, std::string_view term,
+                                        int64_t limit_per_kind);
+
+}  // namespace recorder::investigate
