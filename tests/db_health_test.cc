@@ -303,6 +303,33 @@ TEST(LiveDatabase, DiscardRemovesWithoutAnArchiveAndReopenFollowsTheFileAway) {
   EXPECT_EQ(Scalar(db, "SELECT note FROM runs"), "fresh database: deleted under us");
 }
 
+// Someone replaces the file under the recorder (a restore, a copy moved
+// over it): noticed by its identity, and recording goes on in the file the
+// path names now, which keeps what it held.
+TEST(LiveDatabase, AFileReplacedUnderTheRecorderIsNoticedAndFollowed) {
+  TempDir dir;
+  const std::string db = dir.File("monitor.db");
+  auto live = LiveDatabase::Open(LiveOptions(db), 0, kNoon);
+  ASSERT_TRUE(live.ok()) << live.status().message();
+  WriteFileEvents((*live)->store(), 10, "ours");
+  ASSERT_TRUE((*live)->store()->Flush().ok());
+  const std::string other = dir.File("restored.db");
+  MakeDatabase(other, 3);
+  EXPECT_TRUE((*live)->FileIsOurs());
+  ASSERT_EQ(rename(other.c_str(), db.c_str()), 0);
+  EXPECT_FALSE((*live)->FileIsOurs());
+  auto reopened =
+      (*live)->Switch(LiveDatabase::SwitchKind::kReopen, "replaced under us", 0, {}, kNoon + 1000);
+  ASSERT_TRUE(reopened.ok()) << reopened.status().message();
+  EXPECT_TRUE((*live)->FileIsOurs());
+  WriteFileEvents((*live)->store(), 4, "after", 0, 100);
+  ASSERT_TRUE((*live)->store()->Flush().ok());
+  EXPECT_EQ(Scalar(db, "SELECT count(*) FROM file_events"), "4");
+  EXPECT_EQ(Scalar(db, "SELECT count(*) FROM runs"), "4");
+  EXPECT_EQ(Scalar(db, "SELECT note FROM runs ORDER BY run_id DESC LIMIT 1"),
+            "fresh database: replaced under us");
+}
+
 // ---------------------------------------------------------------------
 // MaxCleanTries -> archive -> DatabaseArchiveLimit
 
