@@ -3,9 +3,11 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 
 #include "store/db_archive.h"
 
@@ -91,7 +93,24 @@ Result<DatabaseEvent> LiveDatabase::Switch(SwitchKind kind, const std::string& r
     // Closing the last connection checkpoints the WAL into the file and
     // removes it: the archive is one file at rest.
     store_->StopBackgroundCheckpoint();
+    if (kind == SwitchKind::kReopen) {
+      // SQLite does not checkpoint or remove the WAL of a file that moved
+      // away from its path, and the next file opened at the path would
+      // take those frames for its own: they go into our file (through
+      // its descriptor) now, and the -wal and -shm, ours, go below.
+      Status emptied = store_->database()->Exec("PRAGMA wal_checkpoint(TRUNCATE)");
+      if (!emptied.ok())
+        spdlog::warn("{}: emptying the WAL of the file switched away from: {}", options_.path,
+                     emptied.message());
+    }
     store_.reset();
+  }
+  if (kind == SwitchKind::kReopen) {
+    for (const char* suffix : {"-wal", "-shm"}) {
+      const std::string stale = options_.path + suffix;
+      if (unlink(stale.c_str()) != 0 && errno != ENOENT)
+        spdlog::warn("{}: cannot remove: {}", stale, std::strerror(errno));
+    }
   }
   DatabaseEvent event{now_wall, "", ""};
   switch (kind) {
