@@ -5,6 +5,7 @@
 // failed cleanups archive the database and DatabaseArchiveLimit keeps the
 // newest archives, driven by an injected clock; DatabaseErrorWaitMinutes
 // spaces the attempts to open a database that cannot be created.
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -210,6 +211,8 @@ TEST(LiveDatabase, ASwitchKeepsEveryEventInTheArchiveOrTheFreshFile) {
   WriteFileEvents((*live)->store(), 200, "after", 0, 1000);
   ASSERT_TRUE((*live)->store()->Flush().ok());
 
+  // The archive is compressed beside the recording; waited for here.
+  (*live)->FinishArchives();
   Gunzip(event->archive, dir.File("old.db"));
   EXPECT_EQ(Scalar(dir.File("old.db"), "PRAGMA integrity_check"), "ok");
   EXPECT_EQ(Scalar(dir.File("old.db"), "SELECT count(*) FROM file_events"), "300");
@@ -219,6 +222,56 @@ TEST(LiveDatabase, ASwitchKeepsEveryEventInTheArchiveOrTheFreshFile) {
   EXPECT_EQ(Scalar(db, "SELECT count(*) FROM file_events WHERE path LIKE '/tmp/before/%'"), "0");
   EXPECT_THAT(Scalar(db, "SELECT note FROM runs"),
               StartsWith("fresh database: a test: archived to " + event->archive));
+}
+
+// The run goes on in the fresh file: its row there keeps the run's start
+// and starts from the counts so far (the source's, and what the store
+// wrote into the old file), from the switch on, not from zero at the next
+// statistics write.
+TEST(LiveDatabase, TheRunsRowInTheFreshFileCarriesOnCounting) {
+  TempDir dir;
+  const std::string db = dir.File("monitor.db");
+  auto live = LiveDatabase::Open(LiveOptions(db), 1, kNoon);
+  ASSERT_TRUE(live.ok()) << live.status().message();
+  WriteFileEvents((*live)->store(), 30, "before");
+  store::RunStats so_far;
+  so_far.lines = 500;
+  so_far.kernel_lost = 7;
+  for (auto kind : {LiveDatabase::SwitchKind::kArchive, LiveDatabase::SwitchKind::kDiscard}) {
+    auto event = (*live)->Switch(kind, "a test", 1, so_far, kNoon + 60'000);
+    ASSERT_TRUE(event.ok()) << event.status().message();
+    // Straight after the switch, before any event or statistics write.
+    EXPECT_EQ(Scalar(db,
+                     "SELECT start_time || ' ' || lines || ' ' || kernel_lost || ' ' || "
+                     "file_events FROM runs"),
+              fmt::format("{} 500 7 30", kNoon));
+  }
+  WriteFileEvents((*live)->store(), 5, "after", 0, 1000);
+  so_far.lines = 520;
+  ASSERT_TRUE((*live)->store()->RecordRunStats(so_far, kNoon + 70'000).ok());
+  ASSERT_TRUE((*live)->store()->Flush().ok());
+  EXPECT_EQ(Scalar(db, "SELECT lines || ' ' || file_events FROM runs"), "520 35");
+  (*live)->FinishArchives();
+}
+
+// A stop or a crash during a compression leaves the archive moved aside
+// but uncompressed (and maybe a half temporary file): the next Open
+// compresses it, and nothing half written remains.
+TEST(LiveDatabase, AnArchiveLeftUncompressedIsCompressedAfterTheNextOpen) {
+  TempDir dir;
+  const std::string db = dir.File("monitor.db");
+  MakeDatabase(db, 1000);
+  auto moved = store::MoveAsideForArchive(db, kNoon);
+  ASSERT_TRUE(moved.ok()) << moved.status().message();
+  std::ofstream(*moved + ".gz.tmp") << "half";
+  auto live = LiveDatabase::Open(LiveOptions(db), 0, kNoon + 1000);
+  ASSERT_TRUE(live.ok()) << live.status().message();
+  (*live)->FinishArchives();
+  EXPECT_EQ(store::ListArchives(db), std::vector<std::string>{*moved + ".gz"});
+  EXPECT_FALSE(Exists(*moved));
+  EXPECT_FALSE(Exists(*moved + ".gz.tmp"));
+  Gunzip(*moved + ".gz", dir.File("old.db"));
+  EXPECT_EQ(Scalar(dir.File("old.db"), "SELECT count(*) FROM runs"), "1000");
 }
 
 TEST(LiveDatabase, DiscardRemovesWithoutAnArchiveAndReopenFollowsTheFileAway) {
@@ -250,6 +303,33 @@ TEST(LiveDatabase, DiscardRemovesWithoutAnArchiveAndReopenFollowsTheFileAway) {
   EXPECT_EQ(Scalar(db, "SELECT note FROM runs"), "fresh database: deleted under us");
 }
 
+// Someone replaces the file under the recorder (a restore, a copy moved
+// over it): noticed by its identity, and recording goes on in the file the
+// path names now, which keeps what it held.
+TEST(LiveDatabase, AFileReplacedUnderTheRecorderIsNoticedAndFollowed) {
+  TempDir dir;
+  const std::string db = dir.File("monitor.db");
+  auto live = LiveDatabase::Open(LiveOptions(db), 0, kNoon);
+  ASSERT_TRUE(live.ok()) << live.status().message();
+  WriteFileEvents((*live)->store(), 10, "ours");
+  ASSERT_TRUE((*live)->store()->Flush().ok());
+  const std::string other = dir.File("restored.db");
+  MakeDatabase(other, 3);
+  EXPECT_TRUE((*live)->FileIsOurs());
+  ASSERT_EQ(rename(other.c_str(), db.c_str()), 0);
+  EXPECT_FALSE((*live)->FileIsOurs());
+  auto reopened =
+      (*live)->Switch(LiveDatabase::SwitchKind::kReopen, "replaced under us", 0, {}, kNoon + 1000);
+  ASSERT_TRUE(reopened.ok()) << reopened.status().message();
+  EXPECT_TRUE((*live)->FileIsOurs());
+  WriteFileEvents((*live)->store(), 4, "after", 0, 100);
+  ASSERT_TRUE((*live)->store()->Flush().ok());
+  EXPECT_EQ(Scalar(db, "SELECT count(*) FROM file_events"), "4");
+  EXPECT_EQ(Scalar(db, "SELECT count(*) FROM runs"), "4");
+  EXPECT_EQ(Scalar(db, "SELECT note FROM runs ORDER BY run_id DESC LIMIT 1"),
+            "fresh database: replaced under us");
+}
+
 // ---------------------------------------------------------------------
 // MaxCleanTries -> archive -> DatabaseArchiveLimit
 
@@ -274,6 +354,7 @@ struct CleanupRig {
           auto event = db->Switch(LiveDatabase::SwitchKind::kArchive, reason,
                                   config.database_archive_limit, {}, wall);
           EXPECT_TRUE(event.ok()) << event.status().message();
+          db->FinishArchives();
           task->SetStore(db->store());
           archives.push_back(event.ok() ? event->archive : "");
           runs_at_archive.push_back(finished_runs + 1);  // this run's end is not seen yet

@@ -78,6 +78,16 @@ TEST_F(LiveDbHealth, RecreateDbWhileRecordingLosesNoEvent) {
       << notes[0][0];
   Db old(temp_.path() + "/old.db");
   EXPECT_EQ(old.Query("SELECT note FROM runs")[0][0], "database switched: recorder recreate-db");
+  // The same run goes on in the fresh file: its start, and counts that
+  // carry on from those in the archive (not from zero).
+  auto old_run = old.Query("SELECT start_time, lines, process_starts FROM runs");
+  auto new_run = fresh.Query("SELECT start_time, lines, process_starts FROM runs");
+  ASSERT_EQ(old_run.size(), 1u);
+  ASSERT_EQ(new_run.size(), 1u);
+  EXPECT_EQ(new_run[0][0], old_run[0][0]);
+  EXPECT_GT(std::stoll(new_run[0][1]), std::stoll(old_run[0][1]));
+  EXPECT_GE(std::stoll(new_run[0][2]),
+            std::stoll(old_run[0][2]) + static_cast<int64_t>(after.size()));
 }
 
 TEST_F(LiveDbHealth, ADatabaseDeletedUnderTheRecorderIsRecreatedAndReported) {

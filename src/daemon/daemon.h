@@ -103,10 +103,9 @@ class Daemon {
   // Runs `task` (a use of store_) on the writer thread, in order after the
   // events written so far; directly once the writer has stopped.
   Status OnWriter(std::function<Status()> task);
-  // Whether the loop may use store_ directly now (the writer is idle, and
-  // stays so until this thread writes again). Waits briefly only after
-  // the writer has been busy for a while (a cleanup must not starve).
-  bool WriterFree(int64_t now_mono);
+  // The cleanup's asks from the writer thread (archive, disable), done on
+  // this one; and the next cleanup Run posted to the writer.
+  void RunCleanup(const TaskClock& now);
   // Ends the writer thread after what it holds; store_ is the loop's again.
   Status StopWriter();
   // On the writer thread: the store's checkpoint counters for status.
@@ -134,9 +133,9 @@ class Daemon {
 
   // The event path: source -> pipeline -> recording sink (self-exclusion,
   // counts) -> enrichment -> filters -> [writer thread: PendingEventCap] -> tee ->
-  // store and/or JSON lines. Once the writer runs, store_ is used only
-  // through OnWriter, or when WriterFree says so (SwitchDatabase waits
-  // for the writer to be idle first).
+  // cleanup pacer -> store and/or JSON lines. Once the writer runs, store_
+  // is used only through OnWriter (SwitchDatabase waits for the writer to
+  // be idle first), and the database cleanup runs there too.
   std::unique_ptr<LiveDatabase> db_;
   store::EventStore* store_ = nullptr;  // db_->store(), kept in step by SwitchDatabase
   // In front of the store on the writer thread: drops events while the
@@ -150,10 +149,19 @@ class Daemon {
   uint64_t disk_drops_logged_ = 0;
   std::unique_ptr<JsonLinesSink> json_sink_;
   std::unique_ptr<TeeSink> tee_;
+  // With a database: the cleanup, on the writer thread (limit_tasks.h).
+  std::unique_ptr<CleanupTask> cleanup_;
+  std::unique_ptr<CleanupPacer> pacer_;
   std::unique_ptr<ThreadedSink> writer_;  // declared after what it writes to
   bool writer_stopped_ = false;
   std::atomic<bool> commit_queued_{false};
-  int64_t writer_busy_since_ms_ = 0;  // WriterFree: busy since (monotonic), 0: idle
+  std::atomic<bool> cleanup_queued_{false};
+  // What the cleanup asked for on the writer thread, for the loop: a
+  // switch waits for the writer, a disable ends the run. Reasons; empty:
+  // nothing asked.
+  std::mutex cleanup_asks_mutex_;
+  std::string archive_asked_;  // GUARDED_BY(cleanup_asks_mutex_)
+  std::string disable_asked_;  // GUARDED_BY(cleanup_asks_mutex_)
   uint64_t cap_drops_logged_ = 0;
   mutable std::mutex store_view_mutex_;
   std::optional<store::StoreCheckpointStats> store_view_;  // GUARDED_BY(store_view_mutex_)
@@ -176,7 +184,6 @@ class Daemon {
 
   // Everything on a timer; the tasks below are owned by it.
   TaskTable tasks_{MonotonicUs};
-  CleanupTask* cleanup_ = nullptr;  // with a database
   CpuGuardTask* cpu_ = nullptr;
 
   RunOutcome outcome_;

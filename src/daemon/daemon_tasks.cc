@@ -25,29 +25,6 @@ constexpr int64_t kDiskCheckMs = 1000;
 constexpr int64_t kConfigWatchMs = 1000;
 // A stretch of the loop longer than this is counted (status loop.busy_over_100ms).
 constexpr int64_t kLongBusyUs = 100'000;
-// The cleanup uses the store on the loop's thread, when the writer is
-// idle. A writer busy for longer than this is waited for, at most
-// kWriterWaitMs per tick: cleanup must not starve under a steady flood,
-// and a stalled writer must not hold the reader for long.
-constexpr int64_t kWriterBusyMs = 2'000;
-constexpr int64_t kWriterWaitMs = 200;
-
-// A task that runs only when `ready` says so (else it is retried at its
-// next period). The inner task is owned; the daemon keeps a pointer to it.
-class GatedTask : public PeriodicTask {
- public:
-  GatedTask(std::unique_ptr<PeriodicTask> inner, std::function<bool(int64_t now_mono)> ready)
-      : inner_(std::move(inner)), ready_(std::move(ready)) {}
-  Status Run(const TaskClock& now) override {
-    return ready_(now.mono_ms) ? inner_->Run(now) : Status::Ok();
-  }
-  int64_t period_ms() const override { return inner_->period_ms(); }
-
- private:
-  std::unique_ptr<PeriodicTask> inner_;
-  std::function<bool(int64_t)> ready_;
-};
-
 // The tasks the status's loop.longest_busy_where names by themselves.
 constexpr char kAgeTask[] = "age events";
 constexpr char kHashTask[] = "store hashes";
@@ -152,17 +129,14 @@ void Daemon::AddTasks(int64_t now) {
                           return Status::Ok();
                         }),
                now + kRunStatsMs);
-    // Due every tick: it keeps its own schedule of runs and size checks.
-    const ArchiveFn archive = [this](const std::string& reason) {
-      (void)SwitchDatabase(LiveDatabase::SwitchKind::kArchive, reason,
-                           config_.database_archive_limit, WallMs());
-    };
-    auto cleanup = std::make_unique<CleanupTask>(
-        store_, config_, kTickMs, options_.limits_check_interval_ms, now, disable, archive);
-    cleanup_ = cleanup.get();
+    // Due every tick: the cleanup keeps its own schedule of runs and size
+    // checks.
     tasks_.Add("database cleanup",
-               std::make_unique<GatedTask>(std::move(cleanup),
-                                           [this](int64_t mono) { return WriterFree(mono); }),
+               MakeTask(kTickMs,
+                        [this](const TaskClock& t) {
+                          RunCleanup(t);
+                          return Status::Ok();
+                        }),
                now);
     storage_cap_ = StorageCapFor();
     tasks_.Add("storage size",
@@ -267,11 +241,10 @@ StatusSnapshot Daemon::Snapshot(int64_t now_wall) const {
   s.storage.max_size_mb = config_.max_size_mb;
   s.storage.monitor_days = config_.monitor_days;
   if (cleanup_) {
-    s.storage.cleanup_running = cleanup_->running();
-    if (cleanup_->last_run()) {
-      s.storage.last_cleanup_ms = cleanup_->last_run_wall_ms();
-      s.storage.last_cleanup_bytes_after = cleanup_->last_run()->after.total_bytes();
-    }
+    const CleanupTask::View cleanup = cleanup_->view();
+    s.storage.cleanup_running = cleanup.running;
+    s.storage.last_cleanup_ms = cleanup.last_run_wall_ms;
+    s.storage.last_cleanup_bytes_after = cleanup.last_run_bytes_after;
   }
   if (disk_space_ && disk_verdict_) {
     s.disk = StatusSnapshot::Disk{disk_space_->free_bytes,
@@ -375,16 +348,27 @@ Status Daemon::OnWriter(std::function<Status()> task) {
   return task();
 }
 
-bool Daemon::WriterFree(int64_t now_mono) {
-  if (!writer_ || writer_stopped_ || writer_->WaitIdle(0)) {
-    writer_busy_since_ms_ = 0;
-    return true;
+void Daemon::RunCleanup(const TaskClock& now) {
+  std::string archive, disable;
+  {
+    std::lock_guard<std::mutex> lock(cleanup_asks_mutex_);
+    archive.swap(archive_asked_);
+    disable.swap(disable_asked_);
   }
-  if (writer_busy_since_ms_ == 0) writer_busy_since_ms_ = now_mono;
-  if (now_mono - writer_busy_since_ms_ < kWriterBusyMs) return false;
-  if (!writer_->WaitIdle(kWriterWaitMs)) return false;
-  writer_busy_since_ms_ = 0;
-  return true;
+  if (!disable.empty()) Disable(disable);
+  if (!archive.empty() && !outcome_.ended())
+    (void)SwitchDatabase(LiveDatabase::SwitchKind::kArchive, archive,
+                         config_.database_archive_limit, now.wall_ms);
+  if (db_) db_->LogArchives();
+  if (!cleanup_ || outcome_.ended()) return;
+  // One at a time: behind a flood the posted run waits its turn, while
+  // the pacer steps a run in progress after every batch.
+  if (cleanup_queued_.exchange(true)) return;
+  Status posted = OnWriter([this] {
+    cleanup_queued_ = false;
+    return cleanup_->Run({MonotonicMs(), WallMs()});
+  });
+  if (!posted.ok()) EndRun({RunEndKind::kWriteFailed, posted.message()});
 }
 
 Status Daemon::StopWriter() {

@@ -87,7 +87,15 @@ CleanupTask::CleanupTask(store::EventStore* store, const config::RecorderConfig&
       next_size_check_ms_(now_mono + size_check_ms) {}
 
 Status CleanupTask::Run(const TaskClock& now) {
+  std::optional<PendingConfig> pending;
+  {
+    std::lock_guard<std::mutex> lock(shared_mutex_);
+    pending.swap(pending_config_);
+  }
+  if (pending) ApplyConfig(pending->config, pending->now_mono);
+  if (store_ == nullptr) return Status::Ok();
   if (!retention_->in_run()) {
+    if (run_soon_.exchange(false)) next_run_ms_ = std::min(next_run_ms_, now.mono_ms);
     if (now.mono_ms >= next_size_check_ms_) {
       next_size_check_ms_ = now.mono_ms + size_check_ms_;
       Result<store::StorageSize> size = store::MeasureStorage(store_->database());
@@ -104,17 +112,28 @@ Status CleanupTask::Run(const TaskClock& now) {
   return Status::Ok();
 }
 
+bool CleanupTask::ContinueRun(int64_t now_wall) {
+  if (store_ == nullptr || !retention_->in_run()) return false;
+  Step(now_wall);
+  return true;
+}
+
 void CleanupTask::Step(int64_t now_wall) {
   // Retention commits its own work: the store's open batch goes first.
   Status flushed = store_->Flush();
   if (!flushed.ok()) {
-    spdlog::warn("database cleanup postponed: flushing the store failed: {}", flushed.message());
+    // Tried again after every batch: one line a minute is enough.
+    if (now_wall - postponed_logged_ms_ >= 60'000) {
+      postponed_logged_ms_ = now_wall;
+      spdlog::warn("database cleanup postponed: flushing the store failed: {}", flushed.message());
+    }
     return;
   }
   Result<store::RetentionResult> step = retention_->Step(store_->database(), now_wall);
   if (!step.ok()) {
     spdlog::warn("database cleanup failed (the next run starts over): {}", step.status().message());
     run_rows_.clear();
+    UpdateView();
     return;
   }
   if (step->run_started) run_before_ = step->before;
@@ -128,6 +147,7 @@ void CleanupTask::Step(int64_t now_wall) {
     last_run_wall_ms_ = now_wall;
     run_rows_.clear();
     failed_tries_ = retention_->OverSizeLimit(step->after) ? failed_tries_ + 1 : 0;
+    UpdateView();
     // MaxCleanTries 0 archives at the first failed run, like 1.
     if (archive_ && failed_tries_ >= std::max(max_clean_tries_, 1)) {
       const std::string reason = fmt::format(
@@ -143,6 +163,7 @@ void CleanupTask::Step(int64_t now_wall) {
       return;
     }
   }
+  if (step->run_started) UpdateView();
   if (step->disable) disable_(step->disable_reason);
 }
 
@@ -151,14 +172,38 @@ void CleanupTask::SetStore(store::EventStore* store) {
   failed_tries_ = 0;
   run_rows_.clear();
   retention_ = std::make_unique<store::Retention>(retention_->policy());
+  UpdateView();
 }
 
 void CleanupTask::Reconfigure(const config::RecorderConfig& config, int64_t now_mono) {
+  // Taken by the next Run, on the thread that owns the store and the run.
+  std::lock_guard<std::mutex> lock(shared_mutex_);
+  pending_config_ = PendingConfig{config, now_mono};
+}
+
+void CleanupTask::ApplyConfig(const config::RecorderConfig& config, int64_t now_mono) {
   interval_ms_ = int64_t{config.database_cleanup_interval_minutes} * 60'000;
   max_clean_tries_ = config.max_clean_tries;
   if (retention_->in_run()) next_run_ms_ = now_mono;
   run_rows_.clear();
   retention_ = std::make_unique<store::Retention>(RetentionPolicyFor(config));
+  UpdateView();
+}
+
+CleanupTask::View CleanupTask::view() const {
+  std::lock_guard<std::mutex> lock(shared_mutex_);
+  return view_;
+}
+
+void CleanupTask::UpdateView() {
+  View now;
+  now.running = retention_->in_run();
+  if (last_run_) {
+    now.last_run_wall_ms = last_run_wall_ms_;
+    now.last_run_bytes_after = last_run_->after.total_bytes();
+  }
+  std::lock_guard<std::mutex> lock(shared_mutex_);
+  view_ = now;
 }
 
 CpuGuardTask::CpuGuardTask(CpuGuardOptions options, int64_t period_ms, DisableFn disable,

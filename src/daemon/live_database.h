@@ -6,10 +6,14 @@
 // (runs.note).
 //
 // A switch happens between transactions: the store commits everything it
-// was given, the file is closed (its WAL checkpointed), then archived or
-// removed, and a fresh store takes the next events. Nothing handed to the
-// store is lost; events still in the pipeline go to the fresh file. The
-// caller re-points what borrowed the old store (store() changes).
+// was given, the file is closed (its WAL checkpointed), then moved aside
+// or removed, and a fresh store takes the next events. Nothing handed to
+// the store is lost; events still in the pipeline go to the fresh file.
+// The caller re-points what borrowed the old store (store() changes). An
+// archive is compressed on a thread of its own (store::ArchiveCompressor)
+// while recording goes on; the destructor (or FinishArchives) waits for
+// it. Archives a stop or crash left uncompressed are compressed after
+// Open.
 //
 // Not thread-safe: the event loop's thread owns it. Time comes in as an
 // argument.
@@ -22,6 +26,7 @@
 #include <optional>
 #include <string>
 
+#include "store/archive_compressor.h"
 #include "store/event_store.h"
 #include "store/run_log.h"
 #include "util/status.h"
@@ -55,17 +60,24 @@ class LiveDatabase {
     kDiscard,  // remove the file without an archive
     kReopen,   // the file is already gone or replaced: open what the path holds now
   };
-  // Ends the current run with `final_stats` (its note says the file was
-  // switched and why), commits, closes the file, archives or removes it,
-  // opens a fresh store and begins a run whose note says why. With an
-  // error the old store may be gone: store() is null until a later
-  // Switch(kReopen) succeeds.
+  // Ends the current run's row in the old file with `final_stats` (its
+  // note says the file was switched and why), commits, closes the file,
+  // archives or removes it, opens a fresh store and goes on with the same
+  // run there: its row in the fresh file keeps the run's start time and
+  // starts from its counts so far (`final_stats` and what the old store
+  // counted), and its note says why. With an error the old store may be
+  // gone: store() is null until a later Switch(kReopen) succeeds.
   Result<DatabaseEvent> Switch(SwitchKind kind, const std::string& reason, int archive_limit,
                                store::RunStats final_stats, int64_t now_wall);
 
   // Whether the path still names the file this store writes: false when it
   // was deleted, renamed away or replaced by another file.
   bool FileIsOurs() const;
+
+  // Logs the archives the background compression finished or failed.
+  void LogArchives();
+  // Waits for the archives being compressed, then logs them.
+  void FinishArchives();
 
   store::EventStore* store() const { return store_.get(); }
   const std::string& path() const { return options_.path; }
@@ -76,13 +88,17 @@ class LiveDatabase {
 
  private:
   explicit LiveDatabase(Options options) : options_(std::move(options)) {}
-  // Opens the store at the path and begins a run noting `note`.
-  Status OpenStore(const std::string& note, int64_t now_wall);
+  // Opens the store at the path and begins (or, with `carried`, goes on
+  // with) the run, its row noting `note` and holding `stats`.
+  Status OpenStore(const std::string& note, store::RunStats stats,
+                   const store::StoreCounters& carried, int64_t now_wall);
 
   Options options_;
+  store::ArchiveCompressor compressor_;
   std::unique_ptr<store::EventStore> store_;
   dev_t dev_ = 0;  // the open file's identity
   ino_t ino_ = 0;
+  int64_t run_started_ms_ = 0;  // wall: the run's start, whatever file it is in now
   std::string run_note_;
   std::optional<DatabaseEvent> last_event_;
   int switches_ = 0;

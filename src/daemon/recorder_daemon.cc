@@ -130,12 +130,29 @@ Status Daemon::OpenSinks() {
   if (sinks.empty())
     return Status::Error("nowhere to record: give a database (--db) or --stdout-json");
   tee_ = std::make_unique<TeeSink>(sinks);
+  EventSink* written = tee_.get();
+  if (store_) {
+    // The cleanup works on the writer thread, between batches; what it
+    // asks of the loop (archive, disable) waits in a mailbox.
+    cleanup_ = std::make_unique<CleanupTask>(
+        store_, config_, kTickMs, options_.limits_check_interval_ms, MonotonicMs(),
+        [this](const std::string& reason) {
+          std::lock_guard<std::mutex> lock(cleanup_asks_mutex_);
+          disable_asked_ = reason;
+        },
+        [this](const std::string& reason) {
+          std::lock_guard<std::mutex> lock(cleanup_asks_mutex_);
+          archive_asked_ = reason;
+        });
+    pacer_ = std::make_unique<CleanupPacer>(tee_.get(), cleanup_.get(), WallMs);
+    written = pacer_.get();
+  }
   // SQLite on its own thread: a slow disk or a locked database never
   // stops the reading of the kernel's records. PendingEventCap bounds
   // what waits for it; beyond, events are dropped and counted by kind.
   ThreadedSinkOptions writer_options;
   writer_options.max_pending_events = static_cast<size_t>(config_.pending_event_cap);
-  writer_ = std::make_unique<ThreadedSink>(tee_.get(), writer_options);
+  writer_ = std::make_unique<ThreadedSink>(written, writer_options);
   // Filtering after enrichment, before the writer: a process exclusion
   // reaches descendants through the process table, and what is left out
   // never waits at PendingEventCap.
@@ -341,6 +358,8 @@ Status Daemon::Shutdown() {
     // then checkpoints what is left and removes the WAL.
     store_->StopBackgroundCheckpoint();
   }
+  // An archive still being compressed is finished, not left half done.
+  if (db_) db_->FinishArchives();
   if (source_) keep(source_->Close());
   control_.reset();
   if (wrote_pid_file_) RemovePidFile(config_.pid_file);

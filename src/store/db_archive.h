@@ -32,12 +32,42 @@ struct ArchiveResult {
 // Moves `db_path` (and a leftover -wal, which a damaged database may still
 // need) into an archive, removes the database's -wal and -shm, and prunes
 // older archives down to `archive_limit`. Afterwards `db_path` does not
-// exist, so the next open starts a fresh database.
+// exist, so the next open starts a fresh database. All in one call:
+// MoveAsideForArchive, CompressArchive and PruneArchives.
 Result<ArchiveResult> ArchiveDatabase(const std::string& db_path, int64_t now_ms,
                                       int archive_limit);
 
-// The archives of `db_path`, oldest first (their names sort by time).
+// The first half of an archive, quick at any size (renames in the same
+// directory): `db_path` becomes <name>.archive-<UTC time> — a database
+// still uncompressed, valid as it is — a leftover -wal goes with it as
+// <that>-wal, the -shm is removed. Returns the new name. Then `db_path`
+// does not exist, and recording can go on in a fresh file while
+// CompressArchive runs elsewhere.
+Result<std::string> MoveAsideForArchive(const std::string& db_path, int64_t now_ms);
+
+// The second half: compresses `moved` (from MoveAsideForArchive) to
+// <moved>.gz, 0600, and its -wal to <moved>-wal.gz, then removes the
+// uncompressed files. Each archive is written under a temporary name,
+// synced and renamed, so an archive name never holds half a file: a crash
+// or a failure leaves `moved` as it was (and a stray .tmp that the next
+// CompressArchive of it replaces). Returns the .gz name; `bytes` (may be
+// null) gets the bytes read.
+Result<std::string> CompressArchive(const std::string& moved, uint64_t* bytes = nullptr);
+
+// Erases the oldest archives of `db_path`, compressed or not yet, until
+// `archive_limit` are left (a -wal archive goes with its database's).
+// Returns the archives erased.
+Result<std::vector<std::string>> PruneArchives(const std::string& db_path, int archive_limit);
+
+// The archives of `db_path`, oldest first (their names sort by time): the
+// compressed ones (<name>.archive-<time>.gz) and those moved aside whose
+// compression has not finished (<name>.archive-<time>, no .gz beside it).
+// -wal companions are not listed.
 std::vector<std::string> ListArchives(const std::string& db_path);
+
+// The archives of `db_path` moved aside but not compressed (a stop or a
+// crash came first), oldest first.
+std::vector<std::string> ListUncompressedArchives(const std::string& db_path);
 
 // Runs SQLite's quick_check (every page and index entry is well formed;
 // cheaper than integrity_check, which also cross-checks indexes against

@@ -264,10 +264,11 @@ Result<std::vector<std::string>> EventStore::AdoptPendingHashes(int64_t recent_r
   return hashes_->Adopt(txn_ ? &*txn_ : nullptr, recent_rows);
 }
 
-Result<int64_t> EventStore::BeginRun(std::string_view source, int64_t wall_ms) {
+Result<int64_t> EventStore::BeginRun(std::string_view source, int64_t wall_ms,
+                                     const StoreCounters& carried) {
   Status status = BeginBatchIfNeeded(options_.clock());
   if (!status.ok()) return status;
-  return runs_->Begin(source, wall_ms);
+  return runs_->Begin(source, wall_ms, carried);
 }
 
 Status EventStore::RecordRunStats(const RunStats& stats, int64_t wall_ms) {

@@ -111,8 +111,10 @@ class EventStore : public EventSink, private enrich::ProcessRowSource {
   Status Tick(int64_t now_ms);
 
   // Starts an ingest run (a row in `runs`); `wall_ms` is ms since the
-  // Unix epoch. Per-run store counters restart from zero.
-  Result<int64_t> BeginRun(std::string_view source, int64_t wall_ms);
+  // Unix epoch. Per-run store counters restart from `carried` (zero, or
+  // what a run that goes on in this fresh file counted in its old one).
+  Result<int64_t> BeginRun(std::string_view source, int64_t wall_ms,
+                           const StoreCounters& carried = StoreCounters());
   // Updates the current run's row with the source's counters plus the
   // store's own; `wall_ms` becomes its end_time. May be called
   // repeatedly (a live recorder does so periodically). Part of the

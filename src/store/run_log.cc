@@ -42,13 +42,14 @@ Result<std::unique_ptr<RunLog>> RunLog::Create(Database* db) {
   return log;
 }
 
-Result<int64_t> RunLog::Begin(std::string_view source, int64_t wall_ms) {
+Result<int64_t> RunLog::Begin(std::string_view source, int64_t wall_ms,
+                              const StoreCounters& carried) {
   insert_->BindText(1, source);
   insert_->BindInt(2, wall_ms);
   Status status = insert_->Run();
   if (!status.ok()) return StoreError(*db_, "record the run", status);
   run_id_ = db_->LastInsertRowid();
-  run_ = StoreCounters();
+  run_ = carried;
   return run_id_;
 }
 

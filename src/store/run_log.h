@@ -86,8 +86,11 @@ class RunLog {
  public:
   static Result<std::unique_ptr<RunLog>> Create(Database* db);
 
-  // Adds the run's row; per-run counters restart from zero.
-  Result<int64_t> Begin(std::string_view source, int64_t wall_ms);
+  // Adds the run's row; per-run counters restart from `carried`: zero
+  // for a new run, the counts so far for a run that goes on in a fresh
+  // database file.
+  Result<int64_t> Begin(std::string_view source, int64_t wall_ms,
+                        const StoreCounters& carried = StoreCounters());
   // Updates the run's row with `stats` and the run's StoreCounters;
   // `wall_ms` becomes its end_time.
   Status Record(const RunStats& stats, int64_t wall_ms);
