@@ -25,6 +25,7 @@
 #include "daemon/live_enrichment.h"
 #include "daemon/live_source.h"
 #include "daemon/periodic_tasks.h"
+#include "daemon/read_pacer.h"
 #include "daemon/recorder_daemon.h"
 #include "daemon/recording_sink.h"
 #include "daemon/rule_keeper.h"
@@ -43,6 +44,10 @@ namespace recorder::daemon {
 // Events without EOE (single-record user messages aside) close by age;
 // the pipeline needs Age() at least every 500 ms, we tick twice as often.
 inline constexpr int64_t kTickMs = 250;
+// A paced netlink source is read this long after a small read (see
+// read_pacer.h): records reach the pipeline at most this much later,
+// well within the store's batch delay.
+inline constexpr int64_t kReadPaceMs = 100;
 
 class Daemon {
  public:
@@ -169,6 +174,7 @@ class Daemon {
   std::unique_ptr<RecordingSink> recording_sink_;
   std::unique_ptr<Pipeline> pipeline_;
   std::unique_ptr<LiveSource> source_;
+  std::unique_ptr<ReadPacer> read_pacer_;  // netlink sources only
   std::unique_ptr<RuleKeeper> rules_;
   // The filters in force (docs/filters.md): read at the start, replaced by
   // a reload whose filter files are good.

@@ -61,6 +61,7 @@ LiveSource::ReadOutcome LiveSource::Read(Pipeline* pipeline, int64_t now_wall) {
   if (netlink_) {
     const int64_t now_steady = MonotonicMs();
     Status read = netlink_->ReadPending([&](int type, std::string_view body) {
+      ++outcome.records;
       if (ParseRecordBodyHeader(type, body, &header_) == ParseError::kNone)
         serials_.Note(header_.serial, now_steady);
       outcome.write_error = pipeline->FeedBody(type, body, now_wall);
@@ -68,9 +69,11 @@ LiveSource::ReadOutcome LiveSource::Read(Pipeline* pipeline, int64_t now_wall) {
     });
     // A handler error comes back as the read's: it is the pipeline's.
     if (!read.ok() && outcome.write_error.ok()) outcome.source_error = std::move(read);
+    outcome.drained = netlink_->drained();
     return outcome;
   }
   Result<PluginSource::Next> next = plugin_->ReadPending([&](std::string_view line) {
+    ++outcome.records;
     outcome.write_error = pipeline->FeedLine(line, now_wall);
     return outcome.write_error;
   });

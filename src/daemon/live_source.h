@@ -36,12 +36,16 @@ class LiveSource {
   int fd() const;
   config::AuditSource kind() const { return kind_; }
   bool is_netlink() const { return netlink_ != nullptr; }
+  // The netlink socket's receive buffer (SO_RCVBUF); 0 for the plugin.
+  int64_t receive_buffer_bytes() const { return netlink_ ? netlink_->receive_buffer_bytes() : 0; }
 
   // One read of what is pending, fed to `pipeline`. The source's own
   // failure and the pipeline's (its sinks refused events) are told apart:
   // the run's end names the one that failed.
   struct ReadOutcome {
     bool end_of_input = false;  // the plugin's stdin ended
+    size_t records = 0;         // records read
+    bool drained = false;       // netlink: the socket was read empty
     Status source_error;
     Status write_error;
   };

@@ -174,6 +174,11 @@ Status Daemon::OpenSource() {
       LiveSource::Open(ResolveSource(options_.source), config_, options_.stdin_fd);
   if (!source.ok()) return source.status();
   source_ = std::move(*source);
+  // The plugin's pipe is small and auditd waits on it: read it whenever
+  // it is readable. Netlink sockets get a pacer sized to their buffer.
+  if (source_->is_netlink())
+    read_pacer_ =
+        std::make_unique<ReadPacer>(kReadPaceMs, MaxPacedRecords(source_->receive_buffer_bytes()));
   return Status::Ok();
 }
 
@@ -185,6 +190,7 @@ Status Daemon::EndOnError(RunEndKind kind, Status status) {
 Status Daemon::ReadSource(int64_t now_wall) {
   recording_sink_->set_now(now_wall);
   LiveSource::ReadOutcome read = source_->Read(pipeline_.get(), now_wall);
+  if (read_pacer_) read_pacer_->AfterRead(MonotonicMs(), read.drained, read.records);
   if (!read.write_error.ok())
     return EndOnError(RunEndKind::kWriteFailed, std::move(read.write_error));
   if (!read.source_error.ok())
@@ -263,10 +269,15 @@ std::shared_ptr<const filter::CompiledFilters> Daemon::ReloadFilters(
 Status Daemon::Loop() {
   while (!outcome_.ended()) {
     int64_t now_mono = MonotonicMs();
-    const int timeout =
-        static_cast<int>(std::clamp<int64_t>(tasks_.next_due_ms() - now_mono, 0, kTickMs));
-    pollfd fds[3] = {
-        {signals_->fd(), POLLIN, 0}, {control_->fd(), POLLIN, 0}, {source_->fd(), POLLIN, 0}};
+    // A paced source is left out of the poll (a negative fd is ignored)
+    // and read when its time comes.
+    const bool paced = read_pacer_ && read_pacer_->armed();
+    int64_t wake_ms = tasks_.next_due_ms();
+    if (paced) wake_ms = std::min(wake_ms, read_pacer_->next_read_ms());
+    const int timeout = static_cast<int>(std::clamp<int64_t>(wake_ms - now_mono, 0, kTickMs));
+    pollfd fds[3] = {{signals_->fd(), POLLIN, 0},
+                     {control_->fd(), POLLIN, 0},
+                     {paced ? -1 : source_->fd(), POLLIN, 0}};
     int ready = poll(fds, 3, timeout);
     if (ready < 0 && errno != EINTR)
       return EndOnError(RunEndKind::kInternalError,
@@ -284,7 +295,8 @@ Status Daemon::Loop() {
         }
       }
     }
-    if (ready > 0 && (fds[2].revents & (POLLIN | POLLHUP | POLLERR))) {
+    if ((ready > 0 && (fds[2].revents & (POLLIN | POLLHUP | POLLERR))) ||
+        (paced && read_pacer_->ReadDue(now_mono))) {
       Status read = ReadSource(now_wall);
       if (!read.ok()) return read;
     }

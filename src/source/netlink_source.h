@@ -82,6 +82,8 @@ struct NetlinkStats {
   uint64_t bytes = 0;
   uint64_t overruns = 0;          // ENOBUFS: the socket overflowed, records lost
   uint64_t control_messages = 0;  // acks and replies, not records
+  uint64_t receive_calls = 0;     // recvmmsg calls, each reading up to a batch of records
+  uint64_t truncated = 0;         // datagrams larger than a receive slot (cut)
 };
 
 class NetlinkSource {
@@ -97,15 +99,21 @@ class NetlinkSource {
   // Non-blocking socket to poll for POLLIN.
   int fd() const { return fd_; }
   NetlinkMode mode() const { return options_.mode; }
+  // SO_RCVBUF as the kernel reports it (twice what was granted: it counts
+  // its bookkeeping too); 0 when unknown.
+  int receive_buffer_bytes() const { return receive_buffer_bytes_; }
 
   // `type` is the record type (nlmsg_type), `body` the text after the
   // netlink header ("audit(SEC.MSEC:SERIAL): fields"). The view is valid
   // during the call only.
   using RecordHandler = std::function<Status(int type, std::string_view body)>;
   // Reads until the socket would block (or `max_messages` were read so
-  // a flood cannot starve the rest of the loop). A handler error stops
-  // reading and is returned.
+  // a flood cannot starve the rest of the loop), a batch of records per
+  // syscall. A handler error stops reading and is returned.
   Status ReadPending(const RecordHandler& handler, int max_messages = 4096);
+  // The last ReadPending found the socket empty (not stopped by
+  // max_messages or an error).
+  bool drained() const { return drained_; }
 
   // Unicast: re-reads the audit status and says whether we are still the
   // audit daemon. Once another process took over, that stays recorded in
@@ -135,7 +143,9 @@ class NetlinkSource {
   bool pid_lost_ = false;
   uint32_t holder_pid_ = 0;
   NetlinkStats stats_;
-  std::unique_ptr<char[]> buffer_;
+  bool drained_ = false;
+  int receive_buffer_bytes_ = 0;
+  std::unique_ptr<char[]> buffer_;  // kReceiveSlots slots for recvmmsg
 };
 
 }  // namespace recorder
