@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/live_options.h"
 #include "cli/log_file.h"
 #include "config/config.h"
 #include "daemon/control_channel.h"
@@ -37,28 +38,6 @@ namespace {
 
 using config::AuditSource;
 
-constexpr int kExitNotRunning = 3;     // LSB "program is not running"
-constexpr int kExitStatusUnknown = 4;  // LSB "program or service status is unknown"
-
-struct LiveOptions {
-  std::string db;
-  std::string config_dir;
-  std::string source = "auto";
-  std::string state_dir;
-  std::string rule_key;
-  std::string json_out;
-  std::string log_file;
-  bool stdout_json = false;
-  bool no_db = false;
-  bool force = false;
-  bool no_live_line = false;
-  double rule_check_seconds = 60;
-  double limits_check_seconds = 5;
-  double cpu_window_seconds = 0;  // 0: cpuThresholdMinutes
-  bool json = false;              // status --json
-  double stop_timeout = 30;       // stop: seconds to wait for the exit
-};
-
 std::string Absolute(const std::string& path) {
   if (path.empty()) return path;
   std::error_code error;
@@ -72,39 +51,6 @@ Result<AuditSource> ParseSource(const std::string& name) {
   if (name == "multicast") return AuditSource::kMulticast;
   if (name == "plugin") return AuditSource::kPlugin;
   return Status::Errorf("unknown source '{}' (auto, unicast, multicast, plugin)", name);
-}
-
-// The configuration the command line asks for: --config DIR (or the
-// current directory, config::ConfigDirFor) plus overrides.
-Result<config::RecorderConfig> EffectiveConfig(const LiveOptions& options) {
-  Result<config::LoadedConfig> loaded =
-      config::LoadConfig(config::ConfigDirFor(options.config_dir));
-  if (!loaded.ok()) return loaded.status();
-  for (const std::string& warning : loaded->warnings) {
-    // Without --config a bare directory is normal; say it only in debug.
-    if (options.config_dir.empty())
-      spdlog::debug("config: {}", warning);
-    else
-      spdlog::warn("config: {}", warning);
-  }
-  config::RecorderConfig config = loaded->config;
-  if (!options.state_dir.empty()) {
-    config.state_dir = Absolute(options.state_dir);
-    config.control_socket = config.state_dir + "/recorder.sock";
-    config.pid_file = config.state_dir + "/recorder.pid";
-  }
-  if (!options.rule_key.empty()) config.rule_key = options.rule_key;
-  if (options.source != "auto" || config.source == AuditSource::kAuto) {
-    Result<AuditSource> source = ParseSource(options.source);
-    if (!source.ok()) return source.status();
-    if (options.source != "auto") config.source = *source;
-  }
-  return config;
-}
-
-std::string DbPath(const LiveOptions& options, const config::RecorderConfig& config) {
-  if (options.no_db) return "";
-  return config::DbPathFor(options.db, config);
 }
 
 spdlog::level::level_enum LogLevel(const std::string& name) {
@@ -330,24 +276,6 @@ int Start(const LiveOptions& options) {
   return 1;
 }
 
-// `status`/`stop` by a user who may not reach the control socket (its
-// directory is root's, or the owner's of a --state-dir): whether a
-// recorder runs cannot be told, so say that and who may ask.
-void SayPermissionDenied(const std::string& command, const config::RecorderConfig& config) {
-  const std::string dir = std::filesystem::path(config.control_socket).parent_path().string();
-  std::string who = "root";
-  struct stat info {};
-  if (stat(dir.c_str(), &info) == 0 && info.st_uid != 0) {
-    const passwd* owner = getpwuid(info.st_uid);
-    who += fmt::format(" or {} (the owner of {})",
-                       owner != nullptr ? owner->pw_name : std::to_string(info.st_uid), dir);
-  }
-  std::fprintf(stderr,
-               "recorder: permission denied on the control socket %s\n"
-               "Whether a recorder runs cannot be told; only %s may ask it (sudo recorder %s).\n",
-               config.control_socket.c_str(), who.c_str(), command.c_str());
-}
-
 int Stop(const LiveOptions& options) {
   Result<config::RecorderConfig> config = EffectiveConfig(options);
   if (!config.ok()) {
@@ -386,88 +314,6 @@ int Stop(const LiveOptions& options) {
   }
   std::fprintf(stderr, "recorder: still running after %.0f s\n", options.stop_timeout);
   return 1;
-}
-
-// What `status` says when no daemon answers: stopped or disabled, plus
-// what can be read without it.
-nlohmann::json OfflineStatus(const LiveOptions& options, const config::RecorderConfig& config) {
-  nlohmann::json status;
-  std::optional<std::string> disabled = daemon::ReadDisabledReason(config.state_dir);
-  status["state"] = disabled ? "disabled" : "stopped";
-  if (disabled) status["reason"] = *disabled;
-  int stale_pid = 0;
-  {
-    std::ifstream in(config.pid_file);
-    in >> stale_pid;
-  }
-  if (stale_pid > 0 && !disabled) status["reason"] = "not running (stale pid file)";
-  status["source"] = config::AuditSourceName(daemon::ResolveSource(config.source));
-  Result<AuditStatus> audit = ReadAuditStatus();
-  if (audit.ok()) {
-    status["kernel_lost"] = audit->lost;
-    status["audit_enabled"] = audit->enabled;
-    status["audit_pid"] = audit->pid;
-    status["immutable"] = audit->enabled == 2;
-  } else {
-    status["audit_error"] = audit.status().message();
-  }
-  std::string db = DbPath(options, config);
-  struct stat info {};
-  status["db"] = {{"path", db},
-                  {"size_bytes", stat(db.c_str(), &info) == 0 ? static_cast<int64_t>(info.st_size)
-                                                              : int64_t{-1}}};
-  // The set a recorder started now would install (with the filters'
-  // pushed-down rules); with a bad filter file, which stops that start,
-  // the set without filters, and why.
-  Result<rules::RecorderRules> wanted = rules::LoadRecorderRules(config);
-  rules::RuleManager manager(
-      config, wanted.ok() ? wanted->rules : rules::RecorderRulesFor(config, nullptr).rules,
-      nullptr);
-  Result<rules::RuleCheck> check = manager.Check();
-  if (check.ok()) {
-    status["rules"] = {{"key", config.rule_key},
-                       {"installed", check->present},
-                       {"missing", check->missing.size()},
-                       {"pushed_down", wanted.ok() ? wanted->pushdown.rules.size() : size_t{0}}};
-    if (!wanted.ok()) status["rules"]["filter_error"] = wanted.status().message();
-    status["restart_needed"] = check->immutable && !check->missing.empty();
-  }
-  return status;
-}
-
-int PrintStatus(const LiveOptions& options) {
-  Result<config::RecorderConfig> config = EffectiveConfig(options);
-  if (!config.ok()) {
-    std::fprintf(stderr, "recorder: %s\n", config.status().message().c_str());
-    return 2;
-  }
-  nlohmann::json status;
-  Result<std::string> answer = daemon::ControlRequest(config->control_socket, "status");
-  if (!answer.ok() && answer.status().code() == StatusCode::kPermission) {
-    SayPermissionDenied("status", *config);
-    return kExitStatusUnknown;
-  }
-  bool running = false;
-  if (answer.ok()) {
-    status = nlohmann::json::parse(*answer, nullptr, /*allow_exceptions=*/false);
-    running = !status.is_discarded() && status.value("state", "") == "running";
-  }
-  if (!running) {
-    // A recorder waiting for its database (DatabaseErrorWaitMinutes) is up
-    // but records nothing: say so, with why, next to what can be read.
-    nlohmann::json offline = OfflineStatus(options, *config);
-    if (answer.ok() && !status.is_discarded() &&
-        status.value("state", "") == "waiting for the database") {
-      offline["state"] = status["state"];
-      offline["warning"] = status.value("error", "");
-    }
-    status = std::move(offline);
-  }
-  if (options.json)
-    std::printf("%s\n", status.dump(2).c_str());
-  else
-    std::fputs(daemon::FormatStatusText(status).c_str(), stdout);
-  return running ? 0 : kExitNotRunning;
 }
 
 // Options shared by run, start and plugin.
@@ -516,6 +362,57 @@ void AddRecordingOptions(CLI::App* command, LiveOptions* options, bool with_sour
 
 }  // namespace
 
+// The configuration the command line asks for: --config DIR (or the
+// current directory, config::ConfigDirFor) plus overrides.
+Result<config::RecorderConfig> EffectiveConfig(const LiveOptions& options) {
+  Result<config::LoadedConfig> loaded =
+      config::LoadConfig(config::ConfigDirFor(options.config_dir));
+  if (!loaded.ok()) return loaded.status();
+  for (const std::string& warning : loaded->warnings) {
+    // Without --config a bare directory is normal; say it only in debug.
+    if (options.config_dir.empty())
+      spdlog::debug("config: {}", warning);
+    else
+      spdlog::warn("config: {}", warning);
+  }
+  config::RecorderConfig config = loaded->config;
+  if (!options.state_dir.empty()) {
+    config.state_dir = Absolute(options.state_dir);
+    config.control_socket = config.state_dir + "/recorder.sock";
+    config.pid_file = config.state_dir + "/recorder.pid";
+  }
+  if (!options.rule_key.empty()) config.rule_key = options.rule_key;
+  if (options.source != "auto" || config.source == AuditSource::kAuto) {
+    Result<AuditSource> source = ParseSource(options.source);
+    if (!source.ok()) return source.status();
+    if (options.source != "auto") config.source = *source;
+  }
+  return config;
+}
+
+std::string DbPath(const LiveOptions& options, const config::RecorderConfig& config) {
+  if (options.no_db) return "";
+  return config::DbPathFor(options.db, config);
+}
+
+// `status`/`stop` by a user who may not reach the control socket (its
+// directory is root's, or the owner's of a --state-dir): whether a
+// recorder runs cannot be told, so say that and who may ask.
+void SayPermissionDenied(const std::string& command, const config::RecorderConfig& config) {
+  const std::string dir = std::filesystem::path(config.control_socket).parent_path().string();
+  std::string who = "root";
+  struct stat info {};
+  if (stat(dir.c_str(), &info) == 0 && info.st_uid != 0) {
+    const passwd* owner = getpwuid(info.st_uid);
+    who += fmt::format(" or {} (the owner of {})",
+                       owner != nullptr ? owner->pw_name : std::to_string(info.st_uid), dir);
+  }
+  std::fprintf(stderr,
+               "recorder: permission denied on the control socket %s\n"
+               "Whether a recorder runs cannot be told; only %s may ask it (sudo recorder %s).\n",
+               config.control_socket.c_str(), who.c_str(), command.c_str());
+}
+
 void AddRunCommand(CLI::App& app, int* exit_code) {
   auto options = std::make_shared<LiveOptions>();
   CLI::App* command = app.add_subcommand(
@@ -556,25 +453,6 @@ void AddStopCommand(CLI::App& app, int* exit_code) {
   command->add_option("--timeout", options->stop_timeout, "Seconds to wait for the exit")
       ->capture_default_str();
   command->callback([options, exit_code] { *exit_code = Stop(*options); });
-}
-
-void AddStatusCommand(CLI::App& app, int* exit_code) {
-  auto options = std::make_shared<LiveOptions>();
-  CLI::App* command = app.add_subcommand(
-      "status",
-      "Show whether the recorder runs (or why it is stopped/disabled), the source in use,\n"
-      "uptime, events/s by type over the last minute, totals, kernel lost records, drops,\n"
-      "the database and its size, the recorder's audit rules (installed/missing) and whether\n"
-      "an immutable (-e 2) kernel needs a reboot. Exit code 0 when running, 3 when not, 4 when\n"
-      "it cannot be told (permission denied: only root, or the owner of a --state-dir, may ask).");
-  command->add_flag("--json", options->json, "Print the status as JSON");
-  command->add_option("--config", options->config_dir, "Configuration directory");
-  command->add_option("--state-dir", options->state_dir, "As given to start/run");
-  command->add_option("--db", options->db,
-                      "Database to report on when not running (default: dbLocation of the "
-                      "configuration; a running recorder reports its own)");
-  command->add_option("--rule-key", options->rule_key, "Rule key to check when not running");
-  command->callback([options, exit_code] { *exit_code = PrintStatus(*options); });
 }
 
 void AddPluginCommand(CLI::App& app, int* exit_code) {
