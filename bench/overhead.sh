@@ -229,11 +229,19 @@ for variant in none recorder; do
 done
 chmod -R go-rwx "$ad"
 
+# The bytes a database's pages hold (its WAL included), not the file's
+# size: SQLiteChunkSizeMB grows the file ahead of its use, in steps that
+# would swamp a few seconds of events.
+db_used_bytes() {
+  sqlite3 -readonly "$1" \
+    'SELECT (page_count - freelist_count) * page_size FROM pragma_page_count, pragma_freelist_count, pragma_page_size'
+}
+
 # An empty database's size (schema, no events): subtracted from each
 # cell's database before dividing by its events.
 : >"$work/empty.log"
 "$recorder" replay --no-progress --db "$work/empty.db" "$work/empty.log" >/dev/null
-empty_db_bytes=$(stat -c %s "$work/empty.db")
+empty_db_bytes=$(db_used_bytes "$work/empty.db")
 
 # ---------------------------------------------------------------- sampling
 # From the start of a workload to the end of its CPU window the harness
@@ -504,7 +512,7 @@ run_cell() {  # rep workload collector
     auditd) events=$(log_events); stored=$(workload_logged "$w") ;;
     *)
       stored=$(workload_stored "$w" "$db")
-      db_bytes=$(( $(stat -c %s "$db") + $(stat -c %s "$db-wal" 2>/dev/null || echo 0) - empty_db_bytes ))
+      db_bytes=$(( $(db_used_bytes "$db") - empty_db_bytes ))
       ;;
   esac
   if [ -f "$work/audit.log" ]; then log_bytes=$(stat -c %s "$work/audit.log"); fi

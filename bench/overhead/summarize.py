@@ -214,7 +214,7 @@ def main():
     # Bytes per event.
     p("## Bytes per event")
     p("")
-    p("Recorder: database growth (minus an empty database) ÷ typed events stored;")
+    p("Recorder: database pages in use, WAL included (minus an empty database) ÷ typed events stored;")
     p("auditd: log bytes ÷ audit events in the log. Median over the cells with")
     p("≥ 1,000 events.")
     p("")
