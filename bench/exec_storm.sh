@@ -44,8 +44,9 @@ cleanup() {
     wait "$recorder_pid" || true
   fi
   # The recorder removes its rules on every way out; this covers a crash.
-  { auditctl -l 2>/dev/null | grep -E -- "key=$key( |$)" || true; } | sed 's/^-a/-d/' |
-    while read -r rule; do eval auditctl "$rule" >/dev/null 2>&1 || true; done
+  # (-D -k: by key, so no rule text goes back through the shell; a rule's
+  # "a2&0x243" would end the command there.)
+  auditctl -D -k "$key" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT
