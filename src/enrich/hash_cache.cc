@@ -19,7 +19,7 @@ namespace recorder::enrich {
 
 namespace {
 
-constexpr size_t kReadChunk = 64 * 1024;
+constexpr size_t kReadChunk = size_t{64} * 1024;
 constexpr char kCacheMagic[] = "recorder-hash-cache";
 constexpr int kCacheVersion = 1;
 
@@ -34,8 +34,8 @@ FileKey KeyOf(const struct stat& st) {
 
 std::string Hex(const unsigned char* bytes, unsigned int n) {
   static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out(n * 2, '0');
-  for (unsigned int i = 0; i < n; ++i) {
+  std::string out(size_t{n} * 2, '0');
+  for (size_t i = 0; i < n; ++i) {
     out[2 * i] = kDigits[bytes[i] >> 4];
     out[2 * i + 1] = kDigits[bytes[i] & 0xf];
   }

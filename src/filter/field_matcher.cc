@@ -94,6 +94,9 @@ size_t FieldMatcher::NetKeyHash::operator()(const NetKey& k) const {
 FieldMatcher::FieldMatcher(Field field, FieldKind kind) : field_(field), kind_(kind) {}
 FieldMatcher::~FieldMatcher() = default;
 FieldMatcher::FieldMatcher(FieldMatcher&&) noexcept = default;
+// clang-tidy reports the standard library's own names (__i0) inside the
+// defaulted member as ours.
+// NOLINTNEXTLINE(bugprone-reserved-identifier)
 FieldMatcher& FieldMatcher::operator=(FieldMatcher&&) noexcept = default;
 
 void FieldMatcher::Add(const Pattern& p, uint32_t condition) {

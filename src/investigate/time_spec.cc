@@ -53,13 +53,13 @@ Result<int64_t> ParseRelative(std::string_view text, int64_t now_ms) {
       unit_ms = 1000;
       break;
     case 'm':
-      unit_ms = 60 * 1000;
+      unit_ms = int64_t{60} * 1000;
       break;
     case 'h':
-      unit_ms = 3600 * 1000;
+      unit_ms = int64_t{3600} * 1000;
       break;
     case 'd':
-      unit_ms = 86400 * 1000;
+      unit_ms = int64_t{86400} * 1000;
       break;
     default:
       return BadTime(text);
@@ -118,7 +118,8 @@ Result<int64_t> ParseIso(std::string_view text) {
   if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60)
     return BadTime(text);
   const int64_t days = DaysFromCivil(year, month, day);
-  const int64_t wall_ms = ((days * 24 + hour) * 60 + minute) * 60000 + second * 1000 + millis;
+  const int64_t wall_ms =
+      ((days * 24 + hour) * 60 + minute) * 60000 + int64_t{second} * 1000 + millis;
   if (pos == text.size()) {
     // No zone: the wall-clock time where the responder sits.
     std::tm tm{};
@@ -141,7 +142,7 @@ Result<int64_t> ParseIso(std::string_view text) {
   if (pos < text.size() && text[pos] == ':') ++pos;
   if (pos < text.size() && !ReadNumber(text, &pos, 2, &off_minutes)) return BadTime(text);
   if (pos != text.size() || off_hours > 23 || off_minutes > 59) return BadTime(text);
-  return wall_ms - sign * (off_hours * 60 + off_minutes) * 60000;
+  return wall_ms - int64_t{sign} * (off_hours * 60 + off_minutes) * 60000;
 }
 
 }  // namespace
