@@ -27,7 +27,7 @@ Result<std::unique_ptr<BatchedInsert>> BatchedInsert::Create(Database* db,
   const size_t open = table_and_columns.find('(');
   const size_t close = table_and_columns.rfind(')');
   if (open == std::string_view::npos || close == std::string_view::npos || close <= open + 1 ||
-      table_and_columns.find_first_not_of(" ", open + 1) == close)
+      table_and_columns.find_first_not_of(' ', open + 1) == close)
     return Status::Errorf("{}: no columns to insert", table_and_columns);
   const int columns = 1 + static_cast<int>(std::count(
                               table_and_columns.begin() + static_cast<std::ptrdiff_t>(open),
