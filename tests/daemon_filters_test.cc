@@ -15,6 +15,7 @@
 #include "daemon/recorder_daemon.h"
 #include "daemon/rule_keeper.h"
 #include "daemon/status_report.h"
+#include "daemon_support.h"
 #include "filter_support.h"
 #include "rules/audit_control.h"
 #include "rules/rule_manager.h"
@@ -244,14 +245,7 @@ TEST(StatusWithFilters, ShowsFilesKernelRulesAndWhatWasLeftOut) {
 TEST(RunDaemonWithFilters, ABadFilterFileRefusesToStart) {
   TempDir dir;
   dir.Write("filters.json", R"({"process": {"exclude": [{"cmdline": {"regex": "a(b"}}]}})");
-  DaemonOptions options;
-  options.config = config::DefaultConfig(dir.path());
-  options.config.state_dir = dir.File("state");
-  options.config.control_socket = dir.File("state/recorder.sock");
-  options.config.pid_file = dir.File("state/recorder.pid");
-  options.db_path = dir.File("monitor.db");
-  options.source = config::AuditSource::kUnicast;
-  options.live_line = false;
+  const DaemonOptions options = DaemonIn(dir);
   Status status = RunDaemon(options);
   ASSERT_FALSE(status.ok());
   EXPECT_NE(status.message().find(dir.File("filters.json") + ": process.exclude[0]: cmdline: bad "
