@@ -3,6 +3,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <string>
 
 namespace recorder::cli {
 
@@ -27,6 +28,9 @@ void AddInstallCommand(CLI::App& app, int* exit_code);
 void AddUninstallCommand(CLI::App& app, int* exit_code);
 void AddConfigCommand(CLI::App& app, int* exit_code);
 void AddRecreateDbCommand(CLI::App& app, int* exit_code);
+// --db and --config of the commands that read a database (query, tree,
+// show, timeline, search): config::DbPathFor turns them into the file.
+void AddReadDatabaseOptions(CLI::App* command, std::string* db, std::string* config_dir);
 // The manual's `recorder --start|--stop|--status`; sets *handled when one ran.
 void AddManualFlags(CLI::App& app, int* exit_code, bool* handled);
 

@@ -39,12 +39,7 @@ struct CommonOptions {
 };
 
 void AddCommonOptions(CLI::App* cmd, CommonOptions* options) {
-  cmd->add_option("--db", options->db,
-                  "Database file (default: dbLocation of the configuration, monitor.db in the "
-                  "configuration directory)");
-  cmd->add_option("--config", options->config_dir,
-                  "Configuration directory whose dbLocation to read (default: the current "
-                  "directory)");
+  AddReadDatabaseOptions(cmd, &options->db, &options->config_dir);
   cmd->add_flag("--json", options->json, "Print JSON (times as ms and ISO-8601 UTC)");
   cmd->add_flag("--utc", options->utc, "Print times in UTC instead of local time");
 }

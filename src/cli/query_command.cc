@@ -351,6 +351,15 @@ int RunQuery(QueryOptions options) {
 
 }  // namespace
 
+void AddReadDatabaseOptions(CLI::App* command, std::string* db, std::string* config_dir) {
+  command->add_option("--db", *db,
+                      "Database file (default: dbLocation of the configuration, monitor.db in "
+                      "the configuration directory)");
+  command->add_option("--config", *config_dir,
+                      "Configuration directory whose dbLocation to read (default: the current "
+                      "directory)");
+}
+
 void AddQueryCommand(CLI::App& app, int* exit_code) {
   auto options = std::make_shared<QueryOptions>();
   CLI::App* cmd = app.add_subcommand("query", "Run read-only SQL on monitor.db");
@@ -375,12 +384,7 @@ void AddQueryCommand(CLI::App& app, int* exit_code) {
       "2 the database file is missing, cannot be opened or is not a recorder\n"
       "database, or a usage error (unknown option, missing SQL).");
   cmd->add_option("SQL", options->sql, "The SQL to run")->required();
-  cmd->add_option("--db", options->db,
-                  "Database file (default: dbLocation of the configuration, monitor.db in the "
-                  "configuration directory)");
-  cmd->add_option("--config", options->config_dir,
-                  "Configuration directory whose dbLocation to read (default: the current "
-                  "directory)");
+  AddReadDatabaseOptions(cmd, &options->db, &options->config_dir);
   auto* json = cmd->add_flag("--json", options->json, "Print a JSON array of objects");
   auto* csv = cmd->add_flag("--csv", options->csv, "Print RFC 4180 CSV with a header row");
   json->excludes(csv);
