@@ -23,33 +23,15 @@ binaries=${2:-500}
 size_mb=${3:-16}
 key=recorder-bench-storm
 
-if [ "$(id -u)" -ne 0 ]; then
-  echo "exec_storm.sh: needs root (the recorder becomes the audit daemon)" >&2
-  exit 1
-fi
-if [ "$(auditctl -s | awk '/^pid/ {print $2}')" != "0" ]; then
-  echo "exec_storm.sh: another audit daemon holds the audit pid; stop it first" >&2
-  exit 1
-fi
+# shellcheck source=bench/live_bench_lib.sh
+. "$root/bench/live_bench_lib.sh"
+live_bench_preflight exec_storm.sh
 
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build" -j"$(nproc)" --target recorder >/dev/null
 recorder=$build/recorder
 
-work=$(mktemp -d /tmp/recorder-exec-storm.XXXXXX)
-recorder_pid=
-cleanup() {
-  if [ -n "$recorder_pid" ] && kill -0 "$recorder_pid" 2>/dev/null; then
-    kill -TERM "$recorder_pid"
-    wait "$recorder_pid" || true
-  fi
-  # The recorder removes its rules on every way out; this covers a crash.
-  # (-D -k: by key, so no rule text goes back through the shell; a rule's
-  # "a2&0x243" would end the command there.)
-  auditctl -D -k "$key" >/dev/null 2>&1 || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+live_bench_workdir recorder-exec-storm
 
 echo "== making $binaries binaries of $size_mb MB (sparse tails) in $work/bin"
 mkdir -p "$work/bin" "$work/config" "$work/state"

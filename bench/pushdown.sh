@@ -25,29 +25,11 @@ recorder=${1:-$root/build/recorder}
 writes=${2:-20000}
 key=recorder-bench-pushdown
 
-if [ "$(id -u)" -ne 0 ]; then
-  echo "pushdown.sh: needs root (the recorder becomes the audit daemon)" >&2
-  exit 1
-fi
-if [ "$(auditctl -s | awk '/^pid/ {print $2}')" != "0" ]; then
-  echo "pushdown.sh: another audit daemon holds the audit pid; stop it first" >&2
-  exit 1
-fi
+# shellcheck source=bench/live_bench_lib.sh
+. "$root/bench/live_bench_lib.sh"
+live_bench_preflight pushdown.sh
 
-work=$(mktemp -d /tmp/recorder-pushdown.XXXXXX)
-recorder_pid=
-cleanup() {
-  if [ -n "$recorder_pid" ] && kill -0 "$recorder_pid" 2>/dev/null; then
-    kill -TERM "$recorder_pid"
-    wait "$recorder_pid" || true
-  fi
-  # The recorder removes its rules on every way out; this covers a crash.
-  # (-D -k: by key, so no rule text goes back through the shell; a rule's
-  # "a2&0x243" would end the command there.)
-  auditctl -D -k "$key" >/dev/null 2>&1 || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+live_bench_workdir recorder-pushdown
 
 agent=$work/bin/noisy-agent
 mkdir -p "$work/bin" "$work/spool"
