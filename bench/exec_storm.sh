@@ -44,14 +44,7 @@ for i in $(seq 1 "$binaries"); do
 done
 
 echo "== recording"
-"$recorder" run --db "$work/monitor.db" --state-dir "$work/state" --config "$work/config" \
-  --rule-key "$key" --source unicast 2>"$work/recorder.log" &
-recorder_pid=$!
-for _ in $(seq 1 100); do
-  auditctl -l 2>/dev/null | grep -qE -- "key=$key( |$)" && break
-  sleep 0.1
-done
-sleep 0.5
+live_bench_start_recorder monitor "$work/config" "$work/state"  # $work/monitor.db, monitor.log
 
 status() { "$recorder" status --json --state-dir "$work/state"; }
 before=$(status)

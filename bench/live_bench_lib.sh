@@ -35,3 +35,18 @@ live_bench_cleanup() {
   auditctl -D -k "$key" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
+
+# Starts `recorder run --source unicast` on $work/$1.db with config dir $2
+# and state dir $3 (log $work/$1.log), its pid in `recorder_pid`, and
+# returns once its rules (key `key`) are in the kernel and it has settled.
+# Needs `recorder` (the binary) set by the caller.
+live_bench_start_recorder() {
+  "$recorder" run --db "$work/$1.db" --state-dir "$3" --config "$2" \
+    --rule-key "$key" --source unicast --no-live-line 2>"$work/$1.log" &
+  recorder_pid=$!
+  for _ in $(seq 1 100); do
+    auditctl -l 2>/dev/null | grep -qE -- "key=$key( |$)" && break
+    sleep 0.1
+  done
+  sleep 1
+}

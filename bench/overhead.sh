@@ -39,7 +39,9 @@
 #                between repetitions; do not combine with an outer `flock FILE`.
 # Defaults: build/, out bench/overhead/results, 3 repetitions, 5 s per cell,
 # every collector and workload. Env: TCP_RATE=1000 FILE_RATE=1000,
-# SKIP_BUILD=1 (use the recorder already in the build dir), KEEP_WORK=1.
+# SKIP_BUILD=1 (use the recorder already in the build dir), KEEP_WORK=1,
+# SIGNALS=N (the recorders run with N Sigma rules from bench/make-sigma-rules
+# in their signals directory; row Q's live half).
 #
 # The harness restores the audit state it found (enabled flag, backlog
 # settings, no rule with its key, audit pid 0) and stops every process it
@@ -197,6 +199,9 @@ write_recorder_json() {  # db path
 EOF
 }
 write_recorder_json "$work/monitor.db"
+if [ "${SIGNALS:-0}" -gt 0 ]; then
+  "$root/bench/make-sigma-rules" "$SIGNALS" "$cfg/signals"
+fi
 
 # `recorder install` on a copy of /etc/audit: the same auditd.conf changes,
 # plugin conf and rules file a user gets.

@@ -44,14 +44,7 @@ run_mode() {
   mkdir -p "$config" "$state"
   printf '%s\n' "$filter" >"$config/filters.json"
   echo "{}" >"$config/recorder.json"
-  "$recorder" run --db "$work/$mode.db" --state-dir "$state" --config "$config" \
-    --rule-key "$key" --source unicast --no-live-line 2>"$work/$mode.log" &
-  recorder_pid=$!
-  for _ in $(seq 1 100); do
-    auditctl -l 2>/dev/null | grep -qE -- "key=$key( |$)" && break
-    sleep 0.1
-  done
-  sleep 1
+  live_bench_start_recorder "$mode" "$config" "$state"
   local before after cpu0 cpu1 start end
   before=$("$recorder" status --json --state-dir "$state" --config "$config")
   cpu0=$(cpu_ticks "$recorder_pid")

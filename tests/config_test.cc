@@ -276,3 +276,53 @@ TEST(ConfigTest, LoadConfigEmptyDirectoryGivesDefaultsMissingDirectoryAnError) {
 
 }  // namespace
 }  // namespace recorder::config
+
+namespace recorder::config {
+namespace {
+
+TEST(ConfigSignalsTest, SignalSettingsHaveTheManualsDefaultsAndBounds) {
+  LoadedConfig defaults = MustMerge({{"recorder.json", "{}"}});
+  EXPECT_EQ(defaults.config.signals_location, "/opt/rec/signals");
+  EXPECT_FALSE(defaults.config.disable_signals);
+  EXPECT_FALSE(defaults.config.disable_signals_trie);
+  EXPECT_TRUE(defaults.config.record_signal_definitions);
+  EXPECT_EQ(defaults.config.record_signal_matches, 5);
+
+  LoadedConfig set = MustMerge({{"recorder.json", R"({"SignalsJSONFile": "rules",
+      "DisableSignals": true, "DisableSignalsTrie": 1, "RecordSignalDefinitions": false,
+      "RecordSignalMatches": 100})"},
+                                {"im_recorder.json", R"({"RecordSignalMatches": 50})"}});
+  EXPECT_EQ(set.config.signals_location, "/opt/rec/rules");
+  EXPECT_TRUE(set.config.disable_signals);
+  EXPECT_TRUE(set.config.disable_signals_trie);
+  EXPECT_FALSE(set.config.record_signal_definitions);
+  EXPECT_EQ(set.config.record_signal_matches, 100);  // the larger of the files
+  // They all take effect (docs/signals.md): none is warned about.
+  for (std::string_view name :
+       {"DisableSignals", "DisableSignalsTrie", "RecordSignalDefinitions", "RecordSignalMatches"})
+    EXPECT_FALSE(HasWarning(set, name, "")) << name;
+
+  LoadedConfig bad =
+      MustMerge({{"recorder.json", R"({"RecordSignalMatches": -3, "signalLocation": "x"})"}});
+  EXPECT_EQ(bad.config.record_signal_matches, 0);
+  std::string warnings;
+  for (const std::string& w : bad.warnings) warnings += w + "\n";
+  EXPECT_NE(warnings.find("RecordSignalMatches"), std::string::npos) << warnings;
+  EXPECT_NE(warnings.find("signalsLocation"), std::string::npos) << warnings;  // nearest key
+}
+
+TEST(ConfigTest, DnsCaptureChoosesTheMechanismAndRefusesOtherValues) {
+  EXPECT_EQ(MustMerge({}).config.dns_capture, DnsCaptureChoice::kAuto);
+  LoadedConfig packet = MustMerge({{"recorder.json", R"({"dnsCapture": "packet-socket"})"}});
+  EXPECT_EQ(packet.config.dns_capture, DnsCaptureChoice::kPacketSocket);
+  EXPECT_TRUE(packet.warnings.empty());
+  EXPECT_EQ(MustMerge({{"recorder.json", R"({"dnsCapture": "cgroup-bpf"})"}}).config.dns_capture,
+            DnsCaptureChoice::kCgroupBpf);
+  LoadedConfig bad = MustMerge({{"recorder.json", R"({"dnsCapture": "kprobe"})"}});
+  EXPECT_EQ(bad.config.dns_capture, DnsCaptureChoice::kAuto);
+  EXPECT_TRUE(HasWarning(bad, "dnsCapture", "unknown value \"kprobe\"")) << bad.warnings.size();
+  EXPECT_EQ(DnsCaptureChoiceName(DnsCaptureChoice::kPacketSocket), "packet-socket");
+}
+
+}  // namespace
+}  // namespace recorder::config

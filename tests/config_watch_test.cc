@@ -5,6 +5,8 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <filesystem>
 
 #include "temp_dir.h"
 
@@ -117,6 +119,39 @@ TEST(StampConfigFiles, StampsTheWatchedFilesAndTheConfiguredOnes) {
 
 TEST(StampConfigFiles, AMissingDirectoryHasNoStamps) {
   EXPECT_TRUE(StampConfigFiles("/nonexistent/recorder-config", {}).empty());
+  std::vector<FileStamp> stamps;
+  AppendRuleFileStamps("/nonexistent/recorder-signals", &stamps);
+  EXPECT_TRUE(stamps.empty());
+}
+
+// The Sigma rules of signalsLocation, found as the loader finds them: an
+// added, edited or removed rule is a change; other files are not.
+TEST(AppendRuleFileStamps, StampsEveryRuleFileUnderTheDirectory) {
+  TempDir dir("rule-watch");
+  dir.Write("a.yml", "title: a");
+  std::filesystem::create_directories(dir.File("linux/process"));
+  dir.Write("linux/process/b.yaml", "title: b");
+  dir.Write("README.md", "rules");
+  auto stamp = [&] {
+    std::vector<FileStamp> stamps;
+    AppendRuleFileStamps(dir.path(), &stamps);
+    return stamps;
+  };
+  std::vector<FileStamp> before = stamp();
+  ASSERT_EQ(before.size(), 2u);
+  EXPECT_EQ(before[0].path, dir.File("a.yml"));
+  EXPECT_EQ(before[1].path, dir.File("linux/process/b.yaml"));
+  ConfigChangeDetector watch(before);
+  dir.Write("README.md", "other text");
+  EXPECT_FALSE(watch.Observe(stamp()));
+  EXPECT_FALSE(watch.Observe(stamp()));
+  dir.Write("linux/process/c.yml", "title: c");
+  EXPECT_FALSE(watch.Observe(stamp()));  // settling
+  EXPECT_TRUE(watch.Observe(stamp()));
+  ASSERT_EQ(std::remove(dir.File("a.yml").c_str()), 0);
+  EXPECT_FALSE(watch.Observe(stamp()));
+  EXPECT_TRUE(watch.Observe(stamp()));
+  EXPECT_EQ(watch.baseline().size(), 2u);
 }
 
 }  // namespace

@@ -446,6 +446,14 @@ TEST(CleanupSummary, SaysWhatWasDeletedAndWhy) {
                 .find("deleted 0 events (the oldest, over maxSizeMB, or older than MonitorDays "
                       "(30 days))"),
             std::string::npos);
+  // A WAL that could not be truncated is named, not hidden in the total.
+  after.wal_bytes = 3 * store::kBytesPerMB;
+  EXPECT_NE(CleanupSummary({{"file_data", 1}}, 0, true, size, after, true)
+                .find("1.0 MB -> 3.5 MB (of which the WAL 3.0 MB: a reader or another checkpoint "
+                      "kept it from being truncated)"),
+            std::string::npos);
+  EXPECT_EQ(CleanupSummary({{"file_data", 1}}, 0, true, size, after, false).find("of which"),
+            std::string::npos);
 }
 
 // ---------------------------------------------------------------------

@@ -163,8 +163,13 @@ TEST(DbArchiveTest, TheCompressorFinishesEveryArchiveAtStopAndKeepsTheLimit) {
   const std::vector<ArchiveCompressor::Done> done = compressor.TakeDone();
   ASSERT_THAT(done, SizeIs(3));
   EXPECT_EQ(done[2].archive, moved[2] + ".gz");
-  ASSERT_THAT(done[2].erased, SizeIs(1));
-  EXPECT_EQ(done[2].erased[0], moved[0] + ".gz");
+  // The oldest goes once, after whichever compression first saw three
+  // archives: one counts towards the limit from the moment it is moved
+  // aside, which may come before the compressor reaches it.
+  std::vector<std::string> erased;
+  for (const ArchiveCompressor::Done& d : done)
+    erased.insert(erased.end(), d.erased.begin(), d.erased.end());
+  EXPECT_EQ(erased, std::vector<std::string>{moved[0] + ".gz"});
   for (const std::string& name : ArchiveFilesForTest(dir.path()))
     EXPECT_EQ(name.find(".tmp"), std::string::npos) << name;
 }

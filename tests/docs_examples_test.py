@@ -9,8 +9,9 @@ built binary. Each runs against a database replayed from tests/data:
 - query, parse and replay examples, and sqlite3 commands, are executed and
   must exit 0 with nothing on stderr (a `query` example that names a
   column the views lack fails here);
-- examples of commands that record live or change the machine (run, start,
-  stop, status, install, uninstall, plugin, recreate-db) are not executed; their
+- examples of commands that record live, change the machine or serve until
+  stopped (run, start, stop, status, install, uninstall, plugin, recreate-db,
+  serve: tests/web_view_test.py runs it) are not executed; their
   subcommand must exist and every --option they use must be in that
   command's --help.
 
@@ -30,7 +31,8 @@ import subprocess
 import sys
 import tempfile
 
-LIVE_COMMANDS = {"run", "start", "stop", "status", "install", "uninstall", "plugin", "recreate-db"}
+LIVE_COMMANDS = {"run", "start", "stop", "status", "install", "uninstall", "plugin", "recreate-db",
+                 "serve"}
 FENCES = ("```sh", "```bash", "```console", "```sql", "```shell")
 
 

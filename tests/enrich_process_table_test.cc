@@ -88,15 +88,21 @@ Subject Ids(int uid) {
   return s;
 }
 
-TEST(ProcessTableTest, SeedReadsProcAndBuildsAncestry) {
+// Every test starts from AddTree's processes in a fake /proc, at t0.
+class ProcessTableTest : public ::testing::Test {
+ protected:
+  ProcessTableTest() { AddTree(&proc); }
+
   FakeProc proc;
-  AddTree(&proc);
+  const int64_t t0 = StartMs(20000);
+};
+
+TEST_F(ProcessTableTest, SeedReadsProcAndBuildsAncestry) {
   ProcessTable table(Options(proc));
-  const int64_t now = StartMs(20000);
-  ASSERT_TRUE(table.SeedFromProc(now).ok());
+  ASSERT_TRUE(table.SeedFromProc(t0).ok());
   EXPECT_EQ(table.size(), 4u);
 
-  const ProcessInfo* vim = table.Lookup(300, now);
+  const ProcessInfo* vim = table.Lookup(300, t0);
   ASSERT_NE(vim, nullptr);
   EXPECT_EQ(vim->ppid, 200);
   EXPECT_EQ(vim->exe, "/usr/bin/vim.basic");
@@ -107,25 +113,22 @@ TEST(ProcessTableTest, SeedReadsProcAndBuildsAncestry) {
   EXPECT_EQ(vim->auid, 1000);
   EXPECT_EQ(vim->origin, ProcessOrigin::kSeed);
   EXPECT_EQ(vim->parent_start_ms, StartMs(9000));
-  EXPECT_EQ(table.Lookup(1, now)->auid, kUnsetId);  // loginuid 4294967295
+  EXPECT_EQ(table.Lookup(1, t0)->auid, kUnsetId);  // loginuid 4294967295
 
-  EXPECT_EQ(Pids(table.Ancestry(300, now)), (std::vector<int32_t>{300, 200, 100, 1}));
-  EXPECT_EQ(Pids(table.Ancestry(300, now, 2)), (std::vector<int32_t>{300, 200}));
-  EXPECT_EQ(table.Lookup(999, now), nullptr);
+  EXPECT_EQ(Pids(table.Ancestry(300, t0)), (std::vector<int32_t>{300, 200, 100, 1}));
+  EXPECT_EQ(Pids(table.Ancestry(300, t0, 2)), (std::vector<int32_t>{300, 200}));
+  EXPECT_EQ(table.Lookup(999, t0), nullptr);
 }
 
-TEST(ProcessTableTest, SeedFailsWithoutProc) {
+TEST_F(ProcessTableTest, SeedFailsWithoutProc) {
   ProcessTableOptions options;
   options.proc_root = "/nonexistent/proc";
   ProcessTable table(options);
   EXPECT_FALSE(table.SeedFromProc(0).ok());
 }
 
-TEST(ProcessTableTest, ExecStartsNewInstanceUnderItsParent) {
-  FakeProc proc;
-  AddTree(&proc);
+TEST_F(ProcessTableTest, ExecStartsNewInstanceUnderItsParent) {
   ProcessTable table(Options(proc));
-  const int64_t t0 = StartMs(20000);
   ASSERT_TRUE(table.SeedFromProc(t0).ok());
 
   // bash forks 301 (not audited) which execs ls.
@@ -152,13 +155,10 @@ TEST(ProcessTableTest, ExecStartsNewInstanceUnderItsParent) {
   EXPECT_FALSE(old_vim->exited);
 }
 
-TEST(ProcessTableTest, ExitThenExpiration) {
-  FakeProc proc;
-  AddTree(&proc);
+TEST_F(ProcessTableTest, ExitThenExpiration) {
   ProcessTableOptions options = Options(proc);
   options.expiration_seconds = 180;
   ProcessTable table(options);
-  const int64_t t0 = StartMs(20000);
   ASSERT_TRUE(table.SeedFromProc(t0).ok());
   table.OnExec(301, 200, t0 + 10, "/usr/bin/ls", {"ls"}, Ids(1000));
   table.OnExit(301, t0 + 20);
@@ -175,11 +175,8 @@ TEST(ProcessTableTest, ExitThenExpiration) {
   EXPECT_EQ(table.stats().expired, 1u);
 }
 
-TEST(ProcessTableTest, EndedParentStaysWhileAChildRuns) {
-  FakeProc proc;
-  AddTree(&proc);
+TEST_F(ProcessTableTest, EndedParentStaysWhileAChildRuns) {
   ProcessTable table(Options(proc));
-  const int64_t t0 = StartMs(20000);
   ASSERT_TRUE(table.SeedFromProc(t0).ok());
   table.OnExit(200, t0 + 10);  // bash exits, vim (300) keeps running
   table.Age(t0 + 10'000'000);
@@ -190,11 +187,8 @@ TEST(ProcessTableTest, EndedParentStaysWhileAChildRuns) {
   EXPECT_EQ(table.Find(300, StartMs(12000)), nullptr);
 }
 
-TEST(ProcessTableTest, RecycledPidNeverLinksToOldHistory) {
-  FakeProc proc;
-  AddTree(&proc);
+TEST_F(ProcessTableTest, RecycledPidNeverLinksToOldHistory) {
   ProcessTable table(Options(proc));
-  const int64_t t0 = StartMs(20000);
   ASSERT_TRUE(table.SeedFromProc(t0).ok());
 
   // 300 exits; later a new process gets pid 300 from sshd.
@@ -218,11 +212,8 @@ TEST(ProcessTableTest, RecycledPidNeverLinksToOldHistory) {
   EXPECT_TRUE(table.Find(301, t0 + 6000)->exited);
 }
 
-TEST(ProcessTableTest, ForkCopiesParentImageUntilExec) {
-  FakeProc proc;
-  AddTree(&proc);
+TEST_F(ProcessTableTest, ForkCopiesParentImageUntilExec) {
   ProcessTable table(Options(proc));
-  const int64_t t0 = StartMs(20000);
   ASSERT_TRUE(table.SeedFromProc(t0).ok());
   table.OnFork(200, 500, t0 + 1);
   const ProcessInfo* child = table.Lookup(500, t0 + 2);
@@ -235,11 +226,8 @@ TEST(ProcessTableTest, ForkCopiesParentImageUntilExec) {
   EXPECT_EQ(Pids(table.Ancestry(500, t0 + 3)), (std::vector<int32_t>{500, 200, 100, 1}));
 }
 
-TEST(ProcessTableTest, ApplyTypedEvents) {
-  FakeProc proc;
-  AddTree(&proc);
+TEST_F(ProcessTableTest, ApplyTypedEvents) {
   ProcessTable table(Options(proc));
-  const int64_t t0 = StartMs(20000);
   ASSERT_TRUE(table.SeedFromProc(t0).ok());
 
   TypedEvent exec;
@@ -282,12 +270,9 @@ TEST(ProcessTableTest, ApplyTypedEvents) {
   EXPECT_EQ(table.Lookup(600, t0 + 5), nullptr);
 }
 
-TEST(ProcessTableTest, SaveLoadRoundTripDropsGoneAndRecycledPids) {
-  FakeProc proc;
-  AddTree(&proc);
+TEST_F(ProcessTableTest, SaveLoadRoundTripDropsGoneAndRecycledPids) {
   proc.AddProcess(400, 1, 15000, "/usr/sbin/cron", {"cron"});
   const std::string state = proc.file("process_state.jsonl").string();
-  const int64_t t0 = StartMs(20000);
   {
     ProcessTable table(Options(proc));
     ASSERT_TRUE(table.SeedFromProc(t0).ok());
@@ -324,12 +309,10 @@ TEST(ProcessTableTest, SaveLoadRoundTripDropsGoneAndRecycledPids) {
   EXPECT_FALSE(make->start_known);
 }
 
-TEST(ProcessTableTest, StateFromAnotherBootLoadsNothing) {
-  FakeProc proc;
-  AddTree(&proc);
+TEST_F(ProcessTableTest, StateFromAnotherBootLoadsNothing) {
   const std::string state = proc.file("state").string();
   ProcessTable first(Options(proc));
-  ASSERT_TRUE(first.SeedFromProc(StartMs(20000)).ok());
+  ASSERT_TRUE(first.SeedFromProc(t0).ok());
   ASSERT_TRUE(first.SaveState(state).ok());
   WriteFile(proc.file("sys/kernel/random/boot_id"), "99999999-2222-3333-4444-555555555555\n");
   ProcessTable table(Options(proc));
@@ -337,12 +320,10 @@ TEST(ProcessTableTest, StateFromAnotherBootLoadsNothing) {
   EXPECT_EQ(table.size(), 0u);
 }
 
-TEST(ProcessTableTest, CorruptStateFileIsRejectedAndTableKept) {
-  FakeProc proc;
-  AddTree(&proc);
+TEST_F(ProcessTableTest, CorruptStateFileIsRejectedAndTableKept) {
   const std::string state = proc.file("state").string();
   ProcessTable table(Options(proc));
-  ASSERT_TRUE(table.SeedFromProc(StartMs(20000)).ok());
+  ASSERT_TRUE(table.SeedFromProc(t0).ok());
   ASSERT_TRUE(table.SaveState(state).ok());
 
   std::ifstream in(state);
@@ -388,7 +369,7 @@ TypedEvent NodeEvent(const std::string& node, int32_t pid, int32_t ppid, int64_t
   return e;
 }
 
-TEST(ProcessTableTest, TwoNodesWithTheSamePidNeverShareAnInstance) {
+TEST_F(ProcessTableTest, TwoNodesWithTheSamePidNeverShareAnInstance) {
   ProcessTable table;  // a replay: nothing from /proc
   const ProcessStart exec{{"sh"}, 1, false, "/", ""};
   table.Apply(NodeEvent("web1", 4000, 1, 100, "/bin/sh", exec));
@@ -422,46 +403,40 @@ TEST(ProcessTableTest, TwoNodesWithTheSamePidNeverShareAnInstance) {
   EXPECT_NE(table.Lookup(web1, 600), nullptr);
 }
 
-TEST(ProcessTableTest, TheHostsOwnNodeNamesAreThisMachine) {
-  FakeProc proc;
-  AddTree(&proc);
+TEST_F(ProcessTableTest, TheHostsOwnNodeNamesAreThisMachine) {
   WriteFile(proc.file("sys/kernel/hostname"), "box.example.org\n");
   ProcessTable table(Options(proc));
-  const int64_t now = StartMs(20000);
-  ASSERT_TRUE(table.SeedFromProc(now).ok());
+  ASSERT_TRUE(table.SeedFromProc(t0).ok());
   EXPECT_EQ(table.NodeOf("box.example.org"), kLocalNode);
   EXPECT_EQ(table.NodeOf("box"), kLocalNode);
   EXPECT_NE(table.NodeOf("other"), kLocalNode);
   // auditd naming this machine (name_format=hostname): the seeded vim.
-  TypedEvent named = NodeEvent("box", 300, 200, now, "/usr/bin/vim.basic", FileEvent{});
+  TypedEvent named = NodeEvent("box", 300, 200, t0, "/usr/bin/vim.basic", FileEvent{});
   table.Apply(named);
-  const ProcessInfo* vim = table.Lookup(table.KeyOf(named), now);
+  const ProcessInfo* vim = table.Lookup(table.KeyOf(named), t0);
   ASSERT_NE(vim, nullptr);
   EXPECT_EQ(vim->origin, ProcessOrigin::kSeed);
   // Another machine's pid 300 is somebody else.
-  TypedEvent remote = NodeEvent("other", 300, 200, now, "/usr/bin/vim.basic", FileEvent{});
+  TypedEvent remote = NodeEvent("other", 300, 200, t0, "/usr/bin/vim.basic", FileEvent{});
   table.Apply(remote);
-  EXPECT_FALSE(table.Lookup(table.KeyOf(remote), now)->start_known);
+  EXPECT_FALSE(table.Lookup(table.KeyOf(remote), t0)->start_known);
 }
 
-TEST(ProcessTableTest, StateFileKeepsOnlyThisMachinesProcesses) {
-  FakeProc proc;
-  AddTree(&proc);
+TEST_F(ProcessTableTest, StateFileKeepsOnlyThisMachinesProcesses) {
   const std::string state = proc.file("state").string();
-  const int64_t now = StartMs(20000);
   ProcessTable first(Options(proc));
-  ASSERT_TRUE(first.SeedFromProc(now).ok());
+  ASSERT_TRUE(first.SeedFromProc(t0).ok());
   // pid 300 on another node: /proc (this machine's) must not vouch for it.
   first.Apply(
-      NodeEvent("web1", 300, 1, now + 1, "/bin/remote", ProcessStart{{"r"}, 1, false, "/", ""}));
+      NodeEvent("web1", 300, 1, t0 + 1, "/bin/remote", ProcessStart{{"r"}, 1, false, "/", ""}));
   ASSERT_EQ(first.size(), 5u);
   ASSERT_TRUE(first.SaveState(state).ok());
 
   ProcessTable table(Options(proc));
   ASSERT_TRUE(table.LoadState(state).ok());
   EXPECT_EQ(table.size(), 4u);
-  EXPECT_EQ(table.Lookup(300, now + 2)->exe, "/usr/bin/vim.basic");
-  EXPECT_EQ(table.Lookup({table.NodeOf("web1"), 300}, now + 2), nullptr);
+  EXPECT_EQ(table.Lookup(300, t0 + 2)->exe, "/usr/bin/vim.basic");
+  EXPECT_EQ(table.Lookup({table.NodeOf("web1"), 300}, t0 + 2), nullptr);
 }
 
 }  // namespace

@@ -22,6 +22,8 @@ TypedEvent Dirty() {
   s = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, "pts0" + kLong, "comm" + kLong, "/exe" + kLong};
   e.enrichment = {"u" + kLong, "e" + kLong, "l" + kLong, "s" + kLong,
                   "m" + kLong, "n" + kLong, 11,          12};
+  e.signals = {SignalHit{"rule" + kLong, "t", "high", "a", "sel"}};
+  e.platform = Platform::kMacos;
   return e;
 }
 
@@ -33,12 +35,26 @@ std::vector<EventBody> DirtyBodies() {
       FileEvent{FileOperation::kRename, "/p" + kLong, "/q" + kLong, 0644, 1, 2,
                 PathOrigin{3, 1, 2, 3, 4, true, true}, PathOrigin{4, 5, 6, 7, 8, true, true}},
       NetworkEvent{NetworkDirection::kListen, NetworkProtocol::kTcp, AddressFamily::kInet6,
-                   "::1" + kLong, 80, "r" + kLong, 90, true},
+                   "::1" + kLong, 80, "r" + kLong, 90, true, true, true, 5, 6},
       SecurityEvent{SecurityKind::kCommand, SecurityRecordType::kUserCmd, "u" + kLong, "t" + kLong,
                     SecurityResult::kFailed, "pts1", "10.0.0.1", "host" + kLong, "d" + kLong},
       ModuleEvent{ModuleOperation::kUnload, "mod" + kLong},
       ImageLoadEvent{"/lib" + kLong, true, "h" + kLong, "note" + kLong},
       ExecFailure{"/x" + kLong, 13, "/cwd" + kLong},
+      DnsEvent{"q" + kLong,
+               28,
+               1,
+               7,
+               true,
+               3,
+               {DnsAnswerRecord{"n" + kLong, 5, 300, "t" + kLong}},
+               NetworkProtocol::kTcp,
+               AddressFamily::kInet6,
+               "::1" + kLong,
+               53,
+               1234,
+               DnsAttribution::kLocalPort},
+      RegistryEvent{"SetValue" + kLong, "HKLM\\x" + kLong, "DWORD" + kLong, "n" + kLong},
   };
 }
 

@@ -58,6 +58,34 @@ TEST_F(LineageTest, ExcludedProcessTakesItsDescendantsAlong) {
   EXPECT_FALSE(Kept(*filters, Write(100, 4000, "/opt/agent/agent"), false));
 }
 
+// A pid names a process on its own host only: a replay of two hosts'
+// logs (node=) asks the lineage of the event's host, never the other's.
+TEST_F(LineageTest, TheLineageIsAskedOfTheEventsOwnHost) {
+  auto filters = MustCompile(R"({"process": {"exclude": [{"exe": "/opt/agent/agent"}]}})");
+  ASSERT_NE(filters, nullptr);
+  auto on = [](TypedEvent e, const std::string& node) {
+    e.header.node = node;
+    return e;
+  };
+  table_.Apply(on(filter::Exec({"agent"}, "/opt/agent/agent", 100, 1, 1000), "web1"));
+  table_.Apply(on(filter::Exec({"sh"}, "/bin/sh", 101, 100, 2000), "web1"));
+  table_.Apply(on(filter::Exec({"vim"}, "/usr/bin/vim", 100, 1, 1000), "db1"));
+  table_.Apply(on(filter::Exec({"sh"}, "/bin/sh", 101, 100, 2000), "db1"));
+
+  EXPECT_FALSE(Kept(*filters, on(Write(101, 3000, "/bin/sh"), "web1")));  // the agent's child
+  EXPECT_TRUE(Kept(*filters, on(Write(101, 3000, "/bin/sh"), "db1")));    // vim's child
+  EXPECT_TRUE(Kept(*filters, Write(101, 3000, "/bin/sh")));  // this machine: no such process
+
+  ProcessFacts facts;
+  ASSERT_TRUE(lineage_.Instance("db1", 100, -1, 3000, &facts));
+  EXPECT_EQ(facts.exe, "/usr/bin/vim");
+  EXPECT_EQ(facts.node, "db1");
+  ASSERT_TRUE(lineage_.Instance("web1", 100, 1000, 3000, &facts));
+  EXPECT_EQ(facts.exe, "/opt/agent/agent");
+  EXPECT_FALSE(lineage_.Instance("mail1", 100, -1, 3000, &facts)) << "a host never seen";
+  EXPECT_FALSE(lineage_.Instance("", 100, -1, 3000, &facts));
+}
+
 TEST_F(LineageTest, ChildrenFalseKeepsTheDescendants) {
   auto filters =
       MustCompile(R"({"process": {"exclude": [{"exe": "/opt/agent/agent", "children": false}]}})");

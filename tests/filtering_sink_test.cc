@@ -104,6 +104,66 @@ TEST(FilteringSinkTest, DropsExcludedEventsKeepsOrderAndCountsPerType) {
   EXPECT_NE(chain.table.Lookup(100, 1500), nullptr);
 }
 
+// DNS queries (MonitorDNS) go through the same rules: their own fields
+// (query, the server as remote_address/remote_port, the transport as
+// protocol), the subject's (exe), and a process exclusion's descendants.
+TEST(FilteringSinkTest, DnsQueriesAreFilteredByTheirOwnFieldsAndTheirProcess) {
+  Chain chain(MustCompile(R"({"dns": {"exclude": [{"query": {"glob": "*.corp.test"}},
+                                                  {"remote_address": "10.9.0.0/16"},
+                                                  {"exe": "/usr/sbin/unbound"},
+                                                  {"protocol": "tcp", "remote_port": 5353}]},
+                              "process": {"exclude": [{"exe": "/opt/agent"}]}})"));
+  auto query = [](std::string name, std::string server, int32_t port, NetworkProtocol transport,
+                  std::string exe, int32_t pid) {
+    DnsEvent d;
+    d.query = std::move(name);
+    d.server_address = std::move(server);
+    d.server_port = port;
+    d.transport = transport;
+    d.family = AddressFamily::kInet;
+    d.attribution = DnsAttribution::kSocket;
+    TypedEvent e = Event(std::move(d), exe, pid, 1, 2000);
+    e.header.syscall.clear();
+    return e;
+  };
+  std::vector<TypedEvent> batch;
+  batch.push_back(Exec({"agent"}, "/opt/agent", 300, 1, 1000));  // dropped (process)
+  const auto udp = NetworkProtocol::kUdp;
+  const auto tcp = NetworkProtocol::kTcp;
+  batch.push_back(query("www.example.test", "127.0.0.53", 53, udp, "/usr/bin/curl", 100));  // kept
+  batch.push_back(query("db.corp.test", "127.0.0.53", 53, udp, "/usr/bin/curl", 100));      // query
+  batch.push_back(query("www.example.test", "10.9.1.1", 53, udp, "/usr/bin/curl", 100));  // server
+  batch.push_back(query("x.example.test", "10.1.1.1", 53, udp, "/usr/sbin/unbound", 101));  // exe
+  batch.push_back(query("y.example.test", "10.1.1.1", 5353, tcp, "/usr/bin/curl", 100));    // both
+  batch.push_back(query("z.example.test", "10.1.1.1", 5353, udp, "/usr/bin/curl", 100));    // kept
+  batch.push_back(query("agent.example.test", "10.1.1.1", 53, udp, "/opt/agent", 300));  // process
+  ASSERT_TRUE(chain.Feed(std::move(batch)).ok());
+
+  std::vector<std::string> kept;
+  for (const TypedEvent& e : chain.collected.kept)
+    if (const auto* d = std::get_if<DnsEvent>(&e.body)) kept.push_back(d->query);
+  EXPECT_EQ(kept, (std::vector<std::string>{"www.example.test", "z.example.test"}));
+  const FilterStats stats = chain.filtering.stats();
+  EXPECT_EQ(stats.seen[static_cast<size_t>(EventType::kDns)], 7u);
+  EXPECT_EQ(stats.dropped[static_cast<size_t>(EventType::kDns)], 5u);
+  size_t dns_kind = kFilterEventKinds;
+  for (size_t k = 0; k < kFilterEventKinds; ++k)
+    if (EventKindName(k) == "dns") dns_kind = k;
+  ASSERT_LT(dns_kind, kFilterEventKinds);
+  EXPECT_EQ(stats.dropped_by_kind[dns_kind], 5u) << "runs.filtered_out_dns";
+}
+
+TEST(FilteringSinkTest, DnsFieldsAreCheckedLikeTheOthers) {
+  EXPECT_EQ(CompileError({{"filters.json", R"({"dns": {"exclude": [{"path": "/x"}]}})"}}),
+            "filters.json: dns.exclude[0]: field \"path\" does not apply to dns events (their "
+            "fields: exe, parent_exe, user, uid, auid, protocol, remote_address, remote_port, "
+            "query)");
+  EXPECT_EQ(CompileError({{"filters.json", R"({"network": {"exclude": [{"query": "a.test"}]}})"}}),
+            "filters.json: network.exclude[0]: field \"query\" does not apply to network events "
+            "(their fields: exe, parent_exe, user, uid, auid, success, syscall, direction, "
+            "protocol, family, local_address, local_port, remote_address, remote_port)");
+}
+
 TEST(FilteringSinkTest, ReplacedFiltersApplyFromTheNextBatch) {
   Chain chain(MustCompile(R"({"file": {"exclude": [{"path": "/a"}]}})"));
   ASSERT_TRUE(

@@ -24,16 +24,10 @@ using recorder::TempDir;
 using ::testing::HasSubstr;
 constexpr auto Quote = &recorder::ShellQuote;
 
-const std::string kData = RECORDER_TEST_DATA;
-
 class InvestigateCliTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    temp_ = new TempDir("recorder-investigate-test");
-    db_ = temp_->File("monitor.db");
-    ASSERT_EQ(RunRecorder("replay --db " + Quote(db_) + " " + Quote(kData + "/capture-raw.log"))
-                  .exit_code,
-              0);
+    recorder::ReplayCaptureOnce("recorder-investigate-test", &temp_, &db_);
   }
   static void TearDownTestSuite() {
     delete temp_;
@@ -59,16 +53,22 @@ std::string InvestigateCliTest::db_;
 TEST_F(InvestigateCliTest, TreeOfSuShowsTheForkedChildAndWhatItExeced) {
   RecorderRun r = Run("tree 53");
   ASSERT_EQ(r.exit_code, 0) << r.err;
+  // su's parent was not recorded: the bash subshell (pid 13096, su's
+  // ppid) alive when su started is inferred, and marked.
   EXPECT_EQ(r.text,
-            "> #53 pid 13097 user 0 /usr/bin/su: su -s /bin/sh -c '/bin/true "
+            "#16 pid 13005 user 0 /usr/bin/bash: (no exec seen) (? .. ?)\n"
+            "`- #57 pid 13096 user 0 /usr/bin/bash: (no exec seen) (? .. "
+            "2026-11-25T17:57:13.867Z, exit 0) [parent inferred from ppid and start time]\n"
+            "   `- > #53 pid 13097 user 0 /usr/bin/su: su -s /bin/sh -c '/bin/true "
             "recorder-golden-su-nobody' nobody (2026-11-25T17:57:13.783Z .. "
             "2026-11-25T17:57:13.851Z, exit 0)\n"
-            "|- #54 pid 13098 user 0 /usr/bin/su: (no exec seen) (? .. ?)\n"
-            "`- #55 pid 13098 user 65534 /usr/bin/dash: sh -c '/bin/true "
+            "      |- #54 pid 13098 user 0 /usr/bin/su: (no exec seen) (? .. ?)\n"
+            "      `- #55 pid 13098 user 65534 /usr/bin/dash: sh -c '/bin/true "
             "recorder-golden-su-nobody' (2026-11-25T17:57:13.827Z .. 2026-11-25T17:57:13.847Z, "
             "exit 0)\n"
-            "   `- #56 pid 13100 user 65534 /usr/bin/true: /bin/true recorder-golden-su-nobody "
-            "(2026-11-25T17:57:13.843Z .. 2026-11-25T17:57:13.843Z, exit 0)\n");
+            "         `- #56 pid 13100 user 65534 /usr/bin/true: /bin/true "
+            "recorder-golden-su-nobody (2026-11-25T17:57:13.843Z .. 2026-11-25T17:57:13.843Z, "
+            "exit 0)\n");
   EXPECT_EQ(r.err, "");
 }
 
@@ -79,15 +79,21 @@ TEST_F(InvestigateCliTest, PidAtATimeFindsTheInstanceAliveThen) {
   RecorderRun before = Run("tree 13098 --at 2026-11-25T17:57:13.800Z");
   ASSERT_EQ(before.exit_code, 0) << before.err;
   EXPECT_EQ(before.text,
-            "#53 pid 13097 user 0 /usr/bin/su: su -s /bin/sh -c '/bin/true "
+            "#16 pid 13005 user 0 /usr/bin/bash: (no exec seen) (? .. ?)\n"
+            "`- #57 pid 13096 user 0 /usr/bin/bash: (no exec seen) (? .. "
+            "2026-11-25T17:57:13.867Z, exit 0) [parent inferred from ppid and start time]\n"
+            "   `- #53 pid 13097 user 0 /usr/bin/su: su -s /bin/sh -c '/bin/true "
             "recorder-golden-su-nobody' nobody (2026-11-25T17:57:13.783Z .. "
             "2026-11-25T17:57:13.851Z, exit 0)\n"
-            "`- > #54 pid 13098 user 0 /usr/bin/su: (no exec seen) (? .. ?)\n");
+            "      `- > #54 pid 13098 user 0 /usr/bin/su: (no exec seen) (? .. ?)\n");
   nlohmann::json after = Json("tree 13098 --at 2026-11-25T17:57:13.840Z");
   EXPECT_EQ(after["tree"]["process_id"], 55);
   EXPECT_EQ(after["tree"]["exe"], "/usr/bin/dash");
-  ASSERT_EQ(after["ancestors"].size(), 1u);
-  EXPECT_EQ(after["ancestors"][0]["process_id"], 53);
+  ASSERT_EQ(after["ancestors"].size(), 3u);  // the root-most first
+  EXPECT_EQ(after["ancestors"][2]["process_id"], 53);
+  EXPECT_EQ(after["ancestors"][2]["inferred"], false);
+  EXPECT_EQ(after["ancestors"][1]["process_id"], 57);
+  EXPECT_EQ(after["ancestors"][1]["inferred"], true);
   ASSERT_EQ(after["tree"]["children"].size(), 1u);
   EXPECT_EQ(after["tree"]["children"][0]["process_id"], 56);
   // pid 13104 had three instances: su's fork, bash, and the true bash exec'd.
@@ -95,7 +101,7 @@ TEST_F(InvestigateCliTest, PidAtATimeFindsTheInstanceAliveThen) {
   nlohmann::json last = Json("tree 13104 --at 2026-11-25T17:57:13.990Z");
   EXPECT_EQ(last["tree"]["process_id"], 61);
   EXPECT_EQ(last["tree"]["cmdline"], "/bin/true recorder-golden-su-root");
-  EXPECT_EQ(last["ancestors"][0]["process_id"], 58);
+  EXPECT_EQ(last["ancestors"].back()["process_id"], 58);  // the nearest
   // Epoch seconds name the same instant.
   EXPECT_EQ(Json("tree 13104 --at 1795629433.99")["tree"]["process_id"], 61);
 }

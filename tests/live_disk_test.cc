@@ -87,25 +87,7 @@ class LiveDisk : public UnicastRecorderTest {
   LiveDisk() : UnicastRecorderTest(kTestKey) {}
 
   pid_t Start(const std::string& db, const std::string& recorder_json) {
-    std::ofstream(temp_.path() + "/config/recorder.json") << recorder_json;
-    const std::vector<std::string> argv = {RECORDER_BINARY,
-                                           "run",
-                                           "--db",
-                                           db,
-                                           "--state-dir",
-                                           StateDir(),
-                                           "--rule-key",
-                                           key_,
-                                           "--config",
-                                           temp_.path() + "/config",
-                                           "--source",
-                                           "unicast",
-                                           "--limits-check-interval",
-                                           "0.5"};
-    const pid_t recorder = Spawn(argv, temp_.path() + "/recorder.log");
-    guard_->Adopt(recorder);
-    EXPECT_TRUE(WaitFor([&] { return RecorderReady(StateDir()); }, 15s)) << ReadLog();
-    return recorder;
+    return StartRecorderOn(db, recorder_json, {"--limits-check-interval", "0.5"});
   }
 
   nlohmann::json Status() {
@@ -203,6 +185,12 @@ class LiveDisk : public UnicastRecorderTest {
         << ReadLog();
     if (expect_cleanup) {
       ASSERT_GT(size_cleanups(), 0) << "no cleanup deleted events\n" << status.dump() << ReadLog();
+      // Keeping up means every run got the file under maxSizeMB: none left
+      // it over MaxCleanTries times in a row, which archives the database
+      // (and this test's reader would go on reading the old file).
+      ASSERT_EQ(ReadLog().find("left the database over maxSizeMB"), std::string::npos)
+          << "the cleanup fell behind and the database was archived\n"
+          << status.dump() << ReadLog();
       // The oldest went first: the marker from before the flood is gone,
       // and so are the flood's first events ...
       EXPECT_TRUE(WaitFor(

@@ -33,12 +33,6 @@ class LiveFilters : public UnicastRecorderTest {
  protected:
   LiveFilters() : UnicastRecorderTest(kTestKey) {}
 
-  nlohmann::json Status() {
-    auto status = daemon::ControlRequest(StateDir() + "/recorder.sock", "status");
-    EXPECT_TRUE(status.ok()) << status.status().message();
-    return status.ok() ? nlohmann::json::parse(*status) : nlohmann::json::object();
-  }
-
   // A copy of /bin/true at `path` (its own exe, so a filter can name it).
   static void CopyTrue(const std::string& path) {
     fs::create_directories(fs::path(path).parent_path());
@@ -68,12 +62,12 @@ class LiveFilters : public UnicastRecorderTest {
 
   // SIGHUP with a bad filter file: waits until status counts the failure.
   void ReloadBad(pid_t recorder) {
-    const uint64_t before = Status()["filters"].value("reload_failures", uint64_t{0});
+    const uint64_t before = RecorderStatus()["filters"].value("reload_failures", uint64_t{0});
     ASSERT_EQ(kill(recorder, SIGHUP), 0);
     nlohmann::json after;
     EXPECT_TRUE(WaitFor(
         [&] {
-          after = Status()["filters"];
+          after = RecorderStatus()["filters"];
           return after.value("reload_failures", uint64_t{0}) > before;
         },
         10s))
@@ -106,7 +100,7 @@ TEST_F(LiveFilters, AnExcludedProgramIsLeftOutPushedDownAndReloaded) {
 
   // Status: the filter file, the kernel rules and the agent's 5 execs
   // left out (execs are never pushed down: the process table needs them).
-  nlohmann::json status = Status();
+  nlohmann::json status = RecorderStatus();
   const nlohmann::json& filters = status["filters"];
   ASSERT_EQ(filters["files"].size(), 1u) << status.dump();
   EXPECT_EQ(filters["files"][0], temp_.path() + "/config/filters.json");
@@ -121,7 +115,7 @@ TEST_F(LiveFilters, AnExcludedProgramIsLeftOutPushedDownAndReloaded) {
   // left out, its rule still installed) and status says why.
   WriteFilters(R"({"process": {"exclude": [{"cmdline": {"regex": "a(b"}}]}})");
   ReloadBad(recorder);
-  status = Status();
+  status = RecorderStatus();
   EXPECT_NE(status["filters"].value("last_reload_error", "").find("bad regex"), std::string::npos)
       << status.dump();
   EXPECT_NE(RunCapture("auditctl -l").find("exe=" + agent), std::string::npos);
@@ -134,7 +128,8 @@ TEST_F(LiveFilters, AnExcludedProgramIsLeftOutPushedDownAndReloaded) {
   // kernel rules follow.
   WriteFilters(ExcludeExe(app));
   ASSERT_EQ(kill(recorder, SIGHUP), 0);
-  EXPECT_TRUE(WaitFor([&] { return !Status()["filters"].contains("last_reload_error"); }, 10s))
+  EXPECT_TRUE(
+      WaitFor([&] { return !RecorderStatus()["filters"].contains("last_reload_error"); }, 10s))
       << ReadLog();
   const std::string reloaded_rules = RunCapture("auditctl -l");
   EXPECT_EQ(reloaded_rules.find("exe=" + agent), std::string::npos) << reloaded_rules;
@@ -177,7 +172,7 @@ TEST_F(LiveFilters, PushedDownEventsAreNotEmittedWhileOthersAre) {
       << ReadLog();
   EXPECT_EQ(
       db.Query("SELECT 1 FROM file_events WHERE path LIKE " + Quote(spool + "/agent%")).size(), 0u);
-  const nlohmann::json filters = Status()["filters"];
+  const nlohmann::json filters = RecorderStatus()["filters"];
   EXPECT_GE(filters["dropped_by_type"].value("process", 0), 1) << filters.dump();
   EXPECT_EQ(filters["dropped_by_type"].value("file", -1), 0) << filters.dump();
   StopRecorder(recorder);
@@ -227,7 +222,7 @@ TEST_F(LiveFilters, AnEditedFilterFileTakesEffectWithoutSighup) {
   nlohmann::json filters;
   EXPECT_TRUE(WaitFor(
       [&] {
-        filters = Status()["filters"];
+        filters = RecorderStatus()["filters"];
         return filters.value("reload_failures", uint64_t{0}) > 0;
       },
       10s))
@@ -243,7 +238,7 @@ TEST_F(LiveFilters, AnEditedFilterFileTakesEffectWithoutSighup) {
   nlohmann::json config;
   EXPECT_TRUE(WaitFor(
       [&] {
-        config = Status()["config"];
+        config = RecorderStatus()["config"];
         return config.contains("last_reload_error");
       },
       10s))
@@ -257,13 +252,13 @@ TEST_F(LiveFilters, AnEditedFilterFileTakesEffectWithoutSighup) {
   WriteFilters(ExcludeExe(app));
   EXPECT_TRUE(WaitFor(
       [&] {
-        nlohmann::json status = Status();
+        nlohmann::json status = RecorderStatus();
         return !status["filters"].contains("last_reload_error") &&
                !status["config"].contains("last_reload_error") &&
                RunCapture("auditctl -l").find("exe=" + app) != std::string::npos;
       },
       10s))
-      << Status().dump() << ReadLog();
+      << RecorderStatus().dump() << ReadLog();
   EXPECT_EQ(RunCapture("auditctl -l").find("exe=" + agent), std::string::npos);
   RunTimes(app, 2);
   RunTimes(agent, 2);
@@ -300,14 +295,14 @@ TEST_F(LiveFilters, NoExecIsLostAcrossReloadsUnderAnExecFlood) {
       ExcludeExe(other + "2"),
       ExcludeExe(other + "1"),
   };
-  uint64_t reloads = Status()["filters"].value("reloads", uint64_t{0});
+  uint64_t reloads = RecorderStatus()["filters"].value("reloads", uint64_t{0});
   for (const std::string& text : files) {
     WriteFilters(text);
     ASSERT_EQ(kill(recorder, SIGHUP), 0);
-    EXPECT_TRUE(
-        WaitFor([&] { return Status()["filters"].value("reloads", uint64_t{0}) > reloads; }, 10s))
+    EXPECT_TRUE(WaitFor(
+        [&] { return RecorderStatus()["filters"].value("reloads", uint64_t{0}) > reloads; }, 10s))
         << ReadLog();
-    reloads = Status()["filters"].value("reloads", uint64_t{0});
+    reloads = RecorderStatus()["filters"].value("reloads", uint64_t{0});
   }
   int flood_status = -1;
   EXPECT_TRUE(WaitFor(

@@ -30,8 +30,8 @@ TEST(LiveLine, ShowsTheKernelLossesOfThisRunOnly) {
   counts.kernel_lost = LostSinceStart(281, 281);
   counts.drops = 2;
   EXPECT_EQ(LiveLineText(counts),
-            "unicast: proc 3/s exit 0/s file 40/s net 0/s sec 0/s mod 0/s img 0/s failexec 0/s | "
-            "total 1234 | kernel lost 0 | drops 2");
+            "unicast: proc 3/s exit 0/s file 40/s net 0/s sec 0/s mod 0/s img 0/s failexec 0/s "
+            "dns 0/s | total 1234 | kernel lost 0 | drops 2");
 }
 
 // One stream stands for the terminal: the line and the log both write to it.

@@ -31,12 +31,6 @@ constexpr char kTestKey[] = "recorder-captest";
 class LivePendingCap : public UnicastRecorderTest {
  protected:
   LivePendingCap() : UnicastRecorderTest(kTestKey) {}
-
-  nlohmann::json Status() {
-    auto status = daemon::ControlRequest(StateDir() + "/recorder.sock", "status");
-    EXPECT_TRUE(status.ok()) << status.status().message();
-    return status.ok() ? nlohmann::json::parse(*status) : nlohmann::json::object();
-  }
 };
 
 TEST_F(LivePendingCap, AStalledWriterDropsOverTheCapAndCountsByType) {
@@ -56,7 +50,7 @@ TEST_F(LivePendingCap, AStalledWriterDropsOverTheCapAndCountsByType) {
   nlohmann::json status;
   EXPECT_TRUE(WaitFor(
       [&] {
-        status = Status();
+        status = RecorderStatus();
         return status["pending_events"].value("dropped", 0) > 0;
       },
       3s))
@@ -76,7 +70,8 @@ TEST_F(LivePendingCap, AStalledWriterDropsOverTheCapAndCountsByType) {
   // the new cap applies at once.
   std::ofstream(temp_.path() + "/config/recorder.json") << R"({"PendingEventCap": 100000})";
   ASSERT_EQ(kill(recorder, SIGHUP), 0);
-  EXPECT_TRUE(WaitFor([&] { return Status()["pending_events"].value("cap", 0) == 100000; }, 10s))
+  EXPECT_TRUE(
+      WaitFor([&] { return RecorderStatus()["pending_events"].value("cap", 0) == 100000; }, 10s))
       << ReadLog();
   const std::string marker = "/bin/echo recorder-captest-after";
   RunCapture(marker + " >/dev/null");

@@ -163,6 +163,24 @@ pid_t StartAuditdWithPlugin(AuditStateGuard& guard, const PluginSetup& setup,
   return auditd;
 }
 
+// auditd started with the plugin, once the plugin answers; the plugin's
+// pid (0 when it never answered) is tracked by `plugins`.
+struct PluginRun {
+  pid_t auditd = 0;
+  int plugin = 0;
+};
+PluginRun StartPluginUnderAuditd(AuditStateGuard& guard, const PluginSetup& setup,
+                                 PluginProcesses& plugins, const std::string& out_path) {
+  PluginRun run{StartAuditdWithPlugin(guard, setup, out_path), 0};
+  if (!WaitFor([&] { return setup.Answers(); }, 20s)) {
+    ADD_FAILURE() << "the plugin never answered\n" << Cat(out_path) << Cat(setup.log_path);
+    return run;
+  }
+  run.plugin = daemon::ReadLivePid(setup.pid_file());
+  if (run.plugin > 0) plugins.Add(run.plugin);
+  return run;
+}
+
 void ExpectOnlyOurRulesGone(const AuditStateGuard& guard) {
   EXPECT_EQ(CountRulesWithKey(kTestKey), 0) << RunCapture("auditctl -l");
   EXPECT_EQ(RuleLines(), guard.rules_before()) << "foreign rules must be untouched";
@@ -182,12 +200,11 @@ TEST(LiveSourceResilience, PluginSurvivesAuditdRestart) {
   Db db(setup.db_path);
 
   // First auditd, first plugin process, first workload.
-  pid_t auditd = StartAuditdWithPlugin(guard, setup, temp.path() + "/auditd1.out");
-  ASSERT_TRUE(WaitFor([&] { return setup.Answers(); }, 20s))
-      << Cat(temp.path() + "/auditd1.out") << Cat(setup.log_path);
-  const int first_plugin = daemon::ReadLivePid(setup.pid_file());
+  const PluginRun first =
+      StartPluginUnderAuditd(guard, setup, plugins, temp.path() + "/auditd1.out");
+  pid_t auditd = first.auditd;
+  const int first_plugin = first.plugin;
   ASSERT_GT(first_plugin, 0);
-  plugins.Add(first_plugin);
   const std::string first_marker = UniqueMarker("first");
   RunEcho(first_marker);
   ASSERT_FALSE(db.Await(EchoRowQuery(first_marker), 15s).empty()) << "first workload not recorded\n"
@@ -207,12 +224,11 @@ TEST(LiveSourceResilience, PluginSurvivesAuditdRestart) {
   EXPECT_NE(Cat(setup.log_path).find("stopped ("), std::string::npos) << Cat(setup.log_path);
 
   // Same configuration again: a new plugin process, same monitor.db.
-  auditd = StartAuditdWithPlugin(guard, setup, temp.path() + "/auditd2.out");
-  ASSERT_TRUE(WaitFor([&] { return setup.Answers(); }, 20s))
-      << Cat(temp.path() + "/auditd2.out") << Cat(setup.log_path);
-  const int second_plugin = daemon::ReadLivePid(setup.pid_file());
+  const PluginRun second =
+      StartPluginUnderAuditd(guard, setup, plugins, temp.path() + "/auditd2.out");
+  auditd = second.auditd;
+  const int second_plugin = second.plugin;
   ASSERT_GT(second_plugin, 0);
-  plugins.Add(second_plugin);
   EXPECT_NE(second_plugin, first_plugin);
   auto status = daemon::ControlRequest(setup.socket(), "status");
   ASSERT_TRUE(status.ok());
@@ -259,12 +275,10 @@ TEST(LiveSourceResilience, PluginKeepsRecordingAcrossAuditdSighup) {
   PluginSetup setup(temp);
   Db db(setup.db_path);
 
-  pid_t auditd = StartAuditdWithPlugin(guard, setup, temp.path() + "/auditd.out");
-  ASSERT_TRUE(WaitFor([&] { return setup.Answers(); }, 20s))
-      << Cat(temp.path() + "/auditd.out") << Cat(setup.log_path);
-  const int plugin = daemon::ReadLivePid(setup.pid_file());
+  const PluginRun run = StartPluginUnderAuditd(guard, setup, plugins, temp.path() + "/auditd.out");
+  const pid_t auditd = run.auditd;
+  const int plugin = run.plugin;
   ASSERT_GT(plugin, 0);
-  plugins.Add(plugin);
   const std::string before_marker = UniqueMarker("prehup");
   RunEcho(before_marker);
   ASSERT_FALSE(db.Await(EchoRowQuery(before_marker), 15s).empty()) << Cat(setup.log_path);

@@ -182,10 +182,15 @@ class UnicastRecorderTest : public ::testing::Test {
   // `extra` arguments and waits until its rules are in the kernel.
   pid_t StartRecorder(const std::string& recorder_json = "",
                       const std::vector<std::string>& extra = {}) {
+    return StartRecorderOn(DbPath(), recorder_json, extra);
+  }
+  // The same, recording into `db` rather than DbPath().
+  pid_t StartRecorderOn(const std::string& db, const std::string& recorder_json,
+                        const std::vector<std::string>& extra = {}) {
     if (!recorder_json.empty())
       std::ofstream(temp_.path() + "/config/recorder.json") << recorder_json;
     std::vector<std::string> argv = {
-        RECORDER_BINARY, "run",        "--db", DbPath(),   "--state-dir",
+        RECORDER_BINARY, "run",        "--db", db,         "--state-dir",
         StateDir(),      "--rule-key", key_,   "--config", temp_.path() + "/config",
         "--source",      "unicast"};
     argv.insert(argv.end(), extra.begin(), extra.end());
@@ -200,6 +205,13 @@ class UnicastRecorderTest : public ::testing::Test {
     EXPECT_EQ(AuditStateGuard::StopChild(recorder), 0) << ReadLog();
     guard_->Forget(recorder);
     EXPECT_EQ(CountRulesWithKey(key_), 0);
+  }
+
+  // The running recorder's status JSON, asked over its control socket.
+  nlohmann::json RecorderStatus() {
+    auto status = daemon::ControlRequest(StateDir() + "/recorder.sock", "status");
+    EXPECT_TRUE(status.ok()) << status.status().message();
+    return status.ok() ? nlohmann::json::parse(*status) : nlohmann::json::object();
   }
 
   std::string DbPath() const { return temp_.path() + "/monitor.db"; }

@@ -28,6 +28,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
@@ -186,41 +187,39 @@ void CheckRecorded(Db& db, const Workload& w) {
   // File create, rename, delete.
   std::string created = w.dir + "/created.txt";
   std::string renamed = w.dir + "/renamed.txt";
-  EXPECT_FALSE(
-      db.Await("SELECT 1 FROM file_events WHERE operation='create' AND path=" + Quote(created))
-          .empty())
-      << "no create of " << created;
+  auto expect_file_event = [&](const std::string& operation, const std::string& path) {
+    EXPECT_FALSE(db.Await("SELECT 1 FROM file_events WHERE operation=" + Quote(operation) +
+                          " AND path=" + Quote(path))
+                     .empty())
+        << "no " << operation << " of " << path;
+  };
+  expect_file_event("create", created);
   auto rename = db.Await("SELECT new_path FROM file_events WHERE operation='rename' AND path=" +
                          Quote(created));
   ASSERT_FALSE(rename.empty()) << "no rename of " << created;
   EXPECT_EQ(rename[0][0], renamed);
-  EXPECT_FALSE(
-      db.Await("SELECT 1 FROM file_events WHERE operation='delete' AND path=" + Quote(renamed))
-          .empty())
-      << "no delete of " << renamed;
+  expect_file_event("delete", renamed);
 
   // TCP: the test process connected and accepted on both families.
-  std::string pid = std::to_string(getpid());
-  EXPECT_FALSE(db.Await("SELECT 1 FROM network_events WHERE pid=" + pid +
-                        " AND direction='outbound' AND family='ipv4' AND remote_address='127.0.0.1'"
-                        " AND remote_port=" +
-                        std::to_string(w.port4))
-                   .empty())
-      << "no IPv4 connect to port " << w.port4;
-  EXPECT_FALSE(db.Await("SELECT 1 FROM network_events WHERE pid=" + pid +
-                        " AND direction='inbound' AND family='ipv4' AND remote_address='127.0.0.1'")
-                   .empty())
-      << "no IPv4 accept on port " << w.port4;
+  auto expect_network_event = [&](const std::string& where, const std::string& what) {
+    EXPECT_FALSE(db.Await("SELECT 1 FROM network_events WHERE pid=" + std::to_string(getpid()) +
+                          " AND " + where)
+                     .empty())
+        << "no " << what;
+  };
+  const std::string port4 = std::to_string(w.port4);
+  expect_network_event(
+      "direction='outbound' AND family='ipv4' AND remote_address='127.0.0.1' AND remote_port=" +
+          port4,
+      "IPv4 connect to port " + port4);
+  expect_network_event("direction='inbound' AND family='ipv4' AND remote_address='127.0.0.1'",
+                       "IPv4 accept on port " + port4);
   if (w.port6 != 0) {
-    EXPECT_FALSE(db.Await("SELECT 1 FROM network_events WHERE pid=" + pid +
-                          " AND direction='outbound' AND family='ipv6' AND remote_port=" +
-                          std::to_string(w.port6))
-                     .empty())
-        << "no IPv6 connect to port " << w.port6;
-    EXPECT_FALSE(db.Await("SELECT 1 FROM network_events WHERE pid=" + pid +
-                          " AND direction='inbound' AND family='ipv6' AND local_address='::1'")
-                     .empty())
-        << "no IPv6 accept on port " << w.port6;
+    const std::string port6 = std::to_string(w.port6);
+    expect_network_event("direction='outbound' AND family='ipv6' AND remote_port=" + port6,
+                         "IPv6 connect to port " + port6);
+    expect_network_event("direction='inbound' AND family='ipv6' AND local_address='::1'",
+                         "IPv6 accept on port " + port6);
   }
 
   // PAM user records from runuser.
@@ -279,88 +278,116 @@ void SetUpTemp(const TempDir& temp) {
 // ---------------------------------------------------------------------
 // Live tests.
 
-TEST(LiveRecording, UnicastRunRecordsWorkloadAndRestoresAudit) {
-  std::string skip = LiveSkipReason(kTestKey, /*needs_free_pid=*/true);
-  if (!skip.empty()) GTEST_SKIP() << skip;
-  AuditStateGuard guard(kTestKey);
-  TempDir temp;
-  SetUpTemp(temp);
-  ASSERT_EQ(RunCapture(std::string("auditctl ") + kForeignRule), "");
+// Each test starts from a machine free for a unicast recorder, with one
+// foreign rule (kForeignRule) that must survive everything the recorder
+// does; the guard puts the audit state back however the test ends.
+class LiveRecording : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string skip = LiveSkipReason(kTestKey, /*needs_free_pid=*/true);
+    if (!skip.empty()) GTEST_SKIP() << skip;
+    guard_ = std::make_unique<AuditStateGuard>(kTestKey);
+    SetUpTemp(temp_);
+    ASSERT_EQ(RunCapture(std::string("auditctl ") + kForeignRule), "");
+  }
 
-  pid_t recorder = Spawn(RecorderArgs("run", temp, "unicast"), temp.path() + "/recorder.log");
-  guard.Adopt(recorder);
-  ASSERT_TRUE(WaitFor([&] { return RecorderAnswers(temp); }, 15s))
-      << RunCapture("cat " + temp.path() + "/recorder.log");
+  std::string Log(const std::string& name = "recorder.log") const {
+    return RunCapture("cat " + temp_.path() + "/" + name);
+  }
+
+  // `recorder run` with `args`, once it answers on its control socket.
+  pid_t StartRecorder(const std::vector<std::string>& args) {
+    pid_t recorder = Spawn(args, temp_.path() + "/recorder.log");
+    guard_->Adopt(recorder);
+    EXPECT_TRUE(WaitFor([&] { return RecorderAnswers(temp_); }, 15s)) << Log();
+    return recorder;
+  }
+
+  // A clean exit after `signal`, and the audit state as `expected`.
+  void StopRecorder(pid_t recorder, int signal, const AuditStatus& expected) {
+    kill(recorder, signal);
+    EXPECT_EQ(WaitExit(recorder, 10s), 0) << Log();
+    guard_->Forget(recorder);
+    CheckRestored(expected);
+  }
+
+  // A real auditd with its configuration in temp/auditd, once it holds
+  // the audit pid.
+  pid_t StartAuditd() {
+    WriteAuditdConfig(temp_.path() + "/auditd");
+    pid_t auditd = Spawn({"/usr/sbin/auditd", "-n", "-c", temp_.path() + "/auditd"},
+                         temp_.path() + "/auditd.out");
+    guard_->Adopt(auditd);
+    EXPECT_TRUE(
+        WaitFor([&] { return ReadAuditStatus()->pid == static_cast<uint32_t>(auditd); }, 10s))
+        << Log("auditd.out");
+    return auditd;
+  }
+
+  void StopAuditd(pid_t auditd) {
+    EXPECT_EQ(AuditStateGuard::StopChild(auditd), 0);
+    guard_->Forget(auditd);
+  }
+
+  nlohmann::json Status() {
+    auto status = daemon::ControlRequest(temp_.path() + "/state/recorder.sock", "status");
+    EXPECT_TRUE(status.ok());
+    return status.ok() ? nlohmann::json::parse(*status) : nlohmann::json::object();
+  }
+
+  std::unique_ptr<AuditStateGuard> guard_;
+  TempDir temp_;
+};
+
+TEST_F(LiveRecording, UnicastRunRecordsWorkloadAndRestoresAudit) {
+  pid_t recorder = StartRecorder(RecorderArgs("run", temp_, "unicast"));
   EXPECT_EQ(ReadAuditStatus()->pid, static_cast<uint32_t>(recorder));
   EXPECT_GT(CountRulesWithKey(kTestKey), 0);
 
   // status reports the running recorder.
   std::string status = RunCapture(std::string(RECORDER_BINARY) + " status --json --state-dir " +
-                                  temp.path() + "/state");
+                                  temp_.path() + "/state");
   nlohmann::json json = nlohmann::json::parse(status, nullptr, false);
   ASSERT_FALSE(json.is_discarded()) << status;
   EXPECT_EQ(json.value("state", ""), "running");
   EXPECT_EQ(json.value("source", ""), "unicast");
   EXPECT_EQ(json["rules"].value("missing", -1), 0);
 
-  Workload workload = RunWorkload(temp.path() + "/work");
-  Db db(temp.path() + "/monitor.db");
+  Workload workload = RunWorkload(temp_.path() + "/work");
+  Db db(temp_.path() + "/monitor.db");
   CheckRecorded(db, workload);
 
   // Stop through the control channel (the `stop` command), which waits.
   std::string stopped =
-      RunCapture(std::string(RECORDER_BINARY) + " stop --state-dir " + temp.path() + "/state");
+      RunCapture(std::string(RECORDER_BINARY) + " stop --state-dir " + temp_.path() + "/state");
   EXPECT_NE(stopped.find("stopped"), std::string::npos) << stopped;
-  EXPECT_EQ(WaitExit(recorder, 10s), 0) << RunCapture("cat " + temp.path() + "/recorder.log");
-  guard.Forget(recorder);
-  CheckRestored(guard.before());
+  EXPECT_EQ(WaitExit(recorder, 10s), 0) << Log();
+  guard_->Forget(recorder);
+  CheckRestored(guard_->before());
   std::string after = RunCapture(std::string(RECORDER_BINARY) + " status --json --state-dir " +
-                                 temp.path() + "/state");
+                                 temp_.path() + "/state");
   EXPECT_NE(after.find("\"stopped\""), std::string::npos) << after;
 }
 
-TEST(LiveRecording, SigtermAndDriftRestoreRules) {
-  std::string skip = LiveSkipReason(kTestKey, /*needs_free_pid=*/true);
-  if (!skip.empty()) GTEST_SKIP() << skip;
-  AuditStateGuard guard(kTestKey);
-  TempDir temp;
-  SetUpTemp(temp);
-  ASSERT_EQ(RunCapture(std::string("auditctl ") + kForeignRule), "");
-  std::vector<std::string> args = RecorderArgs("run", temp, "unicast");
+TEST_F(LiveRecording, SigtermAndDriftRestoreRules) {
+  std::vector<std::string> args = RecorderArgs("run", temp_, "unicast");
   args.push_back("--rule-check-interval");
   args.push_back("0.5");
-  pid_t recorder = Spawn(args, temp.path() + "/recorder.log");
-  guard.Adopt(recorder);
-  ASSERT_TRUE(WaitFor([&] { return RecorderAnswers(temp); }, 15s))
-      << RunCapture("cat " + temp.path() + "/recorder.log");
+  pid_t recorder = StartRecorder(args);
   int installed = CountRulesWithKey(kTestKey);
   ASSERT_GT(installed, 0);
   // Drift: somebody deletes our rules; the recorder puts them back.
   DeleteRulesWithKey(kTestKey);
   EXPECT_TRUE(WaitFor([&] { return CountRulesWithKey(kTestKey) == installed; }, 10s));
-  EXPECT_TRUE(WaitFor(
-      [&] {
-        auto status = daemon::ControlRequest(temp.path() + "/state/recorder.sock", "status");
-        if (!status.ok()) return false;
-        return nlohmann::json::parse(*status)["rules"].value("restored", 0) >= 1;
-      },
-      5s));
+  EXPECT_TRUE(WaitFor([&] { return Status()["rules"].value("restored", 0) >= 1; }, 5s));
   // SIGTERM is a clean stop too.
-  kill(recorder, SIGTERM);
-  EXPECT_EQ(WaitExit(recorder, 10s), 0);
-  guard.Forget(recorder);
-  CheckRestored(guard.before());
-  EXPECT_NE(RunCapture("cat " + temp.path() + "/recorder.log").find("drift"), std::string::npos);
+  StopRecorder(recorder, SIGTERM, guard_->before());
+  EXPECT_NE(Log().find("drift"), std::string::npos);
 }
 
 // SIGHUP re-reads recorder.json: switching network monitoring off removes
 // the connect/accept rules from the kernel while recording goes on.
-TEST(LiveRecording, SighupReloadsConfigurationAndRules) {
-  std::string skip = LiveSkipReason(kTestKey, /*needs_free_pid=*/true);
-  if (!skip.empty()) GTEST_SKIP() << skip;
-  AuditStateGuard guard(kTestKey);
-  TempDir temp;
-  SetUpTemp(temp);
+TEST_F(LiveRecording, SighupReloadsConfigurationAndRules) {
   auto network_rules = [] {
     int count = 0;
     for (const std::string& line : RuleLines())
@@ -368,148 +395,92 @@ TEST(LiveRecording, SighupReloadsConfigurationAndRules) {
         ++count;
     return count;
   };
-  ASSERT_EQ(RunCapture(std::string("auditctl ") + kForeignRule), "");
-  pid_t recorder = Spawn(RecorderArgs("run", temp, "unicast"), temp.path() + "/recorder.log");
-  guard.Adopt(recorder);
-  ASSERT_TRUE(WaitFor([&] { return RecorderAnswers(temp); }, 15s))
-      << RunCapture("cat " + temp.path() + "/recorder.log");
+  pid_t recorder = StartRecorder(RecorderArgs("run", temp_, "unicast"));
   ASSERT_GT(network_rules(), 0);
   const int all_rules = CountRulesWithKey(kTestKey);
 
-  std::ofstream(temp.path() + "/config/recorder.json") << R"({"MonitorNetwork": 0})";
+  std::ofstream(temp_.path() + "/config/recorder.json") << R"({"MonitorNetwork": 0})";
   kill(recorder, SIGHUP);
   // The reload removes the old set and then installs the new one: wait
   // for its last log line, not for the rules, which a look between the
   // two steps would see half there.
-  EXPECT_TRUE(WaitFor(
-      [&] {
-        return RunCapture("cat " + temp.path() + "/recorder.log").find("configuration reloaded") !=
-               std::string::npos;
-      },
-      10s))
-      << RunCapture("cat " + temp.path() + "/recorder.log");
+  EXPECT_TRUE(
+      WaitFor([&] { return Log().find("configuration reloaded") != std::string::npos; }, 10s))
+      << Log();
   EXPECT_EQ(network_rules(), 0);
   EXPECT_GT(CountRulesWithKey(kTestKey), 0);
   EXPECT_LT(CountRulesWithKey(kTestKey), all_rules);
-  EXPECT_TRUE(RecorderAnswers(temp));  // still recording
+  EXPECT_TRUE(RecorderAnswers(temp_));  // still recording
 
   // A broken configuration is reported and the running one is kept.
-  std::ofstream(temp.path() + "/config/recorder.json") << "{ not json";
+  std::ofstream(temp_.path() + "/config/recorder.json") << "{ not json";
   const int before_bad = CountRulesWithKey(kTestKey);
   kill(recorder, SIGHUP);
-  EXPECT_TRUE(WaitFor(
-      [&] {
-        return RunCapture("cat " + temp.path() + "/recorder.log").find("not reloaded") !=
-               std::string::npos;
-      },
-      10s));
+  EXPECT_TRUE(WaitFor([&] { return Log().find("not reloaded") != std::string::npos; }, 10s));
   EXPECT_EQ(CountRulesWithKey(kTestKey), before_bad);
-  EXPECT_TRUE(RecorderAnswers(temp));
+  EXPECT_TRUE(RecorderAnswers(temp_));
 
-  kill(recorder, SIGTERM);
-  EXPECT_EQ(WaitExit(recorder, 10s), 0);
-  guard.Forget(recorder);
-  CheckRestored(guard.before());
+  StopRecorder(recorder, SIGTERM, guard_->before());
 }
 
-TEST(LiveRecording, UnicastRefusesWhenAnotherDaemonHoldsThePid) {
-  std::string skip = LiveSkipReason(kTestKey, /*needs_free_pid=*/true);
-  if (!skip.empty()) GTEST_SKIP() << skip;
-  AuditStateGuard guard(kTestKey);
-  TempDir temp;
-  SetUpTemp(temp);
-  WriteAuditdConfig(temp.path() + "/auditd");
-  pid_t auditd =
-      Spawn({"/usr/sbin/auditd", "-n", "-c", temp.path() + "/auditd"}, temp.path() + "/auditd.out");
-  guard.Adopt(auditd);
-  ASSERT_TRUE(WaitFor([&] { return ReadAuditStatus()->pid == static_cast<uint32_t>(auditd); }, 10s))
-      << RunCapture("cat " + temp.path() + "/auditd.out");
-  pid_t recorder = Spawn(RecorderArgs("run", temp, "unicast"), temp.path() + "/recorder.log");
-  guard.Adopt(recorder);
+TEST_F(LiveRecording, UnicastRefusesWhenAnotherDaemonHoldsThePid) {
+  pid_t auditd = StartAuditd();
+  pid_t recorder = Spawn(RecorderArgs("run", temp_, "unicast"), temp_.path() + "/recorder.log");
+  guard_->Adopt(recorder);
   EXPECT_EQ(WaitExit(recorder, 10s), 1);
-  guard.Forget(recorder);
-  std::string log = RunCapture("cat " + temp.path() + "/recorder.log");
+  guard_->Forget(recorder);
+  std::string log = Log();
   EXPECT_NE(log.find("another audit daemon (pid " + std::to_string(auditd)), std::string::npos)
       << log;
   EXPECT_EQ(CountRulesWithKey(kTestKey), 0);
   EXPECT_EQ(ReadAuditStatus()->pid, static_cast<uint32_t>(auditd));
-  EXPECT_EQ(AuditStateGuard::StopChild(auditd), 0);
-  guard.Forget(auditd);
+  StopAuditd(auditd);
 }
 
-TEST(LiveRecording, MulticastNextToAuditd) {
-  std::string skip = LiveSkipReason(kTestKey, /*needs_free_pid=*/true);
-  if (!skip.empty()) GTEST_SKIP() << skip;
-  AuditStateGuard guard(kTestKey);
-  TempDir temp;
-  SetUpTemp(temp);
-  ASSERT_EQ(RunCapture(std::string("auditctl ") + kForeignRule), "");
-  WriteAuditdConfig(temp.path() + "/auditd");
-  pid_t auditd =
-      Spawn({"/usr/sbin/auditd", "-n", "-c", temp.path() + "/auditd"}, temp.path() + "/auditd.out");
-  guard.Adopt(auditd);
-  ASSERT_TRUE(WaitFor([&] { return ReadAuditStatus()->pid == static_cast<uint32_t>(auditd); }, 10s))
-      << RunCapture("cat " + temp.path() + "/auditd.out");
+TEST_F(LiveRecording, MulticastNextToAuditd) {
+  pid_t auditd = StartAuditd();
   AuditStatus with_auditd = *ReadAuditStatus();
 
   // auto picks multicast because auditd runs.
-  pid_t recorder = Spawn(RecorderArgs("run", temp, ""), temp.path() + "/recorder.log");
-  guard.Adopt(recorder);
-  ASSERT_TRUE(WaitFor([&] { return RecorderAnswers(temp); }, 15s))
-      << RunCapture("cat " + temp.path() + "/recorder.log");
-  auto status = daemon::ControlRequest(temp.path() + "/state/recorder.sock", "status");
-  ASSERT_TRUE(status.ok());
-  EXPECT_EQ(nlohmann::json::parse(*status).value("source", ""), "multicast");
+  pid_t recorder = StartRecorder(RecorderArgs("run", temp_, ""));
+  EXPECT_EQ(Status().value("source", ""), "multicast");
 
-  Workload workload = RunWorkload(temp.path() + "/work");
-  Db db(temp.path() + "/monitor.db");
+  Workload workload = RunWorkload(temp_.path() + "/work");
+  Db db(temp_.path() + "/monitor.db");
   CheckRecorded(db, workload);
   // auditd kept its connection and logged the same workload.
   EXPECT_EQ(ReadAuditStatus()->pid, static_cast<uint32_t>(auditd));
 
-  kill(recorder, SIGINT);
-  EXPECT_EQ(WaitExit(recorder, 10s), 0) << RunCapture("cat " + temp.path() + "/recorder.log");
-  guard.Forget(recorder);
-  CheckRestored(with_auditd);
-  EXPECT_EQ(AuditStateGuard::StopChild(auditd), 0);
-  guard.Forget(auditd);
-  EXPECT_NE(RunCapture("grep -c " + workload.marker + " " + temp.path() + "/auditd/audit.log"),
+  StopRecorder(recorder, SIGINT, with_auditd);
+  StopAuditd(auditd);
+  EXPECT_NE(RunCapture("grep -c " + workload.marker + " " + temp_.path() + "/auditd/audit.log"),
             "0\n");
 }
 
-TEST(LiveRecording, PluginUnderAuditd) {
-  std::string skip = LiveSkipReason(kTestKey, /*needs_free_pid=*/true);
-  if (!skip.empty()) GTEST_SKIP() << skip;
-  AuditStateGuard guard(kTestKey);
-  TempDir temp;
-  SetUpTemp(temp);
-  ASSERT_EQ(RunCapture(std::string("auditctl ") + kForeignRule), "");
-  std::string auditd_dir = temp.path() + "/auditd";
-  WritePluginSetup(temp.path(), kTestKey);
-  pid_t auditd = Spawn({"/usr/sbin/auditd", "-n", "-c", auditd_dir}, temp.path() + "/auditd.out");
-  guard.Adopt(auditd);
-  ASSERT_TRUE(WaitFor([&] { return RecorderAnswers(temp); }, 20s))
-      << RunCapture("cat " + temp.path() + "/auditd.out " + temp.path() + "/plugin.log");
-  auto status = daemon::ControlRequest(temp.path() + "/state/recorder.sock", "status");
-  ASSERT_TRUE(status.ok());
-  EXPECT_EQ(nlohmann::json::parse(*status).value("source", ""), "plugin");
-  int plugin_pid = daemon::ReadLivePid(temp.path() + "/state/recorder.pid");
+TEST_F(LiveRecording, PluginUnderAuditd) {
+  WritePluginSetup(temp_.path(), kTestKey);
+  pid_t auditd = Spawn({"/usr/sbin/auditd", "-n", "-c", temp_.path() + "/auditd"},
+                       temp_.path() + "/auditd.out");
+  guard_->Adopt(auditd);
+  ASSERT_TRUE(WaitFor([&] { return RecorderAnswers(temp_); }, 20s))
+      << Log("auditd.out") << Log("plugin.log");
+  EXPECT_EQ(Status().value("source", ""), "plugin");
+  int plugin_pid = daemon::ReadLivePid(temp_.path() + "/state/recorder.pid");
   ASSERT_GT(plugin_pid, 0);
 
-  Workload workload = RunWorkload(temp.path() + "/work");
-  Db db(temp.path() + "/monitor.db");
+  Workload workload = RunWorkload(temp_.path() + "/work");
+  Db db(temp_.path() + "/monitor.db");
   CheckRecorded(db, workload);
 
   // Stopping auditd ends the plugin (SIGTERM or EOF): rules go, DB flushed.
-  EXPECT_EQ(AuditStateGuard::StopChild(auditd), 0);
-  guard.Forget(auditd);
+  StopAuditd(auditd);
   EXPECT_TRUE(WaitFor([&] { return kill(plugin_pid, 0) != 0; }, 10s));
   // auditd decides the enabled flag it leaves behind; the guard restores it.
-  CheckRestored(guard.before(), /*check_enabled=*/false);
-  EXPECT_NE(RunCapture("cat " + temp.path() + "/plugin.log").find("stopped"), std::string::npos);
+  CheckRestored(guard_->before(), /*check_enabled=*/false);
+  EXPECT_NE(Log("plugin.log").find("stopped"), std::string::npos);
 }
 
-TEST(LiveRecording, StartRefusesWhileDisabledUntilForced) {
+TEST(LiveStart, RefusesWhileDisabledUntilForced) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root (state directory)";
   TempDir temp;
   SetUpTemp(temp);

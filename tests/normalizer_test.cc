@@ -792,6 +792,8 @@ TEST_F(NormalizerTest, ConnectIpv4Outbound) {
   EXPECT_EQ(n.remote_port, 80);
   EXPECT_EQ(n.protocol, NetworkProtocol::kUnknown);  // audit does not say
   EXPECT_FALSE(n.in_progress);
+  EXPECT_EQ(n.fd, 3);
+  EXPECT_FALSE(n.local_unresolved);
 }
 
 TEST_F(NormalizerTest, ConnectIpv6InProgressAndRefused) {
@@ -848,6 +850,7 @@ TEST_F(NormalizerTest, BindThenListenThenAccept) {
   EXPECT_EQ(Name(l.family), "ipv4");
   EXPECT_EQ(l.local_address, "0.0.0.0");
   EXPECT_EQ(l.local_port, 8080);
+  EXPECT_EQ(l.fd, 3);  // for the live lookup (enrich/socket_ports.h)
 
   auto accept =
       Run({Sys("arch=c000003e syscall=288", "success=yes exit=4", "a0=3 a1=7ff a2=7fe a3=80000"),
@@ -859,6 +862,7 @@ TEST_F(NormalizerTest, BindThenListenThenAccept) {
   EXPECT_EQ(a.remote_address, "10.0.0.5");
   EXPECT_EQ(a.remote_port, 0xD431);
   EXPECT_EQ(a.local_port, 8080);
+  EXPECT_EQ(a.fd, 3);  // the listener, not the accepted socket (exit=4)
 
   // Another process's fd 3 is another socket.
   auto other =
@@ -878,10 +882,32 @@ TEST_F(NormalizerTest, BindThenListenThenAccept) {
   EXPECT_EQ(Name(b.family), "ipv4");
   EXPECT_EQ(b.local_port, 8080);
   EXPECT_EQ(b.remote_port, -1);
+  EXPECT_EQ(b.accepted_fd, 5);  // the call's return value, for a live lookup
+  EXPECT_EQ(a.accepted_fd, 4);
   // ... and with no listener known (bound before recording, or AF_UNIX)
   // there is nothing to store.
   EXPECT_TRUE(
       Run({Sys("arch=c000003e syscall=43", "success=yes exit=5", "a0=9 a1=0 a2=0 a3=0")}).empty());
+}
+
+// Live: an address-less accept on a listener not seen is kept for the
+// enrich stage's lookup (enrich/socket_ports.h), its family unknown.
+TEST_F(NormalizerTest, AnAddresslessAcceptIsKeptForALiveLookupWhenAsked) {
+  NormalizerOptions live;
+  live.keep_unaddressed_accepts = true;
+  Reset(live);
+  auto bare = Run({Sys("arch=c000003e syscall=43", "success=yes exit=7", "a0=9 a1=0 a2=0 a3=0")});
+  ASSERT_EQ(bare.size(), 1u);
+  const auto& b = std::get<NetworkEvent>(bare[0].body);
+  EXPECT_EQ(b.direction, NetworkDirection::kInbound);
+  EXPECT_EQ(b.family, AddressFamily::kOther);
+  EXPECT_EQ(b.fd, 9);
+  EXPECT_EQ(b.accepted_fd, 7);
+  EXPECT_EQ(b.local_port, -1);
+  EXPECT_EQ(b.remote_port, -1);
+  // A failed one accepted nothing, still.
+  EXPECT_TRUE(
+      Run({Sys("arch=c000003e syscall=43", "success=no exit=-11", "a0=9 a1=0 a2=0 a3=0")}).empty());
 }
 
 TEST_F(NormalizerTest, BindToPortZeroLeavesThePortUnknown) {

@@ -31,18 +31,12 @@ constexpr auto Quote = &recorder::ShellQuote;
 
 using ::testing::HasSubstr;
 
-const std::string kData = RECORDER_TEST_DATA;
-
 // One database from the captured log, shared by the tests (read-only).
 class QueryCliTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    temp_ = new TempDir("recorder-query-test");
+    recorder::ReplayCaptureOnce("recorder-query-test", &temp_, &db_);
     dir_ = temp_->path();
-    db_ = dir_ + "/monitor.db";
-    ASSERT_EQ(RunRecorder("replay --db " + Quote(db_) + " " + Quote(kData + "/capture-raw.log"))
-                  .exit_code,
-              0);
   }
   static void TearDownTestSuite() {
     delete temp_;

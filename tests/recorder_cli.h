@@ -2,11 +2,16 @@
 // through /bin/sh (run_command.h), as a user would.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "run_command.h"
+#include "temp_dir.h"
 
 namespace recorder {
 
@@ -31,6 +36,28 @@ inline RecorderRun RunRecorderApart(const std::string& args, const std::string& 
   s << in.rdbuf();
   run.err = s.str();
   return run;
+}
+
+// Each line of `text` parsed as JSON (a discarded value for a line that is
+// not JSON), for commands that print JSON lines.
+inline std::vector<nlohmann::json> JsonLines(const std::string& text) {
+  std::vector<nlohmann::json> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);)
+    lines.push_back(nlohmann::json::parse(line, nullptr, false));
+  return lines;
+}
+
+// For a suite's SetUpTestSuite: one database replayed from
+// tests/data/capture-raw.log, shared by the suite's tests (the replay is
+// the slow part), in a new temp dir named `name` the suite deletes.
+inline void ReplayCaptureOnce(const char* name, TempDir** temp, std::string* db) {
+  *temp = new TempDir(name);
+  *db = (*temp)->File("monitor.db");
+  ASSERT_EQ(RunRecorder("replay --db " + ShellQuote(*db) + " " +
+                        ShellQuote(std::string(RECORDER_TEST_DATA) + "/capture-raw.log"))
+                .exit_code,
+            0);
 }
 
 }  // namespace recorder

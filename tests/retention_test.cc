@@ -507,6 +507,77 @@ TEST_F(RetentionTest, HardLimitSaysDisable) {
   ExpectIntegrity(path_);
 }
 
+// The run's closing wal_checkpoint(TRUNCATE) finds the WAL busy whenever
+// a reader holds a snapshot in it or the background checkpointer is at
+// work. Ending the run then would leave the WAL counted in its size, and
+// MaxCleanTries would archive a database the cleanup did shrink: the
+// checkpoint is tried again in the next steps, and only a WAL still held
+// after the last try ends the run with it, said so.
+TEST(RetentionCheckpoint, ABusyClosingCheckpointIsTriedAgainInTheNextSteps) {
+  // Two identical databases, so both runs take the same steps.
+  struct Db {
+    TempDir dir;
+    std::string path = dir.File("monitor.db");
+    std::unique_ptr<EventStore> store = OpenOrDie(path);
+    sqlite3* reader = nullptr;
+  };
+  Db held, released;
+  for (Db* db : {&held, &released}) {
+    ASSERT_TRUE(db->store);
+    Writer w{db->store.get()};
+    w.Exec(kOld, 100, "/usr/bin/writer");
+    for (int i = 0; i < 3000; ++i) w.File(kOld + i, 100, "/usr/bin/writer", "/tmp/old");
+    w.Exit(kOld + 5000, 100, "/usr/bin/writer");
+    w.Commit();
+    ASSERT_TRUE(db->store->database()->Exec("PRAGMA wal_checkpoint(TRUNCATE)").ok());
+    w.Exec(kRecent, 200, "/usr/bin/writer");
+    w.File(kRecent + 1, 200, "/usr/bin/writer", "/tmp/new");
+    w.Commit();
+    // A reader whose snapshot is in the WAL.
+    ASSERT_EQ(sqlite3_open_v2(db->path.c_str(), &db->reader, SQLITE_OPEN_READONLY, nullptr),
+              SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db->reader, "BEGIN; SELECT count(*) FROM file_data;", nullptr, nullptr,
+                           nullptr),
+              SQLITE_OK);
+  }
+  RetentionPolicy policy = Policy(90, 0);
+  policy.checkpoint_wait_ms = 1;
+  policy.checkpoint_tries = 3;
+
+  Retention held_retention(policy);
+  RunTotals run = RunToEnd(&held_retention, held.store->database(), kNow);
+  EXPECT_EQ(run.deleted["file_data"], 3000);
+  EXPECT_TRUE(run.last.run_finished);
+  EXPECT_TRUE(run.last.checkpoint_blocked);
+  EXPECT_GT(run.last.after.wal_bytes, 0);
+  const int steps = run.steps;
+  ASSERT_GT(steps, policy.checkpoint_tries);
+
+  // Released after the first busy try: the next step truncates the WAL.
+  Retention released_retention(policy);
+  RetentionResult last;
+  int step_count = 0;
+  for (; step_count < steps; ++step_count) {
+    if (step_count == steps - policy.checkpoint_tries + 1) {
+      sqlite3_exec(released.reader, "COMMIT", nullptr, nullptr, nullptr);
+    }
+    Result<RetentionResult> step = released_retention.Step(released.store->database(), kNow);
+    ASSERT_TRUE(step.ok()) << step.status().message();
+    last = *step;
+    if (!step->more_work) break;
+  }
+  EXPECT_EQ(step_count + 1, steps - policy.checkpoint_tries + 2);
+  EXPECT_TRUE(last.run_finished);
+  EXPECT_FALSE(last.checkpoint_blocked);
+  EXPECT_EQ(last.after.wal_bytes, 0);
+  EXPECT_EQ(FileBytes(released.path + "-wal"), 0);
+  for (Db* db : {&held, &released}) {
+    sqlite3_exec(db->reader, "COMMIT", nullptr, nullptr, nullptr);
+    sqlite3_close(db->reader);
+    ExpectIntegrity(db->path);
+  }
+}
+
 TEST_F(RetentionTest, RefusesToRunInsideTheStoresOpenBatch) {
   for (int i = 0; i < 10; ++i) w_.File(kOld + i, 5, "/bin/x", "/f" + std::to_string(i));
   w_.Commit();

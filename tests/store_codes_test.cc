@@ -131,6 +131,17 @@ std::vector<CodeColumn> CodeColumns() {
       {"failed_execs", "error", "failed_exec_data",
        "INSERT INTO failed_exec_data(time, process_id, errno) VALUES (1, 1, ?1)",
        Pairs(kExecErrnoCodes)},
+      {"dns_events", "transport", "dns_data",
+       "INSERT INTO dns_data(time, process_id, response_seen, transport, family) "
+       "VALUES (1, 1, 0, ?1, 1)",
+       Pairs(kNetworkProtocolCodes)},
+      {"dns_events", "family", "dns_data",
+       "INSERT INTO dns_data(time, process_id, response_seen, transport, family) "
+       "VALUES (1, 1, 0, 1, ?1)",
+       Pairs(kAddressFamilyCodes)},
+      {"dns_events", "attribution", "dns_data",
+       "INSERT INTO dns_data(time, process_id, response_seen, attribution) VALUES (1, 1, 0, ?1)",
+       Pairs(kDnsAttributionCodes)},
   };
 }
 

@@ -607,6 +607,85 @@ TEST_F(StoreTest, UnresolvedPathsKeepTheirDirectoryAndAreCounted) {
   EXPECT_EQ(Scalar(path, "SELECT count(*) FROM file_data WHERE path_unresolved IS NOT NULL"), "1");
 }
 
+// A connect whose local port the live lookup could not find: stored
+// without one, counted in the run.
+TEST_F(StoreTest, UnresolvedPortsAreCounted) {
+  auto store = OpenOrDie(path);
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(store->BeginRun("live:unicast", kT0).ok());
+  NetworkEvent gone;
+  gone.family = AddressFamily::kInet;
+  gone.remote_address = "127.0.0.1";
+  gone.remote_port = 8080;
+  gone.local_unresolved = true;
+  NetworkEvent found = gone;
+  found.local_unresolved = false;
+  found.local_address = "127.0.0.1";
+  found.local_port = 40000;
+  ASSERT_TRUE(AddAll(store.get(), {Event(kT0, 1, 7, "/usr/bin/curl", gone),
+                                   Event(kT0 + 1, 2, 7, "/usr/bin/curl", found)})
+                  .ok());
+  ASSERT_TRUE(store->RecordRunStats(RunStats(), kT0 + 10).ok());
+  ASSERT_TRUE(store->Flush().ok());
+  EXPECT_EQ(Scalar(path, "SELECT unresolved_ports FROM runs"), "1");
+  EXPECT_EQ(Scalar(path, "SELECT count(*) FROM network_events WHERE local_port IS NULL"), "1");
+  EXPECT_EQ(Scalar(path, "SELECT local_port FROM network_events WHERE local_port IS NOT NULL"),
+            "40000");
+}
+
+// An address-less accept whose accepted socket was gone: its remote side
+// is empty and the row counts as unresolved too.
+TEST_F(StoreTest, AnAcceptWithoutItsRemoteSideIsCountedUnresolved) {
+  auto store = OpenOrDie(path);
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(store->BeginRun("live:unicast", kT0).ok());
+  NetworkEvent accept;
+  accept.direction = NetworkDirection::kInbound;
+  accept.protocol = NetworkProtocol::kTcp;
+  accept.family = AddressFamily::kInet;
+  accept.local_address = "127.0.0.1";
+  accept.local_port = 22;
+  accept.remote_unresolved = true;
+  ASSERT_TRUE(AddAll(store.get(), {Event(kT0, 1, 7, "/usr/sbin/sshd", accept)}).ok());
+  ASSERT_TRUE(store->RecordRunStats(RunStats(), kT0 + 10).ok());
+  ASSERT_TRUE(store->Flush().ok());
+  EXPECT_EQ(Scalar(path, "SELECT unresolved_ports FROM runs"), "1");
+  EXPECT_EQ(Scalar(path,
+                   "SELECT local_port || ' ' || coalesce(remote_address, 'NULL') FROM "
+                   "network_events"),
+            "22 NULL");
+}
+
+// How each DNS query's process was found, as text; those without one are
+// counted in the run.
+TEST_F(StoreTest, DnsAttributionIsStoredAndUnattributedQueriesCounted) {
+  auto store = OpenOrDie(path);
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(store->BeginRun("live:unicast", kT0).ok());
+  auto query = [](std::string name, DnsAttribution attribution) {
+    DnsEvent d;
+    d.query = std::move(name);
+    d.family = AddressFamily::kInet;
+    d.server_address = "127.0.0.53";
+    d.server_port = 53;
+    d.attribution = attribution;
+    return d;
+  };
+  ASSERT_TRUE(
+      AddAll(store.get(),
+             {Event(kT0, 0, 7, "/usr/bin/getent", query("a.test", DnsAttribution::kSocket)),
+              Event(kT0 + 1, 0, 8, "/usr/bin/dig", query("b.test", DnsAttribution::kLocalPort)),
+              Event(kT0 + 2, 0, 0, "", query("c.test", DnsAttribution::kNone))})
+          .ok());
+  ASSERT_TRUE(store->RecordRunStats(RunStats(), kT0 + 10).ok());
+  ASSERT_TRUE(store->Flush().ok());
+  EXPECT_EQ(Scalar(path,
+                   "SELECT group_concat(query || ':' || attribution || ':' || "
+                   "coalesce(pid, 'NULL'), ' ') FROM (SELECT * FROM dns_events ORDER BY time)"),
+            "a.test:socket:7 b.test:local_port:8 c.test:none:NULL");
+  EXPECT_EQ(Scalar(path, "SELECT dns_events || ' ' || dns_unattributed FROM runs"), "3 1");
+}
+
 TypedEvent Enriched(TypedEvent e, int64_t start_ms, int64_t parent_start_ms) {
   e.enrichment.user = "alice";
   e.enrichment.euser = "root";

@@ -259,6 +259,47 @@ TEST(WalCheckpointerTest, EventStoreOptionTurnsAutoCheckpointOffAndStartsTheThre
   EXPECT_EQ(FileBytes(dir.File("bg.db-wal")), -1);
 }
 
+// journal_size_limit: after a spike (one large commit) the -wal file
+// shrinks back to the limit when the log restarts, instead of keeping the
+// spike's size on disk (where it counts toward maxSizeMB).
+TEST(WalCheckpointerTest, WalFileLimitShrinksTheFileAfterASpike) {
+  TempDir dir;
+  auto wal_after_spike = [&](const std::string& name, int64_t limit) {
+    const std::string path = dir.File(name);
+    EventStoreOptions options;
+    options.wal_file_limit_bytes = limit;
+    options.batch_max_rows = 100'000;
+    Result<std::unique_ptr<EventStore>> opened = EventStore::Open(path, options);
+    EXPECT_TRUE(opened.ok()) << opened.status().message();
+    if (!opened.ok()) return int64_t{-1};
+    EventStore* store = opened->get();
+    auto write = [&](int first, int count) {
+      EventBatch events;
+      for (int n = first; n < first + count; ++n) {
+        TypedEvent& event = events.Add();
+        FileEvent file;
+        file.operation = FileOperation::kCreate;
+        file.path = "/tmp/spike-" + std::to_string(n) + std::string(300, 'x');
+        event.header.time_ms = 1'750'000'000'000 + n;
+        event.header.serial = static_cast<uint64_t>(n + 1);
+        event.subject.pid = 100;
+        event.subject.exe = "/usr/bin/writer";
+        event.body = std::move(file);
+      }
+      EXPECT_TRUE(store->Add(&events, 0).ok());
+      EXPECT_TRUE(store->Flush().ok());
+    };
+    write(0, 5000);  // the spike: one commit of several MB
+    EXPECT_TRUE(store->database()->Exec("PRAGMA wal_checkpoint(PASSIVE)").ok());
+    write(5000, 1);  // the next commit restarts the log
+    return FileBytes(path + "-wal");
+  };
+  const int64_t unlimited = wal_after_spike("unlimited.db", -1);
+  const int64_t limited = wal_after_spike("limited.db", 64 * 1024);
+  EXPECT_GT(unlimited, 1'000'000) << "the spike was too small to show anything";
+  EXPECT_LE(limited, 64 * 1024 + 8 * 4096) << "unlimited: " << unlimited;
+}
+
 // The writer's own fallback: with the thread unable to help (it never
 // wakes here), commits that push the WAL past the hard limit make the
 // writer checkpoint between its transactions, and the log restarts.

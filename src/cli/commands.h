@@ -24,10 +24,14 @@ void AddTreeCommand(CLI::App& app, int* exit_code);
 void AddShowCommand(CLI::App& app, int* exit_code);
 void AddTimelineCommand(CLI::App& app, int* exit_code);
 void AddSearchCommand(CLI::App& app, int* exit_code);
+void AddServeCommand(CLI::App& app, int* exit_code);
 void AddInstallCommand(CLI::App& app, int* exit_code);
 void AddUninstallCommand(CLI::App& app, int* exit_code);
 void AddConfigCommand(CLI::App& app, int* exit_code);
 void AddRecreateDbCommand(CLI::App& app, int* exit_code);
+void AddSignalsCommand(CLI::App& app, int* exit_code);
+// `signals hunt`, a subcommand of `signals` (hunt_command.cc).
+void AddSignalsHuntCommand(CLI::App* signals_command, int* exit_code);
 // --db and --config of the commands that read a database (query, tree,
 // show, timeline, search): config::DbPathFor turns them into the file.
 void AddReadDatabaseOptions(CLI::App* command, std::string* db, std::string* config_dir);
@@ -35,14 +39,24 @@ void AddReadDatabaseOptions(CLI::App* command, std::string* db, std::string* con
 void AddManualFlags(CLI::App& app, int* exit_code, bool* handled);
 
 inline constexpr Command kCommands[] = {
-    {"parse", AddParseCommand},       {"run", AddRunCommand},
-    {"start", AddStartCommand},       {"stop", AddStopCommand},
-    {"status", AddStatusCommand},     {"plugin", AddPluginCommand},
-    {"replay", AddReplayCommand},     {"query", AddQueryCommand},
-    {"tree", AddTreeCommand},         {"show", AddShowCommand},
-    {"timeline", AddTimelineCommand}, {"search", AddSearchCommand},
-    {"install", AddInstallCommand},   {"uninstall", AddUninstallCommand},
-    {"config", AddConfigCommand},     {"recreate-db", AddRecreateDbCommand},
+    {"parse", AddParseCommand},
+    {"run", AddRunCommand},
+    {"start", AddStartCommand},
+    {"stop", AddStopCommand},
+    {"status", AddStatusCommand},
+    {"plugin", AddPluginCommand},
+    {"replay", AddReplayCommand},
+    {"query", AddQueryCommand},
+    {"tree", AddTreeCommand},
+    {"show", AddShowCommand},
+    {"timeline", AddTimelineCommand},
+    {"search", AddSearchCommand},
+    {"serve", AddServeCommand},
+    {"install", AddInstallCommand},
+    {"uninstall", AddUninstallCommand},
+    {"config", AddConfigCommand},
+    {"recreate-db", AddRecreateDbCommand},
+    {"signals", AddSignalsCommand},
 };
 
 }  // namespace recorder::cli

@@ -5,12 +5,13 @@
 #include <unistd.h>
 
 #include <charconv>
-#include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/pager.h"
 #include "config/config.h"
 #include "investigate/event_stream.h"
 #include "investigate/investigate_format.h"
@@ -18,6 +19,7 @@
 #include "investigate/process_report.h"
 #include "investigate/process_tree.h"
 #include "investigate/time_spec.h"
+#include "util/clock.h"
 
 namespace recorder::cli {
 namespace {
@@ -36,12 +38,15 @@ struct CommonOptions {
   std::string config_dir;  // empty: the current directory
   bool json = false;
   bool utc = false;
+  bool no_pager = false;
 };
 
 void AddCommonOptions(CLI::App* cmd, CommonOptions* options) {
   AddReadDatabaseOptions(cmd, &options->db, &options->config_dir);
   cmd->add_flag("--json", options->json, "Print JSON (times as ms and ISO-8601 UTC)");
   cmd->add_flag("--utc", options->utc, "Print times in UTC instead of local time");
+  cmd->add_flag("--no-pager", options->no_pager,
+                "On a terminal, print directly instead of through $PAGER (default less -FRX)");
 }
 
 int Fail(std::string_view command, const Status& status, int code) {
@@ -62,23 +67,21 @@ Result<std::unique_ptr<store::Database>> OpenDb(const CommonOptions& options) {
   return investigate::OpenInvestigationDb(path);
 }
 
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
+OutputChoice ChoiceFor(const CommonOptions& options) {
+  return ChooseOutput(isatty(STDOUT_FILENO) == 1, options.no_pager, std::getenv("PAGER"),
+                      std::getenv("TERM"));
 }
 
 investigate::TextStyle StyleFor(const CommonOptions& options) {
-  return {options.utc, isatty(STDOUT_FILENO) == 1};
+  return {options.utc, ChoiceFor(options).unicode};
 }
 
-void Print(const std::string& text) {
-  std::fwrite(text.data(), 1, text.size(), stdout);
-  std::fflush(stdout);
+void Print(const CommonOptions& options, const std::string& text) {
+  WriteOutput(text, ChoiceFor(options));
 }
 
-void PrintJson(const nlohmann::ordered_json& json) {
-  Print(json.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n");
+void PrintJson(const CommonOptions& options, const nlohmann::ordered_json& json) {
+  Print(options, json.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n");
 }
 
 // PROCESS is a process_id, or with --at a pid: the instance alive then.
@@ -89,7 +92,7 @@ Result<int64_t> ResolveProcess(store::Database& db, std::string_view text, const
     return Status::Errorf(StatusCode::kInvalid,
                           "bad PROCESS '{}': give a process_id, or a pid with --at TIME", text);
   if (at.empty()) return number;
-  Result<int64_t> at_ms = investigate::ParseTime(at, NowMs());
+  Result<int64_t> at_ms = investigate::ParseTime(at, WallMs());
   if (!at_ms.ok()) return at_ms.status();
   return investigate::FindProcessAt(db, number, *at_ms);
 }
@@ -113,9 +116,9 @@ int RunTree(const ProcessOptions& options) {
   Result<investigate::ProcessTree> tree = investigate::LoadTree(**db, *id, options.depth);
   if (!tree.ok()) return Fail("tree", tree.status(), ExitFor(tree.status()));
   if (options.common.json)
-    PrintJson(investigate::TreeJson(*tree));
+    PrintJson(options.common, investigate::TreeJson(*tree));
   else
-    Print(investigate::TreeText(*tree, StyleFor(options.common)));
+    Print(options.common, investigate::TreeText(*tree, StyleFor(options.common)));
   return 0;
 }
 
@@ -127,9 +130,9 @@ int RunShow(const ProcessOptions& options) {
   Result<investigate::ProcessReport> report = investigate::LoadProcessReport(**db, *id);
   if (!report.ok()) return Fail("show", report.status(), ExitFor(report.status()));
   if (options.common.json)
-    PrintJson(investigate::ReportJson(*report));
+    PrintJson(options.common, investigate::ReportJson(*report));
   else
-    Print(investigate::ReportText(*report, StyleFor(options.common)));
+    Print(options.common, investigate::ReportText(*report, StyleFor(options.common)));
   return 0;
 }
 
@@ -137,11 +140,12 @@ struct TimelineOptions {
   CommonOptions common;
   std::string since, until, kinds, user, exe, after;
   int64_t limit = 100;
+  bool histogram = false;
 };
 
 int RunTimeline(const TimelineOptions& options) {
   investigate::TimelineQuery query;
-  const int64_t now = NowMs();
+  const int64_t now = WallMs();
   if (!options.since.empty()) {
     Result<int64_t> t = investigate::ParseTime(options.since, now);
     if (!t.ok()) return Fail("timeline", t.status(), kExitUsage);
@@ -163,12 +167,21 @@ int RunTimeline(const TimelineOptions& options) {
   query.after = options.after;
   auto db = OpenDb(options.common);
   if (!db.ok()) return Fail("timeline", db.status(), kExitUsage);
+  if (options.histogram) {
+    auto minutes = investigate::LoadHistogram(**db, query);
+    if (!minutes.ok()) return Fail("timeline", minutes.status(), kExitUsage);
+    if (options.common.json)
+      PrintJson(options.common, investigate::HistogramJson(*minutes));
+    else
+      Print(options.common, investigate::HistogramText(*minutes, StyleFor(options.common)));
+    return 0;
+  }
   Result<investigate::TimelinePage> page = investigate::LoadTimeline(**db, query);
   if (!page.ok()) return Fail("timeline", page.status(), kExitUsage);
   if (options.common.json)
-    PrintJson(investigate::TimelineJson(*page));
+    PrintJson(options.common, investigate::TimelineJson(*page));
   else
-    Print(investigate::TimelineText(*page, StyleFor(options.common)));
+    Print(options.common, investigate::TimelineText(*page, StyleFor(options.common)));
   return 0;
 }
 
@@ -184,9 +197,9 @@ int RunSearch(const SearchOptions& options) {
   auto groups = investigate::Search(**db, options.term, options.limit);
   if (!groups.ok()) return Fail("search", groups.status(), kExitUsage);
   if (options.common.json)
-    PrintJson(investigate::SearchJson(*groups));
+    PrintJson(options.common, investigate::SearchJson(*groups));
   else
-    Print(investigate::SearchText(*groups, StyleFor(options.common)));
+    Print(options.common, investigate::SearchText(*groups, StyleFor(options.common)));
   return 0;
 }
 
@@ -255,24 +268,30 @@ void AddTimelineCommand(CLI::App& app, int* exit_code) {
       "and exits, file, network, security, module, library-load, DNS events and\n"
       "failed execs. At most --limit events are printed; when there are more, the\n"
       "last line is 'next page: --after CURSOR' (the JSON's \"next\"): run the same\n"
-      "command with --after CURSOR for the next page.\n"
+      "command with --after CURSOR for the next page. --histogram prints the number\n"
+      "of events in each minute instead (one bar per minute; with --json an array of\n"
+      "{{minute, minute_utc, count}}).\n"
       "{}\n"
       "Examples:\n"
       "  recorder timeline --since 2026-11-25T17:57:13Z --until 2026-11-25T17:57:14Z --utc\n"
       "  recorder timeline --since -2h --kind file,network --exe '*/python3*'\n"
       "  recorder timeline --kind security --user 0 --limit 5 --json\n"
+      "  recorder timeline --since -1h --histogram\n"
       "\n{}",
       kTimeForms, kExitCodes));
   cmd->add_option("--since", options->since, "Events at or after this time");
   cmd->add_option("--until", options->until, "Events at or before this time");
   cmd->add_option("--kind", options->kinds,
                   "Comma-separated kinds: process (= exec,exit), exec, exit, file, network, "
-                  "security, module, image, dns, failed_exec");
+                  "security, module, image, dns, failed_exec, registry");
   cmd->add_option("--user", options->user, "Only events of this user (name, or uid as text)");
   cmd->add_option("--exe", options->exe, "Only events of processes whose exe matches this glob");
   cmd->add_option("--limit", options->limit, "Events per page (default 100)")
       ->check(CLI::Range(int64_t{1}, int64_t{1000000}));
   cmd->add_option("--after", options->after, "Continue after a previous page (its cursor)");
+  cmd->add_flag("--histogram", options->histogram,
+                "Print the events per minute instead of the events (--limit and --after do "
+                "not apply)");
   AddCommonOptions(cmd, &options->common);
   cmd->callback([options, exit_code] { *exit_code = RunTimeline(*options); });
 }

@@ -19,6 +19,7 @@ struct LiveOptions {
   std::string state_dir;
   std::string rule_key;
   std::string json_out;
+  std::string signals_out;  // --signals-out: signal matches as JSON lines, "-" for stdout
   std::string log_file;
   bool stdout_json = false;
   bool no_db = false;

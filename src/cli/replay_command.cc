@@ -3,29 +3,39 @@
 // before the recorder ran, and for benchmarking the store.
 #include <signal.h>
 #include <sqlite3.h>
-#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "bsm/bsm_mapping.h"
+#include "bsm/bsm_reader.h"
 #include "cli/commands.h"
+#include "cli/replay_inputs.h"
 #include "config/config.h"
 #include "config/filter_locations.h"
 #include "enrich/enriching_sink.h"
 #include "enrich/process_table.h"
 #include "enrich/table_lineage.h"
+#include "evtx/evtx_reader.h"
 #include "filter/filter_loader.h"
 #include "filter/filtering_sink.h"
+#include "normalize/event_batch.h"
 #include "pipeline/pipeline.h"
+#include "pipeline/signal_setup.h"
 #include "pipeline/threaded_sink.h"
+#include "signals/signal_sink.h"
 #include "source/line_reader.h"
 #include "store/event_store.h"
+#include "util/clock.h"
 
 namespace recorder::cli {
 namespace {
@@ -61,65 +71,6 @@ class InterruptGuard {
   struct sigaction old_term_ {};
 };
 
-int64_t WallMs() {
-  timeval tv{};
-  gettimeofday(&tv, nullptr);
-  return static_cast<int64_t>(tv.tv_sec) * 1000 + tv.tv_usec / 1000;
-}
-
-// Keeps the first few problems with their place (FILE:LINE: reason) for
-// the summary; counting is the pipeline's job.
-class SummaryReporter : public ParseReporter {
- public:
-  void set_reader(const LineReader* reader) { reader_ = reader; }
-  void Malformed(uint64_t, ParseError error, std::string_view) override {
-    Note(ParseErrorText(error));
-  }
-  void Truncated(uint64_t, std::string_view) override {
-    Note("truncated record (unterminated quote), kept what parsed");
-  }
-  void Note(std::string_view reason) {
-    if (examples_.size() < kMaxExamples)
-      examples_.push_back(
-          fmt::format("{}:{}: {}", reader_->path(), reader_->line_number(), reason));
-  }
-  const std::vector<std::string>& examples() const { return examples_; }
-
- private:
-  static constexpr size_t kMaxExamples = 5;
-  const LineReader* reader_ = nullptr;
-  std::vector<std::string> examples_;
-};
-
-// A one-line progress bar on stderr, redrawn at most every 200 ms.
-class Progress {
- public:
-  Progress(uint64_t total_bytes, bool enabled) : total_(total_bytes), enabled_(enabled) {}
-  void Update(uint64_t done_bytes) {
-    if (!enabled_) return;
-    auto now = std::chrono::steady_clock::now();
-    if (now - last_ < std::chrono::milliseconds(200)) return;
-    last_ = now;
-    double fraction = total_ ? std::min(1.0, double(done_bytes) / double(total_)) : 0;
-    constexpr int kWidth = 40;
-    int filled = static_cast<int>(fraction * kWidth);
-    std::fprintf(stderr, "\r[%s%s] %3d%% %.1f/%.1f MB", std::string(filled, '#').c_str(),
-                 std::string(kWidth - filled, ' ').c_str(), static_cast<int>(fraction * 100),
-                 done_bytes / 1e6, total_ / 1e6);
-    drawn_ = true;
-  }
-  void Clear() {
-    if (drawn_) std::fprintf(stderr, "\r%*s\r", 70, "");
-    drawn_ = false;
-  }
-
- private:
-  uint64_t total_;
-  bool enabled_;
-  bool drawn_ = false;
-  std::chrono::steady_clock::time_point last_{};
-};
-
 struct ReplayOptions {
   std::vector<std::string> files;
   std::string db;          // empty: config::DbPathFor's rule
@@ -129,6 +80,9 @@ struct ReplayOptions {
   bool progress = true;
   bool writer_thread = true;
   std::string filters_dir;  // --filters: a configuration directory whose filters apply
+  std::string signals_dir;  // --signals: a directory of Sigma rules to match
+  std::string signals_out;  // --signals-out: matches as JSON lines, "-" for stdout
+  std::string node;         // --node: the host of inputs that name none
 };
 
 // The filters of configuration directory `dir` (its recorder*.json say
@@ -163,28 +117,96 @@ int RunReplay(ReplayOptions options) {
   }
   // Open every input first: an unreadable file stops the replay before
   // anything is written.
-  std::vector<std::unique_ptr<LineReader>> readers;
+  // A Windows event log or a BSM trail (each known by content) is read
+  // as records, the rest as audit text.
+  struct Input {
+    std::string file;
+    std::unique_ptr<LineReader> text;
+    std::unique_ptr<evtx::EvtxReader> evtx;
+    std::string bsm;  // the whole trail
+    bool is_bsm = false;
+  };
+  std::vector<Input> inputs;
   uint64_t total_bytes = 0;
   for (const std::string& file : options.files) {
+    auto evtx_reader = evtx::OpenIfEvtx(file);
+    if (!evtx_reader.ok()) {
+      std::fprintf(stderr, "recorder replay: %s\n", evtx_reader.status().message().c_str());
+      return kExitInput;
+    }
+    if (*evtx_reader != nullptr) {
+      inputs.push_back({file, nullptr, std::move(evtx_reader).value(), {}, false});
+      continue;
+    }
+    bool is_bsm = false;
+    Result<std::string> trail = bsm::ReadIfBsm(file, &is_bsm);
+    if (!trail.ok()) {
+      std::fprintf(stderr, "recorder replay: %s\n", trail.status().message().c_str());
+      return kExitInput;
+    }
+    if (is_bsm) {
+      inputs.push_back({file, nullptr, nullptr, std::move(trail).value(), true});
+      continue;
+    }
     auto reader = LineReader::Open(file);
     if (!reader.ok()) {
       std::fprintf(stderr, "recorder replay: %s\n", reader.status().message().c_str());
       return kExitInput;
     }
     total_bytes += (*reader)->file_size();
-    readers.push_back(std::move(reader).value());
+    inputs.push_back({file, std::move(reader).value(), nullptr, {}, false});
+  }
+  // Every EVTX record names its Computer: --node would name nothing.
+  if (!options.node.empty() &&
+      std::all_of(inputs.begin(), inputs.end(), [](const Input& i) { return i.evtx != nullptr; })) {
+    std::fprintf(stderr,
+                 "recorder replay: --node names the host of inputs that name none (BSM trails, "
+                 "audit logs without node=); a Windows event log names its own (Computer)\n");
+    return kExitDatabase;
   }
 
-  if (options.db.empty()) {
-    // The database the recorder writes with this configuration.
+  std::optional<config::LoadedConfig> config;
+  if (options.db.empty() || !options.signals_dir.empty()) {
+    // The database the recorder writes with this configuration, and its
+    // signal settings.
     Result<config::LoadedConfig> loaded =
         config::LoadConfig(config::ConfigDirFor(options.config_dir));
     if (!loaded.ok()) {
       std::fprintf(stderr, "recorder replay: %s\n", loaded.status().message().c_str());
       return kExitDatabase;
     }
-    options.db = config::DbPathFor("", loaded->config);
+    if (options.db.empty()) options.db = config::DbPathFor("", loaded->config);
+    config = std::move(loaded).value();
   }
+  std::optional<LoadedSignals> signal_rules;
+  std::FILE* signals_out = nullptr;
+  if (!options.signals_dir.empty()) {
+    Result<LoadedSignals> loaded =
+        LoadSignals(options.signals_dir, !config->config.disable_signals_trie, false);
+    if (!loaded.ok()) {
+      std::fprintf(stderr, "recorder replay: %s\n", loaded.status().message().c_str());
+      return kExitDatabase;
+    }
+    for (const std::string& problem : loaded->problems)
+      std::fprintf(stderr, "recorder replay: warning: signal rule %s\n", problem.c_str());
+    signal_rules = std::move(loaded).value();
+    if (options.signals_out == "-") {
+      signals_out = stdout;
+    } else if (!options.signals_out.empty()) {
+      signals_out = std::fopen(options.signals_out.c_str(), "ae");
+      if (signals_out == nullptr) {
+        std::fprintf(stderr, "recorder replay: cannot open %s: %s\n", options.signals_out.c_str(),
+                     std::strerror(errno));
+        return kExitInput;
+      }
+    }
+  }
+  struct CloseFile {
+    std::FILE* file;
+    ~CloseFile() {
+      if (file != nullptr && file != stdout) std::fclose(file);
+    }
+  } close_signals_out{signals_out};
 
   // SQLite's allocation statistics take a global mutex on every malloc;
   // nobody reads them. Only possible before SQLite initializes (first
@@ -193,10 +215,18 @@ int RunReplay(ReplayOptions options) {
   store::EventStoreOptions store_options;
   store_options.batch_write_delay_ms = options.batch_write_delay_ms;
   store_options.process_expiration_ms = options.process_expiration_seconds * 1000;
+  if (config) store_options.signal_match_limit = config->config.record_signal_matches;
   auto store = store::EventStore::Open(options.db, store_options);
   if (!store.ok()) {
     std::fprintf(stderr, "recorder replay: %s\n", store.status().message().c_str());
     return kExitDatabase;
+  }
+  if (signal_rules && config->config.record_signal_definitions) {
+    Status stored = (*store)->StoreSignalRules(signal_rules->rows, WallMs());
+    if (!stored.ok()) {
+      std::fprintf(stderr, "recorder replay: %s\n", stored.message().c_str());
+      return kExitDatabase;
+    }
   }
   std::string source = "replay:";
   for (size_t i = 0; i < options.files.size(); ++i)
@@ -218,12 +248,21 @@ int RunReplay(ReplayOptions options) {
   table_options.expiration_seconds = options.process_expiration_seconds;
   // No state file here and the store has the argv; only filters on
   // command lines need them for a process's other events and children.
-  table_options.keep_argv = filters != nullptr && filters->needs_argv();
+  // Signals ask for them only when a rule tests a parent's command line,
+  // or a file or network event's process's (SignalMatcher::needs_argv).
+  const bool signals_on = signal_rules && !config->config.disable_signals;
+  table_options.keep_argv = (filters != nullptr && filters->needs_argv()) ||
+                            (signals_on && signal_rules->matcher->needs_argv());
   enrich::ProcessTable processes(table_options);
   // Filtering after enrichment: the table has applied each batch, so a
-  // process exclusion reaches the descendants (docs/filters.md).
+  // process exclusion reaches the descendants (docs/filters.md). Signals
+  // after filtering: only stored events are matched, and the store
+  // writes each match next to its event's row.
   enrich::TableLineage lineage(&processes);
-  filter::FilteringSink filtering(store->get(), filters, &lineage);
+  signals::SignalSink signal_sink(store->get(), signals_on ? signal_rules->matcher : nullptr,
+                                  &lineage, signals_out);
+  EventSink* const after_filter = signals_on ? static_cast<EventSink*>(&signal_sink) : store->get();
+  filter::FilteringSink filtering(after_filter, filters, &lineage);
   enrich::EnrichingSinkOptions enrich_options;
   enrich_options.probe_proc = false;
   enrich_options.hash_executables = false;
@@ -236,7 +275,7 @@ int RunReplay(ReplayOptions options) {
   // slower one. A third thread taking audit events from this one costs
   // more in cache misses on the other core than it saves.
   enrich::EnrichingSink enricher(
-      filters != nullptr ? static_cast<EventSink*>(&filtering) : store->get(), &processes,
+      filters != nullptr ? static_cast<EventSink*>(&filtering) : after_filter, &processes,
       /*users=*/nullptr, /*hashes=*/nullptr, enrich_options);
   // The writer thread starts with SIGINT/SIGTERM blocked, so they reach
   // this thread and interrupt a read blocked on stdin.
@@ -248,16 +287,42 @@ int RunReplay(ReplayOptions options) {
   std::optional<ThreadedSink> writer;
   if (options.writer_thread) writer.emplace(&enricher);
   pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
-  Pipeline pipeline(PipelineOptions(), &reporter,
-                    writer ? static_cast<EventSink*>(&*writer) : &enricher);
+  EventSink* const to_writer = writer ? static_cast<EventSink*>(&*writer) : &enricher;
+  DefaultNodeSink node_naming(options.node, to_writer);
+  EventSink* const first = options.node.empty() ? to_writer : &node_naming;
+  Pipeline pipeline(PipelineOptions(), &reporter, first);
   Progress progress(total_bytes,
                     options.progress && isatty(STDERR_FILENO) && total_bytes >= (16u << 20));
   uint64_t too_long = 0, done_bytes = 0;
   int exit_code = 0;
   std::string error;
+  EvtxCounts evtx_counts;
+  BsmCounts bsm_counts;
+  // One mapper for every trail: the trails of one replay are one host's,
+  // in order, and a fork in one names the parent of an exec in the next.
+  bsm::BsmMapper bsm_mapper(options.node);
   InterruptGuard interrupt_guard;
-  for (auto& reader : readers) {
-    reporter.set_reader(reader.get());
+  for (Input& input : inputs) {
+    if (input.evtx != nullptr || input.is_bsm) {
+      Status status = input.evtx != nullptr
+                          ? ReplayEvtx(*input.evtx, first, &evtx_counts, &reporter, &g_interrupted)
+                          : ReplayBsm(input.file, input.bsm, &bsm_mapper, first, &bsm_counts,
+                                      &reporter, &g_interrupted);
+      input.bsm = std::string();  // the trail's memory, once its events are handed on
+      if (!status.ok()) {
+        error = status.message();
+        exit_code = kExitDatabase;
+        break;
+      }
+      if (g_interrupted) {
+        error = "interrupted; what was read before is stored";
+        exit_code = kExitInterrupted;
+        break;
+      }
+      continue;
+    }
+    LineReader* reader = input.text.get();
+    reporter.set_reader(reader);
     const uint64_t lines_before = pipeline.stats().lines;
     const uint64_t records_before = pipeline.assembler_stats().records;
     std::string_view line;
@@ -338,6 +403,14 @@ int RunReplay(ReplayOptions options) {
   run.partial_events = pipeline.normalizer_stats().partial;
   run.ignored_events = pipeline.normalizer_stats().ignored;
   run.filtered_out_by_kind = filtering.stats().dropped_by_kind;
+  run.records += evtx_counts.records;
+  run.malformed += evtx_counts.problems;
+  run.ignored_events += evtx_counts.unmapped + evtx_counts.other_channel;
+  run.records += bsm_counts.records;
+  run.malformed += bsm_counts.problems;
+  run.ignored_events += bsm_counts.unmapped;
+  run.evtx_records = evtx_counts.records;
+  run.evtx_other_channels = evtx_counts.other_channel;
   run.error = error;
   Status status = (*store)->RecordRunStats(run, WallMs());
   if (status.ok()) status = (*store)->Flush();
@@ -377,6 +450,42 @@ int RunReplay(ReplayOptions options) {
     std::printf("filtered out %llu events%s%s%s\n",
                 static_cast<unsigned long long>(fs.total_dropped()), by_type.empty() ? "" : " (",
                 by_type.c_str(), by_type.empty() ? "" : ")");
+  }
+  if (evtx_counts.records > 0)
+    std::printf(
+        "Windows event logs: %llu records, %llu Sysmon events stored or already stored "
+        "(%llu registry changes stored), %llu Sysmon events of ids not mapped, %llu records "
+        "of other channels skipped, %llu damaged\n",
+        static_cast<unsigned long long>(evtx_counts.records),
+        static_cast<unsigned long long>(evtx_counts.sysmon),
+        static_cast<unsigned long long>(c.registry_events),
+        static_cast<unsigned long long>(evtx_counts.unmapped),
+        static_cast<unsigned long long>(evtx_counts.other_channel),
+        static_cast<unsigned long long>(evtx_counts.problems));
+  if (bsm_counts.records > 0 || bsm_counts.problems > 0)
+    std::printf(
+        "BSM audit trails: %llu records, %llu mapped to events (stored or already stored), "
+        "%llu of events not mapped, %llu damaged\n",
+        static_cast<unsigned long long>(bsm_counts.records),
+        static_cast<unsigned long long>(bsm_counts.mapped),
+        static_cast<unsigned long long>(bsm_counts.unmapped),
+        static_cast<unsigned long long>(bsm_counts.problems));
+  if (signal_rules) {
+    const signals::SignalStats ss = signal_sink.stats();
+    std::string by_level;
+    for (size_t l = 0; l < signals::kLevelCount; ++l)
+      if (ss.matches[l])
+        by_level += fmt::format("{}{} {}", by_level.empty() ? "" : ", ", ss.matches[l],
+                                signals::LevelName(static_cast<signals::Level>(l)));
+    std::printf("signals: %zu rule(s) loaded, %zu not; %llu match(es)%s%s%s%s\n",
+                signal_rules->loaded, signal_rules->problems.size(),
+                static_cast<unsigned long long>(ss.total()), by_level.empty() ? "" : " (",
+                by_level.c_str(), by_level.empty() ? "" : ")",
+                signals_on ? "" : " (DisableSignals is set)");
+    std::printf("signal matches stored: %llu, %llu removed past RecordSignalMatches (%lld)\n",
+                static_cast<unsigned long long>(c.signal_matches),
+                static_cast<unsigned long long>(c.signal_matches_removed),
+                static_cast<long long>(config->config.record_signal_matches));
   }
   std::printf("malformed lines: %llu, truncated records: %llu\n",
               static_cast<unsigned long long>(run.malformed),
@@ -423,16 +532,38 @@ void AddReplayCommand(CLI::App& app, int* exit_code) {
       "  recorder replay --db /tmp/m.db audit.log.1.gz audit.log\n"
       "  ausearch --raw -ts today | recorder replay -\n"
       "\n"
+      "A Windows event log (.evtx, plain or .gz, known by its content) is read as\n"
+      "records: Sysmon's events 1, 3, 5, 6, 7, 11, 12, 13, 14, 22, 23 and 26 fill the\n"
+      "same views (processes linked by ProcessGuid, the record's Computer as node)\n"
+      "plus registry_events, and every stored Sysmon record is kept whole in\n"
+      "sysmon_events; records of other channels are counted and skipped, damaged\n"
+      "ones listed as FILE:record N: reason.\n"
+      "\n"
+      "A macOS/FreeBSD audit trail (OpenBSM, plain or .gz, known by its content)\n"
+      "is read as records: execs (with argv), exits, file creates, writes,\n"
+      "renames and deletes, connects and accepts, logins fill the same views, the\n"
+      "processes' ancestry taken from the trail's forks and spawns; other events\n"
+      "are counted, damaged records listed as FILE:OFFSET: reason. Several trails\n"
+      "in one replay are one host's, in order. A trail names no host: --node NAME\n"
+      "names it (as it names audit records without node=; refused when every\n"
+      "input is a Windows event log, whose records name their own).\n"
+      "\n"
       "With --filters DIR, the events the filters of configuration directory DIR\n"
       "exclude are left out (docs/filters.md), and the summary counts them.\n"
+      "With --signals DIR, the Sigma rules of DIR are matched against the stored\n"
+      "events (docs/signals.md): matches go to the signal_matches view, and with\n"
+      "--signals-out FILE (or - for stdout) also as JSON lines.\n"
       "\n"
       "Exit codes: 0 input read and stored; 1 an input cannot be opened or read, or\n"
       "is not an audit log (no line of it is an audit record); 2 a usage error (a bad\n"
-      "filter file under --filters included), or a database error (cannot create or\n"
-      "write --db, not a recorder database, or a schema newer than this recorder);\n"
+      "filter file under --filters, a --signals directory that cannot be read\n"
+      "included), or a database error (cannot create or write --db, not a recorder\n"
+      "database, or a schema newer than this recorder);\n"
       "130 interrupted (Ctrl-C or SIGTERM: what was read before is stored, and the\n"
       "run's error says so).");
-  cmd->add_option("FILE", options->files, "Audit log files (plain or .gz); - for stdin");
+  cmd->add_option("FILE", options->files,
+                  "Audit log files (plain or .gz; - for stdin), Windows event logs (.evtx) or "
+                  "BSM audit trails");
   cmd->add_option("--db", options->db,
                   "Database file, created when missing (default: dbLocation of the "
                   "configuration, monitor.db in the configuration directory)");
@@ -451,6 +582,14 @@ void AddReplayCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--filters", options->filters_dir,
                   "Apply the filters of this configuration directory (filters.json, "
                   "<product>_filters.json, watchlist.json; see docs/filters.md)");
+  cmd->add_option("--signals", options->signals_dir,
+                  "Match the Sigma rules of this directory (docs/signals.md); matches go to "
+                  "the signal_matches view");
+  cmd->add_option("--signals-out", options->signals_out,
+                  "Also write each signal match as a JSON line to FILE (appended), - for stdout");
+  cmd->add_option("--node", options->node,
+                  "Host name for the events of inputs that name none: BSM trails, audit "
+                  "records without node= (not for Windows event logs, which name theirs)");
   cmd->add_flag("!--no-progress", options->progress, "No progress bar on stderr");
   // Hidden: the single-threaded pipeline, for benchmark comparisons and
   // for ruling the writer thread out when debugging.

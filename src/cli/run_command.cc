@@ -113,6 +113,7 @@ int RunForeground(const LiveOptions& options, bool plugin) {
   daemon_options.source = plugin ? AuditSource::kPlugin : config->source;
   daemon_options.stdout_json = options.stdout_json;
   daemon_options.json_out = options.json_out;
+  daemon_options.signals_out = options.signals_out;
   daemon_options.live_line =
       !plugin && !options.no_live_line && !options.stdout_json && isatty(STDERR_FILENO);
   if (daemon_options.live_line && options.log_file.empty()) {
@@ -174,6 +175,7 @@ std::vector<std::string> RunArguments(const LiveOptions& options) {
   add("--state-dir", Absolute(options.state_dir));
   add("--rule-key", options.rule_key);
   add("--json-out", Absolute(options.json_out));
+  add("--signals-out", options.signals_out == "-" ? "" : Absolute(options.signals_out));
   args.push_back("--rule-check-interval");
   args.push_back(fmt::format("{}", options.rule_check_seconds));
   args.push_back("--limits-check-interval");
@@ -341,6 +343,9 @@ void AddRecordingOptions(CLI::App* command, LiveOptions* options, bool with_sour
                       "'recorder')");
   command->add_option("--json-out", options->json_out,
                       "Also append every event as a JSON line to this file");
+  command->add_option("--signals-out", options->signals_out,
+                      "Also append each signal match (docs/signals.md) as a JSON line to this "
+                      "file, - for stdout");
   command->add_flag("--no-db", options->no_db, "Record into no database (JSON output only)");
   command
       ->add_option("--rule-check-interval", options->rule_check_seconds,

@@ -28,6 +28,15 @@ constexpr EnumCode<AuditSource> kAuditSourceNames[] = {
 };
 static_assert(CodesAreDistinct(kAuditSourceNames) &&
               CodesCover(kAuditSourceNames, AuditSource::kAuto, AuditSource::kPlugin));
+// `dnsCapture`: the names status uses for the mechanisms.
+constexpr EnumCode<DnsCaptureChoice> kDnsCaptureNames[] = {
+    {DnsCaptureChoice::kAuto, "auto"},
+    {DnsCaptureChoice::kCgroupBpf, "cgroup-bpf"},
+    {DnsCaptureChoice::kPacketSocket, "packet-socket"},
+};
+static_assert(CodesAreDistinct(kDnsCaptureNames) &&
+              CodesCover(kDnsCaptureNames, DnsCaptureChoice::kAuto,
+                         DnsCaptureChoice::kPacketSocket));
 using nlohmann::json;
 
 constexpr int64_t kUnbounded = std::numeric_limits<int64_t>::max();
@@ -377,6 +386,9 @@ void Collect(Merger* merger, const std::string& file, const json& object,
 }  // namespace
 
 std::string_view AuditSourceName(AuditSource source) { return CodeText(kAuditSourceNames, source); }
+std::string_view DnsCaptureChoiceName(DnsCaptureChoice choice) {
+  return CodeText(kDnsCaptureNames, choice);
+}
 
 RecorderConfig DefaultConfig(const std::string& config_dir) {
   RecorderConfig config;
@@ -384,6 +396,7 @@ RecorderConfig DefaultConfig(const std::string& config_dir) {
   config.db_location = Resolve(config.config_dir, "monitor.db");
   config.filter_location = Resolve(config.config_dir, "filters.json");
   config.watchlist_location = Resolve(config.config_dir, "watchlist.json");
+  config.signals_location = Resolve(config.config_dir, "signals");
   config.log_file = Resolve(config.config_dir, "recorder.log");
   return config;
 }
@@ -435,6 +448,14 @@ Result<LoadedConfig> MergeConfigTexts(const std::string& config_dir,
     c.filter_location = Resolve(c.config_dir, *v);
   if (auto v = m.TakeString({"WatchlistFile", "watchlistLocation"}))
     c.watchlist_location = Resolve(c.config_dir, *v);
+  if (auto v = m.TakeString({"signalsLocation", "SignalsJSONFile"}))
+    c.signals_location = Resolve(c.config_dir, *v);
+  if (auto v = m.TakeBool({"DisableSignals"}, Merge::kLast)) c.disable_signals = *v;
+  if (auto v = m.TakeBool({"DisableSignalsTrie"}, Merge::kLast)) c.disable_signals_trie = *v;
+  if (auto v = m.TakeBool({"RecordSignalDefinitions"}, Merge::kLast))
+    c.record_signal_definitions = *v;
+  if (auto v = m.TakeInt({"RecordSignalMatches"}, 0, kUnbounded, Merge::kMax))
+    c.record_signal_matches = *v;
   if (auto v = m.TakeString({"logFile"})) c.log_file = Resolve(c.config_dir, *v);
   if (auto v = m.TakeString({"controlSocket"})) c.control_socket = Resolve(c.config_dir, *v);
   if (auto v = m.TakeString({"pidFile"})) c.pid_file = Resolve(c.config_dir, *v);
@@ -490,6 +511,12 @@ Result<LoadedConfig> MergeConfigTexts(const std::string& config_dir,
   if (auto v = m.TakeBool({"MonitorSecurity"}, Merge::kLast)) c.monitor_security = *v;
   if (auto v = m.TakeBool({"MonitorImageLoad"}, Merge::kLast)) c.monitor_image_load = *v;
   if (auto v = m.TakeBool({"MonitorDNS"}, Merge::kLast)) c.monitor_dns = *v;
+  if (auto v = m.TakeString({"dnsCapture"})) {
+    if (auto choice = CodeValue(kDnsCaptureNames, *v))
+      c.dns_capture = *choice;
+    else
+      m.Warn("dnsCapture: unknown value \"{}\" (auto, cgroup-bpf, packet-socket); using auto", *v);
+  }
   if (auto v = m.TakeStringList({"watchedPaths"})) c.watched_paths = *v;
 
   // auditd / dispatcher.

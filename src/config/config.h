@@ -28,6 +28,12 @@ enum class AuditSource { kAuto, kUnicast, kMulticast, kPlugin };
 
 std::string_view AuditSourceName(AuditSource source);
 
+// How MonitorDNS captures packets (source/dns_capture.h). kAuto: cgroup
+// BPF, else the packet socket; the others: that one only.
+enum class DnsCaptureChoice { kAuto, kCgroupBpf, kPacketSocket };
+
+std::string_view DnsCaptureChoiceName(DnsCaptureChoice choice);
+
 inline constexpr char kMainConfigName[] = "recorder.json";
 inline constexpr char kProductConfigSuffix[] = "_recorder.json";
 inline constexpr char kDefaultRuleKey[] = "recorder";
@@ -41,6 +47,15 @@ struct RecorderConfig {
   std::string db_location;         // dbLocation, default <config_dir>/monitor.db
   std::string filter_location;     // filterLocation, default <config_dir>/filters.json
   std::string watchlist_location;  // WatchlistFile, default <config_dir>/watchlist.json
+  // signalsLocation (or the manual's SignalsJSONFile): the directory of
+  // Sigma rules, default <config_dir>/signals/ (docs/signals.md).
+  std::string signals_location;
+
+  // --- Signals (the manual's names).
+  bool disable_signals = false;           // DisableSignals
+  bool disable_signals_trie = false;      // DisableSignalsTrie: no contains/startswith/endswith
+  bool record_signal_definitions = true;  // RecordSignalDefinitions
+  int64_t record_signal_matches = 5;      // RecordSignalMatches: matches kept in monitor.db, >= 0
 
   // --- Storage and retention.
   int64_t max_size_mb = 1024;                    // maxSizeMB; 0 = unlimited
@@ -68,6 +83,7 @@ struct RecorderConfig {
   bool monitor_security = true;     // logins, setuid family, user/group changes
   bool monitor_image_load = false;  // module loads: off by default like the manual's image loads
   bool monitor_dns = true;          // no kernel rule; read by the DNS stage if any
+  DnsCaptureChoice dns_capture = DnsCaptureChoice::kAuto;  // dnsCapture
 
   // Paths whose file events are recorded. {"/"} (the default) means every
   // path: one rule set without a dir= filter. Other entries add dir= rules.

@@ -35,6 +35,11 @@ std::vector<SettingLine> DescribeConfig(const LoadedConfig& loaded) {
   add("dbLocation", c.db_location);
   add("filterLocation", c.filter_location);
   add("WatchlistFile", c.watchlist_location);
+  add("signalsLocation", c.signals_location);
+  add("DisableSignals", c.disable_signals);
+  add("DisableSignalsTrie", c.disable_signals_trie);
+  add("RecordSignalDefinitions", c.record_signal_definitions);
+  add("RecordSignalMatches", c.record_signal_matches, How::kMax);
   add("maxSizeMB", c.max_size_mb, How::kMax);
   add("MaxRuntimeStorageSizeMB", c.max_runtime_storage_size_mb, How::kLast,
       "default (2 x maxSizeMB)");
@@ -57,6 +62,7 @@ std::vector<SettingLine> DescribeConfig(const LoadedConfig& loaded) {
   add("MonitorSecurity", c.monitor_security);
   add("MonitorImageLoad", c.monitor_image_load);
   add("MonitorDNS", c.monitor_dns);
+  add("dnsCapture", std::string(DnsCaptureChoiceName(c.dns_capture)));
   add("watchedPaths", c.watched_paths);
   add("rawLogging", c.RawLoggingEffective(), How::kAllTrue, "default (not set: true)");
   add("q_depth", c.audisp_q_depth);

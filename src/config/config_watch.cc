@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <filesystem>
 
 namespace recorder::config {
 namespace {
@@ -64,6 +65,23 @@ std::vector<FileStamp> StampConfigFiles(const std::string& config_dir,
     if (!seen) unique.push_back(std::move(stamp));
   }
   return unique;
+}
+
+void AppendRuleFileStamps(const std::string& signals_dir, std::vector<FileStamp>* stamps) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (signals_dir.empty() || !fs::is_directory(signals_dir, ec)) return;
+  std::vector<std::string> paths;
+  for (fs::recursive_directory_iterator
+           it(signals_dir, fs::directory_options::skip_permission_denied, ec),
+       end;
+       !ec && it != end; it.increment(ec)) {
+    const std::string ext = it->path().extension().string();
+    if (ext == ".yml" || ext == ".yaml") paths.push_back(it->path().string());
+  }
+  std::sort(paths.begin(), paths.end());
+  for (const std::string& path : paths)
+    if (std::optional<FileStamp> stamp = Stamp(path)) stamps->push_back(std::move(*stamp));
 }
 
 bool ConfigChangeDetector::Observe(const std::vector<FileStamp>& stamps) {

@@ -45,6 +45,12 @@ bool IsWatchedConfigName(std::string_view file_name);
 std::vector<FileStamp> StampConfigFiles(const std::string& config_dir,
                                         const std::vector<std::string>& extra_paths);
 
+// Adds the stamps of the Sigma rule files (*.yml, *.yaml) under
+// `signals_dir`, searched recursively as the loader searches it, in path
+// order; nothing when the directory does not exist. A rule edited, added
+// or removed changes the stamps, and so reloads the signals.
+void AppendRuleFileStamps(const std::string& signals_dir, std::vector<FileStamp>* stamps);
+
 // The extra paths for `config`: its filter file and watchlist file.
 std::vector<std::string> WatchedFilterPaths(const RecorderConfig& config);
 

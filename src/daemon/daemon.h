@@ -22,6 +22,7 @@
 #include "daemon/json_lines_sink.h"
 #include "daemon/limit_tasks.h"
 #include "daemon/live_database.h"
+#include "daemon/live_dns.h"
 #include "daemon/live_enrichment.h"
 #include "daemon/live_source.h"
 #include "daemon/periodic_tasks.h"
@@ -34,6 +35,7 @@
 #include "daemon/status_report.h"
 #include "filter/filter_loader.h"
 #include "pipeline/pipeline.h"
+#include "pipeline/signal_setup.h"
 #include "pipeline/threaded_sink.h"
 #include "store/event_store.h"
 #include "util/clock.h"
@@ -170,7 +172,10 @@ class Daemon {
   uint64_t cap_drops_logged_ = 0;
   mutable std::mutex store_view_mutex_;
   std::optional<store::StoreCheckpointStats> store_view_;  // GUARDED_BY(store_view_mutex_)
+  store::StoreCounters signal_rows_view_;                  // GUARDED_BY(store_view_mutex_)
   std::unique_ptr<LiveEnrichment> enrichment_;
+  // MonitorDNS (daemon/live_dns.h): its capture thread and BPF programs.
+  std::unique_ptr<LiveDns> dns_;
   std::unique_ptr<RecordingSink> recording_sink_;
   std::unique_ptr<Pipeline> pipeline_;
   std::unique_ptr<LiveSource> source_;
@@ -179,6 +184,16 @@ class Daemon {
   // The filters in force (docs/filters.md): read at the start, replaced by
   // a reload whose filter files are good.
   filter::LoadedFilters filters_;
+  // The signal rules in force (docs/signals.md), read at the start and on
+  // a reload; a broken rule is reported and the others are used.
+  std::shared_ptr<const signals::SignalMatcher> signal_matcher_;
+  std::vector<store::SignalRuleRow> signal_rows_;
+  uint64_t signals_not_loaded_ = 0;
+  std::FILE* signals_out_ = nullptr;  // --signals-out; owned unless stdout
+  void LoadLiveSignals(const config::RecorderConfig& config, std::string_view why);
+  // signal_rows_ into signal_rules (RecordSignalDefinitions); only while
+  // the store is this thread's (before the writer starts, or idle).
+  void StoreSignalRules(int64_t now_wall);
   uint64_t filter_reload_failures_ = 0;
   std::string filter_reload_error_;  // of the last reload; empty: it went well
   // Reloads on a change of the files (config/config_watch.h), sampled by

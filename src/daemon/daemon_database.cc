@@ -35,6 +35,7 @@ Status Daemon::OpenDatabase() {
   options.path = options_.db_path;
   options.store.batch_write_delay_ms = config_.batch_write_delay_ms;
   options.store.process_expiration_ms = config_.process_expiration_seconds * 1000;
+  options.store.signal_match_limit = config_.record_signal_matches;
   // The writer thread commits: keep SQLite's checkpoints (page write-back
   // and fsync) out of it, on the store's checkpoint thread.
   options.store.background_checkpoint = true;
@@ -47,6 +48,8 @@ Status Daemon::OpenDatabase() {
     options.store.wal_hard_limit_frames = frames;
     options.store.checkpointer.wal_frames_threshold =
         std::min(options.store.checkpointer.wal_frames_threshold, frames / 2);
+    // ...and a spike (a cleanup run's deletions) does not stay on disk.
+    options.store.wal_file_limit_bytes = frames * 4096;
   }
   if (options.store.chunk_size_bytes < config_.sqlite_chunk_size_mb * store::kBytesPerMB)
     spdlog::info(
@@ -125,6 +128,8 @@ Result<DatabaseEvent> Daemon::SwitchDatabase(LiveDatabase::SwitchKind kind,
     return event.status();
   }
   spdlog::warn("{}: {}; recording into a fresh database", db_->path(), event->what);
+  // The fresh file has no rules yet; the writer is idle (flushed above).
+  if (store_ != old) StoreSignalRules(now_wall);
   return event;
 }
 

@@ -165,6 +165,38 @@ std::string FormatStatusText(const nlohmann::json& status) {
       out += fmt::format("  filters NOT reloaded (the previous ones apply): {}\n",
                          Get<std::string>(filters, "last_reload_error", ""));
   }
+  if (status.contains("signals")) {
+    const nlohmann::json& sig = status["signals"];
+    std::string levels;
+    if (sig.contains("matches_by_level"))
+      for (const char* level : {"critical", "high", "medium", "low", "informational"}) {
+        const uint64_t count = Get<uint64_t>(sig["matches_by_level"], level, 0);
+        if (count > 0) levels += fmt::format("{}{} {}", levels.empty() ? " (" : ", ", count, level);
+      }
+    if (!levels.empty()) levels += ')';
+    out +=
+        fmt::format("  signals: {} rule(s){}{}; {} match(es){}\n", Get<uint64_t>(sig, "rules", 0),
+                    Get<uint64_t>(sig, "not_loaded", 0) > 0
+                        ? fmt::format(", {} not loaded", Get<uint64_t>(sig, "not_loaded", 0))
+                        : std::string(),
+                    Get<bool>(sig, "enabled", true) ? "" : " (DisableSignals)",
+                    Get<uint64_t>(sig, "matches", 0), levels);
+    if (Get<uint64_t>(sig, "matches", 0) > 0)
+      out += fmt::format(
+          "    stored in signal_matches: {}, removed past RecordSignalMatches ({}): {}\n",
+          Get<uint64_t>(sig, "stored", 0), Get<int64_t>(sig, "record_limit", 0),
+          Get<uint64_t>(sig, "removed_past_limit", 0));
+    // The rules that matched most, at most five.
+    if (sig.contains("matches_by_rule") && sig["matches_by_rule"].is_array()) {
+      size_t shown = 0;
+      for (const nlohmann::json& rule : sig["matches_by_rule"]) {
+        if (shown++ == 5) break;
+        out += fmt::format("    {:>8}  {} [{}] ({})\n", Get<uint64_t>(rule, "matches", 0),
+                           Get<std::string>(rule, "title", ""), Get<std::string>(rule, "level", ""),
+                           Get<std::string>(rule, "rule_id", ""));
+      }
+    }
+  }
   if (status.contains("config") && status["config"].contains("last_reload_error"))
     out += fmt::format("  configuration NOT reloaded (the previous one applies): {}\n",
                        Get<std::string>(status["config"], "last_reload_error", ""));
@@ -177,6 +209,20 @@ std::string FormatStatusText(const nlohmann::json& status) {
       out += fmt::format("  library loads: {} seen, {} dropped, {} kernel queue overflows\n",
                          Get<uint64_t>(images, "libraries", 0), Get<uint64_t>(images, "dropped", 0),
                          Get<uint64_t>(images, "kernel_overflows", 0));
+    }
+  }
+  if (status.contains("dns") && Get<bool>(status["dns"], "enabled", false)) {
+    const nlohmann::json& dns = status["dns"];
+    const std::string mechanism = Get<std::string>(dns, "mechanism", "none");
+    if (mechanism == "none") {
+      out += fmt::format("  DNS: NOT RECORDED: {}\n", Get<std::string>(dns, "error", ""));
+    } else {
+      out += fmt::format(
+          "  DNS: {}{}: {} queries, {} answered, {} unanswered, {} lost, {} dropped\n", mechanism,
+          mechanism == "packet-socket" ? " (processes by their source port)" : "",
+          Get<uint64_t>(dns, "queries", 0), Get<uint64_t>(dns, "answered", 0),
+          Get<uint64_t>(dns, "unanswered", 0), Get<uint64_t>(dns, "kernel_lost", 0),
+          Get<uint64_t>(dns, "dropped", 0));
     }
   }
   if (status.contains("limits")) {

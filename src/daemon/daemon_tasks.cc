@@ -55,6 +55,8 @@ void Daemon::AddTasks(int64_t now) {
                         if (done.ok())
                           done =
                               enrichment_->FeedImageLoads(recording_sink_.get(), t.wall_ms, false);
+                        if (done.ok() && dns_)
+                          done = dns_->Feed(recording_sink_.get(), t.wall_ms, false);
                         return EndOnError(RunEndKind::kWriteFailed, std::move(done));
                       }),
              now + kTickMs);
@@ -223,6 +225,13 @@ StatusSnapshot Daemon::Snapshot(int64_t now_wall) const {
   s.filters.stats = enrichment_->filter_stats();
   s.filters.reload_failures = filter_reload_failures_;
   s.filters.last_reload_error = filter_reload_error_;
+  const signals::SignalStats signal_stats = enrichment_->signal_stats();
+  s.signals.enabled = !config_.disable_signals;
+  s.signals.rules = signal_stats.rules;
+  s.signals.not_loaded = signals_not_loaded_;
+  s.signals.matches = signal_stats.matches;
+  s.signals.by_rule = signal_stats.by_rule;
+  s.signals.limit = config_.record_signal_matches;
   s.config.dir = options_.config_dir;
   s.config.reloads = config_reloads_;
   s.config.reload_failures = config_reload_failures_;
@@ -232,6 +241,7 @@ StatusSnapshot Daemon::Snapshot(int64_t now_wall) const {
   s.images.stats = enrichment_->image_stats();
   s.images.held = enrichment_->held_image_loads();
   s.images.error = enrichment_->image_error();
+  if (dns_) s.dns = dns_->status(config_.monitor_dns);
   s.cpu.threshold = config_.cpu_threshold;
   s.cpu.kill_enabled = config_.cpu_kill_enabled;
   s.cpu.violations = cpu_->guard().violations();
@@ -260,6 +270,8 @@ StatusSnapshot Daemon::Snapshot(int64_t now_wall) const {
   {
     std::lock_guard<std::mutex> lock(store_view_mutex_);
     s.checkpoints = store_view_;
+    s.signals.stored = signal_rows_view_.signal_matches;
+    s.signals.removed = signal_rows_view_.signal_matches_removed;
   }
   s.pending_event_cap = config_.pending_event_cap;
   if (writer_) {
@@ -269,6 +281,8 @@ StatusSnapshot Daemon::Snapshot(int64_t now_wall) const {
   }
   const enrich::HashWorkerStats hashes = enrichment_->hash_stats();
   s.hashes = StatusSnapshot::Hashes{hashes.hashed, hashes.dropped, enrichment_->hash_cache_size()};
+  s.ports = enrichment_->port_stats();
+  s.ports_in_flight = enrichment_->ports_in_flight();
   return s;
 }
 
@@ -383,6 +397,7 @@ void Daemon::CopyStoreView() {
   if (!store_) return;
   std::lock_guard<std::mutex> lock(store_view_mutex_);
   store_view_ = store_->checkpoint_stats();
+  signal_rows_view_ = store_->counters();
 }
 
 void Daemon::LogCapDrops() {

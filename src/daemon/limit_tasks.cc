@@ -26,7 +26,7 @@ store::RetentionPolicy RetentionPolicyFor(const config::RecorderConfig& config) 
 
 std::string CleanupSummary(const std::map<std::string, int64_t>& rows, int monitor_days,
                            bool size_cleanup, const store::StorageSize& before,
-                           const store::StorageSize& after) {
+                           const store::StorageSize& after, bool checkpoint_blocked) {
   int64_t events = 0, processes = 0, keys = 0;
   for (const auto& [table, count] : rows) {
     if (table == "process_data") {
@@ -61,6 +61,12 @@ std::string CleanupSummary(const std::map<std::string, int64_t>& rows, int monit
   text += fmt::format("; {:.1f} MB -> {:.1f} MB",
                       static_cast<double>(before.total_bytes()) / store::kBytesPerMB,
                       static_cast<double>(after.total_bytes()) / store::kBytesPerMB);
+  if (checkpoint_blocked && after.wal_bytes > 0) {
+    text += fmt::format(
+        " (of which the WAL {:.1f} MB: a reader or another checkpoint kept it from being "
+        "truncated)",
+        static_cast<double>(after.wal_bytes) / store::kBytesPerMB);
+  }
   return text;
 }
 
@@ -139,8 +145,9 @@ void CleanupTask::Step(int64_t now_wall) {
   if (step->run_started) run_before_ = step->before;
   for (const auto& [table, rows] : step->rows_deleted) run_rows_[table] += rows;
   if (step->run_finished) {
-    const std::string summary = CleanupSummary(run_rows_, retention_->policy().monitor_days,
-                                               step->size_cleanup, run_before_, step->after);
+    const std::string summary =
+        CleanupSummary(run_rows_, retention_->policy().monitor_days, step->size_cleanup,
+                       run_before_, step->after, step->checkpoint_blocked);
     if (!summary.empty()) spdlog::info("{}", summary);
     last_run_ = *step;
     last_run_->rows_deleted.clear();

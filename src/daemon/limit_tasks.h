@@ -38,10 +38,11 @@ store::RetentionPolicy RetentionPolicyFor(const config::RecorderConfig& config);
 // pid a later process took, placeholders for processes seen without their
 // start among them), and the database's size before and after. Empty when
 // the run deleted nothing and was no size cleanup (nothing worth a line).
-// `rows` is per table, as RetentionResult::rows_deleted.
+// `rows` is per table, as RetentionResult::rows_deleted. With
+// `checkpoint_blocked` (RetentionResult) the WAL left in `after` is named.
 std::string CleanupSummary(const std::map<std::string, int64_t>& rows, int monitor_days,
                            bool size_cleanup, const store::StorageSize& before,
-                           const store::StorageSize& after);
+                           const store::StorageSize& after, bool checkpoint_blocked = false);
 
 // The database file's growth step, SQLiteChunkSizeMB in bytes — at most a
 // tenth of maxSizeMB (when that is set), so that one step of growth cannot

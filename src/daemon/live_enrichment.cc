@@ -22,7 +22,9 @@ constexpr int64_t kLastHashesWaitMs = 2000;
 
 LiveEnrichment::LiveEnrichment(const std::string& state_dir, int64_t process_expiration_seconds,
                                EventSink* next, int64_t now_wall,
-                               std::shared_ptr<const filter::CompiledFilters> filters)
+                               std::shared_ptr<const filter::CompiledFilters> filters,
+                               std::shared_ptr<const signals::SignalMatcher> signals,
+                               std::FILE* signals_out)
     : state_dir_(state_dir) {
   std::error_code error;
   std::filesystem::create_directories(state_dir_, error);
@@ -55,9 +57,15 @@ LiveEnrichment::LiveEnrichment(const std::string& state_dir, int64_t process_exp
   enrich_options.probe_proc = true;
   enrich_options.hash_executables = true;
   enrich_options.live_paths = true;
+  enrich_options.live_ports = true;
+  // Off the event loop: a burst of connects must not delay reading audit.
+  enrich_options.ports_on_thread = true;
   // Always in the chain, also without filters: a reload may bring some.
   lineage_ = std::make_unique<enrich::TableLineage>(processes_.get());
-  filtering_ = std::make_unique<filter::FilteringSink>(next, std::move(filters), lineage_.get());
+  signals_ =
+      std::make_unique<signals::SignalSink>(next, std::move(signals), lineage_.get(), signals_out);
+  filtering_ =
+      std::make_unique<filter::FilteringSink>(signals_.get(), std::move(filters), lineage_.get());
   enricher_ = std::make_unique<enrich::EnrichingSink>(
       filtering_.get(), processes_.get(), users_.get(), hash_worker_.get(), enrich_options);
 }

@@ -5,7 +5,12 @@
 // filter stage (docs/filters.md) follows enrichment here, because a
 // process exclusion reaches descendants through the process table:
 //
-//   enricher -> FilteringSink(lineage = the process table) -> next
+//   enricher -> FilteringSink(lineage = the process table)
+//            -> SignalSink(lineage = the process table) -> next
+//
+// Signals are matched here, on the event loop, because their parent
+// fields ask the process table; the matches travel with their events
+// (TypedEvent::signals) to the store.
 //
 // Threads: the hash worker and the image monitor run their own; each
 // hands results to the event loop through a bounded queue whose drops are
@@ -29,6 +34,7 @@
 #include "enrich/user_names.h"
 #include "filter/filtering_sink.h"
 #include "normalize/event_sink.h"
+#include "signals/signal_sink.h"
 #include "store/event_store.h"
 
 namespace recorder::daemon {
@@ -40,9 +46,12 @@ class LiveEnrichment {
   // hash worker; enriched events that `filters` keep go to `next`
   // (borrowed). `filters` may be null (everything is kept). `now_wall`:
   // the time the /proc snapshot is taken at.
+  // `signals` may be null (nothing matches); `signals_out`, when not
+  // null, gets each match as a JSON line (borrowed).
   LiveEnrichment(const std::string& state_dir, int64_t process_expiration_seconds, EventSink* next,
-                 int64_t now_wall,
-                 std::shared_ptr<const filter::CompiledFilters> filters = nullptr);
+                 int64_t now_wall, std::shared_ptr<const filter::CompiledFilters> filters = nullptr,
+                 std::shared_ptr<const signals::SignalMatcher> signals = nullptr,
+                 std::FILE* signals_out = nullptr);
   // Stops the threads; call Finish first to keep what they hold.
   ~LiveEnrichment();
   LiveEnrichment(const LiveEnrichment&) = delete;
@@ -99,6 +108,11 @@ class LiveEnrichment {
   void ReplaceFilters(std::shared_ptr<const filter::CompiledFilters> filters) {
     filtering_->Replace(std::move(filters));
   }
+  // A reload of the signal rules, likewise (null: none).
+  void ReplaceSignals(std::shared_ptr<const signals::SignalMatcher> matcher) {
+    signals_->Replace(std::move(matcher));
+  }
+  signals::SignalStats signal_stats() const { return signals_->stats(); }
   // What the filters left out, by event type.
   filter::FilterStats filter_stats() const { return filtering_->stats(); }
 
@@ -108,6 +122,8 @@ class LiveEnrichment {
   size_t held_image_loads() const { return held_images_.size(); }
   const std::string& image_error() const { return image_error_; }
   enrich::HashWorkerStats hash_stats() const { return hash_worker_->stats(); }
+  enrich::PortLookupStats port_stats() const { return enricher_->port_stats(); }
+  size_t ports_in_flight() const { return enricher_->ports_in_flight(); }
   size_t hash_cache_size() const { return hash_cache_->size(); }
 
  private:
@@ -122,7 +138,8 @@ class LiveEnrichment {
   std::unique_ptr<enrich::HashWorker> hash_worker_;
   std::unique_ptr<enrich::UserNames> users_;
   std::unique_ptr<enrich::TableLineage> lineage_;     // over processes_
-  std::unique_ptr<filter::FilteringSink> filtering_;  // enricher_ -> it -> next
+  std::unique_ptr<signals::SignalSink> signals_;      // filtering_ -> it -> next
+  std::unique_ptr<filter::FilteringSink> filtering_;  // enricher_ -> it -> signals_
   std::unique_ptr<enrich::EnrichingSink> enricher_;
   std::unique_ptr<enrich::ImageLoadMonitor> images_;
   std::deque<TypedEvent> held_images_;         // library loads waiting out the hold time

@@ -41,12 +41,15 @@ class LiveLineSink : public spdlog::sinks::sink {
 };
 
 std::string LiveLineText(const LiveLineCounts& c) {
-  static_assert(kEventKinds == 8, "one count per event kind on the line");
+  // Every kind a live recording makes; registry changes (index 9) come
+  // only from imported Windows logs.
+  static_assert(kEventKinds == 10, "one count per event kind on the line");
   const auto& s = c.per_second;
   return fmt::format(
-      "{}: proc {}/s exit {}/s file {}/s net {}/s sec {}/s mod {}/s img {}/s failexec {}/s | "
-      "total {} | kernel lost {} | drops {}",
-      c.source, s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], c.total, c.kernel_lost, c.drops);
+      "{}: proc {}/s exit {}/s file {}/s net {}/s sec {}/s mod {}/s img {}/s failexec {}/s "
+      "dns {}/s | total {} | kernel lost {} | drops {}",
+      c.source, s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], c.total, c.kernel_lost,
+      c.drops);
 }
 
 uint64_t LostSinceStart(std::optional<uint64_t> at_start, std::optional<uint64_t> now) {

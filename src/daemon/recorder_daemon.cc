@@ -49,6 +49,7 @@ std::string FilesText(const std::vector<std::string>& files) {
 Daemon::~Daemon() {
   Status shut = Shutdown();
   if (!shut.ok()) spdlog::error("shutting down: {}", shut.message());
+  if (signals_out_ != nullptr && signals_out_ != stdout) std::fclose(signals_out_);
 }
 
 Status Daemon::Start() {
@@ -70,6 +71,7 @@ Status Daemon::Start() {
                           filters.status().message());
   filters_ = std::move(filters).value();
   spdlog::info("filters: {}", FilesText(filters_.files));
+  LoadLiveSignals(config_, "start");
   signals_ = std::make_unique<SignalChannel>();
   if (signals_->fd() < 0) return Status::Errorf("signalfd failed: {}", std::strerror(errno));
 
@@ -102,6 +104,10 @@ Status Daemon::Start() {
   Status images = enrichment_->ConfigureImageMonitor(config_.monitor_image_load,
                                                      recording_sink_.get(), WallMs());
   if (!images.ok()) return EndOnError(RunEndKind::kStartFailed, std::move(images));
+  dns_ = std::make_unique<LiveDns>();
+  Status dns =
+      dns_->Configure(config_.monitor_dns, config_.dns_capture, recording_sink_.get(), WallMs());
+  if (!dns.ok()) return EndOnError(RunEndKind::kStartFailed, std::move(dns));
 
   AddTasks(MonotonicMs());
   spdlog::info("recording from {} (pid {}){}{}", config::AuditSourceName(source_->kind()), own_pid_,
@@ -127,6 +133,13 @@ Status Daemon::OpenSinks() {
     json_sink_ = std::move(*file);
   }
   if (json_sink_) sinks.push_back(json_sink_.get());
+  if (options_.signals_out == "-") {
+    signals_out_ = stdout;
+  } else if (!options_.signals_out.empty()) {
+    signals_out_ = std::fopen(options_.signals_out.c_str(), "ae");
+    if (signals_out_ == nullptr)
+      return Status::FromErrno(errno, "--signals-out " + options_.signals_out);
+  }
   if (sinks.empty())
     return Status::Error("nowhere to record: give a database (--db) or --stdout-json");
   tee_ = std::make_unique<TeeSink>(sinks);
@@ -156,15 +169,18 @@ Status Daemon::OpenSinks() {
   // Filtering after enrichment, before the writer: a process exclusion
   // reaches descendants through the process table, and what is left out
   // never waits at PendingEventCap.
-  enrichment_ =
-      std::make_unique<LiveEnrichment>(config_.state_dir, config_.process_expiration_seconds,
-                                       writer_.get(), WallMs(), filters_.filters);
+  enrichment_ = std::make_unique<LiveEnrichment>(
+      config_.state_dir, config_.process_expiration_seconds, writer_.get(), WallMs(),
+      filters_.filters, config_.disable_signals ? nullptr : signal_matcher_, signals_out_);
   // Before the first event: the writer is idle, the store still ours.
   if (store_) enrichment_->ResumePendingHashes(store_);
+  StoreSignalRules(WallMs());
   recording_sink_ = std::make_unique<RecordingSink>(enrichment_->sink(), own_pid_);
   PipelineOptions pipeline_options;
   // Live: small batches, so events reach the store within a tick.
   pipeline_options.sink_batch = 256;
+  // The enrich stage looks their addresses up (enrich/socket_ports.h).
+  pipeline_options.normalizer.keep_unaddressed_accepts = true;
   pipeline_ = std::make_unique<Pipeline>(pipeline_options, nullptr, recording_sink_.get());
   return Status::Ok();
 }
@@ -203,7 +219,12 @@ std::vector<config::FileStamp> Daemon::ConfigStamps() const {
   // The configured filter and watchlist paths of the configuration in
   // force: a reload that moves them is followed by one more reload, which
   // then watches the new paths.
-  return config::StampConfigFiles(options_.config_dir, config::WatchedFilterPaths(config_));
+  std::vector<config::FileStamp> stamps =
+      config::StampConfigFiles(options_.config_dir, config::WatchedFilterPaths(config_));
+  // The rules of signalsLocation: an edited rule takes effect without
+  // SIGHUP, as an edited filter file does (the reload reads them again).
+  config::AppendRuleFileStamps(config_.signals_location, &stamps);
+  return stamps;
 }
 
 Status Daemon::Reload(int64_t now_mono, int64_t now_wall, std::string_view why) {
@@ -236,8 +257,23 @@ Status Daemon::Reload(int64_t now_mono, int64_t now_wall, std::string_view why) 
   std::shared_ptr<const filter::CompiledFilters> filters = ReloadFilters(next, why);
   rules_->Replace(next, filters);
   enrichment_->ReplaceFilters(filters);
+  LoadLiveSignals(next, why);
+  enrichment_->ReplaceSignals(next.disable_signals ? nullptr : signal_matcher_);
   LogCapDrops();  // under the cap they happened at
   config_ = next;
+  // The store is the writer's: the rules and the cap on matches change
+  // between two of its batches.
+  if (store_) {
+    Status posted = OnWriter([this, rows = signal_rows_, limit = config_.record_signal_matches,
+                              record = config_.record_signal_definitions, now_wall] {
+      store_->set_signal_match_limit(limit);
+      if (!record) return Status::Ok();
+      Status stored = store_->StoreSignalRules(rows, now_wall);
+      if (!stored.ok()) spdlog::warn("signal rules not stored: {}", stored.message());
+      return Status::Ok();
+    });
+    if (!posted.ok()) spdlog::warn("signal rules not stored: {}", posted.message());
+  }
   writer_->set_max_pending_events(static_cast<size_t>(config_.pending_event_cap));
   if (cleanup_) cleanup_->Reconfigure(config_, now_mono);
   disk_guard_.set_max_size_bytes(config_.max_size_mb * store::kBytesPerMB);
@@ -246,8 +282,34 @@ Status Daemon::Reload(int64_t now_mono, int64_t now_wall, std::string_view why) 
   // Checks the current state (a start that failed is retried).
   Status images = enrichment_->ConfigureImageMonitor(config_.monitor_image_load,
                                                      recording_sink_.get(), now_wall);
+  Status dns = dns_ ? dns_->Configure(config_.monitor_dns, config_.dns_capture,
+                                      recording_sink_.get(), now_wall)
+                    : Status::Ok();
   spdlog::info("{}: configuration reloaded from {}", why, options_.config_dir);
-  return images;
+  return images.ok() ? dns : images;
+}
+
+void Daemon::StoreSignalRules(int64_t now_wall) {
+  if (!store_ || !config_.record_signal_definitions) return;
+  Status stored = store_->StoreSignalRules(signal_rows_, now_wall);
+  if (!stored.ok()) spdlog::warn("signal rules not stored: {}", stored.message());
+}
+
+void Daemon::LoadLiveSignals(const config::RecorderConfig& config, std::string_view why) {
+  Result<LoadedSignals> loaded =
+      LoadSignals(config.signals_location, !config.disable_signals_trie, /*missing_ok=*/true);
+  if (!loaded.ok()) {
+    // Recording goes on with the rules in force (none at the start).
+    spdlog::error("{}: signals not loaded: {}", why, loaded.status().message());
+    return;
+  }
+  for (const std::string& problem : loaded->problems) spdlog::warn("signal rule {}", problem);
+  spdlog::info("{}: signals: {} rule(s) from {}, {} not loaded{}", why, loaded->loaded,
+               config.signals_location, loaded->problems.size(),
+               config.disable_signals ? " (DisableSignals: none is matched)" : "");
+  signal_matcher_ = loaded->matcher;
+  signal_rows_ = std::move(loaded->rows);
+  signals_not_loaded_ = loaded->problems.size();
 }
 
 std::shared_ptr<const filter::CompiledFilters> Daemon::ReloadFilters(
@@ -348,6 +410,9 @@ Status Daemon::Shutdown() {
   if (enrichment_)
     keep(EndOnError(RunEndKind::kWriteFailed,
                     enrichment_->FinishEvents(recording_sink_.get(), WallMs())));
+  // Detaches the DNS programs; the answered and unanswered queries go in.
+  if (dns_)
+    keep(EndOnError(RunEndKind::kWriteFailed, dns_->Finish(recording_sink_.get(), WallMs())));
   // What the writer holds is written; the store is the loop's again.
   if (writer_) {
     Status flushed = writer_->Flush();

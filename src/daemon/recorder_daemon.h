@@ -50,6 +50,8 @@ struct DaemonOptions {
   // Also write every event as a JSON line to stdout / to this file.
   bool stdout_json = false;
   std::string json_out;
+  // Each signal match as a JSON line to this file (appended), "-" for stdout.
+  std::string signals_out;
   // The refreshed counters line on stderr; only when it is a TTY. Shown
   // through `live_line_display` when given (the caller wrapped its log
   // sinks with it, live_line.h), else through a LiveLine of its own.

@@ -84,6 +84,27 @@ json StatusJson(const StatusSnapshot& s) {
   if (!s.filters.last_reload_error.empty())
     filter_status["last_reload_error"] = s.filters.last_reload_error;
   status["filters"] = filter_status;
+  json matches = json::object();
+  uint64_t match_total = 0;
+  for (size_t l = 0; l < signals::kLevelCount; ++l) {
+    matches[std::string(signals::LevelName(static_cast<signals::Level>(l)))] = s.signals.matches[l];
+    match_total += s.signals.matches[l];
+  }
+  json by_rule = json::array();
+  for (const signals::RuleMatchCount& r : s.signals.by_rule)
+    by_rule.push_back({{"rule_id", r.rule_id},
+                       {"title", r.title},
+                       {"level", signals::LevelName(r.level)},
+                       {"matches", r.matches}});
+  status["signals"] = {{"enabled", s.signals.enabled},
+                       {"rules", s.signals.rules},
+                       {"not_loaded", s.signals.not_loaded},
+                       {"matches", match_total},
+                       {"matches_by_level", matches},
+                       {"matches_by_rule", by_rule},
+                       {"record_limit", s.signals.limit},
+                       {"stored", s.signals.stored},
+                       {"removed_past_limit", s.signals.removed}};
   json config_status = {{"dir", s.config.dir},
                         {"watched", !s.config.dir.empty()},
                         {"reloads", s.config.reloads},
@@ -97,6 +118,27 @@ json StatusJson(const StatusSnapshot& s) {
       {"dropped", s.images.stats.dropped},     {"held", s.images.held}};
   if (!s.images.error.empty()) image_status["error"] = s.images.error;
   status["image_loads"] = image_status;
+  json dns_status = {{"enabled", s.dns.enabled},
+                     {"mechanism", std::string(source::DnsCaptureMechanismName(s.dns.mechanism))},
+                     {"setting", std::string(config::DnsCaptureChoiceName(s.dns.choice))},
+                     {"packets", s.dns.capture.packets},
+                     {"kernel_lost", s.dns.capture.lost},
+                     {"dropped", s.dns.capture.dropped},
+                     {"truncated", s.dns.capture.truncated},
+                     {"attributed_by_port", s.dns.capture.attributed},
+                     {"unattributed", s.dns.capture.unattributed},
+                     {"queries", s.dns.joiner.queries},
+                     {"answered", s.dns.joiner.answered},
+                     {"unanswered", s.dns.joiner.unanswered},
+                     {"evicted", s.dns.joiner.evicted},
+                     {"unmatched_responses", s.dns.joiner.unmatched_responses},
+                     {"malformed", s.dns.joiner.malformed},
+                     {"tcp_dropped", s.dns.joiner.tcp_dropped},
+                     {"pending", s.dns.pending},
+                     {"held", s.dns.held}};
+  if (!s.dns.attached_to.empty()) dns_status["attached_to"] = s.dns.attached_to;
+  if (!s.dns.error.empty()) dns_status["error"] = s.dns.error;
+  status["dns"] = dns_status;
 
   json limits;
   limits["cpu"] = {{"threshold", s.cpu.threshold},
@@ -155,6 +197,14 @@ json StatusJson(const StatusSnapshot& s) {
                         {"queue_full", s.hashes->queue_full},
                         {"cache_entries", s.hashes->cache_entries}};
   }
+  status["ports"] = {{"lookups", s.ports.ports.lookups},
+                     {"found", s.ports.ports.found},
+                     {"unresolved", s.ports.ports.unresolved},
+                     {"unknown_accepts", s.ports.ports.unknown_accepts},
+                     {"batches", s.ports.batches},
+                     {"skipped_busy", s.ports.skipped_busy},
+                     {"longest_batch_ms", static_cast<double>(s.ports.longest_batch_us) / 1000.0},
+                     {"in_flight", s.ports_in_flight}};
   status["immutable"] = s.rules.immutable;
   status["restart_needed"] = s.rules.immutable && s.rules.missing > 0;
   if (!s.rules.message.empty()) status["rules_message"] = s.rules.message;

@@ -12,8 +12,11 @@
 #include <vector>
 
 #include "daemon/event_counters.h"
+#include "daemon/live_dns.h"
 #include "enrich/image_load_monitor.h"
+#include "enrich/port_lookup_worker.h"
 #include "filter/filtering_sink.h"
+#include "signals/signal_sink.h"
 #include "source/netlink_source.h"
 #include "store/event_store.h"
 
@@ -86,6 +89,21 @@ struct StatusSnapshot {
     std::string last_reload_error;  // of the last failed reload, if any
   } filters;
 
+  // Signals (docs/signals.md): the rules in force and the matches since
+  // the start, by level.
+  struct Signals {
+    bool enabled = false;  // not DisableSignals
+    uint64_t rules = 0;
+    uint64_t not_loaded = 0;  // skipped or malformed, at the last (re)load
+    std::array<uint64_t, signals::kLevelCount> matches{};
+    std::vector<signals::RuleMatchCount> by_rule;  // most matches first
+    // signal_matches rows written and removed past RecordSignalMatches
+    // (`limit`), oldest first, since the start.
+    int64_t limit = 0;
+    uint64_t stored = 0;
+    uint64_t removed = 0;
+  } signals;
+
   // Reloads of the configuration directory (SIGHUP or a file changed on
   // disk); a failed one leaves the previous configuration in force.
   struct Config {
@@ -102,6 +120,8 @@ struct StatusSnapshot {
     size_t held = 0;
     std::string error;  // why the monitor is not running
   } images;
+
+  DnsStatus dns;  // MonitorDNS: the capture's mechanism and counts
 
   struct Cpu {
     double threshold = 0;
@@ -148,6 +168,10 @@ struct StatusSnapshot {
     size_t cache_entries = 0;
   };
   std::optional<Hashes> hashes;
+  // The kernel lookups of local addresses and ports (enrich/
+  // port_lookup_worker.h), and the batches waiting for them.
+  enrich::PortLookupStats ports;
+  size_t ports_in_flight = 0;
 };
 
 // The JSON object `recorder status --json` prints for a running recorder.

@@ -46,6 +46,12 @@ EnrichingSink::EnrichingSink(EventSink* next, ProcessTable* processes, UserNames
     if (options_.live_paths) live_dirs_ = std::make_unique<ProcDirfds>();
     paths_ = std::make_unique<PathResolver>(options_.paths, live_dirs_.get());
   }
+  if (options_.live_ports && options_.ports_on_thread) {
+    port_worker_ = std::make_unique<PortLookupWorker>(options_.ports_max_batches);
+  } else if (options_.live_ports) {
+    sockets_ = std::make_unique<KernelSockets>();
+    ports_ = std::make_unique<SocketPorts>(sockets_.get());
+  }
 }
 
 const EnrichingSink::ExeHashes* EnrichingSink::Memo(uint32_t memo) const {
@@ -86,7 +92,10 @@ void EnrichingSink::Enrich(TypedEvent* event, int64_t now_ms) {
   if (processes_ != nullptr && s.pid > 0) {
     const ProcessKey key = processes_->KeyOf(*event);
     bool is_exec = std::holds_alternative<ProcessStart>(event->body) && event->header.success;
-    const bool is_image = std::holds_alternative<ImageLoadEvent>(event->body);
+    // Image loads and DNS queries come from monitors that know only the
+    // pid, stamped when they were read.
+    const bool is_image = std::holds_alternative<ImageLoadEvent>(event->body) ||
+                          std::holds_alternative<DnsEvent>(event->body);
     auto find = [&] {
       // An image load is stamped when the monitor read it, possibly after
       // the loading process exited: take the instance that started last.
@@ -166,9 +175,59 @@ void EnrichingSink::Enrich(TypedEvent* event, int64_t now_ms) {
 Status EnrichingSink::Consume(EventBatch* events) {
   const int64_t now = clock_();
   for (TypedEvent& event : *events) {
+    // A Windows record brings its own context (user, hashes, parent by
+    // ProcessGuid); this machine's process table is no part of it.
+    if (event.windows != nullptr) continue;
     Enrich(&event, now);
     event_time_ms_ = std::max(event_time_ms_, event.header.time_ms);
   }
+  if (port_worker_ != nullptr) {
+    // Behind a batch still out, every batch waits its turn: order is kept.
+    const bool needs = NeedsPortWorker(*events);
+    if (needs || port_worker_->in_flight() > 0) {
+      port_worker_->Submit(events);
+      return ForwardPortsDone(now);
+    }
+    return Continue(events, now);
+  }
+  // At once, before events can wait for their paths: a process may close
+  // its socket any moment.
+  if (ports_ != nullptr) ports_->FillBatch(events);
+  return Continue(events, now);
+}
+
+bool EnrichingSink::NeedsPortWorker(const EventBatch& events) {
+  // The worker bounds its listener cache itself; this set only needs to
+  // stay small. Cleared, a remembered listener of an exited process may
+  // outlive it, and is still checked against the descriptor's inode.
+  constexpr size_t kMaxListenerPids = 65536;
+  if (listener_pids_.size() > kMaxListenerPids) listener_pids_.clear();
+  bool needs = false;
+  for (const TypedEvent& event : events) {
+    if (std::holds_alternative<ProcessEnd>(event.body)) {
+      if (listener_pids_.erase(event.subject.pid) > 0) needs = true;
+      continue;
+    }
+    if (!SocketPorts::Wants(event)) continue;
+    needs = true;
+    if (std::get<NetworkEvent>(event.body).direction != NetworkDirection::kOutbound)
+      listener_pids_.insert(event.subject.pid);
+  }
+  return needs;
+}
+
+Status EnrichingSink::ForwardPortsDone(int64_t now) {
+  while (port_worker_->TakeDone(&ports_done_)) {
+    Status status = Continue(&ports_done_, now);
+    if (!status.ok()) return status;
+  }
+  return Status::Ok();
+}
+
+Status EnrichingSink::Continue(EventBatch* events, int64_t now) {
+  // An accept without any address that the lookups found no TCP listener
+  // for (or none were made): dropped, as the normalizer does without them.
+  SocketPorts::DropUnknownAccepts(events);
   // Expiry runs on event time, not the wall clock: a replayed log from
   // last week must keep its exited processes for ProcessExpirationSeconds
   // of *its* time, or every late event would miss its process.
@@ -182,7 +241,15 @@ Status EnrichingSink::Consume(EventBatch* events) {
     RefreshHashes(events, kept);
     if (events->empty()) return Status::Ok();
   }
+  if (events->empty()) return Status::Ok();
   return next_->Consume(events);
+}
+
+PortLookupStats EnrichingSink::port_stats() const {
+  PortLookupStats stats;
+  if (port_worker_ != nullptr) stats = port_worker_->stats();
+  if (ports_ != nullptr) stats.ports = ports_->stats();
+  return stats;
 }
 
 void EnrichingSink::RefreshHashes(EventBatch* events, size_t from) {
@@ -199,6 +266,10 @@ void EnrichingSink::RefreshHashes(EventBatch* events, size_t from) {
 }
 
 Status EnrichingSink::Tick(int64_t now_ms) {
+  if (port_worker_ != nullptr) {
+    Status forwarded = ForwardPortsDone(clock_());
+    if (!forwarded.ok()) return forwarded;
+  }
   if (paths_ == nullptr || paths_->held() == 0) return Status::Ok();
   released_.clear();
   paths_->Release(now_ms, &released_);
@@ -208,6 +279,11 @@ Status EnrichingSink::Tick(int64_t now_ms) {
 }
 
 Status EnrichingSink::Flush() {
+  if (port_worker_ != nullptr) {
+    port_worker_->WaitIdle();
+    Status forwarded = ForwardPortsDone(clock_());
+    if (!forwarded.ok()) return forwarded;
+  }
   if (paths_ != nullptr && paths_->held() > 0) {
     released_.clear();
     paths_->Flush(&released_);

@@ -2,7 +2,9 @@
 // (user names, process and parent start times, executable hashes), keeps
 // the process table current, makes file names relative to a directory
 // descriptor absolute (PathResolver: events may wait here, in order, for a
-// later one), then forwards to the wrapped sink.
+// later one), fills network events' local addresses and ports from the
+// kernel when live (SocketPorts; on a thread of its own with
+// ports_on_thread, PortLookupWorker), then forwards to the wrapped sink.
 //
 //   store -> EnrichingSink(&store, &table, &users, &hash_worker) -> pipeline
 //
@@ -15,7 +17,7 @@
 // process table's identity: node, pid reuse, exec, fork.
 //
 // Not thread-safe (one pipeline thread calls Consume); the HashWorker it
-// borrows is.
+// borrows is, and so is the PortLookupWorker it owns.
 #pragma once
 
 #include <cstdint>
@@ -24,11 +26,14 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "enrich/hash_worker.h"
 #include "enrich/path_resolver.h"
+#include "enrich/port_lookup_worker.h"
 #include "enrich/process_table.h"
+#include "enrich/socket_ports.h"
 #include "enrich/user_names.h"
 #include "normalize/event_sink.h"
 
@@ -49,6 +54,15 @@ struct EnrichingSinkOptions {
   bool resolve_paths = true;
   bool live_paths = false;
   PathResolverOptions paths;
+  // Live recording only: network events' missing local addresses and
+  // ports looked up in the kernel (socket_ports.h).
+  bool live_ports = false;
+  // With live_ports: the lookups run on a thread of their own
+  // (port_lookup_worker.h). A batch with a lookup to make, and every batch
+  // after it until it is back, then leaves this stage at a later Consume,
+  // Tick or Flush, in order. Without it they run inside Consume.
+  bool ports_on_thread = false;
+  size_t ports_max_batches = 64;  // batches waiting for lookups; more are skipped (counted)
 };
 
 struct EnrichingSinkStats {
@@ -71,10 +85,12 @@ class EnrichingSink : public EventSink {
                 EnrichingSinkOptions options = {}, std::function<int64_t()> clock = SystemClockMs);
 
   Status Consume(EventBatch* events) override;
-  // Forwards every event held for its paths first.
+  // Forwards every event held for its ports (waiting for the lookups) or
+  // its paths first.
   Status Flush() override;
-  // Forwards events whose wait for their paths is over by the wall clock
-  // (live: the stream may fall silent while an event waits).
+  // Forwards the batches whose port lookups are done, and events whose
+  // wait for their paths is over by the wall clock (live: the stream may
+  // fall silent while an event waits).
   Status Tick(int64_t now_ms);
 
   // One event, without forwarding (the pure part, for callers that are
@@ -84,6 +100,12 @@ class EnrichingSink : public EventSink {
   const EnrichingSinkStats& stats() const { return stats_; }
   // Null when resolve_paths is off.
   const PathResolver* paths() const { return paths_.get(); }
+  // Null when live_ports is off or ports_on_thread is on.
+  const SocketPorts* ports() const { return ports_.get(); }
+  // The lookups' counts, wherever they run (all 0 without live_ports).
+  PortLookupStats port_stats() const;
+  // Batches waiting for their port lookups (ports_on_thread).
+  size_t ports_in_flight() const { return port_worker_ ? port_worker_->in_flight() : 0; }
 
  private:
   EventSink* const next_;
@@ -109,6 +131,20 @@ class EnrichingSink : public EventSink {
   void RefreshHashes(EventBatch* events, size_t from);
   std::unique_ptr<LiveDirectories> live_dirs_;
   std::unique_ptr<PathResolver> paths_;
+  // The rest of Consume after the port lookups: ageing, paths, next.
+  Status Continue(EventBatch* events, int64_t now);
+  // Whether `events` must go through the port worker; notes the pids
+  // whose listeners it may remember.
+  bool NeedsPortWorker(const EventBatch& events);
+  // Continues with the batches whose lookups are done, in order.
+  Status ForwardPortsDone(int64_t now);
+  std::unique_ptr<KernelSockets> sockets_;
+  std::unique_ptr<SocketPorts> ports_;
+  std::unique_ptr<PortLookupWorker> port_worker_;
+  // Pids with listen or inbound events sent to the worker: their exit
+  // must reach it too (it forgets their listeners). Cleared when large.
+  std::unordered_set<int32_t> listener_pids_;
+  EventBatch ports_done_;
   EventBatch released_;
   int64_t event_time_ms_ = INT64_MIN;  // latest event time seen
   int64_t last_age_ms_ = INT64_MIN;

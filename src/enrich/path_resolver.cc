@@ -355,6 +355,9 @@ void PathResolver::CrossRename(uint64_t number, const std::vector<WaitRef>& move
 }
 
 bool PathResolver::Handle(TypedEvent& event, int64_t now_ms, Slot slots[2]) {
+  // A Windows record's paths are the record's, and its directories are
+  // not this resolver's to learn.
+  if (event.windows != nullptr) return false;
   if (live_ != nullptr && std::holds_alternative<ProcessEnd>(event.body))
     live_->ProcessEnded(event.subject.pid);
   FileEvent* f = std::get_if<FileEvent>(&event.body);

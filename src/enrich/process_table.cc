@@ -16,10 +16,18 @@ bool ProcessTable::ReadBootTime() {
   return boot_time_ms_ >= 0;
 }
 
+std::optional<uint32_t> ProcessTable::FindNode(std::string_view node) const {
+  if (node.empty()) return kLocalNode;
+  if (node == last_node_) return last_node_number_;
+  auto it = node_numbers_.find(node);
+  if (it == node_numbers_.end()) return std::nullopt;
+  return it->second;
+}
+
 uint32_t ProcessTable::NewNode(std::string_view node) {
   uint32_t number = kLocalNode;
   if (!node.empty()) {
-    auto it = node_numbers_.find(std::string(node));
+    auto it = node_numbers_.find(node);
     if (it == node_numbers_.end())
       it = node_numbers_.emplace(std::string(node), next_node_++).first;
     number = it->second;

@@ -29,6 +29,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <optional>
 #include <queue>
 #include <string>
 #include <string_view>
@@ -39,6 +40,7 @@
 #include "enrich/process_identity.h"
 #include "normalize/typed_event.h"
 #include "util/status.h"
+#include "util/string_map.h"
 
 namespace recorder::enrich {
 
@@ -137,6 +139,9 @@ class ProcessTable {
   uint32_t NodeOf(std::string_view node) {
     return node == last_node_ ? last_node_number_ : NewNode(node);
   }
+  // The number NodeOf gave `node`, without numbering a new one; nullopt
+  // for a name never seen.
+  std::optional<uint32_t> FindNode(std::string_view node) const;
   ProcessKey KeyOf(const TypedEvent& event) {
     return {NodeOf(event.header.node), event.subject.pid};
   }
@@ -256,7 +261,7 @@ class ProcessTable {
   int64_t expire_cutoff_ms_ = INT64_MIN;
   ProcessTableStats stats_;
   // Node names -> numbers (index 0, "", is this machine).
-  std::unordered_map<std::string, uint32_t> node_numbers_;
+  StringMap<uint32_t> node_numbers_;
   uint32_t next_node_ = kLocalNode + 1;
   std::string last_node_;  // the last name NodeOf answered, and its number
   uint32_t last_node_number_ = kLocalNode;

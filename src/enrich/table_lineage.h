@@ -11,7 +11,7 @@ namespace recorder::enrich {
 class TableLineage : public filter::ProcessLineage {
  public:
   explicit TableLineage(const ProcessTable* table) : table_(table) {}
-  bool Instance(int32_t pid, int64_t start_ms, int64_t at_ms,
+  bool Instance(std::string_view node, int32_t pid, int64_t start_ms, int64_t at_ms,
                 filter::ProcessFacts* out) const override;
 
  private:

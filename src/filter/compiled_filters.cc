@@ -152,9 +152,9 @@ std::atomic<uint64_t> g_next_id{1};
 MatchScratch::MatchScratch() : memo_(kMemoSize) {}
 MatchScratch::~MatchScratch() = default;
 
-MatchScratch::MemoEntry* MatchScratch::Memo(int32_t pid, int64_t start_ms) {
+MatchScratch::MemoEntry* MatchScratch::Memo(uint64_t node, int32_t pid, int64_t start_ms) {
   const uint64_t h = (static_cast<uint64_t>(static_cast<uint32_t>(pid)) * 0x9e3779b97f4a7c15ULL) ^
-                     static_cast<uint64_t>(start_ms);
+                     static_cast<uint64_t>(start_ms) ^ node;
   return &memo_[(h ^ (h >> 29)) & (kMemoSize - 1)];
 }
 
@@ -254,15 +254,18 @@ uint64_t CompiledFilters::ProcessExclusion(const TypedEvent& event, EventType ty
   // line) and its verdict remembered; every later event of the process
   // reuses it, found by the instance the enricher gave the event.
   const bool exec = std::holds_alternative<ProcessStart>(event.body) && event.header.success;
+  const uint64_t node = MatchScratch::NodeTag(event.header.node);
   auto remembered = [&](int32_t pid, int64_t start_ms) -> const MatchScratch::MemoEntry* {
-    const MatchScratch::MemoEntry* m = scratch->Memo(pid, start_ms);
-    return m->owner == id_ && m->pid == pid && m->start_ms == start_ms ? m : nullptr;
+    const MatchScratch::MemoEntry* m = scratch->Memo(node, pid, start_ms);
+    return m->owner == id_ && m->node == node && m->pid == pid && m->start_ms == start_ms ? m
+                                                                                          : nullptr;
   };
   if (!exec && event.enrichment.process_start_ms >= 0)
     if (const auto* m = remembered(s.pid, event.enrichment.process_start_ms)) return m->excluded;
   ProcessFacts facts;
-  const bool known = lineage != nullptr && s.pid > 0 &&
-                     lineage->Instance(s.pid, event.enrichment.process_start_ms, t, &facts);
+  const bool known =
+      lineage != nullptr && s.pid > 0 &&
+      lineage->Instance(event.header.node, s.pid, event.enrichment.process_start_ms, t, &facts);
   if (!exec && known && facts.start_ms >= 0)
     if (const auto* m = remembered(facts.pid, facts.start_ms)) return m->excluded;
 
@@ -281,30 +284,33 @@ uint64_t CompiledFilters::ProcessExclusion(const TypedEvent& event, EventType ty
   if (lineage != nullptr) {
     if (known) {
       if (facts.ppid > 0 && facts.ppid != facts.pid)
-        parent = Inheritable(facts.ppid, facts.parent_start_ms, t, lineage, scratch);
+        parent =
+            Inheritable(event.header.node, facts.ppid, facts.parent_start_ms, t, lineage, scratch);
     } else if (s.ppid > 0) {
-      parent = Inheritable(s.ppid, -1, t, lineage, scratch);
+      parent = Inheritable(event.header.node, s.ppid, -1, t, lineage, scratch);
     }
   }
   const uint64_t excluded = direct.exclude | parent;
   if (known && facts.start_ms >= 0)
-    *scratch->Memo(facts.pid, facts.start_ms) =
-        MatchScratch::MemoEntry{facts.pid, facts.start_ms, excluded, direct.children | parent, id_};
+    *scratch->Memo(node, facts.pid, facts.start_ms) = MatchScratch::MemoEntry{
+        node, facts.pid, facts.start_ms, excluded, direct.children | parent, id_};
   return excluded;
 }
 
-uint64_t CompiledFilters::Inheritable(int32_t pid, int64_t start_ms, int64_t at_ms,
-                                      const ProcessLineage* lineage, MatchScratch* scratch) const {
+uint64_t CompiledFilters::Inheritable(std::string_view node, int32_t pid, int64_t start_ms,
+                                      int64_t at_ms, const ProcessLineage* lineage,
+                                      MatchScratch* scratch) const {
   constexpr size_t kMaxDepth = 32;
   std::array<ProcessFacts, kMaxDepth> chain;
   size_t n = 0;
   uint64_t base = 0;
+  const uint64_t tag = MatchScratch::NodeTag(node);
   while (n < kMaxDepth && pid > 0) {
     ProcessFacts f;
-    if (!lineage->Instance(pid, start_ms, at_ms, &f)) break;
+    if (!lineage->Instance(node, pid, start_ms, at_ms, &f)) break;
     if (f.start_ms >= 0) {
-      const MatchScratch::MemoEntry* m = scratch->Memo(f.pid, f.start_ms);
-      if (m->owner == id_ && m->pid == f.pid && m->start_ms == f.start_ms) {
+      const MatchScratch::MemoEntry* m = scratch->Memo(tag, f.pid, f.start_ms);
+      if (m->owner == id_ && m->node == tag && m->pid == f.pid && m->start_ms == f.start_ms) {
         base = m->inheritable;
         break;
       }
@@ -321,8 +327,8 @@ uint64_t CompiledFilters::Inheritable(int32_t pid, int64_t start_ms, int64_t at_
     const uint64_t excluded = h.exclude | base;
     base |= h.children;
     if (chain[n].start_ms >= 0)
-      *scratch->Memo(chain[n].pid, chain[n].start_ms) =
-          MatchScratch::MemoEntry{chain[n].pid, chain[n].start_ms, excluded, base, id_};
+      *scratch->Memo(tag, chain[n].pid, chain[n].start_ms) =
+          MatchScratch::MemoEntry{tag, chain[n].pid, chain[n].start_ms, excluded, base, id_};
   }
   return base;
 }

@@ -22,8 +22,10 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "filter/event_fields.h"
@@ -56,6 +58,7 @@ class MatchScratch {
   friend class TypeMatcher;
   friend class CompiledFilters;
   struct MemoEntry {
+    uint64_t node = 0;  // NodeTag() of the instance's host: pids repeat across hosts
     int32_t pid = 0;
     int64_t start_ms = -1;
     uint64_t excluded = 0;     // products whose process rules exclude this instance
@@ -64,7 +67,11 @@ class MatchScratch {
   };
   static constexpr size_t kMemoSize = 4096;
 
-  MemoEntry* Memo(int32_t pid, int64_t start_ms);
+  MemoEntry* Memo(uint64_t node, int32_t pid, int64_t start_ms);
+  // 0 for this machine, else a hash of the host's name.
+  static uint64_t NodeTag(std::string_view node) {
+    return node.empty() ? 0 : std::hash<std::string_view>{}(node) | 1;
+  }
 
   uint32_t generation_ = 0;
   std::vector<uint32_t> condition_stamp_;
@@ -102,8 +109,8 @@ class CompiledFilters {
   // ancestor).
   uint64_t ProcessExclusion(const TypedEvent& event, EventType type, const ProcessLineage* lineage,
                             MatchScratch* scratch) const;
-  uint64_t Inheritable(int32_t pid, int64_t start_ms, int64_t at_ms, const ProcessLineage* lineage,
-                       MatchScratch* scratch) const;
+  uint64_t Inheritable(std::string_view node, int32_t pid, int64_t start_ms, int64_t at_ms,
+                       const ProcessLineage* lineage, MatchScratch* scratch) const;
 
   const uint64_t id_;  // unique per compilation, for the scratch's memo
   FilterConfig config_;

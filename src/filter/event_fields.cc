@@ -14,13 +14,13 @@ inline constexpr bool kNoFilterType = false;
 
 namespace {
 
-bool ParentExe(const ProcessLineage* lineage, int32_t pid, int64_t start_ms, int64_t at_ms,
-               std::string_view* out) {
+bool ParentExe(const ProcessLineage* lineage, std::string_view node, int32_t pid, int64_t start_ms,
+               int64_t at_ms, std::string_view* out) {
   if (lineage == nullptr || pid <= 0) return false;
   ProcessFacts self;
-  if (!lineage->Instance(pid, start_ms, at_ms, &self) || self.ppid <= 0) return false;
+  if (!lineage->Instance(node, pid, start_ms, at_ms, &self) || self.ppid <= 0) return false;
   ProcessFacts parent;
-  if (!lineage->Instance(self.ppid, self.parent_start_ms, at_ms, &parent)) return false;
+  if (!lineage->Instance(node, self.ppid, self.parent_start_ms, at_ms, &parent)) return false;
   *out = parent.exe;
   return true;
 }
@@ -50,6 +50,10 @@ EventType EventTypeOf(const TypedEvent& event) {
           return EventType::kModule;
         } else if constexpr (std::is_same_v<T, ImageLoadEvent>) {
           return EventType::kImage;
+        } else if constexpr (std::is_same_v<T, DnsEvent>) {
+          return EventType::kDns;
+        } else if constexpr (std::is_same_v<T, RegistryEvent>) {
+          return EventType::kRegistry;
         } else {
           static_assert(kNoFilterType<T>, "give this event body a filter EventType");
         }
@@ -72,8 +76,8 @@ bool EventFields::SubjectString(Field field, std::string_view* out) const {
       *out = s.exe;
       return true;
     case Field::kParentExe:
-      return ParentExe(lineage_, s.pid, event_.enrichment.process_start_ms, event_.header.time_ms,
-                       out);
+      return ParentExe(lineage_, event_.header.node, s.pid, event_.enrichment.process_start_ms,
+                       event_.header.time_ms, out);
     case Field::kCmdline: {
       if (const auto* start = std::get_if<ProcessStart>(&event_.body)) {
         if (start->argv.empty()) return NonEmpty(start->proctitle, out);
@@ -83,8 +87,8 @@ bool EventFields::SubjectString(Field field, std::string_view* out) const {
       }
       ProcessFacts facts;
       if (lineage_ == nullptr ||
-          !lineage_->Instance(s.pid, event_.enrichment.process_start_ms, event_.header.time_ms,
-                              &facts) ||
+          !lineage_->Instance(event_.header.node, s.pid, event_.enrichment.process_start_ms,
+                              event_.header.time_ms, &facts) ||
           facts.argv == nullptr)
         return false;
       JoinArgv(*facts.argv, &buffers_->cmdline);
@@ -181,6 +185,17 @@ bool EventFields::String(Field field, std::string_view* out) const {
           return field == Field::kModuleName && NonEmpty(body.module, out);
         } else if constexpr (std::is_same_v<T, ImageLoadEvent>) {
           return field == Field::kPath && NonEmpty(body.path, out);
+        } else if constexpr (std::is_same_v<T, DnsEvent>) {
+          switch (field) {
+            case Field::kQuery:
+              return NonEmpty(body.query, out);
+            case Field::kRemoteAddress:
+              return NonEmpty(body.server_address, out);
+            case Field::kProtocol:
+              return NonEmpty(Name(body.transport), out);
+            default:
+              return false;
+          }
         } else {
           return false;
         }
@@ -198,8 +213,13 @@ bool EventFields::Integer(Field field, int64_t* out) const {
       return true;
     case Field::kLocalPort:
     case Field::kRemotePort: {
+      if (subject_only_) return false;
+      if (const auto* d = std::get_if<DnsEvent>(&event_.body)) {
+        *out = d->server_port;
+        return field == Field::kRemotePort && *out >= 0;
+      }
       const auto* n = std::get_if<NetworkEvent>(&event_.body);
-      if (subject_only_ || n == nullptr) return false;
+      if (n == nullptr) return false;
       *out = field == Field::kLocalPort ? n->local_port : n->remote_port;
       return *out >= 0;
     }
@@ -220,7 +240,7 @@ bool InstanceFields::String(Field field, std::string_view* out) const {
       *out = facts_.exe;
       return true;
     case Field::kParentExe:
-      return ParentExe(lineage_, facts_.pid, facts_.start_ms, at_ms_, out);
+      return ParentExe(lineage_, facts_.node, facts_.pid, facts_.start_ms, at_ms_, out);
     case Field::kCmdline:
       if (facts_.argv == nullptr) return false;
       JoinArgv(*facts_.argv, &buffers_->cmdline);

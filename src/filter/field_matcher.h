@@ -20,6 +20,7 @@
 #include "filter/aho_corasick.h"
 #include "filter/filter_rules.h"
 #include "util/status.h"
+#include "util/string_map.h"
 
 namespace recorder::filter {
 
@@ -31,12 +32,7 @@ struct MatchBuffers {
   std::vector<int> regex_hits;
 };
 
-struct StringHash {
-  using is_transparent = void;
-  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-};
-using StringIndex =
-    std::unordered_map<std::string, std::vector<uint32_t>, StringHash, std::equal_to<>>;
+using StringIndex = StringMap<std::vector<uint32_t>>;
 
 class FieldMatcher {
  public:

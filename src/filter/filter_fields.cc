@@ -16,7 +16,8 @@ constexpr uint8_t kNetworkT = Bit(EventType::kNetwork);
 constexpr uint8_t kSecurityT = Bit(EventType::kSecurity);
 constexpr uint8_t kModuleT = Bit(EventType::kModule);
 constexpr uint8_t kImageT = Bit(EventType::kImage);
-constexpr uint8_t kAllT = 0x7f;
+constexpr uint8_t kDnsT = Bit(EventType::kDns);
+constexpr uint8_t kAllT = 0xff;
 constexpr uint8_t kSyscallT = kProcessT | kFileT | kNetworkT | kSecurityT | kModuleT;
 
 using K = FieldKind;
@@ -41,7 +42,7 @@ const std::vector<FieldInfo>& Table() {
        K::kEnum,
        kProcessT | kFileT | kSecurityT | kModuleT},
       {F::kDirection, "direction", {}, K::kEnum, kNetworkT},
-      {F::kProtocol, "protocol", {"proto"}, K::kEnum, kNetworkT},
+      {F::kProtocol, "protocol", {"proto", "transport"}, K::kEnum, kNetworkT | kDnsT},
       {F::kFamily, "family", {"address_family"}, K::kEnum, kNetworkT},
       {F::kLocalAddress, "local_address", {"local_ip", "local_addr"}, K::kAddress, kNetworkT},
       {F::kLocalPort, "local_port", {}, K::kInteger, kNetworkT},
@@ -49,14 +50,15 @@ const std::vector<FieldInfo>& Table() {
        "remote_address",
        {"remote_ip", "remote_addr", "address"},
        K::kAddress,
-       kNetworkT | kSecurityT},
-      {F::kRemotePort, "remote_port", {}, K::kInteger, kNetworkT},
+       kNetworkT | kSecurityT | kDnsT},
+      {F::kRemotePort, "remote_port", {}, K::kInteger, kNetworkT | kDnsT},
       {F::kTargetUser, "target_user", {"account", "acct"}, K::kString, kSecurityT},
       {F::kResult, "result", {}, K::kEnum, kSecurityT},
       {F::kRecordType, "record_type", {}, K::kString, kSecurityT},
       {F::kTerminal, "terminal", {"tty"}, K::kString, kSecurityT},
       {F::kHostname, "hostname", {"host"}, K::kString, kSecurityT},
       {F::kModuleName, "module", {"module_name"}, K::kString, kModuleT},
+      {F::kQuery, "query", {"query_name", "dns_query", "question"}, K::kString, kDnsT},
   };
   return table;
 }
@@ -75,6 +77,7 @@ const std::vector<TypeName>& TypeNames() {
       {EventType::kModule, {"module", "modules", "driver", "drivers"}},
       {EventType::kImage, {"image", "images", "image_load", "library"}},
       {EventType::kDns, {"dns"}},
+      {EventType::kRegistry, {"registry"}},
   };
   return names;
 }
@@ -83,7 +86,7 @@ const std::vector<TypeName>& TypeNames() {
 
 std::string_view EventTypeName(EventType type) {
   static constexpr std::string_view kNames[] = {"process", "file",  "network", "security",
-                                                "module",  "image", "dns"};
+                                                "module",  "image", "dns",     "registry"};
   static_assert(std::size(kNames) == kEventTypeCount);
   const auto i = static_cast<size_t>(type);
   return i < kEventTypeCount ? kNames[i] : "unknown";

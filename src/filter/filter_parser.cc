@@ -390,9 +390,6 @@ void ParseSection(FileReader* reader, EventType type, const std::string& key, co
       ParseRule(reader, type, fmt::format("{}.{}[{}]", key, list_key, i), exclude, items[i],
                 exclude ? &out->exclude : &out->include);
   }
-  if (type == EventType::kDns && (!out->include.empty() || !out->exclude.empty()))
-    reader->Warn(key,
-                 "no DNS events are recorded on Linux yet; these rules have nothing to filter");
 }
 
 void ParseFilterFile(const FilterText& text, std::vector<std::string>* errors,

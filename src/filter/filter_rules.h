@@ -17,8 +17,18 @@ namespace recorder::filter {
 
 // The event types a filter file has a section for. `registry` is accepted
 // by the parser and reported as not applicable on Linux; it has no value.
-enum class EventType : uint8_t { kProcess, kFile, kNetwork, kSecurity, kModule, kImage, kDns };
-inline constexpr size_t kEventTypeCount = 7;
+// kRegistry: Windows registry changes, imported from Sysmon logs.
+enum class EventType : uint8_t {
+  kProcess,
+  kFile,
+  kNetwork,
+  kSecurity,
+  kModule,
+  kImage,
+  kDns,
+  kRegistry
+};
+inline constexpr size_t kEventTypeCount = 8;
 std::string_view EventTypeName(EventType type);
 
 // Fields a rule can test. Which types allow which field, the names they
@@ -36,20 +46,21 @@ enum class Field : uint8_t {
   kNewPath,        // file: rename target, link target
   kOperation,      // file op, security kind, module load/unload
   kDirection,      // network: outbound / inbound / listen
-  kProtocol,       // network: tcp / udp
+  kProtocol,       // network: tcp / udp; dns: the transport
   kFamily,         // network: ipv4 / ipv6 / unix
   kLocalAddress,   // network
   kLocalPort,      // network
-  kRemoteAddress,  // network; security: the remote host's address
-  kRemotePort,     // network
+  kRemoteAddress,  // network; security: the remote host's address; dns: the server's
+  kRemotePort,     // network; dns: the server's port
   kTargetUser,     // security: acct= / id=
   kResult,         // security: success / failed
   kRecordType,     // security: USER_AUTH, CRED_ACQ, ...
   kTerminal,       // security
   kHostname,       // security
   kModuleName,     // module
+  kQuery,          // dns: the question's name
 };
-inline constexpr size_t kFieldCount = 24;
+inline constexpr size_t kFieldCount = 25;
 
 enum class FieldKind : uint8_t {
   kString,   // equals, contains, starts/ends with, glob, regex

@@ -19,6 +19,7 @@ namespace recorder::filter {
 // One process instance as the filter sees it. Views are valid until the
 // lineage's owner changes its table (the filter uses them at once).
 struct ProcessFacts {
+  std::string_view node;  // the host the instance ran on, as asked ("" for this machine)
   int32_t pid = 0;
   int64_t start_ms = -1;  // instance key with pid; -1 when not known
   int32_t ppid = 0;
@@ -32,9 +33,12 @@ struct ProcessFacts {
 class ProcessLineage {
  public:
   virtual ~ProcessLineage() = default;
-  // The instance of `pid` that started at `start_ms` when that is >= 0,
-  // else the one `pid` was running at `at_ms`. False when unknown.
-  virtual bool Instance(int32_t pid, int64_t start_ms, int64_t at_ms, ProcessFacts* out) const = 0;
+  // The instance of `pid` on `node` (an event's header.node: "" for this
+  // machine) that started at `start_ms` when that is >= 0, else the one
+  // `pid` was running at `at_ms`. False when unknown. A pid names a process
+  // only on its own host: a replay of many hosts' logs asks by node.
+  virtual bool Instance(std::string_view node, int32_t pid, int64_t start_ms, int64_t at_ms,
+                        ProcessFacts* out) const = 0;
 };
 
 }  // namespace recorder::filter

@@ -12,32 +12,40 @@ namespace {
 struct KindSource {
   EventKind kind;
   std::string_view view;
+  std::string_view table;  // the view's main table: `time` and process_id are its columns
   std::string_view time;
   std::string_view success;
   std::string_view detail;
 };
 
 constexpr KindSource kSources[] = {
-    {EventKind::kExec, "processes", "start_time", "success", "ifnull(cmdline, exe)"},
-    {EventKind::kExit, "processes", "end_time", "NULL", "'exit ' || ifnull(exit_code, '?')"},
-    {EventKind::kFile, "file_events", "time", "success",
+    {EventKind::kExec, "processes", "process_data", "start_time", "success",
+     "ifnull(cmdline, exe)"},
+    {EventKind::kExit, "processes", "process_data", "end_time", "NULL",
+     "'exit ' || ifnull(exit_code, '?')"},
+    {EventKind::kFile, "file_events", "file_data", "time", "success",
      "operation || ' ' || ifnull(path, '?') || ifnull(' -> ' || new_path, '')"},
-    {EventKind::kNetwork, "network_events", "time", "success",
+    {EventKind::kNetwork, "network_events", "network_data", "time", "success",
      "direction || ifnull(' ' || protocol, '') || "
      "ifnull(' remote ' || remote_address || ifnull(':' || remote_port, ''), '') || "
      "ifnull(' local ' || local_address || ifnull(':' || local_port, ''), '')"},
-    {EventKind::kSecurity, "security_events", "time", "success",
+    {EventKind::kSecurity, "security_events", "security_data", "time", "success",
      "kind || ' ' || ifnull(result, '') || ifnull(' target=' || target_user, '') || "
      "ifnull(' address=' || address, '') || ifnull(' terminal=' || terminal, '') || "
      "ifnull(' ' || detail, '')"},
-    {EventKind::kModule, "module_events", "time", "success",
+    {EventKind::kModule, "module_events", "module_data", "time", "success",
      "operation || ' ' || ifnull(module, '?')"},
-    {EventKind::kImage, "image_events", "time", "NULL",
+    {EventKind::kImage, "image_events", "image_data", "time", "NULL",
      "'load ' || ifnull(path, '?') || ifnull(' sha256=' || sha256, '')"},
-    {EventKind::kDns, "dns_events", "time", "NULL",
-     "'query ' || ifnull(query, '?') || ifnull(' -> ' || response, '')"},
-    {EventKind::kFailedExec, "failed_execs", "time", "NULL",
+    {EventKind::kDns, "dns_events", "dns_data", "time", "NULL",
+     "'query ' || ifnull(query, '?') || ifnull(' ' || type, '') || CASE WHEN response_seen "
+     "THEN ' ' || ifnull(rcode, '') || ifnull(' -> ' || nullif(response, ''), '') "
+     "ELSE ' no response' END"},
+    {EventKind::kFailedExec, "failed_execs", "failed_exec_data", "time", "NULL",
      "'exec ' || ifnull(path, '?') || ' failed: ' || ifnull(error, 'errno ' || errno)"},
+    {EventKind::kRegistry, "registry_events", "registry_data", "time", "NULL",
+     "ifnull(event_type, '?') || ' ' || ifnull(target_object, '?') || "
+     "ifnull(' = ' || details, '') || ifnull(' -> ' || new_name, '')"},
 };
 
 const KindSource& SourceOf(EventKind kind) { return kSources[static_cast<int>(kind)]; }
@@ -101,20 +109,86 @@ std::string ContainsPattern(std::string_view text) {
   return out + "%";
 }
 
-// What Search looks in: columns matched as substrings, and user columns
-// matched exactly ("0" should find uid 0, not every uid with a 0 in it).
+// What Search looks in, by kind. On the view: `contains` columns match
+// the term as a substring, `exact` ones whole ("0" should find uid 0, not
+// every uid with a 0 in it). The rows are picked through the table's
+// indexes first (store::InvestigationIndexSql(), when a database has
+// them), so a search need not scan an event table: CandidateSelect picks the rows of `table` whose
+// interned strings are in temp.search_strings, whose commands are in
+// temp.search_commands, or whose user or port columns equal the term (?2
+// its string id, ?4 its number): the process_id (of a process) or the
+// process_id and time (of an event), as the view has no row id; at most
+// the limit's worth, the first stored. Text a table holds itself (image
+// sha256, DNS names) is matched by LIKE there, which scans that table.
 struct SearchSource {
   std::string_view group;
   const KindSource* source;
   std::vector<std::string_view> contains;
   std::vector<std::string_view> exact;
+  std::string_view table;
+  std::vector<std::string_view> strings;  // interned string columns
+  std::vector<std::string_view> users;    // interned user columns
+  std::vector<std::string_view> numbers;  // integer columns
+  std::vector<std::string_view> scanned;  // text columns
 };
+
+std::string CandidateSelect(const SearchSource& search) {
+  std::vector<std::string> conditions;
+  for (std::string_view column : search.strings)
+    conditions.push_back(fmt::format("{} IN temp.search_strings", column));
+  if (search.group == "process") conditions.push_back("command_id IN temp.search_commands");
+  for (std::string_view column : search.users) conditions.push_back(fmt::format("{} = ?2", column));
+  for (std::string_view column : search.numbers)
+    conditions.push_back(fmt::format("{} = ?4", column));
+  std::string scanned;
+  for (std::string_view column : search.scanned)
+    scanned += fmt::format("{}{} LIKE ?1 ESCAPE '\\'", scanned.empty() ? "" : " OR ", column);
+  if (!scanned.empty()) conditions.push_back(scanned);
+  // The first ?3 matching rows in the order they were stored (about time
+  // order), taken per column: an equality on one indexed column reads
+  // its rows in that order and stops at the limit, so a term that matches
+  // a million rows (a common user) costs a few index pages, not a million
+  // row ids collected and sorted.
+  const bool process = search.group == "process";
+  const std::string_view key = process ? "process_id" : "id";
+  const std::string columns = process ? "process_id" : "process_id, time, id";
+  std::string arms;
+  for (const std::string& condition : conditions)
+    arms += fmt::format("{}SELECT * FROM (SELECT {} FROM {} WHERE {} ORDER BY {} LIMIT ?3)",
+                        arms.empty() ? "" : " UNION ", columns, search.table, condition, key);
+  return fmt::format("SELECT {} FROM ({}) ORDER BY {} LIMIT ?3",
+                     process ? "process_id" : "process_id, time", arms, key);
+}
+
+// Fills temp.search_strings and temp.search_commands with the ids whose
+// text contains `pattern`: the only scans of a search, over the
+// deduplicated strings and commands rather than the events.
+Status FillSearchIds(store::Database& db, const std::string& pattern) {
+  for (std::string_view table : {"search_strings", "search_commands"}) {
+    Status status =
+        db.Exec(fmt::format("CREATE TEMP TABLE IF NOT EXISTS {}(id INTEGER PRIMARY KEY)", table));
+    if (status.ok()) status = db.Exec(fmt::format("DELETE FROM temp.{}", table));
+    if (!status.ok()) return status;
+  }
+  for (auto [table, source] : {std::pair<std::string_view, std::string_view>{
+                                   "search_strings", "SELECT id FROM strings WHERE value"},
+                               {"search_commands", "SELECT id FROM commands WHERE cmdline"}}) {
+    auto stmt =
+        db.Prepare(fmt::format("INSERT INTO temp.{} {} LIKE ?1 ESCAPE '\\'", table, source));
+    if (!stmt.ok()) return stmt.status();
+    (*stmt)->BindText(1, pattern);
+    Result<bool> done = (*stmt)->Step();
+    if (!done.ok()) return done.status();
+  }
+  return Status::Ok();
+}
 
 }  // namespace
 
 std::string_view EventKindName(EventKind kind) {
-  static constexpr std::string_view kNames[] = {"exec",   "exit",  "file", "network",    "security",
-                                                "module", "image", "dns",  "failed_exec"};
+  static constexpr std::string_view kNames[] = {"exec",        "exit",    "file",  "network",
+                                                "security",    "module",  "image", "dns",
+                                                "failed_exec", "registry"};
   return kNames[static_cast<int>(kind)];
 }
 
@@ -138,7 +212,7 @@ Result<std::vector<EventKind>> ParseEventKinds(std::string_view list) {
     if (!known)
       return Status::Errorf(StatusCode::kInvalid,
                             "unknown event kind '{}': use process, exec, exit, file, network, "
-                            "security, module, image, dns, failed_exec",
+                            "security, module, image, dns, failed_exec, registry",
                             word);
   }
   if (kinds.empty()) return Status::Error(StatusCode::kInvalid, "no event kind given");
@@ -207,46 +281,176 @@ Result<TimelinePage> LoadTimeline(store::Database& db, const TimelineQuery& quer
   return page;
 }
 
+Result<std::vector<MinuteCount>> LoadHistogram(store::Database& db, const TimelineQuery& query) {
+  std::string conditions;
+  if (query.since) conditions += fmt::format(" AND {{time}} >= ?{}", kLowerParam);
+  if (query.until) conditions += fmt::format(" AND {{time}} <= ?{}", kUpperParam);
+  if (!query.user.empty()) conditions += fmt::format(" AND user = ?{}", kUserParam);
+  if (!query.exe_glob.empty()) conditions += fmt::format(" AND exe GLOB ?{}", kExeParam);
+  // Without a user or exe condition the counts come from the tables
+  // alone: the view's join to the process and its strings would be read
+  // for every event counted.
+  const bool tables_only = query.user.empty() && query.exe_glob.empty();
+  std::string sql;
+  for (const KindSource& source : kSources) {
+    bool wanted = query.kinds.empty();
+    for (EventKind kind : query.kinds) wanted = wanted || kind == source.kind;
+    if (!wanted) continue;
+    if (!sql.empty()) sql += " UNION ALL ";
+    sql += fmt::format(
+        "SELECT {0} / 60000 AS minute, count(*) AS n FROM {1} WHERE {0} IS NOT NULL{2}"
+        " GROUP BY minute",
+        source.time, tables_only ? source.table : source.view,
+        fmt::format(fmt::runtime(conditions), fmt::arg("time", source.time)));
+  }
+  auto stmt =
+      db.Prepare("SELECT minute, sum(n) FROM (" + sql + ") GROUP BY minute ORDER BY minute");
+  if (!stmt.ok()) return stmt.status();
+  if (query.since) (*stmt)->BindInt(kLowerParam, *query.since);
+  if (query.until) (*stmt)->BindInt(kUpperParam, *query.until);
+  if (!query.user.empty()) (*stmt)->BindText(kUserParam, query.user);
+  if (!query.exe_glob.empty()) (*stmt)->BindText(kExeParam, query.exe_glob);
+  std::vector<MinuteCount> minutes;
+  for (;;) {
+    Result<bool> row = (*stmt)->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return minutes;
+    minutes.push_back({(*stmt)->ColumnInt(0) * 60000, (*stmt)->ColumnInt(1)});
+  }
+}
+
 Result<std::vector<SearchGroup>> Search(store::Database& db, std::string_view term,
                                         int64_t limit_per_kind) {
   if (term.empty()) return Status::Error(StatusCode::kInvalid, "empty search term");
   const std::vector<SearchSource> sources = {
       {"process",
        &SourceOf(EventKind::kExec),
-       {"exe", "cmdline", "cwd", "sha256", "md5", "comm"},
-       {"user", "euser", "login_user"}},
-      {"file", &SourceOf(EventKind::kFile), {"path", "new_path"}, {"user"}},
+       {"exe", "cmdline", "sha256"},
+       {"user"},
+       "process_data",
+       {"exe_id", "sha256_id"},
+       {"user_id"},
+       {},
+       {}},
+      {"file",
+       &SourceOf(EventKind::kFile),
+       {"path", "new_path"},
+       {},
+       "file_data",
+       {"path_id", "new_path_id"},
+       {},
+       {},
+       {}},
       {"network",
        &SourceOf(EventKind::kNetwork),
-       {"remote_address", "local_address"},
-       {"user", "CAST(remote_port AS TEXT)", "CAST(local_port AS TEXT)"}},
+       {"remote_address"},
+       {"CAST(remote_port AS TEXT)", "CAST(local_port AS TEXT)"},
+       "network_data",
+       {"remote_address_id"},
+       {},
+       {"remote_port", "local_port"},
+       {}},
       {"security",
        &SourceOf(EventKind::kSecurity),
        {"target_user", "address", "terminal", "detail", "hostname"},
-       {"user"}},
-      {"module", &SourceOf(EventKind::kModule), {"module"}, {"user"}},
-      {"image", &SourceOf(EventKind::kImage), {"path", "sha256"}, {"user"}},
-      {"dns", &SourceOf(EventKind::kDns), {"query", "response"}, {"user"}},
-      {"failed_exec", &SourceOf(EventKind::kFailedExec), {"path", "cwd"}, {"user"}},
+       {},
+       "security_data",
+       {"target_user_id", "address_id", "terminal_id", "detail_id", "hostname_id"},
+       {},
+       {},
+       {}},
+      {"module",
+       &SourceOf(EventKind::kModule),
+       {"module"},
+       {},
+       "module_data",
+       {"module_id"},
+       {},
+       {},
+       {}},
+      {"image",
+       &SourceOf(EventKind::kImage),
+       {"path", "sha256"},
+       {},
+       "image_data",
+       {"path_id"},
+       {},
+       {},
+       {"sha256"}},
+      {"dns",
+       &SourceOf(EventKind::kDns),
+       {"query", "response"},
+       {},
+       "dns_data",
+       {},
+       {},
+       {},
+       {"query", "response"}},
+      {"failed_exec",
+       &SourceOf(EventKind::kFailedExec),
+       {"path"},
+       {},
+       "failed_exec_data",
+       {"path_id"},
+       {},
+       {},
+       {}},
+      {"registry",
+       &SourceOf(EventKind::kRegistry),
+       {"target_object", "details", "new_name"},
+       {},
+       "registry_data",
+       {"target_object_id", "details_id", "new_name_id"},
+       {},
+       {},
+       {}},
   };
   const std::string pattern = ContainsPattern(term);
+  Status filled = FillSearchIds(db, pattern);
+  if (!filled.ok()) return filled;
+  // The term's own string id (user columns match whole) and its value as
+  // a port number; neither matches anything when there is none.
+  int64_t term_id = -1;
+  {
+    auto stmt = db.Prepare("SELECT id FROM strings WHERE value = ?1");
+    if (!stmt.ok()) return stmt.status();
+    (*stmt)->BindText(1, term);
+    Result<bool> row = (*stmt)->Step();
+    if (!row.ok()) return row.status();
+    if (*row) term_id = (*stmt)->ColumnInt(0);
+  }
+  int64_t number = -1;
+  {
+    auto [ptr, ec] = std::from_chars(term.data(), term.data() + term.size(), number);
+    if (ec != std::errc() || ptr != term.data() + term.size() || number < 0) number = -1;
+  }
   std::vector<SearchGroup> groups;
   for (const SearchSource& search : sources) {
-    std::string match;
-    for (std::string_view column : search.contains)
-      match += fmt::format("{}{} LIKE ?1 ESCAPE '\\'", match.empty() ? "" : " OR ", column);
-    for (std::string_view column : search.exact) match += fmt::format(" OR {} = ?2", column);
-    // A process row without a start (a placeholder) is still a hit: it
-    // sorts by its end, or first.
+    // The rows are picked through the table's indexes, the view renders
+    // them. An event is known by its process and time, which another row
+    // may share: the match is checked again on the view's row.
     KindSource source = *search.source;
-    std::string time = "coalesce(start_time, end_time, 0)";
-    if (search.group == "process") source.time = time;
-    auto stmt = db.Prepare(SelectArm(source, fmt::format(" AND ({})", match)) +
-                           std::string(kOrder) + " LIMIT ?3");
+    std::string restriction;
+    if (search.group == "process") {
+      // A process row without a start (a placeholder) is still a hit: it
+      // sorts by its end, or first.
+      source.time = "coalesce(start_time, end_time, 0)";
+      restriction = fmt::format(" AND process_id IN ({})", CandidateSelect(search));
+    } else {
+      restriction = fmt::format(" AND (process_id, time) IN ({})", CandidateSelect(search));
+    }
+    std::string recheck;
+    for (std::string_view column : search.contains)
+      recheck += fmt::format("{}{} LIKE ?1 ESCAPE '\\'", recheck.empty() ? "" : " OR ", column);
+    for (std::string_view column : search.exact) recheck += fmt::format(" OR {} = ?5", column);
+    restriction += fmt::format(" AND ({})", recheck);
+    auto stmt = db.Prepare(fmt::format("{}{} LIMIT ?3", SelectArm(source, restriction), kOrder));
     if (!stmt.ok()) return stmt.status();
     (*stmt)->BindText(1, pattern);
-    (*stmt)->BindText(2, term);
+    (*stmt)->BindInt(2, term_id);
     (*stmt)->BindInt(3, limit_per_kind + 1);
+    (*stmt)->BindInt(4, number);
+    (*stmt)->BindText(5, term);
     Result<std::vector<EventRow>> rows = ReadAll(**stmt);
     if (!rows.ok()) return rows.status();
     if (rows->empty()) continue;

@@ -27,16 +27,17 @@ enum class EventKind {
   kModule,
   kImage,
   kDns,
-  kFailedExec
+  kFailedExec,
+  kRegistry
 };
 
 inline constexpr EventKind kAllEventKinds[] = {
-    EventKind::kExec,    EventKind::kExit,     EventKind::kFile,
-    EventKind::kNetwork, EventKind::kSecurity, EventKind::kModule,
-    EventKind::kImage,   EventKind::kDns,      EventKind::kFailedExec};
+    EventKind::kExec,       EventKind::kExit,    EventKind::kFile,  EventKind::kNetwork,
+    EventKind::kSecurity,   EventKind::kModule,  EventKind::kImage, EventKind::kDns,
+    EventKind::kFailedExec, EventKind::kRegistry};
 
 // "exec", "exit", "file", "network", "security", "module", "image", "dns",
-// "failed_exec".
+// "failed_exec", "registry".
 std::string_view EventKindName(EventKind kind);
 // The kinds a comma-separated list names; "process" is exec and exit.
 // kInvalid naming the unknown word and the known ones otherwise.
@@ -74,6 +75,17 @@ struct TimelinePage {
 
 // kInvalid for a malformed `after` cursor.
 Result<TimelinePage> LoadTimeline(store::Database& db, const TimelineQuery& query);
+
+// The events of one minute: `minute` is its first ms since the epoch.
+struct MinuteCount {
+  int64_t minute = 0;
+  int64_t count = 0;
+};
+
+// Events per minute that `query` selects (its since, until, kinds, user
+// and exe; limit and after do not apply), in time order; minutes without
+// events are left out.
+Result<std::vector<MinuteCount>> LoadHistogram(store::Database& db, const TimelineQuery& query);
 
 // The hits of one kind ("process" for rows of `processes`, else an
 // EventKindName), at most the limit; `more` when there were others.

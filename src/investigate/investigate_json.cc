@@ -59,6 +59,7 @@ Json ProcessJson(const ProcessInfo& p) {
   out["comm"] = Text(p.comm);
   out["node"] = Text(p.node);
   out["placeholder"] = p.placeholder;
+  out["inferred"] = p.inferred;
   return out;
 }
 
@@ -119,6 +120,17 @@ Json SearchJson(const std::vector<SearchGroup>& groups) {
       hits.push_back(std::move(hit));
     }
     out[group.kind] = Json{{"hits", std::move(hits)}, {"more", group.more}};
+  }
+  return out;
+}
+
+Json HistogramJson(const std::vector<MinuteCount>& minutes) {
+  Json out = Json::array();
+  for (const MinuteCount& m : minutes) {
+    Json minute;
+    PutTime(&minute, "minute", m.minute);
+    minute["count"] = m.count;
+    out.push_back(std::move(minute));
   }
   return out;
 }

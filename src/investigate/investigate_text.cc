@@ -1,6 +1,8 @@
 // The text renderings of investigate_format.h.
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "investigate/investigate_format.h"
 #include "investigate/time_spec.h"
 
@@ -35,7 +37,10 @@ std::string ProcessLine(const ProcessInfo& p, const TextStyle& style) {
                   p.exe.empty() ? "?" : p.exe, command, TimeOrUnknown(p.start_time, style),
                   TimeOrUnknown(p.end_time, style));
   if (p.exit_code) line += fmt::format(", exit {}", *p.exit_code);
-  return line + ")";
+  line += ")";
+  // The link from the process below to this one is a guess by ppid and time.
+  if (p.inferred) line += " [parent inferred from ppid and start time]";
+  return line;
 }
 
 std::string NodeLine(const TreeNode& node, const TextStyle& style) {
@@ -163,6 +168,33 @@ std::string SearchText(const std::vector<SearchGroup>& groups, const TextStyle& 
     }
   }
   if (groups.empty()) out += "no matches\n";
+  return out;
+}
+
+std::string HistogramText(const std::vector<MinuteCount>& minutes, const TextStyle& style) {
+  if (minutes.empty()) return "no events\n";
+  int64_t busiest = 1;
+  for (const MinuteCount& m : minutes) busiest = std::max(busiest, m.count);
+  auto line = [&](int64_t minute, int64_t count) {
+    // "2026-11-25T17:57Z": the minute, without its zero seconds.
+    std::string time = FormatTime(minute, style.utc);
+    if (time.size() > 23) time.erase(16, 7);
+    const int64_t width = (count * kHistogramBarWidth + busiest - 1) / busiest;
+    std::string bar;
+    for (int64_t i = 0; i < width; ++i) bar += style.unicode ? "█" : "#";
+    return fmt::format("{}  {:>8}  {}\n", time, count, bar);
+  };
+  std::string out;
+  for (size_t i = 0; i < minutes.size(); ++i) {
+    if (i > 0) {
+      const int64_t gap = (minutes[i].minute - minutes[i - 1].minute) / 60000 - 1;
+      if (gap > kHistogramMaxGapLines)
+        out += fmt::format("{} {} minutes without events\n", style.unicode ? "…" : "...", gap);
+      else
+        for (int64_t g = 1; g <= gap; ++g) out += line(minutes[i - 1].minute + g * 60000, 0);
+    }
+    out += line(minutes[i].minute, minutes[i].count);
+  }
   return out;
 }
 

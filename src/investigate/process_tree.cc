@@ -92,18 +92,28 @@ TreeNode Build(const ProcessInfo& process, const ChildMap& children, int depth_l
   return node;
 }
 
-}  // namespace
-
-Result<ProcessInfo> LoadProcess(store::Database& db, int64_t process_id) {
-  auto stmt =
-      db.Prepare(fmt::format("SELECT {} FROM processes WHERE process_id = ?", kProcessColumns));
-  if (!stmt.ok()) return stmt.status();
-  (*stmt)->BindInt(1, process_id);
-  Result<bool> row = (*stmt)->Step();
+// The row of `process_id` through `stmt` (kProcessById, reused: an
+// ancestry reads one row per level).
+Result<ProcessInfo> ReadProcessById(store::Statement& stmt, int64_t process_id) {
+  stmt.Reset();
+  stmt.BindInt(1, process_id);
+  Result<bool> row = stmt.Step();
   if (!row.ok()) return row.status();
   if (!*row)
     return Status::Errorf(StatusCode::kNotFound, "no process with process_id {}", process_id);
-  return ReadProcess(**stmt);
+  return ReadProcess(stmt);
+}
+
+std::string ProcessByIdSql() {
+  return fmt::format("SELECT {} FROM processes WHERE process_id = ?", kProcessColumns);
+}
+
+}  // namespace
+
+Result<ProcessInfo> LoadProcess(store::Database& db, int64_t process_id) {
+  auto stmt = db.Prepare(ProcessByIdSql());
+  if (!stmt.ok()) return stmt.status();
+  return ReadProcessById(**stmt, process_id);
 }
 
 Result<int64_t> FindProcessAt(store::Database& db, int64_t pid, int64_t at_ms) {
@@ -122,18 +132,50 @@ Result<int64_t> FindProcessAt(store::Database& db, int64_t pid, int64_t at_ms) {
   return (*stmt)->ColumnInt(0);
 }
 
+Result<std::optional<int64_t>> InferParent(store::Database& db, const ProcessInfo& child) {
+  if (!child.ppid || !child.start_time) return std::optional<int64_t>();
+  auto stmt = db.Prepare(
+      "SELECT process_id FROM process_data WHERE pid = ?1"
+      " AND node_id = (SELECT node_id FROM process_data WHERE process_id = ?2)"
+      " AND process_id != ?2"
+      " AND (start_time IS NULL OR start_time <= ?3) AND (end_time IS NULL OR end_time >= ?3)"
+      " ORDER BY start_time IS NULL, start_time DESC, process_id DESC LIMIT 1");
+  if (!stmt.ok()) return stmt.status();
+  (*stmt)->BindInt(1, *child.ppid);
+  (*stmt)->BindInt(2, child.process_id);
+  (*stmt)->BindInt(3, *child.start_time);
+  Result<bool> row = (*stmt)->Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return std::optional<int64_t>();
+  return std::optional<int64_t>((*stmt)->ColumnInt(0));
+}
+
 Result<std::vector<ProcessInfo>> LoadAncestry(store::Database& db, const ProcessInfo& process) {
   std::vector<ProcessInfo> chain;
   std::set<int64_t> seen{process.process_id};
-  std::optional<int64_t> parent = process.parent_process_id;
-  while (parent && seen.insert(*parent).second) {
-    Result<ProcessInfo> row = LoadProcess(db, *parent);
+  const ProcessInfo* child = &process;
+  ProcessInfo last;
+  auto by_id = db.Prepare(ProcessByIdSql());
+  if (!by_id.ok()) return by_id.status();
+  for (;;) {
+    std::optional<int64_t> parent = child->parent_process_id;
+    bool inferred = false;
+    if (!parent) {
+      Result<std::optional<int64_t>> found = InferParent(db, *child);
+      if (!found.ok()) return found.status();
+      parent = *found;
+      inferred = true;
+    }
+    if (!parent || !seen.insert(*parent).second) break;
+    Result<ProcessInfo> row = ReadProcessById(**by_id, *parent);
     if (!row.ok()) {
       if (row.status().code() == StatusCode::kNotFound) break;  // aged out by retention
       return row.status();
     }
-    parent = row->parent_process_id;
+    row->inferred = inferred;
     chain.push_back(std::move(*row));
+    last = chain.back();
+    child = &last;
   }
   return chain;
 }

@@ -39,6 +39,10 @@ struct ProcessInfo {
   std::string comm;
   std::string node;
   bool placeholder = false;
+  // In an ancestry: this row's link to the process below it is inferred
+  // (that process's parent_process_id is NULL, so its parent was found by
+  // ppid and time: InferParent), not recorded.
+  bool inferred = false;
 };
 
 // kNotFound ("no process with process_id N") when there is no such row.
@@ -49,8 +53,15 @@ Result<ProcessInfo> LoadProcess(store::Database& db, int64_t process_id);
 // exec'd again), the latest started. kNotFound when none was.
 Result<int64_t> FindProcessAt(store::Database& db, int64_t pid, int64_t at_ms);
 
-// Parents of `process`, nearest first, up to the first one recorded (a
-// parent_process_id that is NULL or has no row ends the chain).
+// The parent of `child` when the store recorded none (parent_process_id
+// NULL): the instance of its ppid on the same node alive at its start (as
+// FindProcessAt picks it). nullopt when the ppid or start is unknown, or no
+// such instance is recorded.
+Result<std::optional<int64_t>> InferParent(store::Database& db, const ProcessInfo& child);
+
+// Parents of `process`, nearest first, up to the first one recorded. A
+// NULL parent_process_id is followed by InferParent (the parent so found
+// is marked `inferred`); a parent with no row ends the chain.
 Result<std::vector<ProcessInfo>> LoadAncestry(store::Database& db, const ProcessInfo& process);
 
 // A node of a descendant tree. A collapsed node stands for `count`

@@ -13,12 +13,14 @@ static_assert(sizeof(Subject) == 168, "new Subject member: reset it in ResetEven
 static_assert(sizeof(Enrichment) == 208, "new Enrichment member: reset it in ResetEvent");
 static_assert(sizeof(ProcessStart) == 112, "new ProcessStart member: reset it in ResetBodyValue");
 static_assert(sizeof(FileEvent) == 192, "new FileEvent member: reset it in ResetBodyValue");
-static_assert(sizeof(NetworkEvent) == 88, "new NetworkEvent member: reset it in ResetBodyValue");
+static_assert(sizeof(NetworkEvent) == 96, "new NetworkEvent member: reset it in ResetBodyValue");
 static_assert(sizeof(SecurityEvent) == 208, "new SecurityEvent member: reset it in ResetBodyValue");
 static_assert(sizeof(ModuleEvent) == 40, "new ModuleEvent member: reset it in ResetBodyValue");
 static_assert(sizeof(ImageLoadEvent) == 104,
               "new ImageLoadEvent member: reset it in ResetBodyValue");
 static_assert(sizeof(ExecFailure) == 72, "new ExecFailure member: reset it in ResetBodyValue");
+static_assert(sizeof(DnsEvent) == 136, "new DnsEvent member: reset it in ResetBodyValue");
+static_assert(sizeof(RegistryEvent) == 128, "new RegistryEvent member: reset it in ResetBodyValue");
 #endif
 
 void ResetBodyValue(ProcessStart* p) {
@@ -58,6 +60,10 @@ void ResetBodyValue(NetworkEvent* n) {
   n->remote_address.clear();
   n->remote_port = -1;
   n->in_progress = false;
+  n->local_unresolved = false;
+  n->remote_unresolved = false;
+  n->fd = -1;
+  n->accepted_fd = -1;
 }
 
 void ResetBodyValue(SecurityEvent* s) {
@@ -82,6 +88,29 @@ void ResetBodyValue(ImageLoadEvent* i) {
   i->executable = false;
   i->sha256.clear();
   i->hash_note.clear();
+}
+
+void ResetBodyValue(RegistryEvent* r) {
+  r->event_type.clear();
+  r->target_object.clear();
+  r->details.clear();
+  r->new_name.clear();
+}
+
+void ResetBodyValue(DnsEvent* d) {
+  d->query.clear();
+  d->query_type = 0;
+  d->query_class = 0;
+  d->id = 0;
+  d->response_seen = false;
+  d->rcode = 0;
+  d->answers.clear();
+  d->transport = NetworkProtocol::kUdp;
+  d->family = AddressFamily::kOther;
+  d->server_address.clear();
+  d->server_port = -1;
+  d->latency_us = -1;
+  d->attribution = DnsAttribution::kNone;
 }
 
 void ResetEvent(TypedEvent* e) {
@@ -122,6 +151,10 @@ void ResetEvent(TypedEvent* e) {
   n.hash_note.clear();
   n.process_start_ms = -1;
   n.parent_start_ms = -1;
+
+  e->windows.reset();
+  e->signals.clear();
+  e->platform = Platform::kLinux;
 }
 
 EventBatch::EventBatch(const EventBatch& other)

@@ -33,7 +33,9 @@ void ResetBodyValue(NetworkEvent* body);
 void ResetBodyValue(SecurityEvent* body);
 void ResetBodyValue(ModuleEvent* body);
 void ResetBodyValue(ImageLoadEvent* body);
+void ResetBodyValue(DnsEvent* body);
 void ResetBodyValue(ExecFailure* body);
+void ResetBodyValue(RegistryEvent* body);
 
 // The body as an empty T: the existing one emptied in place when it
 // already holds a T (its strings' capacity kept), else a new T.

@@ -95,6 +95,12 @@ inline constexpr EnumCode<ModuleOperation> kModuleOperationCodes[] = {
     {ModuleOperation::kUnload, "unload"},
 };
 
+inline constexpr EnumCode<DnsAttribution> kDnsAttributionCodes[] = {
+    {DnsAttribution::kNone, "none"},
+    {DnsAttribution::kSocket, "socket"},
+    {DnsAttribution::kLocalPort, "local_port"},
+};
+
 // The errors execve(2) documents, by their Linux numbers (the same on
 // x86_64, i386 and aarch64). Another errno is stored as its number alone.
 inline constexpr EnumCode<int32_t> kExecErrnoCodes[] = {
@@ -114,6 +120,7 @@ inline std::string_view Name(SecurityKind v) { return CodeText(kSecurityKindCode
 inline std::string_view Name(SecurityResult v) { return CodeText(kSecurityResultCodes, v); }
 inline std::string_view Name(SecurityRecordType v) { return CodeText(kSecurityRecordTypeCodes, v); }
 inline std::string_view Name(ModuleOperation v) { return CodeText(kModuleOperationCodes, v); }
+inline std::string_view Name(DnsAttribution v) { return CodeText(kDnsAttributionCodes, v); }
 // "ENOENT"; empty for an errno outside kExecErrnoCodes.
 inline std::string_view ErrnoName(int32_t error) { return CodeText(kExecErrnoCodes, error); }
 
@@ -134,6 +141,8 @@ static_assert(CodesAreDistinct(kSecurityResultCodes) &&
 static_assert(CodesAreDistinct(kSecurityRecordTypeCodes));
 static_assert(CodesAreDistinct(kModuleOperationCodes) &&
               CodesCover(kModuleOperationCodes, ModuleOperation::kLoad, ModuleOperation::kUnload));
+static_assert(CodesAreDistinct(kDnsAttributionCodes) &&
+              CodesCover(kDnsAttributionCodes, DnsAttribution::kNone, DnsAttribution::kLocalPort));
 static_assert(CodesAreDistinct(kExecErrnoCodes));
 
 }  // namespace recorder

@@ -22,6 +22,8 @@ void CountKind(const TypedEvent& e, NormalizerStats* stats) {
       &NormalizerStats::module,
       nullptr,  // image loads do not come from audit
       &NormalizerStats::failed_exec,
+      nullptr,  // DNS queries do not come from audit
+      nullptr,  // registry changes do not come from audit
   };
   static_assert(std::size(kByKind) == std::variant_size_v<EventBody>);
   if (auto field = kByKind[e.body.index()]) ++(stats->*field);

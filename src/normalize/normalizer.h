@@ -22,6 +22,13 @@ namespace recorder {
 
 struct NormalizerOptions {
   bool keep_unix_sockets = false;  // AF_UNIX connect/bind/accept are dropped unless set
+  // accept(fd, NULL, NULL) on a listener whose bind was not seen carries
+  // no address at all: kept (family unknown, NetworkEvent::accepted_fd
+  // set) for a live enrich stage that looks both sides up in the kernel
+  // (enrich/socket_ports.h) and drops those that are no TCP accept.
+  // Dropped here otherwise (replay: most are AF_UNIX, and nothing can
+  // tell).
+  bool keep_unaddressed_accepts = false;
   // Sockets remembered between events (socket() transport, bind()
   // address by pid and fd), least recently used dropped first.
   size_t max_tracked_sockets = 4096;

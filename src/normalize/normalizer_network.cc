@@ -74,6 +74,7 @@ bool Normalizer::State::NetworkEventFor(const AuditEvent& event, SyscallClass kl
     case C::kListen: {
       SocketInfo* info = FindSocket(key_for(args[0]));
       n.direction = NetworkDirection::kListen;
+      n.fd = static_cast<int32_t>(args[0]);
       n.protocol = NetworkProtocol::kTcp;  // listen(2) exists for stream sockets only
       if (info != nullptr && info->bound) {
         if (info->address.family == AddressFamily::kUnix && !keep_unix) return false;
@@ -88,6 +89,7 @@ bool Normalizer::State::NetworkEventFor(const AuditEvent& event, SyscallClass kl
       // A failed accept (EAGAIN on a non-blocking listener) accepted nothing.
       if (!base.header.success) return false;
       n.direction = NetworkDirection::kInbound;
+      n.fd = static_cast<int32_t>(args[0]);
       n.protocol = NetworkProtocol::kTcp;
       SocketInfo* listener = FindSocket(key_for(args[0]));
       AddressFamily family = AddressFamily::kOther;
@@ -106,10 +108,13 @@ bool Normalizer::State::NetworkEventFor(const AuditEvent& event, SyscallClass kl
         if (!keep_unix) return false;
         n.protocol = NetworkProtocol::kUnknown;
       }
+      if (base.header.exit >= 0) n.accepted_fd = static_cast<int32_t>(base.header.exit);
       // accept(fd, NULL, NULL) on a listener bound before recording began:
       // no address on either side, and most such listeners are AF_UNIX
-      // (the rules cannot tell them apart), so there is nothing to store.
-      if (family == AddressFamily::kOther) return false;
+      // (the rules cannot tell them apart). Only a live lookup can say
+      // (NormalizerOptions::keep_unaddressed_accepts).
+      if (family == AddressFamily::kOther)
+        return options.keep_unaddressed_accepts && n.accepted_fd >= 0;
       n.family = family;
       break;
     }
@@ -117,6 +122,7 @@ bool Normalizer::State::NetworkEventFor(const AuditEvent& event, SyscallClass kl
       if (!addr || addr->family == AddressFamily::kOther) return false;  // AF_UNSPEC, netlink
       if (addr->family == AddressFamily::kUnix && !keep_unix) return false;
       n.direction = NetworkDirection::kOutbound;
+      n.fd = static_cast<int32_t>(args[0]);
       n.family = addr->family;
       n.remote_address = std::move(addr->address);
       n.remote_port = addr->port;

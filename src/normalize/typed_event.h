@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -159,6 +160,20 @@ struct NetworkEvent {
   std::string remote_address;  // for unix sockets: the socket path
   int32_t remote_port = -1;
   bool in_progress = false;  // non-blocking connect returned EINPROGRESS
+  // The live enrich stage looked for the local address and port in the
+  // kernel (src/enrich/socket_ports.h) and the socket was gone or no
+  // longer the event's: they stay empty. Counted in runs.unresolved_ports.
+  bool local_unresolved = false;
+  // The same for the remote address and port of an accept that audit
+  // gave none (accept(fd, NULL, NULL)): the accepted socket was gone.
+  bool remote_unresolved = false;
+  // The socket's descriptor in the subject process: the listener for
+  // listen and accept, the connecting socket for connect; -1 when not
+  // known. Not stored: the live enrich stage looks the socket up by it.
+  int32_t fd = -1;
+  // accept/accept4: the accepted socket's descriptor (the call's return
+  // value); -1 otherwise. Not stored, like fd.
+  int32_t accepted_fd = -1;
 
   bool operator==(const NetworkEvent&) const = default;
 };
@@ -243,10 +258,89 @@ struct ImageLoadEvent {
   bool operator==(const ImageLoadEvent&) const = default;
 };
 
+// One answer record of a DNS response.
+struct DnsAnswerRecord {
+  std::string name;
+  uint16_t type = 0;  // the record type's number (1 A, 5 CNAME, 28 AAAA, ...)
+  uint32_t ttl = 0;
+  std::string data;  // A/AAAA: the address; CNAME/PTR: the target; else empty
+
+  bool operator==(const DnsAnswerRecord&) const = default;
+};
+
+// How a DNS query's process was found.
+enum class DnsAttribution : uint8_t {
+  kNone,       // not found: pid 0, counted in runs.dns_unattributed
+  kSocket,     // the cgroup BPF socket hooks (the socket's own process)
+  kLocalPort,  // packet socket: the query's source port -> the socket
+               // (sock_diag) -> the process holding it (/proc/PID/fd)
+};
+
+// A DNS query a process sent and the answer it got (or none). Not from
+// audit: the DNS monitor (cgroup BPF, src/source/dns_capture.h) makes
+// these, with header.serial 0 and no syscall; the time is the query's.
+// docs/schema.md "dns_events" says what it sees and misses.
+struct DnsEvent {
+  std::string query;        // the question's name, dotted, no trailing dot
+  uint16_t query_type = 0;  // 1 A, 28 AAAA, ...
+  uint16_t query_class = 0;
+  uint16_t id = 0;  // the DNS message id
+  bool response_seen = false;
+  uint16_t rcode = 0;  // meaningful only when response_seen
+  std::vector<DnsAnswerRecord> answers;
+  NetworkProtocol transport = NetworkProtocol::kUdp;
+  AddressFamily family = AddressFamily::kOther;
+  std::string server_address;
+  int32_t server_port = -1;
+  int64_t latency_us = -1;  // query to response; -1 without a response
+  DnsAttribution attribution = DnsAttribution::kNone;
+
+  bool operator==(const DnsEvent&) const = default;
+};
+
+// A Windows registry change (Sysmon events 12, 13, 14). Not from audit:
+// imported from Sysmon logs (src/evtx/sysmon_event.h).
+struct RegistryEvent {
+  // Sysmon's EventType as written ("CreateKey", "DeleteKey", "SetValue",
+  // "DeleteValue", "RenameKey", ...): Sigma rules match Sysmon's text, so
+  // it is kept as given rather than narrowed to a closed set.
+  std::string event_type;
+  std::string target_object;  // the key or value, as Sysmon names it
+  std::string details;        // 13: the value written ("DWORD (0x00000004)")
+  std::string new_name;       // 14: the key's new name
+
+  bool operator==(const RegistryEvent&) const = default;
+};
+
 // New alternatives go at the end: the index is a counter's slot
 // (EventKindName, the daemon's EventCounters).
 using EventBody = std::variant<ProcessStart, ProcessEnd, FileEvent, NetworkEvent, SecurityEvent,
-                               ModuleEvent, ImageLoadEvent, ExecFailure>;
+                               ModuleEvent, ImageLoadEvent, ExecFailure, DnsEvent, RegistryEvent>;
+
+// What an event imported from a Windows (Sysmon) log carries besides its
+// typed body. Windows names a process instance by its ProcessGuid, so the
+// store links such events to process rows by GUID, never by pid; the
+// record's EventData is kept whole under Sysmon's field names (the names
+// Sigma's Windows rules use).
+struct WindowsRecord {
+  uint32_t event_id = 0;            // the Sysmon event id (1 process create, ...)
+  uint64_t record_id = 0;           // EventRecordID
+  std::string process_guid;         // the subject's ProcessGuid; empty when none
+  std::string parent_process_guid;  // event 1: ParentProcessGuid
+  // Event 1's process details that have no Linux column.
+  std::string command_line;  // CommandLine as written (argv is its split)
+  std::string logon_id;
+  std::string integrity_level;
+  std::string sha1;
+  std::string imphash;
+  // Event 1's parent as the record describes it, for a parent row when
+  // the parent's own event 1 is not in the logs.
+  std::string parent_image;
+  std::string parent_command_line;
+  std::string data_json;  // EventData: a JSON object of every field by name
+
+  bool operator==(const WindowsRecord&) const = default;
+};
 
 // Context the enrich stage (src/enrich/) adds after normalization; empty
 // strings / -1 where it has not run or could not tell.
@@ -264,15 +358,42 @@ struct Enrichment {
 };
 
 // "process_start", "process_end", "file", "network", "security",
-// "module", "image", "failed_exec": the name of EventBody alternative `body_index`
+// "module", "image", "failed_exec", "dns", "registry": the name of EventBody alternative
+// `body_index`
 // ("unknown" past the end), used by the JSON output and the counters.
 std::string_view EventKindName(size_t body_index);
+
+// A detection rule (src/signals/) that matched the event: the signal
+// stage adds these, the store writes one signal_matches row per hit,
+// pointing at the event's row. Empty for nearly every event.
+struct SignalHit {
+  std::string rule_id;
+  std::string title;
+  std::string level;      // informational, low, medium, high, critical
+  std::string author;     // shown with every match: the Sigma rules' licence asks for it
+  std::string selection;  // the selections that held, comma-separated
+
+  bool operator==(const SignalHit&) const = default;
+};
+
+// Which kind of system recorded the event: the log source a detection
+// rule names belongs to one (a Windows rule never matches a Linux exec).
+enum class Platform : uint8_t {
+  kLinux,    // the audit subsystem, live or replayed
+  kWindows,  // imported from a Sysmon log (`windows` is set)
+  kMacos,    // imported from an OpenBSM trail (src/bsm/)
+};
 
 struct TypedEvent {
   EventHeader header;
   Subject subject;
   EventBody body;
   Enrichment enrichment;
+  // Set for an event imported from a Windows log (shared: it is
+  // read-only once made); null for audit's. Compared by pointer.
+  std::shared_ptr<const WindowsRecord> windows;
+  std::vector<SignalHit> signals;
+  Platform platform = Platform::kLinux;
 
   bool operator==(const TypedEvent&) const = default;
 };

@@ -1,6 +1,7 @@
 #include "normalize/typed_event_json.h"
 
 #include "normalize/event_codes.h"
+#include "parse/dns_message.h"
 
 namespace recorder {
 namespace {
@@ -65,6 +66,9 @@ struct BodyToJson {
     out["remote_address"] = Text(n.remote_address);
     out["remote_port"] = n.remote_port < 0 ? json(nullptr) : json(n.remote_port);
     out["in_progress"] = n.in_progress;
+    // Only live output has it: like path_unresolved, present when set.
+    if (n.local_unresolved) out["local_unresolved"] = true;
+    if (n.remote_unresolved) out["remote_unresolved"] = true;
   }
   void operator()(const SecurityEvent& s) const {
     out["kind"] = Name(s.kind);
@@ -87,9 +91,40 @@ struct BodyToJson {
     out["sha256"] = i.sha256;
     if (!i.hash_note.empty()) out["hash_note"] = i.hash_note;
   }
+  void operator()(const RegistryEvent& r) const {
+    out["event_type"] = Text(r.event_type);
+    out["target_object"] = Text(r.target_object);
+    out["details"] = Text(r.details);
+    out["new_name"] = Text(r.new_name);
+  }
+  void operator()(const DnsEvent& d) const {
+    out["query"] = Text(d.query);
+    out["type"] = dns::DnsTypeName(d.query_type);
+    out["class"] = dns::DnsClassName(d.query_class);
+    out["id"] = d.id;
+    out["response_seen"] = d.response_seen;
+    out["rcode"] = d.response_seen ? json(dns::DnsRcodeName(d.rcode)) : json(nullptr);
+    out["answers"] = DnsAnswersJson(d.answers);
+    out["transport"] = Name(d.transport);
+    out["family"] = Name(d.family);
+    out["server_address"] = Text(d.server_address);
+    out["server_port"] = d.server_port < 0 ? json(nullptr) : json(d.server_port);
+    out["latency_us"] = d.latency_us < 0 ? json(nullptr) : json(d.latency_us);
+    out["attribution"] = Name(d.attribution);
+  }
 };
 
 }  // namespace
+
+json DnsAnswersJson(const std::vector<DnsAnswerRecord>& answers) {
+  json out = json::array();
+  for (const DnsAnswerRecord& a : answers)
+    out.push_back({{"name", Text(a.name)},
+                   {"type", dns::DnsTypeName(a.type)},
+                   {"ttl", a.ttl},
+                   {"data", Text(a.data)}});
+  return out;
+}
 
 std::string_view EventKindName(const TypedEvent& event) {
   return EventKindName(event.body.index());

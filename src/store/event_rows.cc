@@ -3,6 +3,8 @@
 // event table binds that table's row.
 #include <variant>
 
+#include "normalize/typed_event_json.h"
+#include "parse/dns_message.h"
 #include "store/event_store.h"
 #include "store/event_store_statements.h"
 
@@ -266,6 +268,14 @@ Result<int64_t> EventStore::InsertProcess(const TypedEvent& event, int64_t node_
 }
 
 Result<int64_t> EventStore::ResolveProcess(const TypedEvent& event, int64_t node_id) {
+  if (event.windows != nullptr) {
+    // By ProcessGuid: a placeholder row for a process whose create record
+    // is not (yet) stored.
+    Result<int64_t> known = WindowsProcessOf(node_id, event.windows->process_guid);
+    if (!known.ok() || *known != 0) return known;
+    return InsertWindowsProcess(node_id, event.windows->process_guid, event.subject.pid, 0, 0,
+                                event.subject.exe, "", nullptr);
+  }
   Result<int64_t> known =
       processes_.RowOf(enrich::StoredProcessKey(node_id, event.subject.pid), event.header.time_ms,
                        event.enrichment.process_start_ms, event.subject.exe, this);
@@ -304,6 +314,78 @@ Status EventStore::WriteImageLoad(const TypedEvent& event, int64_t node_id) {
   return Status::Ok();
 }
 
+Status EventStore::WriteDns(const TypedEvent& event, int64_t node_id) {
+  const auto& body = std::get<DnsEvent>(event.body);
+  std::optional<int64_t> process;
+  if (event.subject.pid > 0) {
+    Result<int64_t> resolved = ResolveProcess(event, node_id);
+    if (!resolved.ok()) return Fail("write", resolved.status());
+    process = *resolved;
+  }
+  Result<int64_t> server = interner_->Intern(body.server_address);
+  if (!server.ok()) return Fail("write", server.status());
+  Result<int64_t> user = interner_->Intern(event.enrichment.user);
+  if (!user.ok()) return Fail("write", user.status());
+  std::string addresses;
+  for (const DnsAnswerRecord& a : body.answers) {
+    if (a.type != dns::kTypeA && a.type != dns::kTypeAaaa) continue;
+    if (!addresses.empty()) addresses += ", ";
+    addresses += a.data;
+  }
+  Statement* stmt = sql_->insert_dns.get();
+  stmt->BindInt(1, event.header.time_ms);
+  if (process)
+    stmt->BindInt(2, *process);
+  else
+    stmt->BindNull(2);
+  if (event.subject.pid > 0)
+    stmt->BindInt(3, event.subject.pid);
+  else
+    stmt->BindNull(3);
+  stmt->BindText(4, body.query);
+  // Type and class 0: not known (Sysmon's event 22 does not say).
+  if (body.query_type != 0)
+    stmt->BindText(5, dns::DnsTypeName(body.query_type));
+  else
+    stmt->BindNull(5);
+  if (body.query_class != 0)
+    stmt->BindText(6, dns::DnsClassName(body.query_class));
+  else
+    stmt->BindNull(6);
+  stmt->BindInt(7, body.id);
+  stmt->BindInt(8, body.response_seen ? 1 : 0);
+  if (body.response_seen) {
+    stmt->BindText(9, dns::DnsRcodeName(body.rcode));
+    stmt->BindText(10, addresses);
+    stmt->BindText(11, DnsAnswersJson(body.answers)
+                           .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  } else {
+    stmt->BindNull(9);
+    stmt->BindNull(10);
+    stmt->BindNull(11);
+  }
+  stmt->BindInt(12, static_cast<int64_t>(body.transport));
+  stmt->BindInt(13, static_cast<int64_t>(body.family));
+  BindStringId(stmt, 14, *server);
+  if (body.server_port >= 0)
+    stmt->BindInt(15, body.server_port);
+  else
+    stmt->BindNull(15);
+  if (body.latency_us >= 0)
+    stmt->BindInt(16, body.latency_us);
+  else
+    stmt->BindNull(16);
+  BindId(stmt, 17, event.subject.uid);
+  BindStringId(stmt, 18, *user);
+  stmt->BindInt(19, static_cast<int64_t>(body.attribution));
+  Status status = stmt->Run();
+  if (!status.ok()) return Fail("write", status);
+  runs_->Count(&StoreCounters::dns_events);
+  if (body.attribution == DnsAttribution::kNone) runs_->Count(&StoreCounters::dns_unattributed);
+  ++txn_->rows;
+  return Status::Ok();
+}
+
 Status EventStore::WriteEvent(TypedEvent* event) {
   WriteTransaction& txn = *txn_;
   const EventHeader& h = event->header;
@@ -314,7 +396,9 @@ Status EventStore::WriteEvent(TypedEvent* event) {
     txn.node_id = *node_id;
   }
   const int64_t node_id = txn.node_id;
+  if (event->windows != nullptr) return WriteWindowsEvent(event, node_id);
   if (std::holds_alternative<ImageLoadEvent>(event->body)) return WriteImageLoad(*event, node_id);
+  if (std::holds_alternative<DnsEvent>(event->body)) return WriteDns(*event, node_id);
   const AuditKey key{h.time_ms, h.serial, node_id};
   const enrich::ProcessKey process_key = enrich::StoredProcessKey(node_id, event->subject.pid);
   const bool is_start = std::holds_alternative<ProcessStart>(event->body);
@@ -339,7 +423,9 @@ Status EventStore::WriteEvent(TypedEvent* event) {
       bind_key(sql_->set_audit_process.get());
       sql_->set_audit_process->BindInt(4, *process_id);
       Status status = sql_->set_audit_process->Run();
-      return status.ok() ? Status::Ok() : Fail("write", status);
+      if (!status.ok()) return Fail("write", status);
+      if (event->signals.empty()) return Status::Ok();
+      return WriteSignalMatches(*event, "processes", nullptr, *process_id, *process_id);
     }
   } else if (is_start) {
     // Exec: the audit key row carries the process_id, so replaying the
@@ -370,7 +456,9 @@ Status EventStore::WriteEvent(TypedEvent* event) {
     }
     Result<int64_t> process_id = WriteProcessStart(*event, node_id);
     if (!process_id.ok()) return Fail("write", process_id.status());
-    return QueueNewKey(key, Int(*process_id));
+    Status queued = QueueNewKey(key, Int(*process_id));
+    if (!queued.ok() || event->signals.empty()) return queued;
+    return WriteSignalMatches(*event, "processes", nullptr, *process_id, *process_id);
   } else if (txn.KeyAboveStored(key)) {
     // New for sure: no INSERT OR IGNORE needed to find out.
     Status status = QueueNewKey(key, NullInt());
@@ -398,46 +486,79 @@ Status EventStore::WriteEvent(TypedEvent* event) {
 
   Result<int64_t> process = ResolveProcess(*event, node_id);
   if (!process.ok()) return Fail("write", process.status());
-  const RowHead head{h.time_ms, *process, event->subject.uid, h.success ? 1 : 0};
+  return WriteEventRows(event, *process, node_id);
+}
+
+Status EventStore::WriteEventRows(TypedEvent* event, int64_t process_id, int64_t node_id) {
+  WriteTransaction& txn = *txn_;
+  const EventHeader& h = event->header;
+  const RowHead head{h.time_ms, process_id, event->subject.uid, h.success ? 1 : 0};
   const std::string& user = event->enrichment.user;
   Status status;
   uint64_t StoreCounters::*counter = nullptr;
+  // Where the row goes, for the signal matches that point at it.
+  const char* table = "processes";
+  BatchedInsert* batch = nullptr;
+  int64_t event_row = head.process_id;  // the event's row when no batch holds it
   if (const auto* end = std::get_if<ProcessEnd>(&event->body)) {
+    // Sysmon's process end (event 5) gives no exit code.
+    const SqlInt exit_code = event->windows != nullptr ? NullInt() : Int(end->exit_code);
     if (ProcessRow* row = txn.Waiting(head.process_id)) {
       // Not written yet: the row goes in whole, no UPDATE.
       (*row)[ProcessColumn::kEndTime] = Int(h.time_ms);
-      (*row)[ProcessColumn::kExitCode] = Int(end->exit_code);
+      (*row)[ProcessColumn::kExitCode] = exit_code;
     } else {
       Statement* stmt = sql_->end_process.get();
       stmt->BindInt(1, head.process_id);
       stmt->BindInt(2, h.time_ms);
-      stmt->BindInt(3, end->exit_code);
+      stmt->BindOptionalInt(3, exit_code);
       status = stmt->Run();
     }
-    processes_.NoteExit(process_key, head.process_id, h.time_ms);
+    if (event->windows == nullptr)
+      processes_.NoteExit(enrich::StoredProcessKey(node_id, event->subject.pid), head.process_id,
+                          h.time_ms);
     counter = &StoreCounters::process_ends;
   } else if (const auto* file = std::get_if<FileEvent>(&event->body)) {
     status = AddFileRow(sql_->file_rows.get(), interner_.get(), head, *file, user);
     counter = &StoreCounters::file_events;
+    table = "file_events";
+    batch = sql_->file_rows.get();
     if (status.ok() && (file->path_origin.unresolved || file->new_path_origin.unresolved))
       runs_->Count(&StoreCounters::unresolved_paths);
   } else if (const auto* net = std::get_if<NetworkEvent>(&event->body)) {
     status = AddNetworkRow(sql_->network_rows.get(), interner_.get(), head, *net, user);
     counter = &StoreCounters::network_events;
+    if (status.ok() && (net->local_unresolved || net->remote_unresolved))
+      runs_->Count(&StoreCounters::unresolved_ports);
+    table = "network_events";
+    batch = sql_->network_rows.get();
   } else if (const auto* security = std::get_if<SecurityEvent>(&event->body)) {
     status = AddSecurityRow(sql_->security_rows.get(), interner_.get(), head, *security);
     counter = &StoreCounters::security_events;
+    table = "security_events";
+    batch = sql_->security_rows.get();
   } else if (const auto* module = std::get_if<ModuleEvent>(&event->body)) {
     status = AddModuleRow(sql_->module_rows.get(), interner_.get(), head, *module, user);
     counter = &StoreCounters::module_events;
+    table = "module_events";
+    batch = sql_->module_rows.get();
   } else if (const auto* failed = std::get_if<ExecFailure>(&event->body)) {
     status = AddFailedExecRow(sql_->failed_exec_rows.get(), interner_.get(), head, *failed, user);
     counter = &StoreCounters::failed_execs;
+    table = "failed_execs";
+    batch = sql_->failed_exec_rows.get();
+  } else if (std::holds_alternative<RegistryEvent>(event->body)) {
+    status = WriteRegistry(*event, process_id);
+    counter = &StoreCounters::registry_events;
+    // Written at once (no batch): its id is the connection's last insert.
+    table = "registry_events";
+    event_row = db_->LastInsertRowid();
   }
   if (!status.ok()) return Fail("write", status);
   if (counter != nullptr) runs_->Count(counter);
   ++txn.rows;
-  return Status::Ok();
+  if (event->signals.empty()) return Status::Ok();
+  return WriteSignalMatches(*event, table, batch, event_row, head.process_id);
 }
 
 }  // namespace recorder::store

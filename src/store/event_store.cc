@@ -80,6 +80,8 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(const std::string& path,
     return Status::Errorf("{}: cannot set WAL mode: {}", path, raw->LastError());
   mode->reset();
   Status status = raw->Exec("PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY");
+  if (status.ok() && options.wal_file_limit_bytes >= 0)
+    status = raw->Exec(fmt::format("PRAGMA journal_size_limit={}", options.wal_file_limit_bytes));
   if (!status.ok()) return Status::Errorf("{}: {}", path, status.message());
   status = PrepareSchema(raw, *version);
   if (!status.ok()) return Status::Error(status.message() + OpenHint(path));

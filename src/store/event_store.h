@@ -87,6 +87,47 @@ struct EventStoreOptions {
   // writer copies just the frames the thread has not (about one batch)
   // between its transactions, and the next batch restarts the log.
   int64_t wal_hard_limit_frames = 4000;
+  // The -wal file's size left on disk when SQLite restarts the log
+  // (PRAGMA journal_size_limit); -1: SQLite's default, no limit. Without
+  // one the file keeps the size of its largest stretch (a cleanup's
+  // deletions, a burst the checkpointer fell behind on) until a TRUNCATE
+  // checkpoint, and that size counts toward maxSizeMB all the while.
+  int64_t wal_file_limit_bytes = -1;
+  // RecordSignalMatches: signal_matches rows kept; past it the oldest are
+  // removed (counted in runs.signal_matches_removed). 0: none stored.
+  int64_t signal_match_limit = 5;
+};
+
+// A loaded detection rule as signal_rules stores it (RecordSignalDefinitions).
+struct SignalRuleRow {
+  std::string rule_id;
+  std::string title;
+  std::string level;
+  std::string author;
+  std::string status;
+  std::string description;
+  std::string logsource;
+  std::string file;
+  std::string condition;
+};
+
+// A match a hunt found in stored rows (`recorder signals hunt --store`).
+struct HuntMatchRow {
+  int64_t time = 0;
+  std::string rule_id;
+  std::string title;
+  std::string level;
+  std::string author;
+  std::string event_table;  // the view: processes, file_events, network_events
+  int64_t event_row = 0;
+  int64_t process_id = 0;
+  std::string selection;
+};
+
+struct HuntStoreCounts {
+  int64_t stored = 0;
+  int64_t already = 0;  // the same rule on the same row was stored before
+  int64_t removed = 0;  // the oldest matches removed past RecordSignalMatches
 };
 
 class EventStore : public EventSink, private enrich::ProcessRowSource {
@@ -120,6 +161,18 @@ class EventStore : public EventSink, private enrich::ProcessRowSource {
   // repeatedly (a live recorder does so periodically). Part of the
   // current batch: call Flush to make it durable now.
   Status RecordRunStats(const RunStats& stats, int64_t wall_ms);
+
+  // Replaces the stored rules (signal_rules) with `rules`, loaded at
+  // `wall_ms`. Part of the current batch, like Add.
+  Status StoreSignalRules(const std::vector<SignalRuleRow>& rules, int64_t wall_ms);
+  // Adds `rows` to signal_matches with hunt_time `hunt_ms`, in order,
+  // leaving out those whose rule already matched the same row (a hunt
+  // run twice stores its matches once), and keeping at most
+  // RecordSignalMatches rows as the signal stage does. Not part of a run:
+  // the runs' counters do not change. Part of the current batch, like Add.
+  Result<HuntStoreCounts> StoreHuntMatches(const std::vector<HuntMatchRow>& rows, int64_t hunt_ms);
+  // RecordSignalMatches changed by a reload; applies from the next match.
+  void set_signal_match_limit(int64_t limit) { options_.signal_match_limit = limit; }
 
   // Fills in the hashes of process rows of `exe` that were written with
   // hash_note "pending" (HashWorker completions; an empty sha256 with a
@@ -183,11 +236,37 @@ class EventStore : public EventSink, private enrich::ProcessRowSource {
   Status WriteEvent(TypedEvent* event);
   // An image load has no audit key (serial 0): no dedup, its own table.
   Status WriteImageLoad(const TypedEvent& event, int64_t node_id);
+  // A DNS query: like an image load; pid 0 (process unknown) gets no row.
+  Status WriteDns(const TypedEvent& event, int64_t node_id);
   Result<int64_t> WriteProcessStart(const TypedEvent& event, int64_t node_id);
+  // The rows of an event of a process already resolved (all but process
+  // starts, image loads and DNS queries).
+  Status WriteEventRows(TypedEvent* event, int64_t process_id, int64_t node_id);
+
+  // Windows (Sysmon) records (windows_rows.cc): stored once per (node,
+  // time, EventRecordID) like audit events; processes are found by
+  // ProcessGuid, never by pid.
+  Status WriteWindowsEvent(TypedEvent* event, int64_t node_id);
+  Result<int64_t> WriteWindowsStart(const TypedEvent& event, int64_t node_id);
+  // The row of ProcessGuid `guid` on the node, 0 when there is none.
+  Result<int64_t> WindowsProcessOf(int64_t node_id, const std::string& guid);
+  // A new process row for a Windows process (a placeholder when `start`
+  // is null), registered under `guid`.
+  Result<int64_t> InsertWindowsProcess(int64_t node_id, const std::string& guid, int32_t pid,
+                                       int32_t ppid, int64_t parent_id, std::string_view exe,
+                                       std::string_view command_line, const TypedEvent* start);
+  Status WriteRegistry(const TypedEvent& event, int64_t process_id);
+  Status WriteSysmonRecord(const TypedEvent& event, int64_t node_id, int64_t process_id);
   // The process_id for the event's subject (ProcessRows), writing a
   // placeholder row when it has none.
   Result<int64_t> ResolveProcess(const TypedEvent& event, int64_t node_id);
   Result<int64_t> InsertProcess(const TypedEvent& event, int64_t node_id, bool placeholder);
+  // The event's TypedEvent::signals as signal_matches rows pointing at
+  // its row: `table` is the view's name, `row` the id behind it
+  // (signal_rows.cc). `batch` is the table's batched insert, flushed
+  // first to learn the row's id; null when `row` is known.
+  Status WriteSignalMatches(const TypedEvent& event, const char* table, BatchedInsert* batch,
+                            int64_t row, int64_t process_id);
   // ProcessRowSource.
   Result<int64_t> ExeId(std::string_view exe) override { return interner_->Intern(exe); }
   // An exec stored by an earlier run or transaction (one primary-key

@@ -20,7 +20,18 @@ struct EventStore::Statements {
   std::unique_ptr<Statement> next_process_id;
   std::unique_ptr<Statement> end_process;
   std::unique_ptr<Statement> insert_image;
+  std::unique_ptr<Statement> insert_dns;
   std::unique_ptr<Statement> select_instance;
+  // Windows (Sysmon) records: windows_rows.cc.
+  std::unique_ptr<Statement> select_windows_guid;
+  std::unique_ptr<Statement> insert_windows_process;
+  std::unique_ptr<Statement> upgrade_process;
+  std::unique_ptr<Statement> insert_registry;
+  std::unique_ptr<Statement> insert_sysmon;
+  std::unique_ptr<Statement> insert_signal_match;
+  std::unique_ptr<Statement> insert_hunt_match;
+  std::unique_ptr<Statement> trim_signal_matches;  // past RecordSignalMatches, oldest first
+  std::unique_ptr<Statement> insert_signal_rule;
   // Appends that nothing reads back before the commit go in batches
   // (batched_insert.h): audit keys known to be new, and the event rows.
   std::unique_ptr<BatchedInsert> new_audit_keys;
@@ -87,12 +98,48 @@ struct EventStore::Statements {
         {&insert_image,
          "INSERT INTO image_data(time, process_id, path_id, sha256, uid, user_id) "
          "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"},
+        {&insert_dns,
+         "INSERT INTO dns_data(time, process_id, pid, query, type, class, dns_id, response_seen, "
+         "rcode, response, answers, transport, family, server_address_id, server_port, "
+         "latency_us, uid, user_id, attribution) "
+         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
+         "?18, ?19)"},
         // An exec stored earlier: its audit key's time is the instance
         // start, so this is a primary-key seek on audit_events.
         {&select_instance,
          "SELECT a.process_id FROM audit_events a JOIN process_data p ON p.process_id = "
          "a.process_id WHERE a.time = ?1 AND a.node_id = ?2 AND p.pid = ?3 AND "
          "p.start_time = ?1"},
+        {&select_windows_guid,
+         "SELECT process_id FROM windows_process_data WHERE node_id = ?1 AND guid = ?2"},
+        {&insert_windows_process,
+         "INSERT OR REPLACE INTO windows_process_data(process_id, node_id, guid, parent_guid, "
+         "command_line_id, logon_id, integrity_level_id, sha1, imphash) "
+         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"},
+        // A placeholder (a process seen before its create record) becomes
+        // the process its create record describes.
+        {&upgrade_process,
+         "UPDATE process_data SET pid = ?2, ppid = ?3, parent_process_id = ?4, start_time = ?5, "
+         "exe_id = ?6, comm_id = ?7, command_id = ?8, cwd_id = ?9, success = 1, flags = 0, "
+         "user_id = ?10, sha256_id = ?11, md5_id = ?12 WHERE process_id = ?1"},
+        {&insert_registry,
+         "INSERT INTO registry_data(time, process_id, event_type_id, target_object_id, "
+         "details_id, new_name_id, user_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"},
+        {&insert_sysmon,
+         "INSERT INTO sysmon_data(time, node_id, record_id, event_id, process_id, data) "
+         "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"},
+        {&insert_signal_match,
+         "INSERT INTO signal_match_data(time, rule_id, title, level, author, event_table, "
+         "event_row, process_id, selection) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"},
+        {&insert_hunt_match,
+         "INSERT INTO signal_match_data(time, rule_id, title, level, author, event_table, "
+         "event_row, process_id, selection, hunt_time) "
+         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"},
+        {&trim_signal_matches, "DELETE FROM signal_match_data WHERE id <= ?1 - ?2"},
+        {&insert_signal_rule,
+         "INSERT OR REPLACE INTO signal_rule_data(rule_id, title, level, author, status, "
+         "description, logsource, file, condition, loaded_time) "
+         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"},
     };
     for (auto& s : statements) {
       Result<std::unique_ptr<Statement>> stmt = db->Prepare(s.sql);

@@ -238,6 +238,7 @@ Status Retention::StartRun(Database* db, int64_t now_ms, const StorageSize& size
 
 void Retention::EndRun() {
   phase_ = Phase::kIdle;
+  checkpoint_tries_ = 0;
   event_tables_.clear();
   keyed_tables_.clear();
   have_process_table_ = false;
@@ -511,20 +512,23 @@ Status Retention::VacuumChunk(Database* db, RetentionResult* out) {
   // without auto_vacuum=INCREMENTAL makes none): continue next step.
   if (free_after > 0 && free_after < *free_before) return Status::Ok();
 
-  // Copy the WAL into the file and truncate both. Readers may hold the
-  // WAL; the checkpoint must not wait for them in the event loop, so the
-  // busy timeout is 0 for this call. A blocked checkpoint (SQLITE_BUSY)
-  // is not a failure of the cleanup: the WAL stays as it is until a later
-  // run truncates it, and the size checks count it meanwhile.
+  // Copy the WAL into the file and truncate both. Readers and the
+  // background checkpointer may hold the WAL; the event loop must not wait
+  // for them long, so this call waits a few milliseconds at most and a busy
+  // checkpoint is tried again in the next steps (RetentionPolicy). Still
+  // busy after the last try is not a failure of the cleanup: the WAL stays
+  // until a later run truncates it, and the size checks count it meanwhile.
   Result<int64_t> busy_ms = db->QueryInt("PRAGMA busy_timeout");
-  sqlite3_busy_timeout(db->handle(), 0);
-  Status status;
+  sqlite3_busy_timeout(db->handle(), policy_.checkpoint_wait_ms);
   const int rc = sqlite3_wal_checkpoint_v2(db->handle(), nullptr, SQLITE_CHECKPOINT_TRUNCATE,
                                            nullptr, nullptr);
-  if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED)
-    status = Status::Error(db->LastError());
+  Status status;
+  const bool busy = (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED;
+  if (rc != SQLITE_OK && !busy) status = Status::Error(db->LastError());
   sqlite3_busy_timeout(db->handle(), busy_ms.ok() ? static_cast<int>(*busy_ms) : 5000);
   if (!status.ok()) return status;
+  if (busy && ++checkpoint_tries_ < policy_.checkpoint_tries) return Status::Ok();
+  out->checkpoint_blocked = busy;
   out->run_finished = true;
   EndRun();
   return Status::Ok();

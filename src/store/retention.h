@@ -97,6 +97,15 @@ struct RetentionPolicy {
   // event loop's other work.
   int64_t rows_per_step = 50'000;
   int64_t vacuum_pages_per_step = 2'048;
+  // The closing wal_checkpoint(TRUNCATE) fails at once while another
+  // checkpoint runs (the background WalCheckpointer's PASSIVE ones, often
+  // under a flood) or a reader holds the WAL. It waits up to this long in
+  // one step and is tried again in up to `checkpoint_tries` steps before the
+  // run ends with the WAL as it is: judged by a WAL that is about to be
+  // truncated, a run would count as failed (MaxCleanTries) and the
+  // database would be archived for nothing.
+  int checkpoint_wait_ms = 20;
+  int checkpoint_tries = 25;
   // A process row is never deleted sooner than this after its last known
   // time, whatever the cutoff: must exceed ProcessExpirationSeconds (the
   // store attributes late records to an exited process that long) plus the
@@ -134,6 +143,9 @@ struct RetentionResult {
   StorageSize after;
   bool run_started = false;   // this step began a new run
   bool run_finished = false;  // this step ended it (or nothing was to do)
+  // The run ended without truncating the WAL: every try of the closing
+  // checkpoint found it busy (after.wal_bytes is what is left).
+  bool checkpoint_blocked = false;
   // Call Step() again soon (next loop turn): the run is not finished.
   bool more_work = false;
   // At the start of the current run the file was over max_size_bytes.
@@ -212,6 +224,7 @@ class Retention {
   size_t scan_table_ = 0;
   int64_t scan_rowid_ = 0;
   int64_t size_process_cursor_ = 0;  // phase size
+  int checkpoint_tries_ = 0;         // phase vacuum: closing checkpoints found busy
   // The process-row rule, learned by the scan (process_retention.h).
   ProcessRetention processes_;
 };

@@ -10,9 +10,17 @@ namespace recorder::store {
 namespace {
 
 // The UPDATE's parameter of dropped_cap_<kind 0>; the other kinds follow.
-constexpr size_t kFirstCapParameter = 28;
+constexpr size_t kFirstCapParameter = 29;
 // ... and of filtered_out_<kind 0>, after them.
 constexpr size_t kFirstFilteredParameter = kFirstCapParameter + kRunEventKinds;
+// ... and of dns_events, after those, then dns_unattributed.
+constexpr size_t kDnsEventsParameter = kFirstFilteredParameter + kRunEventKinds;
+constexpr size_t kDnsUnattributedParameter = kDnsEventsParameter + 1;
+constexpr size_t kRegistryEventsParameter = kDnsUnattributedParameter + 1;
+constexpr size_t kEvtxRecordsParameter = kRegistryEventsParameter + 1;
+constexpr size_t kEvtxOtherChannelsParameter = kEvtxRecordsParameter + 1;
+// ... and of signal_matches and signal_matches_removed, after them.
+constexpr size_t kSignalParameter = kEvtxOtherChannelsParameter + 1;
 
 }  // namespace
 
@@ -29,12 +37,19 @@ Result<std::unique_ptr<RunLog>> RunLog::Create(Database* db) {
       "security_events = ?15, module_events = ?16, placeholder_processes = ?17, "
       "duplicates = ?18, kernel_lost = ?19, dropped_backlog = ?20, dropped_queue_full = ?21, "
       "dropped_other = ?22, error = ?23, unresolved_paths = ?24, failed_execs = ?25, note = ?26, "
-      "serial_gaps = ?27";
+      "serial_gaps = ?27, unresolved_ports = ?28";
   for (size_t kind = 0; kind < kRunEventKinds; ++kind)
     sql += fmt::format(", dropped_cap_{} = ?{}", EventKindName(kind), kFirstCapParameter + kind);
   for (size_t kind = 0; kind < kRunEventKinds; ++kind)
     sql +=
         fmt::format(", filtered_out_{} = ?{}", EventKindName(kind), kFirstFilteredParameter + kind);
+  sql += fmt::format(", dns_events = ?{}, dns_unattributed = ?{}", kDnsEventsParameter,
+                     kDnsUnattributedParameter);
+  sql += fmt::format(", registry_events = ?{}", kRegistryEventsParameter);
+  sql += fmt::format(", evtx_records = ?{}, evtx_other_channels = ?{}", kEvtxRecordsParameter,
+                     kEvtxOtherChannelsParameter);
+  sql += fmt::format(", signal_matches = ?{}, signal_matches_removed = ?{}", kSignalParameter,
+                     kSignalParameter + 1);
   sql += " WHERE run_id = ?1";
   Result<std::unique_ptr<Statement>> update = db->Prepare(sql);
   if (!update.ok()) return StoreError(*db, "prepare", update.status());
@@ -90,11 +105,19 @@ Status RunLog::Record(const RunStats& stats, int64_t wall_ms) {
   else
     stmt->BindText(26, stats.note);
   stmt->BindInt(27, u(stats.serial_gaps));
+  stmt->BindInt(28, u(run_.unresolved_ports));
   for (size_t kind = 0; kind < kRunEventKinds; ++kind)
     stmt->BindInt(static_cast<int>(kFirstCapParameter + kind), u(stats.cap_dropped_by_kind[kind]));
   for (size_t kind = 0; kind < kRunEventKinds; ++kind)
     stmt->BindInt(static_cast<int>(kFirstFilteredParameter + kind),
                   u(stats.filtered_out_by_kind[kind]));
+  stmt->BindInt(static_cast<int>(kDnsEventsParameter), u(run_.dns_events));
+  stmt->BindInt(static_cast<int>(kDnsUnattributedParameter), u(run_.dns_unattributed));
+  stmt->BindInt(static_cast<int>(kRegistryEventsParameter), u(run_.registry_events));
+  stmt->BindInt(static_cast<int>(kEvtxRecordsParameter), u(stats.evtx_records));
+  stmt->BindInt(static_cast<int>(kEvtxOtherChannelsParameter), u(stats.evtx_other_channels));
+  stmt->BindInt(static_cast<int>(kSignalParameter), u(run_.signal_matches));
+  stmt->BindInt(static_cast<int>(kSignalParameter + 1), u(run_.signal_matches_removed));
   Status status = stmt->Run();
   if (!status.ok()) return StoreError(*db_, "record the run", status);
   return Status::Ok();

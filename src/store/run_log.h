@@ -40,9 +40,20 @@ struct StoreCounters {
   // to a directory inode: docs/normalization.md).
   uint64_t unresolved_paths = 0;
   uint64_t failed_execs = 0;
+  // Network rows whose local address and port (or an address-less
+  // accept's remote ones) the live enrich stage looked for and could not
+  // find (the socket was gone): left empty.
+  uint64_t unresolved_ports = 0;
+  uint64_t dns_events = 0;        // DNS queries (not audit events: never deduplicated)
+  uint64_t dns_unattributed = 0;  // ... of them stored without their process
+  uint64_t registry_events = 0;   // Windows registry changes (imported Sysmon records)
+  // signal_matches rows written, and removed past RecordSignalMatches
+  // (oldest first).
+  uint64_t signal_matches = 0;
+  uint64_t signal_matches_removed = 0;
   uint64_t stored() const {
     return process_starts + process_ends + file_events + network_events + security_events +
-           module_events + image_events + failed_execs;
+           module_events + image_events + failed_execs + dns_events + registry_events;
   }
 };
 
@@ -76,6 +87,10 @@ struct RunStats {
   // columns filtered_out_<kind>. Chosen, not lost: not in events_lost.
   // What pushed-down kernel rules exclude never arrives and is not counted.
   std::array<uint64_t, kRunEventKinds> filtered_out_by_kind{};
+  // Windows event logs (replay): records read, and those of channels
+  // other than Sysmon's, skipped.
+  uint64_t evtx_records = 0;
+  uint64_t evtx_other_channels = 0;
   std::string error;  // why the run stopped early; empty when it did not
   // What happened to the database file at the run's start or end (a
   // damaged file archived, a switch to a fresh file); empty: nothing.

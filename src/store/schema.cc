@@ -322,6 +322,212 @@ ALTER TABLE run_data ADD COLUMN filtered_out_image INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE run_data ADD COLUMN filtered_out_failed_exec INTEGER NOT NULL DEFAULT 0;
 )sql";
 
+// Version 8: network rows whose local address and port the live enrich
+// stage could not look up (src/enrich/socket_ports.h), per run.
+constexpr const char* kSchemaV8 = R"sql(
+ALTER TABLE run_data ADD COLUMN unresolved_ports INTEGER NOT NULL DEFAULT 0;
+)sql";
+
+// The indexes of the investigation queries (src/investigate/), so that
+// `tree`, `show`, `timeline`, `search` and the web view read a few pages
+// per request, never a whole table. Not a migration: written on every
+// insert, most in random key order, they halved replay throughput, more
+// than doubled the bytes per event, and under a flood made one batch's
+// WAL outgrow the hard size limit's headroom (LiveDisk tests). Until they
+// fit the recording's bounds they are the investigation tests' and
+// benchmark's (docs/schema.md, "Storage design").
+//   processes: by parent (descendants), by pid and start (a pid at a
+//     time, an inferred parent), by start and by end (timeline);
+//   every event table: by process and time (a process's activity) and by
+//     time (timeline pages);
+//   the columns `search` matches: paths, addresses, ports, exe, command
+//     line, sha256 and the process's user, looked up by the ids of the
+//     matching strings.
+constexpr const char* kInvestigationIndexes = R"sql(
+CREATE INDEX process_data_parent ON process_data(parent_process_id);
+CREATE INDEX process_data_pid ON process_data(pid, start_time);
+CREATE INDEX process_data_start ON process_data(start_time);
+CREATE INDEX process_data_end ON process_data(end_time);
+CREATE INDEX process_data_exe ON process_data(exe_id);
+CREATE INDEX process_data_command ON process_data(command_id);
+CREATE INDEX process_data_sha256 ON process_data(sha256_id);
+CREATE INDEX process_data_user ON process_data(user_id);
+CREATE INDEX file_data_process ON file_data(process_id, time);
+CREATE INDEX file_data_time ON file_data(time);
+CREATE INDEX file_data_path ON file_data(path_id);
+CREATE INDEX file_data_new_path ON file_data(new_path_id) WHERE new_path_id IS NOT NULL;
+CREATE INDEX network_data_process ON network_data(process_id, time);
+CREATE INDEX network_data_time ON network_data(time);
+CREATE INDEX network_data_remote ON network_data(remote_address_id);
+CREATE INDEX network_data_remote_port ON network_data(remote_port);
+CREATE INDEX network_data_local_port ON network_data(local_port);
+CREATE INDEX security_data_process ON security_data(process_id, time);
+CREATE INDEX security_data_time ON security_data(time);
+CREATE INDEX security_data_target_user ON security_data(target_user_id);
+CREATE INDEX security_data_address ON security_data(address_id);
+CREATE INDEX security_data_terminal ON security_data(terminal_id);
+CREATE INDEX security_data_detail ON security_data(detail_id);
+CREATE INDEX security_data_hostname ON security_data(hostname_id);
+CREATE INDEX module_data_process ON module_data(process_id, time);
+CREATE INDEX module_data_time ON module_data(time);
+CREATE INDEX module_data_module ON module_data(module_id);
+CREATE INDEX image_data_process ON image_data(process_id, time);
+CREATE INDEX image_data_time ON image_data(time);
+CREATE INDEX image_data_path ON image_data(path_id);
+CREATE INDEX dns_data_process ON dns_data(process_id, time);
+CREATE INDEX dns_data_time ON dns_data(time);
+CREATE INDEX failed_exec_data_process ON failed_exec_data(process_id, time);
+CREATE INDEX failed_exec_data_time ON failed_exec_data(time);
+CREATE INDEX failed_exec_data_path ON failed_exec_data(path_id);
+CREATE INDEX registry_data_process ON registry_data(process_id, time);
+CREATE INDEX registry_data_time ON registry_data(time);
+CREATE INDEX registry_data_target ON registry_data(target_object_id);
+CREATE INDEX registry_data_details ON registry_data(details_id);
+CREATE INDEX registry_data_new_name ON registry_data(new_name_id) WHERE new_name_id IS NOT NULL;
+)sql";
+
+// Version 9: DNS queries and their answers (MonitorDNS, the cgroup BPF
+// capture). dns_data was never written before, so it is rebuilt rather
+// than altered: process_id may now be NULL (the packet-socket capture
+// cannot tell the process), and the columns are the ones the DNS events
+// have. The closed sets (transport, family) are codes like
+// network_data's; the DNS type, class and rcode are open sets (numbers
+// without a name stay "TYPE65534") and are stored as their text.
+// `response` is the answer's addresses, `answers` every answer record as
+// JSON (names, types, TTLs, CNAME targets).
+constexpr const char* kSchemaV9 = R"sql(
+DROP VIEW IF EXISTS dns_events;
+DROP TABLE dns_data;
+CREATE TABLE dns_data(
+  id INTEGER PRIMARY KEY,
+  time INTEGER NOT NULL,
+  process_id INTEGER,
+  pid INTEGER,
+  query TEXT,
+  type TEXT,
+  class TEXT,
+  dns_id INTEGER,
+  response_seen INTEGER NOT NULL,
+  rcode TEXT,
+  response TEXT,
+  answers TEXT,
+  transport INTEGER,
+  family INTEGER,
+  server_address_id INTEGER,
+  server_port INTEGER,
+  latency_us INTEGER,
+  uid INTEGER,
+  user_id INTEGER
+);
+ALTER TABLE run_data ADD COLUMN dns_events INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE run_data ADD COLUMN dropped_cap_dns INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE run_data ADD COLUMN filtered_out_dns INTEGER NOT NULL DEFAULT 0;
+)sql";
+
+// Version 10: how each DNS query's process was found (DnsAttribution's
+// codes: none, the BPF socket hooks, the packet socket's local-port
+// lookup; NULL in rows of schema 9), and the queries of a run stored
+// without a process. Network rows need no column for accept's remote
+// address looked up in the kernel: they count in unresolved_ports.
+constexpr const char* kSchemaV10 = R"sql(
+ALTER TABLE dns_data ADD COLUMN attribution INTEGER;
+ALTER TABLE run_data ADD COLUMN dns_unattributed INTEGER NOT NULL DEFAULT 0;
+)sql";
+
+// Version 11: Windows evidence imported from Sysmon logs.
+// - windows_process_data: a process row's Windows identity and details.
+//   Windows names a process instance by its ProcessGuid; (node, guid) is
+//   unique, so a record of another file of the same host finds the row
+//   (ancestry across files). The command line is kept as written (the
+//   commands table holds its split argv, whose shell-quoted form is not
+//   what Windows ran).
+// - registry_data: Sysmon 12/13/14; EventType kept as Sysmon's text.
+// - sysmon_data: every stored Sysmon record's EventData as JSON, under
+//   Sysmon's own field names (what Sigma's Windows rules name).
+// - runs count the registry rows, the EVTX records read and those of
+//   other channels (Security, PowerShell...) skipped.
+constexpr const char* kSchemaV11 = R"sql(
+CREATE TABLE windows_process_data(
+  process_id INTEGER PRIMARY KEY,
+  node_id INTEGER NOT NULL,
+  guid TEXT NOT NULL,
+  parent_guid TEXT,
+  command_line_id INTEGER,
+  logon_id TEXT,
+  integrity_level_id INTEGER,
+  sha1 TEXT,
+  imphash TEXT
+);
+CREATE UNIQUE INDEX windows_process_guid ON windows_process_data(node_id, guid);
+CREATE TABLE registry_data(
+  id INTEGER PRIMARY KEY,
+  time INTEGER NOT NULL,
+  process_id INTEGER NOT NULL,
+  event_type_id INTEGER,
+  target_object_id INTEGER,
+  details_id INTEGER,
+  new_name_id INTEGER,
+  user_id INTEGER
+);
+CREATE TABLE sysmon_data(
+  id INTEGER PRIMARY KEY,
+  time INTEGER NOT NULL,
+  node_id INTEGER NOT NULL,
+  record_id INTEGER NOT NULL,
+  event_id INTEGER NOT NULL,
+  process_id INTEGER,
+  data TEXT NOT NULL
+);
+ALTER TABLE run_data ADD COLUMN registry_events INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE run_data ADD COLUMN dropped_cap_registry INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE run_data ADD COLUMN filtered_out_registry INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE run_data ADD COLUMN evtx_records INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE run_data ADD COLUMN evtx_other_channels INTEGER NOT NULL DEFAULT 0;
+)sql";
+
+// Version 12: signals (src/signals/, docs/signals.md). The Sigma rules
+// that matched an event, each pointing at the event's row (event_table is
+// the view, event_row the row's id in the table behind it: the
+// process_id for processes); the loaded rules when RecordSignalDefinitions
+// is on; the runs count the matches stored and those removed past
+// RecordSignalMatches. Rule text is stored as text, not interned: matches
+// are rare and capped.
+constexpr const char* kSchemaV12 = R"sql(
+CREATE TABLE signal_match_data(
+  id INTEGER PRIMARY KEY,
+  time INTEGER NOT NULL,
+  rule_id TEXT NOT NULL,
+  title TEXT NOT NULL,
+  level TEXT NOT NULL,
+  author TEXT,
+  event_table TEXT NOT NULL,
+  event_row INTEGER NOT NULL,
+  process_id INTEGER,
+  selection TEXT
+);
+CREATE TABLE signal_rule_data(
+  rule_id TEXT PRIMARY KEY,
+  title TEXT NOT NULL,
+  level TEXT NOT NULL,
+  author TEXT,
+  status TEXT,
+  description TEXT,
+  logsource TEXT NOT NULL,
+  file TEXT,
+  condition TEXT NOT NULL,
+  loaded_time INTEGER NOT NULL
+);
+ALTER TABLE run_data ADD COLUMN signal_matches INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE run_data ADD COLUMN signal_matches_removed INTEGER NOT NULL DEFAULT 0;
+)sql";
+
+// Version 13: a signal match stored by `recorder signals hunt --store`
+// (src/investigate/hunt.h) carries the time of the hunt; NULL for a match
+// made while the event was recorded or replayed.
+constexpr const char* kSchemaV13 = R"sql(
+ALTER TABLE signal_match_data ADD COLUMN hunt_time INTEGER;
+)sql";
+
 struct Migration {
   int64_t to_version;
   std::string (*sql)();
@@ -330,13 +536,19 @@ struct Migration {
 // Append-only: a released migration's table changes are never edited; a
 // new version adds a migration.
 constexpr Migration kMigrations[] = {
-    {1, [] { return std::string(kSchemaV1); }},  // the tables
-    {2, [] { return std::string(kSchemaV2); }},  // enrichment columns
-    {3, [] { return std::string(kSchemaV3); }},  // unresolved paths
-    {4, SchemaV4},                               // code tables, failed execs
-    {5, [] { return std::string(kSchemaV5); }},  // runs.note
-    {6, [] { return std::string(kSchemaV6); }},  // serial gaps, PendingEventCap drops
-    {7, [] { return std::string(kSchemaV7); }},  // runs.filtered_out_<kind>
+    {1, [] { return std::string(kSchemaV1); }},    // the tables
+    {2, [] { return std::string(kSchemaV2); }},    // enrichment columns
+    {3, [] { return std::string(kSchemaV3); }},    // unresolved paths
+    {4, SchemaV4},                                 // code tables, failed execs
+    {5, [] { return std::string(kSchemaV5); }},    // runs.note
+    {6, [] { return std::string(kSchemaV6); }},    // serial gaps, PendingEventCap drops
+    {7, [] { return std::string(kSchemaV7); }},    // runs.filtered_out_<kind>
+    {8, [] { return std::string(kSchemaV8); }},    // runs.unresolved_ports
+    {9, [] { return std::string(kSchemaV9); }},    // dns_data, runs.dns_events
+    {10, [] { return std::string(kSchemaV10); }},  // dns_data.attribution, runs.dns_unattributed
+    {11, [] { return std::string(kSchemaV11); }},  // Windows processes, registry, Sysmon records
+    {12, [] { return std::string(kSchemaV12); }},  // signal matches and rules
+    {13, [] { return std::string(kSchemaV13); }},  // signal_match_data.hunt_time
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSchemaVersion);
 
@@ -369,6 +581,8 @@ Status RecreateViews(Database* db) {
 }
 
 }  // namespace
+
+std::string_view InvestigationIndexSql() { return kInvestigationIndexes; }
 
 Result<int64_t> SchemaVersion(Database* db) {
   // The first read of the file: this is where a non-database file fails.

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 
 #include "store/sqlite_db.h"
 #include "util/status.h"
@@ -14,7 +15,11 @@
 namespace recorder::store {
 
 // The schema version this binary writes and understands.
-inline constexpr int64_t kSchemaVersion = 7;
+inline constexpr int64_t kSchemaVersion = 13;
+
+// The indexes that make the investigation queries fast on a large
+// database (schema.cc says why the recorder does not create them).
+std::string_view InvestigationIndexSql();
 
 // The first step of opening: the schema version, once it is known to be
 // one this binary can open or create. Errors (each naming the file): not

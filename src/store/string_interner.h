@@ -19,6 +19,7 @@
 
 #include "store/sqlite_db.h"
 #include "util/status.h"
+#include "util/string_map.h"
 
 namespace recorder::store {
 
@@ -46,11 +47,7 @@ class StringInterner {
   uint64_t cache_misses() const { return misses_; }
 
  private:
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
-  };
-  using Cache = std::unordered_map<std::string, int64_t, Hash, std::equal_to<>>;
+  using Cache = StringMap<int64_t>;
 
   StringInterner(Database* db, size_t cache_bytes) : db_(db), cache_bytes_(cache_bytes) {}
   void Remember(Cache* cache, std::string_view key, int64_t id);

@@ -102,6 +102,11 @@ struct WriteTransaction {
   static constexpr size_t kMaxMissingInstances = 4096;
   std::unordered_set<enrich::InstanceKey, enrich::InstanceKeyHash> missing_instances;
 
+  // Windows process rows this transaction wrote, by node id and
+  // ProcessGuid ("<node_id>/<guid>"); older ones are looked up in
+  // windows_process_data.
+  std::unordered_map<std::string, int64_t> windows_guids;
+
   // The hash back-fill's changes (hash_backfill.h): exe id -> the first
   // row of that exe waiting for its hash, 0 once filled in this transaction.
   std::unordered_map<int64_t, int64_t> pending_hashes;

@@ -1,0 +1,332 @@
+#include "investigate/hunt.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <memory>
+#include <tuple>
+
+#include "investigate/stored_processes.h"
+#include "signals/dns_names.h"
+
+namespace recorder::investigate {
+namespace {
+
+using signals::Bit;
+using signals::LogSource;
+
+constexpr int64_t kProgressEvery = 1 << 15;
+
+// The WHERE clause of the query's time window on `column` (?1 since, ?2
+// until; a missing bound is NULL and holds for every row).
+std::string Window(std::string_view column) {
+  return fmt::format("(?1 IS NULL OR {0} >= ?1) AND (?2 IS NULL OR {0} <= ?2)", column);
+}
+
+void BindWindow(store::Statement& s, const HuntQuery& query) {
+  s.BindOptionalInt(1, query.since);
+  s.BindOptionalInt(2, query.until);
+}
+
+// About how many rows `table` holds: its largest row id (no count(*),
+// which reads the whole table).
+int64_t RowsAbout(store::Database& db, std::string_view table, std::string_view id) {
+  auto s = db.Prepare(fmt::format("SELECT max({}) FROM {}", id, table));
+  if (!s.ok()) return 0;
+  Result<bool> row = (*s)->Step();
+  return row.ok() && *row ? (*s)->ColumnInt(0) : 0;
+}
+
+// What every scan shares: the matcher, its state, the lineage, the
+// matches so far.
+class Scan {
+ public:
+  Scan(store::Database& db, const signals::SignalMatcher& matcher, const HuntQuery& query,
+       const StringCache& strings, const StoredProcesses& processes, HuntResult* result)
+      : db_(db),
+        matcher_(matcher),
+        query_(query),
+        strings_(strings),
+        processes_(processes),
+        result_(result) {}
+
+  Status Processes();
+  Status Files();
+  Status Network();
+
+ private:
+  // Runs `sql` (over `data_table`, the window bound to ?1 and ?2) and
+  // calls on_row(row) for each row, with progress; on_row returns whether
+  // the row was an event the hunt matched (counted in *hunted) or
+  // skipped, or an error that ends the scan.
+  template <typename OnRow>
+  Status EachRow(std::string_view data_table, std::string_view id_column, std::string_view view,
+                 const std::string& sql, int64_t* hunted, OnRow&& on_row);
+  // The subject fields an event's process row gives; false when the row
+  // is not there (the event is skipped: it could not have been stored so)
+  // or is an imported Windows process (its events are not rebuilt).
+  bool SetProcess(int64_t process_id, TypedEvent* event) const;
+  void Match(const TypedEvent& event, std::string_view table, int64_t row, int64_t process_id);
+
+  store::Database& db_;
+  const signals::SignalMatcher& matcher_;
+  const HuntQuery& query_;
+  const StringCache& strings_;
+  const StoredProcesses& processes_;
+  HuntResult* result_;
+  signals::MatchState state_;
+  std::vector<signals::SignalMatch> matches_;
+};
+
+template <typename OnRow>
+Status Scan::EachRow(std::string_view data_table, std::string_view id_column, std::string_view view,
+                     const std::string& sql, int64_t* hunted, OnRow&& on_row) {
+  const int64_t total = RowsAbout(db_, data_table, id_column);
+  Result<std::unique_ptr<store::Statement>> s = db_.Prepare(sql);
+  if (!s.ok()) return s.status();
+  store::Statement& q = **s;
+  BindWindow(q, query_);
+  for (int64_t done = 1;; ++done) {
+    Result<bool> row = q.Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return Status::Ok();
+    if (query_.progress && done % kProgressEvery == 0) query_.progress({view, done, total});
+    Result<bool> matched = on_row(q);
+    if (!matched.ok()) return matched.status();
+    if (*matched) ++*hunted;
+  }
+}
+
+bool Scan::SetProcess(int64_t process_id, TypedEvent* event) const {
+  const StoredProcesses::Row* row = processes_.Find(process_id);
+  if (row == nullptr) return false;
+  if (row->windows) {
+    ++result_->windows_skipped;
+    return false;
+  }
+  event->subject.pid = row->pid;
+  event->subject.ppid = row->ppid;
+  event->subject.auid = row->auid;
+  event->subject.exe = processes_.Exe(*row);
+  // The lineage's key (stored_processes.h).
+  event->enrichment.process_start_ms = process_id;
+  return true;
+}
+
+void Scan::Match(const TypedEvent& event, std::string_view table, int64_t row, int64_t process_id) {
+  matches_.clear();
+  matcher_.Match(event, &processes_, &state_, &matches_);
+  for (signals::SignalMatch& m : matches_) {
+    // A rebuilt exec is also an auditd event to the matcher; those rules
+    // are not served (HuntServes).
+    if (!HuntServes(matcher_.rules()[m.rule].source)) continue;
+    result_->matches.push_back(HuntMatch{m.rule, event.header.time_ms, std::string(table), row,
+                                         process_id, event.subject.pid, event.subject.exe,
+                                         std::move(m.selection)});
+  }
+}
+
+Status Scan::Processes() {
+  const bool argv = matcher_.uses(signals::SignalField::kCommandLine);
+  TypedEvent event;
+  // Placeholders (flags bit 0) stand for processes whose exec was not
+  // seen: no process creation to match.
+  return EachRow(
+      "process_data", "process_id", "processes",
+      "SELECT process_id, start_time, exe_id, command_id, cwd_id, pid, ppid, uid, euid, auid, "
+      "ses, tty_id, comm_id, user_id, success FROM process_data "
+      "WHERE (flags & 1) = 0 AND start_time IS NOT NULL AND " +
+          Window("start_time"),
+      &result_->processes, [&](const store::Statement& q) -> Result<bool> {
+        const int64_t process_id = q.ColumnInt(0);
+        if (const StoredProcesses::Row* row = processes_.Find(process_id);
+            row != nullptr && row->windows) {
+          ++result_->windows_skipped;
+          return false;
+        }
+        event.header.time_ms = q.ColumnInt(1);
+        event.header.success = ColumnIntOr(q, 14, 1) != 0;
+        Subject& subject = event.subject;
+        subject.exe = strings_.Get(ColumnIntOr(q, 2, 0));
+        subject.pid = static_cast<int32_t>(q.ColumnInt(5));
+        subject.ppid = static_cast<int32_t>(ColumnIntOr(q, 6, 0));
+        subject.uid = ColumnIntOr(q, 7, kUnsetId);
+        subject.euid = ColumnIntOr(q, 8, kUnsetId);
+        subject.auid = ColumnIntOr(q, 9, kUnsetId);
+        subject.ses = ColumnIntOr(q, 10, kUnsetId);
+        subject.tty = strings_.Get(ColumnIntOr(q, 11, 0));
+        subject.comm = strings_.Get(ColumnIntOr(q, 12, 0));
+        event.enrichment.user = strings_.Get(ColumnIntOr(q, 13, 0));
+        event.enrichment.process_start_ms = process_id;
+        ProcessStart start;
+        if (argv) start.argv = processes_.Argv(ColumnIntOr(q, 3, 0));
+        start.argc = static_cast<int64_t>(start.argv.size());
+        start.cwd = strings_.Get(ColumnIntOr(q, 4, 0));
+        event.body = std::move(start);
+        Match(event, "processes", process_id, process_id);
+        return true;
+      });
+}
+
+Status Scan::Files() {
+  TypedEvent event;
+  return EachRow(
+      "file_data", "id", "file_events",
+      "SELECT id, time, process_id, operation, (SELECT value FROM strings WHERE id = path_id), "
+      "(SELECT value FROM strings WHERE id = new_path_id), success, uid, user_id "
+      "FROM file_data WHERE " +
+          Window("time"),
+      &result_->file_events, [&](const store::Statement& q) -> Result<bool> {
+        const int64_t process_id = q.ColumnInt(2);
+        event.subject = Subject();
+        if (!SetProcess(process_id, &event)) return false;
+        event.header.time_ms = q.ColumnInt(1);
+        event.header.success = q.ColumnInt(6) != 0;
+        event.subject.uid = ColumnIntOr(q, 7, kUnsetId);
+        event.enrichment.user = strings_.Get(ColumnIntOr(q, 8, 0));
+        FileEvent file;
+        file.operation = static_cast<FileOperation>(q.ColumnInt(3));
+        file.path = q.ColumnText(4);
+        file.new_path = q.ColumnText(5);
+        event.body = std::move(file);
+        Match(event, "file_events", q.ColumnInt(0), process_id);
+        return true;
+      });
+}
+
+Status Scan::Network() {
+  const bool hostnames = matcher_.needs_hostnames();
+  // Names for destinations: the DNS answers, merged in time order with
+  // the connections (dns_names.h keeps the recent ones).
+  signals::DnsNames names;
+  std::unique_ptr<store::Statement> dns;
+  bool dns_row = false;
+  if (hostnames) {
+    // Answers up to `until`; from an hour before `since` (kProcessWindowMs).
+    auto d = db_.Prepare(
+        "SELECT time, process_id, query, response FROM dns_data "
+        "WHERE response IS NOT NULL AND response != '' AND "
+        "(?1 IS NULL OR time >= ?1 - ?3) AND (?2 IS NULL OR time <= ?2) ORDER BY time");
+    if (!d.ok()) return d.status();
+    dns = std::move(d).value();
+    BindWindow(*dns, query_);
+    dns->BindInt(3, signals::DnsNames::kProcessWindowMs);
+    Result<bool> first = dns->Step();
+    if (!first.ok()) return first.status();
+    dns_row = *first;
+  }
+  // The answers up to `time_ms` into `names`.
+  auto answers_until = [&](int64_t time_ms) -> Status {
+    for (; dns_row && dns->ColumnInt(0) <= time_ms;) {
+      // The response column lists the A/AAAA answers: "10.0.0.1, ::1".
+      const std::string_view response = dns->ColumnText(3);
+      const std::string_view query = dns->ColumnText(2);
+      for (size_t at = 0; at < response.size();) {
+        size_t comma = response.find(", ", at);
+        if (comma == std::string_view::npos) comma = response.size();
+        names.Add(response.substr(at, comma - at), query, dns->ColumnInt(0),
+                  ColumnIntOr(*dns, 1, -1));
+        at = comma + 2;
+      }
+      ++result_->dns_answers;
+      Result<bool> next = dns->Step();
+      if (!next.ok()) return next.status();
+      dns_row = *next;
+    }
+    return Status::Ok();
+  };
+  TypedEvent event;
+  return EachRow(
+      "network_data", "id", "network_events",
+      "SELECT id, time, process_id, direction, protocol, family, "
+      "(SELECT value FROM strings WHERE id = local_address_id), local_port, "
+      "(SELECT value FROM strings WHERE id = remote_address_id), remote_port, success, uid, "
+      "user_id FROM network_data WHERE " +
+          Window("time") + (hostnames ? " ORDER BY time" : ""),
+      &result_->network_events, [&](const store::Statement& q) -> Result<bool> {
+        const int64_t process_id = q.ColumnInt(2);
+        event.subject = Subject();
+        if (!SetProcess(process_id, &event)) return false;
+        event.header.time_ms = q.ColumnInt(1);
+        event.header.success = q.ColumnInt(10) != 0;
+        event.subject.uid = ColumnIntOr(q, 11, kUnsetId);
+        event.enrichment.user = strings_.Get(ColumnIntOr(q, 12, 0));
+        NetworkEvent net;
+        net.direction = static_cast<NetworkDirection>(q.ColumnInt(3));
+        net.protocol = static_cast<NetworkProtocol>(ColumnIntOr(q, 4, 0));
+        net.family = static_cast<AddressFamily>(ColumnIntOr(q, 5, 0));
+        net.local_address = q.ColumnText(6);
+        net.local_port = static_cast<int32_t>(ColumnIntOr(q, 7, -1));
+        net.remote_address = q.ColumnText(8);
+        net.remote_port = static_cast<int32_t>(ColumnIntOr(q, 9, -1));
+        state_.scratch.destination_hostname = {};
+        if (hostnames) {
+          Status read = answers_until(event.header.time_ms);
+          if (!read.ok()) return read;
+          if (net.direction == NetworkDirection::kOutbound)
+            state_.scratch.destination_hostname =
+                names.Lookup(net.remote_address, event.header.time_ms, process_id);
+        }
+        event.body = std::move(net);
+        Match(event, "network_events", q.ColumnInt(0), process_id);
+        return true;
+      });
+}
+
+}  // namespace
+
+bool HuntServes(LogSource source) {
+  switch (source) {
+    case LogSource::kProcessCreation:
+    case LogSource::kFileEvent:
+    case LogSource::kNetworkConnection:
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::string_view HuntUnservedReason(LogSource source) {
+  if (HuntServes(source)) return {};
+  if (source == LogSource::kAuditd)
+    return "an auditd rule matches the raw audit records, which monitor.db does not keep "
+           "(it is matched live and in replay)";
+  return "a hunt rebuilds only process creations, file events and network connections";
+}
+
+Result<HuntResult> Hunt(store::Database& db, const signals::SignalMatcher& matcher,
+                        const HuntQuery& query) {
+  signals::SourceMask sources = 0;
+  for (const signals::SigmaRule& rule : matcher.rules())
+    if (HuntServes(rule.source)) sources |= Bit(rule.source);
+  HuntResult result;
+  if (sources == 0) return result;
+  auto strings = StringCache::Open(db);
+  if (!strings.ok()) return strings.status();
+  auto processes = StoredProcesses::Load(db, strings->get(), matcher.needs_argv());
+  if (!processes.ok()) return processes.status();
+  Scan scan(db, matcher, query, **strings, **processes, &result);
+  auto fail = [](std::string_view what, const Status& status) {
+    return Status::Errorf(status.code(), "hunting in {}: {}", what, status.message());
+  };
+  if (sources & Bit(LogSource::kProcessCreation)) {
+    Status status = scan.Processes();
+    if (!status.ok()) return fail("processes", status);
+  }
+  if (sources & Bit(LogSource::kFileEvent)) {
+    Status status = scan.Files();
+    if (!status.ok()) return fail("file_events", status);
+  }
+  if (sources & Bit(LogSource::kNetworkConnection)) {
+    Status status = scan.Network();
+    if (!status.ok()) return fail("network_events", status);
+  }
+  std::stable_sort(result.matches.begin(), result.matches.end(),
+                   [](const HuntMatch& a, const HuntMatch& b) {
+                     return std::tie(a.rule, a.time, a.event_table, a.event_row) <
+                            std::tie(b.rule, b.time, b.event_table, b.event_row);
+                   });
+  return result;
+}
+
+}  // namespace recorder::investigate

@@ -1,0 +1,223 @@
+#include "signals/signal_matcher.h"
+
+#include <algorithm>
+
+namespace recorder::signals {
+namespace {
+
+// Marks the selections a node reaches without passing an odd number of
+// `not`s: those that can be why a rule matched.
+void MarkPositive(const ConditionNode& node, bool negated, std::vector<bool>* positive) {
+  if (node.kind == ConditionNode::Kind::kNot) {
+    for (const ConditionNode& child : node.children) MarkPositive(child, !negated, positive);
+    return;
+  }
+  for (const ConditionNode& child : node.children) MarkPositive(child, negated, positive);
+  if (!negated)
+    for (uint32_t s : node.selections) (*positive)[s] = true;
+}
+
+}  // namespace
+
+SignalMatcher::~SignalMatcher() = default;
+
+uint32_t SignalMatcher::FieldIndex(const FieldRef& ref, LogSource source) {
+  for (uint32_t i = 0; i < fields_.size(); ++i) {
+    if (fields_[i].ref == ref) {
+      fields_[i].sources |= Bit(source);
+      return i;
+    }
+  }
+  FieldSlot slot;
+  slot.ref = ref;
+  slot.sources = Bit(source);
+  // The filter's matcher; its Field names nothing here (signal fields
+  // are FieldRefs), and every Sigma value is text.
+  slot.matcher =
+      std::make_unique<filter::FieldMatcher>(filter::Field::kCmdline, filter::FieldKind::kString);
+  fields_.push_back(std::move(slot));
+  return static_cast<uint32_t>(fields_.size() - 1);
+}
+
+Result<std::shared_ptr<const SignalMatcher>> SignalMatcher::Compile(std::vector<SigmaRule> rules) {
+  std::shared_ptr<SignalMatcher> m(new SignalMatcher());
+  m->rules_ = std::move(rules);
+  for (const SigmaRule& rule : m->rules_) {
+    CompiledRule compiled;
+    m->selection_offset_.push_back(m->selections_);
+    m->selections_ += rule.selections.size();
+    for (const Selection& selection : rule.selections) {
+      std::vector<Alternative> alternatives;
+      for (const std::vector<FieldTest>& tests : selection.alternatives) {
+        Alternative alternative;
+        for (const FieldTest& test : tests) {
+          CompiledTest out;
+          out.field = m->FieldIndex(test.field, rule.source);
+          out.all = test.all;
+          FieldSlot& slot = m->fields_[out.field];
+          for (const ValueTest& value : test.values) {
+            CompiledValue v{value.op, 0, value.flag};
+            if (value.op != ValueOp::kNull && value.op != ValueOp::kExists) {
+              filter::Pattern pattern;
+              pattern.case_insensitive = value.op != ValueOp::kRegex;
+              pattern.text = value.text;
+              switch (value.op) {
+                case ValueOp::kEquals:
+                  pattern.op = filter::Operator::kEquals;
+                  break;
+                case ValueOp::kContains:
+                  pattern.op = filter::Operator::kContains;
+                  break;
+                case ValueOp::kStartsWith:
+                  pattern.op = filter::Operator::kStartsWith;
+                  break;
+                case ValueOp::kEndsWith:
+                  pattern.op = filter::Operator::kEndsWith;
+                  break;
+                case ValueOp::kCidr:
+                  pattern.op = filter::Operator::kCidr;
+                  pattern.cidr = value.cidr;
+                  slot.has_networks = true;
+                  break;
+                default:  // kWildcard, kRegex
+                  pattern.op = filter::Operator::kRegex;
+                  break;
+              }
+              v.atom = m->atoms_++;
+              slot.matcher->Add(pattern, v.atom);
+              slot.has_atoms = true;
+            }
+            out.values.push_back(v);
+          }
+          alternative.push_back(std::move(out));
+        }
+        alternatives.push_back(std::move(alternative));
+      }
+      compiled.selections.push_back(std::move(alternatives));
+    }
+    compiled.positive.assign(rule.selections.size(), false);
+    MarkPositive(rule.condition, false, &compiled.positive);
+    m->compiled_.push_back(std::move(compiled));
+  }
+  for (FieldSlot& slot : m->fields_) {
+    Status status = slot.matcher->Finish();
+    if (!status.ok()) return status;
+  }
+  return std::shared_ptr<const SignalMatcher>(std::move(m));
+}
+
+bool SignalMatcher::uses(SignalField field) const {
+  return std::any_of(fields_.begin(), fields_.end(),
+                     [&](const FieldSlot& slot) { return slot.ref.field == field; });
+}
+
+bool SignalMatcher::needs_argv() const {
+  return std::any_of(fields_.begin(), fields_.end(), [](const FieldSlot& slot) {
+    switch (slot.ref.field) {
+      case SignalField::kParentCommandLine:
+        return true;
+      case SignalField::kCommandLine:
+      case SignalField::kProctitle:
+      case SignalField::kKeywords:
+        // A process_creation rule reads the exec's own argv.
+        return (slot.sources & ~Bit(LogSource::kProcessCreation)) != 0;
+      default:
+        return false;
+    }
+  });
+}
+
+bool SignalMatcher::Test(const CompiledTest& test, const MatchState& state) const {
+  for (const CompiledValue& v : test.values) {
+    bool hit;
+    if (v.op == ValueOp::kNull) {
+      hit = !state.present[test.field];
+    } else if (v.op == ValueOp::kExists) {
+      hit = static_cast<bool>(state.present[test.field]) == v.flag;
+    } else {
+      hit = state.atom_hit[v.atom] == state.generation;
+    }
+    if (hit && !test.all) return true;
+    if (!hit && test.all) return false;
+  }
+  return test.all;
+}
+
+bool SignalMatcher::Evaluate(const ConditionNode& node, const MatchState& state,
+                             size_t first) const {
+  switch (node.kind) {
+    case ConditionNode::Kind::kSelection:
+      return state.selection_true[first + node.selections[0]] != 0;
+    case ConditionNode::Kind::kAnd:
+      return std::all_of(node.children.begin(), node.children.end(),
+                         [&](const ConditionNode& c) { return Evaluate(c, state, first); });
+    case ConditionNode::Kind::kOr:
+      return std::any_of(node.children.begin(), node.children.end(),
+                         [&](const ConditionNode& c) { return Evaluate(c, state, first); });
+    case ConditionNode::Kind::kNot:
+      return !Evaluate(node.children[0], state, first);
+    case ConditionNode::Kind::kOneOf:
+      return std::any_of(node.selections.begin(), node.selections.end(),
+                         [&](uint32_t s) { return state.selection_true[first + s] != 0; });
+    case ConditionNode::Kind::kAllOf:
+      return std::all_of(node.selections.begin(), node.selections.end(),
+                         [&](uint32_t s) { return state.selection_true[first + s] != 0; });
+  }
+  return false;
+}
+
+void SignalMatcher::Match(const TypedEvent& event, const filter::ProcessLineage* lineage,
+                          MatchState* state, std::vector<SignalMatch>* out) const {
+  if (rules_.empty()) return;
+  const SourceMask sources = SourcesOf(event);
+  if (sources == 0) return;
+  if (state->atom_hit.size() != atoms_) state->atom_hit.assign(atoms_, 0);
+  state->present.assign(fields_.size(), 0);
+  state->selection_true.resize(selections_);
+  if (++state->generation == 0) {
+    std::fill(state->atom_hit.begin(), state->atom_hit.end(), 0);
+    state->generation = 1;
+  }
+  const uint32_t generation = state->generation;
+  state->scratch.ForgetEvent();
+  for (size_t f = 0; f < fields_.size(); ++f) {
+    const FieldSlot& slot = fields_[f];
+    if ((slot.sources & sources) == 0) continue;
+    state->values.clear();
+    Values(slot.ref, event, lineage, &state->scratch, &state->values);
+    state->present[f] = !state->values.empty();
+    if (!slot.has_atoms) continue;
+    auto hit = [&](uint32_t atom) { state->atom_hit[atom] = generation; };
+    for (std::string_view value : state->values) {
+      slot.matcher->MatchString(value, &state->buffers, hit);
+      if (slot.has_networks) slot.matcher->MatchAddress(value, hit);
+    }
+  }
+  for (uint32_t r = 0; r < rules_.size(); ++r) {
+    if ((Bit(rules_[r].source) & sources) == 0) continue;
+    const CompiledRule& rule = compiled_[r];
+    const size_t first = selection_offset_[r];
+    for (size_t s = 0; s < rule.selections.size(); ++s) {
+      bool any = false;
+      for (const Alternative& alternative : rule.selections[s]) {
+        if (std::all_of(alternative.begin(), alternative.end(),
+                        [&](const CompiledTest& t) { return Test(t, *state); })) {
+          any = true;
+          break;
+        }
+      }
+      state->selection_true[first + s] = any;
+    }
+    if (!Evaluate(rules_[r].condition, *state, first)) continue;
+    SignalMatch match;
+    match.rule = r;
+    for (size_t s = 0; s < rule.selections.size(); ++s) {
+      if (!rule.positive[s] || !state->selection_true[first + s]) continue;
+      if (!match.selection.empty()) match.selection += ',';
+      match.selection += rules_[r].selections[s].name;
+    }
+    out->push_back(std::move(match));
+  }
+}
+
+}  // namespace recorder::signals

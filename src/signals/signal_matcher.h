@@ -1,0 +1,108 @@
+// Loaded Sigma rules compiled once for matching events. Every value test
+// of every rule is an "atom" on one field; all atoms of a field are
+// compiled together in one filter::FieldMatcher (the filters' own
+// matcher: equals in a hash table, contains/startswith/endswith in
+// case-insensitive Aho-Corasick automata, wildcards and |re in one RE2
+// set, |cidr in prefix tables). An event's field values are read once and
+// scanned once whatever the number of rules; then each rule of the
+// event's log sources evaluates its condition over the atoms that hit.
+//
+// Immutable after Compile; Match is const and thread-safe given a
+// MatchState per thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "filter/field_matcher.h"
+#include "filter/process_lineage.h"
+#include "normalize/typed_event.h"
+#include "signals/sigma_fields.h"
+#include "signals/sigma_rule.h"
+#include "util/status.h"
+
+namespace recorder::signals {
+
+struct SignalMatch {
+  uint32_t rule = 0;      // index into SignalMatcher::rules()
+  std::string selection;  // the selections that held and made the condition true, comma-separated
+};
+
+// Per-thread scratch for Match.
+struct MatchState {
+  filter::MatchBuffers buffers;
+  ValueScratch scratch;
+  std::vector<std::string_view> values;
+  std::vector<uint32_t> atom_hit;  // == generation: the atom hit this event
+  std::vector<uint8_t> present;    // per field: the event has a value
+  std::vector<int8_t> selection_true;
+  uint32_t generation = 0;
+};
+
+class SignalMatcher {
+ public:
+  ~SignalMatcher();
+  // Errors only on an internal limit (automaton or regex-set size).
+  static Result<std::shared_ptr<const SignalMatcher>> Compile(std::vector<SigmaRule> rules);
+
+  const std::vector<SigmaRule>& rules() const { return rules_; }
+  bool empty() const { return rules_.empty(); }
+
+  // Some loaded rule tests `field` (in any log source).
+  bool uses(SignalField field) const;
+  // Some loaded rule needs a command line that is not the event's own
+  // exec's: ParentCommandLine, or the command line (CommandLine,
+  // proctitle, keywords) of a file, network or auditd event's process.
+  // Without one, the process table need not keep argv (the lineage's
+  // ProcessFacts::argv may be null).
+  bool needs_argv() const;
+  // Some loaded rule tests DestinationHostname: the caller should set
+  // MatchState::scratch.destination_hostname for outbound connections.
+  bool needs_hostnames() const { return uses(SignalField::kDestinationHostname); }
+
+  // Appends a SignalMatch per rule that matches `event`. `lineage` (may
+  // be null) answers the parent fields and a process's command line.
+  void Match(const TypedEvent& event, const filter::ProcessLineage* lineage, MatchState* state,
+             std::vector<SignalMatch>* out) const;
+
+ private:
+  struct CompiledValue {
+    ValueOp op;     // kNull, kExists, or an atom's op
+    uint32_t atom;  // the atom, for ops the matcher answers
+    bool flag;      // kExists
+  };
+  struct CompiledTest {
+    uint32_t field;  // index into fields_
+    bool all;
+    std::vector<CompiledValue> values;
+  };
+  using Alternative = std::vector<CompiledTest>;
+  struct CompiledRule {
+    std::vector<std::vector<Alternative>> selections;
+    std::vector<bool> positive;  // the selection counts towards "which selection matched"
+  };
+  struct FieldSlot {
+    FieldRef ref;
+    SourceMask sources = 0;  // of the rules that test it
+    std::unique_ptr<filter::FieldMatcher> matcher;
+    bool has_atoms = false;
+    bool has_networks = false;  // some atom is a |cidr block
+  };
+
+  SignalMatcher() = default;
+  uint32_t FieldIndex(const FieldRef& ref, LogSource source);
+  bool Test(const CompiledTest& test, const MatchState& state) const;
+  bool Evaluate(const ConditionNode& node, const MatchState& state, size_t first) const;
+
+  std::vector<SigmaRule> rules_;
+  std::vector<CompiledRule> compiled_;
+  std::vector<FieldSlot> fields_;
+  uint32_t atoms_ = 0;
+  size_t selections_ = 0;                 // over all rules
+  std::vector<size_t> selection_offset_;  // rule -> its first selection in MatchState
+};
+
+}  // namespace recorder::signals
