@@ -158,6 +158,22 @@ TEST_F(BsmReplayTest, GzippedTrailAndIdempotence) {
   EXPECT_EQ(Scalar(db, "SELECT COUNT(*) FROM file_events"), "3");
 }
 
+// On stdin, plain or gzipped, a trail is known by its content as a file
+// is: the same rows as the file's replay.
+TEST_F(BsmReplayTest, StdinIsReadAsTheFileIs) {
+  for (const std::string& feed : {"cat " + ShellQuote(trail_), "gzip -c " + ShellQuote(trail_)}) {
+    const std::string db = temp_->File("stdin.db");
+    std::remove(db.c_str());
+    CommandResult run = RunCommand(feed + " | " + ShellQuote(RECORDER_BINARY) +
+                                   " replay --node mac-ann --db " + ShellQuote(db) + " -");
+    ASSERT_EQ(run.exit_code, 0) << feed << "\n" << run.output;
+    EXPECT_EQ(QueryValues(db, "SELECT pid, exe, argv, node FROM processes ORDER BY pid"),
+              QueryValues(db_, "SELECT pid, exe, argv, node FROM processes ORDER BY pid"))
+        << feed;
+    EXPECT_EQ(Scalar(db, "SELECT COUNT(*) FROM file_events"), "3") << feed;
+  }
+}
+
 // --node names a trail's host; a Windows log names its own, so --node
 // with only Windows logs is refused, saying why.
 TEST_F(BsmReplayTest, NodeOption) {

@@ -19,6 +19,7 @@
 
 namespace {
 
+using recorder::CommandResult;
 using recorder::ExpectColumns;
 using recorder::Query;
 using recorder::RecorderRun;
@@ -251,6 +252,27 @@ TEST_F(SysmonReplayTest, ReplayingAgainAddsNothing) {
   ASSERT_EQ(again.exit_code, 0) << again.text;
   EXPECT_EQ(Scalar(db, counts), before);
   EXPECT_EQ(Scalar(db, "SELECT duplicates FROM runs ORDER BY run_id DESC LIMIT 1"), "295");
+}
+
+// On stdin, plain or gzipped, a Windows event log is known by its content
+// as a file is: the same rows as the file's replay.
+TEST_F(SysmonReplayTest, StdinIsReadAsTheFileIs) {
+  TempDir temp("recorder-sysmon-stdin");
+  const std::string counts =
+      "SELECT (SELECT count(*) FROM processes) || ' ' || (SELECT count(*) FROM file_events) || "
+      "' ' || (SELECT count(*) FROM registry_events) || ' ' || "
+      "(SELECT count(*) FROM sysmon_events) || ' ' || (SELECT group_concat(DISTINCT node) "
+      "FROM processes)";
+  const std::string plain = temp.File("plain.db"), gz = temp.File("gz.db");
+  CommandResult run = RunCommand(Quote(RECORDER_BINARY) + " replay --db " + Quote(plain) + " - < " +
+                                 Quote(kSamples + "sysmon.evtx"));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("Windows event logs: 358 records"));
+  EXPECT_EQ(Scalar(plain, counts), Scalar(db_, counts));
+  run = RunCommand("gzip -c " + Quote(kSamples + "sysmon.evtx") + " | " + Quote(RECORDER_BINARY) +
+                   " replay --db " + Quote(gz) + " -");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(Scalar(gz, counts), Scalar(db_, counts));
 }
 
 // The investigation commands on the imported host.

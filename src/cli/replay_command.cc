@@ -117,48 +117,21 @@ int RunReplay(ReplayOptions options) {
   }
   // Open every input first: an unreadable file stops the replay before
   // anything is written.
-  // A Windows event log or a BSM trail (each known by content) is read
-  // as records, the rest as audit text.
-  struct Input {
-    std::string file;
-    std::unique_ptr<LineReader> text;
-    std::unique_ptr<evtx::EvtxReader> evtx;
-    std::string bsm;  // the whole trail
-    bool is_bsm = false;
-  };
-  std::vector<Input> inputs;
+  std::vector<ReplayInput> inputs;
   uint64_t total_bytes = 0;
   for (const std::string& file : options.files) {
-    auto evtx_reader = evtx::OpenIfEvtx(file);
-    if (!evtx_reader.ok()) {
-      std::fprintf(stderr, "recorder replay: %s\n", evtx_reader.status().message().c_str());
+    Result<ReplayInput> input = OpenReplayInput(file);
+    if (!input.ok()) {
+      std::fprintf(stderr, "recorder replay: %s\n", input.status().message().c_str());
       return kExitInput;
     }
-    if (*evtx_reader != nullptr) {
-      inputs.push_back({file, nullptr, std::move(evtx_reader).value(), {}, false});
-      continue;
-    }
-    bool is_bsm = false;
-    Result<std::string> trail = bsm::ReadIfBsm(file, &is_bsm);
-    if (!trail.ok()) {
-      std::fprintf(stderr, "recorder replay: %s\n", trail.status().message().c_str());
-      return kExitInput;
-    }
-    if (is_bsm) {
-      inputs.push_back({file, nullptr, nullptr, std::move(trail).value(), true});
-      continue;
-    }
-    auto reader = LineReader::Open(file);
-    if (!reader.ok()) {
-      std::fprintf(stderr, "recorder replay: %s\n", reader.status().message().c_str());
-      return kExitInput;
-    }
-    total_bytes += (*reader)->file_size();
-    inputs.push_back({file, std::move(reader).value(), nullptr, {}, false});
+    if (input->text != nullptr) total_bytes += input->text->file_size();
+    inputs.push_back(std::move(input).value());
   }
   // Every EVTX record names its Computer: --node would name nothing.
-  if (!options.node.empty() &&
-      std::all_of(inputs.begin(), inputs.end(), [](const Input& i) { return i.evtx != nullptr; })) {
+  if (!options.node.empty() && std::all_of(inputs.begin(), inputs.end(), [](const ReplayInput& i) {
+        return i.evtx != nullptr;
+      })) {
     std::fprintf(stderr,
                  "recorder replay: --node names the host of inputs that name none (BSM trails, "
                  "audit logs without node=); a Windows event log names its own (Computer)\n");
@@ -302,7 +275,7 @@ int RunReplay(ReplayOptions options) {
   // in order, and a fork in one names the parent of an exec in the next.
   bsm::BsmMapper bsm_mapper(options.node);
   InterruptGuard interrupt_guard;
-  for (Input& input : inputs) {
+  for (ReplayInput& input : inputs) {
     if (input.evtx != nullptr || input.is_bsm) {
       Status status = input.evtx != nullptr
                           ? ReplayEvtx(*input.evtx, first, &evtx_counts, &reporter, &g_interrupted)
@@ -532,21 +505,22 @@ void AddReplayCommand(CLI::App& app, int* exit_code) {
       "  recorder replay --db /tmp/m.db audit.log.1.gz audit.log\n"
       "  ausearch --raw -ts today | recorder replay -\n"
       "\n"
-      "A Windows event log (.evtx, plain or .gz, known by its content) is read as\n"
-      "records: Sysmon's events 1, 3, 5, 6, 7, 11, 12, 13, 14, 22, 23 and 26 fill the\n"
-      "same views (processes linked by ProcessGuid, the record's Computer as node)\n"
-      "plus registry_events, and every stored Sysmon record is kept whole in\n"
-      "sysmon_events; records of other channels are counted and skipped, damaged\n"
-      "ones listed as FILE:record N: reason.\n"
+      "A Windows event log (.evtx, plain or .gz, known by its content, on stdin\n"
+      "too) is read as records: Sysmon's events 1, 3, 5, 6, 7, 11, 12, 13, 14, 22,\n"
+      "23 and 26 fill the same views (processes linked by ProcessGuid, the record's\n"
+      "Computer as node) plus registry_events, and every stored Sysmon record is\n"
+      "kept whole in sysmon_events; records of other channels are counted and\n"
+      "skipped, damaged ones listed as FILE:record N: reason.\n"
       "\n"
-      "A macOS/FreeBSD audit trail (OpenBSM, plain or .gz, known by its content)\n"
-      "is read as records: execs (with argv), exits, file creates, writes,\n"
-      "renames and deletes, connects and accepts, logins fill the same views, the\n"
-      "processes' ancestry taken from the trail's forks and spawns; other events\n"
-      "are counted, damaged records listed as FILE:OFFSET: reason. Several trails\n"
-      "in one replay are one host's, in order. A trail names no host: --node NAME\n"
-      "names it (as it names audit records without node=; refused when every\n"
-      "input is a Windows event log, whose records name their own).\n"
+      "A macOS/FreeBSD audit trail (OpenBSM, plain or .gz, known by its content, on\n"
+      "stdin too) is read as records: execs (with argv), exits, file creates,\n"
+      "writes, renames and deletes, connects and accepts, logins fill the same\n"
+      "views, the processes' ancestry taken from the trail's forks and spawns;\n"
+      "other events are counted, damaged records listed as FILE:OFFSET: reason.\n"
+      "Several trails in one replay are one host's, in order. A trail names no\n"
+      "host: --node NAME names it (as it names audit records without node=;\n"
+      "refused when every input is a Windows event log, whose records name their\n"
+      "own).\n"
       "\n"
       "With --filters DIR, the events the filters of configuration directory DIR\n"
       "exclude are left out (docs/filters.md), and the summary counts them.\n"

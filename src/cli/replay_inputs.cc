@@ -2,13 +2,68 @@
 
 #include <fmt/format.h>
 
+#include "bsm/bsm_reader.h"
 #include "evtx/sysmon_event.h"
 #include "normalize/event_batch.h"
 
 namespace recorder::cli {
 namespace {
+
 constexpr size_t kBatch = 1024;
+// The most of an EVTX file or a BSM trail read into memory (decompressed).
+constexpr size_t kMaxWholeInput = size_t{4} << 30;
+
+// stdin, told apart by its first bytes (decompressed when gzip), like a
+// file: the EVTX and BSM readers need the whole input, so it is read to
+// the end; audit text stays a line stream.
+Result<ReplayInput> OpenStdinInput() {
+  ReplayInput input;
+  input.file = "-";
+  auto reader = LineReader::Open("-");
+  if (!reader.ok()) return reader.status();
+  auto head = (*reader)->Peek(16);
+  if (!head.ok()) return head.status();
+  const bool is_evtx = evtx::LooksLikeEvtx(*head);
+  if (!is_evtx && !bsm::LooksLikeBsm(*head)) {
+    input.text = std::move(reader).value();
+    return input;
+  }
+  Result<std::string> bytes = (*reader)->ReadRest(kMaxWholeInput);
+  if (!bytes.ok()) return bytes.status();
+  if (is_evtx) {
+    auto evtx_reader = evtx::EvtxReader::OpenBytes(std::move(bytes).value(), "stdin");
+    if (!evtx_reader.ok()) return evtx_reader.status();
+    input.evtx = std::move(evtx_reader).value();
+  } else {
+    input.bsm = std::move(bytes).value();
+    input.is_bsm = true;
+  }
+  return input;
+}
+
 }  // namespace
+
+Result<ReplayInput> OpenReplayInput(const std::string& file) {
+  if (file == "-") return OpenStdinInput();
+  ReplayInput input;
+  input.file = file;
+  auto evtx_reader = evtx::OpenIfEvtx(file);
+  if (!evtx_reader.ok()) return evtx_reader.status();
+  if (*evtx_reader != nullptr) {
+    input.evtx = std::move(evtx_reader).value();
+    return input;
+  }
+  Result<std::string> trail = bsm::ReadIfBsm(file, &input.is_bsm);
+  if (!trail.ok()) return trail.status();
+  if (input.is_bsm) {
+    input.bsm = std::move(trail).value();
+    return input;
+  }
+  auto reader = LineReader::Open(file);
+  if (!reader.ok()) return reader.status();
+  input.text = std::move(reader).value();
+  return input;
+}
 
 void SummaryReporter::Malformed(uint64_t, ParseError error, std::string_view) {
   Note(ParseErrorText(error));

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,6 +23,20 @@
 #include "source/line_reader.h"
 
 namespace recorder::cli {
+
+// One input of a replay, known by its content (never its name): a Windows
+// event log or a BSM trail is read whole, audit text line by line.
+struct ReplayInput {
+  std::string file;
+  std::unique_ptr<LineReader> text;
+  std::unique_ptr<evtx::EvtxReader> evtx;
+  std::string bsm;  // the whole trail
+  bool is_bsm = false;
+};
+
+// Opens `file` (plain or .gz; "-" for stdin, told apart by its first
+// bytes the same way). An error names the file and why.
+Result<ReplayInput> OpenReplayInput(const std::string& file);
 
 // Keeps the first few problems with their place (FILE:LINE: reason) for
 // the summary; counting is the pipeline's job.

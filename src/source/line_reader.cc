@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -79,6 +80,41 @@ bool LineReader::Fill() {
     if (std::memchr(buffer_.get() + end_ - n, '\n', static_cast<size_t>(n))) break;
   }
   return true;
+}
+
+Result<std::string_view> LineReader::Peek(size_t count) {
+  count = std::min(count, capacity_);
+  while (end_ - begin_ < count && !eof_) {
+    const size_t before = end_ - begin_;
+    if (!Fill()) return Status::Errorf(StatusCode::kIo, "cannot read {}: {}", path_, error_);
+    if (end_ - begin_ == before && end_ == capacity_) break;  // full: nothing more fits
+  }
+  return std::string_view(buffer_.get() + begin_, std::min(count, end_ - begin_));
+}
+
+Result<std::string> LineReader::ReadRest(size_t max_bytes) {
+  std::string rest(buffer_.get() + begin_, end_ - begin_);
+  begin_ = end_;
+  constexpr size_t kStep = size_t{1} << 20;
+  while (!eof_ && rest.size() <= max_bytes) {
+    const size_t at = rest.size();
+    rest.resize(at + kStep);
+    const int n = gzread(gz_->file, rest.data() + at, static_cast<unsigned>(kStep));
+    if (n < 0) {
+      int code = 0;
+      const char* message = gzerror(gz_->file, &code);
+      return Status::Errorf(code == Z_ERRNO ? StatusCode::kIo : StatusCode::kCorrupt,
+                            "cannot read {}: {}", path_,
+                            code == Z_ERRNO ? std::strerror(errno) : message);
+    }
+    rest.resize(at + static_cast<size_t>(n));
+    bytes_read_ += static_cast<size_t>(n);
+    eof_ = n == 0;
+  }
+  if (rest.size() > max_bytes)
+    return Status::Errorf(StatusCode::kInvalid, "{}: larger than {} MiB: not read", path_,
+                          max_bytes >> 20);
+  return rest;
 }
 
 LineReader::Next LineReader::ReadLine(std::string_view* line) {

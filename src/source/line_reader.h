@@ -25,6 +25,15 @@ class LineReader {
   // see error().
   Next ReadLine(std::string_view* line);
 
+  // The next `count` bytes, not consumed (fewer at the end of the input):
+  // the first bytes of a stream (stdin) tell its format before a reader
+  // is chosen.
+  Result<std::string_view> Peek(size_t count);
+  // All that is left, raw, for a reader that needs the whole input (an
+  // EVTX file or a BSM trail on stdin). Refused (kInvalid) past
+  // `max_bytes`, so a hostile .gz cannot fill the memory.
+  Result<std::string> ReadRest(size_t max_bytes);
+
   const std::string& path() const { return path_; }
   const std::string& error() const { return error_; }
   uint64_t line_number() const { return line_number_; }
