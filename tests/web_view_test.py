@@ -182,7 +182,8 @@ class Browser:
              "--disable-background-networking", "--disable-sync", "--window-size=1280,900",
              f"--user-data-dir={self.profile}", "--remote-debugging-port=0", "about:blank"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
-            start_new_session=True)
+            # Its singleton socket directory goes under TMPDIR: in work, removed with it.
+            env=dict(os.environ, TMPDIR=work), start_new_session=True)
         port_file = os.path.join(self.profile, "DevToolsActivePort")
         wait_until("chromium's DevTools port",
                    lambda: os.path.exists(port_file) and open(port_file).read().count("\n") >= 1,
