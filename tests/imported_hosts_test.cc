@@ -260,5 +260,39 @@ TEST_F(ImportedHostsTest, InvestigationCommandsWorkOnImportedHosts) {
   ASSERT_TRUE(linux_hit.contains("process")) << linux_hit.dump();
 }
 
+// --node narrows timeline, its histogram and search to one host's events.
+TEST_F(ImportedHostsTest, TimelineAndSearchNarrowToOneHost) {
+  // The trail's nine events are all of mac-ann's.
+  nlohmann::json mac = Json("timeline --node mac-ann --limit 1000");
+  EXPECT_EQ(mac["events"].size(), 9u) << mac.dump();
+  nlohmann::json minutes = Json("timeline --node mac-ann --histogram");
+  int64_t counted = 0;
+  for (const auto& minute : minutes) counted += minute["count"].get<int64_t>();
+  EXPECT_EQ(counted, 9) << minutes.dump();
+  const std::string windows = Scalar(db_, "SELECT DISTINCT node FROM registry_events");
+  ASSERT_FALSE(windows.empty());
+  EXPECT_EQ(
+      Json("timeline --kind registry --limit 1000 --node " + ShellQuote(windows))["events"].size(),
+      32u);
+  EXPECT_TRUE(Json("timeline --kind registry --node mac-ann")["events"].empty());
+  EXPECT_TRUE(Json("timeline --node no-such-host")["events"].empty());
+
+  // "/bin/" is in processes of the Linux host and of mac-ann: with --node,
+  // only mac-ann's.
+  const std::string mac_processes =
+      "SELECT count(*) FROM processes WHERE node = 'mac-ann' AND process_id = ";
+  nlohmann::json all = Json("search /bin/ --limit 1000");
+  nlohmann::json only_mac = Json("search /bin/ --limit 1000 --node mac-ann");
+  ASSERT_TRUE(only_mac.contains("process")) << only_mac.dump();
+  EXPECT_LT(only_mac["process"]["hits"].size(), all["process"]["hits"].size());
+  for (const auto& hit : only_mac["process"]["hits"])
+    EXPECT_EQ(Scalar(db_, mac_processes + std::to_string(hit["process_id"].get<int64_t>())), "1")
+        << hit.dump();
+  nlohmann::json mac_files = Json("search /Users/ann --node mac-ann");
+  EXPECT_TRUE(mac_files.contains("file")) << mac_files.dump();
+  EXPECT_FALSE(Json("search PING.EXE --node mac-ann").contains("process"));
+  EXPECT_TRUE(Json("search PING.EXE --node " + ShellQuote(windows)).contains("process"));
+}
+
 }  // namespace
 }  // namespace recorder

@@ -63,6 +63,7 @@ TEST(ServeRequestTest, TimelineTakesTheCommandsTimesKindsAndCursor) {
                                                         {"kind", "process,file"},
                                                         {"user", "0"},
                                                         {"exe", "*/su"},
+                                                        {"node", "mac-ann"},
                                                         {"limit", "10"},
                                                         {"after", "1795629433783.1"}});
   ASSERT_TRUE(timeline.ok()) << timeline.status().message();
@@ -74,6 +75,7 @@ TEST(ServeRequestTest, TimelineTakesTheCommandsTimesKindsAndCursor) {
               ElementsAre(EventKind::kExec, EventKind::kExit, EventKind::kFile));
   EXPECT_EQ(timeline->timeline.user, "0");
   EXPECT_EQ(timeline->timeline.exe_glob, "*/su");
+  EXPECT_EQ(timeline->timeline.node, "mac-ann");
   EXPECT_EQ(timeline->timeline.limit, 10);
   EXPECT_EQ(timeline->timeline.after, "1795629433783.1");
 
@@ -94,9 +96,11 @@ TEST(ServeRequestTest, BadTimesAndKindsAreRefused) {
 }
 
 TEST(ServeRequestTest, SearchNeedsATerm) {
-  Result<ApiRequest> search = Parse("/api/search", {{"q", "/etc/passwd"}, {"limit", "5"}});
+  Result<ApiRequest> search =
+      Parse("/api/search", {{"q", "/etc/passwd"}, {"node", "web-1"}, {"limit", "5"}});
   ASSERT_TRUE(search.ok());
   EXPECT_EQ(search->term, "/etc/passwd");
+  EXPECT_EQ(search->node, "web-1");
   EXPECT_EQ(search->limit, 5);
   EXPECT_THAT(Refusal("/api/search", {}), HasSubstr("needs q=TERM"));
   EXPECT_THAT(Refusal("/api/search", {{"q", ""}}), HasSubstr("needs q=TERM"));

@@ -33,6 +33,10 @@ constexpr std::string_view kExitCodes =
     "cursor), or the database file is missing, cannot be opened or is not a\n"
     "recorder database.";
 
+constexpr const char* kNodeHelp =
+    "Only events of processes of this host: the node column (audit node=, a Windows "
+    "log's Computer, a BSM trail's --node); the local machine's have none";
+
 struct CommonOptions {
   std::string db;          // empty: config::DbPathFor's rule
   std::string config_dir;  // empty: the current directory
@@ -138,7 +142,7 @@ int RunShow(const ProcessOptions& options) {
 
 struct TimelineOptions {
   CommonOptions common;
-  std::string since, until, kinds, user, exe, after;
+  std::string since, until, kinds, user, exe, node, after;
   int64_t limit = 100;
   bool histogram = false;
 };
@@ -163,6 +167,7 @@ int RunTimeline(const TimelineOptions& options) {
   }
   query.user = options.user;
   query.exe_glob = options.exe;
+  query.node = options.node;
   query.limit = options.limit;
   query.after = options.after;
   auto db = OpenDb(options.common);
@@ -187,14 +192,14 @@ int RunTimeline(const TimelineOptions& options) {
 
 struct SearchOptions {
   CommonOptions common;
-  std::string term;
+  std::string term, node;
   int64_t limit = 20;
 };
 
 int RunSearch(const SearchOptions& options) {
   auto db = OpenDb(options.common);
   if (!db.ok()) return Fail("search", db.status(), kExitUsage);
-  auto groups = investigate::Search(**db, options.term, options.limit);
+  auto groups = investigate::Search(**db, options.term, options.limit, options.node);
   if (!groups.ok()) return Fail("search", groups.status(), kExitUsage);
   if (options.common.json)
     PrintJson(options.common, investigate::SearchJson(*groups));
@@ -277,6 +282,7 @@ void AddTimelineCommand(CLI::App& app, int* exit_code) {
       "  recorder timeline --since -2h --kind file,network --exe '*/python3*'\n"
       "  recorder timeline --kind security --user 0 --limit 5 --json\n"
       "  recorder timeline --since -1h --histogram\n"
+      "  recorder timeline --node WIN-DC01 --kind process,registry\n"
       "\n{}",
       kTimeForms, kExitCodes));
   cmd->add_option("--since", options->since, "Events at or after this time");
@@ -286,6 +292,7 @@ void AddTimelineCommand(CLI::App& app, int* exit_code) {
                   "security, module, image, dns, failed_exec, registry");
   cmd->add_option("--user", options->user, "Only events of this user (name, or uid as text)");
   cmd->add_option("--exe", options->exe, "Only events of processes whose exe matches this glob");
+  cmd->add_option("--node", options->node, kNodeHelp);
   cmd->add_option("--limit", options->limit, "Events per page (default 100)")
       ->check(CLI::Range(int64_t{1}, int64_t{1000000}));
   cmd->add_option("--after", options->after, "Continue after a previous page (its cursor)");
@@ -311,9 +318,11 @@ void AddSearchCommand(CLI::App& app, int* exit_code) {
                   "  recorder search recorder-golden-marker-execveat\n"
                   "  recorder search 127.0.0.1 --json\n"
                   "  recorder search 65534 --limit 5 --utc\n"
+                  "  recorder search powershell --node WIN-DC01\n"
                   "\n{}",
                   kExitCodes));
   cmd->add_option("TERM", options->term, "What to look for")->required();
+  cmd->add_option("--node", options->node, kNodeHelp);
   cmd->add_option("--limit", options->limit, "Hits per kind (default 20)")
       ->check(CLI::Range(int64_t{1}, int64_t{1000000}));
   AddCommonOptions(cmd, &options->common);

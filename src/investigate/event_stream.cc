@@ -51,7 +51,28 @@ constexpr KindSource kSources[] = {
 const KindSource& SourceOf(EventKind kind) { return kSources[static_cast<int>(kind)]; }
 
 // Parameters of the generated statements, by number.
-constexpr int kLowerParam = 1, kUpperParam = 2, kUserParam = 3, kExeParam = 4, kProcessParam = 5;
+constexpr int kLowerParam = 1, kUpperParam = 2, kUserParam = 3, kExeParam = 4, kProcessParam = 5,
+              kNodeParam = 7;
+
+// The conditions on the views' columns a timeline query asks for, written
+// against `{time}` (SelectArm), and their binding.
+std::string QueryConditions(const TimelineQuery& query, std::optional<int64_t> lower) {
+  std::string conditions;
+  if (lower) conditions += fmt::format(" AND {{time}} >= ?{}", kLowerParam);
+  if (query.until) conditions += fmt::format(" AND {{time}} <= ?{}", kUpperParam);
+  if (!query.user.empty()) conditions += fmt::format(" AND user = ?{}", kUserParam);
+  if (!query.exe_glob.empty()) conditions += fmt::format(" AND exe GLOB ?{}", kExeParam);
+  if (!query.node.empty()) conditions += fmt::format(" AND node = ?{}", kNodeParam);
+  return conditions;
+}
+
+void BindQuery(const TimelineQuery& query, std::optional<int64_t> lower, store::Statement* stmt) {
+  if (lower) stmt->BindInt(kLowerParam, *lower);
+  if (query.until) stmt->BindInt(kUpperParam, *query.until);
+  if (!query.user.empty()) stmt->BindText(kUserParam, query.user);
+  if (!query.exe_glob.empty()) stmt->BindText(kExeParam, query.exe_glob);
+  if (!query.node.empty()) stmt->BindText(kNodeParam, query.node);
+}
 
 // One kind's rows as (time, kind, process_id, pid, exe, user, success,
 // detail), restricted by `conditions` written against `time`.
@@ -132,7 +153,8 @@ struct SearchSource {
   std::vector<std::string_view> scanned;  // text columns
 };
 
-std::string CandidateSelect(const SearchSource& search) {
+// `by_node`: only rows of processes of the host whose string id is ?6.
+std::string CandidateSelect(const SearchSource& search, bool by_node) {
   std::vector<std::string> conditions;
   for (std::string_view column : search.strings)
     conditions.push_back(fmt::format("{} IN temp.search_strings", column));
@@ -152,10 +174,14 @@ std::string CandidateSelect(const SearchSource& search) {
   const bool process = search.group == "process";
   const std::string_view key = process ? "process_id" : "id";
   const std::string columns = process ? "process_id" : "process_id, time, id";
+  const std::string_view node = !by_node  ? ""
+                                : process ? " AND node_id = ?6"
+                                          : " AND process_id IN (SELECT process_id FROM "
+                                            "process_data WHERE node_id = ?6)";
   std::string arms;
   for (const std::string& condition : conditions)
-    arms += fmt::format("{}SELECT * FROM (SELECT {} FROM {} WHERE {} ORDER BY {} LIMIT ?3)",
-                        arms.empty() ? "" : " UNION ", columns, search.table, condition, key);
+    arms += fmt::format("{}SELECT * FROM (SELECT {} FROM {} WHERE ({}){} ORDER BY {} LIMIT ?3)",
+                        arms.empty() ? "" : " UNION ", columns, search.table, condition, node, key);
   return fmt::format("SELECT {} FROM ({}) ORDER BY {} LIMIT ?3",
                      process ? "process_id" : "process_id, time", arms, key);
 }
@@ -239,11 +265,7 @@ Result<TimelinePage> LoadTimeline(store::Database& db, const TimelineQuery& quer
                           query.after);
   std::optional<int64_t> lower = query.since;
   if (!query.after.empty()) lower = lower ? std::max(*lower, cursor_time) : cursor_time;
-  std::string conditions;
-  if (lower) conditions += fmt::format(" AND {{time}} >= ?{}", kLowerParam);
-  if (query.until) conditions += fmt::format(" AND {{time}} <= ?{}", kUpperParam);
-  if (!query.user.empty()) conditions += fmt::format(" AND user = ?{}", kUserParam);
-  if (!query.exe_glob.empty()) conditions += fmt::format(" AND exe GLOB ?{}", kExeParam);
+  const std::string conditions = QueryConditions(query, lower);
   std::string sql;
   for (const KindSource& source : kSources) {
     bool wanted = query.kinds.empty();
@@ -255,10 +277,7 @@ Result<TimelinePage> LoadTimeline(store::Database& db, const TimelineQuery& quer
   const int64_t limit = std::max<int64_t>(query.limit, 1);
   auto stmt = db.Prepare(sql + std::string(kOrder) + " LIMIT ?6");
   if (!stmt.ok()) return stmt.status();
-  if (lower) (*stmt)->BindInt(kLowerParam, *lower);
-  if (query.until) (*stmt)->BindInt(kUpperParam, *query.until);
-  if (!query.user.empty()) (*stmt)->BindText(kUserParam, query.user);
-  if (!query.exe_glob.empty()) (*stmt)->BindText(kExeParam, query.exe_glob);
+  BindQuery(query, lower, stmt->get());
   // The rows the cursor says were shown, this page, and one more to know
   // whether another page follows.
   (*stmt)->BindInt(6, skip + limit + 1);
@@ -282,15 +301,11 @@ Result<TimelinePage> LoadTimeline(store::Database& db, const TimelineQuery& quer
 }
 
 Result<std::vector<MinuteCount>> LoadHistogram(store::Database& db, const TimelineQuery& query) {
-  std::string conditions;
-  if (query.since) conditions += fmt::format(" AND {{time}} >= ?{}", kLowerParam);
-  if (query.until) conditions += fmt::format(" AND {{time}} <= ?{}", kUpperParam);
-  if (!query.user.empty()) conditions += fmt::format(" AND user = ?{}", kUserParam);
-  if (!query.exe_glob.empty()) conditions += fmt::format(" AND exe GLOB ?{}", kExeParam);
-  // Without a user or exe condition the counts come from the tables
+  const std::string conditions = QueryConditions(query, query.since);
+  // Without a user, exe or node condition the counts come from the tables
   // alone: the view's join to the process and its strings would be read
   // for every event counted.
-  const bool tables_only = query.user.empty() && query.exe_glob.empty();
+  const bool tables_only = query.user.empty() && query.exe_glob.empty() && query.node.empty();
   std::string sql;
   for (const KindSource& source : kSources) {
     bool wanted = query.kinds.empty();
@@ -306,10 +321,7 @@ Result<std::vector<MinuteCount>> LoadHistogram(store::Database& db, const Timeli
   auto stmt =
       db.Prepare("SELECT minute, sum(n) FROM (" + sql + ") GROUP BY minute ORDER BY minute");
   if (!stmt.ok()) return stmt.status();
-  if (query.since) (*stmt)->BindInt(kLowerParam, *query.since);
-  if (query.until) (*stmt)->BindInt(kUpperParam, *query.until);
-  if (!query.user.empty()) (*stmt)->BindText(kUserParam, query.user);
-  if (!query.exe_glob.empty()) (*stmt)->BindText(kExeParam, query.exe_glob);
+  BindQuery(query, query.since, stmt->get());
   std::vector<MinuteCount> minutes;
   for (;;) {
     Result<bool> row = (*stmt)->Step();
@@ -320,7 +332,7 @@ Result<std::vector<MinuteCount>> LoadHistogram(store::Database& db, const Timeli
 }
 
 Result<std::vector<SearchGroup>> Search(store::Database& db, std::string_view term,
-                                        int64_t limit_per_kind) {
+                                        int64_t limit_per_kind, std::string_view node) {
   if (term.empty()) return Status::Error(StatusCode::kInvalid, "empty search term");
   const std::vector<SearchSource> sources = {
       {"process",
@@ -408,17 +420,21 @@ Result<std::vector<SearchGroup>> Search(store::Database& db, std::string_view te
   const std::string pattern = ContainsPattern(term);
   Status filled = FillSearchIds(db, pattern);
   if (!filled.ok()) return filled;
-  // The term's own string id (user columns match whole) and its value as
-  // a port number; neither matches anything when there is none.
-  int64_t term_id = -1;
-  {
+  // The term's own string id (user columns match whole), the node's, and
+  // the term's value as a port number; none matches anything when there
+  // is none.
+  auto string_id = [&db](std::string_view text) -> Result<int64_t> {
     auto stmt = db.Prepare("SELECT id FROM strings WHERE value = ?1");
     if (!stmt.ok()) return stmt.status();
-    (*stmt)->BindText(1, term);
+    (*stmt)->BindText(1, text);
     Result<bool> row = (*stmt)->Step();
     if (!row.ok()) return row.status();
-    if (*row) term_id = (*stmt)->ColumnInt(0);
-  }
+    return *row ? (*stmt)->ColumnInt(0) : int64_t{-1};
+  };
+  Result<int64_t> term_id = string_id(term);
+  if (!term_id.ok()) return term_id.status();
+  Result<int64_t> node_id = node.empty() ? Result<int64_t>(int64_t{-1}) : string_id(node);
+  if (!node_id.ok()) return node_id.status();
   int64_t number = -1;
   {
     auto [ptr, ec] = std::from_chars(term.data(), term.data() + term.size(), number);
@@ -435,9 +451,10 @@ Result<std::vector<SearchGroup>> Search(store::Database& db, std::string_view te
       // A process row without a start (a placeholder) is still a hit: it
       // sorts by its end, or first.
       source.time = "coalesce(start_time, end_time, 0)";
-      restriction = fmt::format(" AND process_id IN ({})", CandidateSelect(search));
+      restriction = fmt::format(" AND process_id IN ({})", CandidateSelect(search, !node.empty()));
     } else {
-      restriction = fmt::format(" AND (process_id, time) IN ({})", CandidateSelect(search));
+      restriction =
+          fmt::format(" AND (process_id, time) IN ({})", CandidateSelect(search, !node.empty()));
     }
     std::string recheck;
     for (std::string_view column : search.contains)
@@ -447,10 +464,11 @@ Result<std::vector<SearchGroup>> Search(store::Database& db, std::string_view te
     auto stmt = db.Prepare(fmt::format("{}{} LIMIT ?3", SelectArm(source, restriction), kOrder));
     if (!stmt.ok()) return stmt.status();
     (*stmt)->BindText(1, pattern);
-    (*stmt)->BindInt(2, term_id);
+    (*stmt)->BindInt(2, *term_id);
     (*stmt)->BindInt(3, limit_per_kind + 1);
     (*stmt)->BindInt(4, number);
     (*stmt)->BindText(5, term);
+    if (!node.empty()) (*stmt)->BindInt(6, *node_id);
     Result<std::vector<EventRow>> rows = ReadAll(**stmt);
     if (!rows.ok()) return rows.status();
     if (rows->empty()) continue;

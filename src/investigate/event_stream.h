@@ -64,6 +64,7 @@ struct TimelineQuery {
   std::vector<EventKind> kinds;  // empty: all
   std::string user;              // exact user column (name or uid text); empty: any
   std::string exe_glob;          // SQLite GLOB on exe; empty: any
+  std::string node;              // exact host (the views' node); empty: any
   int64_t limit = 100;
   std::string after;  // a TimelinePage::next cursor; empty: from the start
 };
@@ -82,8 +83,8 @@ struct MinuteCount {
   int64_t count = 0;
 };
 
-// Events per minute that `query` selects (its since, until, kinds, user
-// and exe; limit and after do not apply), in time order; minutes without
+// Events per minute that `query` selects (its since, until, kinds, user,
+// exe and node; limit and after do not apply), in time order; minutes without
 // events are left out.
 Result<std::vector<MinuteCount>> LoadHistogram(store::Database& db, const TimelineQuery& query);
 
@@ -96,9 +97,10 @@ struct SearchGroup {
 };
 
 // `term` as a substring (ASCII case-insensitive) of the paths, addresses,
-// hashes, users, modules, command lines and details of every table. Groups
-// without hits are left out. kInvalid for an empty term.
+// hashes, users, modules, command lines and details of every table; with
+// a `node`, only the hits of that host's processes. Groups without hits
+// are left out. kInvalid for an empty term.
 Result<std::vector<SearchGroup>> Search(store::Database& db, std::string_view term,
-                                        int64_t limit_per_kind);
+                                        int64_t limit_per_kind, std::string_view node = {});
 
 }  // namespace recorder::investigate

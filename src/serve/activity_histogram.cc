@@ -30,7 +30,8 @@ constexpr KindTime kKindTimes[] = {
     {investigate::EventKind::kRegistry, "registry_events", "time"},
 };
 
-// Parameters by number: ?1 lower, ?2 upper, ?3 user, ?4 exe glob, ?5 bucket width.
+// Parameters by number: ?1 lower, ?2 upper, ?3 user, ?4 exe glob, ?5 bucket
+// width, ?6 node.
 std::string Union(const investigate::TimelineQuery& query, std::string_view select_format,
                   bool bounded) {
   std::string sql;
@@ -43,6 +44,7 @@ std::string Union(const investigate::TimelineQuery& query, std::string_view sele
     if (bounded || query.until) where += fmt::format(" AND {} <= ?2", source.time);
     if (!query.user.empty()) where += " AND user = ?3";
     if (!query.exe_glob.empty()) where += " AND exe GLOB ?4";
+    if (!query.node.empty()) where += " AND node = ?6";
     if (!sql.empty()) sql += " UNION ALL ";
     sql += fmt::format(fmt::runtime(select_format), fmt::arg("time", source.time),
                        fmt::arg("view", source.view), fmt::arg("where", where));
@@ -56,6 +58,7 @@ void BindFilters(store::Statement& stmt, const investigate::TimelineQuery& query
   if (upper) stmt.BindInt(2, *upper);
   if (!query.user.empty()) stmt.BindText(3, query.user);
   if (!query.exe_glob.empty()) stmt.BindText(4, query.exe_glob);
+  if (!query.node.empty()) stmt.BindText(6, query.node);
 }
 
 }  // namespace

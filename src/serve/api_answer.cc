@@ -78,7 +78,7 @@ ApiResponse AnswerApiRequest(store::Database& db, const ApiRequest& request) {
       return Ok(HistogramJson(*histogram));
     }
     case ApiEndpoint::kSearch: {
-      auto groups = investigate::Search(db, request.term, request.limit);
+      auto groups = investigate::Search(db, request.term, request.limit, request.node);
       if (!groups.ok()) return ErrorResponse(groups.status());
       return Ok(investigate::SearchJson(*groups));
     }

@@ -19,9 +19,9 @@ const EndpointSpec kEndpoints[] = {
     {"/api/show", ApiEndpoint::kShow, {"process", "offset", "limit"}},
     {"/api/timeline",
      ApiEndpoint::kTimeline,
-     {"since", "until", "kind", "user", "exe", "limit", "after"}},
-    {"/api/histogram", ApiEndpoint::kHistogram, {"since", "until", "kind", "user", "exe"}},
-    {"/api/search", ApiEndpoint::kSearch, {"q", "limit"}},
+     {"since", "until", "kind", "user", "exe", "node", "limit", "after"}},
+    {"/api/histogram", ApiEndpoint::kHistogram, {"since", "until", "kind", "user", "exe", "node"}},
+    {"/api/search", ApiEndpoint::kSearch, {"q", "node", "limit"}},
 };
 
 std::string ParamList(const EndpointSpec& spec) {
@@ -93,6 +93,7 @@ Status ParseTimelineFilters(const Params& params, int64_t now_ms,
   }
   if (const std::string* user = params.Get("user")) query->user = *user;
   if (const std::string* exe = params.Get("exe")) query->exe_glob = *exe;
+  if (const std::string* node = params.Get("node")) query->node = *node;
   return Status::Ok();
 }
 
@@ -146,6 +147,7 @@ Result<ApiRequest> ParseApiRequest(std::string_view path, const QueryParams& que
       if (term == nullptr || term->empty())
         return Status::Error(StatusCode::kInvalid, "/api/search needs q=TERM (not empty)");
       request.term = *term;
+      if (const std::string* node = params.Get("node")) request.node = *node;
       auto limit = params.Integer("limit", 1, kMaxPageLimit, kDefaultSearchLimit);
       if (!limit.ok()) return limit.status();
       request.limit = *limit;

@@ -42,6 +42,7 @@ struct ApiRequest {
   int64_t limit = 100;                  // show: activity events; search: hits per kind
   investigate::TimelineQuery timeline;  // timeline and histogram (limit too)
   std::string term;                     // search
+  std::string node;                     // search: only this host's hits; empty: any
 };
 
 // kNotFound for a path that is not an endpoint; kInvalid naming the

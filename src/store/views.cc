@@ -117,12 +117,14 @@ std::vector<ViewDefinition> MakeViews() {
           "  {} AS detail,\n"
           "  {} AS record_type,\n"
           "  {} AS hostname,\n"
-          "  e.success, e.uid\n"
+          "  e.success, e.uid,\n"
+          "  {} AS node\n"
           "FROM security_data e {}",
           Utc("e.time"), Str("p.exe_id"), SqlCase("e.kind", kSecurityKindCodes), Str("e.user_id"),
           Str("e.target_user_id"), SqlCase("e.result", kSecurityResultCodes), Str("e.terminal_id"),
           Str("e.address_id"), Str("e.detail_id"),
-          SqlCase("e.record_type", kSecurityRecordTypeCodes), Str("e.hostname_id"), kJoinProcess));
+          SqlCase("e.record_type", kSecurityRecordTypeCodes), Str("e.hostname_id"),
+          Str("p.node_id"), kJoinProcess));
 
   add("module_events", fmt::format("{}"
                                    "  {} AS operation,\n"
@@ -187,10 +189,11 @@ std::vector<ViewDefinition> MakeViews() {
                   "  {} AS error,\n"
                   "  e.errno,\n"
                   "  {} AS cwd,\n"
-                  "  e.uid\n"
+                  "  e.uid,\n"
+                  "  {} AS node\n"
                   "FROM failed_exec_data e {}",
                   EventHead(), Str("e.path_id"), SqlCase("e.errno", kExecErrnoCodes),
-                  Str("e.cwd_id"), kJoinProcess));
+                  Str("e.cwd_id"), Str("p.node_id"), kJoinProcess));
 
   add("runs",
       fmt::format("  run_id, source,\n"
