@@ -228,17 +228,18 @@ int RunHunt(const HuntOptions& options) {
     if (i == 0 || result->matches[i].rule != result->matches[i - 1].rule) ++rules_matched;
   std::fprintf(summary,
                "hunted %zu rule(s) over %lld process(es), %lld file event(s), %lld network "
-               "event(s) in %s: %zu match(es) of %zu rule(s); %zu rule(s) not hunted, %zu "
-               "skipped, %zu malformed\n",
+               "event(s), %lld Sysmon record(s) in %s: %zu match(es) of %zu rule(s); %zu rule(s) "
+               "not hunted, %zu skipped, %zu malformed\n",
                m.rules().size(), static_cast<long long>(result->processes),
                static_cast<long long>(result->file_events),
-               static_cast<long long>(result->network_events), path.c_str(), result->matches.size(),
+               static_cast<long long>(result->network_events),
+               static_cast<long long>(result->sysmon_records), path.c_str(), result->matches.size(),
                rules_matched, unserved, rules->count(signals::Outcome::kSkipped),
                rules->count(signals::Outcome::kMalformed));
   if (result->windows_skipped > 0)
     std::fprintf(summary,
-                 "%lld row(s) of hosts imported from Sysmon logs not hunted (a hunt rebuilds "
-                 "Linux events only)\n",
+                 "%lld row(s) of hosts imported from Sysmon logs left to the Windows rules (a "
+                 "Linux rule does not match them)\n",
                  static_cast<long long>(result->windows_skipped));
   db->reset();
   if (options.store) {

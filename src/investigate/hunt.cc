@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <tuple>
 
 #include "investigate/stored_processes.h"
@@ -53,6 +54,7 @@ class Scan {
   Status Processes();
   Status Files();
   Status Network();
+  Status Sysmon();
 
  private:
   // Runs `sql` (over `data_table`, the window bound to ?1 and ?2) and
@@ -67,6 +69,10 @@ class Scan {
   // or is an imported Windows process (its events are not rebuilt).
   bool SetProcess(int64_t process_id, TypedEvent* event) const;
   void Match(const TypedEvent& event, std::string_view table, int64_t row, int64_t process_id);
+  // The view and row replay points a match on Sysmon record `event_id` at
+  // (the typed row written with it), found by its process and time.
+  Result<std::pair<std::string_view, int64_t>> SysmonMatchRow(uint32_t event_id, int64_t process_id,
+                                                              int64_t time);
 
   store::Database& db_;
   const signals::SignalMatcher& matcher_;
@@ -273,6 +279,90 @@ Status Scan::Network() {
       });
 }
 
+// The typed view and table replay writes Sysmon event `event_id` to
+// (process creations aside: their row is the process's).
+struct SysmonRowTable {
+  uint32_t event_id;
+  std::string_view view;
+  std::string_view table;
+};
+constexpr SysmonRowTable kSysmonRowTables[] = {
+    {3, "network_events", "network_data"},    {6, "image_events", "image_data"},
+    {7, "image_events", "image_data"},        {11, "file_events", "file_data"},
+    {12, "registry_events", "registry_data"}, {13, "registry_events", "registry_data"},
+    {14, "registry_events", "registry_data"}, {22, "dns_events", "dns_data"},
+    {23, "file_events", "file_data"},         {26, "file_events", "file_data"},
+};
+
+Result<std::pair<std::string_view, int64_t>> Scan::SysmonMatchRow(uint32_t event_id,
+                                                                  int64_t process_id,
+                                                                  int64_t time) {
+  if (event_id == 1) return std::pair<std::string_view, int64_t>{"processes", process_id};
+  for (const SysmonRowTable& t : kSysmonRowTables) {
+    if (t.event_id != event_id) continue;
+    auto s = db_.Prepare(
+        fmt::format("SELECT min(id) FROM {} WHERE process_id = ?1 AND time = ?2", t.table));
+    if (!s.ok()) return s.status();
+    (*s)->BindInt(1, process_id);
+    (*s)->BindInt(2, time);
+    Result<bool> row = (*s)->Step();
+    if (!row.ok()) return row.status();
+    if (*row && (*s)->ColumnType(0) != SQLITE_NULL)
+      return std::pair<std::string_view, int64_t>{t.view, (*s)->ColumnInt(0)};
+  }
+  return std::pair<std::string_view, int64_t>{"processes", process_id};
+}
+
+Status Scan::Sysmon() {
+  std::vector<signals::SignalMatch> found;
+  return EachRow(
+      "sysmon_data", "id", "sysmon_events",
+      "SELECT id, time, event_id, process_id, data FROM sysmon_data WHERE " + Window("time"),
+      &result_->sysmon_records, [&](const store::Statement& q) -> Result<bool> {
+        // A fresh event and record per row: the matcher reads the
+        // record's EventData once per event.
+        TypedEvent event;
+        event.platform = Platform::kWindows;
+        event.header.time_ms = q.ColumnInt(1);
+        auto record = std::make_shared<WindowsRecord>();
+        record->event_id = static_cast<uint32_t>(q.ColumnInt(2));
+        record->data_json = q.ColumnText(4);
+        const int64_t process_id = ColumnIntOr(q, 3, 0);
+        if (record->event_id == 12) {
+          // Sigma splits event 12 by what it did to the key (EventType).
+          nlohmann::json data = nlohmann::json::parse(record->data_json, nullptr, false);
+          RegistryEvent registry;
+          if (data.is_object() && data.contains("EventType") && data["EventType"].is_string())
+            registry.event_type = data["EventType"].get<std::string>();
+          event.body = std::move(registry);
+        }
+        if (const StoredProcesses::Row* row = processes_.Find(process_id)) {
+          event.subject.pid = row->pid;
+          event.subject.exe = processes_.Exe(*row);
+        }
+        event.windows = std::move(record);
+        found.clear();
+        matcher_.Match(event, &processes_, &state_, &found);
+        for (signals::SignalMatch& m : found) {
+          if (!HuntServes(matcher_.rules()[m.rule].source)) continue;
+          auto where = SysmonMatchRow(event.windows->event_id, process_id, event.header.time_ms);
+          if (!where.ok()) return where.status();
+          result_->matches.push_back(
+              HuntMatch{m.rule, event.header.time_ms, std::string(where->first), where->second,
+                        process_id, event.subject.pid, event.subject.exe, std::move(m.selection)});
+        }
+        return true;
+      });
+}
+
+constexpr signals::SourceMask kWindowsSources =
+    Bit(LogSource::kWindowsProcessCreation) | Bit(LogSource::kWindowsNetworkConnection) |
+    Bit(LogSource::kWindowsFileEvent) | Bit(LogSource::kWindowsFileDelete) |
+    Bit(LogSource::kWindowsRegistryAdd) | Bit(LogSource::kWindowsRegistryDelete) |
+    Bit(LogSource::kWindowsRegistrySet) | Bit(LogSource::kWindowsRegistryEvent) |
+    Bit(LogSource::kWindowsDnsQuery) | Bit(LogSource::kWindowsImageLoad) |
+    Bit(LogSource::kWindowsDriverLoad);
+
 }  // namespace
 
 bool HuntServes(LogSource source) {
@@ -282,7 +372,7 @@ bool HuntServes(LogSource source) {
     case LogSource::kNetworkConnection:
       return true;
     default:
-      return false;
+      return (kWindowsSources & Bit(source)) != 0;
   }
 }
 
@@ -291,7 +381,11 @@ std::string_view HuntUnservedReason(LogSource source) {
   if (source == LogSource::kAuditd)
     return "an auditd rule matches the raw audit records, which monitor.db does not keep "
            "(it is matched live and in replay)";
-  return "a hunt rebuilds only process creations, file events and network connections";
+  if (source == LogSource::kMacosProcessCreation)
+    return "a process imported from a BSM trail is stored as a Linux one: a hunt cannot tell "
+           "macOS processes apart (it is matched in replay)";
+  return "a hunt rebuilds Linux process creations, file events and network connections and "
+         "reads Windows' Sysmon records";
 }
 
 Result<HuntResult> Hunt(store::Database& db, const signals::SignalMatcher& matcher,
@@ -320,6 +414,16 @@ Result<HuntResult> Hunt(store::Database& db, const signals::SignalMatcher& match
   if (sources & Bit(LogSource::kNetworkConnection)) {
     Status status = scan.Network();
     if (!status.ok()) return fail("network_events", status);
+  }
+  if (sources & kWindowsSources) {
+    // A database older than the Sysmon import (schema 11) has no records.
+    Result<int64_t> has = db.QueryInt(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'sysmon_data'");
+    if (!has.ok()) return fail("sysmon_events", has.status());
+    if (*has > 0) {
+      Status status = scan.Sysmon();
+      if (!status.ok()) return fail("sysmon_events", status);
+    }
   }
   std::stable_sort(result.matches.begin(), result.matches.end(),
                    [](const HuntMatch& a, const HuntMatch& b) {

@@ -3,7 +3,8 @@
 // docs/signals.md). The events the signal matcher sees are rebuilt from
 // the stored rows: process creations (with the parent's image and
 // command line from the parent's row), file events and network
-// connections (with DestinationHostname from the stored DNS answers).
+// connections (with DestinationHostname from the stored DNS answers);
+// Windows rules run over the Sysmon records kept whole (sysmon_events).
 // auditd rules are not served: they match the raw audit records, which
 // the database does not keep.
 //
@@ -31,7 +32,7 @@ bool HuntServes(signals::LogSource source);
 std::string_view HuntUnservedReason(signals::LogSource source);
 
 struct HuntProgress {
-  std::string_view table;  // the view being read: processes, file_events, network_events
+  std::string_view table;  // the view being read: processes, ..., sysmon_events
   int64_t done = 0;        // rows of it read
   int64_t total = 0;       // about how many it has (its largest row id)
 };
@@ -46,7 +47,7 @@ struct HuntQuery {
 struct HuntMatch {
   uint32_t rule = 0;        // index into the matcher's rules()
   int64_t time = 0;         // the event's, ms
-  std::string event_table;  // processes, file_events, network_events (as signal_matches)
+  std::string event_table;  // processes, file_events, ... (the view, as signal_matches)
   int64_t event_row = 0;    // the process_id for processes, else the row id behind the view
   int64_t process_id = 0;
   int64_t pid = 0;
@@ -60,10 +61,11 @@ struct HuntResult {
   int64_t processes = 0;
   int64_t file_events = 0;
   int64_t network_events = 0;
-  int64_t dns_answers = 0;  // DNS responses read to name destinations
-  // Rows of processes imported from Sysmon logs (and their events), left
-  // out: Windows events are not rebuilt, and a Linux rule must not match
-  // them (as in replay, a rule matches only its own platform's events).
+  int64_t dns_answers = 0;     // DNS responses read to name destinations
+  int64_t sysmon_records = 0;  // Sysmon records the Windows rules were run over
+  // Rows of processes imported from Sysmon logs (and their events) left
+  // out of the Linux scans: a Linux rule must not match them (as in
+  // replay, a rule matches only its own platform's events).
   int64_t windows_skipped = 0;
 };
 
