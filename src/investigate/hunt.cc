@@ -38,6 +38,12 @@ int64_t RowsAbout(store::Database& db, std::string_view table, std::string_view 
   return row.ok() && *row ? (*s)->ColumnInt(0) : 0;
 }
 
+// A row's answer to EachRow once matched: hunted, or the error.
+Result<bool> Matched(const Status& status) {
+  if (!status.ok()) return status;
+  return true;
+}
+
 // What every scan shares: the matcher, its state, the lineage, the
 // matches so far.
 class Scan {
@@ -68,7 +74,14 @@ class Scan {
   // is not there (the event is skipped: it could not have been stored so)
   // or is an imported Windows process (its events are not rebuilt).
   bool SetProcess(int64_t process_id, TypedEvent* event) const;
-  void Match(const TypedEvent& event, std::string_view table, int64_t row, int64_t process_id);
+  // An event row's head: columns 1 time, 2 process_id, then `success`,
+  // `success + 1` uid and `success + 2` user_id; false as SetProcess.
+  bool SetEventHead(const store::Statement& q, int success, TypedEvent* event) const;
+  // Matches `event` and keeps the served rules' matches, at the view and
+  // row place() returns (asked only when a rule matched).
+  template <typename Place>
+  Status MatchAt(const TypedEvent& event, int64_t process_id, Place&& place);
+  Status Match(const TypedEvent& event, std::string_view table, int64_t row, int64_t process_id);
   // The view and row replay points a match on Sysmon record `event_id` at
   // (the typed row written with it), found by its process and time.
   Result<std::pair<std::string_view, int64_t>> SysmonMatchRow(uint32_t event_id, int64_t process_id,
@@ -119,17 +132,38 @@ bool Scan::SetProcess(int64_t process_id, TypedEvent* event) const {
   return true;
 }
 
-void Scan::Match(const TypedEvent& event, std::string_view table, int64_t row, int64_t process_id) {
+bool Scan::SetEventHead(const store::Statement& q, int success, TypedEvent* event) const {
+  event->subject = Subject();
+  if (!SetProcess(q.ColumnInt(2), event)) return false;
+  event->header.time_ms = q.ColumnInt(1);
+  event->header.success = q.ColumnInt(success) != 0;
+  event->subject.uid = ColumnIntOr(q, success + 1, kUnsetId);
+  event->enrichment.user = strings_.Get(ColumnIntOr(q, success + 2, 0));
+  return true;
+}
+
+template <typename Place>
+Status Scan::MatchAt(const TypedEvent& event, int64_t process_id, Place&& place) {
   matches_.clear();
   matcher_.Match(event, &processes_, &state_, &matches_);
   for (signals::SignalMatch& m : matches_) {
     // A rebuilt exec is also an auditd event to the matcher; those rules
     // are not served (HuntServes).
     if (!HuntServes(matcher_.rules()[m.rule].source)) continue;
-    result_->matches.push_back(HuntMatch{m.rule, event.header.time_ms, std::string(table), row,
-                                         process_id, event.subject.pid, event.subject.exe,
-                                         std::move(m.selection)});
+    Result<std::pair<std::string_view, int64_t>> where = place();
+    if (!where.ok()) return where.status();
+    result_->matches.push_back(HuntMatch{m.rule, event.header.time_ms, std::string(where->first),
+                                         where->second, process_id, event.subject.pid,
+                                         event.subject.exe, std::move(m.selection)});
   }
+  return Status::Ok();
+}
+
+Status Scan::Match(const TypedEvent& event, std::string_view table, int64_t row,
+                   int64_t process_id) {
+  return MatchAt(event, process_id, [&]() -> Result<std::pair<std::string_view, int64_t>> {
+    return std::pair<std::string_view, int64_t>{table, row};
+  });
 }
 
 Status Scan::Processes() {
@@ -169,8 +203,7 @@ Status Scan::Processes() {
         start.argc = static_cast<int64_t>(start.argv.size());
         start.cwd = strings_.Get(ColumnIntOr(q, 4, 0));
         event.body = std::move(start);
-        Match(event, "processes", process_id, process_id);
-        return true;
+        return Matched(Match(event, "processes", process_id, process_id));
       });
 }
 
@@ -183,20 +216,13 @@ Status Scan::Files() {
       "FROM file_data WHERE " +
           Window("time"),
       &result_->file_events, [&](const store::Statement& q) -> Result<bool> {
-        const int64_t process_id = q.ColumnInt(2);
-        event.subject = Subject();
-        if (!SetProcess(process_id, &event)) return false;
-        event.header.time_ms = q.ColumnInt(1);
-        event.header.success = q.ColumnInt(6) != 0;
-        event.subject.uid = ColumnIntOr(q, 7, kUnsetId);
-        event.enrichment.user = strings_.Get(ColumnIntOr(q, 8, 0));
+        if (!SetEventHead(q, 6, &event)) return false;
         FileEvent file;
         file.operation = static_cast<FileOperation>(q.ColumnInt(3));
         file.path = q.ColumnText(4);
         file.new_path = q.ColumnText(5);
         event.body = std::move(file);
-        Match(event, "file_events", q.ColumnInt(0), process_id);
-        return true;
+        return Matched(Match(event, "file_events", q.ColumnInt(0), q.ColumnInt(2)));
       });
 }
 
@@ -250,13 +276,8 @@ Status Scan::Network() {
       "user_id FROM network_data WHERE " +
           Window("time") + (hostnames ? " ORDER BY time" : ""),
       &result_->network_events, [&](const store::Statement& q) -> Result<bool> {
+        if (!SetEventHead(q, 10, &event)) return false;
         const int64_t process_id = q.ColumnInt(2);
-        event.subject = Subject();
-        if (!SetProcess(process_id, &event)) return false;
-        event.header.time_ms = q.ColumnInt(1);
-        event.header.success = q.ColumnInt(10) != 0;
-        event.subject.uid = ColumnIntOr(q, 11, kUnsetId);
-        event.enrichment.user = strings_.Get(ColumnIntOr(q, 12, 0));
         NetworkEvent net;
         net.direction = static_cast<NetworkDirection>(q.ColumnInt(3));
         net.protocol = static_cast<NetworkProtocol>(ColumnIntOr(q, 4, 0));
@@ -274,8 +295,7 @@ Status Scan::Network() {
                 names.Lookup(net.remote_address, event.header.time_ms, process_id);
         }
         event.body = std::move(net);
-        Match(event, "network_events", q.ColumnInt(0), process_id);
-        return true;
+        return Matched(Match(event, "network_events", q.ColumnInt(0), process_id));
       });
 }
 
@@ -314,7 +334,6 @@ Result<std::pair<std::string_view, int64_t>> Scan::SysmonMatchRow(uint32_t event
 }
 
 Status Scan::Sysmon() {
-  std::vector<signals::SignalMatch> found;
   return EachRow(
       "sysmon_data", "id", "sysmon_events",
       "SELECT id, time, event_id, process_id, data FROM sysmon_data WHERE " + Window("time"),
@@ -341,17 +360,9 @@ Status Scan::Sysmon() {
           event.subject.exe = processes_.Exe(*row);
         }
         event.windows = std::move(record);
-        found.clear();
-        matcher_.Match(event, &processes_, &state_, &found);
-        for (signals::SignalMatch& m : found) {
-          if (!HuntServes(matcher_.rules()[m.rule].source)) continue;
-          auto where = SysmonMatchRow(event.windows->event_id, process_id, event.header.time_ms);
-          if (!where.ok()) return where.status();
-          result_->matches.push_back(
-              HuntMatch{m.rule, event.header.time_ms, std::string(where->first), where->second,
-                        process_id, event.subject.pid, event.subject.exe, std::move(m.selection)});
-        }
-        return true;
+        return Matched(MatchAt(event, process_id, [&] {
+          return SysmonMatchRow(event.windows->event_id, process_id, event.header.time_ms);
+        }));
       });
 }
 
