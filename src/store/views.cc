@@ -105,26 +105,26 @@ std::vector<ViewDefinition> MakeViews() {
   // `user` here is the acting user as the record names it (security_data
   // has no enrichment column of its own).
   add("security_events",
-      fmt::format(
-          "  e.time, {} AS time_utc,\n"
-          "  e.process_id, p.pid, {} AS exe,\n"
-          "  {} AS kind,\n"
-          "  {} AS user,\n"
-          "  {} AS target_user,\n"
-          "  {} AS result,\n"
-          "  {} AS terminal,\n"
-          "  {} AS address,\n"
-          "  {} AS detail,\n"
-          "  {} AS record_type,\n"
-          "  {} AS hostname,\n"
-          "  e.success, e.uid,\n"
-          "  {} AS node\n"
-          "FROM security_data e {}",
-          Utc("e.time"), Str("p.exe_id"), SqlCase("e.kind", kSecurityKindCodes), Str("e.user_id"),
-          Str("e.target_user_id"), SqlCase("e.result", kSecurityResultCodes), Str("e.terminal_id"),
-          Str("e.address_id"), Str("e.detail_id"),
-          SqlCase("e.record_type", kSecurityRecordTypeCodes), Str("e.hostname_id"),
-          Str("p.node_id"), kJoinProcess));
+      fmt::format("  e.time, {} AS time_utc,\n"
+                  "  e.process_id, p.pid, {} AS exe,\n"
+                  "  {} AS kind,\n"
+                  "  {} AS user,\n"
+                  "  {} AS target_user,\n"
+                  "  {} AS result,\n"
+                  "  {} AS terminal,\n"
+                  "  {} AS address,\n"
+                  "  {} AS detail,\n"
+                  "  {} AS record_type,\n"
+                  "  {} AS hostname,\n"
+                  "  e.success, e.uid,\n"
+                  "  {} AS node\n"
+                  "FROM security_data e {}",
+                  Utc("e.time"), Str("p.exe_id"), SqlCase("e.kind", kSecurityKindCodes),
+                  Str("e.user_id"), Str("e.target_user_id"),
+                  SqlCase("e.result", kSecurityResultCodes), Str("e.terminal_id"),
+                  Str("e.address_id"), Str("e.detail_id"),
+                  SqlCase("e.record_type", kSecurityRecordTypeCodes), Str("e.hostname_id"),
+                  Str("p.node_id"), kJoinProcess));
 
   add("module_events", fmt::format("{}"
                                    "  {} AS operation,\n"
