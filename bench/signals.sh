@@ -5,9 +5,12 @@
 # events/s and CPU seconds, the median ratios with ÷ without, and the
 # rules' load report.
 #
-# Usage: [RUNS=N] bench/signals.sh [BUILD_DIR] [COUNT] [LINES]
+# Usage: [RUNS=N] [RULES_DIR=DIR] bench/signals.sh [BUILD_DIR] [COUNT] [LINES]
 #   BUILD_DIR defaults to build (its `recorder` must be built);
 #   COUNT to 100 rules; LINES to 1000000 lines of log.
+#   RULES_DIR: the rules of DIR instead of COUNT generated ones, e.g. the
+#   Linux rules of a SigmaHQ checkout (rules/linux), which the project
+#   does not ship (their licence asks for the author with every match).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -20,7 +23,12 @@ work=$(mktemp -d /tmp/recorder-signals-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
 "$root/bench/make-realistic-log" "$work/real.log" "$lines" >/dev/null
-"$root/bench/make-sigma-rules" "$count" "$work/rules"
+if [ -n "${RULES_DIR:-}" ]; then
+  cp -r "$RULES_DIR" "$work/rules"
+  count="the $(find "$work/rules" -name '*.yml' | wc -l) rule files of $RULES_DIR,"
+else
+  "$root/bench/make-sigma-rules" "$count" "$work/rules"
+fi
 "$recorder" signals check --quiet --config "$work" "$work/rules" | tail -1
 
 # "STORED EVENTS_PER_S CPU_S" of one replay: the summary's stored events

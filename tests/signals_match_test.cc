@@ -320,6 +320,30 @@ TEST_F(SignalsMatch, AuditdRecordFields) {
   EXPECT_TRUE(Ids(keyed).empty());
 }
 
+// nametype as the kernel's PATH records give it: SigmaHQ's "Systemd
+// Service Creation" asks for a PATH of nametype CREATE under a unit
+// directory.
+TEST_F(SignalsMatch, AuditdNameTypeFollowsTheFileOperation) {
+  Load(Rule("auditd",
+            "  path:\n    type: PATH\n    nametype: CREATE\n"
+            "  dir:\n    name|startswith: /etc/systemd/system/\n  condition: path and dir\n",
+            "created"));
+  EXPECT_TRUE(Fires(FileEv(FileOperation::kCreate, "/etc/systemd/system/evil.service")));
+  EXPECT_FALSE(Fires(FileEv(FileOperation::kWrite, "/etc/systemd/system/evil.service")));
+  EXPECT_FALSE(Fires(FileEv(FileOperation::kDelete, "/etc/systemd/system/evil.service")));
+  TypedEvent moved = FileEv(FileOperation::kRename, "/tmp/evil.service");
+  std::get<FileEvent>(moved.body).new_path = "/etc/systemd/system/evil.service";
+  EXPECT_TRUE(Fires(moved));
+  Load(Rule("auditd", "  sel:\n    nametype: DELETE\n  condition: sel\n", "deleted"));
+  EXPECT_TRUE(Fires(FileEv(FileOperation::kRmdir, "/tmp/d")));
+  EXPECT_TRUE(Fires(moved));
+  EXPECT_FALSE(Fires(FileEv(FileOperation::kMkdir, "/tmp/d")));
+  EXPECT_FALSE(Fires(Run({"ls"}, "/bin/ls")));
+  Load(Rule("auditd", "  sel:\n    nametype: NORMAL\n  condition: sel\n", "normal"));
+  EXPECT_TRUE(Fires(Run({"ls"}, "/bin/ls")));
+  EXPECT_TRUE(Fires(FileEv(FileOperation::kChmod, "/tmp/f")));
+}
+
 TEST_F(SignalsMatch, NullAndExists) {
   // (An id of "null" would be YAML's null: no id.)
   Load(

@@ -193,6 +193,10 @@ const std::vector<FieldInfo>& FieldTable() {
        "EXECVE a0, a1, ...: the exec's arguments (not SYSCALL's a0-a3, which are not kept)"},
       {"name", SignalField::kName, kA,
        "PATH name: a file event's path and new path, an exec's program"},
+      {"nametype", SignalField::kNameType, kA,
+       "PATH nametype as the event implies it: CREATE (a file or directory created, a link, a "
+       "rename's new name), DELETE (a file or directory removed, a rename's old name), NORMAL "
+       "(any other file event, an exec's program)"},
       {"cwd", SignalField::kCwd, kA, "CWD cwd of an exec"},
       {"proctitle", SignalField::kProctitle, kA, "PROCTITLE, as argv joined by spaces"},
   };
@@ -381,6 +385,31 @@ void Values(const FieldRef& ref, const TypedEvent& event, const filter::ProcessL
         Push(s.exe, out);
       } else if (const auto* failed = std::get_if<ExecFailure>(&event.body)) {
         Push(failed->path, out);
+      }
+      return;
+    case SignalField::kNameType:
+      // The records are not kept: the nametype the kernel gives each PATH
+      // of such an event.
+      if (file != nullptr) {
+        switch (file->operation) {
+          case FileOperation::kCreate:
+          case FileOperation::kMkdir:
+          case FileOperation::kLink:
+            out->push_back("CREATE");
+            break;
+          case FileOperation::kDelete:
+          case FileOperation::kRmdir:
+            out->push_back("DELETE");
+            break;
+          case FileOperation::kRename:
+            out->push_back("DELETE");
+            out->push_back("CREATE");
+            break;
+          default:
+            out->push_back("NORMAL");
+        }
+      } else if (start != nullptr) {
+        out->push_back("NORMAL");
       }
       return;
     case SignalField::kProctitle:

@@ -102,6 +102,7 @@ enum class SignalField : uint8_t {
   kName,
   kCwd,
   kProctitle,
+  kNameType,
   kKeywords,  // unkeyed values: every text of the event
   // A Sysmon EventData field of a Windows source: FieldRef::arg indexes
   // WindowsFieldTable().

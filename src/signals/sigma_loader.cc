@@ -150,6 +150,10 @@ std::optional<Refusal> ReadLogSource(const YAML::Node& logsource, SigmaRule* rul
     rule->source = LogSource::kFileEvent;
   } else if (category == "network_connection") {
     rule->source = LogSource::kNetworkConnection;
+  } else if (category.empty()) {
+    return Skip(
+        "log source not recorded: linux with no category or service (the system's own logs, "
+        "syslog and the like)");
   } else {
     return Skip(fmt::format("log source not recorded: category \"{}\"", category));
   }

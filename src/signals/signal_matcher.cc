@@ -17,6 +17,24 @@ void MarkPositive(const ConditionNode& node, bool negated, std::vector<bool>* po
     for (uint32_t s : node.selections) (*positive)[s] = true;
 }
 
+// Whether `node` holds when no selection does.
+bool HoldsWithNoSelection(const ConditionNode& node) {
+  switch (node.kind) {
+    case ConditionNode::Kind::kSelection:
+    case ConditionNode::Kind::kOneOf:
+      return false;
+    case ConditionNode::Kind::kAllOf:
+      return node.selections.empty();
+    case ConditionNode::Kind::kAnd:
+      return std::all_of(node.children.begin(), node.children.end(), HoldsWithNoSelection);
+    case ConditionNode::Kind::kOr:
+      return std::any_of(node.children.begin(), node.children.end(), HoldsWithNoSelection);
+    case ConditionNode::Kind::kNot:
+      return !HoldsWithNoSelection(node.children[0]);
+  }
+  return true;
+}
+
 }  // namespace
 
 SignalMatcher::~SignalMatcher() = default;
@@ -43,6 +61,7 @@ Result<std::shared_ptr<const SignalMatcher>> SignalMatcher::Compile(std::vector<
   std::shared_ptr<SignalMatcher> m(new SignalMatcher());
   m->rules_ = std::move(rules);
   for (const SigmaRule& rule : m->rules_) {
+    const auto rule_index = static_cast<uint32_t>(m->compiled_.size());
     CompiledRule compiled;
     m->selection_offset_.push_back(m->selections_);
     m->selections_ += rule.selections.size();
@@ -84,6 +103,7 @@ Result<std::shared_ptr<const SignalMatcher>> SignalMatcher::Compile(std::vector<
                   break;
               }
               v.atom = m->atoms_++;
+              m->atom_rule_.push_back(rule_index);
               slot.matcher->Add(pattern, v.atom);
               slot.has_atoms = true;
             }
@@ -97,6 +117,20 @@ Result<std::shared_ptr<const SignalMatcher>> SignalMatcher::Compile(std::vector<
     }
     compiled.positive.assign(rule.selections.size(), false);
     MarkPositive(rule.condition, false, &compiled.positive);
+    // A test whose values are all atoms holds only if one of them hit; an
+    // alternative with such a test, likewise (its tests are ANDed).
+    auto test_needs_hit = [](const CompiledTest& t) {
+      return !t.values.empty() && std::all_of(t.values.begin(), t.values.end(), [](auto& v) {
+        return v.op != ValueOp::kNull && v.op != ValueOp::kExists;
+      });
+    };
+    const bool selections_need_hits = std::all_of(
+        compiled.selections.begin(), compiled.selections.end(), [&](const auto& alternatives) {
+          return std::all_of(alternatives.begin(), alternatives.end(), [&](const auto& tests) {
+            return std::any_of(tests.begin(), tests.end(), test_needs_hit);
+          });
+        });
+    m->needs_hit_.push_back(selections_need_hits && !HoldsWithNoSelection(rule.condition));
     m->compiled_.push_back(std::move(compiled));
   }
   for (FieldSlot& slot : m->fields_) {
@@ -172,10 +206,12 @@ void SignalMatcher::Match(const TypedEvent& event, const filter::ProcessLineage*
   const SourceMask sources = SourcesOf(event);
   if (sources == 0) return;
   if (state->atom_hit.size() != atoms_) state->atom_hit.assign(atoms_, 0);
+  if (state->rule_hit.size() != rules_.size()) state->rule_hit.assign(rules_.size(), 0);
   state->present.assign(fields_.size(), 0);
   state->selection_true.resize(selections_);
   if (++state->generation == 0) {
     std::fill(state->atom_hit.begin(), state->atom_hit.end(), 0);
+    std::fill(state->rule_hit.begin(), state->rule_hit.end(), 0);
     state->generation = 1;
   }
   const uint32_t generation = state->generation;
@@ -187,7 +223,10 @@ void SignalMatcher::Match(const TypedEvent& event, const filter::ProcessLineage*
     Values(slot.ref, event, lineage, &state->scratch, &state->values);
     state->present[f] = !state->values.empty();
     if (!slot.has_atoms) continue;
-    auto hit = [&](uint32_t atom) { state->atom_hit[atom] = generation; };
+    auto hit = [&](uint32_t atom) {
+      state->atom_hit[atom] = generation;
+      state->rule_hit[atom_rule_[atom]] = generation;
+    };
     for (std::string_view value : state->values) {
       slot.matcher->MatchString(value, &state->buffers, hit);
       if (slot.has_networks) slot.matcher->MatchAddress(value, hit);
@@ -195,6 +234,8 @@ void SignalMatcher::Match(const TypedEvent& event, const filter::ProcessLineage*
   }
   for (uint32_t r = 0; r < rules_.size(); ++r) {
     if ((Bit(rules_[r].source) & sources) == 0) continue;
+    // Most rules: none of their values hit, nothing to evaluate.
+    if (needs_hit_[r] && state->rule_hit[r] != generation) continue;
     const CompiledRule& rule = compiled_[r];
     const size_t first = selection_offset_[r];
     for (size_t s = 0; s < rule.selections.size(); ++s) {

@@ -37,6 +37,7 @@ struct MatchState {
   ValueScratch scratch;
   std::vector<std::string_view> values;
   std::vector<uint32_t> atom_hit;  // == generation: the atom hit this event
+  std::vector<uint32_t> rule_hit;  // == generation: an atom of the rule hit this event
   std::vector<uint8_t> present;    // per field: the event has a value
   std::vector<int8_t> selection_true;
   uint32_t generation = 0;
@@ -103,6 +104,11 @@ class SignalMatcher {
   uint32_t atoms_ = 0;
   size_t selections_ = 0;                 // over all rules
   std::vector<size_t> selection_offset_;  // rule -> its first selection in MatchState
+  std::vector<uint32_t> atom_rule_;       // atom -> the rule whose value it is
+  // rule -> it cannot match an event none of its atoms hit: each of its
+  // selections needs a hit, and its condition is false when none holds.
+  // Most rules are so; the rest are evaluated on every event.
+  std::vector<uint8_t> needs_hit_;
 };
 
 }  // namespace recorder::signals
