@@ -344,6 +344,24 @@ TEST_F(SignalsMatch, AuditdNameTypeFollowsTheFileOperation) {
   EXPECT_TRUE(Fires(FileEv(FileOperation::kChmod, "/tmp/f")));
 }
 
+// The matcher skips a rule none of whose values hit only when its
+// condition cannot hold without a hit; these can, and must still fire.
+TEST_F(SignalsMatch, RulesThatHoldWithoutAHitAreStillEvaluated) {
+  Load({Rule("process_creation", "  sel:\n    Image|endswith: /never\n  condition: not sel\n",
+             "negated"),
+        Rule("process_creation",
+             "  sel:\n    Image|endswith: /never\n  gone:\n    CurrentDirectory|exists: false\n"
+             "  condition: sel or gone\n",
+             "exists"),
+        Rule("process_creation", "  sel:\n    Image|endswith: /ls\n  condition: sel\n", "hit")});
+  TypedEvent ls = Run({"ls"}, "/bin/ls");
+  std::get<ProcessStart>(ls.body).cwd.clear();
+  EXPECT_EQ(Ids(ls), (std::vector<std::string>{"negated", "exists", "hit"}));
+  TypedEvent never = Run({"never"}, "/bin/never");
+  std::get<ProcessStart>(never.body).cwd = "/root";
+  EXPECT_EQ(Ids(never), std::vector<std::string>{"exists"});
+}
+
 TEST_F(SignalsMatch, NullAndExists) {
   // (An id of "null" would be YAML's null: no id.)
   Load(
