@@ -41,7 +41,8 @@
 # every collector and workload. Env: TCP_RATE=1000 FILE_RATE=1000,
 # SKIP_BUILD=1 (use the recorder already in the build dir), KEEP_WORK=1,
 # SIGNALS=N (the recorders run with N Sigma rules from bench/make-sigma-rules
-# in their signals directory; row Q's live half).
+# in their signals directory; row Q's live half), SIGNALS_DIR=DIR (with the
+# rules of DIR instead, e.g. SigmaHQ's rules/linux: row S's live half).
 #
 # The harness restores the audit state it found (enabled flag, backlog
 # settings, no rule with its key, audit pid 0) and stops every process it
@@ -199,7 +200,9 @@ write_recorder_json() {  # db path
 EOF
 }
 write_recorder_json "$work/monitor.db"
-if [ "${SIGNALS:-0}" -gt 0 ]; then
+if [ -n "${SIGNALS_DIR:-}" ]; then
+  cp -r "$SIGNALS_DIR" "$cfg/signals"
+elif [ "${SIGNALS:-0}" -gt 0 ]; then
   "$root/bench/make-sigma-rules" "$SIGNALS" "$cfg/signals"
 fi
 
