@@ -121,6 +121,12 @@ class ImportedHostsTest : public ::testing::Test {
     EXPECT_EQ(r.exit_code, 0) << r.text;
     return nlohmann::json::parse(r.text, nullptr, false);
   }
+  // `signals hunt --json` with every rule of the suite over its database.
+  static RecorderRun HuntAll() {
+    return RunRecorderApart("signals hunt --json --config " + ShellQuote(temp_->path()) + " --db " +
+                                ShellQuote(db_) + " " + ShellQuote(rules_),
+                            temp_->File("hunt.err"));
+  }
   static TempDir* temp_;
   static std::string db_;
   static std::string rules_;
@@ -187,9 +193,7 @@ TEST_F(ImportedHostsTest, NoRuleFiresOnAnotherProductsEvents) {
 // out, saying so). A BSM exec is stored like a Linux one and cannot be
 // told apart in monitor.db: linux-curl is not asserted here (README).
 TEST_F(ImportedHostsTest, AHuntMatchesNoLinuxRuleOnAnImportedWindowsProcess) {
-  RecorderRun run = RunRecorderApart("signals hunt --json --config " + ShellQuote(temp_->path()) +
-                                         " --db " + ShellQuote(db_) + " " + ShellQuote(rules_),
-                                     temp_->File("hunt.err"));
+  const RecorderRun run = HuntAll();
   ASSERT_EQ(run.exit_code, 0) << run.text << run.err;
   std::vector<std::string> rules;
   for (const nlohmann::json& match : JsonLines(run.text))
@@ -205,9 +209,7 @@ TEST_F(ImportedHostsTest, AHuntMatchesNoLinuxRuleOnAnImportedWindowsProcess) {
 // what replay found, pointing at the same rows; the macOS rule is not
 // hunted, saying why.
 TEST_F(ImportedHostsTest, AHuntFindsWhatReplayFoundOnTheSysmonRecords) {
-  RecorderRun run = RunRecorderApart("signals hunt --json --config " + ShellQuote(temp_->path()) +
-                                         " --db " + ShellQuote(db_) + " " + ShellQuote(rules_),
-                                     temp_->File("hunt-win.err"));
+  const RecorderRun run = HuntAll();
   ASSERT_EQ(run.exit_code, 0) << run.text << run.err;
   std::set<std::string> hunted;
   for (const nlohmann::json& match : JsonLines(run.text)) {
