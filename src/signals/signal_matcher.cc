@@ -17,6 +17,23 @@ void MarkPositive(const ConditionNode& node, bool negated, std::vector<bool>* po
     for (uint32_t s : node.selections) (*positive)[s] = true;
 }
 
+// CompiledTest::rarity of `test`.
+int32_t Rarity(const FieldTest& test) {
+  size_t shortest = 1000;
+  for (const ValueTest& value : test.values)
+    if (value.op != ValueOp::kNull && value.op != ValueOp::kExists)
+      shortest = std::min(shortest, value.text.size());
+  switch (test.field.field) {
+    case SignalField::kType:
+    case SignalField::kSyscall:
+    case SignalField::kSuccess:
+    case SignalField::kKey:
+      return static_cast<int32_t>(shortest) - 10000;
+    default:
+      return static_cast<int32_t>(shortest);
+  }
+}
+
 // Whether `node` holds when no selection does.
 bool HoldsWithNoSelection(const ConditionNode& node) {
   switch (node.kind) {
@@ -73,6 +90,7 @@ Result<std::shared_ptr<const SignalMatcher>> SignalMatcher::Compile(std::vector<
           CompiledTest out;
           out.field = m->FieldIndex(test.field, rule.source);
           out.all = test.all;
+          out.rarity = Rarity(test);
           FieldSlot& slot = m->fields_[out.field];
           for (const ValueTest& value : test.values) {
             CompiledValue v{value.op, 0, value.flag};
@@ -103,7 +121,7 @@ Result<std::shared_ptr<const SignalMatcher>> SignalMatcher::Compile(std::vector<
                   break;
               }
               v.atom = m->atoms_++;
-              m->atom_rule_.push_back(rule_index);
+              m->atom_rule_.push_back(kNoRule);  // its gates are picked below
               slot.matcher->Add(pattern, v.atom);
               slot.has_atoms = true;
             }
@@ -124,13 +142,22 @@ Result<std::shared_ptr<const SignalMatcher>> SignalMatcher::Compile(std::vector<
         return v.op != ValueOp::kNull && v.op != ValueOp::kExists;
       });
     };
-    const bool selections_need_hits = std::all_of(
-        compiled.selections.begin(), compiled.selections.end(), [&](const auto& alternatives) {
-          return std::all_of(alternatives.begin(), alternatives.end(), [&](const auto& tests) {
-            return std::any_of(tests.begin(), tests.end(), test_needs_hit);
-          });
-        });
-    m->needs_hit_.push_back(selections_need_hits && !HoldsWithNoSelection(rule.condition));
+    // Each alternative's gate: of the tests it needs a hit in, the rarest.
+    bool gated = !HoldsWithNoSelection(rule.condition);
+    std::vector<const CompiledTest*> gates;
+    for (const std::vector<Alternative>& alternatives : compiled.selections) {
+      for (const Alternative& tests : alternatives) {
+        const CompiledTest* gate = nullptr;
+        for (const CompiledTest& t : tests)
+          if (test_needs_hit(t) && (gate == nullptr || t.rarity > gate->rarity)) gate = &t;
+        if (gate == nullptr) gated = false;
+        gates.push_back(gate);
+      }
+    }
+    if (gated)
+      for (const CompiledTest* gate : gates)
+        for (const CompiledValue& v : gate->values) m->atom_rule_[v.atom] = rule_index;
+    m->needs_hit_.push_back(gated);
     m->compiled_.push_back(std::move(compiled));
   }
   for (FieldSlot& slot : m->fields_) {
@@ -225,7 +252,7 @@ void SignalMatcher::Match(const TypedEvent& event, const filter::ProcessLineage*
     if (!slot.has_atoms) continue;
     auto hit = [&](uint32_t atom) {
       state->atom_hit[atom] = generation;
-      state->rule_hit[atom_rule_[atom]] = generation;
+      if (atom_rule_[atom] != kNoRule) state->rule_hit[atom_rule_[atom]] = generation;
     };
     for (std::string_view value : state->values) {
       slot.matcher->MatchString(value, &state->buffers, hit);

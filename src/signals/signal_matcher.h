@@ -78,6 +78,10 @@ class SignalMatcher {
   struct CompiledTest {
     uint32_t field;  // index into fields_
     bool all;
+    // How seldom the test's values should hit, to pick an alternative's
+    // gate: its shortest value's length, far lower on fields nearly every
+    // event holds the same values of (type, SYSCALL, success, key).
+    int32_t rarity = 0;
     std::vector<CompiledValue> values;
   };
   using Alternative = std::vector<CompiledTest>;
@@ -104,10 +108,15 @@ class SignalMatcher {
   uint32_t atoms_ = 0;
   size_t selections_ = 0;                 // over all rules
   std::vector<size_t> selection_offset_;  // rule -> its first selection in MatchState
-  std::vector<uint32_t> atom_rule_;       // atom -> the rule whose value it is
-  // rule -> it cannot match an event none of its atoms hit: each of its
-  // selections needs a hit, and its condition is false when none holds.
-  // Most rules are so; the rest are evaluated on every event.
+  // atom -> the rule it opens (a value of one of the rule's gates), or
+  // kNoRule. A gate is one test per alternative, picked for its rarity,
+  // that the alternative needs to hold.
+  static constexpr uint32_t kNoRule = UINT32_MAX;
+  std::vector<uint32_t> atom_rule_;
+  // rule -> it cannot match an event none of its gates hit: each
+  // alternative of each selection has a gate, and its condition is false
+  // when no selection holds. Most rules are so; the rest are evaluated on
+  // every event of their log source.
   std::vector<uint8_t> needs_hit_;
 };
 
