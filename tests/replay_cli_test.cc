@@ -253,6 +253,39 @@ TEST(ReplayCliTest, GzipAndStdinGiveTheSameResultAsThePlainFile) {
   EXPECT_EQ(Scalar(dir.File("stdin.db"), "SELECT source FROM runs"), "replay:stdin");
 }
 
+// --node names the host of records without node=, in every view and with
+// the parents linked as without it; a record's own node= is kept.
+TEST(ReplayCliTest, NodeNamesTheHostOfRecordsWithoutOne) {
+  TempDir dir;
+  const std::string log = kData + "/capture-raw.log";
+  const std::string plain = dir.File("plain.db"), named = dir.File("named.db");
+  ASSERT_EQ(RunRecorder("replay --db " + Quote(plain) + " " + Quote(log)).exit_code, 0);
+  ASSERT_EQ(RunRecorder("replay --node web-1 --db " + Quote(named) + " " + Quote(log)).exit_code,
+            0);
+  EXPECT_EQ(Counts(named), Counts(plain));
+  for (const char* view : {"processes", "file_events", "network_events", "security_events"})
+    EXPECT_EQ(
+        Scalar(named,
+               std::string("SELECT group_concat(DISTINCT ifnull(node, 'NULL')) FROM ") + view),
+        "web-1")
+        << view;
+  const std::string parents = "SELECT count(*) FROM processes WHERE parent_process_id IS NOT NULL";
+  EXPECT_EQ(Scalar(named, parents), Scalar(plain, parents));
+
+  // A line that names its node keeps it.
+  const std::string other =
+      dir.Write("other.log",
+                "node=db-2 type=SYSCALL msg=audit(1795629500.000:1): arch=c000003e syscall=59 "
+                "success=yes exit=0 a0=1 a1=2 a2=3 a3=4 items=1 ppid=1 pid=4242 auid=0 uid=0 gid=0 "
+                "euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=(none) ses=1 comm=\"true\" "
+                "exe=\"/bin/true\" key=(null)\n"
+                "node=db-2 type=EXECVE msg=audit(1795629500.000:1): argc=1 a0=\"true\"\n"
+                "node=db-2 type=PROCTITLE msg=audit(1795629500.000:1): proctitle=74727565\n");
+  ASSERT_EQ(RunRecorder("replay --node web-1 --db " + Quote(named) + " " + Quote(other)).exit_code,
+            0);
+  EXPECT_EQ(Scalar(named, "SELECT node FROM processes WHERE pid = 4242"), "db-2");
+}
+
 TEST(ReplayCliTest, MalformedLinesAreCountedAndReportedNotFatal) {
   TempDir dir;
   const std::string log = dir.File("hand.log");

@@ -261,9 +261,9 @@ int RunReplay(ReplayOptions options) {
   if (options.writer_thread) writer.emplace(&enricher);
   pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
   EventSink* const to_writer = writer ? static_cast<EventSink*>(&*writer) : &enricher;
-  DefaultNodeSink node_naming(options.node, to_writer);
-  EventSink* const first = options.node.empty() ? to_writer : &node_naming;
-  Pipeline pipeline(PipelineOptions(), &reporter, first);
+  PipelineOptions pipeline_options;
+  pipeline_options.default_node = options.node;
+  Pipeline pipeline(pipeline_options, &reporter, to_writer);
   Progress progress(total_bytes,
                     options.progress && isatty(STDERR_FILENO) && total_bytes >= (16u << 20));
   uint64_t too_long = 0, done_bytes = 0;
@@ -277,10 +277,11 @@ int RunReplay(ReplayOptions options) {
   InterruptGuard interrupt_guard;
   for (ReplayInput& input : inputs) {
     if (input.evtx != nullptr || input.is_bsm) {
-      Status status = input.evtx != nullptr
-                          ? ReplayEvtx(*input.evtx, first, &evtx_counts, &reporter, &g_interrupted)
-                          : ReplayBsm(input.file, input.bsm, &bsm_mapper, first, &bsm_counts,
-                                      &reporter, &g_interrupted);
+      Status status =
+          input.evtx != nullptr
+              ? ReplayEvtx(*input.evtx, to_writer, &evtx_counts, &reporter, &g_interrupted)
+              : ReplayBsm(input.file, input.bsm, &bsm_mapper, to_writer, &bsm_counts, &reporter,
+                          &g_interrupted);
       input.bsm = std::string();  // the trail's memory, once its events are handed on
       if (!status.ok()) {
         error = status.message();

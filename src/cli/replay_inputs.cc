@@ -149,10 +149,4 @@ Status ReplayBsm(std::string_view name, std::string_view trail, bsm::BsmMapper* 
   return status;
 }
 
-Status DefaultNodeSink::Consume(EventBatch* events) {
-  for (TypedEvent& event : *events)
-    if (event.header.node.empty()) event.header.node = node_;
-  return next_->Consume(events);
-}
-
 }  // namespace recorder::cli

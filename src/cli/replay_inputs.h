@@ -117,17 +117,4 @@ class Progress {
   std::chrono::steady_clock::time_point last_{};
 };
 
-// `--node NAME`: names the host of every event whose input named none (a
-// BSM trail; audit records without node=), then hands the batch on.
-class DefaultNodeSink : public EventSink {
- public:
-  DefaultNodeSink(std::string node, EventSink* next) : node_(std::move(node)), next_(next) {}
-  Status Consume(EventBatch* events) override;
-  Status Flush() override { return next_->Flush(); }
-
- private:
-  std::string node_;
-  EventSink* next_;
-};
-
 }  // namespace recorder::cli

@@ -40,6 +40,7 @@ Status Pipeline::FeedParsed(int64_t now_ms) {
   // Replay: the records' own clock drives ageing, never running backwards
   // when records arrive slightly out of order.
   latest_record_ms_ = std::max(latest_record_ms_, record_.time_ms());
+  if (record_.node.empty()) record_.node = options_.default_node;
   // The assembler splits the fields in its copy: that is where a
   // truncated value shows.
   const AuditRecord* stored =

@@ -30,6 +30,10 @@ struct PipelineOptions {
   // Typed events are handed to the sink in batches of this many (and on
   // Age/Flush).
   size_t sink_batch = 1024;
+  // The host of records without node= (`recorder replay --node`): set as
+  // each record enters, so that assembling, normalizing and everything
+  // after see one node. Empty: such records have none (the local machine).
+  std::string default_node;
 };
 
 class Pipeline {
