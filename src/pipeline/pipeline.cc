@@ -1,15 +1,16 @@
 #include "pipeline/pipeline.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace recorder {
 
 Pipeline::Pipeline(PipelineOptions options, ParseReporter* reporter, EventSink* sink)
-    : options_(options),
+    : options_(std::move(options)),
       reporter_(reporter),
       sink_(sink),
-      assembler_(options.assembler),
-      normalizer_(options.normalizer) {}
+      assembler_(options_.assembler),
+      normalizer_(options_.normalizer) {}
 
 Status Pipeline::FeedLine(std::string_view line, int64_t now_ms) {
   ++stats_.lines;
