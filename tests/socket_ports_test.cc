@@ -700,17 +700,27 @@ TEST(SocketOwnersTest, APacketsLocalPortNamesTheProcessHoldingTheSocket) {
   EXPECT_EQ(owners.stats().found, 3u);
   EXPECT_EQ(owners.stats().no_socket, 2u);
 
-  // Walks are limited: a second one within the interval is not made.
-  SocketOwners limited("/proc", /*min_walk_interval_ms=*/1000);
-  Fd a(Connect(9, SOCK_DGRAM)), b(Connect(9, SOCK_DGRAM));
+  // Walks are rationed: a burst of two, then one per second. Three
+  // sockets new at once: two are named, the third waits for the budget.
+  SocketOwners limited("/proc", /*walk_interval_ms=*/1000, /*walk_burst=*/2);
+  Fd a(Connect(9, SOCK_DGRAM)), b(Connect(9, SOCK_DGRAM)), c(Connect(9, SOCK_DGRAM));
   auto pid_of = [&](int fd, int64_t now) {
     return limited.PidOf(AddressFamily::kInet, udp_protocol, "127.0.0.1",
                          static_cast<uint16_t>(Port(fd)), "127.0.0.1", 9, now);
   };
   EXPECT_EQ(pid_of(a.get(), 5000), getpid());
-  EXPECT_EQ(pid_of(b.get(), 5500), 0);
+  EXPECT_EQ(pid_of(b.get(), 5010), getpid()) << "within the burst";
+  EXPECT_EQ(pid_of(c.get(), 5020), 0) << "the budget is spent";
   EXPECT_EQ(limited.stats().throttled, 1u);
-  EXPECT_EQ(pid_of(b.get(), 6000), getpid());
+  EXPECT_EQ(pid_of(a.get(), 5030), getpid()) << "remembered: needs no walk";
+  EXPECT_EQ(pid_of(c.get(), 6000), getpid()) << "one walk earned a second later";
+  EXPECT_EQ(limited.stats().proc_walks, 3u);
+  // Idle time earns up to the burst, not more.
+  Fd d(Connect(9, SOCK_DGRAM)), e(Connect(9, SOCK_DGRAM)), f(Connect(9, SOCK_DGRAM));
+  EXPECT_EQ(pid_of(d.get(), 60000), getpid());
+  EXPECT_EQ(pid_of(e.get(), 60000), getpid());
+  EXPECT_EQ(pid_of(f.get(), 60000), 0);
+  EXPECT_EQ(limited.stats().throttled, 2u);
 }
 
 // The lookups on a thread of their own (live): batches leave in the order

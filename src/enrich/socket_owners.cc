@@ -26,8 +26,30 @@ int32_t PidOfName(const char* name) {
 
 }  // namespace
 
-SocketOwners::SocketOwners(std::string proc, int64_t min_walk_interval_ms)
-    : proc_(std::move(proc)), min_walk_interval_ms_(min_walk_interval_ms), sockets_(proc_) {}
+SocketOwners::SocketOwners(std::string proc, int64_t walk_interval_ms, int walk_burst)
+    : proc_(std::move(proc)),
+      walk_interval_ms_(walk_interval_ms),
+      walk_burst_(std::max(walk_burst, 1)),
+      sockets_(proc_),
+      walks_left_(walk_burst_) {}
+
+bool SocketOwners::TakeWalk(int64_t now_ms) {
+  if (budget_earned_ms_ == INT64_MIN) budget_earned_ms_ = now_ms;
+  if (walk_interval_ms_ <= 0) {
+    walks_left_ = walk_burst_;
+  } else if (now_ms > budget_earned_ms_) {
+    const int64_t earned = (now_ms - budget_earned_ms_) / walk_interval_ms_;
+    if (earned > 0) {
+      walks_left_ = static_cast<int>(std::min<int64_t>(walk_burst_, walks_left_ + earned));
+      budget_earned_ms_ += earned * walk_interval_ms_;
+    }
+  }
+  if (walks_left_ == 0) return false;
+  // A full budget earns from now: time spent full is not saved up.
+  if (walks_left_ == walk_burst_) budget_earned_ms_ = now_ms;
+  --walks_left_;
+  return true;
+}
 
 int32_t SocketOwners::PidOf(AddressFamily family, NetworkProtocol protocol,
                             std::string_view address, uint16_t port,
@@ -67,11 +89,10 @@ int32_t SocketOwners::PidOf(AddressFamily family, NetworkProtocol protocol,
     }
     owners_.erase(it);
   }
-  if (now_ms - last_walk_ms_ < min_walk_interval_ms_) {
+  if (!TakeWalk(now_ms)) {
     ++stats_.throttled;
     return 0;
   }
-  last_walk_ms_ = now_ms;
   const int32_t pid = Walk(inode);
   if (pid == 0) {
     ++stats_.no_process;
