@@ -8,10 +8,12 @@
 # The database is cached (DB, default BUILD_DIR/investigate-bench.db) and
 # rebuilt only when it is missing or was made from another generator,
 # event count or schema version. The log is piped into the replay, never
-# written to disk. The investigation indexes (src/store/schema.cc's
-# kInvestigationIndexes) are then added to it if missing.
+# written to disk. The database has the indexes the recorder creates
+# (schema version 14); with SEARCH_INDEXES=1 the ones it does not create,
+# which `search` would use (src/store/schema.cc's kSearchIndexes), are
+# added to it (and stay: delete the database to measure without them).
 #
-# Usage: [RUNS=7] [DB=path] bench/investigate.sh [BUILD_DIR] [EVENTS]
+# Usage: [RUNS=7] [DB=path] [SEARCH_INDEXES=1] bench/investigate.sh [BUILD_DIR] [EVENTS]
 #   BUILD_DIR (default build) holds the recorder binary, built beforehand.
 set -euo pipefail
 
@@ -36,15 +38,17 @@ if [ ! -f "$db" ] || [ "$(cat "$db.stamp" 2>/dev/null)" != "$stamp" ]; then
   echo "built in $(( $(date +%s) - start )) s"
   echo "$stamp" > "$db.stamp"
 fi
-# The investigation indexes, which the recorder does not create while
-# recording (docs/schema.md, "Storage design"): taken from schema.cc's
-# kInvestigationIndexes, so the figures are the queries with them.
-indexes=$(sed -n '/kInvestigationIndexes = R"sql(/,/^)sql";/p' "$root/src/store/schema.cc" |
-  grep '^CREATE INDEX' | sed 's/^CREATE INDEX /CREATE INDEX IF NOT EXISTS /')
-[ -n "$indexes" ] || { echo "no kInvestigationIndexes in src/store/schema.cc" >&2; exit 2; }
-start=$(date +%s)
-sqlite3 "$db" "$indexes"
-echo "## investigation indexes: $(echo "$indexes" | wc -l) present (made in $(( $(date +%s) - start )) s)"
+if [ "${SEARCH_INDEXES:-0}" = 1 ]; then
+  # The indexes of `search`, which the recorder does not create
+  # (docs/schema.md, "Storage design"), from schema.cc's kSearchIndexes.
+  indexes=$(sed -n '/kSearchIndexes = R"sql(/,/^)sql";/p' "$root/src/store/schema.cc" |
+    grep '^CREATE INDEX' | sed 's/^CREATE INDEX /CREATE INDEX IF NOT EXISTS /')
+  [ -n "$indexes" ] || { echo "no kSearchIndexes in src/store/schema.cc" >&2; exit 2; }
+  start=$(date +%s)
+  sqlite3 "$db" "$indexes"
+  echo "## search indexes: $(echo "$indexes" | wc -l) present (made in $(( $(date +%s) - start )) s)"
+fi
+echo "## indexes: $(sqlite3 "$db" "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL")"
 
 q() { sqlite3 "$db" "$1"; }
 echo "## database"

@@ -145,27 +145,30 @@ SQL
 echo
 sqlite3 -header -column "$db" <<'SQL'
 -- Per event type: its table's bytes per event plus its share of the
--- audit_events dedup key (one key row per stored audit event).
+-- audit_events dedup key (one key row per stored audit event), and the
+-- bytes of the table's indexes per event (the investigation indexes,
+-- schema version 14), also included in `total`.
 WITH s AS (SELECT name, sum(pgsize) AS bytes FROM dbstat GROUP BY name),
+idx AS (SELECT m.tbl_name AS tbl, sum(s.bytes) AS bytes FROM sqlite_schema m JOIN s USING (name)
+        WHERE m.type = 'index' GROUP BY m.tbl_name),
 key AS (SELECT 1.0 * (SELECT bytes FROM s WHERE name = 'audit_events') /
                (SELECT count(*) FROM audit_events) AS per_event),
-r AS (SELECT * FROM runs)
-SELECT 'process (start+end)' AS type, r.process_starts + r.process_ends AS events,
-       round((SELECT bytes FROM s WHERE name = 'process_data') * 1.0 /
-             (r.process_starts + r.process_ends) + key.per_event, 1) AS bytes_per_event
-  FROM r, key
-UNION ALL SELECT 'file', r.file_events,
-       round((SELECT bytes FROM s WHERE name = 'file_data') * 1.0 / r.file_events + key.per_event, 1)
-  FROM r, key
-UNION ALL SELECT 'network', r.network_events,
-       round((SELECT bytes FROM s WHERE name = 'network_data') * 1.0 / r.network_events
-             + key.per_event, 1) FROM r, key
-UNION ALL SELECT 'security', r.security_events,
-       round((SELECT bytes FROM s WHERE name = 'security_data') * 1.0 / r.security_events
-             + key.per_event, 1) FROM r, key
-UNION ALL SELECT 'module', r.module_events,
-       round((SELECT bytes FROM s WHERE name = 'module_data') * 1.0 / r.module_events
-             + key.per_event, 1) FROM r, key;
+r AS (SELECT * FROM runs ORDER BY run_id DESC LIMIT 1),
+t(type, tbl, events) AS (
+  SELECT 'process (start+end)', 'process_data', process_starts + process_ends FROM r UNION ALL
+  SELECT 'file', 'file_data', file_events FROM r UNION ALL
+  SELECT 'network', 'network_data', network_events FROM r UNION ALL
+  SELECT 'security', 'security_data', security_events FROM r UNION ALL
+  SELECT 'module', 'module_data', module_events FROM r)
+SELECT t.type, t.events,
+       round((SELECT bytes FROM s WHERE name = t.tbl) * 1.0 / t.events + key.per_event, 1)
+         AS bytes_per_event,
+       round(coalesce((SELECT bytes FROM idx WHERE idx.tbl = t.tbl), 0) * 1.0 / t.events, 1)
+         AS index_bytes,
+       round(((SELECT bytes FROM s WHERE name = t.tbl)
+              + coalesce((SELECT bytes FROM idx WHERE idx.tbl = t.tbl), 0)) * 1.0 / t.events
+             + key.per_event, 1) AS total
+  FROM t, key WHERE t.events > 0;
 SQL
 rm -f "$log" "$db" "$db-wal" "$db-shm"
 }

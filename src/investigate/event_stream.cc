@@ -133,7 +133,7 @@ std::string ContainsPattern(std::string_view text) {
 // What Search looks in, by kind. On the view: `contains` columns match
 // the term as a substring, `exact` ones whole ("0" should find uid 0, not
 // every uid with a 0 in it). The rows are picked through the table's
-// indexes first (store::InvestigationIndexSql(), when a database has
+// indexes first (store::SearchIndexSql(), when a database has
 // them), so a search need not scan an event table: CandidateSelect picks the rows of `table` whose
 // interned strings are in temp.search_strings, whose commands are in
 // temp.search_commands, or whose user or port columns equal the term (?2

@@ -3,6 +3,9 @@
 #include <map>
 #include <string>
 
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
 #include "normalize/event_codes.h"
 #include "store/views.h"
 
@@ -328,59 +331,34 @@ constexpr const char* kSchemaV8 = R"sql(
 ALTER TABLE run_data ADD COLUMN unresolved_ports INTEGER NOT NULL DEFAULT 0;
 )sql";
 
-// The indexes of the investigation queries (src/investigate/), so that
-// `tree`, `show`, `timeline`, `search` and the web view read a few pages
-// per request, never a whole table. Not a migration: written on every
-// insert, most in random key order, they halved replay throughput, more
-// than doubled the bytes per event, and under a flood made one batch's
-// WAL outgrow the hard size limit's headroom (LiveDisk tests). Until they
-// fit the recording's bounds they are the investigation tests' and
-// benchmark's (docs/schema.md, "Storage design").
-//   processes: by parent (descendants), by pid and start (a pid at a
-//     time, an inferred parent), by start and by end (timeline);
-//   every event table: by process and time (a process's activity) and by
-//     time (timeline pages);
-//   the columns `search` matches: paths, addresses, ports, exe, command
-//     line, sha256 and the process's user, looked up by the ids of the
-//     matching strings.
-constexpr const char* kInvestigationIndexes = R"sql(
-CREATE INDEX process_data_parent ON process_data(parent_process_id);
-CREATE INDEX process_data_pid ON process_data(pid, start_time);
-CREATE INDEX process_data_start ON process_data(start_time);
-CREATE INDEX process_data_end ON process_data(end_time);
+// The indexes `search` would use (src/investigate/event_stream.cc): the
+// columns it matches, looked up by the ids of the matching strings or by
+// the term's number. Not created by the recorder: their keys are string
+// ids, most in random order, so each row written dirties pages all over
+// them; with them a replay stored half the events per CPU-second and
+// twice the bytes per event, and under a flood one batch's WAL outgrew
+// the hard size limit's headroom (BENCHMARKS.md row B). Without them a
+// search reads each event table through once. The investigation tests
+// and `bench/investigate.sh` add them to measure the queries with them;
+// a user can too (docs/schema.md, "Storage design").
+constexpr const char* kSearchIndexes = R"sql(
 CREATE INDEX process_data_exe ON process_data(exe_id);
 CREATE INDEX process_data_command ON process_data(command_id);
 CREATE INDEX process_data_sha256 ON process_data(sha256_id);
 CREATE INDEX process_data_user ON process_data(user_id);
-CREATE INDEX file_data_process ON file_data(process_id, time);
-CREATE INDEX file_data_time ON file_data(time);
 CREATE INDEX file_data_path ON file_data(path_id);
 CREATE INDEX file_data_new_path ON file_data(new_path_id) WHERE new_path_id IS NOT NULL;
-CREATE INDEX network_data_process ON network_data(process_id, time);
-CREATE INDEX network_data_time ON network_data(time);
 CREATE INDEX network_data_remote ON network_data(remote_address_id);
 CREATE INDEX network_data_remote_port ON network_data(remote_port);
 CREATE INDEX network_data_local_port ON network_data(local_port);
-CREATE INDEX security_data_process ON security_data(process_id, time);
-CREATE INDEX security_data_time ON security_data(time);
 CREATE INDEX security_data_target_user ON security_data(target_user_id);
 CREATE INDEX security_data_address ON security_data(address_id);
 CREATE INDEX security_data_terminal ON security_data(terminal_id);
 CREATE INDEX security_data_detail ON security_data(detail_id);
 CREATE INDEX security_data_hostname ON security_data(hostname_id);
-CREATE INDEX module_data_process ON module_data(process_id, time);
-CREATE INDEX module_data_time ON module_data(time);
 CREATE INDEX module_data_module ON module_data(module_id);
-CREATE INDEX image_data_process ON image_data(process_id, time);
-CREATE INDEX image_data_time ON image_data(time);
 CREATE INDEX image_data_path ON image_data(path_id);
-CREATE INDEX dns_data_process ON dns_data(process_id, time);
-CREATE INDEX dns_data_time ON dns_data(time);
-CREATE INDEX failed_exec_data_process ON failed_exec_data(process_id, time);
-CREATE INDEX failed_exec_data_time ON failed_exec_data(time);
 CREATE INDEX failed_exec_data_path ON failed_exec_data(path_id);
-CREATE INDEX registry_data_process ON registry_data(process_id, time);
-CREATE INDEX registry_data_time ON registry_data(time);
 CREATE INDEX registry_data_target ON registry_data(target_object_id);
 CREATE INDEX registry_data_details ON registry_data(details_id);
 CREATE INDEX registry_data_new_name ON registry_data(new_name_id) WHERE new_name_id IS NOT NULL;
@@ -528,6 +506,44 @@ constexpr const char* kSchemaV13 = R"sql(
 ALTER TABLE signal_match_data ADD COLUMN hunt_time INTEGER;
 )sql";
 
+// Version 14: the indexes of the investigation commands and the web view
+// (src/investigate/), so that `tree`, `show` and `timeline` read a few
+// pages per request, never a whole table:
+//   processes: by parent (descendants), by pid and start (a pid at a
+//     time: `--at`, and a parent inferred from ppid), by start and by end
+//     (timeline);
+//   every event table: by process and time (a process's activity) and by
+//     time (timeline pages, the histogram).
+// Every key here grows at its right edge or near a live process's entry
+// (times increase; a new row's process is a recent or a long-lived one;
+// the kernel hands pids out in order), so a batch dirties few pages of
+// each: BENCHMARKS.md row B has their cost. The indexes of `search` are
+// left out for theirs (kSearchIndexes).
+// IF NOT EXISTS: a database given the investigation indexes by hand
+// before this version keeps them.
+constexpr const char* kSchemaV14 = R"sql(
+CREATE INDEX IF NOT EXISTS process_data_parent ON process_data(parent_process_id);
+CREATE INDEX IF NOT EXISTS process_data_pid ON process_data(pid, start_time);
+CREATE INDEX IF NOT EXISTS process_data_start ON process_data(start_time);
+CREATE INDEX IF NOT EXISTS process_data_end ON process_data(end_time);
+CREATE INDEX IF NOT EXISTS file_data_process ON file_data(process_id, time);
+CREATE INDEX IF NOT EXISTS file_data_time ON file_data(time);
+CREATE INDEX IF NOT EXISTS network_data_process ON network_data(process_id, time);
+CREATE INDEX IF NOT EXISTS network_data_time ON network_data(time);
+CREATE INDEX IF NOT EXISTS security_data_process ON security_data(process_id, time);
+CREATE INDEX IF NOT EXISTS security_data_time ON security_data(time);
+CREATE INDEX IF NOT EXISTS module_data_process ON module_data(process_id, time);
+CREATE INDEX IF NOT EXISTS module_data_time ON module_data(time);
+CREATE INDEX IF NOT EXISTS image_data_process ON image_data(process_id, time);
+CREATE INDEX IF NOT EXISTS image_data_time ON image_data(time);
+CREATE INDEX IF NOT EXISTS dns_data_process ON dns_data(process_id, time);
+CREATE INDEX IF NOT EXISTS dns_data_time ON dns_data(time);
+CREATE INDEX IF NOT EXISTS failed_exec_data_process ON failed_exec_data(process_id, time);
+CREATE INDEX IF NOT EXISTS failed_exec_data_time ON failed_exec_data(time);
+CREATE INDEX IF NOT EXISTS registry_data_process ON registry_data(process_id, time);
+CREATE INDEX IF NOT EXISTS registry_data_time ON registry_data(time);
+)sql";
+
 struct Migration {
   int64_t to_version;
   std::string (*sql)();
@@ -549,6 +565,7 @@ constexpr Migration kMigrations[] = {
     {11, [] { return std::string(kSchemaV11); }},  // Windows processes, registry, Sysmon records
     {12, [] { return std::string(kSchemaV12); }},  // signal matches and rules
     {13, [] { return std::string(kSchemaV13); }},  // signal_match_data.hunt_time
+    {14, [] { return std::string(kSchemaV14); }},  // investigation indexes
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSchemaVersion);
 
@@ -582,7 +599,7 @@ Status RecreateViews(Database* db) {
 
 }  // namespace
 
-std::string_view InvestigationIndexSql() { return kInvestigationIndexes; }
+std::string_view SearchIndexSql() { return kSearchIndexes; }
 
 Result<int64_t> SchemaVersion(Database* db) {
   // The first read of the file: this is where a non-database file fails.
@@ -649,6 +666,11 @@ Status PrepareSchema(Database* db, int64_t checked_version) {
   // waited for the lock.
   Result<int64_t> version = CheckedVersion(db);
   if (!version.ok()) return version.status();
+  // An existing database's migration can take a while (version 14 builds
+  // indexes over every row: ~1 s per million events): say what is going on.
+  if (*version > 0 && *version < kSchemaVersion)
+    spdlog::info("{}: migrating the database from schema version {} to {}", db->path(), *version,
+                 kSchemaVersion);
   for (const Migration& migration : kMigrations) {
     if (migration.to_version <= *version) continue;
     status = db->Exec(migration.sql());
