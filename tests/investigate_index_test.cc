@@ -201,9 +201,9 @@ TEST_F(InvestigateIndexTest, TheStoreCreatesTheIndexesOfTreeShowAndTimelineNotOf
     return n.ok() ? *n : -1;
   };
   const std::vector<std::string> indexes = {
-      "process_data_parent", "process_data_pid",     "process_data_start",
-      "process_data_end",    "file_data_process",    "file_data_time",
-      "network_data_process", "dns_data_time",       "registry_data_process"};
+      "process_data_parent",  "process_data_pid",  "process_data_start",
+      "process_data_end",     "file_data_process", "file_data_time",
+      "network_data_process", "dns_data_time",     "registry_data_process"};
   std::string investigation;
   for (const std::string& name : indexes)
     investigation += (investigation.empty() ? "'" : ", '") + name + "'";
@@ -218,8 +218,7 @@ TEST_F(InvestigateIndexTest, TheStoreCreatesTheIndexesOfTreeShowAndTimelineNotOf
   {
     auto db = store::Database::Open(plain, SQLITE_OPEN_READWRITE);
     ASSERT_TRUE(db.ok());
-    for (const std::string& name : indexes)
-      ASSERT_TRUE((*db)->Exec("DROP INDEX " + name).ok());
+    for (const std::string& name : indexes) ASSERT_TRUE((*db)->Exec("DROP INDEX " + name).ok());
     Status status = (*db)->Exec(
         "INSERT INTO process_data(process_id, node_id, pid, start_time, exe_id, flags) "
         "VALUES (7, 1, 70, 1000, 1, 0); PRAGMA user_version = 13");

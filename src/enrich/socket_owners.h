@@ -70,8 +70,8 @@ class SocketOwners {
   KernelSockets sockets_;
   std::vector<InetSocket> found_;
   std::unordered_map<uint64_t, int32_t> owners_;  // inode -> pid, bounded
-  int walks_left_;               // the budget
-  int64_t budget_earned_ms_ = INT64_MIN;  // when the budget last grew (INT64_MIN: unused)
+  int walks_left_;                                // the budget
+  int64_t budget_earned_ms_ = INT64_MIN;          // when the budget last grew (INT64_MIN: unused)
   SocketOwnersStats stats_;
 };
 

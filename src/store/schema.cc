@@ -1,10 +1,10 @@
 #include "store/schema.h"
 
-#include <map>
-#include <string>
-
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+
+#include <map>
+#include <string>
 
 #include "normalize/event_codes.h"
 #include "store/views.h"
