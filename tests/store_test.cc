@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "db_query.h"
+#include "store/dns_response.h"
 #include "store/event_store.h"
 #include "store/schema.h"
 #include "store/string_interner.h"
@@ -1284,6 +1285,20 @@ TEST_F(StoreImageTest, ImageLoadsJoinTheirProcessAndAreNeverDeduplicated) {
   EXPECT_EQ(rows[1].at("sha256"), "NULL");
   EXPECT_EQ(rows[2].at("pid"), "301");
   EXPECT_EQ(rows[2].at("placeholder"), "1");
+}
+
+// dns_data.response as the store writes it and hunts read it back.
+TEST(DnsResponseTest, AddressesComeBackAsWritten) {
+  std::string response;
+  for (std::string_view address : {"10.0.0.1", "::1", "192.0.2.7"})
+    AppendDnsResponseAddress(&response, address);
+  EXPECT_EQ(response, "10.0.0.1, ::1, 192.0.2.7");
+  std::vector<std::string> back;
+  ForEachDnsResponseAddress(response, [&](std::string_view a) { back.emplace_back(a); });
+  EXPECT_THAT(back, ::testing::ElementsAre("10.0.0.1", "::1", "192.0.2.7"));
+  back.clear();
+  ForEachDnsResponseAddress("", [&](std::string_view a) { back.emplace_back(a); });
+  EXPECT_TRUE(back.empty());
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 
 #include "investigate/stored_processes.h"
 #include "signals/dns_names.h"
+#include "store/dns_response.h"
 
 namespace recorder::investigate {
 namespace {
@@ -250,16 +251,10 @@ Status Scan::Network() {
   // The answers up to `time_ms` into `names`.
   auto answers_until = [&](int64_t time_ms) -> Status {
     for (; dns_row && dns->ColumnInt(0) <= time_ms;) {
-      // The response column lists the A/AAAA answers: "10.0.0.1, ::1".
-      const std::string_view response = dns->ColumnText(3);
       const std::string_view query = dns->ColumnText(2);
-      for (size_t at = 0; at < response.size();) {
-        size_t comma = response.find(", ", at);
-        if (comma == std::string_view::npos) comma = response.size();
-        names.Add(response.substr(at, comma - at), query, dns->ColumnInt(0),
-                  ColumnIntOr(*dns, 1, -1));
-        at = comma + 2;
-      }
+      store::ForEachDnsResponseAddress(dns->ColumnText(3), [&](std::string_view address) {
+        names.Add(address, query, dns->ColumnInt(0), ColumnIntOr(*dns, 1, -1));
+      });
       ++result_->dns_answers;
       Result<bool> next = dns->Step();
       if (!next.ok()) return next.status();

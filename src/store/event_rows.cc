@@ -5,6 +5,7 @@
 
 #include "normalize/typed_event_json.h"
 #include "parse/dns_message.h"
+#include "store/dns_response.h"
 #include "store/event_store.h"
 #include "store/event_store_statements.h"
 
@@ -329,8 +330,7 @@ Status EventStore::WriteDns(const TypedEvent& event, int64_t node_id) {
   std::string addresses;
   for (const DnsAnswerRecord& a : body.answers) {
     if (a.type != dns::kTypeA && a.type != dns::kTypeAaaa) continue;
-    if (!addresses.empty()) addresses += ", ";
-    addresses += a.data;
+    AppendDnsResponseAddress(&addresses, a.data);
   }
   Statement* stmt = sql_->insert_dns.get();
   stmt->BindInt(1, event.header.time_ms);
