@@ -104,10 +104,14 @@ void FieldMatcher::Add(const Pattern& p, uint32_t condition) {
     case Operator::kEquals:
       if (kind_ == FieldKind::kBool) {
         (p.flag ? bool_true_ : bool_false_).push_back(condition);
-      } else if (p.case_insensitive) {
-        equals_ci_[Lower(p.text)].push_back(condition);
       } else {
-        equals_[p.text].push_back(condition);
+        if (p.case_insensitive) {
+          equals_ci_[Lower(p.text)].push_back(condition);
+        } else {
+          equals_[p.text].push_back(condition);
+        }
+        if (equals_length_.size() <= p.text.size()) equals_length_.resize(p.text.size() + 1);
+        equals_length_[p.text.size()] = 1;
       }
       break;
     case Operator::kContains:

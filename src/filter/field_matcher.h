@@ -82,6 +82,10 @@ class FieldMatcher {
   // Strings.
   StringIndex equals_;     // case-sensitive
   StringIndex equals_ci_;  // keys lower-case
+  // [n]: some equals key is n bytes long. A value of no such length (a
+  // command line against "/bin/sh") is neither copied to lower case nor
+  // hashed.
+  std::vector<uint8_t> equals_length_;
   // [contains, starts with, ends with][case-insensitive]
   std::vector<AhoCorasick::PatternInput> pending_[3][2];
   AhoCorasick substrings_[3][2];
@@ -113,12 +117,13 @@ class FieldMatcher {
 
 template <typename Hit>
 void FieldMatcher::MatchString(std::string_view value, MatchBuffers* buffers, Hit&& hit) const {
-  if (!equals_.empty()) {
+  const bool equals_length = value.size() < equals_length_.size() && equals_length_[value.size()];
+  if (equals_length && !equals_.empty()) {
     auto it = equals_.find(value);
     if (it != equals_.end())
       for (uint32_t c : it->second) hit(c);
   }
-  if (!equals_ci_.empty()) {
+  if (equals_length && !equals_ci_.empty()) {
     std::string& lower = buffers->lower;
     lower.assign(value);
     for (char& ch : lower)

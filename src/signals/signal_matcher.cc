@@ -157,7 +157,8 @@ Result<std::shared_ptr<const SignalMatcher>> SignalMatcher::Compile(std::vector<
     if (gated)
       for (const CompiledTest* gate : gates)
         for (const CompiledValue& v : gate->values) m->atom_rule_[v.atom] = rule_index;
-    m->needs_hit_.push_back(gated);
+    if (!gated) m->ungated_rules_.push_back(rule_index);
+    m->rule_sources_.push_back(Bit(rule.source));
     m->compiled_.push_back(std::move(compiled));
   }
   for (FieldSlot& slot : m->fields_) {
@@ -242,6 +243,7 @@ void SignalMatcher::Match(const TypedEvent& event, const filter::ProcessLineage*
     state->generation = 1;
   }
   const uint32_t generation = state->generation;
+  state->candidates.clear();
   state->scratch.ForgetEvent();
   for (size_t f = 0; f < fields_.size(); ++f) {
     const FieldSlot& slot = fields_[f];
@@ -252,17 +254,25 @@ void SignalMatcher::Match(const TypedEvent& event, const filter::ProcessLineage*
     if (!slot.has_atoms) continue;
     auto hit = [&](uint32_t atom) {
       state->atom_hit[atom] = generation;
-      if (atom_rule_[atom] != kNoRule) state->rule_hit[atom_rule_[atom]] = generation;
+      const uint32_t rule = atom_rule_[atom];
+      if (rule != kNoRule && state->rule_hit[rule] != generation) {
+        state->rule_hit[rule] = generation;
+        state->candidates.push_back(rule);
+      }
     };
     for (std::string_view value : state->values) {
       slot.matcher->MatchString(value, &state->buffers, hit);
       if (slot.has_networks) slot.matcher->MatchAddress(value, hit);
     }
   }
-  for (uint32_t r = 0; r < rules_.size(); ++r) {
-    if ((Bit(rules_[r].source) & sources) == 0) continue;
-    // Most rules: none of their values hit, nothing to evaluate.
-    if (needs_hit_[r] && state->rule_hit[r] != generation) continue;
+  // The rules to evaluate: those a gate of opened (most rules: none of
+  // their values hit, nothing to evaluate), and those without gates, in
+  // rule order, so matches come out in the order the rules were loaded.
+  for (uint32_t r : ungated_rules_)
+    if ((rule_sources_[r] & sources) != 0) state->candidates.push_back(r);
+  std::sort(state->candidates.begin(), state->candidates.end());
+  for (uint32_t r : state->candidates) {
+    if ((rule_sources_[r] & sources) == 0) continue;
     const CompiledRule& rule = compiled_[r];
     const size_t first = selection_offset_[r];
     for (size_t s = 0; s < rule.selections.size(); ++s) {

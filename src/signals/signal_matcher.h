@@ -36,9 +36,10 @@ struct MatchState {
   filter::MatchBuffers buffers;
   ValueScratch scratch;
   std::vector<std::string_view> values;
-  std::vector<uint32_t> atom_hit;  // == generation: the atom hit this event
-  std::vector<uint32_t> rule_hit;  // == generation: an atom of the rule hit this event
-  std::vector<uint8_t> present;    // per field: the event has a value
+  std::vector<uint32_t> atom_hit;    // == generation: the atom hit this event
+  std::vector<uint32_t> rule_hit;    // == generation: a gate of the rule hit this event
+  std::vector<uint32_t> candidates;  // the rules to evaluate for this event
+  std::vector<uint8_t> present;      // per field: the event has a value
   std::vector<int8_t> selection_true;
   uint32_t generation = 0;
 };
@@ -113,11 +114,12 @@ class SignalMatcher {
   // that the alternative needs to hold.
   static constexpr uint32_t kNoRule = UINT32_MAX;
   std::vector<uint32_t> atom_rule_;
-  // rule -> it cannot match an event none of its gates hit: each
-  // alternative of each selection has a gate, and its condition is false
-  // when no selection holds. Most rules are so; the rest are evaluated on
-  // every event of their log source.
-  std::vector<uint8_t> needs_hit_;
+  // The rules that may match an event none of their gates hit (some
+  // alternative has no gate, or the condition holds when no selection
+  // does): evaluated on every event of their log source. Most rules have
+  // gates: they cannot match without a hit.
+  std::vector<uint32_t> ungated_rules_;
+  std::vector<SourceMask> rule_sources_;  // rule -> Bit(its log source)
 };
 
 }  // namespace recorder::signals
