@@ -9,9 +9,8 @@
 # rebuilt only when it is missing or was made from another generator,
 # event count or schema version. The log is piped into the replay, never
 # written to disk. The database has the indexes the recorder creates
-# (schema version 14); with SEARCH_INDEXES=1 the ones it does not create,
-# which `search` would use (src/store/schema.cc's kSearchIndexes), are
-# added to it (and stay: delete the database to measure without them).
+# (schema version 14); with SEARCH_INDEXES=1 also those `recorder
+# search-index` builds, which `search` uses (dropped again without it).
 #
 # Usage: [RUNS=7] [DB=path] [SEARCH_INDEXES=1] bench/investigate.sh [BUILD_DIR] [EVENTS]
 #   BUILD_DIR (default build) holds the recorder binary, built beforehand.
@@ -38,15 +37,14 @@ if [ ! -f "$db" ] || [ "$(cat "$db.stamp" 2>/dev/null)" != "$stamp" ]; then
   echo "built in $(( $(date +%s) - start )) s"
   echo "$stamp" > "$db.stamp"
 fi
+# The indexes of `search`, which the recorder does not keep while
+# recording (docs/schema.md, "Storage design"): built with SEARCH_INDEXES=1
+# (`recorder search-index`), dropped otherwise, so either figure can be
+# measured on the same cached database in any order.
 if [ "${SEARCH_INDEXES:-0}" = 1 ]; then
-  # The indexes of `search`, which the recorder does not create
-  # (docs/schema.md, "Storage design"), from schema.cc's kSearchIndexes.
-  indexes=$(sed -n '/kSearchIndexes = R"sql(/,/^)sql";/p' "$root/src/store/schema.cc" |
-    grep '^CREATE INDEX' | sed 's/^CREATE INDEX /CREATE INDEX IF NOT EXISTS /')
-  [ -n "$indexes" ] || { echo "no kSearchIndexes in src/store/schema.cc" >&2; exit 2; }
-  start=$(date +%s)
-  sqlite3 "$db" "$indexes"
-  echo "## search indexes: $(echo "$indexes" | wc -l) present (made in $(( $(date +%s) - start )) s)"
+  echo "## $("$recorder" search-index --db "$db" | head -1)"
+else
+  echo "## $("$recorder" search-index --drop --db "$db" | head -1)"
 fi
 echo "## indexes: $(sqlite3 "$db" "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL")"
 

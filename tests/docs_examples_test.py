@@ -16,7 +16,7 @@ built binary. Each runs against a database replayed from tests/data:
   command's --help.
 
 Paths that only exist on a user's machine are pointed at copies in a
-temporary directory: /tmp/m.db, audit.log, audit.log.1.gz and
+temporary directory: /tmp/m.db, case.db, audit.log, audit.log.1.gz and
 /var/log/audit/audit.log; `ausearch --raw -ts today` becomes `cat audit.log`.
 
 usage: docs_examples_test.py RECORDER_BINARY REPO_ROOT
@@ -136,6 +136,8 @@ def main():
         subprocess.run([binary, "replay", "--db", os.path.join(work, "monitor.db")] + logs,
                        check=True, capture_output=True)
         shutil.copy(os.path.join(work, "monitor.db"), os.path.join(work, "m.db"))
+        # `recorder search-index --help`'s copy of a database under investigation.
+        shutil.copy(os.path.join(work, "monitor.db"), os.path.join(work, "case.db"))
         shutil.copy(logs[0], os.path.join(work, "audit.log"))
         with open(logs[-1], "rb") as src, gzip.open(os.path.join(work, "audit.log.1.gz"), "wb") as dst:
             shutil.copyfileobj(src, dst)

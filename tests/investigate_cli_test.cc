@@ -11,8 +11,10 @@
 #include <string>
 #include <vector>
 
+#include "db_query.h"
 #include "recorder_cli.h"
 #include "run_command.h"
+#include "store/schema.h"
 #include "temp_dir.h"
 
 namespace {
@@ -265,6 +267,59 @@ TEST_F(InvestigateCliTest, BadInputIsNamedWithItsExitCode) {
   RecorderRun r = RunRecorderApart("search x --db " + Quote(not_db), temp_->File("stderr"));
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("not a recorder database"));
+}
+
+// `recorder search-index` builds the indexes search would use on a copy,
+// once (a second run builds none), search finds the same, and --drop
+// takes them away; a missing file or another file is refused by name.
+TEST_F(InvestigateCliTest, SearchIndexBuildsAndDropsTheIndexesSearchUses) {
+  const std::string copy = temp_->File("search-index.db");
+  ASSERT_EQ(recorder::RunCommand("cp " + Quote(db_) + " " + Quote(copy)).exit_code, 0);
+  const std::string err = temp_->File("search-index.err");
+  auto search = [&] {
+    RecorderRun r =
+        RunRecorderApart("search recorder-golden-su-nobody --json --db " + Quote(copy), err);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.text;
+  };
+  auto present = [&] {
+    std::string names;
+    for (const std::string& name : recorder::store::SearchIndexNames())
+      names += (names.empty() ? "'" : ", '") + name + "'";
+    return std::stoi(recorder::Scalar(
+        copy,
+        "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name IN (" + names + ")"));
+  };
+  const int all = static_cast<int>(recorder::store::SearchIndexNames().size());
+  ASSERT_GT(all, 10);
+  const std::string unindexed = search();
+  EXPECT_THAT(unindexed, HasSubstr("recorder-golden-su-nobody"));
+  EXPECT_EQ(present(), 0);
+
+  RecorderRun built = RunRecorderApart("search-index --db " + Quote(copy), err);
+  ASSERT_EQ(built.exit_code, 0) << built.err;
+  EXPECT_THAT(built.text, HasSubstr("built " + std::to_string(all) + " search index(es)"));
+  EXPECT_EQ(present(), all);
+  RecorderRun again = RunRecorderApart("search-index --db " + Quote(copy), err);
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_THAT(again.text, HasSubstr("built 0 search index(es)"));
+  EXPECT_EQ(search(), unindexed) << "the same hits through the indexes";
+
+  RecorderRun dropped = RunRecorderApart("search-index --drop --db " + Quote(copy), err);
+  ASSERT_EQ(dropped.exit_code, 0) << dropped.err;
+  EXPECT_THAT(dropped.text, HasSubstr("dropped " + std::to_string(all) + " search index(es)"));
+  EXPECT_EQ(present(), 0);
+  EXPECT_EQ(search(), unindexed);
+  EXPECT_EQ(recorder::Scalar(copy, "PRAGMA integrity_check"), "ok");
+
+  RecorderRun missing = RunRecorderApart("search-index --db " + Quote(temp_->File("none.db")), err);
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_THAT(missing.err, HasSubstr("none.db: no such database"));
+  const std::string text = temp_->File("text.db");
+  std::ofstream(text) << "not a database at all, just some text to fill a page or two\n";
+  RecorderRun other = RunRecorderApart("search-index --db " + Quote(text), err);
+  EXPECT_EQ(other.exit_code, 2);
+  EXPECT_THAT(other.err, HasSubstr("text.db"));
 }
 
 }  // namespace

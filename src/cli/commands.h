@@ -24,6 +24,7 @@ void AddTreeCommand(CLI::App& app, int* exit_code);
 void AddShowCommand(CLI::App& app, int* exit_code);
 void AddTimelineCommand(CLI::App& app, int* exit_code);
 void AddSearchCommand(CLI::App& app, int* exit_code);
+void AddSearchIndexCommand(CLI::App& app, int* exit_code);
 void AddServeCommand(CLI::App& app, int* exit_code);
 void AddInstallCommand(CLI::App& app, int* exit_code);
 void AddUninstallCommand(CLI::App& app, int* exit_code);
@@ -51,6 +52,7 @@ inline constexpr Command kCommands[] = {
     {"show", AddShowCommand},
     {"timeline", AddTimelineCommand},
     {"search", AddSearchCommand},
+    {"search-index", AddSearchIndexCommand},
     {"serve", AddServeCommand},
     {"install", AddInstallCommand},
     {"uninstall", AddUninstallCommand},

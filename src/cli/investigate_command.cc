@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <charconv>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -19,6 +20,7 @@
 #include "investigate/process_report.h"
 #include "investigate/process_tree.h"
 #include "investigate/time_spec.h"
+#include "store/schema.h"
 #include "util/clock.h"
 
 namespace recorder::cli {
@@ -199,8 +201,21 @@ struct SearchOptions {
 int RunSearch(const SearchOptions& options) {
   auto db = OpenDb(options.common);
   if (!db.ok()) return Fail("search", db.status(), kExitUsage);
+  const auto start = std::chrono::steady_clock::now();
   auto groups = investigate::Search(**db, options.term, options.limit, options.node);
   if (!groups.ok()) return Fail("search", groups.status(), kExitUsage);
+  // A slow search on a database without the search indexes: say how to
+  // get them (the recorder does not keep them: store/schema.cc).
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (seconds >= 1.0) {
+    Result<int64_t> present = store::SearchIndexesPresent(db->get());
+    if (present.ok() && *present < static_cast<int64_t>(store::SearchIndexNames().size()))
+      std::fprintf(stderr,
+                   "recorder search: %.1f s: this database has no search indexes, so every "
+                   "table was read through; `recorder search-index` builds them\n",
+                   seconds);
+  }
   if (options.common.json)
     PrintJson(options.common, investigate::SearchJson(*groups));
   else

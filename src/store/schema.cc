@@ -338,9 +338,9 @@ ALTER TABLE run_data ADD COLUMN unresolved_ports INTEGER NOT NULL DEFAULT 0;
 // them; with them a replay stored half the events per CPU-second and
 // twice the bytes per event, and under a flood one batch's WAL outgrew
 // the hard size limit's headroom (BENCHMARKS.md row B). Without them a
-// search reads each event table through once. The investigation tests
-// and `bench/investigate.sh` add them to measure the queries with them;
-// a user can too (docs/schema.md, "Storage design").
+// search reads each event table through once (~2 s at 10M events, ~90 ms
+// with them: BENCHMARKS.md row M). `recorder search-index` adds them to a
+// database on request (then every insert keeps them up to date).
 constexpr const char* kSearchIndexes = R"sql(
 CREATE INDEX process_data_exe ON process_data(exe_id);
 CREATE INDEX process_data_command ON process_data(command_id);
@@ -600,6 +600,42 @@ Status RecreateViews(Database* db) {
 }  // namespace
 
 std::string_view SearchIndexSql() { return kSearchIndexes; }
+
+std::vector<std::string> SearchIndexNames() {
+  // From the statements themselves, so the two never disagree.
+  static constexpr std::string_view kCreate = "CREATE INDEX ";
+  std::vector<std::string> names;
+  const std::string_view sql = kSearchIndexes;
+  for (size_t at = sql.find(kCreate); at != std::string_view::npos;
+       at = sql.find(kCreate, at + 1)) {
+    const size_t start = at + kCreate.size();
+    names.emplace_back(sql.substr(start, sql.find(' ', start) - start));
+  }
+  return names;
+}
+
+Result<int64_t> SearchIndexesPresent(Database* db) {
+  std::string names;
+  for (const std::string& name : SearchIndexNames())
+    names += fmt::format("{}'{}'", names.empty() ? "" : ", ", name);
+  return db->QueryInt(fmt::format(
+      "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name IN ({})", names));
+}
+
+Status CreateSearchIndexes(Database* db) {
+  static constexpr std::string_view kCreate = "CREATE INDEX ";
+  std::string sql(kSearchIndexes);
+  for (size_t at = sql.find(kCreate); at != std::string::npos; at = sql.find(kCreate, at + 1))
+    sql.insert(at + kCreate.size(), "IF NOT EXISTS ");
+  return db->Exec("BEGIN; " + sql + " COMMIT;");
+}
+
+Status DropSearchIndexes(Database* db) {
+  std::string sql = "BEGIN;";
+  for (const std::string& name : SearchIndexNames())
+    sql += fmt::format(" DROP INDEX IF EXISTS {};", name);
+  return db->Exec(sql + " COMMIT;");
+}
 
 Result<int64_t> SchemaVersion(Database* db) {
   // The first read of the file: this is where a non-database file fails.

@@ -7,7 +7,9 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "store/sqlite_db.h"
 #include "util/status.h"
@@ -17,10 +19,17 @@ namespace recorder::store {
 // The schema version this binary writes and understands.
 inline constexpr int64_t kSchemaVersion = 14;
 
-// The indexes that would make `search` (and a pid at a time) fast on a
-// large database; the recorder creates the other investigation indexes
-// (schema version 14) but not these (schema.cc says why).
+// The indexes that would make `search` fast on a large database. The
+// recorder creates the other investigation indexes (schema version 14)
+// but not these (schema.cc says why); `recorder search-index` does, on
+// request.
 std::string_view SearchIndexSql();
+std::vector<std::string> SearchIndexNames();
+// How many of SearchIndexNames() the database has.
+Result<int64_t> SearchIndexesPresent(Database* db);
+// Creates those missing, or drops those present (one transaction each).
+Status CreateSearchIndexes(Database* db);
+Status DropSearchIndexes(Database* db);
 
 // The first step of opening: the schema version, once it is known to be
 // one this binary can open or create. Errors (each naming the file): not

@@ -1,0 +1,121 @@
+// `recorder search-index`: builds, on request, the indexes `recorder
+// search` would use (store::SearchIndexSql()), which the recorder does not
+// keep while recording: their keys come in random order, so every insert
+// would cost more (BENCHMARKS.md rows B and M). For an investigation on a
+// copy or an archive of a database, or a live one whose owner accepts the
+// write cost; `--drop` takes them away again.
+#include <sys/stat.h>
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "cli/commands.h"
+#include "config/config.h"
+#include "store/schema.h"
+#include "store/sqlite_db.h"
+
+namespace recorder::cli {
+namespace {
+
+constexpr int kExitDatabase = 2;
+
+struct SearchIndexOptions {
+  std::string db;
+  std::string config_dir;
+  bool drop = false;
+};
+
+int64_t FileBytes(const std::string& path) {
+  struct stat info {};
+  return stat(path.c_str(), &info) == 0 ? static_cast<int64_t>(info.st_size) : 0;
+}
+
+int Fail(const Status& status) {
+  std::fprintf(stderr, "recorder search-index: %s\n", status.message().c_str());
+  return kExitDatabase;
+}
+
+int RunSearchIndex(const SearchIndexOptions& options) {
+  std::string path = options.db;
+  if (path.empty()) {
+    Result<config::LoadedConfig> loaded =
+        config::LoadConfig(config::ConfigDirFor(options.config_dir));
+    if (!loaded.ok()) return Fail(loaded.status());
+    path = config::DbPathFor("", loaded->config);
+  }
+  struct stat info {};
+  if (stat(path.c_str(), &info) != 0) return Fail(Status::Errorf("{}: no such database", path));
+  auto db = store::Database::Open(path, SQLITE_OPEN_READWRITE);
+  if (!db.ok()) return Fail(db.status());
+  sqlite3_busy_timeout((*db)->handle(), 5000);  // a recorder may be committing
+  // The schema this binary knows, migrated as any writer would.
+  Result<int64_t> version = store::CheckSchema(db->get());
+  if (!version.ok()) return Fail(version.status());
+  if (*version == 0) return Fail(Status::Errorf("{}: is empty, not a recorder database", path));
+  Status status = store::PrepareSchema(db->get(), *version);
+  if (!status.ok()) return Fail(status);
+  const auto names = store::SearchIndexNames();
+  Result<int64_t> before = store::SearchIndexesPresent(db->get());
+  if (!before.ok()) return Fail(before.status());
+  const int64_t bytes_before = FileBytes(path);
+  const auto start = std::chrono::steady_clock::now();
+  status =
+      options.drop ? store::DropSearchIndexes(db->get()) : store::CreateSearchIndexes(db->get());
+  if (!status.ok()) return Fail(Status::Errorf("{}: {}", path, status.message()));
+  if (options.drop) (void)(*db)->Exec("PRAGMA incremental_vacuum");
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  (void)(*db)->Exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  Result<int64_t> after = store::SearchIndexesPresent(db->get());
+  if (!after.ok()) return Fail(after.status());
+  const double mb = (FileBytes(path) - bytes_before) / 1e6;
+  if (options.drop) {
+    std::printf("%s: dropped %lld search index(es) in %.1f s (file %+.1f MB); %lld of %zu left\n",
+                path.c_str(), static_cast<long long>(*before - *after), seconds, mb,
+                static_cast<long long>(*after), names.size());
+  } else {
+    std::printf(
+        "%s: built %lld search index(es) in %.1f s (file %+.1f MB); %lld of %zu present.\n"
+        "A recorder writing this database keeps them up to date from now on, at a cost per\n"
+        "event (BENCHMARKS.md row B); `recorder search-index --drop` removes them.\n",
+        path.c_str(), static_cast<long long>(*after - *before), seconds, mb,
+        static_cast<long long>(*after), names.size());
+  }
+  return 0;
+}
+
+}  // namespace
+
+void AddSearchIndexCommand(CLI::App& app, int* exit_code) {
+  auto options = std::make_shared<SearchIndexOptions>();
+  CLI::App* cmd =
+      app.add_subcommand("search-index", "Build (or drop) the indexes `recorder search` uses");
+  cmd->description(
+      "Build the indexes `recorder search` would use on a large database (paths,\n"
+      "addresses, ports, exe, command line, hashes and users, by their string ids).\n"
+      "The recorder does not keep them while recording: their keys come in random\n"
+      "order, so every insert would cost more. Without them a search reads each\n"
+      "table through (about 2 s on 10M events); with them it reads a few pages\n"
+      "(about 0.1 s). For a copy or an archive of a database under investigation\n"
+      "(copy it first: the indexes stay in the file), or a live one whose owner\n"
+      "accepts the cost; --drop removes them.\n"
+      "\n"
+      "Examples:\n"
+      "  recorder search-index --db case.db\n"
+      "  recorder search-index --db case.db --drop\n"
+      "\n"
+      "Exit codes: 0 done; 2 the database is missing, cannot be written or is not a\n"
+      "recorder database.");
+  cmd->add_option("--db", options->db,
+                  "Database file (default: dbLocation of the configuration, monitor.db in the "
+                  "configuration directory)");
+  cmd->add_option("--config", options->config_dir,
+                  "Configuration directory whose dbLocation to use (default: the current "
+                  "directory)");
+  cmd->add_flag("--drop", options->drop, "Remove the search indexes instead");
+  cmd->callback([options, exit_code] { *exit_code = RunSearchIndex(*options); });
+}
+
+}  // namespace recorder::cli
