@@ -108,12 +108,7 @@ void AddSearchIndexCommand(CLI::App& app, int* exit_code) {
       "\n"
       "Exit codes: 0 done; 2 the database is missing, cannot be written or is not a\n"
       "recorder database.");
-  cmd->add_option("--db", options->db,
-                  "Database file (default: dbLocation of the configuration, monitor.db in the "
-                  "configuration directory)");
-  cmd->add_option("--config", options->config_dir,
-                  "Configuration directory whose dbLocation to use (default: the current "
-                  "directory)");
+  AddReadDatabaseOptions(cmd, &options->db, &options->config_dir);
   cmd->add_flag("--drop", options->drop, "Remove the search indexes instead");
   cmd->callback([options, exit_code] { *exit_code = RunSearchIndex(*options); });
 }
