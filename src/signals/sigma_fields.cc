@@ -31,37 +31,53 @@ void PushNumber(int64_t value, ValueScratch* scratch, std::vector<std::string_vi
 
 // The command line of the event's own process: its argv for an exec, else
 // what the process table remembers.
+// The event's process (once per event: ValueScratch).
+const filter::ProcessFacts* Self(const TypedEvent& event, const filter::ProcessLineage* lineage,
+                                 ValueScratch* scratch) {
+  if (scratch->self_state == 0) {
+    scratch->self_state =
+        lineage != nullptr && lineage->Instance(event.header.node, event.subject.pid,
+                                                event.enrichment.process_start_ms,
+                                                event.header.time_ms, &scratch->self)
+            ? 1
+            : -1;
+  }
+  return scratch->self_state > 0 ? &scratch->self : nullptr;
+}
+
 bool CommandLine(const TypedEvent& event, const filter::ProcessLineage* lineage,
                  ValueScratch* scratch) {
+  if (scratch->cmdline_state != 0) return scratch->cmdline_state > 0;
+  bool known = false;
   if (const auto* start = std::get_if<ProcessStart>(&event.body)) {
     if (start->argv.empty()) {
       scratch->cmdline = start->proctitle;
     } else {
       filter::JoinArgv(start->argv, &scratch->cmdline);
     }
-    return !scratch->cmdline.empty();
+    known = !scratch->cmdline.empty();
+  } else if (const filter::ProcessFacts* self = Self(event, lineage, scratch);
+             self != nullptr && self->argv != nullptr) {
+    filter::JoinArgv(*self->argv, &scratch->cmdline);
+    known = true;
   }
-  filter::ProcessFacts facts;
-  if (lineage == nullptr ||
-      !lineage->Instance(event.header.node, event.subject.pid, event.enrichment.process_start_ms,
-                         event.header.time_ms, &facts) ||
-      facts.argv == nullptr)
-    return false;
-  filter::JoinArgv(*facts.argv, &scratch->cmdline);
-  return true;
+  scratch->cmdline_state = known ? 1 : -1;
+  return known;
 }
 
-// The parent instance of the event's process.
-bool Parent(const TypedEvent& event, const filter::ProcessLineage* lineage,
-            filter::ProcessFacts* parent) {
-  filter::ProcessFacts self;
-  if (lineage == nullptr ||
-      !lineage->Instance(event.header.node, event.subject.pid, event.enrichment.process_start_ms,
-                         event.header.time_ms, &self) ||
-      self.ppid <= 0)
-    return false;
-  return lineage->Instance(event.header.node, self.ppid, self.parent_start_ms, event.header.time_ms,
-                           parent);
+// The parent instance of the event's process (once per event).
+const filter::ProcessFacts* Parent(const TypedEvent& event, const filter::ProcessLineage* lineage,
+                                   ValueScratch* scratch) {
+  if (scratch->parent_state == 0) {
+    const filter::ProcessFacts* self = Self(event, lineage, scratch);
+    scratch->parent_state =
+        self != nullptr && self->ppid > 0 &&
+                lineage->Instance(event.header.node, self->ppid, self->parent_start_ms,
+                                  event.header.time_ms, &scratch->parent)
+            ? 1
+            : -1;
+  }
+  return scratch->parent_state > 0 ? &scratch->parent : nullptr;
 }
 
 // The file a file_event is about: the new name of a rename or link.
@@ -273,19 +289,17 @@ void Values(const FieldRef& ref, const TypedEvent& event, const filter::ProcessL
     case SignalField::kCommandLine:
       if (CommandLine(event, lineage, scratch)) out->push_back(scratch->cmdline);
       return;
-    case SignalField::kParentImage: {
-      filter::ProcessFacts parent;
-      if (Parent(event, lineage, &parent)) Push(parent.exe, out);
+    case SignalField::kParentImage:
+      if (const filter::ProcessFacts* parent = Parent(event, lineage, scratch))
+        Push(parent->exe, out);
       return;
-    }
-    case SignalField::kParentCommandLine: {
-      filter::ProcessFacts parent;
-      if (Parent(event, lineage, &parent) && parent.argv != nullptr) {
-        filter::JoinArgv(*parent.argv, &scratch->parent_cmdline);
+    case SignalField::kParentCommandLine:
+      if (const filter::ProcessFacts* parent = Parent(event, lineage, scratch);
+          parent != nullptr && parent->argv != nullptr) {
+        filter::JoinArgv(*parent->argv, &scratch->parent_cmdline);
         Push(scratch->parent_cmdline, out);
       }
       return;
-    }
     case SignalField::kUser:
       return Push(event.enrichment.user, out);
     case SignalField::kLogonId:

@@ -136,6 +136,14 @@ SourceMask SourcesOf(const TypedEvent& event);
 
 // Scratch the values are built in; valid until the next Values call.
 struct ValueScratch {
+  // The event's process, its parent and its command line: asked of the
+  // lineage once per event, however many fields want them. A state is
+  // 0 not asked yet, 1 known, -1 not known.
+  int8_t self_state = 0;
+  int8_t parent_state = 0;
+  int8_t cmdline_state = 0;
+  filter::ProcessFacts self;
+  filter::ProcessFacts parent;
   std::string cmdline;
   std::string parent_cmdline;
   std::string number;
@@ -148,7 +156,10 @@ struct ValueScratch {
   std::vector<std::string> sysmon;
   std::vector<std::string> sysmon_extra;  // fields the table does not name (keywords)
   // Call before the first Values of each event.
-  void ForgetEvent() { sysmon_of = nullptr; }
+  void ForgetEvent() {
+    sysmon_of = nullptr;
+    self_state = parent_state = cmdline_state = 0;
+  }
 };
 
 // The Windows side (sigma_fields_windows.cc): Sysmon's EventData names,
