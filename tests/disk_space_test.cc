@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 
 #include <string>
 
@@ -78,6 +79,18 @@ TEST(StorageCapTest, StopsHalfwayToTheHardLimitAndResumesAtMaxSize) {
   EXPECT_FALSE(cap.Feed(11 * kMB));  // cleanup under way: still stopped
   EXPECT_TRUE(cap.Feed(10 * kMB));
   EXPECT_TRUE(cap.Feed(14 * kMB));
+}
+
+// The writer found the file at the pause size first (DiskGateSink): the
+// cap stops until maxSizeMB, as if it had seen it itself.
+TEST(StorageCapTest, StopFromTheWriterHoldsUntilMaxSize) {
+  StorageCap cap(10 * kMB, 20 * kMB);
+  cap.Stop();
+  EXPECT_FALSE(cap.Feed(14 * kMB)) << "under the pause size, but stopped";
+  EXPECT_TRUE(cap.Feed(10 * kMB));
+  StorageCap unlimited(0, 0);
+  unlimited.Stop();
+  EXPECT_TRUE(unlimited.writing()) << "no limit: nothing stops";
 }
 
 TEST(StorageCapTest, NoLimitNeverStops) {
@@ -170,6 +183,49 @@ TEST(DiskGateSinkTest, AFullDatabaseDropsCountsAndResumes) {
   // Every event given is either stored or counted as dropped.
   EXPECT_EQ(static_cast<uint64_t>(CountFileRows(path)) + gate.dropped(), given);
   EXPECT_GT(CountFileRows(path), 100);
+}
+
+// Between the daemon's size checks the writer stops by itself once the
+// file and its -wal reach the pause size, and says so once.
+TEST(DiskGateSinkTest, TheWriterStopsAtThePauseSize) {
+  TempDir dir;
+  const std::string path = dir.File("monitor.db");
+  Result<std::unique_ptr<store::EventStore>> opened = store::EventStore::Open(path);
+  ASSERT_TRUE(opened.ok()) << opened.status().message();
+  store::EventStore* store = opened->get();
+  ASSERT_TRUE(store->BeginRun("test", 0).ok());
+  ASSERT_TRUE(store->Flush().ok());
+  struct stat db {};
+  ASSERT_EQ(stat(path.c_str(), &db), 0);
+
+  DiskGateSink gate(store);
+  gate.set_db_path(path);
+  gate.set_pause_bytes(db.st_size + (64 << 20));  // far away: writes
+  uint64_t serial = 1;
+  EventBatch events;
+  events.push_back(FileWrite(serial++));
+  ASSERT_TRUE(gate.Consume(&events).ok());
+  EXPECT_TRUE(gate.writing());
+  EXPECT_FALSE(gate.TakeSizeStop());
+  EXPECT_EQ(gate.dropped(), 0u);
+
+  gate.set_pause_bytes(db.st_size);  // reached
+  events.clear();
+  events.push_back(FileWrite(serial++));
+  ASSERT_TRUE(gate.Consume(&events).ok());
+  EXPECT_FALSE(gate.writing());
+  EXPECT_EQ(gate.dropped(), 1u);
+  EXPECT_TRUE(gate.TakeSizeStop());
+  EXPECT_FALSE(gate.TakeSizeStop());
+  // No pause size (no hard limit): never stops for size.
+  gate.set_pause_bytes(0);
+  gate.set_writing(true);
+  events.clear();
+  events.push_back(FileWrite(serial++));
+  ASSERT_TRUE(gate.Consume(&events).ok());
+  EXPECT_TRUE(gate.writing());
+  ASSERT_TRUE(store->Flush().ok());
+  EXPECT_EQ(CountFileRows(path), 2);
 }
 
 }  // namespace

@@ -346,5 +346,39 @@ TEST(WalCheckpointerTest, WriterFallbackBoundsTheWalWhenTheThreadDoesNotRun) {
   EXPECT_EQ(QueryIntOnce(path, "SELECT count(*) FROM file_data"), 5000);
 }
 
+// A commit on the store's connection outside its batches (a cleanup's
+// deletions) gets the same WAL bound once CheckpointAfterCommit is called:
+// the writer checkpoints it; without the call nothing does (the thread is
+// idle here), so the test can fail.
+TEST(WalCheckpointerTest, CommitsOutsideTheBatchesAreBoundedToo) {
+  TempDir dir;
+  const std::string path = dir.File("monitor.db");
+  EventStoreOptions options;
+  options.background_checkpoint = true;
+  options.checkpointer = {.wal_frames_threshold = 1'000'000, .interval_ms = 3'600'000};
+  options.wal_hard_limit_frames = 100;
+  Result<std::unique_ptr<EventStore>> opened = EventStore::Open(path, options);
+  ASSERT_TRUE(opened.ok()) << opened.status().message();
+  EventStore* store = opened->get();
+  Database* db = store->database();
+  auto big_commit = [&] {
+    // ~300 pages of rows in one transaction, as a cleanup step can write.
+    ASSERT_TRUE(db->Exec("BEGIN; CREATE TABLE IF NOT EXISTS filler(x); "
+                         "INSERT INTO filler SELECT randomblob(1000) FROM "
+                         "(WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+                         "WHERE i < 1200) SELECT i FROM n); COMMIT;")
+                    .ok());
+  };
+  big_commit();
+  EXPECT_EQ(store->checkpoint_stats().writer_checkpoints, 0u) << "nothing checkpoints it";
+  store->CheckpointAfterCommit();
+  EXPECT_EQ(store->checkpoint_stats().writer_checkpoints, 1u);
+  big_commit();
+  store->CheckpointAfterCommit();
+  // The log restarted after the first checkpoint: the second commit's
+  // frames, not both.
+  EXPECT_LT(store->checkpoint_stats().wal_frames, 500);
+}
+
 }  // namespace
 }  // namespace recorder::store

@@ -141,6 +141,7 @@ void Daemon::AddTasks(int64_t now) {
                         }),
                now);
     storage_cap_ = StorageCapFor();
+    if (disk_gate_) disk_gate_->set_pause_bytes(storage_cap_.pause_bytes());
     tasks_.Add("storage size",
                MakeTask(kTickMs,
                         [this](const TaskClock& t) {
@@ -479,6 +480,7 @@ void Daemon::CheckStorageSize(int64_t now_mono) {
   if (config_.max_size_mb > 0 && bytes > config_.max_size_mb * store::kBytesPerMB)
     cleanup_->RunSoon(now_mono);
   const bool was_writing = storage_cap_.writing();
+  if (disk_gate_->TakeSizeStop()) storage_cap_.Stop();  // the writer saw it first
   const bool writing = storage_cap_.Feed(bytes);
   if (writing != was_writing) {
     auto mb = [](int64_t n) { return static_cast<double>(n) / store::kBytesPerMB; };

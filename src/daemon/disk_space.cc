@@ -1,5 +1,6 @@
 #include "daemon/disk_space.h"
 
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 
 #include <algorithm>
@@ -50,6 +51,16 @@ bool StorageCap::Feed(int64_t bytes) {
 }
 
 Status DiskGateSink::Consume(EventBatch* events) {
+  if (const int64_t pause = pause_bytes_; writing_ && pause > 0 && !db_path_.empty()) {
+    struct stat db {
+    }, wal{};
+    const int64_t bytes = (stat(db_path_.c_str(), &db) == 0 ? db.st_size : 0) +
+                          (stat(wal_path_.c_str(), &wal) == 0 ? wal.st_size : 0);
+    if (bytes >= pause) {
+      writing_ = false;
+      size_stop_ = true;
+    }
+  }
   if (!writing_ || store_ == nullptr) {
     dropped_ += events->size();
     events->clear();
@@ -75,6 +86,11 @@ void DiskGateSink::CountStoreLosses() {
   const uint64_t lost = store_->events_lost();
   dropped_ += lost - store_lost_seen_;
   store_lost_seen_ = lost;
+}
+
+void DiskGateSink::set_db_path(const std::string& path) {
+  db_path_ = path;
+  wal_path_ = path + "-wal";
 }
 
 void DiskGateSink::set_store(store::EventStore* store) {

@@ -82,6 +82,11 @@ class StorageCap {
   // `bytes`: the database file plus its -wal now. True: writing allowed.
   bool Feed(int64_t bytes);
   bool writing() const { return writing_; }
+  // Writing stops now (the writer found the file at pause_bytes: see
+  // DiskGateSink::set_pause_bytes); Feed resumes it at maxSizeMB.
+  void Stop() {
+    if (pause_bytes_ > 0) writing_ = false;
+  }
   int64_t pause_bytes() const { return pause_bytes_; }
   int64_t resume_bytes() const { return max_size_bytes_; }
 
@@ -108,6 +113,16 @@ class DiskGateSink : public EventSink {
 
   // The store after a database switch (the writer is idle then).
   void set_store(store::EventStore* store);
+  // The database file whose size (with its -wal) is checked before each
+  // batch, set once before the writer starts; and the size at which
+  // writing stops (StorageCap::pause_bytes; 0: no check), from any thread.
+  // The daemon's own check runs every 250 ms, and a flood can grow the
+  // file and its -wal by several MB in that time (more with the
+  // investigation indexes): stopping here holds the hard limit.
+  // TakeSizeStop() tells the daemon, whose StorageCap resumes writing.
+  void set_db_path(const std::string& path);
+  void set_pause_bytes(int64_t bytes) { pause_bytes_ = bytes; }
+  bool TakeSizeStop() { return size_stop_.exchange(false); }
   void set_writing(bool writing) { writing_ = writing; }
   bool writing() const { return writing_; }
   // Set when a write found the file system full; cleared by take.
@@ -120,6 +135,9 @@ class DiskGateSink : public EventSink {
 
   store::EventStore* store_;
   uint64_t store_lost_seen_ = 0;  // store_->events_lost() already counted
+  std::string db_path_, wal_path_;
+  std::atomic<int64_t> pause_bytes_{0};
+  std::atomic<bool> size_stop_{false};
   std::atomic<bool> writing_{true};
   std::atomic<bool> full_{false};
   std::atomic<uint64_t> dropped_{0};

@@ -136,6 +136,7 @@ void CleanupTask::Step(int64_t now_wall) {
     return;
   }
   Result<store::RetentionResult> step = retention_->Step(store_->database(), now_wall);
+  store_->CheckpointAfterCommit();
   if (!step.ok()) {
     spdlog::warn("database cleanup failed (the next run starts over): {}", step.status().message());
     run_rows_.clear();

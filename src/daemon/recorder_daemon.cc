@@ -121,6 +121,7 @@ Status Daemon::OpenSinks() {
     Status opened = OpenDatabase();
     if (!opened.ok() || outcome_.ended()) return opened;
     disk_gate_ = std::make_unique<DiskGateSink>(store_);
+    disk_gate_->set_db_path(options_.db_path);
     disk_guard_.set_max_size_bytes(config_.max_size_mb * store::kBytesPerMB);
     CheckDiskSpace(/*at_start=*/true);
     sinks.push_back(disk_gate_.get());
@@ -278,6 +279,7 @@ Status Daemon::Reload(int64_t now_mono, int64_t now_wall, std::string_view why) 
   if (cleanup_) cleanup_->Reconfigure(config_, now_mono);
   disk_guard_.set_max_size_bytes(config_.max_size_mb * store::kBytesPerMB);
   storage_cap_ = StorageCapFor();
+  if (disk_gate_) disk_gate_->set_pause_bytes(storage_cap_.pause_bytes());
   cpu_->Reconfigure(CpuOptions());
   // Checks the current state (a start that failed is retried).
   Status images = enrichment_->ConfigureImageMonitor(config_.monitor_image_load,

@@ -193,6 +193,13 @@ class EventStore : public EventSink, private enrich::ProcessRowSource {
   // destructor does so too. Later commits are checkpointed by SQLite's
   // close, or by the hard-limit fallback.
   void StopBackgroundCheckpoint() { checkpoints_.Stop(); }
+  // For a commit made on database() outside the store's batches (the
+  // retention steps): applies the WAL bound of the store's own commits
+  // (EventStoreOptions::wal_hard_limit_frames) to it too. A cleanup's
+  // deletions and vacuum touch every index of the rows they remove, so
+  // without it their frames pile up in the -wal between the checkpoint
+  // thread's runs and push the file past the hard size limit.
+  void CheckpointAfterCommit() { checkpoints_.AfterCommit(); }
   StoreCheckpointStats checkpoint_stats() const { return checkpoints_.stats(); }
 
   // Process rows that wait for the commit at most (an exit in the same
