@@ -300,16 +300,23 @@ TEST(WalCheckpointerTest, WalFileLimitShrinksTheFileAfterASpike) {
   EXPECT_LE(limited, 64 * 1024 + 8 * 4096) << "unlimited: " << unlimited;
 }
 
+// A store whose checkpoint thread never wakes (its thresholds are out of
+// reach), so only the writer's fallback checkpoints: 100 frames.
+EventStoreOptions IdleThreadOptions() {
+  EventStoreOptions options;
+  options.background_checkpoint = true;
+  options.checkpointer = {.wal_frames_threshold = 1'000'000, .interval_ms = 3'600'000};
+  options.wal_hard_limit_frames = 100;
+  return options;
+}
+
 // The writer's own fallback: with the thread unable to help (it never
 // wakes here), commits that push the WAL past the hard limit make the
 // writer checkpoint between its transactions, and the log restarts.
 TEST(WalCheckpointerTest, WriterFallbackBoundsTheWalWhenTheThreadDoesNotRun) {
   TempDir dir;
   const std::string path = dir.File("monitor.db");
-  EventStoreOptions options;
-  options.background_checkpoint = true;
-  options.checkpointer = {.wal_frames_threshold = 1'000'000, .interval_ms = 3'600'000};
-  options.wal_hard_limit_frames = 100;
+  EventStoreOptions options = IdleThreadOptions();
   options.batch_max_rows = 50;
   Result<std::unique_ptr<EventStore>> opened = EventStore::Open(path, options);
   ASSERT_TRUE(opened.ok()) << opened.status().message();
@@ -353,11 +360,7 @@ TEST(WalCheckpointerTest, WriterFallbackBoundsTheWalWhenTheThreadDoesNotRun) {
 TEST(WalCheckpointerTest, CommitsOutsideTheBatchesAreBoundedToo) {
   TempDir dir;
   const std::string path = dir.File("monitor.db");
-  EventStoreOptions options;
-  options.background_checkpoint = true;
-  options.checkpointer = {.wal_frames_threshold = 1'000'000, .interval_ms = 3'600'000};
-  options.wal_hard_limit_frames = 100;
-  Result<std::unique_ptr<EventStore>> opened = EventStore::Open(path, options);
+  Result<std::unique_ptr<EventStore>> opened = EventStore::Open(path, IdleThreadOptions());
   ASSERT_TRUE(opened.ok()) << opened.status().message();
   EventStore* store = opened->get();
   Database* db = store->database();
