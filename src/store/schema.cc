@@ -342,26 +342,26 @@ ALTER TABLE run_data ADD COLUMN unresolved_ports INTEGER NOT NULL DEFAULT 0;
 // with them: BENCHMARKS.md row M). `recorder search-index` adds them to a
 // database on request (then every insert keeps them up to date).
 constexpr const char* kSearchIndexes = R"sql(
-CREATE INDEX process_data_exe ON process_data(exe_id);
-CREATE INDEX process_data_command ON process_data(command_id);
-CREATE INDEX process_data_sha256 ON process_data(sha256_id);
-CREATE INDEX process_data_user ON process_data(user_id);
-CREATE INDEX file_data_path ON file_data(path_id);
-CREATE INDEX file_data_new_path ON file_data(new_path_id) WHERE new_path_id IS NOT NULL;
-CREATE INDEX network_data_remote ON network_data(remote_address_id);
-CREATE INDEX network_data_remote_port ON network_data(remote_port);
-CREATE INDEX network_data_local_port ON network_data(local_port);
-CREATE INDEX security_data_target_user ON security_data(target_user_id);
-CREATE INDEX security_data_address ON security_data(address_id);
-CREATE INDEX security_data_terminal ON security_data(terminal_id);
-CREATE INDEX security_data_detail ON security_data(detail_id);
-CREATE INDEX security_data_hostname ON security_data(hostname_id);
-CREATE INDEX module_data_module ON module_data(module_id);
-CREATE INDEX image_data_path ON image_data(path_id);
-CREATE INDEX failed_exec_data_path ON failed_exec_data(path_id);
-CREATE INDEX registry_data_target ON registry_data(target_object_id);
-CREATE INDEX registry_data_details ON registry_data(details_id);
-CREATE INDEX registry_data_new_name ON registry_data(new_name_id) WHERE new_name_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS process_data_exe ON process_data(exe_id);
+CREATE INDEX IF NOT EXISTS process_data_command ON process_data(command_id);
+CREATE INDEX IF NOT EXISTS process_data_sha256 ON process_data(sha256_id);
+CREATE INDEX IF NOT EXISTS process_data_user ON process_data(user_id);
+CREATE INDEX IF NOT EXISTS file_data_path ON file_data(path_id);
+CREATE INDEX IF NOT EXISTS file_data_new_path ON file_data(new_path_id) WHERE new_path_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS network_data_remote ON network_data(remote_address_id);
+CREATE INDEX IF NOT EXISTS network_data_remote_port ON network_data(remote_port);
+CREATE INDEX IF NOT EXISTS network_data_local_port ON network_data(local_port);
+CREATE INDEX IF NOT EXISTS security_data_target_user ON security_data(target_user_id);
+CREATE INDEX IF NOT EXISTS security_data_address ON security_data(address_id);
+CREATE INDEX IF NOT EXISTS security_data_terminal ON security_data(terminal_id);
+CREATE INDEX IF NOT EXISTS security_data_detail ON security_data(detail_id);
+CREATE INDEX IF NOT EXISTS security_data_hostname ON security_data(hostname_id);
+CREATE INDEX IF NOT EXISTS module_data_module ON module_data(module_id);
+CREATE INDEX IF NOT EXISTS image_data_path ON image_data(path_id);
+CREATE INDEX IF NOT EXISTS failed_exec_data_path ON failed_exec_data(path_id);
+CREATE INDEX IF NOT EXISTS registry_data_target ON registry_data(target_object_id);
+CREATE INDEX IF NOT EXISTS registry_data_details ON registry_data(details_id);
+CREATE INDEX IF NOT EXISTS registry_data_new_name ON registry_data(new_name_id) WHERE new_name_id IS NOT NULL;
 )sql";
 
 // Version 9: DNS queries and their answers (MonitorDNS, the cgroup BPF
@@ -603,7 +603,7 @@ std::string_view SearchIndexSql() { return kSearchIndexes; }
 
 std::vector<std::string> SearchIndexNames() {
   // From the statements themselves, so the two never disagree.
-  static constexpr std::string_view kCreate = "CREATE INDEX ";
+  static constexpr std::string_view kCreate = "CREATE INDEX IF NOT EXISTS ";
   std::vector<std::string> names;
   const std::string_view sql = kSearchIndexes;
   for (size_t at = sql.find(kCreate); at != std::string_view::npos;
@@ -623,11 +623,7 @@ Result<int64_t> SearchIndexesPresent(Database* db) {
 }
 
 Status CreateSearchIndexes(Database* db) {
-  static constexpr std::string_view kCreate = "CREATE INDEX ";
-  std::string sql(kSearchIndexes);
-  for (size_t at = sql.find(kCreate); at != std::string::npos; at = sql.find(kCreate, at + 1))
-    sql.insert(at + kCreate.size(), "IF NOT EXISTS ");
-  return db->Exec("BEGIN; " + sql + " COMMIT;");
+  return db->Exec(fmt::format("BEGIN; {} COMMIT;", kSearchIndexes));
 }
 
 Status DropSearchIndexes(Database* db) {
