@@ -5,6 +5,8 @@
 #include <CLI/CLI.hpp>
 #include <string>
 
+#include "util/status.h"
+
 namespace recorder::cli {
 
 struct Command {
@@ -36,6 +38,9 @@ void AddSignalsHuntCommand(CLI::App* signals_command, int* exit_code);
 // --db and --config of the commands that read a database (query, tree,
 // show, timeline, search): config::DbPathFor turns them into the file.
 void AddReadDatabaseOptions(CLI::App* command, std::string* db, std::string* config_dir);
+// The file those options name: `db`, or else the dbLocation of the
+// configuration in `config_dir` (the current directory when empty).
+Result<std::string> DatabasePathFor(const std::string& db, const std::string& config_dir);
 // The manual's `recorder --start|--stop|--status`; sets *handled when one ran.
 void AddManualFlags(CLI::App& app, int* exit_code, bool* handled);
 

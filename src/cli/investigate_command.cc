@@ -13,7 +13,6 @@
 
 #include "cli/commands.h"
 #include "cli/pager.h"
-#include "config/config.h"
 #include "investigate/event_stream.h"
 #include "investigate/investigate_format.h"
 #include "investigate/investigation_db.h"
@@ -63,14 +62,9 @@ int Fail(std::string_view command, const Status& status, int code) {
 
 // The database named by --db or the configuration, opened read-only.
 Result<std::unique_ptr<store::Database>> OpenDb(const CommonOptions& options) {
-  std::string path = options.db;
-  if (path.empty()) {
-    Result<config::LoadedConfig> loaded =
-        config::LoadConfig(config::ConfigDirFor(options.config_dir));
-    if (!loaded.ok()) return loaded.status();
-    path = config::DbPathFor("", loaded->config);
-  }
-  return investigate::OpenInvestigationDb(path);
+  Result<std::string> path = DatabasePathFor(options.db, options.config_dir);
+  if (!path.ok()) return path.status();
+  return investigate::OpenInvestigationDb(*path);
 }
 
 OutputChoice ChoiceFor(const CommonOptions& options) {

@@ -254,16 +254,13 @@ Status Print(sqlite3_stmt* stmt, sqlite3* db, Format format) {
 
 int RunQuery(QueryOptions options) {
   const Format format = options.json ? Format::kJson : options.csv ? Format::kCsv : Format::kTable;
-  if (options.db.empty()) {
-    // The database the recorder writes with this configuration.
-    Result<config::LoadedConfig> loaded =
-        config::LoadConfig(config::ConfigDirFor(options.config_dir));
-    if (!loaded.ok()) {
-      std::fprintf(stderr, "recorder query: %s\n", loaded.status().message().c_str());
-      return kExitDatabase;
-    }
-    options.db = config::DbPathFor("", loaded->config);
+  // The database the recorder writes with this configuration.
+  Result<std::string> path = DatabasePathFor(options.db, options.config_dir);
+  if (!path.ok()) {
+    std::fprintf(stderr, "recorder query: %s\n", path.status().message().c_str());
+    return kExitDatabase;
   }
+  options.db = *path;
   // SQLITE_OPEN_READONLY reports a missing file as "unable to open
   // database file"; say plainly which file is missing.
   struct stat st {};
@@ -358,6 +355,13 @@ void AddReadDatabaseOptions(CLI::App* command, std::string* db, std::string* con
   command->add_option("--config", *config_dir,
                       "Configuration directory whose dbLocation to read (default: the current "
                       "directory)");
+}
+
+Result<std::string> DatabasePathFor(const std::string& db, const std::string& config_dir) {
+  if (!db.empty()) return db;
+  Result<config::LoadedConfig> loaded = config::LoadConfig(config::ConfigDirFor(config_dir));
+  if (!loaded.ok()) return loaded.status();
+  return config::DbPathFor("", loaded->config);
 }
 
 void AddQueryCommand(CLI::App& app, int* exit_code) {

@@ -12,7 +12,6 @@
 #include <string>
 
 #include "cli/commands.h"
-#include "config/config.h"
 #include "store/schema.h"
 #include "store/sqlite_db.h"
 
@@ -38,13 +37,9 @@ int Fail(const Status& status) {
 }
 
 int RunSearchIndex(const SearchIndexOptions& options) {
-  std::string path = options.db;
-  if (path.empty()) {
-    Result<config::LoadedConfig> loaded =
-        config::LoadConfig(config::ConfigDirFor(options.config_dir));
-    if (!loaded.ok()) return Fail(loaded.status());
-    path = config::DbPathFor("", loaded->config);
-  }
+  Result<std::string> db_path = DatabasePathFor(options.db, options.config_dir);
+  if (!db_path.ok()) return Fail(db_path.status());
+  const std::string& path = *db_path;
   struct stat info {};
   if (stat(path.c_str(), &info) != 0) return Fail(Status::Errorf("{}: no such database", path));
   auto db = store::Database::Open(path, SQLITE_OPEN_READWRITE);

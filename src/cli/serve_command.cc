@@ -11,7 +11,6 @@
 #include <thread>
 
 #include "cli/commands.h"
-#include "config/config.h"
 #include "investigate/investigation_db.h"
 #include "serve/access_policy.h"
 #include "serve/web_server.h"
@@ -47,13 +46,9 @@ int RunServe(const ServeOptions& options) {
   Result<serve::TokenChoice> token =
       serve::ChooseToken(*listen, options.token, options.no_token, random);
   if (!token.ok()) return Fail(token.status(), kExitUsage);
-  std::string path = options.db;
-  if (path.empty()) {
-    Result<config::LoadedConfig> loaded =
-        config::LoadConfig(config::ConfigDirFor(options.config_dir));
-    if (!loaded.ok()) return Fail(loaded.status(), kExitUsage);
-    path = config::DbPathFor("", loaded->config);
-  }
+  Result<std::string> db_path = DatabasePathFor(options.db, options.config_dir);
+  if (!db_path.ok()) return Fail(db_path.status(), kExitUsage);
+  const std::string& path = *db_path;
   // Opened once here so a wrong path fails now, not at the first click.
   if (auto db = investigate::OpenInvestigationDb(path); !db.ok())
     return Fail(db.status(), kExitUsage);

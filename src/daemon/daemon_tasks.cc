@@ -474,9 +474,7 @@ StorageCap Daemon::StorageCapFor() const {
 
 void Daemon::CheckStorageSize(int64_t now_mono) {
   if (!disk_gate_ || !cleanup_ || !store_) return;
-  const int64_t db = FileSize(db_->path());
-  const int64_t wal = FileSize(db_->path() + "-wal");
-  const int64_t bytes = std::max<int64_t>(db, 0) + std::max<int64_t>(wal, 0);
+  const int64_t bytes = DatabaseBytes(db_->path(), db_->path() + "-wal");
   if (config_.max_size_mb > 0 && bytes > config_.max_size_mb * store::kBytesPerMB)
     cleanup_->RunSoon(now_mono);
   const bool was_writing = storage_cap_.writing();

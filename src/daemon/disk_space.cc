@@ -50,13 +50,18 @@ bool StorageCap::Feed(int64_t bytes) {
   return writing_;
 }
 
+int64_t DatabaseBytes(const std::string& db_path, const std::string& wal_path) {
+  int64_t bytes = 0;
+  for (const std::string* path : {&db_path, &wal_path}) {
+    struct stat info {};
+    if (!path->empty() && stat(path->c_str(), &info) == 0) bytes += info.st_size;
+  }
+  return bytes;
+}
+
 Status DiskGateSink::Consume(EventBatch* events) {
   if (const int64_t pause = pause_bytes_; writing_ && pause > 0 && !db_path_.empty()) {
-    struct stat db {
-    }, wal{};
-    const int64_t bytes = (stat(db_path_.c_str(), &db) == 0 ? db.st_size : 0) +
-                          (stat(wal_path_.c_str(), &wal) == 0 ? wal.st_size : 0);
-    if (bytes >= pause) {
+    if (DatabaseBytes(db_path_, wal_path_) >= pause) {
       writing_ = false;
       size_stop_ = true;
     }

@@ -69,6 +69,9 @@ class DiskSpaceGuard {
   bool writing_ = true;
 };
 
+// Bytes of the database file plus its -wal (a missing file counts 0).
+int64_t DatabaseBytes(const std::string& db_path, const std::string& wal_path);
+
 // The database's size against its hard limit between cleanup runs: a
 // flood can grow the file (and its -wal) faster than a cleanup deletes,
 // and a cleanup needs the writer idle. At `pause_bytes` (halfway from

@@ -29,8 +29,6 @@ void PushNumber(int64_t value, ValueScratch* scratch, std::vector<std::string_vi
   out->push_back(scratch->number);
 }
 
-// The command line of the event's own process: its argv for an exec, else
-// what the process table remembers.
 // The event's process (once per event: ValueScratch).
 const filter::ProcessFacts* Self(const TypedEvent& event, const filter::ProcessLineage* lineage,
                                  ValueScratch* scratch) {
@@ -45,6 +43,8 @@ const filter::ProcessFacts* Self(const TypedEvent& event, const filter::ProcessL
   return scratch->self_state > 0 ? &scratch->self : nullptr;
 }
 
+// The command line of the event's own process: its argv for an exec, else
+// what the process table remembers (once per event).
 bool CommandLine(const TypedEvent& event, const filter::ProcessLineage* lineage,
                  ValueScratch* scratch) {
   if (scratch->cmdline_state != 0) return scratch->cmdline_state > 0;
