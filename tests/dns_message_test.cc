@@ -228,6 +228,35 @@ TEST(DnsMessage, HugeCountsDoNotAllocate) {
   EXPECT_TRUE(m.answers.empty());
 }
 
+// More A records than a captured answer can hold (2048 bytes; these take
+// 17 each): every one is kept, none only counted (64 were, before).
+TEST(DnsMessage, EveryAnswerACaptureCanHoldIsKept) {
+  constexpr int kRecords = 127;
+  std::string wire = Header(0, kRecords);
+  for (int i = 0; i < kRecords; ++i)
+    wire += std::string{1,
+                        'a',
+                        0,
+                        0,
+                        1,
+                        0,
+                        1,
+                        0,
+                        0,
+                        0,
+                        60,
+                        0,
+                        4,
+                        static_cast<char>(198),
+                        51,
+                        100,
+                        static_cast<char>(i)};
+  DnsMessage m = Parse(wire);
+  EXPECT_EQ(m.answer_count, kRecords);
+  ASSERT_EQ(m.answers.size(), static_cast<size_t>(kRecords));
+  EXPECT_EQ(m.answers.back().data, "198.51.100.126");
+}
+
 TEST(DnsMessage, CnameTargetMustStayInsideItsData) {
   // An answer whose CNAME rdata claims 1 byte but whose name goes on.
   std::string wire =

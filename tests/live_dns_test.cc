@@ -43,19 +43,33 @@ constexpr char kHost[] = "/usr/bin/host";
 constexpr char kPython[] = "/usr/bin/python3";
 constexpr char kServer[] = "127.0.0.77";
 
+// The test's name server's arguments, then `more`.
+std::vector<std::string> DefaultArguments(const std::vector<std::string>& more) {
+  std::vector<std::string> arguments = {"--no-resolv",
+                                        "--listen-address=127.0.0.77",
+                                        "--listen-address=::1",
+                                        "--local-ttl=300",
+                                        "--local=/test/",
+                                        "--address=/a.test/192.0.2.10",
+                                        "--address=/a.test/2001:db8::10",
+                                        "--host-record=multi.test,192.0.2.21",
+                                        "--host-record=multi.test,192.0.2.22",
+                                        "--host-record=target.test,192.0.2.30,2001:db8::30",
+                                        "--cname=alias.test,mid.test",
+                                        "--cname=mid.test,target.test"};
+  arguments.insert(arguments.end(), more.begin(), more.end());
+  return arguments;
+}
+
 // dnsmasq in the foreground. By default the test's name server on
 // 127.0.0.77 and ::1, answering only from its command line; given its own
 // arguments, anything else (a forwarder).
 class Dnsmasq {
  public:
-  explicit Dnsmasq(const std::string& log)
-      : Dnsmasq(log, kServer,
-                {"--no-resolv", "--listen-address=127.0.0.77", "--listen-address=::1",
-                 "--local-ttl=300", "--local=/test/", "--address=/a.test/192.0.2.10",
-                 "--address=/a.test/2001:db8::10", "--host-record=multi.test,192.0.2.21",
-                 "--host-record=multi.test,192.0.2.22",
-                 "--host-record=target.test,192.0.2.30,2001:db8::30", "--cname=alias.test,mid.test",
-                 "--cname=mid.test,target.test"}) {}
+  explicit Dnsmasq(const std::string& log) : Dnsmasq(log, kServer, DefaultArguments({})) {}
+  // The default server with `more` arguments.
+  Dnsmasq(const std::string& log, const std::vector<std::string>& more)
+      : Dnsmasq(log, kServer, DefaultArguments(more)) {}
   // Listening on port 53 of the addresses `arguments` name; `address` is
   // the one Ready() asks.
   Dnsmasq(const std::string& log, std::string address, const std::vector<std::string>& arguments)
@@ -172,7 +186,16 @@ sys.exit(0 if answer[:2] == q[:2] else 1)
 )py";
 
 TEST_F(LiveDns, QueriesAreStoredWithTheirProcessesAndAnswers) {
-  Dnsmasq server(temp_.path() + "/dnsmasq.log");
+  // many.test: 100 addresses, a ~1.7 KB answer (over TCP): a packet far
+  // longer than a typical one is captured whole (the ring's records are
+  // as long as their packet).
+  std::vector<std::string> many;
+  std::vector<std::string> many_addresses;
+  for (int i = 1; i <= 100; ++i) {
+    many_addresses.push_back(fmt::format("198.51.100.{}", i));
+    many.push_back("--host-record=many.test," + many_addresses.back());
+  }
+  Dnsmasq server(temp_.path() + "/dnsmasq.log", many);
   ASSERT_GT(server.pid(), 0);
   pid_t recorder = StartRecorder(/*dns=*/true);
   ASSERT_TRUE(server.Ready()) << RunCapture("cat " + temp_.path() + "/dnsmasq.log");
@@ -189,6 +212,7 @@ TEST_F(LiveDns, QueriesAreStoredWithTheirProcessesAndAnswers) {
   const pid_t tcp_v6 = Client({kDig, "+tcp", "+tries=1", "+time=3", "@::1", "target.test", "AAAA"});
   const pid_t host = Client({kHost, "-t", "A", "multi.test", kServer});
   const pid_t python = Client({kPython, "-S", "-c", kPythonResolver, "py.a.test"});
+  const pid_t long_answer = Client({kDig, "+tcp", "+tries=1", "+time=3", at4, "many.test", "A"});
 
   Db db(DbPath());
   const std::string columns =
@@ -250,6 +274,16 @@ TEST_F(LiveDns, QueriesAreStoredWithTheirProcessesAndAnswers) {
   EXPECT_EQ(r[0], exec_row(python));
   EXPECT_EQ(r[2], fs::canonical(kPython).string());
   EXPECT_EQ(r[6], "192.0.2.10");
+
+  r = row(long_answer, "many.test");
+  EXPECT_EQ(r[0], exec_row(long_answer));
+  answers = nlohmann::json::parse(r[12], nullptr, false);
+  ASSERT_TRUE(answers.is_array()) << r[12];
+  std::vector<std::string> seen;
+  for (const auto& answer : answers) seen.push_back(answer.value("data", ""));
+  std::sort(seen.begin(), seen.end());
+  std::sort(many_addresses.begin(), many_addresses.end());
+  EXPECT_EQ(seen, many_addresses) << "the long answer was cut: " << seen.size() << " of 100";
 
   // dnsmasq's own side of these exchanges is not a query of its own.
   EXPECT_EQ(

@@ -28,8 +28,11 @@ inline constexpr uint16_t kTypeAaaa = 28;
 inline constexpr uint16_t kTypeOpt = 41;
 
 // Kept per message: the rest of a huge answer is counted, not kept.
+// kMaxAnswers is above what a captured answer can hold (2048 bytes, 11
+// the shortest record): every answer the capture saw is kept; the bound
+// is for a message from elsewhere (a Sysmon event's QueryResults).
 inline constexpr size_t kMaxQuestions = 4;
-inline constexpr size_t kMaxAnswers = 64;
+inline constexpr size_t kMaxAnswers = 256;
 
 struct DnsQuestion {
   std::string name;  // dotted, no trailing dot ("" for the root); see ParseDnsMessage
