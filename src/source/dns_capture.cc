@@ -197,7 +197,8 @@ Status DnsCapture::StartBpf() {
   }
   auto on_event = [](void* context, void* data, size_t size) -> int {
     auto* self = static_cast<DnsCapture*>(context);
-    if (size < sizeof(dns_capture_event)) return 0;
+    // The record ends after its captured payload (dns_capture.h).
+    if (size < DNS_CAPTURE_HEADER_SIZE) return 0;
     const auto* e = static_cast<const dns_capture_event*>(data);
     CapturedDnsPacket p;
     p.mono_ns = e->mono_ns;
@@ -214,7 +215,8 @@ Status DnsCapture::StartBpf() {
     p.destination_port = e->dport;
     p.tcp_seq = e->tcp_seq;
     p.payload_length = e->payload_len;
-    const size_t n = std::min<size_t>(e->captured_len, DNS_CAPTURE_MAX_PAYLOAD);
+    const size_t n = std::min<size_t>(
+        {e->captured_len, size - DNS_CAPTURE_HEADER_SIZE, DNS_CAPTURE_MAX_PAYLOAD});
     p.payload.assign(reinterpret_cast<const char*>(e->payload), n);
     self->Push(std::move(p));
     return 0;

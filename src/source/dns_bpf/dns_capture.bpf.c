@@ -34,10 +34,23 @@ struct {
   __type(value, struct dns_socket_owner);
 } socket_owner SEC(".maps");
 
+/* Records are as long as their packet (header + captured payload, ~200
+ * bytes for a typical query or answer), not the 2 KiB of a full record:
+ * 1 MiB holds thousands. User space maps the data pages twice, so the
+ * ring counts twice its size in the recorder's RSS. */
 struct {
   __uint(type, BPF_MAP_TYPE_RINGBUF);
-  __uint(max_entries, 4 << 20);
+  __uint(max_entries, 1 << 20);
 } events SEC(".maps");
+
+/* Where a record is built before it is copied into the ring at its
+ * length (a reserved record's size must be a constant). */
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct dns_capture_event);
+} scratch SEC(".maps");
 
 /* Packets the ring buffer had no room for (index 0), read by user space. */
 struct {
@@ -137,13 +150,9 @@ static __always_inline void capture(struct __sk_buff *skb, int egress) {
   const __u32 length = skb->len > offset ? skb->len - offset : 0;
   if (length == 0 && protocol == IPPROTO_TCP) return; /* a bare ACK, SYN or FIN */
 
-  struct dns_capture_event *event = bpf_ringbuf_reserve(&events, sizeof(*event), 0);
-  if (!event) {
-    __u32 zero = 0;
-    __u64 *count = bpf_map_lookup_elem(&lost, &zero);
-    if (count) __sync_fetch_and_add(count, 1);
-    return;
-  }
+  __u32 zero = 0;
+  struct dns_capture_event *event = bpf_map_lookup_elem(&scratch, &zero);
+  if (!event) return;
   event->mono_ns = bpf_ktime_get_ns();
   event->socket_cookie = bpf_get_socket_cookie(skb);
   struct dns_socket_owner *owner = bpf_map_lookup_elem(&socket_owner, &event->socket_cookie);
@@ -159,15 +168,22 @@ static __always_inline void capture(struct __sk_buff *skb, int egress) {
   __builtin_memcpy(event->saddr, saddr, 16);
   __builtin_memcpy(event->daddr, daddr, 16);
   event->captured_len = 0;
+  __u64 copy = 0;
   if (length > 0) {
     /* 1..DNS_CAPTURE_MAX_PAYLOAD, in a form the verifier can bound: the
      * mask is applied in the register the helper then receives. */
-    __u64 copy = (length > DNS_CAPTURE_MAX_PAYLOAD ? DNS_CAPTURE_MAX_PAYLOAD : length) - 1;
+    copy = (length > DNS_CAPTURE_MAX_PAYLOAD ? DNS_CAPTURE_MAX_PAYLOAD : length) - 1;
     asm volatile("%[copy] &= %[mask]" : [copy] "+r"(copy) : [mask] "i"(DNS_CAPTURE_MAX_PAYLOAD - 1));
     copy += 1;
-    if (bpf_skb_load_bytes(skb, offset, event->payload, copy) == 0) event->captured_len = copy;
+    if (bpf_skb_load_bytes(skb, offset, event->payload, copy) == 0)
+      event->captured_len = copy;
+    else
+      copy = 0;
   }
-  bpf_ringbuf_submit(event, 0);
+  if (bpf_ringbuf_output(&events, event, DNS_CAPTURE_HEADER_SIZE + copy, 0) != 0) {
+    __u64 *count = bpf_map_lookup_elem(&lost, &zero);
+    if (count) __sync_fetch_and_add(count, 1);
+  }
 }
 
 SEC("cgroup_skb/egress")

@@ -28,6 +28,10 @@ struct dns_capture_event {
   unsigned char payload[DNS_CAPTURE_MAX_PAYLOAD];
 };
 
+/* A record in the ring is this header and its captured_len payload
+ * bytes: payload[] is the last field. */
+#define DNS_CAPTURE_HEADER_SIZE __builtin_offsetof(struct dns_capture_event, payload)
+
 /* The socket -> process map's value. */
 struct dns_socket_owner {
   unsigned int tgid;
