@@ -287,8 +287,8 @@ TEST_F(InvestigateCliTest, SearchIndexBuildsAndDropsTheIndexesSearchUses) {
     for (const std::string& name : recorder::store::SearchIndexNames())
       names += (names.empty() ? "'" : ", '") + name + "'";
     return std::stoi(recorder::Scalar(
-        copy,
-        "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name IN (" + names + ")"));
+        copy, "SELECT count(*) FROM sqlite_schema WHERE type IN ('index', 'table') AND name IN (" +
+                  names + ")"));
   };
   const int all = static_cast<int>(recorder::store::SearchIndexNames().size());
   ASSERT_GT(all, 10);
@@ -304,12 +304,34 @@ TEST_F(InvestigateCliTest, SearchIndexBuildsAndDropsTheIndexesSearchUses) {
   ASSERT_EQ(again.exit_code, 0) << again.err;
   EXPECT_THAT(again.text, HasSubstr("built 0 search index(es)"));
   EXPECT_EQ(search(), unindexed) << "the same hits through the indexes";
+  // The recorder writing into the database keeps them up to date: a name
+  // only in the events written after them (another capture replayed into
+  // it) is found through them, and the same without them.
+  RecorderRun more =
+      RunRecorderApart("replay --no-progress --db " + Quote(copy) + " " +
+                           Quote(std::string(RECORDER_TEST_DATA) + "/capture-paths.log"),
+                       err);
+  ASSERT_EQ(more.exit_code, 0) << more.err;
+  auto later = [&] {
+    RecorderRun r = RunRecorderApart("search capture-paths.HAwapy --json --db " + Quote(copy), err);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.text;
+  };
+  const std::string later_indexed = later();
+  EXPECT_THAT(later_indexed, HasSubstr("delete /tmp/recorder-capture-paths.HAwapy/rmtest/a.txt"));
+  EXPECT_EQ(recorder::RunCommand("sqlite3 " + Quote(copy) +
+                                 " \"INSERT INTO strings_trigram(strings_trigram) "
+                                 "VALUES ('integrity-check')\"")
+                .exit_code,
+            0)
+      << "the trigram index disagrees with the strings";
 
   RecorderRun dropped = RunRecorderApart("search-index --drop --db " + Quote(copy), err);
   ASSERT_EQ(dropped.exit_code, 0) << dropped.err;
   EXPECT_THAT(dropped.text, HasSubstr("dropped " + std::to_string(all) + " search index(es)"));
   EXPECT_EQ(present(), 0);
   EXPECT_EQ(search(), unindexed);
+  EXPECT_EQ(later(), later_indexed);
   EXPECT_EQ(recorder::Scalar(copy, "PRAGMA integrity_check"), "ok");
 
   RecorderRun missing = RunRecorderApart("search-index --db " + Quote(temp_->File("none.db")), err);

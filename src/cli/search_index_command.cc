@@ -1,9 +1,10 @@
 // `recorder search-index`: builds, on request, the indexes `recorder
-// search` would use (store::SearchIndexSql()), which the recorder does not
-// keep while recording: their keys come in random order, so every insert
-// would cost more (BENCHMARKS.md rows B and M). For an investigation on a
-// copy or an archive of a database, or a live one whose owner accepts the
-// write cost; `--drop` takes them away again.
+// search` would use (store::SearchIndexSql(): the string-id indexes and a
+// trigram index of the strings, brought up to date on every run), which
+// the recorder does not keep while recording: their keys come in random
+// order, so every insert would cost more (BENCHMARKS.md rows B and M).
+// For an investigation on a copy or an archive of a database, or a live
+// one whose owner accepts the write cost; `--drop` takes them away again.
 #include <sys/stat.h>
 
 #include <chrono>
@@ -73,8 +74,10 @@ int RunSearchIndex(const SearchIndexOptions& options) {
   } else {
     std::printf(
         "%s: built %lld search index(es) in %.1f s (file %+.1f MB); %lld of %zu present.\n"
-        "A recorder writing this database keeps them up to date from now on, at a cost per\n"
-        "event (BENCHMARKS.md row B); `recorder search-index --drop` removes them.\n",
+        "A recorder writing this database keeps the indexes up to date from now on, at a\n"
+        "cost per event (BENCHMARKS.md row B). The trigram index of the strings covers\n"
+        "those there are now: `search` reads newer ones through, and running this again\n"
+        "adds them. `recorder search-index --drop` removes them all.\n",
         path.c_str(), static_cast<long long>(*after - *before), seconds, mb,
         static_cast<long long>(*after), names.size());
   }
@@ -89,11 +92,12 @@ void AddSearchIndexCommand(CLI::App& app, int* exit_code) {
       app.add_subcommand("search-index", "Build (or drop) the indexes `recorder search` uses");
   cmd->description(
       "Build the indexes `recorder search` would use on a large database (paths,\n"
-      "addresses, ports, exe, command line, hashes and users, by their string ids).\n"
-      "The recorder does not keep them while recording: their keys come in random\n"
-      "order, so every insert would cost more. Without them a search reads each\n"
-      "table through (about 2 s on 10M events); with them it reads a few pages\n"
-      "(about 0.1 s). For a copy or an archive of a database under investigation\n"
+      "addresses, ports, exe, command line, hashes and users, by their string ids),\n"
+      "and a trigram index of the strings themselves (FTS5), or bring that one up to\n"
+      "date. The recorder does not keep them while recording: their keys come in\n"
+      "random order, so every insert would cost more. Without them a search reads\n"
+      "each table through (about 1 s on 10M events); with them it reads a few pages\n"
+      "(10-80 ms). For a copy or an archive of a database under investigation\n"
       "(copy it first: the indexes stay in the file), or a live one whose owner\n"
       "accepts the cost; --drop removes them.\n"
       "\n"

@@ -338,9 +338,10 @@ ALTER TABLE run_data ADD COLUMN unresolved_ports INTEGER NOT NULL DEFAULT 0;
 // them; with them a replay stored half the events per CPU-second and
 // twice the bytes per event, and under a flood one batch's WAL outgrew
 // the hard size limit's headroom (BENCHMARKS.md row B). Without them a
-// search reads each event table through once (~2 s at 10M events, ~90 ms
+// search reads each event table through once (~1 s at 10M events, 10-80 ms
 // with them: BENCHMARKS.md row M). `recorder search-index` adds them to a
-// database on request (then every insert keeps them up to date).
+// database on request (then every insert keeps them up to date), with
+// kSearchTrigram below.
 constexpr const char* kSearchIndexes = R"sql(
 CREATE INDEX IF NOT EXISTS process_data_exe ON process_data(exe_id);
 CREATE INDEX IF NOT EXISTS process_data_command ON process_data(command_id);
@@ -363,6 +364,30 @@ CREATE INDEX IF NOT EXISTS registry_data_target ON registry_data(target_object_i
 CREATE INDEX IF NOT EXISTS registry_data_details ON registry_data(details_id);
 CREATE INDEX IF NOT EXISTS registry_data_new_name ON registry_data(new_name_id) WHERE new_name_id IS NOT NULL;
 )sql";
+
+// The other half of `search`: finding the strings that contain the term,
+// which is otherwise a read of every interned string (~50 ms at 10M
+// events, 578k strings). A trigram index over the strings answers a LIKE
+// '%term%' of three characters or more from its posting lists (2 ms for a
+// rare term); detail=none keeps it to ~1.5x the strings' text, and FTS5
+// still checks each candidate against the pattern. External content: the
+// text stays in `strings` alone.
+//
+// It covers the strings up to strings_trigram_extent.last_string_id, those
+// there were when `search-index` last ran; `search` reads the newer ones
+// through (strings are only ever added, so the two parts are exact).
+// Triggers keeping it in step cost the writer ~22 us per new string (+40%
+// writer CPU on a replay of many distinct paths: BENCHMARKS.md row M),
+// for what a read of the strings written since costs a search instead.
+constexpr const char* kSearchTrigram = R"sql(
+CREATE VIRTUAL TABLE IF NOT EXISTS strings_trigram USING fts5(value, content='strings', content_rowid='id', tokenize='trigram', detail='none');
+CREATE TABLE IF NOT EXISTS strings_trigram_extent(last_string_id INTEGER NOT NULL);
+INSERT INTO strings_trigram_extent SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM strings_trigram_extent);
+INSERT INTO strings_trigram(rowid, value)
+  SELECT id, value FROM strings WHERE id > (SELECT last_string_id FROM strings_trigram_extent);
+UPDATE strings_trigram_extent SET last_string_id = (SELECT ifnull(max(id), 0) FROM strings);
+)sql";
+constexpr std::string_view kTrigramTable = "strings_trigram";
 
 // Version 9: DNS queries and their answers (MonitorDNS, the cgroup BPF
 // capture). dns_data was never written before, so it is rebuilt rather
@@ -599,7 +624,7 @@ Status RecreateViews(Database* db) {
 
 }  // namespace
 
-std::string_view SearchIndexSql() { return kSearchIndexes; }
+std::string SearchIndexSql() { return std::string(kSearchIndexes) + kSearchTrigram; }
 
 std::vector<std::string> SearchIndexNames() {
   // From the statements themselves, so the two never disagree.
@@ -611,6 +636,7 @@ std::vector<std::string> SearchIndexNames() {
     const size_t start = at + kCreate.size();
     names.emplace_back(sql.substr(start, sql.find(' ', start) - start));
   }
+  names.emplace_back(kTrigramTable);
   return names;
 }
 
@@ -619,17 +645,26 @@ Result<int64_t> SearchIndexesPresent(Database* db) {
   for (const std::string& name : SearchIndexNames())
     names += fmt::format("{}'{}'", names.empty() ? "" : ", ", name);
   return db->QueryInt(fmt::format(
-      "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name IN ({})", names));
+      "SELECT count(*) FROM sqlite_schema WHERE type IN ('index', 'table') AND name IN ({})",
+      names));
+}
+
+Result<bool> SearchTrigramPresent(Database* db) {
+  Result<int64_t> n = db->QueryInt(fmt::format(
+      "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = '{}'", kTrigramTable));
+  if (!n.ok()) return n.status();
+  return *n > 0;
 }
 
 Status CreateSearchIndexes(Database* db) {
-  return db->Exec(fmt::format("BEGIN; {} COMMIT;", kSearchIndexes));
+  return db->Exec(fmt::format("BEGIN; {}{} COMMIT;", kSearchIndexes, kSearchTrigram));
 }
 
 Status DropSearchIndexes(Database* db) {
   std::string sql = "BEGIN;";
   for (const std::string& name : SearchIndexNames())
-    sql += fmt::format(" DROP INDEX IF EXISTS {};", name);
+    if (name != kTrigramTable) sql += fmt::format(" DROP INDEX IF EXISTS {};", name);
+  sql += fmt::format(" DROP TABLE IF EXISTS {0}; DROP TABLE IF EXISTS {0}_extent;", kTrigramTable);
   return db->Exec(sql + " COMMIT;");
 }
 

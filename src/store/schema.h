@@ -23,11 +23,18 @@ inline constexpr int64_t kSchemaVersion = 14;
 // recorder creates the other investigation indexes (schema version 14)
 // but not these (schema.cc says why); `recorder search-index` does, on
 // request.
-std::string_view SearchIndexSql();
+// SearchIndexSql() creates those missing and brings the trigram index over
+// the strings up to date (it covers the strings there are when it runs);
+// SearchIndexNames() are the indexes' names and the trigram table's.
+std::string SearchIndexSql();
 std::vector<std::string> SearchIndexNames();
 // How many of SearchIndexNames() the database has.
 Result<int64_t> SearchIndexesPresent(Database* db);
-// Creates those missing, or drops those present (one transaction each).
+// Whether the database has the trigram index over its strings
+// (strings_trigram, an FTS5 table `search` reads instead of the strings).
+Result<bool> SearchTrigramPresent(Database* db);
+// Creates those missing and brings the trigram index up to date, or drops
+// them all (one transaction each).
 Status CreateSearchIndexes(Database* db);
 Status DropSearchIndexes(Database* db);
 
