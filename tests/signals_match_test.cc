@@ -387,6 +387,38 @@ TEST_F(SignalsMatch, WindashAndBase64Offset) {
     EXPECT_EQ(Ids(Run({"echo", encoded})), std::vector<std::string>{"b64"}) << encoded;
 }
 
+// A long value's hits are remembered per field (MatchState::value_hits):
+// the same command line again gives the same matches, the same text on
+// another field is that field's own, and a cache emptied when full (more
+// distinct values than it holds) forgets nothing it should answer.
+TEST_F(SignalsMatch, RememberedHitsOfALongValueAreItsOwnField) {
+  Load({Rule("process_creation",
+             "  sel:\n    CommandLine|contains: 'remembered-marker'\n  condition: sel\n", "cmd"),
+        Rule("process_creation",
+             "  sel:\n    Image|endswith: '/remembered-marker --long-argument-to-be-cached'\n"
+             "  condition: sel\n",
+             "image")});
+  const std::string text = "/opt/remembered-marker --long-argument-to-be-cached";
+  for (int round = 0; round < 3; ++round) {
+    EXPECT_EQ(
+        Ids(Run({"/opt/remembered-marker", "--long-argument-to-be-cached"}, "/bin/long-name")),
+        std::vector<std::string>{"cmd"})
+        << "round " << round;
+    // The command line's text as the image: the image rule, not the
+    // command line's hits.
+    EXPECT_EQ(Ids(Run({"other", "--argument-long-enough-for-the-cache"}, text)),
+              std::vector<std::string>{"image"})
+        << "round " << round;
+  }
+  for (int i = 0; i < 5000; ++i)
+    Ids(Run({"filler-command-line-long-enough", std::to_string(i)}, "/bin/long-name"));
+  EXPECT_LE(state_.value_hits.size(), 4096u);
+  EXPECT_EQ(Ids(Run({"/opt/remembered-marker", "--long-argument-to-be-cached"}, "/bin/long-name")),
+            std::vector<std::string>{"cmd"});
+  EXPECT_TRUE(
+      Ids(Run({"/opt/innocent", "--long-argument-to-be-cached"}, "/bin/long-name")).empty());
+}
+
 TEST_F(SignalsMatch, ManyRulesShareOneScan) {
   std::vector<std::string> rules;
   for (int i = 0; i < 200; ++i)

@@ -1,6 +1,7 @@
 #include "signals/signal_matcher.h"
 
 #include <algorithm>
+#include <functional>
 
 namespace recorder::signals {
 namespace {
@@ -228,6 +229,13 @@ bool SignalMatcher::Evaluate(const ConditionNode& node, const MatchState& state,
   return false;
 }
 
+namespace {
+// Values this long have their hits remembered (MatchState::value_hits):
+// hashing and comparing them costs a fraction of a scan by the automata.
+constexpr size_t kCachedValueBytes = 16;
+constexpr size_t kCachedValues = 4096;
+}  // namespace
+
 void SignalMatcher::Match(const TypedEvent& event, const filter::ProcessLineage* lineage,
                           MatchState* state, std::vector<SignalMatch>* out) const {
   if (rules_.empty()) return;
@@ -261,8 +269,27 @@ void SignalMatcher::Match(const TypedEvent& event, const filter::ProcessLineage*
       }
     };
     for (std::string_view value : state->values) {
-      slot.matcher->MatchString(value, &state->buffers, hit);
       if (slot.has_networks) slot.matcher->MatchAddress(value, hit);
+      if (value.size() < kCachedValueBytes) {
+        slot.matcher->MatchString(value, &state->buffers, hit);
+        continue;
+      }
+      const uint64_t key =
+          std::hash<std::string_view>{}(value) ^ (uint64_t{f + 1} * 0x9E3779B97F4A7C15ULL);
+      if (state->value_hits.size() >= kCachedValues && !state->value_hits.count(key))
+        state->value_hits.clear();
+      CachedValueHits& cached = state->value_hits[key];
+      if (cached.field == f && cached.text == value) {
+        for (uint32_t atom : cached.atoms) hit(atom);
+        continue;
+      }
+      cached.field = static_cast<uint32_t>(f);
+      cached.text.assign(value);
+      cached.atoms.clear();
+      slot.matcher->MatchString(value, &state->buffers, [&](uint32_t atom) {
+        cached.atoms.push_back(atom);
+        hit(atom);
+      });
     }
   }
   // The rules to evaluate: those a gate of opened (most rules: none of

@@ -15,6 +15,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "filter/field_matcher.h"
@@ -31,6 +32,13 @@ struct SignalMatch {
   std::string selection;  // the selections that held and made the condition true, comma-separated
 };
 
+// The atoms one long value hit on one field, remembered (MatchState).
+struct CachedValueHits {
+  uint32_t field = UINT32_MAX;
+  std::string text;
+  std::vector<uint32_t> atoms;
+};
+
 // Per-thread scratch for Match.
 struct MatchState {
   filter::MatchBuffers buffers;
@@ -42,6 +50,11 @@ struct MatchState {
   std::vector<uint8_t> present;      // per field: the event has a value
   std::vector<int8_t> selection_true;
   uint32_t generation = 0;
+  // By a hash of the field and the text: a process's command line comes
+  // with every event of the process (keywords, CommandLine, proctitle),
+  // and scanning the same long text again was most of a match's cost.
+  // Bounded: emptied when full. A hash shared by two texts keeps the last.
+  std::unordered_map<uint64_t, CachedValueHits> value_hits;
 };
 
 class SignalMatcher {
