@@ -156,7 +156,6 @@ struct SearchSource {
 // column is named: "+" there keeps SQLite from reading it through an
 // index (a scan in row order must stay in row order).
 struct SearchArm {
-  std::string column;
   std::string condition;
   int64_t lookups = 1;  // index seeks to read its rows (one per id of a set)
   bool indexed = false;
@@ -218,20 +217,16 @@ Status CollectHits(store::Database& db, const SearchSource& search, const Search
     return sets.indexed.count(fmt::format("{}.{}", search.table, column)) > 0;
   };
   for (std::string_view column : search.strings)
-    arms.push_back({std::string(column), "{p}" + std::string(column) + " IN temp.search_strings",
-                    sets.strings, indexed(column)});
+    arms.push_back(
+        {"{p}" + std::string(column) + " IN temp.search_strings", sets.strings, indexed(column)});
   if (process)
-    arms.push_back({"command_id", "{p}command_id IN temp.search_commands", sets.commands,
-                    indexed("command_id")});
+    arms.push_back({"{p}command_id IN temp.search_commands", sets.commands, indexed("command_id")});
   for (std::string_view column : search.users)
-    arms.push_back(
-        {std::string(column), "{p}" + std::string(column) + " = ?2", 1, indexed(column)});
+    arms.push_back({"{p}" + std::string(column) + " = ?2", 1, indexed(column)});
   for (std::string_view column : search.numbers)
-    arms.push_back(
-        {std::string(column), "{p}" + std::string(column) + " = ?4", 1, indexed(column)});
+    arms.push_back({"{p}" + std::string(column) + " = ?4", 1, indexed(column)});
   for (std::string_view column : search.scanned)
-    arms.push_back(
-        {std::string(column), "{p}" + std::string(column) + " LIKE ?1 ESCAPE '\\'", 0, false});
+    arms.push_back({"{p}" + std::string(column) + " LIKE ?1 ESCAPE '\\'", 0, false});
   const std::string node = !by_node  ? ""
                            : process ? " AND node_id = ?6"
                                      : " AND process_id IN (SELECT process_id FROM "
