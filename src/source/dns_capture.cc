@@ -197,7 +197,7 @@ Status DnsCapture::StartBpf() {
   }
   auto on_event = [](void* context, void* data, size_t size) -> int {
     auto* self = static_cast<DnsCapture*>(context);
-    // The record ends after its captured payload (dns_capture.h).
+    // The record ends after the room for its payload (dns_capture.h).
     if (size < DNS_CAPTURE_HEADER_SIZE) return 0;
     const auto* e = static_cast<const dns_capture_event*>(data);
     CapturedDnsPacket p;

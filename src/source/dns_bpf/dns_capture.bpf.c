@@ -34,23 +34,18 @@ struct {
   __type(value, struct dns_socket_owner);
 } socket_owner SEC(".maps");
 
-/* Records are as long as their packet (header + captured payload, ~200
- * bytes for a typical query or answer), not the 2 KiB of a full record:
- * 1 MiB holds thousands. User space maps the data pages twice, so the
- * ring counts twice its size in the recorder's RSS. */
+/* A record is reserved at one of three sizes (header + 256, 512 or 2048
+ * payload bytes: DNS_CAPTURE_CLASS below), the smallest its packet fits:
+ * a typical query or answer takes ~340 bytes of the ring, not the 2 KiB
+ * of a full record, so 1 MiB holds thousands. Reserved, not built in a
+ * per-CPU buffer and copied: a softirq's program (ingress) can interrupt
+ * a task's (egress) on the same CPU and would overwrite it. User space
+ * maps the data pages twice, so the ring counts twice its size in the
+ * recorder's RSS. */
 struct {
   __uint(type, BPF_MAP_TYPE_RINGBUF);
   __uint(max_entries, 1 << 20);
 } events SEC(".maps");
-
-/* Where a record is built before it is copied into the ring at its
- * length (a reserved record's size must be a constant). */
-struct {
-  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-  __uint(max_entries, 1);
-  __type(key, __u32);
-  __type(value, struct dns_capture_event);
-} scratch SEC(".maps");
 
 /* Packets the ring buffer had no room for (index 0), read by user space. */
 struct {
@@ -105,6 +100,29 @@ int dns_sendmsg6(struct bpf_sock_addr *ctx) {
   return 1;
 }
 
+/* A reserved record's header; captured_len 0 until the payload is in. */
+static __always_inline void fill(struct dns_capture_event *event, struct __sk_buff *skb,
+                                 __u32 length, __u32 tcp_seq, int egress, __u8 family,
+                                 __u8 protocol, __u16 sport, __u16 dport, const __u8 *saddr,
+                                 const __u8 *daddr) {
+  event->mono_ns = bpf_ktime_get_ns();
+  __u64 cookie = bpf_get_socket_cookie(skb);
+  event->socket_cookie = cookie;
+  struct dns_socket_owner *owner = bpf_map_lookup_elem(&socket_owner, &cookie);
+  event->tgid = owner ? owner->tgid : 0;
+  event->tcp_seq = tcp_seq;
+  event->payload_len = length;
+  event->captured_len = 0;
+  event->egress = egress;
+  event->family = family;
+  event->protocol = protocol;
+  event->pad = 0;
+  event->sport = sport;
+  event->dport = dport;
+  __builtin_memcpy(event->saddr, saddr, 16);
+  __builtin_memcpy(event->daddr, daddr, 16);
+}
+
 static __always_inline void capture(struct __sk_buff *skb, int egress) {
   /* The headers first, on the stack (the record is reserved only for a
    * packet to or from port 53). */
@@ -150,37 +168,34 @@ static __always_inline void capture(struct __sk_buff *skb, int egress) {
   const __u32 length = skb->len > offset ? skb->len - offset : 0;
   if (length == 0 && protocol == IPPROTO_TCP) return; /* a bare ACK, SYN or FIN */
 
-  __u32 zero = 0;
-  struct dns_capture_event *event = bpf_map_lookup_elem(&scratch, &zero);
-  if (!event) return;
-  event->mono_ns = bpf_ktime_get_ns();
-  event->socket_cookie = bpf_get_socket_cookie(skb);
-  struct dns_socket_owner *owner = bpf_map_lookup_elem(&socket_owner, &event->socket_cookie);
-  event->tgid = owner ? owner->tgid : 0;
-  event->tcp_seq = tcp_seq;
-  event->payload_len = length;
-  event->egress = egress;
-  event->family = family;
-  event->protocol = protocol;
-  event->pad = 0;
-  event->sport = sport;
-  event->dport = dport;
-  __builtin_memcpy(event->saddr, saddr, 16);
-  __builtin_memcpy(event->daddr, daddr, 16);
-  event->captured_len = 0;
-  __u64 copy = 0;
-  if (length > 0) {
-    /* 1..DNS_CAPTURE_MAX_PAYLOAD, in a form the verifier can bound: the
-     * mask is applied in the register the helper then receives. */
-    copy = (length > DNS_CAPTURE_MAX_PAYLOAD ? DNS_CAPTURE_MAX_PAYLOAD : length) - 1;
-    asm volatile("%[copy] &= %[mask]" : [copy] "+r"(copy) : [mask] "i"(DNS_CAPTURE_MAX_PAYLOAD - 1));
-    copy += 1;
-    if (bpf_skb_load_bytes(skb, offset, event->payload, copy) == 0)
-      event->captured_len = copy;
-    else
-      copy = 0;
-  }
-  if (bpf_ringbuf_output(&events, event, DNS_CAPTURE_HEADER_SIZE + copy, 0) != 0) {
+  const __u64 wanted = length > DNS_CAPTURE_MAX_PAYLOAD ? DNS_CAPTURE_MAX_PAYLOAD : length;
+  struct dns_capture_event *event = 0;
+  /* Three constant-size reservations (the verifier wants a constant), and
+   * in each a copy bounded by its room: the mask is applied in the
+   * register the helper then receives. */
+#define DNS_CAPTURE_CLASS(ROOM)                                                            \
+  do {                                                                                     \
+    event = bpf_ringbuf_reserve(&events, DNS_CAPTURE_HEADER_SIZE + (ROOM), 0);             \
+    if (!event) break;                                                                     \
+    fill(event, skb, length, tcp_seq, egress, family, protocol, sport, dport, saddr, daddr); \
+    if (wanted > 0) {                                                                      \
+      __u64 copy = wanted - 1;                                                             \
+      asm volatile("%[copy] &= %[mask]" : [copy] "+r"(copy) : [mask] "i"((ROOM) - 1));     \
+      copy += 1;                                                                           \
+      if (bpf_skb_load_bytes(skb, offset, event->payload, copy) == 0)                      \
+        event->captured_len = copy;                                                        \
+    }                                                                                      \
+    bpf_ringbuf_submit(event, 0);                                                          \
+  } while (0)
+  if (wanted <= 256)
+    DNS_CAPTURE_CLASS(256);
+  else if (wanted <= 512)
+    DNS_CAPTURE_CLASS(512);
+  else
+    DNS_CAPTURE_CLASS(DNS_CAPTURE_MAX_PAYLOAD);
+#undef DNS_CAPTURE_CLASS
+  if (!event) {
+    __u32 zero = 0;
     __u64 *count = bpf_map_lookup_elem(&lost, &zero);
     if (count) __sync_fetch_and_add(count, 1);
   }

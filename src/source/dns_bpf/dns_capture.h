@@ -28,8 +28,9 @@ struct dns_capture_event {
   unsigned char payload[DNS_CAPTURE_MAX_PAYLOAD];
 };
 
-/* A record in the ring is this header and its captured_len payload
- * bytes: payload[] is the last field. */
+/* A record in the ring is this header and room for its payload (256, 512
+ * or DNS_CAPTURE_MAX_PAYLOAD bytes), captured_len of them used:
+ * payload[] is the last field. */
 #define DNS_CAPTURE_HEADER_SIZE __builtin_offsetof(struct dns_capture_event, payload)
 
 /* The socket -> process map's value. */
