@@ -202,13 +202,14 @@ int RunSearch(const SearchOptions& options) {
   // get them (the recorder does not keep them: store/schema.cc).
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (seconds >= 1.0) {
+  if (seconds >= 0.5) {
     Result<int64_t> present = store::SearchIndexesPresent(db->get());
-    if (present.ok() && *present < static_cast<int64_t>(store::SearchIndexNames().size()))
+    const auto all = static_cast<int64_t>(store::SearchIndexNames().size());
+    if (present.ok() && *present < all)
       std::fprintf(stderr,
-                   "recorder search: %.1f s: this database has no search indexes, so every "
-                   "table was read through; `recorder search-index` builds them\n",
-                   seconds);
+                   "recorder search: %.1f s: this database has %lld of the %lld search indexes, "
+                   "so tables were read through; `recorder search-index` builds them\n",
+                   seconds, static_cast<long long>(*present), static_cast<long long>(all));
   }
   if (options.common.json)
     PrintJson(options.common, investigate::SearchJson(*groups));
