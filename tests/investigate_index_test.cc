@@ -229,6 +229,68 @@ TEST_F(InvestigateIndexTest, NoQueryScansAnEventTable) {
 // `timeline` (schema version 14), not those of `search` (store/schema.cc
 // says why); a version 13 database with rows gets them when the recorder
 // next opens it, its rows untouched.
+// A search's hits are the first ones stored, whichever way a table is
+// read: a term in enough strings that the table is first read from its
+// start for a stretch (event_stream.cc, CollectHits) finds the hits
+// inside that stretch and those after it, in order, the same as the
+// brute-force answer and the same without the indexes.
+TEST_F(InvestigateIndexTest, SearchHitsAreTheFirstStoredWhereverTheReadInOrderStops) {
+  Process(1, 10, 1, std::nullopt, 0, std::nullopt);
+  Sql("INSERT INTO strings(value) VALUES ('/x/filler')");
+  std::string values;
+  for (int i = 0; i < 100; ++i)
+    values += fmt::format("{}('/data/common-{:03}')", values.empty() ? "" : ", ", i);
+  Sql("INSERT INTO strings(value) VALUES " + values);
+  // Rows 1-1000 of file_data: fillers, but for hits at 50-54 (inside the
+  // stretch read in order: 100 strings x 2 path columns = 200 lookups,
+  // read as 100 rows) and at 601-640 (after it), one of them a rename
+  // whose new path is the hit.
+  std::string rows;
+  for (int id = 1; id <= 1000; ++id) {
+    const bool hit = (id >= 50 && id <= 54) || (id >= 601 && id <= 640);
+    const std::string common =
+        fmt::format("(SELECT id FROM strings WHERE value = '/data/common-{:03}')", id % 100);
+    const std::string filler = "(SELECT id FROM strings WHERE value = '/x/filler')";
+    const bool renamed = id == 603;
+    rows +=
+        fmt::format("{}({}, {}, 1, {}, {}, {}, 1)", rows.empty() ? "" : ", ", id, id * 10,
+                    renamed ? 4 : 1, renamed || !hit ? filler : common, renamed ? common : "NULL");
+  }
+  Sql("INSERT INTO file_data(id, time, process_id, operation, path_id, new_path_id, success) "
+      "VALUES " +
+      rows);
+  auto expected = [&](int64_t limit) {
+    std::vector<int64_t> times;
+    for (int id = 1; id <= 1000 && static_cast<int64_t>(times.size()) < limit; ++id)
+      if ((id >= 50 && id <= 54) || (id >= 601 && id <= 640)) times.push_back(id * 10);
+    return times;
+  };
+  auto found = [&](store::Database& db, int64_t limit, bool* more) {
+    std::vector<int64_t> times;
+    auto groups = Search(db, "common-", limit);
+    EXPECT_TRUE(groups.ok()) << groups.status().message();
+    if (!groups.ok()) return times;
+    for (const SearchGroup& group : *groups) {
+      if (group.kind != "file") continue;
+      for (const EventRow& row : group.hits) times.push_back(row.time);
+      *more = group.more;
+    }
+    return times;
+  };
+  for (bool indexed : {true, false}) {
+    if (indexed) ASSERT_TRUE(store::CreateSearchIndexes(writer_.get()).ok());
+    if (!indexed) ASSERT_TRUE(store::DropSearchIndexes(writer_.get()).ok());
+    auto db = Reader();
+    ASSERT_NE(db, nullptr);
+    for (int64_t limit : {3, 5, 8, 20, 45, 50}) {
+      bool more = false;
+      EXPECT_EQ(found(*db, limit, &more), expected(limit))
+          << "limit " << limit << (indexed ? " with" : " without") << " the search indexes";
+      EXPECT_EQ(more, limit < 45) << "limit " << limit;
+    }
+  }
+}
+
 TEST_F(InvestigateIndexTest, TheStoreCreatesTheIndexesOfTreeShowAndTimelineNotOfSearch) {
   auto count = [](const std::string& path, const std::string& names) {
     auto db = OpenInvestigationDb(path);
