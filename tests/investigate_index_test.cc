@@ -278,8 +278,9 @@ TEST_F(InvestigateIndexTest, SearchHitsAreTheFirstStoredWhereverTheReadInOrderSt
     return times;
   };
   for (bool indexed : {true, false}) {
-    if (indexed) ASSERT_TRUE(store::CreateSearchIndexes(writer_.get()).ok());
-    if (!indexed) ASSERT_TRUE(store::DropSearchIndexes(writer_.get()).ok());
+    const Status changed = indexed ? store::CreateSearchIndexes(writer_.get())
+                                   : store::DropSearchIndexes(writer_.get());
+    ASSERT_TRUE(changed.ok()) << changed.message();
     auto db = Reader();
     ASSERT_NE(db, nullptr);
     for (int64_t limit : {3, 5, 8, 20, 45, 50}) {
