@@ -97,7 +97,7 @@ void AddSearchIndexCommand(CLI::App& app, int* exit_code) {
       "date. The recorder does not keep them while recording: their keys come in\n"
       "random order, so every insert would cost more. Without them a search reads\n"
       "each table through (about 1 s on 10M events); with them it reads a few pages\n"
-      "(10-80 ms). For a copy or an archive of a database under investigation\n"
+      "(16-96 ms). For a copy or an archive of a database under investigation\n"
       "(copy it first: the indexes stay in the file), or a live one whose owner\n"
       "accepts the cost; --drop removes them.\n"
       "\n"

@@ -338,7 +338,7 @@ ALTER TABLE run_data ADD COLUMN unresolved_ports INTEGER NOT NULL DEFAULT 0;
 // them; with them a replay stored half the events per CPU-second and
 // twice the bytes per event, and under a flood one batch's WAL outgrew
 // the hard size limit's headroom (BENCHMARKS.md row B). Without them a
-// search reads each event table through once (~1 s at 10M events, 10-80 ms
+// search reads each event table through once (~1 s at 10M events, 16-96 ms
 // with them: BENCHMARKS.md row M). `recorder search-index` adds them to a
 // database on request (then every insert keeps them up to date), with
 // kSearchTrigram below.
