@@ -419,6 +419,17 @@ TEST_F(SignalsMatch, RememberedHitsOfALongValueAreItsOwnField) {
       Ids(Run({"/opt/innocent", "--long-argument-to-be-cached"}, "/bin/long-name")).empty());
 }
 
+// On a field with a regex (or a wildcard), short values are remembered too
+// (the RE2 set is the dearest part of a match): each answer stays its own.
+TEST_F(SignalsMatch, RememberedHitsOfShortValuesOnARegexField) {
+  Load(Rule("process_creation", "  sel:\n    Image|re: '/ab+c$'\n  condition: sel\n"));
+  for (int round = 0; round < 3; ++round) {
+    EXPECT_TRUE(Fires(Run({"x"}, "/bin/abbc"))) << "round " << round;
+    EXPECT_FALSE(Fires(Run({"x"}, "/bin/abbd"))) << "round " << round;
+    EXPECT_FALSE(Fires(Run({"x"}, "/bin/ABBC"))) << "round " << round;
+  }
+}
+
 TEST_F(SignalsMatch, ManyRulesShareOneScan) {
   std::vector<std::string> rules;
   for (int i = 0; i < 200; ++i)

@@ -43,6 +43,9 @@ class FieldMatcher {
 
   Field field() const { return field_; }
   FieldKind kind() const { return kind_; }
+  // Some pattern is a wildcard or a regex: a string is also run through
+  // the RE2 set (the dearest part of a match).
+  bool has_regexes() const { return regex_set_ != nullptr; }
 
   // Adds one pattern for condition `condition`. Patterns were validated
   // by the parser; an error here is an internal limit (automaton size).

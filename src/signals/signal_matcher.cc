@@ -230,8 +230,9 @@ bool SignalMatcher::Evaluate(const ConditionNode& node, const MatchState& state,
 }
 
 namespace {
-// Values this long have their hits remembered (MatchState::value_hits):
-// hashing and comparing them costs a fraction of a scan by the automata.
+// Values this long, and any value of a field with a regex set, have their
+// hits remembered (MatchState::value_hits): hashing and comparing them
+// costs a fraction of a scan by the automata or the RE2 set.
 constexpr size_t kCachedValueBytes = 16;
 constexpr size_t kCachedValues = 4096;
 }  // namespace
@@ -270,7 +271,7 @@ void SignalMatcher::Match(const TypedEvent& event, const filter::ProcessLineage*
     };
     for (std::string_view value : state->values) {
       if (slot.has_networks) slot.matcher->MatchAddress(value, hit);
-      if (value.size() < kCachedValueBytes) {
+      if (value.size() < kCachedValueBytes && !slot.matcher->has_regexes()) {
         slot.matcher->MatchString(value, &state->buffers, hit);
         continue;
       }

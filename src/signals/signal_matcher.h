@@ -52,7 +52,8 @@ struct MatchState {
   uint32_t generation = 0;
   // By a hash of the field and the text: a process's command line comes
   // with every event of the process (keywords, CommandLine, proctitle),
-  // and scanning the same long text again was most of a match's cost.
+  // and scanning the same long text again was most of a match's cost;
+  // short values too on a field with a regex set (the dearest scan).
   // Bounded: emptied when full. A hash shared by two texts keeps the last.
   std::unordered_map<uint64_t, CachedValueHits> value_hits;
 };
