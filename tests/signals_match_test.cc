@@ -413,6 +413,14 @@ TEST_F(SignalsMatch, RememberedHitsOfALongValueAreItsOwnField) {
   for (int i = 0; i < 5000; ++i)
     Ids(Run({"filler-command-line-long-enough", std::to_string(i)}, "/bin/long-name"));
   EXPECT_LE(state_.value_hits.size(), 4096u);
+  // Bounded in bytes too: 100 command lines of 100 KB are not all kept.
+  for (int i = 0; i < 100; ++i)
+    Ids(Run({std::string(100'000, static_cast<char>('a' + i % 26)), std::to_string(i)},
+            "/bin/long-name"));
+  size_t bytes = 0;
+  for (const auto& [key, cached] : state_.value_hits) bytes += cached.text.size();
+  EXPECT_EQ(bytes, state_.value_hits_bytes);
+  EXPECT_LE(bytes, size_t{4} << 20);
   EXPECT_EQ(Ids(Run({"/opt/remembered-marker", "--long-argument-to-be-cached"}, "/bin/long-name")),
             std::vector<std::string>{"cmd"});
   EXPECT_TRUE(

@@ -234,7 +234,10 @@ namespace {
 // hits remembered (MatchState::value_hits): hashing and comparing them
 // costs a fraction of a scan by the automata or the RE2 set.
 constexpr size_t kCachedValueBytes = 16;
+// Bounds of MatchState::value_hits: entries, and the bytes of their texts
+// (4,096 command lines of 30 KB would be 120 MB).
 constexpr size_t kCachedValues = 4096;
+constexpr size_t kCachedTextBytes = size_t{4} << 20;
 }  // namespace
 
 void SignalMatcher::Match(const TypedEvent& event, const filter::ProcessLineage* lineage,
@@ -277,13 +280,18 @@ void SignalMatcher::Match(const TypedEvent& event, const filter::ProcessLineage*
       }
       const uint64_t key =
           std::hash<std::string_view>{}(value) ^ (uint64_t{f + 1} * 0x9E3779B97F4A7C15ULL);
-      if (state->value_hits.size() >= kCachedValues && !state->value_hits.count(key))
+      if ((state->value_hits.size() >= kCachedValues ||
+           state->value_hits_bytes + value.size() > kCachedTextBytes) &&
+          !state->value_hits.count(key)) {
         state->value_hits.clear();
+        state->value_hits_bytes = 0;
+      }
       CachedValueHits& cached = state->value_hits[key];
       if (cached.field == f && cached.text == value) {
         for (uint32_t atom : cached.atoms) hit(atom);
         continue;
       }
+      state->value_hits_bytes += value.size() - cached.text.size();
       cached.field = static_cast<uint32_t>(f);
       cached.text.assign(value);
       cached.atoms.clear();

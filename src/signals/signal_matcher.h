@@ -54,8 +54,10 @@ struct MatchState {
   // with every event of the process (keywords, CommandLine, proctitle),
   // and scanning the same long text again was most of a match's cost;
   // short values too on a field with a regex set (the dearest scan).
-  // Bounded: emptied when full. A hash shared by two texts keeps the last.
+  // Bounded in entries and in bytes of text: emptied when full. A hash
+  // shared by two texts keeps the last.
   std::unordered_map<uint64_t, CachedValueHits> value_hits;
+  size_t value_hits_bytes = 0;  // the texts' sizes in value_hits
 };
 
 class SignalMatcher {
