@@ -5,8 +5,7 @@
 // order, so every insert would cost more (BENCHMARKS.md rows B and M).
 // For an investigation on a copy or an archive of a database, or a live
 // one whose owner accepts the write cost; `--drop` takes them away again.
-#include <sys/stat.h>
-
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -15,6 +14,7 @@
 #include "cli/commands.h"
 #include "store/schema.h"
 #include "store/sqlite_db.h"
+#include "util/file_util.h"
 
 namespace recorder::cli {
 namespace {
@@ -27,11 +27,6 @@ struct SearchIndexOptions {
   bool drop = false;
 };
 
-int64_t FileBytes(const std::string& path) {
-  struct stat info {};
-  return stat(path.c_str(), &info) == 0 ? static_cast<int64_t>(info.st_size) : 0;
-}
-
 int Fail(const Status& status) {
   std::fprintf(stderr, "recorder search-index: %s\n", status.message().c_str());
   return kExitDatabase;
@@ -41,8 +36,7 @@ int RunSearchIndex(const SearchIndexOptions& options) {
   Result<std::string> db_path = DatabasePathFor(options.db, options.config_dir);
   if (!db_path.ok()) return Fail(db_path.status());
   const std::string& path = *db_path;
-  struct stat info {};
-  if (stat(path.c_str(), &info) != 0) return Fail(Status::Errorf("{}: no such database", path));
+  if (FileSize(path) < 0) return Fail(Status::Errorf("{}: no such database", path));
   auto db = store::Database::Open(path, SQLITE_OPEN_READWRITE);
   if (!db.ok()) return Fail(db.status());
   sqlite3_busy_timeout((*db)->handle(), 5000);  // a recorder may be committing
@@ -55,7 +49,7 @@ int RunSearchIndex(const SearchIndexOptions& options) {
   const auto names = store::SearchIndexNames();
   Result<int64_t> before = store::SearchIndexesPresent(db->get());
   if (!before.ok()) return Fail(before.status());
-  const int64_t bytes_before = FileBytes(path);
+  const int64_t bytes_before = std::max<int64_t>(FileSize(path), 0);
   const auto start = std::chrono::steady_clock::now();
   status =
       options.drop ? store::DropSearchIndexes(db->get()) : store::CreateSearchIndexes(db->get());
@@ -66,7 +60,7 @@ int RunSearchIndex(const SearchIndexOptions& options) {
   (void)(*db)->Exec("PRAGMA wal_checkpoint(TRUNCATE)");
   Result<int64_t> after = store::SearchIndexesPresent(db->get());
   if (!after.ok()) return Fail(after.status());
-  const double mb = (FileBytes(path) - bytes_before) / 1e6;
+  const double mb = (std::max<int64_t>(FileSize(path), 0) - bytes_before) / 1e6;
   if (options.drop) {
     std::printf("%s: dropped %lld search index(es) in %.1f s (file %+.1f MB); %lld of %zu left\n",
                 path.c_str(), static_cast<long long>(*before - *after), seconds, mb,

@@ -1,12 +1,12 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
-#include <sys/stat.h>
 
 #include <cstdio>
 #include <filesystem>
 
 #include "daemon/daemon.h"
 #include "daemon/daemon_status.h"
+#include "util/file_util.h"
 
 // The Daemon's periodic tasks and what it reports; see daemon.h.
 namespace recorder::daemon {
@@ -29,12 +29,6 @@ constexpr int64_t kLongBusyUs = 100'000;
 constexpr char kAgeTask[] = "age events";
 constexpr char kHashTask[] = "store hashes";
 constexpr char kCommitTask[] = "commit";
-
-int64_t FileSize(const std::string& path) {
-  struct stat info {};
-  if (path.empty() || stat(path.c_str(), &info) != 0) return -1;
-  return static_cast<int64_t>(info.st_size);
-}
 
 }  // namespace
 

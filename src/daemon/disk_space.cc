@@ -1,10 +1,11 @@
 #include "daemon/disk_space.h"
 
-#include <sys/stat.h>
 #include <sys/statvfs.h>
 
 #include <algorithm>
 #include <cerrno>
+
+#include "util/file_util.h"
 
 namespace recorder::daemon {
 
@@ -51,12 +52,7 @@ bool StorageCap::Feed(int64_t bytes) {
 }
 
 int64_t DatabaseBytes(const std::string& db_path, const std::string& wal_path) {
-  int64_t bytes = 0;
-  for (const std::string* path : {&db_path, &wal_path}) {
-    struct stat info {};
-    if (!path->empty() && stat(path->c_str(), &info) == 0) bytes += info.st_size;
-  }
-  return bytes;
+  return std::max<int64_t>(FileSize(db_path), 0) + std::max<int64_t>(FileSize(wal_path), 0);
 }
 
 Status DiskGateSink::Consume(EventBatch* events) {

@@ -1,13 +1,14 @@
 #include "store/retention.h"
 
 #include <fmt/format.h>
-#include <sys/stat.h>
 
 #include <algorithm>
 #include <cctype>
 #include <limits>
 #include <optional>
 #include <utility>
+
+#include "util/file_util.h"
 
 namespace recorder::store {
 
@@ -24,12 +25,6 @@ std::string Quote(const std::string& name) {
     quoted += c;
   }
   return quoted + "\"";
-}
-
-int64_t FileBytes(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return 0;
-  return static_cast<int64_t>(st.st_size);
 }
 
 // Runs `sql` with ?1 bound to `limit` and calls `on_row` with the
@@ -64,8 +59,8 @@ Result<StorageSize> MeasureStorage(Database* db) {
   size.freelist_count = *freelist;
   const std::string& path = db->path();
   if (!path.empty() && path != ":memory:") {
-    size.main_file_bytes = FileBytes(path);
-    size.wal_bytes = FileBytes(path + "-wal");
+    size.main_file_bytes = std::max<int64_t>(FileSize(path), 0);
+    size.wal_bytes = std::max<int64_t>(FileSize(path + "-wal"), 0);
   }
   return size;
 }

@@ -119,4 +119,10 @@ Status CreatePrivateDirectories(const std::string& dir) {
   return Status::Ok();
 }
 
+int64_t FileSize(const std::string& path) {
+  struct stat info {};
+  if (path.empty() || stat(path.c_str(), &info) != 0) return -1;
+  return static_cast<int64_t>(info.st_size);
+}
+
 }  // namespace recorder

@@ -7,6 +7,7 @@
 // than written through.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -36,6 +37,10 @@ Status PreparePrivateFile(const std::string& path);
 // not create itself (SQLite's -wal and -shm): checked and tightened when
 // present, nothing when absent.
 Status TightenIfPresent(const std::string& path);
+
+// The size of the file at `path` in bytes; -1 when there is none (or it
+// cannot be stat'ed).
+int64_t FileSize(const std::string& path);
 
 // Creates `dir` and its missing parents 0700 (existing ones are left as
 // they are). A symbolic link as the last component is refused.
