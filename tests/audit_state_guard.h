@@ -14,6 +14,10 @@
 // Then it checks the state is as found (rules, enabled flag, backlog, audit
 // pid, whether an auditd runs) and fails the test where it is not: a test
 // that leaves the machine changed is a failing test.
+//
+// A test that ends in std::terminate (a joinable std::thread destroyed, an
+// exception out of a noexcept function) runs no destructor: while a guard
+// lives, a terminate handler does the same restoring first, then aborts.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -23,6 +27,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -82,26 +89,18 @@ class AuditStateGuard {
     before_ = *status;
     rules_before_ = RuleLines();
     auditd_before_ = AuditdRunning();
+    if (active_ == nullptr) {
+      active_ = this;
+      previous_terminate_ = std::set_terminate(&RestoreThenAbort);
+    }
   }
   ~AuditStateGuard() {
-    for (auto it = children_.rbegin(); it != children_.rend(); ++it) StopChild(*it);
-    if (!usable_) return;
-    DeleteRulesWithKey(test_key_);
-    DeleteRulesWithKey(kForeignKey);
-    Result<AuditStatus> now = ReadAuditStatus();
-    if (!now.ok() || now->enabled == 2) {
-      ADD_FAILURE() << "audit state not restorable after the test: "
-                    << (now.ok() ? "the kernel became immutable" : now.status().message());
-      return;
+    if (active_ == this) {
+      std::set_terminate(previous_terminate_);
+      active_ = nullptr;
     }
-    if (now->enabled != before_.enabled)
-      RunCapture("auditctl -e " + std::to_string(before_.enabled));
-    if (now->backlog_limit != before_.backlog_limit)
-      RunCapture("auditctl -b " + std::to_string(before_.backlog_limit));
-    if (now->backlog_wait_time != before_.backlog_wait_time)
-      RunCapture("auditctl --backlog_wait_time " + std::to_string(before_.backlog_wait_time));
-    RestoreAuditPid();
-    ExpectAsFound();
+    Restore();
+    if (usable_) ExpectAsFound();
   }
   AuditStateGuard(const AuditStateGuard&) = delete;
   AuditStateGuard& operator=(const AuditStateGuard&) = delete;
@@ -131,6 +130,42 @@ class AuditStateGuard {
   const std::vector<std::string>& rules_before() const { return rules_before_; }
 
  private:
+  // Stops the children, removes the test's rules and puts back what the
+  // test changed. False when the state could not be restored.
+  bool Restore() {
+    for (auto it = children_.rbegin(); it != children_.rend(); ++it) StopChild(*it);
+    children_.clear();
+    if (!usable_) return true;
+    DeleteRulesWithKey(test_key_);
+    DeleteRulesWithKey(kForeignKey);
+    Result<AuditStatus> now = ReadAuditStatus();
+    if (!now.ok() || now->enabled == 2) {
+      ADD_FAILURE() << "audit state not restorable after the test: "
+                    << (now.ok() ? "the kernel became immutable" : now.status().message());
+      return false;
+    }
+    if (now->enabled != before_.enabled)
+      RunCapture("auditctl -e " + std::to_string(before_.enabled));
+    if (now->backlog_limit != before_.backlog_limit)
+      RunCapture("auditctl -b " + std::to_string(before_.backlog_limit));
+    if (now->backlog_wait_time != before_.backlog_wait_time)
+      RunCapture("auditctl --backlog_wait_time " + std::to_string(before_.backlog_wait_time));
+    RestoreAuditPid();
+    return true;
+  }
+
+  static void RestoreThenAbort() {
+    std::fflush(stdout);  // the test's failures so far, which abort would lose
+    if (AuditStateGuard* guard = active_) {
+      active_ = nullptr;  // once, should restoring itself terminate
+      std::fprintf(stderr, "std::terminate in a live test: restoring the audit state first\n");
+      guard->Restore();
+    }
+    // The standard handler says which exception, if any, then aborts.
+    if (previous_terminate_ != nullptr) previous_terminate_();
+    std::abort();
+  }
+
   // A daemon the test ran can leave the kernel naming it after it died: the
   // kernel drops a registered pid only when a send to it fails
   // (kauditd_send_queue -> auditd_reset). A user message (`auditctl -m`)
@@ -168,6 +203,10 @@ class AuditStateGuard {
   std::vector<std::string> rules_before_;
   bool auditd_before_ = false;
   std::vector<pid_t> children_;
+  // The guard whose state the terminate handler restores (the first of
+  // nested guards), and the handler it replaced.
+  static inline AuditStateGuard* active_ = nullptr;
+  static inline std::terminate_handler previous_terminate_ = nullptr;
 };
 
 }  // namespace recorder::live_test

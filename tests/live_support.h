@@ -38,6 +38,10 @@ namespace recorder::live_test {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
+// gtest's messages line by line, not in a pipe's 4 KB blocks: a live test
+// that ctest kills on its timeout would otherwise take its failures with it.
+inline const int kStdoutLineBuffered = std::setvbuf(stdout, nullptr, _IOLBF, 0);
+
 // Why a live test cannot run here, or "" when it can.
 inline std::string LiveSkipReason(const std::string& test_key, bool needs_free_pid) {
   if (geteuid() != 0) return "live audit tests need root";

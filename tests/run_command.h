@@ -5,6 +5,8 @@
 #pragma once
 
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -52,9 +54,19 @@ inline std::string ShellQuote(const std::string& text) {
 // fork/exec `argv` (argv[0] is a path; no shell, no PATH lookup); stdin
 // from /dev/null, stdout and stderr appended to `log_path` (or /dev/null).
 // The child's pid (-1 if fork failed); the caller reaps it.
+//
+// The child gets SIGTERM when the test process dies, however it dies: a
+// test that aborts (std::terminate) or that ctest kills on its timeout runs
+// no destructor, and a recorder or workload it leaves running (a flood, a
+// recorder holding the audit pid) would spoil every test after it. SIGTERM
+// lets a recorder remove its rules. Call Spawn from the test's main thread:
+// the signal comes when the forking *thread* ends.
 inline pid_t Spawn(const std::vector<std::string>& argv, const std::string& log_path = "") {
+  const pid_t parent = getpid();
   pid_t pid = fork();
   if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != parent) _exit(127);  // the parent died before prctl
     int null_fd = open("/dev/null", O_RDWR);
     dup2(null_fd, 0);
     int out =
