@@ -4,9 +4,12 @@
 #include <fmt/format.h>
 // libbfio first: libevtx declares its file-io-handle functions only when
 // libbfio's types are known.
+#include <fcntl.h>
 #include <libbfio.h>
 #include <libevtx.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstring>
 #include <fstream>
@@ -20,7 +23,7 @@ namespace {
 
 constexpr std::string_view kSignature{"ElfFile\0", 8};
 constexpr uint64_t kHeaderBlockBytes = 4096;
-constexpr uint64_t kChunkBytes = 65536;
+constexpr uint64_t kChunkBytes = kChunkSize;
 // Seconds from 1601-01-01 to 1970-01-01.
 constexpr int64_t kFileTimeEpochSeconds = 11'644'473'600;
 
@@ -169,8 +172,13 @@ struct EvtxReader::Handles {
   libevtx_file_t* file = nullptr;
   libbfio_handle_t* io = nullptr;
   std::string bytes;
+  // The file's bytes for our own reader: `bytes`, or the file mapped.
+  std::string_view data;
+  void* map = nullptr;
+  size_t map_size = 0;
 
   ~Handles() {
+    if (map != nullptr) munmap(map, map_size);
     libevtx_error_t* error = nullptr;
     if (file != nullptr) {
       libevtx_file_close(file, &error);
@@ -203,6 +211,19 @@ Result<std::unique_ptr<EvtxReader>> EvtxReader::OpenFile(const std::string& path
         stat(path.c_str(), &info) != 0 ? StatusCodeFromErrno(errno) : StatusCode::kCorrupt;
     return Status::Errorf(code, "{}: cannot open as an EVTX file: {}", path, TakeError(&error));
   }
+  // Mapped for our own reader; where that fails, libevtx reads it all.
+  if (const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC); fd >= 0) {
+    struct stat info {};
+    if (fstat(fd, &info) == 0 && info.st_size > 0) {
+      void* map = mmap(nullptr, static_cast<size_t>(info.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
+      if (map != MAP_FAILED) {
+        handles->map = map;
+        handles->map_size = static_cast<size_t>(info.st_size);
+        handles->data = std::string_view(static_cast<const char*>(map), handles->map_size);
+      }
+    }
+    close(fd);
+  }
   auto reader = std::unique_ptr<EvtxReader>(new EvtxReader(path, std::move(handles)));
   std::string header(kHeaderBlockBytes, '\0');
   std::ifstream in(path, std::ios::binary);
@@ -225,6 +246,7 @@ Result<std::unique_ptr<EvtxReader>> EvtxReader::OpenBytes(std::string bytes, std
   }
   auto handles = std::make_unique<Handles>();
   handles->bytes = std::move(bytes);
+  handles->data = handles->bytes;
   libbfio_error_t* io_error = nullptr;
   if (libbfio_memory_range_initialize(&handles->io, &io_error) != 1 ||
       libbfio_memory_range_set(handles->io, reinterpret_cast<uint8_t*>(handles->bytes.data()),
@@ -353,6 +375,96 @@ std::string RecordJson(const EvtxRecord& record) {
   return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+bool EvtxReader::PlanOwnDecoding(int libevtx_records) {
+  chunk_plan_.clear();
+  const std::string_view data = handles_->data;
+  if (!own_decoder_ || data.size() < kHeaderBlockBytes) return false;
+  // libevtx's normal records are those of the chunks the header counts,
+  // or of every chunk when the file is dirty (still open for writing);
+  // the records of other chunks it calls recovered.
+  const size_t header_chunks = ReadLe16(data, 42);
+  const bool dirty = (static_cast<uint8_t>(data[120]) & 1) != 0;
+  size_t records = 0;
+  std::vector<uint32_t> offsets;
+  for (size_t at = kHeaderBlockBytes, index = 0; at + kChunkSize <= data.size();
+       at += kChunkSize, ++index) {
+    if (index >= header_chunks && !dirty) break;
+    // A damaged chunk is libevtx's to read (and recover from); whether its
+    // records count as normal ones is settled below.
+    if (!IntactChunk(data.substr(at, kChunkSize), &offsets)) continue;
+    records += offsets.size();
+    chunk_plan_.emplace_back(at, offsets);
+  }
+  // Both must see the same records in the same order: our record i is
+  // libevtx's record i, which reads the ones our reader leaves. Having
+  // read a subset of its records, the same count means the same records.
+  if (records != static_cast<size_t>(libevtx_records)) {
+    chunk_plan_.clear();
+    return false;
+  }
+  return true;
+}
+
+bool EvtxReader::ReadWithLibevtx(int index, bool recovered, const ProblemCallback& on_problem) {
+  libevtx_error_t* error = nullptr;
+  libevtx_record_t* record = nullptr;
+  const std::string where = fmt::format("{}record {}", recovered ? "recovered " : "", index);
+  const int got =
+      recovered ? libevtx_file_get_recovered_record_by_index(handles_->file, index, &record, &error)
+                : libevtx_file_get_record_by_index(handles_->file, index, &record, &error);
+  if (got != 1) {
+    ++stats_.unreadable;
+    on_problem({where, TakeError(&error)});
+    return false;
+  }
+  const Status loaded = Load(record, recovered);
+  libevtx_record_free(&record, &error);
+  libevtx_error_free(&error);
+  if (!loaded.ok()) {
+    ++stats_.unreadable;
+    on_problem({where, loaded.message()});
+    return false;
+  }
+  return true;
+}
+
+bool EvtxReader::ReadOwn(const RecordCallback& on_record, const ProblemCallback& on_problem,
+                         const std::function<bool()>& keep_going) {
+  stats_.own_decoder = true;
+  if (!decoded_) decoded_ = std::make_unique<DecodedRecord>();
+  DecodedRecord& decoded = *decoded_;
+  std::string why;
+  int index = 0;
+  for (const auto& [chunk_at, offsets] : chunk_plan_) {
+    ChunkDecoder chunk(handles_->data.substr(chunk_at, kChunkSize));
+    for (const uint32_t offset : offsets) {
+      const int this_index = index++;
+      if (keep_going && !keep_going()) return false;
+      if (!chunk.Decode(offset, &decoded, &why)) {
+        ++stats_.by_libevtx;
+        if (!ReadWithLibevtx(this_index, /*recovered=*/false, on_problem)) continue;
+      } else {
+        record_.record_id = decoded.record_id;
+        record_.event_id = decoded.event_id & 0xffff;  // as libevtx's path does
+        record_.written_ms = FileTimeToUnixMs(decoded.written_filetime);
+        record_.recovered = false;
+        record_.provider = decoded.provider;
+        record_.computer = decoded.computer;
+        record_.fields.clear();
+        bool unnamed = false;
+        for (size_t i = 0; i < decoded.count; ++i) {
+          record_.fields.push_back({decoded.names[i], decoded.values[i]});
+          unnamed = unnamed || decoded.names[i].empty();
+        }
+        if (unnamed) ++stats_.name_misses;
+      }
+      ++stats_.records;
+      on_record(record_);
+    }
+  }
+  return true;
+}
+
 void EvtxReader::ReadAll(const RecordCallback& on_record, const ProblemCallback& on_problem,
                          const std::function<bool()>& keep_going) {
   for (const EvtxProblem& problem : header_problems_) on_problem(problem);
@@ -360,12 +472,10 @@ void EvtxReader::ReadAll(const RecordCallback& on_record, const ProblemCallback&
   struct Pass {
     bool recovered;
     int (*count)(libevtx_file_t*, int*, libevtx_error_t**);
-    int (*get)(libevtx_file_t*, int, libevtx_record_t**, libevtx_error_t**);
   };
   const Pass passes[] = {
-      {false, libevtx_file_get_number_of_records, libevtx_file_get_record_by_index},
-      {true, libevtx_file_get_number_of_recovered_records,
-       libevtx_file_get_recovered_record_by_index},
+      {false, libevtx_file_get_number_of_records},
+      {true, libevtx_file_get_number_of_recovered_records},
   };
   for (const Pass& pass : passes) {
     int count = 0;
@@ -373,23 +483,13 @@ void EvtxReader::ReadAll(const RecordCallback& on_record, const ProblemCallback&
       on_problem({"file", TakeError(&error)});
       continue;
     }
+    if (!pass.recovered && PlanOwnDecoding(count)) {
+      if (!ReadOwn(on_record, on_problem, keep_going)) return;
+      continue;
+    }
     for (int i = 0; i < count; ++i) {
       if (keep_going && !keep_going()) return;
-      libevtx_record_t* record = nullptr;
-      const std::string where = fmt::format("{}record {}", pass.recovered ? "recovered " : "", i);
-      if (pass.get(handles_->file, i, &record, &error) != 1) {
-        ++stats_.unreadable;
-        on_problem({where, TakeError(&error)});
-        continue;
-      }
-      const Status loaded = Load(record, pass.recovered);
-      libevtx_record_free(&record, &error);
-      libevtx_error_free(&error);
-      if (!loaded.ok()) {
-        ++stats_.unreadable;
-        on_problem({where, loaded.message()});
-        continue;
-      }
+      if (!ReadWithLibevtx(i, pass.recovered, on_problem)) continue;
       ++stats_.records;
       if (pass.recovered) ++stats_.recovered;
       on_record(record_);
