@@ -4,7 +4,8 @@
 // records whole in sysmon_events. Every event id sysmon.evtx holds that
 // the recorder maps (1, 3, 11, 12, 13) is checked on a row whose values
 // come from `recorder parse` of the same record; the ids the sample lacks
-// are mapped and stored in sysmon_event_test.cc.
+// are mapped and stored in sysmon_event_test.cc, and replayed from a file
+// the tests write in evtx_writer_test.cc.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
