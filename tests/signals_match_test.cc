@@ -427,6 +427,22 @@ TEST_F(SignalsMatch, RememberedHitsOfALongValueAreItsOwnField) {
       Ids(Run({"/opt/innocent", "--long-argument-to-be-cached"}, "/bin/long-name")).empty());
 }
 
+// The remembered hits belong to the rules that found them: after a reload
+// (a new matcher, the same state), a command line seen before is scanned
+// for the new rules' values, not answered with the old rules' atom
+// numbers (the new rules' first atom is also number 0 here).
+TEST_F(SignalsMatch, RememberedHitsDoNotOutliveAReload) {
+  Load(Rule("process_creation",
+            "  sel:\n    CommandLine|contains: alpha-marker\n  condition: sel\n", "alpha"));
+  const std::vector<std::string> argv = {"/opt/tool", "--with-alpha-marker-and-a-long-tail"};
+  EXPECT_EQ(Ids(Run(argv, "/opt/tool")), std::vector<std::string>{"alpha"});
+  Load(Rule("process_creation", "  sel:\n    CommandLine|contains: beta-marker\n  condition: sel\n",
+            "beta"));
+  EXPECT_TRUE(Ids(Run(argv, "/opt/tool")).empty());
+  EXPECT_EQ(Ids(Run({"/opt/tool", "--with-beta-marker-and-a-long-tail"}, "/opt/tool")),
+            std::vector<std::string>{"beta"});
+}
+
 // On a field with a regex (or a wildcard), short values are remembered too
 // (the RE2 set is the dearest part of a match): each answer stays its own.
 TEST_F(SignalsMatch, RememberedHitsOfShortValuesOnARegexField) {

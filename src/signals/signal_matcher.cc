@@ -1,6 +1,7 @@
 #include "signals/signal_matcher.h"
 
 #include <algorithm>
+#include <atomic>
 #include <functional>
 
 namespace recorder::signals {
@@ -76,7 +77,9 @@ uint32_t SignalMatcher::FieldIndex(const FieldRef& ref, LogSource source) {
 }
 
 Result<std::shared_ptr<const SignalMatcher>> SignalMatcher::Compile(std::vector<SigmaRule> rules) {
+  static std::atomic<uint64_t> next_id{1};
   std::shared_ptr<SignalMatcher> m(new SignalMatcher());
+  m->id_ = next_id++;
   m->rules_ = std::move(rules);
   for (const SigmaRule& rule : m->rules_) {
     const auto rule_index = static_cast<uint32_t>(m->compiled_.size());
@@ -249,6 +252,11 @@ void SignalMatcher::Match(const TypedEvent& event, const filter::ProcessLineage*
   if (state->rule_hit.size() != rules_.size()) state->rule_hit.assign(rules_.size(), 0);
   state->present.assign(fields_.size(), 0);
   state->selection_true.resize(selections_);
+  if (state->value_hits_of != id_) {
+    state->value_hits.clear();
+    state->value_hits_bytes = 0;
+    state->value_hits_of = id_;
+  }
   if (++state->generation == 0) {
     std::fill(state->atom_hit.begin(), state->atom_hit.end(), 0);
     std::fill(state->rule_hit.begin(), state->rule_hit.end(), 0);

@@ -58,6 +58,10 @@ struct MatchState {
   // shared by two texts keeps the last.
   std::unordered_map<uint64_t, CachedValueHits> value_hits;
   size_t value_hits_bytes = 0;  // the texts' sizes in value_hits
+  // The matcher whose atoms value_hits holds (SignalMatcher::id): a state
+  // that outlives a reload must not answer the new rules with the old
+  // rules' atom numbers.
+  uint64_t value_hits_of = 0;
 };
 
 class SignalMatcher {
@@ -136,6 +140,7 @@ class SignalMatcher {
   // gates: they cannot match without a hit.
   std::vector<uint32_t> ungated_rules_;
   std::vector<SourceMask> rule_sources_;  // rule -> Bit(its log source)
+  uint64_t id_ = 0;                       // unique per Compile: whose value hits a MatchState holds
 };
 
 }  // namespace recorder::signals
