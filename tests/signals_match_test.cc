@@ -387,7 +387,7 @@ TEST_F(SignalsMatch, WindashAndBase64Offset) {
     EXPECT_EQ(Ids(Run({"echo", encoded})), std::vector<std::string>{"b64"}) << encoded;
 }
 
-// A long value's hits are remembered per field (MatchState::value_hits):
+// A value's hits are remembered per field (MatchState::value_hits):
 // the same command line again gives the same matches, the same text on
 // another field is that field's own, and a cache emptied when full (more
 // distinct values than it holds) forgets nothing it should answer.
@@ -443,7 +443,7 @@ TEST_F(SignalsMatch, RememberedHitsDoNotOutliveAReload) {
             std::vector<std::string>{"beta"});
 }
 
-// On a field with a regex (or a wildcard), short values are remembered too
+// Short values are remembered too, on a field with a regex (or a wildcard)
 // (the RE2 set is the dearest part of a match): each answer stays its own.
 TEST_F(SignalsMatch, RememberedHitsOfShortValuesOnARegexField) {
   Load(Rule("process_creation", "  sel:\n    Image|re: '/ab+c$'\n  condition: sel\n"));

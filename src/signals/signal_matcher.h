@@ -52,10 +52,10 @@ struct MatchState {
   uint32_t generation = 0;
   // By a hash of the field and the text: a process's command line comes
   // with every event of the process (keywords, CommandLine, proctitle),
-  // and scanning the same long text again was most of a match's cost;
-  // short values too on a field with a regex set (the dearest scan).
-  // Bounded in entries and in bytes of text: emptied when full. A hash
-  // shared by two texts keeps the last.
+  // and most short values (comm, syscall, type, key, users) repeat too;
+  // scanning the same text again was most of a match's cost. Bounded in
+  // entries and in bytes of text: emptied when full. A hash shared by two
+  // texts keeps the last.
   std::unordered_map<uint64_t, CachedValueHits> value_hits;
   size_t value_hits_bytes = 0;  // the texts' sizes in value_hits
   // The matcher whose atoms value_hits holds (SignalMatcher::id): a state
