@@ -7,7 +7,6 @@
 #include <fcntl.h>
 #include <libbfio.h>
 #include <libevtx.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -172,13 +171,34 @@ struct EvtxReader::Handles {
   libevtx_file_t* file = nullptr;
   libbfio_handle_t* io = nullptr;
   std::string bytes;
-  // The file's bytes for our own reader: `bytes`, or the file mapped.
-  std::string_view data;
-  void* map = nullptr;
-  size_t map_size = 0;
+  // For our own reader: the file, read a chunk at a time (not mapped: a
+  // file cut shorter while it is read would end a mapping's reader with
+  // SIGBUS), or `bytes` when it is in memory (fd -1).
+  int fd = -1;
+  uint64_t size = 0;
+  std::string chunk;  // the chunk Read last gave, from the file
+
+  // `length` bytes at `offset`, or an empty view when the file holds
+  // fewer (cut since it was measured).
+  std::string_view Read(uint64_t offset, size_t length) {
+    if (fd < 0) {
+      if (offset > bytes.size() || bytes.size() - offset < length) return {};
+      return std::string_view(bytes).substr(offset, length);
+    }
+    chunk.resize(length);
+    size_t got = 0;
+    while (got < length) {
+      const ssize_t n =
+          pread(fd, chunk.data() + got, length - got, static_cast<off_t>(offset + got));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return {};
+      got += static_cast<size_t>(n);
+    }
+    return chunk;
+  }
 
   ~Handles() {
-    if (map != nullptr) munmap(map, map_size);
+    if (fd >= 0) close(fd);
     libevtx_error_t* error = nullptr;
     if (file != nullptr) {
       libevtx_file_close(file, &error);
@@ -211,19 +231,10 @@ Result<std::unique_ptr<EvtxReader>> EvtxReader::OpenFile(const std::string& path
         stat(path.c_str(), &info) != 0 ? StatusCodeFromErrno(errno) : StatusCode::kCorrupt;
     return Status::Errorf(code, "{}: cannot open as an EVTX file: {}", path, TakeError(&error));
   }
-  // Mapped for our own reader; where that fails, libevtx reads it all.
-  if (const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC); fd >= 0) {
-    struct stat info {};
-    if (fstat(fd, &info) == 0 && info.st_size > 0) {
-      void* map = mmap(nullptr, static_cast<size_t>(info.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
-      if (map != MAP_FAILED) {
-        handles->map = map;
-        handles->map_size = static_cast<size_t>(info.st_size);
-        handles->data = std::string_view(static_cast<const char*>(map), handles->map_size);
-      }
-    }
-    close(fd);
-  }
+  // Opened again for our own reader; where that fails, libevtx reads it all.
+  handles->fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (struct stat info{}; handles->fd >= 0 && fstat(handles->fd, &info) == 0)
+    handles->size = static_cast<uint64_t>(info.st_size);
   auto reader = std::unique_ptr<EvtxReader>(new EvtxReader(path, std::move(handles)));
   std::string header(kHeaderBlockBytes, '\0');
   std::ifstream in(path, std::ios::binary);
@@ -246,7 +257,7 @@ Result<std::unique_ptr<EvtxReader>> EvtxReader::OpenBytes(std::string bytes, std
   }
   auto handles = std::make_unique<Handles>();
   handles->bytes = std::move(bytes);
-  handles->data = handles->bytes;
+  handles->size = handles->bytes.size();
   libbfio_error_t* io_error = nullptr;
   if (libbfio_memory_range_initialize(&handles->io, &io_error) != 1 ||
       libbfio_memory_range_set(handles->io, reinterpret_cast<uint8_t*>(handles->bytes.data()),
@@ -377,21 +388,22 @@ std::string RecordJson(const EvtxRecord& record) {
 
 bool EvtxReader::PlanOwnDecoding(int libevtx_records) {
   chunk_plan_.clear();
-  const std::string_view data = handles_->data;
-  if (!own_decoder_ || data.size() < kHeaderBlockBytes) return false;
+  if (!own_decoder_ || (handles_->fd < 0 && handles_->io == nullptr)) return false;
+  const std::string_view header = handles_->Read(0, 128);
+  if (header.empty()) return false;
   // libevtx's normal records are those of the chunks the header counts,
   // or of every chunk when the file is dirty (still open for writing);
   // the records of other chunks it calls recovered.
-  const size_t header_chunks = ReadLe16(data, 42);
-  const bool dirty = (static_cast<uint8_t>(data[120]) & 1) != 0;
+  const size_t header_chunks = ReadLe16(header, 42);
+  const bool dirty = (static_cast<uint8_t>(header[120]) & 1) != 0;
   size_t records = 0;
   std::vector<uint32_t> offsets;
-  for (size_t at = kHeaderBlockBytes, index = 0; at + kChunkSize <= data.size();
+  for (uint64_t at = kHeaderBlockBytes, index = 0; at + kChunkSize <= handles_->size;
        at += kChunkSize, ++index) {
     if (index >= header_chunks && !dirty) break;
     // A damaged chunk is libevtx's to read (and recover from); whether its
     // records count as normal ones is settled below.
-    if (!IntactChunk(data.substr(at, kChunkSize), &offsets)) continue;
+    if (!IntactChunk(handles_->Read(at, kChunkSize), &offsets)) continue;
     records += offsets.size();
     chunk_plan_.emplace_back(at, offsets);
   }
@@ -436,7 +448,10 @@ bool EvtxReader::ReadOwn(const RecordCallback& on_record, const ProblemCallback&
   std::string why;
   int index = 0;
   for (const auto& [chunk_at, offsets] : chunk_plan_) {
-    ChunkDecoder chunk(handles_->data.substr(chunk_at, kChunkSize));
+    // Read again: the file may have changed since the plan, which the
+    // decoder's bounds checks make harmless (a record it cannot read is
+    // libevtx's).
+    ChunkDecoder chunk(handles_->Read(chunk_at, kChunkSize));
     for (const uint32_t offset : offsets) {
       const int this_index = index++;
       if (keep_going && !keep_going()) return false;

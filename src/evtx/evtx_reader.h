@@ -150,7 +150,7 @@ class EvtxReader {
   std::string xml_;
   bool own_decoder_ = true;
   // For our reader: each chunk's offset in the file and its records' offsets.
-  std::vector<std::pair<size_t, std::vector<uint32_t>>> chunk_plan_;
+  std::vector<std::pair<uint64_t, std::vector<uint32_t>>> chunk_plan_;
   std::unique_ptr<DecodedRecord> decoded_;
 };
 
