@@ -11,10 +11,13 @@
 // libevtx's choices: the strings of a record are the leaves of EventData
 // (or ProcessingErrorData, or the one element under UserData) whose value
 // is a substitution, attributes before elements, in document order; a
-// NULL substitution is no string; values are rendered as libfvalue does.
-// Whatever it does not handle (a substitution holding binary XML, arrays,
-// floats, ANSI strings, a lone UTF-16 surrogate, a damaged template) is
-// not guessed: Decode says so and the caller asks libevtx for that record.
+// NULL substitution is no string; binary XML in a substitution adds its
+// root element where it stands (Security's EventData); an array of
+// strings repeats its element; values are rendered as libfvalue does.
+// Whatever it does not handle (binary XML next to a template's own
+// elements, other arrays, floats, ANSI strings, a lone UTF-16 surrogate,
+// a damaged template) is not guessed: Decode says so and the caller asks
+// libevtx for that record.
 //
 // Format: "Windows XML Event Log (EVTX)" in libevtx's documentation and
 // [MS-EVEN6]. Offsets in a chunk are from the chunk's start.
