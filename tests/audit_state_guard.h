@@ -99,8 +99,9 @@ class AuditStateGuard {
       std::set_terminate(previous_terminate_);
       active_ = nullptr;
     }
-    Restore();
-    if (usable_) ExpectAsFound();
+    // Not restorable (the kernel became immutable): said once, not again
+    // field by field.
+    if (Restore() && usable_) ExpectAsFound();
   }
   AuditStateGuard(const AuditStateGuard&) = delete;
   AuditStateGuard& operator=(const AuditStateGuard&) = delete;
