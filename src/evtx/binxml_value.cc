@@ -135,7 +135,7 @@ bool RenderValue(uint8_t type, std::string_view b, std::string* out) {
     case kFileTime: {
       if (!fixed(8)) return false;
       const uint64_t ticks = Get<uint64_t>(b);
-      const int64_t seconds = static_cast<int64_t>(ticks / 10'000'000) - 11'644'473'600;
+      const int64_t seconds = static_cast<int64_t>(ticks / 10'000'000) - kFileTimeEpochSeconds;
       AppendIsoTime(seconds, fmt::format("{:07}00", ticks % 10'000'000), out);
       return true;
     }

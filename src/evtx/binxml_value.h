@@ -34,6 +34,9 @@ enum BinXmlType : uint8_t {
 };
 constexpr uint8_t kArrayFlag = 0x80;
 
+// Seconds from 1601-01-01 (FILETIME's epoch) to 1970-01-01.
+inline constexpr int64_t kFileTimeEpochSeconds = 11'644'473'600;
+
 // Little-endian reads (the machine is little-endian, like the format).
 inline uint16_t Le16(const char* p) {
   return static_cast<uint16_t>(static_cast<uint8_t>(p[0]) | static_cast<uint8_t>(p[1]) << 8);

@@ -14,6 +14,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "evtx/binxml_value.h"
 #include "util/clock.h"
 #include "util/compressed_file.h"
 
@@ -23,13 +24,6 @@ namespace {
 constexpr std::string_view kSignature{"ElfFile\0", 8};
 constexpr uint64_t kHeaderBlockBytes = 4096;
 constexpr uint64_t kChunkBytes = kChunkSize;
-// Seconds from 1601-01-01 to 1970-01-01.
-constexpr int64_t kFileTimeEpochSeconds = 11'644'473'600;
-
-uint16_t ReadLe16(std::string_view bytes, size_t at) {
-  return static_cast<uint16_t>(static_cast<uint8_t>(bytes[at]) | static_cast<uint8_t>(bytes[at + 1])
-                                                                     << 8);
-}
 
 // libevtx's error text, and the error freed.
 std::string TakeError(libevtx_error_t** error) {
@@ -125,7 +119,7 @@ std::vector<EvtxProblem> CheckHeader(std::string_view header, uint64_t file_size
   // count is only a lower bound (a log still open for writing, "dirty",
   // has more chunks than its header says), so a cut shows as a file that
   // ends inside a chunk or holds fewer chunks than the header names.
-  const uint64_t chunks = ReadLe16(header, 42);
+  const uint64_t chunks = Le16(header.data() + 42);
   const uint64_t body = file_size > kHeaderBlockBytes ? file_size - kHeaderBlockBytes : 0;
   const uint64_t whole = body / kChunkBytes;
   if (body % kChunkBytes != 0 || whole < chunks) {
@@ -394,7 +388,7 @@ bool EvtxReader::PlanOwnDecoding(int libevtx_records) {
   // libevtx's normal records are those of the chunks the header counts,
   // or of every chunk when the file is dirty (still open for writing);
   // the records of other chunks it calls recovered.
-  const size_t header_chunks = ReadLe16(header, 42);
+  const size_t header_chunks = Le16(header.data() + 42);
   const bool dirty = (static_cast<uint8_t>(header[120]) & 1) != 0;
   size_t records = 0;
   std::vector<uint32_t> offsets;
