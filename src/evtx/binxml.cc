@@ -532,14 +532,15 @@ bool ChunkDecoder::Decode(uint32_t offset, DecodedRecord* out, std::string* why)
   // binary XML in a substitution of Event's content, whose root element is
   // then Event's child; the same for UserData's one child.
   nested_used_ = 0;
-  std::vector<Scope> kids;
+  std::vector<Scope>& kids = event_kids_;
   if (!Children({root, &values_}, &kids, why)) return false;
   const Scope* data = nullptr;
   for (std::string_view name : {"EventData", "ProcessingErrorData"}) {
     for (const Scope& kid : kids)
       if (data == nullptr && kid.element->name == name) data = &kid;
   }
-  std::vector<Scope> user_kids;
+  std::vector<Scope>& user_kids = user_data_kids_;
+  user_kids.clear();
   if (data == nullptr) {
     for (const Scope& kid : kids) {
       if (kid.element->name != "UserData") continue;

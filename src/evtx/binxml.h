@@ -102,6 +102,9 @@ class ChunkDecoder {
   std::vector<std::unique_ptr<std::vector<Value>>> nested_;
   size_t nested_used_ = 0;
   std::string event_id_text_;
+  // Event's children and UserData's, for the record being decoded.
+  std::vector<Scope> event_kids_;
+  std::vector<Scope> user_data_kids_;
   std::string scratch_;
   // Parsed templates by the offset of their definition.
   std::unordered_map<uint32_t, std::unique_ptr<Element>> templates_;
