@@ -63,50 +63,33 @@ bool AppendUtf16(const char* p, size_t units, std::string* out) {
 
 bool RenderValue(uint8_t type, std::string_view b, std::string* out) {
   auto fixed = [&](size_t size) { return b.size() == size; };
+  // An integer of T's size, in decimal (an int8_t as a number too).
+  auto decimal = [&]<typename T>(T) {
+    if (!fixed(sizeof(T))) return false;
+    fmt::format_to(std::back_inserter(*out), "{}", Get<T>(b));
+    return true;
+  };
   switch (type) {
     case kString:
       return AppendUtf16(b.data(), b.size() / 2, out);
     case kInt8:
-      if (!fixed(1)) return false;
-      fmt::format_to(std::back_inserter(*out), "{}", Get<int8_t>(b));
-      return true;
+      return decimal(int8_t{});
     case kUInt8:
-      if (!fixed(1)) return false;
-      fmt::format_to(std::back_inserter(*out), "{}", Get<uint8_t>(b));
-      return true;
+      return decimal(uint8_t{});
     case kInt16:
-      if (!fixed(2)) return false;
-      fmt::format_to(std::back_inserter(*out), "{}", Get<int16_t>(b));
-      return true;
+      return decimal(int16_t{});
     case kUInt16:
-      if (!fixed(2)) return false;
-      fmt::format_to(std::back_inserter(*out), "{}", Get<uint16_t>(b));
-      return true;
+      return decimal(uint16_t{});
     case kInt32:
-      if (!fixed(4)) return false;
-      fmt::format_to(std::back_inserter(*out), "{}", Get<int32_t>(b));
-      return true;
+      return decimal(int32_t{});
     case kUInt32:
-      if (!fixed(4)) return false;
-      fmt::format_to(std::back_inserter(*out), "{}", Get<uint32_t>(b));
-      return true;
+      return decimal(uint32_t{});
     case kInt64:
-      if (!fixed(8)) return false;
-      fmt::format_to(std::back_inserter(*out), "{}", Get<int64_t>(b));
-      return true;
+      return decimal(int64_t{});
     case kUInt64:
-      if (!fixed(8)) return false;
-      fmt::format_to(std::back_inserter(*out), "{}", Get<uint64_t>(b));
-      return true;
-    case kSizeT:
-      if (fixed(4)) {
-        fmt::format_to(std::back_inserter(*out), "{}", Get<uint32_t>(b));
-      } else if (fixed(8)) {
-        fmt::format_to(std::back_inserter(*out), "{}", Get<uint64_t>(b));
-      } else {
-        return false;
-      }
-      return true;
+      return decimal(uint64_t{});
+    case kSizeT:  // 32 or 64 bits, by the value's size
+      return fixed(4) ? decimal(uint32_t{}) : decimal(uint64_t{});
     case kHexInt32:
       if (!fixed(4)) return false;
       fmt::format_to(std::back_inserter(*out), "0x{:08x}", Get<uint32_t>(b));
