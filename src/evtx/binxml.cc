@@ -448,10 +448,10 @@ bool ChunkDecoder::Collect(const Scope& scope, DecodedRecord* out, int depth) {
     if (!RenderPieces(attribute.value, values, &scratch_, &substituted)) return false;
     if (substituted) NextString(out);
   }
-  const bool leaf =
-      element.children.empty() && std::none_of(element.content.begin(), element.content.end(),
-                                               [&](const Piece& p) { return IsBinXml(p, values); });
-  if (leaf) {
+  // Binary XML in the content adds children (Children below).
+  const bool binxml = std::any_of(element.content.begin(), element.content.end(),
+                                  [&](const Piece& p) { return IsBinXml(p, values); });
+  if (element.children.empty() && !binxml) {
     if (element.content.size() == 1 && element.content[0].substitution)
       if (const Piece& piece = element.content[0]; piece.type == (kArrayFlag | kString)) {
         return piece.index < values.size() && CollectStringArray(element, values[piece.index], out);
@@ -468,12 +468,15 @@ bool ChunkDecoder::Collect(const Scope& scope, DecodedRecord* out, int depth) {
     }
     return true;
   }
-  // Where both the template and binary XML give children, their order
-  // would need the content's order, which the parsed template drops.
-  if (!element.children.empty()) {
-    for (const Piece& piece : element.content)
-      if (IsBinXml(piece, values)) return false;
+  // The template's own children (every event's EventData): no list to
+  // build. Where both the template and binary XML give children, their
+  // order would need the content's order, which the parsed template drops.
+  if (!binxml) {
+    for (const Element& child : element.children)
+      if (!Collect({&child, &values}, out, depth + 1)) return false;
+    return true;
   }
+  if (!element.children.empty()) return false;
   std::vector<Scope> kids;
   std::string why;
   if (!Children(scope, &kids, &why)) return false;
