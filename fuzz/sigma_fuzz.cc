@@ -71,9 +71,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     rules.push_back(std::move(*rule));
     auto matcher = signals::SignalMatcher::Compile(std::move(rules));
     if (!matcher.ok()) continue;
+    // Twice: the second round is answered from the remembered outcomes,
+    // which must be the first round's.
     signals::MatchState state;
-    std::vector<signals::SignalMatch> matches;
-    for (const TypedEvent& event : events) (*matcher)->Match(event, nullptr, &state, &matches);
+    std::vector<signals::SignalMatch> first, again;
+    for (const TypedEvent& event : events) (*matcher)->Match(event, nullptr, &state, &first);
+    for (const TypedEvent& event : events) (*matcher)->Match(event, nullptr, &state, &again);
+    if (first.size() != again.size()) __builtin_trap();
+    for (size_t i = 0; i < first.size(); ++i)
+      if (first[i].rule != again[i].rule || first[i].selection != again[i].selection)
+        __builtin_trap();
   }
   return 0;
 }

@@ -397,19 +397,29 @@ TEST_F(SignalsMatch, RememberedHitsOfALongValueAreItsOwnField) {
         Rule("process_creation",
              "  sel:\n    Image|endswith: '/remembered-marker --long-argument-to-be-cached'\n"
              "  condition: sel\n",
-             "image")});
+             "image"),
+        // A field that differs in every round: each event's inputs as a
+        // whole are new, so its values are answered one by one.
+        Rule("process_creation",
+             "  sel:\n    CurrentDirectory: /never-this-directory\n  condition: sel\n", "cwd")});
   const std::string text = "/opt/remembered-marker --long-argument-to-be-cached";
+  auto in = [](TypedEvent event, int round) {
+    std::get<ProcessStart>(event.body).cwd = "/round/" + std::to_string(round);
+    return event;
+  };
   for (int round = 0; round < 3; ++round) {
     EXPECT_EQ(
-        Ids(Run({"/opt/remembered-marker", "--long-argument-to-be-cached"}, "/bin/long-name")),
+        Ids(in(Run({"/opt/remembered-marker", "--long-argument-to-be-cached"}, "/bin/long-name"),
+               round)),
         std::vector<std::string>{"cmd"})
         << "round " << round;
     // The command line's text as the image: the image rule, not the
     // command line's hits.
-    EXPECT_EQ(Ids(Run({"other", "--argument-long-enough-for-the-cache"}, text)),
+    EXPECT_EQ(Ids(in(Run({"other", "--argument-long-enough-for-the-cache"}, text), round)),
               std::vector<std::string>{"image"})
         << "round " << round;
   }
+  EXPECT_EQ(state_.outcomes.size(), 6u);
   for (int i = 0; i < 5000; ++i)
     Ids(Run({"filler-command-line-long-enough", std::to_string(i)}, "/bin/long-name"));
   EXPECT_LE(state_.value_hits.size(), 4096u);
@@ -446,12 +456,155 @@ TEST_F(SignalsMatch, RememberedHitsDoNotOutliveAReload) {
 // Short values are remembered too, on a field with a regex (or a wildcard)
 // (the RE2 set is the dearest part of a match): each answer stays its own.
 TEST_F(SignalsMatch, RememberedHitsOfShortValuesOnARegexField) {
-  Load(Rule("process_creation", "  sel:\n    Image|re: '/ab+c$'\n  condition: sel\n"));
+  Load({Rule("process_creation", "  sel:\n    Image|re: '/ab+c$'\n  condition: sel\n"),
+        Rule("process_creation", "  sel:\n    CommandLine: never-this\n  condition: sel\n", "r2")});
   for (int round = 0; round < 3; ++round) {
-    EXPECT_TRUE(Fires(Run({"x"}, "/bin/abbc"))) << "round " << round;
-    EXPECT_FALSE(Fires(Run({"x"}, "/bin/abbd"))) << "round " << round;
-    EXPECT_FALSE(Fires(Run({"x"}, "/bin/ABBC"))) << "round " << round;
+    // A command line of its own each round: the image's hits are the
+    // remembered ones, not the whole event's outcome.
+    const std::string arg = "round" + std::to_string(round);
+    EXPECT_TRUE(Fires(Run({arg}, "/bin/abbc"))) << "round " << round;
+    EXPECT_FALSE(Fires(Run({arg}, "/bin/abbd"))) << "round " << round;
+    EXPECT_FALSE(Fires(Run({arg}, "/bin/ABBC"))) << "round " << round;
   }
+}
+
+// An event whose inputs (every value a loaded rule reads) were seen
+// before is answered from its remembered outcome: the same rules, the
+// same selections; one value that a rule reads changed, and it is matched
+// afresh.
+TEST_F(SignalsMatch, RepeatedEventsHaveTheSameOutcome) {
+  Load({Rule("process_creation",
+             "  tool:\n    Image|endswith: /curl\n  remote:\n    CommandLine|contains: http\n"
+             "  condition: tool and remote\n",
+             "fetch"),
+        Rule("auditd", "  sel:\n    type: EXECVE\n    a1: -O\n  condition: sel\n", "dash-o")});
+  for (int round = 0; round < 3; ++round) {
+    std::vector<SignalMatch> matches;
+    matcher_->Match(Run({"curl", "-O", "http://x/"}, "/usr/bin/curl"), &lineage_, &state_,
+                    &matches);
+    ASSERT_EQ(matches.size(), 2u) << "round " << round;
+    EXPECT_EQ(matcher_->rules()[matches[0].rule].id, "fetch");
+    EXPECT_EQ(matches[0].selection, "tool,remote");
+    EXPECT_EQ(matcher_->rules()[matches[1].rule].id, "dash-o");
+    EXPECT_EQ(Ids(Run({"curl", "-O", "ftp://x/"}, "/usr/bin/curl")),
+              std::vector<std::string>{"dash-o"})
+        << "round " << round;
+    EXPECT_EQ(Ids(Run({"curl", "-q", "http://x/"}, "/usr/bin/curl")),
+              std::vector<std::string>{"fetch"})
+        << "round " << round;
+    // Only values no rule reads differ (the pid, the parent): the same
+    // inputs.
+    EXPECT_EQ(Ids(Run({"curl", "-O", "http://x/"}, "/usr/bin/curl", 700 + round, 9)).size(), 2u);
+  }
+  EXPECT_EQ(state_.outcomes.size(), 3u);
+}
+
+// Two inputs under one hash: the remembered outcome is another event's,
+// and is not used (the inputs are compared, not only their hashes).
+TEST_F(SignalsMatch, AnOutcomeIsUsedOnlyForItsOwnInputs) {
+  Load(Rule("process_creation", "  sel:\n    Image|endswith: /nc\n  condition: sel\n", "nc"));
+  const TypedEvent bad = Run({"nc", "-l"}, "/usr/bin/nc");
+  const TypedEvent good = Run({"ls"}, "/usr/bin/ls");
+  EXPECT_EQ(Ids(bad), std::vector<std::string>{"nc"});
+  ASSERT_EQ(state_.outcomes.size(), 1u);
+  const CachedOutcome bad_outcome = state_.outcomes.begin()->second;
+  EXPECT_TRUE(Ids(good).empty());
+  ASSERT_EQ(state_.outcomes.size(), 2u);
+  // Give the harmless event's hash the other event's outcome, as if the
+  // two had collided and the other had been remembered last.
+  for (auto& [key, outcome] : state_.outcomes)
+    if (outcome.matches.empty()) outcome = bad_outcome;
+  EXPECT_TRUE(Ids(good).empty());
+  // ... and the other way round.
+  for (auto& [key, outcome] : state_.outcomes)
+    if (outcome.matches.empty()) outcome = bad_outcome;
+  state_.outcomes.begin()->second.matches.clear();
+  state_.outcomes.begin()->second.inputs = "x";
+  EXPECT_EQ(Ids(bad), std::vector<std::string>{"nc"});
+}
+
+// The outcomes are bounded (entries and bytes, per generation); an event
+// that keeps recurring survives a flood of new ones.
+TEST_F(SignalsMatch, RememberedOutcomesAreBoundedAndKeepWhatRecurs) {
+  Load(Rule("process_creation", "  sel:\n    CommandLine|contains: marker\n  condition: sel\n",
+            "m"));
+  const TypedEvent recurring = Run({"/opt/marker-tool", "--run"}, "/opt/marker-tool");
+  // Every 3,000 new events (fewer than a generation holds): found each
+  // time after the first, across the generations' turns.
+  int recurrences = 0;
+  for (int i = 0; i < 20'000; ++i) {
+    EXPECT_EQ(Ids(Run({"filler", std::to_string(i)})).size(), 0u);
+    if (i % 3000 == 0) {
+      EXPECT_EQ(Ids(recurring), std::vector<std::string>{"m"}) << i;
+      ++recurrences;
+    }
+    ASSERT_LE(state_.outcomes.size(), 4096u);
+    ASSERT_LE(state_.older_outcomes.size(), 4096u);
+  }
+  EXPECT_EQ(state_.outcomes_reused, static_cast<uint64_t>(recurrences - 1));
+  size_t bytes = 0;
+  for (const auto& [key, outcome] : state_.outcomes) bytes += outcome.inputs.size();
+  EXPECT_EQ(bytes, state_.outcomes_bytes);
+  bool kept = false;
+  for (const auto* generation : {&state_.outcomes, &state_.older_outcomes})
+    for (const auto& [key, outcome] : *generation) kept = kept || !outcome.matches.empty();
+  EXPECT_TRUE(kept) << "the recurring event's outcome was dropped";
+  // Bytes: 100 command lines of 100 KB are not all kept.
+  for (int i = 0; i < 100; ++i)
+    Ids(Run({std::string(100'000, static_cast<char>('a' + i % 26)), std::to_string(i)}));
+  EXPECT_LE(state_.outcomes_bytes, size_t{2} << 20);
+  size_t older_bytes = 0;
+  for (const auto& [key, outcome] : state_.older_outcomes) older_bytes += outcome.inputs.size();
+  EXPECT_LE(older_bytes, size_t{2} << 20);
+  EXPECT_EQ(Ids(recurring), std::vector<std::string>{"m"});
+}
+
+// The pairs SameValuesAs reads once have the same values on every kind of
+// event.
+TEST(SignalFields, FieldsReadAsOneHaveTheSameValues) {
+  enrich::ProcessTable table{[] {
+    enrich::ProcessTableOptions o;
+    o.proc_root = "/nonexistent";
+    return o;
+  }()};
+  enrich::TableLineage lineage{&table};
+  std::vector<TypedEvent> events;
+  TypedEvent exec = Exec({"/bin/sh", "-c", "id"}, "/bin/sh", 500, 400, 5000);
+  std::get<ProcessStart>(exec.body).cwd = "/home/u";
+  events.push_back(exec);
+  table.Apply(exec);
+  events.push_back(FileEv(FileOperation::kWrite, "/tmp/f", "/bin/sh"));
+  events.back().subject.pid = 500;
+  events.push_back(Net(NetworkDirection::kOutbound, "tcp", "10.0.0.1", 443));
+  ExecFailure failed;
+  failed.path = "/usr/local/bin/nosuch";
+  failed.cwd = "/srv";
+  events.push_back(filter::Event(failed, "/bin/bash"));
+  SecurityEvent security;
+  security.user = "root";
+  events.push_back(filter::Event(security));
+  TypedEvent mac = exec;
+  mac.platform = Platform::kMacos;
+  events.push_back(mac);
+  size_t compared = 0;
+  for (size_t f = 0; f < kSignalFieldCount; ++f) {
+    const FieldRef field{static_cast<SignalField>(f), 0};
+    const FieldRef same = SameValuesAs(field);
+    if (same == field) continue;
+    for (const TypedEvent& event : events) {
+      ValueScratch scratch;
+      std::vector<std::string_view> a, b;
+      scratch.ForgetEvent();
+      Values(field, event, &lineage, &scratch, &a);
+      const std::vector<std::string> a_text(a.begin(), a.end());
+      scratch.ForgetEvent();
+      Values(same, event, &lineage, &scratch, &b);
+      EXPECT_EQ(a_text, std::vector<std::string>(b.begin(), b.end()))
+          << "field " << f << " against " << static_cast<int>(same.field);
+      ++compared;
+    }
+  }
+  EXPECT_EQ(compared, 6 * events.size());
 }
 
 TEST_F(SignalsMatch, ManyRulesShareOneScan) {

@@ -273,6 +273,25 @@ SourceMask SourcesOf(const TypedEvent& event) {
       event.body);
 }
 
+FieldRef SameValuesAs(FieldRef field) {
+  switch (field.field) {
+    case SignalField::kExe:
+      return {SignalField::kImage, 0};
+    case SignalField::kProctitle:
+      return {SignalField::kCommandLine, 0};
+    case SignalField::kCwd:
+      return {SignalField::kCurrentDirectory, 0};
+    case SignalField::kPid:
+      return {SignalField::kProcessId, 0};
+    case SignalField::kPpid:
+      return {SignalField::kParentProcessId, 0};
+    case SignalField::kAuid:
+      return {SignalField::kLogonId, 0};
+    default:
+      return field;
+  }
+}
+
 void Values(const FieldRef& ref, const TypedEvent& event, const filter::ProcessLineage* lineage,
             ValueScratch* scratch, std::vector<std::string_view>* out) {
   const Subject& s = event.subject;

@@ -175,6 +175,14 @@ SourceMask MacosSourcesOf(const TypedEvent& event);
 void WindowsValues(const FieldRef& field, const TypedEvent& event, ValueScratch* scratch,
                    std::vector<std::string_view>* out);
 
+// The field whose values `field` always shares (Sigma's taxonomy and
+// auditd's names for one thing: Image and exe, CommandLine and
+// proctitle, CurrentDirectory and cwd, ProcessId and pid,
+// ParentProcessId and ppid, LogonId and auid); `field` itself for the
+// rest. The matcher reads such a pair once (a test holds the two to the
+// same values).
+FieldRef SameValuesAs(FieldRef field);
+
 // Appends the values of `field` on `event` to *out (nothing when the event
 // has none). `lineage` (may be null) answers ParentImage,
 // ParentCommandLine and the command line of a non-exec event's process.

@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <atomic>
-#include <functional>
+#include <cstring>
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
 
 namespace recorder::signals {
 namespace {
@@ -58,7 +61,8 @@ bool HoldsWithNoSelection(const ConditionNode& node) {
 
 SignalMatcher::~SignalMatcher() = default;
 
-uint32_t SignalMatcher::FieldIndex(const FieldRef& ref, LogSource source) {
+uint32_t SignalMatcher::FieldIndex(const FieldRef& field, LogSource source) {
+  const FieldRef ref = SameValuesAs(field);
   for (uint32_t i = 0; i < fields_.size(); ++i) {
     if (fields_[i].ref == ref) {
       fields_[i].sources |= Bit(source);
@@ -234,25 +238,170 @@ bool SignalMatcher::Evaluate(const ConditionNode& node, const MatchState& state,
 
 namespace {
 // Bounds of MatchState::value_hits: entries, and the bytes of their texts
-// (4,096 command lines of 30 KB would be 120 MB).
+// (4,096 command lines of 30 KB would be 120 MB). Likewise of each
+// generation of MatchState::outcomes (an exec's inputs are ~0.5 KB).
 constexpr size_t kCachedValues = 4096;
 constexpr size_t kCachedTextBytes = size_t{4} << 20;
+constexpr size_t kCachedOutcomes = 4096;
+constexpr size_t kCachedOutcomeBytes = size_t{2} << 20;
+
+// Appends to MatchState::input_bytes, growing it only past its largest
+// size. The format (read back by MatchInputs): the event's sources; then,
+// for each field of those sources in order, one byte (the field has a
+// value) when no atom tests the field, else the count of its values and
+// each value as its length and its bytes. Lengths and counts are uint32_t
+// in the machine's order.
+class InputWriter {
+ public:
+  explicit InputWriter(MatchState* state) : state_(state) { state_->input_size = 0; }
+  void PutCount(uint32_t n) {
+    std::memcpy(Reserve(sizeof n), &n, sizeof n);
+    state_->input_size += sizeof n;
+  }
+  void PutByte(uint8_t b) {
+    *Reserve(1) = static_cast<char>(b);
+    ++state_->input_size;
+  }
+  void PutValues(const std::vector<std::string_view>& values) {
+    size_t need = sizeof(uint32_t) * (1 + values.size());
+    for (std::string_view v : values) need += v.size();
+    char* at = Reserve(need);
+    at = PutCountAt(at, static_cast<uint32_t>(values.size()));
+    for (std::string_view v : values) {
+      at = PutCountAt(at, static_cast<uint32_t>(v.size()));
+      std::memcpy(at, v.data(), v.size());
+      at += v.size();
+    }
+    state_->input_size += need;
+  }
+
+ private:
+  static char* PutCountAt(char* at, uint32_t n) {
+    std::memcpy(at, &n, sizeof n);
+    return at + sizeof n;
+  }
+  // Room for n more bytes.
+  char* Reserve(size_t n) {
+    if (state_->input_size + n > state_->input_bytes.size()) Grow(n);
+    return state_->input_bytes.data() + state_->input_size;
+  }
+  // Out of line, so that Reserve's common case is inlined.
+  [[gnu::noinline]] void Grow(size_t n) {
+    std::string& buffer = state_->input_bytes;
+    buffer.resize(std::max(2 * buffer.size(), state_->input_size + n + 256));
+  }
+  MatchState* state_;
+};
+
+// Reads back what InputWriter wrote, field after field.
+class InputReader {
+ public:
+  explicit InputReader(std::string_view inputs) : at_(inputs.data()) { Count(); }
+  uint32_t Count() {
+    uint32_t n;
+    std::memcpy(&n, at_, sizeof n);
+    at_ += sizeof n;
+    return n;
+  }
+  void SkipByte() { ++at_; }
+  std::string_view Text() {
+    const uint32_t n = Count();
+    const std::string_view text(at_, n);
+    at_ += n;
+    return text;
+  }
+
+ private:
+  const char* at_;
+};
+
+uint64_t HashText(std::string_view text) { return XXH3_64bits(text.data(), text.size()); }
+
+// Remembers `outcome` under `key` in the newer generation; null when
+// its inputs alone exceed the bound.
+const CachedOutcome* RememberOutcome(uint64_t key, CachedOutcome outcome, MatchState* state) {
+  if (outcome.inputs.size() > kCachedOutcomeBytes) return nullptr;
+  if (state->outcomes.size() >= kCachedOutcomes ||
+      state->outcomes_bytes + outcome.inputs.size() > kCachedOutcomeBytes) {
+    state->older_outcomes = std::move(state->outcomes);
+    state->outcomes.clear();
+    state->outcomes_bytes = 0;
+  }
+  CachedOutcome& slot = state->outcomes[key];  // a hash shared by two inputs keeps the last
+  state->outcomes_bytes += outcome.inputs.size();
+  state->outcomes_bytes -= slot.inputs.size();
+  slot = std::move(outcome);
+  return &slot;
+}
+
+// The outcome remembered for `inputs` under `key`, or null. One found in
+// the older generation moves to the newer.
+const CachedOutcome* FindOutcome(uint64_t key, MatchState* state) {
+  auto it = state->outcomes.find(key);
+  if (it != state->outcomes.end())
+    return it->second.inputs == state->inputs() ? &it->second : nullptr;
+  auto old = state->older_outcomes.find(key);
+  if (old == state->older_outcomes.end() || old->second.inputs != state->inputs()) return nullptr;
+  CachedOutcome moved = std::move(old->second);
+  state->older_outcomes.erase(old);
+  return RememberOutcome(key, std::move(moved), state);
+}
+
 }  // namespace
+
+void SignalMatcher::ReadInputs(const TypedEvent& event, const filter::ProcessLineage* lineage,
+                               SourceMask sources, MatchState* state) const {
+  state->present.assign(fields_.size(), 0);
+  state->scratch.ForgetEvent();
+  InputWriter inputs(state);
+  inputs.PutCount(sources);
+  for (size_t f = 0; f < fields_.size(); ++f) {
+    const FieldSlot& slot = fields_[f];
+    if ((slot.sources & sources) == 0) continue;
+    state->values.clear();
+    Values(slot.ref, event, lineage, &state->scratch, &state->values);
+    state->present[f] = !state->values.empty();
+    if (slot.has_atoms) {
+      inputs.PutValues(state->values);
+    } else {
+      inputs.PutByte(state->present[f]);
+    }
+  }
+}
 
 void SignalMatcher::Match(const TypedEvent& event, const filter::ProcessLineage* lineage,
                           MatchState* state, std::vector<SignalMatch>* out) const {
   if (rules_.empty()) return;
   const SourceMask sources = SourcesOf(event);
   if (sources == 0) return;
-  if (state->atom_hit.size() != atoms_) state->atom_hit.assign(atoms_, 0);
-  if (state->rule_hit.size() != rules_.size()) state->rule_hit.assign(rules_.size(), 0);
-  state->present.assign(fields_.size(), 0);
-  state->selection_true.resize(selections_);
   if (state->value_hits_of != id_) {
     state->value_hits.clear();
     state->value_hits_bytes = 0;
+    state->outcomes.clear();
+    state->older_outcomes.clear();
+    state->outcomes_bytes = 0;
     state->value_hits_of = id_;
   }
+  ReadInputs(event, lineage, sources, state);
+  const uint64_t key = HashText(state->inputs());
+  if (const CachedOutcome* seen = FindOutcome(key, state)) {
+    ++state->outcomes_reused;
+    out->insert(out->end(), seen->matches.begin(), seen->matches.end());
+    return;
+  }
+  const size_t first = out->size();
+  MatchInputs(sources, state, out);
+  CachedOutcome outcome;
+  outcome.inputs = state->inputs();
+  outcome.matches.assign(out->begin() + static_cast<std::ptrdiff_t>(first), out->end());
+  RememberOutcome(key, std::move(outcome), state);
+}
+
+void SignalMatcher::MatchInputs(SourceMask sources, MatchState* state,
+                                std::vector<SignalMatch>* out) const {
+  if (state->atom_hit.size() != atoms_) state->atom_hit.assign(atoms_, 0);
+  if (state->rule_hit.size() != rules_.size()) state->rule_hit.assign(rules_.size(), 0);
+  state->selection_true.resize(selections_);
   if (++state->generation == 0) {
     std::fill(state->atom_hit.begin(), state->atom_hit.end(), 0);
     std::fill(state->rule_hit.begin(), state->rule_hit.end(), 0);
@@ -260,14 +409,14 @@ void SignalMatcher::Match(const TypedEvent& event, const filter::ProcessLineage*
   }
   const uint32_t generation = state->generation;
   state->candidates.clear();
-  state->scratch.ForgetEvent();
+  InputReader inputs(state->inputs());
   for (size_t f = 0; f < fields_.size(); ++f) {
     const FieldSlot& slot = fields_[f];
     if ((slot.sources & sources) == 0) continue;
-    state->values.clear();
-    Values(slot.ref, event, lineage, &state->scratch, &state->values);
-    state->present[f] = !state->values.empty();
-    if (!slot.has_atoms) continue;
+    if (!slot.has_atoms) {
+      inputs.SkipByte();
+      continue;
+    }
     auto hit = [&](uint32_t atom) {
       state->atom_hit[atom] = generation;
       const uint32_t rule = atom_rule_[atom];
@@ -276,15 +425,14 @@ void SignalMatcher::Match(const TypedEvent& event, const filter::ProcessLineage*
         state->candidates.push_back(rule);
       }
     };
-    for (std::string_view value : state->values) {
+    for (uint32_t i = inputs.Count(); i > 0; --i) {
+      const std::string_view value = inputs.Text();
       if (slot.has_networks) slot.matcher->MatchAddress(value, hit);
       // Every value's hits are remembered: hashing and comparing a value
       // costs a fraction of a scan by the automata or the RE2 set, short
-      // ones too (callgrind on the realistic mix with SigmaHQ's rules:
-      // remembering only values of 16 bytes or more left the scans of
-      // short ones -- comm, syscall, type, key, users -- at 45% of Match).
-      const uint64_t key =
-          std::hash<std::string_view>{}(value) ^ (uint64_t{f + 1} * 0x9E3779B97F4A7C15ULL);
+      // ones too (an event whose inputs as a whole are new often has
+      // values seen before: its process's command line, comm, syscall).
+      const uint64_t key = HashText(value) ^ (uint64_t{f + 1} * 0x9E3779B97F4A7C15ULL);
       if ((state->value_hits.size() >= kCachedValues ||
            state->value_hits_bytes + value.size() > kCachedTextBytes) &&
           !state->value_hits.count(key)) {

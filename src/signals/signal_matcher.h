@@ -5,7 +5,9 @@
 // case-insensitive Aho-Corasick automata, wildcards and |re in one RE2
 // set, |cidr in prefix tables). An event's field values are read once and
 // scanned once whatever the number of rules; then each rule of the
-// event's log sources evaluates its condition over the atoms that hit.
+// event's log sources that an atom opened evaluates its condition over
+// the atoms that hit. An event whose values repeat an earlier event's
+// (MatchState::outcomes) skips the scans and the conditions.
 //
 // Immutable after Compile; Match is const and thread-safe given a
 // MatchState per thread.
@@ -39,11 +41,26 @@ struct CachedValueHits {
   std::vector<uint32_t> atoms;
 };
 
+// One event's inputs to matching and the matches they gave (MatchState).
+struct CachedOutcome {
+  std::string inputs;  // MatchState::inputs() of the event
+  std::vector<SignalMatch> matches;
+};
+
 // Per-thread scratch for Match.
 struct MatchState {
   filter::MatchBuffers buffers;
   ValueScratch scratch;
   std::vector<std::string_view> values;
+  // This event's inputs to matching, written out: its log sources and,
+  // field by field, how many values it has and (for fields some atom
+  // tests) each value. Matches are a function of exactly these, so two
+  // events with the same inputs match the same rules.
+  // Written at the start of `input_bytes` (kept at its largest size so
+  // writing it allocates nothing): inputs() is the part in use.
+  std::string input_bytes;
+  size_t input_size = 0;
+  std::string_view inputs() const { return {input_bytes.data(), input_size}; }
   std::vector<uint32_t> atom_hit;    // == generation: the atom hit this event
   std::vector<uint32_t> rule_hit;    // == generation: a gate of the rule hit this event
   std::vector<uint32_t> candidates;  // the rules to evaluate for this event
@@ -58,9 +75,19 @@ struct MatchState {
   // texts keeps the last.
   std::unordered_map<uint64_t, CachedValueHits> value_hits;
   size_t value_hits_bytes = 0;  // the texts' sizes in value_hits
-  // The matcher whose atoms value_hits holds (SignalMatcher::id): a state
-  // that outlives a reload must not answer the new rules with the old
-  // rules' atom numbers.
+  // By a hash of the inputs: the outcome of events seen before. An
+  // endpoint's events repeat (the same program run by the same parent in
+  // the same directory, a daemon's periodic calls): such an event costs
+  // reading its values and one lookup, not one lookup per value, the
+  // atoms' hits and every opened rule's condition. Two generations
+  // bounded like value_hits: when the newer fills, it becomes the older
+  // and the older is dropped, so what keeps recurring survives.
+  std::unordered_map<uint64_t, CachedOutcome> outcomes, older_outcomes;
+  size_t outcomes_bytes = 0;     // the inputs' sizes in `outcomes`
+  uint64_t outcomes_reused = 0;  // events answered from `outcomes`
+  // The matcher whose atoms and rules value_hits and outcomes hold
+  // (SignalMatcher::id): a state that outlives a reload must not answer
+  // the new rules with the old rules' atom numbers or matches.
   uint64_t value_hits_of = 0;
 };
 
@@ -120,6 +147,11 @@ class SignalMatcher {
 
   SignalMatcher() = default;
   uint32_t FieldIndex(const FieldRef& ref, LogSource source);
+  // Fills state->inputs() and state->present.
+  void ReadInputs(const TypedEvent& event, const filter::ProcessLineage* lineage,
+                  SourceMask sources, MatchState* state) const;
+  // Match on inputs ReadInputs read (no outcome remembered for them).
+  void MatchInputs(SourceMask sources, MatchState* state, std::vector<SignalMatch>* out) const;
   bool Test(const CompiledTest& test, const MatchState& state) const;
   bool Evaluate(const ConditionNode& node, const MatchState& state, size_t first) const;
 
