@@ -269,7 +269,7 @@ class InputWriter {
     at = PutCountAt(at, static_cast<uint32_t>(values.size()));
     for (std::string_view v : values) {
       at = PutCountAt(at, static_cast<uint32_t>(v.size()));
-      std::memcpy(at, v.data(), v.size());
+      if (!v.empty()) std::memcpy(at, v.data(), v.size());  // an empty view's data may be null
       at += v.size();
     }
     state_->input_size += need;
@@ -293,7 +293,8 @@ class InputWriter {
   MatchState* state_;
 };
 
-// Reads back what InputWriter wrote, field after field.
+// Reads back what InputWriter wrote, field after field (starting past
+// the sources).
 class InputReader {
  public:
   explicit InputReader(std::string_view inputs) : at_(inputs.data()) { Count(); }
@@ -374,13 +375,13 @@ void SignalMatcher::Match(const TypedEvent& event, const filter::ProcessLineage*
   if (rules_.empty()) return;
   const SourceMask sources = SourcesOf(event);
   if (sources == 0) return;
-  if (state->value_hits_of != id_) {
+  if (state->memos_of != id_) {
     state->value_hits.clear();
     state->value_hits_bytes = 0;
     state->outcomes.clear();
     state->older_outcomes.clear();
     state->outcomes_bytes = 0;
-    state->value_hits_of = id_;
+    state->memos_of = id_;
   }
   ReadInputs(event, lineage, sources, state);
   const uint64_t key = HashText(state->inputs());

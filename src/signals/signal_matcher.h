@@ -55,9 +55,9 @@ struct MatchState {
   // This event's inputs to matching, written out: its log sources and,
   // field by field, how many values it has and (for fields some atom
   // tests) each value. Matches are a function of exactly these, so two
-  // events with the same inputs match the same rules.
-  // Written at the start of `input_bytes` (kept at its largest size so
-  // writing it allocates nothing): inputs() is the part in use.
+  // events with the same inputs match the same rules. Written at the
+  // start of `input_bytes` (kept at its largest size so writing it
+  // allocates nothing): inputs() is the part in use.
   std::string input_bytes;
   size_t input_size = 0;
   std::string_view inputs() const { return {input_bytes.data(), input_size}; }
@@ -79,16 +79,17 @@ struct MatchState {
   // endpoint's events repeat (the same program run by the same parent in
   // the same directory, a daemon's periodic calls): such an event costs
   // reading its values and one lookup, not one lookup per value, the
-  // atoms' hits and every opened rule's condition. Two generations
-  // bounded like value_hits: when the newer fills, it becomes the older
-  // and the older is dropped, so what keeps recurring survives.
+  // atoms' hits and every opened rule's condition. Two generations, each
+  // bounded in entries and bytes (signal_matcher.cc): when the newer
+  // fills, it becomes the older and the older is dropped, so what keeps
+  // recurring survives.
   std::unordered_map<uint64_t, CachedOutcome> outcomes, older_outcomes;
   size_t outcomes_bytes = 0;     // the inputs' sizes in `outcomes`
   uint64_t outcomes_reused = 0;  // events answered from `outcomes`
   // The matcher whose atoms and rules value_hits and outcomes hold
   // (SignalMatcher::id): a state that outlives a reload must not answer
   // the new rules with the old rules' atom numbers or matches.
-  uint64_t value_hits_of = 0;
+  uint64_t memos_of = 0;
 };
 
 class SignalMatcher {
