@@ -1,5 +1,5 @@
-// libFuzzer target for the Sigma rule loader: YAML parsing (yaml-cpp's
-// exceptions must stay inside the loader), the rule model, the condition
+// libFuzzer target for the Sigma rule loader: YAML parsing (libyaml's
+// node tree through yaml_tree.h), the rule model, the condition
 // parser, value compilation (wildcards, |re, |cidr, |windash,
 // |base64offset), compilation into matchers, and matching a few events.
 // The input is one rule file.

@@ -1,7 +1,6 @@
 #include "signals/sigma_loader.h"
 
 #include <re2/re2.h>
-#include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -11,6 +10,7 @@
 #include "filter/filter_parser.h"
 #include "signals/sigma_condition.h"
 #include "signals/sigma_values.h"
+#include "signals/yaml_tree.h"
 #include "util/json_text.h"
 
 namespace recorder::signals {
@@ -34,61 +34,8 @@ std::string Lower(std::string_view text) {
   return out;
 }
 
-// One YAML document of a file: its text and the file line it starts on.
-struct YamlPart {
-  std::string_view text;
-  size_t first_line;
-};
-
-// The file cut into documents at its `---` lines, for YAML::Load one by
-// one. yaml-cpp 0.7's LoadAll (Debian 12's) loops forever, allocating, on
-// some malformed input, e.g. a top-level tag holding a comma (`!a,b`:
-// jbeder/yaml-cpp#1040, fixed upstream after 0.7); Load reads one
-// document and returns. YAML forbids `---` and `...` at the start of a
-// line inside a document, so the cuts are where the parser would cut. A `---` only
-// starts a new part once the current one holds more than blank, comment
-// and `%` directive lines (directives belong to the document after them).
-// `---` or `...` at the start of a line, alone or before a blank.
-bool IsMarkerLine(std::string_view row, std::string_view marker) {
-  return row.substr(0, 3) == marker &&
-         (row.size() == 3 || row[3] == ' ' || row[3] == '\t' || row[3] == '\r');
-}
-
-// Whether a line holds part of a document: not blank, a comment, a
-// directive or a marker alone (`--- {a: b}` holds one).
-bool HoldsContent(std::string_view row) {
-  if (IsMarkerLine(row, "---")) return row.find_first_not_of(" \t\r", 3) != std::string_view::npos;
-  if (IsMarkerLine(row, "...") || row.substr(0, 1) == "%") return false;
-  const size_t first = row.find_first_not_of(" \t\r");
-  return first != std::string_view::npos && row[first] != '#';
-}
-
-std::vector<YamlPart> SplitYamlDocuments(std::string_view text) {
-  std::vector<YamlPart> parts;
-  size_t part_begin = 0, part_line = 0, line = 0;
-  bool has_content = false;
-  auto cut = [&](size_t at, size_t next_line) {
-    parts.push_back({text.substr(part_begin, at - part_begin), part_line});
-    part_begin = at;
-    part_line = next_line;
-    has_content = false;
-  };
-  for (size_t at = 0; at < text.size(); ++line) {
-    const size_t end = std::min(text.find('\n', at), text.size());
-    const std::string_view row = text.substr(at, end - at);
-    if (IsMarkerLine(row, "---") && has_content) cut(at, line);
-    has_content = has_content || HoldsContent(row);
-    at = std::min(end + 1, text.size());
-    if (IsMarkerLine(row, "...")) cut(at, line + 1);  // what follows is the next document
-  }
-  if (part_begin < text.size()) parts.push_back({text.substr(part_begin), part_line});
-  return parts;
-}
-
 // A scalar's text, or "" for anything else.
-std::string Text(const YAML::Node& node) {
-  return node && node.IsScalar() ? node.Scalar() : std::string();
-}
+std::string Text(const YamlNode& node) { return std::string(node.Scalar()); }
 
 // product: windows — the Sysmon categories a Sysmon import fills.
 std::optional<LogSource> WindowsCategory(std::string_view category) {
@@ -110,7 +57,7 @@ std::optional<LogSource> WindowsCategory(std::string_view category) {
   return std::nullopt;
 }
 
-std::optional<Refusal> ReadLogSource(const YAML::Node& logsource, SigmaRule* rule) {
+std::optional<Refusal> ReadLogSource(const YamlNode& logsource, SigmaRule* rule) {
   if (!logsource || !logsource.IsMap()) return Malformed("no logsource map");
   const std::string product = Lower(Text(logsource["product"]));
   const std::string category = Lower(Text(logsource["category"]));
@@ -197,27 +144,27 @@ std::optional<Refusal> ReadModifiers(const std::vector<std::string>& names, Modi
 }
 
 // The values of one `field|modifiers: ...` (or of a keyword list).
-std::optional<Refusal> ReadValues(const YAML::Node& node, const Modifiers& mods,
+std::optional<Refusal> ReadValues(const YamlNode& node, const Modifiers& mods,
                                   const LoadOptions& options, FieldTest* test) {
-  std::vector<YAML::Node> items;
+  std::vector<YamlNode> items;
   if (node.IsSequence()) {
-    for (const YAML::Node& item : node) items.push_back(item);
+    items = node.Items();
     if (items.empty()) return Malformed(fmt::format("{}: an empty list of values", test->name));
   } else {
     items.push_back(node);
   }
-  for (const YAML::Node& item : items) {
+  for (const YamlNode& item : items) {
     if (item.IsMap() || item.IsSequence())
       return Malformed(
           fmt::format("{}: a value that is a {}", test->name, item.IsMap() ? "map" : "list"));
-    const bool null = !item.IsDefined() || item.IsNull();
+    const bool null = !item || item.IsNull();
     if (null) {
       ValueTest value;
       value.op = ValueOp::kNull;
       test->values.push_back(std::move(value));
       continue;
     }
-    const std::string text = item.Scalar();
+    const std::string text(item.Scalar());
     if (mods.base == "exists") {
       const std::string flag = Lower(text);
       if (flag != "true" && flag != "false")
@@ -275,9 +222,8 @@ std::optional<Refusal> ReadValues(const YAML::Node& node, const Modifiers& mods,
 }
 
 // `field|mod|mod` -> the field test (without values).
-std::optional<Refusal> ReadFieldTest(std::string_view key, const YAML::Node& value,
-                                     LogSource source, const LoadOptions& options,
-                                     FieldTest* test) {
+std::optional<Refusal> ReadFieldTest(std::string_view key, const YamlNode& value, LogSource source,
+                                     const LoadOptions& options, FieldTest* test) {
   test->name = std::string(key);
   std::vector<std::string> parts;
   size_t begin = 0;
@@ -302,13 +248,13 @@ std::optional<Refusal> ReadFieldTest(std::string_view key, const YAML::Node& val
   return ReadValues(value, mods, options, test);
 }
 
-std::optional<Refusal> ReadSelection(const std::string& name, const YAML::Node& node,
+std::optional<Refusal> ReadSelection(const std::string& name, const YamlNode& node,
                                      LogSource source, const LoadOptions& options,
                                      Selection* selection) {
   selection->name = name;
-  auto read_map = [&](const YAML::Node& map) -> std::optional<Refusal> {
+  auto read_map = [&](const YamlNode& map) -> std::optional<Refusal> {
     std::vector<FieldTest> alternative;
-    for (const auto& entry : map) {
+    for (const auto& entry : map.Entries()) {
       FieldTest test;
       if (auto refusal = ReadFieldTest(entry.first.Scalar(), entry.second, source, options, &test))
         return refusal;
@@ -319,11 +265,12 @@ std::optional<Refusal> ReadSelection(const std::string& name, const YAML::Node& 
     return std::nullopt;
   };
   if (node.IsMap()) return read_map(node);
+  const std::vector<YamlNode> items_of_node = node.Items();
   const bool keywords =
       node.IsScalar() ||
-      (node.IsSequence() && std::none_of(node.begin(), node.end(), [](const YAML::Node& item) {
-         return item.IsMap() || item.IsSequence();
-       }));
+      (node.IsSequence() &&
+       std::none_of(items_of_node.begin(), items_of_node.end(),
+                    [](const YamlNode& item) { return item.IsMap() || item.IsSequence(); }));
   if (keywords) {
     FieldTest test;
     test.name = name;
@@ -335,7 +282,7 @@ std::optional<Refusal> ReadSelection(const std::string& name, const YAML::Node& 
     return std::nullopt;
   }
   if (!node.IsSequence()) return Malformed(fmt::format("selection {} is not a map or list", name));
-  for (const YAML::Node& item : node) {
+  for (const YamlNode& item : items_of_node) {
     if (!item.IsMap())
       return Malformed(fmt::format("selection {}: a list that mixes maps and values", name));
     if (auto refusal = read_map(item)) return refusal;
@@ -343,8 +290,7 @@ std::optional<Refusal> ReadSelection(const std::string& name, const YAML::Node& 
   return std::nullopt;
 }
 
-std::optional<Refusal> ReadRule(const YAML::Node& doc, const LoadOptions& options,
-                                SigmaRule* rule) {
+std::optional<Refusal> ReadRule(const YamlNode& doc, const LoadOptions& options, SigmaRule* rule) {
   if (!doc.IsMap()) return Malformed("the document is not a YAML map");
   if (doc["correlation"]) return Skip("correlation rules are not supported");
   rule->title = Text(doc["title"]);
@@ -365,26 +311,27 @@ std::optional<Refusal> ReadRule(const YAML::Node& doc, const LoadOptions& option
     if (it == std::end(kLevels)) return Malformed(fmt::format("unknown level \"{}\"", level));
     rule->level = it->second;
   }
-  const YAML::Node detection = doc["detection"];
+  const YamlNode detection = doc["detection"];
   if (!detection || !detection.IsMap()) return Malformed("no detection map");
   if (auto refusal = ReadLogSource(doc["logsource"], rule)) return refusal;
   if (detection["timeframe"]) return Skip("aggregation (timeframe) is not supported");
-  const YAML::Node condition = detection["condition"];
+  const YamlNode condition = detection["condition"];
   if (!condition) return Malformed("no detection.condition");
   if (condition.IsScalar()) {
-    rule->condition_text = condition.Scalar();
-  } else if (condition.IsSequence() && condition.size() > 0) {
+    rule->condition_text = std::string(condition.Scalar());
+  } else if (condition.IsSequence() && !condition.Items().empty()) {
     // A list of conditions: any of them.
-    for (const YAML::Node& c : condition) {
+    for (const YamlNode& c : condition.Items()) {
       if (!c.IsScalar()) return Malformed("detection.condition: a list of non-strings");
-      rule->condition_text += (rule->condition_text.empty() ? "(" : " or (") + c.Scalar() + ")";
+      rule->condition_text +=
+          (rule->condition_text.empty() ? "(" : " or (") + std::string(c.Scalar()) + ")";
     }
   } else {
     return Malformed("detection.condition is not a string");
   }
   std::vector<std::string> names;
-  for (const auto& entry : detection) {
-    const std::string name = entry.first.Scalar();
+  for (const auto& entry : detection.Entries()) {
+    const std::string name(entry.first.Scalar());
     if (name == "condition") continue;
     Selection selection;
     if (auto refusal = ReadSelection(name, entry.second, rule->source, options, &selection))
@@ -445,26 +392,15 @@ RuleReport LoadSigmaText(const std::string& file, std::string_view text, const L
   loaded.file = file;
   loaded.id = fs::path(file).stem().string();
   std::optional<Refusal> refusal;
-  size_t part_line = 0;
-  try {
-    std::vector<YAML::Node> docs;
-    for (const YamlPart& part : SplitYamlDocuments(text)) {
-      part_line = part.first_line;
-      YAML::Node doc = YAML::Load(std::string(part.text));
-      if (doc.IsDefined() && !doc.IsNull()) docs.push_back(std::move(doc));
-    }
-    if (docs.empty()) {
-      refusal = Malformed("no YAML document");
-    } else if (docs.size() > 1) {
-      refusal = Skip("rule collections (several YAML documents in one file) are not supported");
-    } else {
-      refusal = ReadRule(docs[0], options, &loaded);
-    }
-  } catch (const YAML::Exception& e) {
-    refusal = Malformed(fmt::format("YAML: line {}, column {}: {}", part_line + e.mark.line + 1,
-                                    e.mark.column + 1, e.msg));
-  } catch (const std::exception& e) {
-    refusal = Malformed(fmt::format("YAML: {}", e.what()));
+  Result<std::vector<YamlDocument>> docs = ParseYaml(text);
+  if (!docs.ok()) {
+    refusal = Malformed(docs.status().message());
+  } else if (docs->empty()) {
+    refusal = Malformed("no YAML document");
+  } else if (docs->size() > 1) {
+    refusal = Skip("rule collections (several YAML documents in one file) are not supported");
+  } else {
+    refusal = ReadRule((*docs)[0].root(), options, &loaded);
   }
   report.id = loaded.id;
   report.title = loaded.title;

@@ -1,4 +1,4 @@
-// Reading Sigma rules (YAML, through yaml-cpp) into SigmaRule
+// Reading Sigma rules (YAML, parsed by libyaml: yaml_tree.h) into SigmaRule
 // (sigma_rule.h). Every rule file gets a report: loaded, skipped (valid
 // Sigma the recorder does not handle: a log source it does not record,
 // an aggregation, an unknown field, an unsupported modifier) or malformed
@@ -7,7 +7,6 @@
 // without a report; docs/signals.md lists the subset.
 //
 // Pure but for LoadSigmaDirectory, which lists and reads the files.
-// yaml-cpp's exceptions stay inside this module.
 #pragma once
 
 #include <optional>
