@@ -55,5 +55,32 @@ TEST(DropReport, StatusShowsTheCapItsDropsByKindAndSerialGaps) {
   EXPECT_FALSE(StatusJson(s).contains("serial_gaps"));
 }
 
+// Writing stops for the disk's floor or for the database's hard size
+// limit: the status names the one that holds.
+TEST(DropReport, StatusSaysWhichLimitStoppedWriting) {
+  StatusSnapshot s;
+  s.disk = StatusSnapshot::Disk{};
+  s.disk->free_bytes = 70LL << 30;
+  s.disk->floor_bytes = 2LL << 30;
+  s.disk->writing = false;
+  s.disk->over_size_limit = true;
+  s.disk->dropped = 9;
+  nlohmann::json j = StatusJson(s);
+  EXPECT_EQ(j["limits"]["disk"]["over_size_limit"], true);
+  EXPECT_NE(j["limits"]["disk"]["warning"].get<std::string>().find("hard size limit"),
+            std::string::npos)
+      << j.dump();
+  EXPECT_NE(FormatStatusText(j).find("NOT WRITING: past the hard size limit"), std::string::npos)
+      << FormatStatusText(j);
+  s.disk->over_size_limit = false;  // the disk's floor
+  j = StatusJson(s);
+  EXPECT_NE(j["limits"]["disk"]["warning"].get<std::string>().find("below the floor"),
+            std::string::npos)
+      << j.dump();
+  EXPECT_NE(FormatStatusText(j).find("NOT WRITING: below the floor"), std::string::npos);
+  s.disk->writing = true;
+  EXPECT_FALSE(StatusJson(s)["limits"]["disk"].contains("warning"));
+}
+
 }  // namespace
 }  // namespace recorder::daemon

@@ -244,10 +244,12 @@ std::string FormatStatusText(const nlohmann::json& status) {
       auto mb = [&](const char* key) {
         return static_cast<double>(Get<int64_t>(disk, key, 0)) / (1024.0 * 1024.0);
       };
-      out += fmt::format("  disk: {:.0f} MB free of {:.0f} MB (floor {:.0f} MB), {} dropped{}\n",
-                         mb("free_bytes"), mb("total_bytes"), mb("floor_bytes"),
-                         Get<uint64_t>(disk, "dropped", 0),
-                         Get<bool>(disk, "writing", true) ? "" : "; NOT WRITING: below the floor");
+      out += fmt::format(
+          "  disk: {:.0f} MB free of {:.0f} MB (floor {:.0f} MB), {} dropped{}\n", mb("free_bytes"),
+          mb("total_bytes"), mb("floor_bytes"), Get<uint64_t>(disk, "dropped", 0),
+          Get<bool>(disk, "writing", true)            ? ""
+          : Get<bool>(disk, "over_size_limit", false) ? "; NOT WRITING: past the hard size limit"
+                                                      : "; NOT WRITING: below the floor");
       if (Get<bool>(disk, "below_recommended", false))
         out +=
             fmt::format("  warning: less than three times maxSizeMB ({:.0f} MB) free on the disk\n",

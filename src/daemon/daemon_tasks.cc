@@ -259,6 +259,7 @@ StatusSnapshot Daemon::Snapshot(int64_t now_wall) const {
                                   disk_verdict_->recommended_bytes,
                                   disk_verdict_->below_recommended,
                                   disk_gate_->writing(),
+                                  !storage_cap_.writing(),
                                   disk_gate_->dropped()};
   }
   s.loop = busy_;

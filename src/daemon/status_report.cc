@@ -163,8 +163,13 @@ json StatusJson(const StatusSnapshot& s) {
                  {"recommended_free_bytes", s.disk->recommended_bytes},
                  {"below_recommended", s.disk->below_recommended},
                  {"writing", s.disk->writing},
+                 {"over_size_limit", s.disk->over_size_limit},
                  {"dropped", s.disk->dropped}};
-    if (!s.disk->writing) {
+    if (!s.disk->writing && s.disk->over_size_limit) {
+      disk["warning"] =
+          "the database is past its hard size limit (it grew faster than cleanup deletes): events "
+          "are dropped until it is back at maxSizeMB";
+    } else if (!s.disk->writing) {
       disk["warning"] = "free disk space is below the floor: events are dropped";
     } else if (s.disk->below_recommended) {
       disk["warning"] = "less free disk space than three times maxSizeMB";

@@ -150,7 +150,10 @@ struct StatusSnapshot {
     int64_t recommended_bytes = 0;  // 3 x maxSizeMB
     bool below_recommended = false;
     bool writing = true;
-    uint64_t dropped = 0;  // events not stored: the floor, or a full disk
+    // Writing stopped because the database is past its hard size limit
+    // (faster growth than cleanup keeps up with), not for the disk.
+    bool over_size_limit = false;
+    uint64_t dropped = 0;  // events not stored: the floor, a full disk or the size limit
   };
   std::optional<Disk> disk;
 
