@@ -2,8 +2,8 @@
 // into its node tree (aliases resolved to the nodes they name); YamlNode is
 // a view of one node. Every scalar is text (Sigma compares text); a plain
 // scalar that is empty, `~`, `null`, `Null` or `NULL` is null, as YAML's
-// core schema says. (yaml-cpp, used before, spent ~1.5M instructions
-// parsing a rule file: most of the cost of loading SigmaHQ's rules.)
+// core schema says. libyaml rather than yaml-cpp for speed: parsing was
+// nearly all of loading a rule directory (BENCHMARKS.md row S).
 #pragma once
 
 #include <cstddef>
