@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <type_traits>
+#include <utility>
 #include <variant>
 
 #include "filter/event_fields.h"
@@ -274,22 +275,17 @@ SourceMask SourcesOf(const TypedEvent& event) {
 }
 
 FieldRef SameValuesAs(FieldRef field) {
-  switch (field.field) {
-    case SignalField::kExe:
-      return {SignalField::kImage, 0};
-    case SignalField::kProctitle:
-      return {SignalField::kCommandLine, 0};
-    case SignalField::kCwd:
-      return {SignalField::kCurrentDirectory, 0};
-    case SignalField::kPid:
-      return {SignalField::kProcessId, 0};
-    case SignalField::kPpid:
-      return {SignalField::kParentProcessId, 0};
-    case SignalField::kAuid:
-      return {SignalField::kLogonId, 0};
-    default:
-      return field;
-  }
+  static constexpr std::pair<SignalField, SignalField> kSameValues[] = {
+      {SignalField::kExe, SignalField::kImage},
+      {SignalField::kProctitle, SignalField::kCommandLine},
+      {SignalField::kCwd, SignalField::kCurrentDirectory},
+      {SignalField::kPid, SignalField::kProcessId},
+      {SignalField::kPpid, SignalField::kParentProcessId},
+      {SignalField::kAuid, SignalField::kLogonId},
+  };
+  for (const auto& [alias, same] : kSameValues)
+    if (field.field == alias) return {same, 0};
+  return field;
 }
 
 void Values(const FieldRef& ref, const TypedEvent& event, const filter::ProcessLineage* lineage,
