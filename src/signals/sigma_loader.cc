@@ -317,11 +317,12 @@ std::optional<Refusal> ReadRule(const YamlNode& doc, const LoadOptions& options,
   if (detection["timeframe"]) return Skip("aggregation (timeframe) is not supported");
   const YamlNode condition = detection["condition"];
   if (!condition) return Malformed("no detection.condition");
+  const std::vector<YamlNode> conditions = condition.Items();  // none unless a list
   if (condition.IsScalar()) {
     rule->condition_text = std::string(condition.Scalar());
-  } else if (condition.IsSequence() && !condition.Items().empty()) {
+  } else if (!conditions.empty()) {
     // A list of conditions: any of them.
-    for (const YamlNode& c : condition.Items()) {
+    for (const YamlNode& c : conditions) {
       if (!c.IsScalar()) return Malformed("detection.condition: a list of non-strings");
       rule->condition_text +=
           (rule->condition_text.empty() ? "(" : " or (") + std::string(c.Scalar()) + ")";

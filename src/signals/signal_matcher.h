@@ -67,12 +67,13 @@ struct MatchState {
   std::vector<uint8_t> present;      // per field: the event has a value
   std::vector<int8_t> selection_true;
   uint32_t generation = 0;
-  // By a hash of the field and the text: a process's command line comes
-  // with every event of the process (keywords, CommandLine, proctitle),
-  // and most short values (comm, syscall, type, key, users) repeat too;
-  // scanning the same text again was most of a match's cost. Bounded in
-  // entries and in bytes of text: emptied when full. A hash shared by two
-  // texts keeps the last.
+  // By a hash of the field and the text, the atoms a value hit: for an
+  // event whose inputs as a whole are new (no outcome below), most of its
+  // values were still seen before (a process's command line comes with
+  // every event of the process; comm, syscall, type, key, users repeat),
+  // and a lookup costs a fraction of a scan. Bounded in entries and in
+  // bytes of text: emptied when full. A hash shared by two texts keeps
+  // the last.
   std::unordered_map<uint64_t, CachedValueHits> value_hits;
   size_t value_hits_bytes = 0;  // the texts' sizes in value_hits
   // By a hash of the inputs: the outcome of events seen before. An
