@@ -47,6 +47,7 @@ using recorder::WaitFor;
 constexpr auto Quote = &recorder::ShellQuote;
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 const std::string kData = RECORDER_TEST_DATA;
 const std::string kBinary = RECORDER_BINARY;
@@ -530,6 +531,58 @@ TEST(ReplayCliTest, AWriteErrorDuringReplayStopsItWithTheDatabaseError) {
                    "WHERE p.process_id IS NULL"),
             "0");
   EXPECT_NE(Counts(db), "<not one value>");
+}
+
+// With signals the replay runs three threads (matching beside the
+// writer): an error of the store's thread must stop it the same way.
+TEST(ReplayCliTest, AWriteErrorWithSignalsOnStopsItWithTheDatabaseError) {
+  TempDir dir;
+  const std::string db = dir.File("monitor.db");
+  const std::string log = BigLog(dir, 60);
+  ASSERT_EQ(RunRecorder("replay --db " + Quote(db) + " - < /dev/null").exit_code, 0);
+  CommandResult run = RunCommand("trap '' XFSZ; ulimit -f 2048; exec " + Quote(kBinary) +
+                                 " replay --no-progress --batch-write-delay-ms 0 --config " +
+                                 Quote(dir.path()) + " --signals " + Quote(kData + "/signals") +
+                                 " --db " + Quote(db) + " " + Quote(log));
+  RecorderRun out{run.exit_code, std::move(run.output), ""};
+  EXPECT_EQ(out.exit_code, 2) << out.text;
+  EXPECT_THAT(out.text, HasSubstr("recorder replay: " + db + ": cannot"));
+  EXPECT_THAT(out.text, HasSubstr("matching thread"));  // the three threads ran
+  EXPECT_EQ(Scalar(db, "PRAGMA integrity_check"), "ok");
+  EXPECT_EQ(Scalar(db,
+                   "SELECT count(*) FROM file_events f LEFT JOIN processes p USING (process_id) "
+                   "WHERE p.process_id IS NULL"),
+            "0");
+}
+
+// The matching thread changes where work runs, not what is stored: the
+// same log and rules give the same events and the same matches, pointing
+// at the same rows, as a replay on one thread.
+TEST(ReplayCliTest, MatchingOnItsOwnThreadStoresWhatOneThreadStores) {
+  TempDir dir;
+  const std::string log = BigLog(dir, 20);
+  std::ofstream(dir.File("recorder.json")) << R"({"RecordSignalMatches": 100000})";
+  auto replay = [&](const std::string& db, const std::string& extra) {
+    RecorderRun run = RunRecorder("replay --no-progress --config " + Quote(dir.path()) +
+                                  " --signals " + Quote(kData + "/signals") + " --db " + Quote(db) +
+                                  " " + extra + " " + Quote(log));
+    EXPECT_EQ(run.exit_code, 0) << run.text;
+    return run.text;
+  };
+  const std::string threads = dir.File("threads.db"), single = dir.File("single.db");
+  EXPECT_THAT(replay(threads, ""), HasSubstr("matching thread"));
+  EXPECT_THAT(replay(single, "--single-thread"), Not(HasSubstr("matching thread")));
+  EXPECT_EQ(Counts(threads), Counts(single));
+  const std::string matches =
+      "SELECT group_concat(rule_id || ' ' || event_table || ' ' || event_row || ' ' || "
+      "process_id || ' ' || time, ';') FROM (SELECT * FROM signal_matches ORDER BY id)";
+  const std::string in_threads = Scalar(threads, matches);
+  EXPECT_EQ(in_threads, Scalar(single, matches));
+  // Every copy of the marker exec matched.
+  EXPECT_EQ(Scalar(threads,
+                   "SELECT count(*) FROM signal_matches "
+                   "WHERE rule_id = '6c1e0a52-5f0e-4d8c-9a3e-recorder-marker'"),
+            "20");
 }
 
 // Ctrl-C stops reading but stores (and commits) everything read so far:

@@ -12,7 +12,8 @@ namespace recorder {
 ThreadedSink::ThreadedSink(EventSink* next, ThreadedSinkOptions options)
     : next_(next),
       max_queued_batches_(std::max<size_t>(1, options.max_queued_batches)),
-      max_pending_events_(options.max_pending_events) {
+      max_pending_events_(options.max_pending_events),
+      thread_name_(options.thread_name) {
   writer_ = std::thread([this] { WriterLoop(); });
 }
 
@@ -117,8 +118,7 @@ Status ThreadedSink::Stop() {
 }
 
 void ThreadedSink::WriterLoop() {
-  // Named for top -H, perf and gdb (15 characters at most).
-  pthread_setname_np(pthread_self(), "recorder-writer");
+  pthread_setname_np(pthread_self(), thread_name_);
   std::unique_lock<std::mutex> lock(mutex_);
   for (;;) {
     work_ready_.wait(

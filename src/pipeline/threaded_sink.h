@@ -62,6 +62,8 @@ struct ThreadedSinkOptions {
   // Events in flight at most; 0: no cap (the batch bound and its
   // backpressure apply). With a cap, max_queued_batches is not used.
   size_t max_pending_events = 0;
+  // The thread's name for top -H, perf and gdb (15 characters at most).
+  const char* thread_name = "recorder-writer";
 };
 
 // Indexed like TypedEvent::body's alternatives (EventKindName).
@@ -125,6 +127,7 @@ class ThreadedSink : public EventSink {
   EventSink* const next_;
   const size_t max_queued_batches_;
   size_t max_pending_events_;  // 0: the batch bound and its backpressure
+  const char* const thread_name_;
   std::mutex mutex_;
   std::condition_variable work_ready_;     // writer waits: batch, flush or stop
   std::condition_variable space_or_done_;  // producer waits: room, or flush done
