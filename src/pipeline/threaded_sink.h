@@ -5,6 +5,11 @@
 //
 //   pipeline -> ThreadedSink -> [writer thread] EnrichingSink -> EventStore
 //
+// and, with signals, two in a row (matching beside SQLite):
+//
+//   pipeline -> ThreadedSink -> [matching thread] EnrichingSink -> ...
+//     -> SignalSink -> ThreadedSink -> [writer thread] EventStore
+//
 // Batches move by swapping: Consume() swaps the caller's EventBatch with
 // an emptied one from a small pool (its event slots reused), so there is
 // no allocation per batch, and none per event beyond what an event's
