@@ -75,18 +75,24 @@ class Db {
     if (db_) sqlite3_close(db_);
   }
   // Rows of `sql` as strings (NULL -> "<null>"); empty on any error (the
-  // database may not exist yet).
+  // database may not exist yet), which last_error() then names.
   std::vector<std::vector<std::string>> Query(const std::string& sql) {
     std::vector<std::vector<std::string>> rows;
+    last_error_.clear();
     if (!db_ && sqlite3_open_v2(path_.c_str(), &db_, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+      last_error_ = "cannot open " + path_;
       sqlite3_close(db_);
       db_ = nullptr;
       return rows;
     }
     sqlite3_busy_timeout(db_, 2000);
     sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) return rows;
-    while (sqlite3_step(stmt) == SQLITE_ROW) {
+    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
+      last_error_ = sqlite3_errmsg(db_);
+      return rows;
+    }
+    int step = SQLITE_ROW;
+    while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
       std::vector<std::string> row;
       for (int i = 0; i < sqlite3_column_count(stmt); ++i) {
         const unsigned char* text = sqlite3_column_text(stmt, i);
@@ -94,9 +100,12 @@ class Db {
       }
       rows.push_back(std::move(row));
     }
+    if (step != SQLITE_DONE) last_error_ = sqlite3_errmsg(db_);
     sqlite3_finalize(stmt);
     return rows;
   }
+  // Why the last Query failed; empty when it did not.
+  const std::string& last_error() const { return last_error_; }
   // Queries until `sql` returns at least `at_least` rows or `timeout`
   // passes; returns the last answer (fewer rows on timeout).
   std::vector<std::vector<std::string>> Await(const std::string& sql,
@@ -110,6 +119,7 @@ class Db {
  private:
   std::string path_;
   sqlite3* db_ = nullptr;
+  std::string last_error_;
 };
 
 inline std::string Quote(const std::string& text) {
