@@ -236,16 +236,17 @@ int RunReplay(ReplayOptions options) {
   // and normalizes; a writer thread enriches (the process table) and
   // runs SQLite. Enrichment is on the writer because there the two
   // threads' CPU balances on a realistic log; on this thread it makes
-  // this side the slower one. A third thread taking audit events from
-  // this one costs more in cache misses on the other core than it saves.
-  // With signals, matching is the writer's other big cost and SQLite's
-  // inserts do not need it: a third thread matches (with enrichment and
-  // filters, which the process table and the lineage belong to) while
-  // the writer only stores, so a replay with rules runs at nearly the
-  // speed of one without (BENCHMARKS.md row S). The store and the process
-  // table are touched from here again only after both threads stopped.
-  // The threads start with SIGINT/SIGTERM blocked, so they reach this
-  // thread and interrupt a read blocked on stdin.
+  // this side the slower one. A thread of its own for enrichment, between
+  // this one and the writer, costs more in cache misses on the other
+  // core than it saves. Matching is another matter: with signals it is
+  // the writer's other big cost, and SQLite's inserts do not wait on it.
+  // So with signals the thread after this one enriches, filters and
+  // matches (the process table and the lineage are its) and a third only
+  // stores, and a replay with rules runs at nearly the speed of one
+  // without (BENCHMARKS.md row S). The store and the process table are
+  // touched from here again only after both threads stopped. The threads
+  // start with SIGINT/SIGTERM blocked, so they reach this thread and
+  // interrupt a read blocked on stdin.
   sigset_t interrupt_signals, old_mask;
   sigemptyset(&interrupt_signals);
   sigaddset(&interrupt_signals, SIGINT);
@@ -264,6 +265,8 @@ int RunReplay(ReplayOptions options) {
   enrich::EnrichingSink enricher(
       filters != nullptr ? static_cast<EventSink*>(&filtering) : after_filter, &processes,
       /*users=*/nullptr, /*hashes=*/nullptr, enrich_options);
+  // The thread after this one: it enriches and stores, or with signals
+  // enriches and matches while store_writer stores.
   std::optional<ThreadedSink> writer;
   if (options.writer_thread) {
     ThreadedSinkOptions writer_options;
@@ -365,10 +368,10 @@ int RunReplay(ReplayOptions options) {
       exit_code = kExitDatabase;
     }
   }
-  // Joins the writer (everything queued was written, or the first
-  // error is known): from here on this thread owns the store again.
+  // Joins the threads in the order events pass them (everything queued
+  // was passed on and written, or the first error is known): from here
+  // on this thread owns the store and the process table again.
   Status writer_status = writer ? writer->Stop() : Status::Ok();
-  // Everything the matching thread passed on, then stored.
   if (store_writer) {
     Status stored = store_writer->Stop();
     if (writer_status.ok()) writer_status = stored;

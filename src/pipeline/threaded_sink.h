@@ -67,7 +67,8 @@ struct ThreadedSinkOptions {
   // Events in flight at most; 0: no cap (the batch bound and its
   // backpressure apply). With a cap, max_queued_batches is not used.
   size_t max_pending_events = 0;
-  // The thread's name for top -H, perf and gdb (15 characters at most).
+  // The thread's name for top -H, perf and gdb: a string literal of 15
+  // characters at most.
   const char* thread_name = "recorder-writer";
 };
 
