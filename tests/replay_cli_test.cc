@@ -510,49 +510,41 @@ TEST(ReplayCliTest, AReaderQueryingDuringReplaySeesConsistentGrowingCounts) {
 
 // The store writes on its own thread: an error there (here the file size
 // limit, as a full disk would) must still stop the replay with exit code 2
-// and a message naming the database, and leave the database intact.
-TEST(ReplayCliTest, AWriteErrorDuringReplayStopsItWithTheDatabaseError) {
-  TempDir dir;
+// and a message naming the database, and leave the database intact, with
+// what was committed before the error whole (events with processes).
+// Returns the replay's output. `extra`: more replay options.
+std::string ReplayIntoAFileSizeLimit(const TempDir& dir, const std::string& extra) {
   const std::string db = dir.File("monitor.db");
   const std::string log = BigLog(dir, 60);
-  ASSERT_EQ(RunRecorder("replay --db " + Quote(db) + " - < /dev/null").exit_code, 0);
+  EXPECT_EQ(RunRecorder("replay --db " + Quote(db) + " - < /dev/null").exit_code, 0);
   // dash's ulimit -f counts 512-byte blocks: 1 MiB, far less than the
   // ~60 copies need. SIGXFSZ ignored, so write() fails with EFBIG instead.
   CommandResult run = RunCommand("trap '' XFSZ; ulimit -f 2048; exec " + Quote(kBinary) +
-                                 " replay --no-progress --batch-write-delay-ms 0 --db " +
-                                 Quote(db) + " " + Quote(log));
-  RecorderRun out{run.exit_code, std::move(run.output), ""};
-  EXPECT_EQ(out.exit_code, 2) << out.text;
-  EXPECT_THAT(out.text, HasSubstr("recorder replay: " + db + ": cannot"));
+                                 " replay --no-progress --batch-write-delay-ms 0 " + extra +
+                                 " --db " + Quote(db) + " " + Quote(log));
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("recorder replay: " + db + ": cannot"));
   EXPECT_EQ(Scalar(db, "PRAGMA integrity_check"), "ok");
-  // What was committed before the error is whole (events with processes).
   EXPECT_EQ(Scalar(db,
                    "SELECT count(*) FROM file_events f LEFT JOIN processes p USING (process_id) "
                    "WHERE p.process_id IS NULL"),
             "0");
   EXPECT_NE(Counts(db), "<not one value>");
+  return run.output;
+}
+
+TEST(ReplayCliTest, AWriteErrorDuringReplayStopsItWithTheDatabaseError) {
+  TempDir dir;
+  ReplayIntoAFileSizeLimit(dir, "");
 }
 
 // With signals the replay runs three threads (matching beside the
 // writer): an error of the store's thread must stop it the same way.
 TEST(ReplayCliTest, AWriteErrorWithSignalsOnStopsItWithTheDatabaseError) {
   TempDir dir;
-  const std::string db = dir.File("monitor.db");
-  const std::string log = BigLog(dir, 60);
-  ASSERT_EQ(RunRecorder("replay --db " + Quote(db) + " - < /dev/null").exit_code, 0);
-  CommandResult run = RunCommand("trap '' XFSZ; ulimit -f 2048; exec " + Quote(kBinary) +
-                                 " replay --no-progress --batch-write-delay-ms 0 --config " +
-                                 Quote(dir.path()) + " --signals " + Quote(kData + "/signals") +
-                                 " --db " + Quote(db) + " " + Quote(log));
-  RecorderRun out{run.exit_code, std::move(run.output), ""};
-  EXPECT_EQ(out.exit_code, 2) << out.text;
-  EXPECT_THAT(out.text, HasSubstr("recorder replay: " + db + ": cannot"));
-  EXPECT_THAT(out.text, HasSubstr("matching thread"));  // the three threads ran
-  EXPECT_EQ(Scalar(db, "PRAGMA integrity_check"), "ok");
-  EXPECT_EQ(Scalar(db,
-                   "SELECT count(*) FROM file_events f LEFT JOIN processes p USING (process_id) "
-                   "WHERE p.process_id IS NULL"),
-            "0");
+  const std::string output = ReplayIntoAFileSizeLimit(
+      dir, "--config " + Quote(dir.path()) + " --signals " + Quote(kData + "/signals"));
+  EXPECT_THAT(output, HasSubstr("matching thread"));  // the three threads ran
 }
 
 // The matching thread changes where work runs, not what is stored: the
