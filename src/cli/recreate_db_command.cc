@@ -6,7 +6,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -18,6 +17,7 @@
 #include "daemon/control_channel.h"
 #include "store/db_archive.h"
 #include "store/event_store.h"
+#include "util/clock.h"
 
 namespace recorder::cli {
 namespace {
@@ -69,9 +69,7 @@ int RecreateOffline(const RecreateOptions& options, const config::RecorderConfig
   const std::string db = Absolute(!options.db.empty()           ? options.db
                                   : !options.config_dir.empty() ? config.db_location
                                                                 : "monitor.db");
-  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                             std::chrono::system_clock::now().time_since_epoch())
-                             .count();
+  const int64_t now_ms = WallMs();
   std::string what;
   if (options.discard) {
     Status removed = store::RemoveDatabase(db);

@@ -1,11 +1,11 @@
 #include "daemon/live_dns.h"
 
 #include <spdlog/spdlog.h>
-#include <time.h>
 
 #include <memory>
 
 #include "enrich/socket_owners.h"
+#include "util/clock.h"
 
 namespace recorder::daemon {
 
@@ -14,12 +14,6 @@ namespace {
 // Long enough for the exec of a process that resolves a name at once to
 // have been read from audit and put in the process table.
 constexpr int64_t kDnsHoldMs = 1000;
-
-uint64_t MonotonicNs() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000 + static_cast<uint64_t>(ts.tv_nsec);
-}
 
 void AddStats(source::DnsCaptureStats* total, const source::DnsCaptureStats& more) {
   total->packets += more.packets;
@@ -36,9 +30,7 @@ void AddStats(source::DnsCaptureStats* total, const source::DnsCaptureStats& mor
 std::function<int32_t(const source::CapturedDnsPacket&)> PortAttribution() {
   auto owners = std::make_shared<enrich::SocketOwners>();
   return [owners](const source::CapturedDnsPacket& p) {
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    const int64_t now_ms = static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
+    const int64_t now_ms = MonotonicMs();
     return owners->PidOf(p.ipv6 ? AddressFamily::kInet6 : AddressFamily::kInet,
                          p.tcp ? NetworkProtocol::kTcp : NetworkProtocol::kUdp, p.source_address,
                          p.source_port, p.destination_address, p.destination_port, now_ms);
@@ -129,7 +121,7 @@ Status LiveDns::Feed(RecordingSink* out, int64_t now_wall, bool all) {
   if (all)
     joiner_.Flush(&ready);
   else
-    joiner_.Expire(MonotonicNs(), &ready);
+    joiner_.Expire(static_cast<uint64_t>(MonotonicNs()), &ready);
   // Joined events come out in answer order; the hold releases them in
   // that order too (a slow answer holds back nothing but itself).
   for (TypedEvent& e : ready) held_.push_back(std::move(e));

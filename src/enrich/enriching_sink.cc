@@ -1,7 +1,6 @@
 #include "enrich/enriching_sink.h"
 
 #include <algorithm>
-#include <chrono>
 #include <utility>
 #include <variant>
 
@@ -26,12 +25,6 @@ void CompleteSubject(const ProcessInfo& info, Subject* subject) {
 }
 
 }  // namespace
-
-int64_t SystemClockMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 EnrichingSink::EnrichingSink(EventSink* next, ProcessTable* processes, UserNames* users,
                              HashWorker* hashes, EnrichingSinkOptions options,

@@ -36,6 +36,7 @@
 #include "enrich/socket_ports.h"
 #include "enrich/user_names.h"
 #include "normalize/event_sink.h"
+#include "util/clock.h"
 
 namespace recorder::enrich {
 
@@ -74,15 +75,13 @@ struct EnrichingSinkStats {
   uint64_t hash_unavailable = 0;
 };
 
-int64_t SystemClockMs();
-
 class EnrichingSink : public EventSink {
  public:
   // All pointers are borrowed and must outlive the sink; `hashes` may be
   // null (no hashing). `clock` gives "now" for the user-file refresh and
   // /proc probes (tests pass a fake); the process table ages on event time.
   EnrichingSink(EventSink* next, ProcessTable* processes, UserNames* users, HashWorker* hashes,
-                EnrichingSinkOptions options = {}, std::function<int64_t()> clock = SystemClockMs);
+                EnrichingSinkOptions options = {}, std::function<int64_t()> clock = WallMs);
 
   Status Consume(EventBatch* events) override;
   // Forwards every event held for its ports (waiting for the lookups) or

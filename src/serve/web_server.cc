@@ -9,15 +9,10 @@
 #include "serve/api_answer.h"
 #include "serve/api_request.h"
 #include "serve/web_assets.h"
+#include "util/clock.h"
 
 namespace recorder::serve {
 namespace {
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 void Refuse(httplib::Response& res, int status, std::string_view message) {
   res.status = status;
@@ -114,7 +109,7 @@ void WebServer::Route() {
 
   server_->Get(R"(/api/.*)", [this](const httplib::Request& req, httplib::Response& res) {
     ApiResponse answer;
-    Result<ApiRequest> request = ParseApiRequest(req.path, req.params, NowMs());
+    Result<ApiRequest> request = ParseApiRequest(req.path, req.params, WallMs());
     if (!request.ok()) {
       answer = ErrorResponse(request.status());
     } else {

@@ -16,8 +16,10 @@ int64_t Read(clockid_t clock, int64_t units_per_second) {
 }  // namespace
 
 int64_t WallMs() { return Read(CLOCK_REALTIME, 1000); }
+int64_t WallNs() { return Read(CLOCK_REALTIME, 1'000'000'000); }
 int64_t MonotonicMs() { return Read(CLOCK_MONOTONIC, 1000); }
 int64_t MonotonicUs() { return Read(CLOCK_MONOTONIC, 1'000'000); }
+int64_t MonotonicNs() { return Read(CLOCK_MONOTONIC, 1'000'000'000); }
 
 std::string IsoUtcMs(int64_t unix_ms) {
   constexpr int64_t kYear1Ms = -62'135'596'800'000;

@@ -9,8 +9,10 @@
 namespace recorder {
 
 int64_t WallMs();       // CLOCK_REALTIME, ms since the Unix epoch
+int64_t WallNs();
 int64_t MonotonicMs();  // CLOCK_MONOTONIC: never stepped, for schedules and timeouts
 int64_t MonotonicUs();
+int64_t MonotonicNs();
 
 // Unix milliseconds as ISO-8601 UTC with milliseconds:
 // "2023-11-14T22:13:20.250Z" (times before 1970 included). A time outside
