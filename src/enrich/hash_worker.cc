@@ -3,6 +3,8 @@
 #include <chrono>
 #include <utility>
 
+#include "util/take_all.h"
+
 namespace recorder::enrich {
 
 HashWorker::HashWorker(HashCache* cache, HashWorkerOptions options)
@@ -117,10 +119,7 @@ void HashWorker::Run() {
 
 std::vector<HashCompletion> HashWorker::TakeCompletions() {
   std::lock_guard<std::mutex> lock(mutex_);
-  std::vector<HashCompletion> out(std::make_move_iterator(completions_.begin()),
-                                  std::make_move_iterator(completions_.end()));
-  completions_.clear();
-  return out;
+  return TakeAll(&completions_);
 }
 
 bool HashWorker::WaitIdle(int64_t timeout_ms) {

@@ -9,19 +9,15 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <chrono>
 #include <cstring>
 #include <set>
+
+#include "util/clock.h"
+#include "util/take_all.h"
 
 namespace recorder::enrich {
 
 namespace {
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::string FdPath(int fd) {
   char link[4096];
@@ -196,7 +192,7 @@ void ImageLoadMonitor::Run() {
 
 void ImageLoadMonitor::Handle(int32_t pid, int fd, uint64_t mask) {
   ImageLoad load;
-  load.time_ms = NowMs();
+  load.time_ms = WallMs();
   load.pid = pid;
   load.path = FdPath(fd);
   ElfShape shape = InspectElf(fd);
@@ -234,10 +230,7 @@ void ImageLoadMonitor::Handle(int32_t pid, int fd, uint64_t mask) {
 
 std::vector<ImageLoad> ImageLoadMonitor::Take() {
   std::lock_guard<std::mutex> lock(mutex_);
-  std::vector<ImageLoad> out(std::make_move_iterator(queue_.begin()),
-                             std::make_move_iterator(queue_.end()));
-  queue_.clear();
-  return out;
+  return TakeAll(&queue_);
 }
 
 ImageLoadStats ImageLoadMonitor::stats() const {

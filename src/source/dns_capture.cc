@@ -9,7 +9,6 @@
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <array>
@@ -18,6 +17,9 @@
 #include <fstream>
 #include <sstream>
 #include <utility>
+
+#include "util/clock.h"
+#include "util/take_all.h"
 
 #if RECORDER_DNS_BPF
 #include <bpf/bpf.h>
@@ -35,12 +37,6 @@ namespace {
 
 constexpr uint16_t kDnsPort = 53;
 constexpr size_t kMaxPayload = 2048;  // as DNS_CAPTURE_MAX_PAYLOAD
-
-int64_t ClockNs(clockid_t clock) {
-  timespec ts{};
-  clock_gettime(clock, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
 
 std::string AddressText(bool ipv6, const void* bytes) {
   std::array<char, INET6_ADDRSTRLEN> text{};
@@ -202,7 +198,7 @@ Status DnsCapture::StartBpf() {
     const auto* e = static_cast<const dns_capture_event*>(data);
     CapturedDnsPacket p;
     p.mono_ns = e->mono_ns;
-    const int64_t offset = ClockNs(CLOCK_REALTIME) - ClockNs(CLOCK_MONOTONIC);
+    const int64_t offset = WallNs() - MonotonicNs();
     p.wall_ms = (static_cast<int64_t>(e->mono_ns) + offset) / 1'000'000;
     p.socket_cookie = e->socket_cookie;
     p.pid = static_cast<int32_t>(e->tgid);
@@ -295,8 +291,8 @@ void DnsCapture::RunPacketSocket() {
       const auto* bytes = reinterpret_cast<const uint8_t*>(buffer.data());
       const size_t length = static_cast<size_t>(n);
       CapturedDnsPacket p;
-      p.mono_ns = static_cast<uint64_t>(ClockNs(CLOCK_MONOTONIC));
-      p.wall_ms = ClockNs(CLOCK_REALTIME) / 1'000'000;
+      p.mono_ns = static_cast<uint64_t>(MonotonicNs());
+      p.wall_ms = WallMs();
       p.egress = from.sll_pkttype == PACKET_OUTGOING;
       size_t offset = 0;
       uint8_t protocol = 0;
@@ -380,10 +376,7 @@ void DnsCapture::CloseAll() {
 
 std::vector<CapturedDnsPacket> DnsCapture::Take() {
   std::lock_guard<std::mutex> lock(mutex_);
-  std::vector<CapturedDnsPacket> out(std::make_move_iterator(queue_.begin()),
-                                     std::make_move_iterator(queue_.end()));
-  queue_.clear();
-  return out;
+  return TakeAll(&queue_);
 }
 
 DnsCaptureStats DnsCapture::stats() const {
