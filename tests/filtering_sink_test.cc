@@ -7,49 +7,20 @@
 
 #include <thread>
 
-#include "enrich/enriching_sink.h"
-#include "enrich/process_table.h"
-#include "enrich/table_lineage.h"
+#include "enrich_front.h"
 #include "filter_support.h"
 
 namespace recorder::filter {
 namespace {
 
-class CollectingSink : public EventSink {
- public:
-  Status Consume(EventBatch* events) override {
-    for (const TypedEvent& e : *events) kept.push_back(e);
-    ++batches;
-    return Status::Ok();
-  }
-  std::vector<TypedEvent> kept;
-  int batches = 0;
-};
-
-struct Chain {
+// enricher -> filter -> collected.
+struct Chain : chain_test::EnrichFront {
   explicit Chain(std::shared_ptr<const CompiledFilters> filters)
-      : table([] {
-          enrich::ProcessTableOptions o;
-          o.proc_root = "/nonexistent";
-          return o;
-        }()),
-        lineage(&table),
-        filtering(&collected, std::move(filters), &lineage),
-        enricher(&filtering, &table, nullptr, nullptr, [] {
-          enrich::EnrichingSinkOptions o;
-          o.hash_executables = false;
-          return o;
-        }()) {}
-  Status Feed(std::vector<TypedEvent> events) {
-    EventBatch batch;
-    for (TypedEvent& e : events) batch.push_back(std::move(e));
-    return enricher.Consume(&batch);
+      : filtering(&collected, std::move(filters), &lineage) {
+    Front(&filtering);
   }
-  CollectingSink collected;
-  enrich::ProcessTable table;
-  enrich::TableLineage lineage;
+  chain_test::CollectingSink collected;
   FilteringSink filtering;
-  enrich::EnrichingSink enricher;
 };
 
 TEST(FilteringSinkTest, DropsExcludedEventsKeepsOrderAndCountsPerType) {

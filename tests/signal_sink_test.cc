@@ -13,9 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "enrich/enriching_sink.h"
-#include "enrich/process_table.h"
-#include "enrich/table_lineage.h"
+#include "enrich_front.h"
 #include "filter/filtering_sink.h"
 #include "filter_support.h"
 #include "signals/sigma_loader.h"
@@ -26,15 +24,6 @@ namespace {
 
 using filter::Exec;
 using filter::FileEv;
-
-class CollectingSink : public EventSink {
- public:
-  Status Consume(EventBatch* events) override {
-    for (const TypedEvent& e : *events) kept.push_back(e);
-    return Status::Ok();
-  }
-  std::vector<TypedEvent> kept;
-};
 
 using signals_test::CompileRules;
 
@@ -76,33 +65,17 @@ detection:
   condition: selection
 )";
 
-struct Chain {
+// enricher -> filter -> signals -> collected.
+struct Chain : chain_test::EnrichFront {
   Chain(std::shared_ptr<const SignalMatcher> matcher, std::FILE* out = nullptr,
         std::shared_ptr<const filter::CompiledFilters> filters = nullptr)
-      : table([] {
-          enrich::ProcessTableOptions o;
-          o.proc_root = "/nonexistent";
-          return o;
-        }()),
-        lineage(&table),
-        signals(&collected, std::move(matcher), &lineage, out),
-        filtering(&signals, std::move(filters), &lineage),
-        enricher(&filtering, &table, nullptr, nullptr, [] {
-          enrich::EnrichingSinkOptions o;
-          o.hash_executables = false;
-          return o;
-        }()) {}
-  Status Feed(std::vector<TypedEvent> events) {
-    EventBatch batch;
-    for (TypedEvent& e : events) batch.push_back(std::move(e));
-    return enricher.Consume(&batch);
+      : signals(&collected, std::move(matcher), &lineage, out),
+        filtering(&signals, std::move(filters), &lineage) {
+    Front(&filtering);
   }
-  CollectingSink collected;
-  enrich::ProcessTable table;
-  enrich::TableLineage lineage;
+  chain_test::CollectingSink collected;
   SignalSink signals;
   filter::FilteringSink filtering;
-  enrich::EnrichingSink enricher;
 };
 
 TEST(SignalSinkTest, MarksTheMatchingEventsAndPassesEveryEventOnInOrder) {
