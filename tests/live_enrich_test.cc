@@ -45,20 +45,14 @@ std::string Digest(const std::string& tool, const std::string& file) {
   return out.substr(0, out.find(' '));
 }
 
-TEST(LiveEnrichment, ProcessTreeUserAndHashesReachTheStore) {
-  std::string skip = LiveSkipReason(kTestKey, /*needs_free_pid=*/true);
-  if (!skip.empty()) GTEST_SKIP() << skip;
-  AuditStateGuard guard(kTestKey);
-  TempDir temp;
-  fs::create_directories(temp.path() + "/config");
-  const std::string db_path = temp.path() + "/monitor.db";
-  pid_t recorder =
-      Spawn({RECORDER_BINARY, "run", "--db", db_path, "--state-dir", temp.path() + "/state",
-             "--rule-key", kTestKey, "--config", temp.path() + "/config", "--source", "unicast"},
-            temp.path() + "/recorder.log");
-  guard.Adopt(recorder);
-  ASSERT_TRUE(WaitFor([&] { return RecorderReady(temp.path() + "/state"); }, 15s))
-      << RunCapture("cat " + temp.path() + "/recorder.log");
+class LiveEnrichment : public UnicastRecorderTest {
+ protected:
+  LiveEnrichment() : UnicastRecorderTest(kTestKey) {}
+};
+
+TEST_F(LiveEnrichment, ProcessTreeUserAndHashesReachTheStore) {
+  AuditStatus before = guard_->before();
+  pid_t recorder = StartRecorder();
 
   // The trailing "; true"s make each shell fork its child instead of
   // exec'ing it as its last command, so there are three processes.
@@ -69,7 +63,7 @@ TEST(LiveEnrichment, ProcessTreeUserAndHashesReachTheStore) {
   const std::string outer = "sh -c \"" + inner + "\"; true";
   ASSERT_EQ(WaitExit(Spawn({"/bin/bash", "-c", outer}), 20s), 0);
 
-  Db db(db_path);
+  Db db(DbPath());
   const std::string cols = "process_id, pid, ppid, parent_process_id, exe, cmdline, user";
   std::vector<std::vector<std::string>> echo;
   ASSERT_TRUE(WaitFor(
@@ -81,7 +75,7 @@ TEST(LiveEnrichment, ProcessTreeUserAndHashesReachTheStore) {
         return !echo.empty();
       },
       20s))
-      << RunCapture("cat " + temp.path() + "/recorder.log");
+      << ReadLog();
   ASSERT_EQ(echo.size(), 1u);
   EXPECT_EQ(echo[0][6], "root");
   EXPECT_EQ(echo[0][5], "/bin/echo " + marker);
@@ -117,48 +111,30 @@ TEST(LiveEnrichment, ProcessTreeUserAndHashesReachTheStore) {
   EXPECT_EQ(hashes[0][1], Digest("md5sum", echo_file));
   EXPECT_EQ(hashes[0][2], "<null>");
 
-  EXPECT_EQ(AuditStateGuard::StopChild(recorder), 0)
-      << RunCapture("cat " + temp.path() + "/recorder.log");
-  guard.Forget(recorder);
-  EXPECT_TRUE(fs::exists(temp.path() + "/state/process_state.jsonl"));
-  EXPECT_TRUE(fs::exists(temp.path() + "/state/image_state.txt"));
-  EXPECT_EQ(CountRulesWithKey(kTestKey), 0);
+  StopRecorder(recorder);
+  EXPECT_TRUE(fs::exists(StateDir() + "/process_state.jsonl"));
+  EXPECT_TRUE(fs::exists(StateDir() + "/image_state.txt"));
   Result<AuditStatus> now = ReadAuditStatus();
   ASSERT_TRUE(now.ok());
-  EXPECT_EQ(now->enabled, guard.before().enabled);
-  EXPECT_EQ(now->backlog_limit, guard.before().backlog_limit);
+  EXPECT_EQ(now->enabled, before.enabled);
+  EXPECT_EQ(now->backlog_limit, before.backlog_limit);
 }
 
 // A restart while a process runs: the process table comes back from the
 // state file and the store finds the earlier run's row, so the exit after
 // the restart completes that row instead of making a placeholder.
-TEST(LiveEnrichment, ExitAfterRestartCompletesTheSameProcessRow) {
-  std::string skip = LiveSkipReason(kTestKey, /*needs_free_pid=*/true);
-  if (!skip.empty()) GTEST_SKIP() << skip;
-  AuditStateGuard guard(kTestKey);
-  TempDir temp;
-  fs::create_directories(temp.path() + "/config");
-  const std::string db_path = temp.path() + "/monitor.db";
-  const std::vector<std::string> args = {RECORDER_BINARY, "run",
-                                         "--db",          db_path,
-                                         "--state-dir",   temp.path() + "/state",
-                                         "--rule-key",    kTestKey,
-                                         "--config",      temp.path() + "/config",
-                                         "--source",      "unicast"};
-  pid_t recorder = Spawn(args, temp.path() + "/recorder.log");
-  guard.Adopt(recorder);
-  ASSERT_TRUE(WaitFor([&] { return RecorderReady(temp.path() + "/state"); }, 15s))
-      << RunCapture("cat " + temp.path() + "/recorder.log");
+TEST_F(LiveEnrichment, ExitAfterRestartCompletesTheSameProcessRow) {
+  pid_t recorder = StartRecorder();
 
   // A process that runs until the test lets it go, so its exit comes
   // after the restart however slow the host is: head blocks reading a
   // FIFO that only the test writes to. Its path is unique to this test,
   // and so is the command line that finds its row.
-  const std::string fifo = temp.path() + "/release";
+  const std::string fifo = temp_.path() + "/release";
   ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
   pid_t waiter = Spawn({"/usr/bin/head", "-c1", fifo});
-  guard.Adopt(waiter);
-  Db db(db_path);
+  guard_->Adopt(waiter);
+  Db db(DbPath());
   const std::string where =
       "FROM processes WHERE exe LIKE '%/head' AND cmdline = '/usr/bin/head -c1 " + fifo + "'";
   std::vector<std::vector<std::string>> rows;
@@ -166,13 +142,9 @@ TEST(LiveEnrichment, ExitAfterRestartCompletesTheSameProcessRow) {
       WaitFor([&] { return !(rows = db.Query("SELECT process_id " + where)).empty(); }, 20s));
   const std::string process_id = rows[0][0];
 
-  EXPECT_EQ(AuditStateGuard::StopChild(recorder), 0);
-  guard.Forget(recorder);
-  ASSERT_TRUE(fs::exists(temp.path() + "/state/process_state.jsonl"));
-  recorder = Spawn(args, temp.path() + "/recorder.log");
-  guard.Adopt(recorder);
-  ASSERT_TRUE(WaitFor([&] { return CountRulesWithKey(kTestKey) > 0; }, 15s))
-      << RunCapture("cat " + temp.path() + "/recorder.log");
+  StopRecorder(recorder);
+  ASSERT_TRUE(fs::exists(StateDir() + "/process_state.jsonl"));
+  recorder = StartRecorder();
 
   {
     // Non-blocking: fails (ENXIO) instead of hanging if head is not reading.
@@ -182,14 +154,14 @@ TEST(LiveEnrichment, ExitAfterRestartCompletesTheSameProcessRow) {
     close(fd);
   }
   EXPECT_EQ(WaitExit(waiter, 15s), 0);
-  guard.Forget(waiter);
+  guard_->Forget(waiter);
   ASSERT_TRUE(WaitFor(
       [&] {
         rows = db.Query("SELECT process_id, exit_code " + where + " AND end_time IS NOT NULL");
         return !rows.empty();
       },
       20s))
-      << RunCapture("cat " + temp.path() + "/recorder.log");
+      << ReadLog();
   EXPECT_EQ(rows[0][0], process_id);
   EXPECT_EQ(rows[0][1], "0");
   std::string all;
@@ -198,20 +170,13 @@ TEST(LiveEnrichment, ExitAfterRestartCompletesTheSameProcessRow) {
                                 std::to_string(waiter)))
     for (const auto& c : r) all += c + (&c == &r.back() ? "\n" : " ");
   EXPECT_EQ(db.Query("SELECT count(*) " + where)[0][0], "1") << all;
-  EXPECT_EQ(AuditStateGuard::StopChild(recorder), 0);
-  guard.Forget(recorder);
-  EXPECT_EQ(CountRulesWithKey(kTestKey), 0);
+  StopRecorder(recorder);
 }
-
-class LiveEnrichmentMore : public UnicastRecorderTest {
- protected:
-  LiveEnrichmentMore() : UnicastRecorderTest(kTestKey) {}
-};
 
 // A child that forks without exec'ing (a bash subshell running a builtin)
 // has no exec event of its own; its file event still gets a process row
 // whose parent is the bash that forked it.
-TEST_F(LiveEnrichmentMore, ForkedChildWithoutExecHasItsParent) {
+TEST_F(LiveEnrichment, ForkedChildWithoutExecHasItsParent) {
   pid_t recorder = StartRecorder();
   const std::string file = temp_.path() + "/forked-" + std::to_string(getpid());
   // `( ... )` forks a subshell; `echo` is a builtin, so it never execs.
@@ -255,7 +220,7 @@ class TemporaryUser {
   bool created_ = false;
 };
 
-TEST_F(LiveEnrichmentMore, UserCreatedDuringTheRunIsNamed) {
+TEST_F(LiveEnrichment, UserCreatedDuringTheRunIsNamed) {
   if (!fs::exists("/usr/sbin/useradd") || !fs::exists("/usr/sbin/runuser"))
     GTEST_SKIP() << "useradd or runuser is not installed";
   pid_t recorder = StartRecorder();
