@@ -10,6 +10,8 @@
 // Needs root, kernel audit, dnsmasq and dig (scripts/install-deps); skips
 // (saying why) otherwise. dnsmasq is killed by its pid however the test
 // ends; the guard restores the audit state.
+#include "daemon/live_dns.h"
+
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -23,6 +25,7 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -110,16 +113,24 @@ std::string BpfOnCgroupRoot() {
       "bpftool cgroup show /sys/fs/cgroup 2>&1");
 }
 
+// Why a DNS test cannot run here ("" when it can): a tool it needs is
+// missing, or something already listens on port 53, where the test's
+// dnsmasq must be the one that answers.
+std::string DnsSkipReason() {
+  for (const char* tool : {kDnsmasq, kDig, kHost, kPython})
+    if (!fs::exists(tool)) return std::string(tool) + " is not installed (scripts/install-deps)";
+  if (!RunCapture("ss -Hlnup 'sport = :53'; ss -Hlntp 'sport = :53'").empty())
+    return "something already listens on port 53";
+  return "";
+}
+
 class LiveDns : public UnicastRecorderTest {
  protected:
   LiveDns() : UnicastRecorderTest(kTestKey) {}
   void SetUp() override {
     UnicastRecorderTest::SetUp();
     if (IsSkipped()) return;
-    for (const char* tool : {kDnsmasq, kDig, kHost, kPython})
-      if (!fs::exists(tool)) GTEST_SKIP() << tool << " is not installed (scripts/install-deps)";
-    if (!RunCapture("ss -Hlnup 'sport = :53'; ss -Hlntp 'sport = :53'").empty())
-      GTEST_SKIP() << "something already listens on port 53";
+    if (std::string skip = DnsSkipReason(); !skip.empty()) GTEST_SKIP() << skip;
   }
 
   pid_t StartRecorder(bool dns) {
@@ -465,21 +476,27 @@ TEST_F(LiveDns, OffAttachesNothing) {
   StopRecorder(recorder);
 }
 
+// The capture driven directly (no recorder, no audit) with BPF not
+// allowed, so through the packet socket, beside a dnsmasq of its own.
+class LivePacketSocket : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (geteuid() != 0) GTEST_SKIP() << "needs root (AF_PACKET)";
+    if (std::string skip = DnsSkipReason(); !skip.empty()) GTEST_SKIP() << skip;
+    server_.emplace(temp_.path() + "/dnsmasq.log");
+    ASSERT_TRUE(server_->Ready());
+    options_.allow_bpf = false;
+  }
+
+  TempDir temp_;
+  std::optional<Dnsmasq> server_;
+  source::DnsCaptureOptions options_;
+};
+
 // Where BPF cannot load, the packet socket sees the same exchanges with
-// the process unknown (pid 0), never guessed. Driven directly (no
-// recorder, no audit): the capture with BPF not allowed, and the joiner.
-TEST(LiveDnsCapture, PacketSocketFallbackSeesQueriesWithoutProcess) {
-  if (geteuid() != 0) GTEST_SKIP() << "needs root (AF_PACKET)";
-  for (const char* tool : {kDnsmasq, kDig})
-    if (!fs::exists(tool)) GTEST_SKIP() << tool << " is not installed (scripts/install-deps)";
-  if (!RunCapture("ss -Hlnup 'sport = :53'; ss -Hlntp 'sport = :53'").empty())
-    GTEST_SKIP() << "something already listens on port 53";
-  TempDir temp;
-  Dnsmasq server(temp.path() + "/dnsmasq.log");
-  ASSERT_TRUE(server.Ready());
-  source::DnsCaptureOptions options;
-  options.allow_bpf = false;
-  source::DnsCapture capture(options);
+// the process unknown (pid 0), never guessed: the capture and the joiner.
+TEST_F(LivePacketSocket, FallbackSeesQueriesWithoutProcess) {
+  source::DnsCapture capture(options_);
   ASSERT_TRUE(capture.Start().ok());
   EXPECT_EQ(capture.mechanism(), source::DnsCaptureMechanism::kPacketSocket);
   EXPECT_EQ(source::DnsCaptureMechanismName(capture.mechanism()), "packet-socket");
@@ -489,17 +506,8 @@ TEST(LiveDnsCapture, PacketSocketFallbackSeesQueriesWithoutProcess) {
   std::vector<TypedEvent> events;
   ASSERT_TRUE(WaitFor(
       [&] {
-        for (const source::CapturedDnsPacket& p : capture.Take()) {
-          DnsPacket packet;
-          packet.mono_ns = p.mono_ns;
-          packet.pid = p.pid;
-          packet.egress = p.egress;
-          packet.local_port = p.egress ? p.source_port : p.destination_port;
-          packet.remote_port = p.egress ? p.destination_port : p.source_port;
-          packet.remote_address = p.egress ? p.destination_address : p.source_address;
-          packet.payload = p.payload;
-          joiner.Add(packet, &events);
-        }
+        for (const source::CapturedDnsPacket& p : capture.Take())
+          joiner.Add(daemon::JoinerPacket(p), &events);
         return !events.empty();
       },
       10s));
@@ -592,25 +600,15 @@ TEST_F(LiveDns, ThePacketSocketFallbackRecordsQueriesByTheirSourcePort) {
             2);
 }
 
-TEST(LiveDnsCapture, PacketSocketAttributesQueriesByTheirSourcePort) {
-  if (geteuid() != 0) GTEST_SKIP() << "needs root (AF_PACKET)";
-  for (const char* tool : {kDnsmasq, kDig, kPython})
-    if (!fs::exists(tool)) GTEST_SKIP() << tool << " is not installed (scripts/install-deps)";
-  if (!RunCapture("ss -Hlnup 'sport = :53'; ss -Hlntp 'sport = :53'").empty())
-    GTEST_SKIP() << "something already listens on port 53";
-  TempDir temp;
-  Dnsmasq server(temp.path() + "/dnsmasq.log");
-  ASSERT_TRUE(server.Ready());
-  source::DnsCaptureOptions options;
-  options.allow_bpf = false;
+TEST_F(LivePacketSocket, AttributesQueriesByTheirSourcePort) {
   auto owners = std::make_shared<enrich::SocketOwners>();
-  options.attribute = [owners](const source::CapturedDnsPacket& p) {
+  options_.attribute = [owners](const source::CapturedDnsPacket& p) {
     return owners->PidOf(p.ipv6 ? AddressFamily::kInet6 : AddressFamily::kInet,
                          p.tcp ? NetworkProtocol::kTcp : NetworkProtocol::kUdp, p.source_address,
                          p.source_port, p.destination_address, p.destination_port,
                          static_cast<int64_t>(p.mono_ns / 1'000'000));
   };
-  source::DnsCapture capture(options);
+  source::DnsCapture capture(options_);
   ASSERT_TRUE(capture.Start().ok());
   ASSERT_EQ(capture.mechanism(), source::DnsCaptureMechanism::kPacketSocket);
   const pid_t named = Spawn({kPython, "-S", "-c", kHoldingResolver, "named.a.test", "udp"});
@@ -621,19 +619,8 @@ TEST(LiveDnsCapture, PacketSocketAttributesQueriesByTheirSourcePort) {
   DnsJoiner joiner;
   std::vector<TypedEvent> events;
   auto drain = [&] {
-    for (const source::CapturedDnsPacket& p : capture.Take()) {
-      DnsPacket packet;
-      packet.mono_ns = p.mono_ns;
-      packet.pid = p.pid;
-      packet.attribution =
-          p.attributed_by_port ? DnsAttribution::kLocalPort : DnsAttribution::kSocket;
-      packet.egress = p.egress;
-      packet.local_port = p.egress ? p.source_port : p.destination_port;
-      packet.remote_port = p.egress ? p.destination_port : p.source_port;
-      packet.remote_address = p.egress ? p.destination_address : p.source_address;
-      packet.payload = p.payload;
-      joiner.Add(packet, &events);
-    }
+    for (const source::CapturedDnsPacket& p : capture.Take())
+      joiner.Add(daemon::JoinerPacket(p), &events);
   };
   ASSERT_TRUE(WaitFor(
       [&] {

@@ -91,28 +91,29 @@ Status LiveDns::Stop(RecordingSink* out, int64_t now_wall) {
   return fed;
 }
 
+DnsPacket JoinerPacket(const source::CapturedDnsPacket& p) {
+  DnsPacket packet;
+  packet.wall_ms = p.wall_ms;
+  packet.mono_ns = p.mono_ns;
+  packet.socket_cookie = p.socket_cookie;
+  packet.pid = p.pid;
+  packet.attribution = p.attributed_by_port ? DnsAttribution::kLocalPort : DnsAttribution::kSocket;
+  packet.egress = p.egress;
+  packet.transport = p.tcp ? NetworkProtocol::kTcp : NetworkProtocol::kUdp;
+  packet.family = p.ipv6 ? AddressFamily::kInet6 : AddressFamily::kInet;
+  // Egress: this machine's socket is the source.
+  packet.local_address = p.egress ? p.source_address : p.destination_address;
+  packet.local_port = p.egress ? p.source_port : p.destination_port;
+  packet.remote_address = p.egress ? p.destination_address : p.source_address;
+  packet.remote_port = p.egress ? p.destination_port : p.source_port;
+  packet.tcp_seq = p.tcp_seq;
+  packet.payload = p.payload;
+  return packet;
+}
+
 void LiveDns::Drain(std::vector<TypedEvent>* ready) {
   if (!capture_) return;
-  for (const source::CapturedDnsPacket& p : capture_->Take()) {
-    DnsPacket packet;
-    packet.wall_ms = p.wall_ms;
-    packet.mono_ns = p.mono_ns;
-    packet.socket_cookie = p.socket_cookie;
-    packet.pid = p.pid;
-    packet.attribution =
-        p.attributed_by_port ? DnsAttribution::kLocalPort : DnsAttribution::kSocket;
-    packet.egress = p.egress;
-    packet.transport = p.tcp ? NetworkProtocol::kTcp : NetworkProtocol::kUdp;
-    packet.family = p.ipv6 ? AddressFamily::kInet6 : AddressFamily::kInet;
-    // Egress: this machine's socket is the source.
-    packet.local_address = p.egress ? p.source_address : p.destination_address;
-    packet.local_port = p.egress ? p.source_port : p.destination_port;
-    packet.remote_address = p.egress ? p.destination_address : p.source_address;
-    packet.remote_port = p.egress ? p.destination_port : p.source_port;
-    packet.tcp_seq = p.tcp_seq;
-    packet.payload = p.payload;
-    joiner_.Add(packet, ready);
-  }
+  for (const source::CapturedDnsPacket& p : capture_->Take()) joiner_.Add(JoinerPacket(p), ready);
 }
 
 Status LiveDns::Feed(RecordingSink* out, int64_t now_wall, bool all) {

@@ -31,6 +31,10 @@ struct DnsStatus {
   size_t held = 0;     // events waiting out the hold time
 };
 
+// A captured packet as the joiner takes it: this machine's end is the
+// source of an outgoing packet and the destination of an incoming one.
+DnsPacket JoinerPacket(const source::CapturedDnsPacket& p);
+
 class LiveDns {
  public:
   explicit LiveDns(source::DnsCaptureOptions options = {}) : options_(std::move(options)) {}
