@@ -368,27 +368,57 @@ nlohmann::json RecorderStatus(const std::string& state_dir) {
   return nlohmann::json::parse(out, nullptr, false);
 }
 
-TEST(LiveSourceResilience, UnicastNoticesLosingTheAuditPid) {
-  std::string skip = LiveSkipReason(kTestKey, /*needs_free_pid=*/true);
-  if (!skip.empty()) GTEST_SKIP() << skip;
-  AuditStateGuard guard(kTestKey);
-  // Auditing off before the recorder starts, so that enabling it is the
-  // recorder's own change: with it already on, the checks after the stop
-  // below would pass even if the recorder turned auditing off under the
-  // new daemon. The guard restores the flag.
-  RunCapture("auditctl -e 0");
-  ASSERT_EQ(ReadAuditStatus()->enabled, 0u);
-  TempDir temp;
-  fs::create_directories(temp.path() + "/config");
-  const std::string state_dir = temp.path() + "/state";
-  pid_t recorder =
-      Spawn({RECORDER_BINARY, "run", "--source", "unicast", "--db", temp.path() + "/monitor.db",
-             "--state-dir", state_dir, "--rule-key", kTestKey, "--config", temp.path() + "/config"},
-            temp.path() + "/recorder.log");
-  guard.Adopt(recorder);
+// The tests of a lost audit pid. Auditing is off before the test's reader
+// starts, so that enabling it is the reader's own change: with it already
+// on, the checks after the reader stops would pass even if it turned
+// auditing off under the new daemon. The guard restores the flag.
+class AuditPidLoss : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string skip = LiveSkipReason(kTestKey, /*needs_free_pid=*/true);
+    if (!skip.empty()) GTEST_SKIP() << skip;
+    guard_ = std::make_unique<AuditStateGuard>(kTestKey);
+    RunCapture("auditctl -e 0");
+    ASSERT_EQ(ReadAuditStatus()->enabled, 0u);
+    WriteAuditdConfig(AuditdDir());
+  }
+
+  // A real auditd in the foreground, its output in `out` under the temp
+  // dir; the guard stops it if the test does not.
+  pid_t SpawnAuditd(const std::string& out) {
+    pid_t auditd = Spawn({"/usr/sbin/auditd", "-n", "-c", AuditdDir()}, temp_.path() + "/" + out);
+    guard_->Adopt(auditd);
+    return auditd;
+  }
+  // Whether `pid` became the kernel's audit daemon within 10 s.
+  static bool BecomesAuditPid(pid_t pid) {
+    return WaitFor([&] { return ReadAuditStatus()->pid == static_cast<uint32_t>(pid); }, 10s);
+  }
+  // Stops the auditd of SpawnAuditd(out): the audit pid is the one found
+  // before the test again.
+  void StopAuditd(pid_t auditd, const std::string& out) {
+    EXPECT_EQ(AuditStateGuard::StopChild(auditd), 0) << Cat(temp_.path() + "/" + out);
+    guard_->Forget(auditd);
+    EXPECT_EQ(ReadAuditStatus()->pid, guard_->before().pid);
+  }
+
+  std::string AuditdDir() const { return temp_.path() + "/auditd"; }
+
+  TempDir temp_;
+  std::unique_ptr<AuditStateGuard> guard_;
+};
+
+TEST_F(AuditPidLoss, UnicastNoticesLosingTheAuditPid) {
+  fs::create_directories(temp_.path() + "/config");
+  const std::string state_dir = temp_.path() + "/state";
+  pid_t recorder = Spawn(
+      {RECORDER_BINARY, "run", "--source", "unicast", "--db", temp_.path() + "/monitor.db",
+       "--state-dir", state_dir, "--rule-key", kTestKey, "--config", temp_.path() + "/config"},
+      temp_.path() + "/recorder.log");
+  guard_->Adopt(recorder);
   ASSERT_TRUE(WaitFor(
       [&] { return daemon::ControlRequest(state_dir + "/recorder.sock", "ping", 500).ok(); }, 15s))
-      << Cat(temp.path() + "/recorder.log");
+      << Cat(temp_.path() + "/recorder.log");
   ASSERT_EQ(ReadAuditStatus()->pid, static_cast<uint32_t>(recorder));
   nlohmann::json status = RecorderStatus(state_dir);
   ASSERT_FALSE(status.is_discarded());
@@ -417,12 +447,8 @@ TEST(LiveSourceResilience, UnicastNoticesLosingTheAuditPid) {
   EXPECT_EQ(kill(recorder, 0), 0) << "the recorder must live on";
 
   // Somebody else becomes the audit daemon: a real auditd.
-  const std::string auditd_dir = temp.path() + "/auditd";
-  WriteAuditdConfig(auditd_dir);
-  pid_t auditd = Spawn({"/usr/sbin/auditd", "-n", "-c", auditd_dir}, temp.path() + "/auditd.out");
-  guard.Adopt(auditd);
-  ASSERT_TRUE(WaitFor([&] { return ReadAuditStatus()->pid == static_cast<uint32_t>(auditd); }, 10s))
-      << Cat(temp.path() + "/auditd.out");
+  pid_t auditd = SpawnAuditd("auditd.out");
+  ASSERT_TRUE(BecomesAuditPid(auditd)) << Cat(temp_.path() + "/auditd.out");
 
   // The recorder's periodic status check (every 5 s) notices, and says
   // who holds the connection now.
@@ -435,31 +461,29 @@ TEST(LiveSourceResilience, UnicastNoticesLosingTheAuditPid) {
       },
       15s))
       << status.dump() << "\n"
-      << Cat(temp.path() + "/recorder.log");
+      << Cat(temp_.path() + "/recorder.log");
   EXPECT_EQ(status.value("state", ""), "running");
   EXPECT_EQ(status.value("audit_pid", 0u), static_cast<uint32_t>(auditd));
-  EXPECT_NE(Cat(temp.path() + "/recorder.log").find("LOST THE AUDIT CONNECTION: " + holder),
+  EXPECT_NE(Cat(temp_.path() + "/recorder.log").find("LOST THE AUDIT CONNECTION: " + holder),
             std::string::npos)
-      << Cat(temp.path() + "/recorder.log");
+      << Cat(temp_.path() + "/recorder.log");
 
   // A clean stop that leaves auditd its connection and its settings.
   const AuditStatus under_auditd = *ReadAuditStatus();
   kill(recorder, SIGTERM);
-  EXPECT_EQ(WaitExit(recorder, 15s), 0) << Cat(temp.path() + "/recorder.log");
-  guard.Forget(recorder);
+  EXPECT_EQ(WaitExit(recorder, 15s), 0) << Cat(temp_.path() + "/recorder.log");
+  guard_->Forget(recorder);
   const AuditStatus after_recorder = *ReadAuditStatus();
   EXPECT_EQ(after_recorder.pid, static_cast<uint32_t>(auditd))
       << "the recorder unregistered the new audit daemon";
   EXPECT_EQ(after_recorder.enabled, under_auditd.enabled)
       << "the recorder changed the enabled flag under the new audit daemon";
   // The backlog settings were the recorder's own change: put back.
-  EXPECT_EQ(after_recorder.backlog_limit, guard.before().backlog_limit);
-  EXPECT_EQ(after_recorder.backlog_wait_time, guard.before().backlog_wait_time);
+  EXPECT_EQ(after_recorder.backlog_limit, guard_->before().backlog_limit);
+  EXPECT_EQ(after_recorder.backlog_wait_time, guard_->before().backlog_wait_time);
   EXPECT_EQ(CountRulesWithKey(kTestKey), 0);
-  EXPECT_EQ(AuditStateGuard::StopChild(auditd), 0) << Cat(temp.path() + "/auditd.out");
-  guard.Forget(auditd);
-  EXPECT_EQ(ReadAuditStatus()->pid, guard.before().pid);
-  ExpectOnlyOurRulesGone(guard);
+  StopAuditd(auditd, "auditd.out");
+  ExpectOnlyOurRulesGone(*guard_);
 }
 
 // The same loss seen by NetlinkSource itself, in this process, through the
@@ -467,17 +491,7 @@ TEST(LiveSourceResilience, UnicastNoticesLosingTheAuditPid) {
 // breaks, so it is auditd's own registration that finds it dead (AUDIT_SET
 // pid -> audit_replace() -> ECONNREFUSED -> auditd_reset(), then the
 // "replacing a healthy auditd" check passes).
-TEST(LiveSourceResilience, NetlinkSourceReportsTheNewHolder) {
-  std::string skip = LiveSkipReason(kTestKey, /*needs_free_pid=*/true);
-  if (!skip.empty()) GTEST_SKIP() << skip;
-  AuditStateGuard guard(kTestKey);
-  // Auditing off before the source opens, so that enabling it is the
-  // source's own change: with it already on, the checks after Close below
-  // would pass even if Close turned auditing off under the new daemon.
-  // The guard restores the flag.
-  RunCapture("auditctl -e 0");
-  ASSERT_EQ(ReadAuditStatus()->enabled, 0u);
-  TempDir temp;
+TEST_F(AuditPidLoss, NetlinkSourceReportsTheNewHolder) {
   NetlinkOptions options;
   options.mode = NetlinkMode::kUnicast;
   Result<std::unique_ptr<NetlinkSource>> opened = NetlinkSource::Open(options);
@@ -491,14 +505,11 @@ TEST(LiveSourceResilience, NetlinkSourceReportsTheNewHolder) {
   EXPECT_EQ(source->holder_pid(), self);
 
   // While the connection works, nobody can take over.
-  const std::string auditd_dir = temp.path() + "/auditd";
-  WriteAuditdConfig(auditd_dir);
-  pid_t refused = Spawn({"/usr/sbin/auditd", "-n", "-c", auditd_dir}, temp.path() + "/refused.out");
-  guard.Adopt(refused);
+  pid_t refused = SpawnAuditd("refused.out");
   // (The same configuration that works below: only the healthy holder
   // differs. auditd says why on syslog, not on its output.)
   EXPECT_NE(WaitExit(refused, 10s), 0) << "auditd replaced a healthy audit daemon";
-  guard.Forget(refused);
+  guard_->Forget(refused);
   ASSERT_EQ(ReadAuditStatus()->pid, self);
 
   sockaddr_nl elsewhere{};
@@ -507,10 +518,8 @@ TEST(LiveSourceResilience, NetlinkSourceReportsTheNewHolder) {
   ASSERT_EQ(connect(source->fd(), reinterpret_cast<sockaddr*>(&elsewhere), sizeof(elsewhere)), 0)
       << std::strerror(errno);
 
-  pid_t auditd = Spawn({"/usr/sbin/auditd", "-n", "-c", auditd_dir}, temp.path() + "/auditd.out");
-  guard.Adopt(auditd);
-  ASSERT_TRUE(WaitFor([&] { return ReadAuditStatus()->pid == static_cast<uint32_t>(auditd); }, 10s))
-      << Cat(temp.path() + "/auditd.out");
+  pid_t auditd = SpawnAuditd("auditd.out");
+  ASSERT_TRUE(BecomesAuditPid(auditd)) << Cat(temp_.path() + "/auditd.out");
   checked = source->CheckStatus();
   ASSERT_TRUE(checked.ok());
   EXPECT_TRUE(source->pid_lost());
@@ -524,9 +533,7 @@ TEST(LiveSourceResilience, NetlinkSourceReportsTheNewHolder) {
   EXPECT_EQ(ReadAuditStatus()->pid, static_cast<uint32_t>(auditd));
   EXPECT_EQ(ReadAuditStatus()->enabled, enabled_under_auditd);
   EXPECT_TRUE(source->pid_lost()) << "the loss stays recorded";
-  EXPECT_EQ(AuditStateGuard::StopChild(auditd), 0) << Cat(temp.path() + "/auditd.out");
-  guard.Forget(auditd);
-  EXPECT_EQ(ReadAuditStatus()->pid, guard.before().pid);
+  StopAuditd(auditd, "auditd.out");
 }
 
 }  // namespace
