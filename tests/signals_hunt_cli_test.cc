@@ -14,20 +14,19 @@
 
 #include "db_query.h"
 #include "recorder_cli.h"
+#include "signals_cli_support.h"
 #include "store/schema.h"
 #include "temp_dir.h"
 
 namespace {
 
+using namespace recorder::signals_cli_test;
 using recorder::Query;
 using recorder::RecorderRun;
 using recorder::RunRecorder;
 using recorder::Scalar;
 using recorder::ShellQuote;
 
-const std::string kData = RECORDER_TEST_DATA;
-const std::string kLog = kData + "/capture-raw.log";
-const std::string kRules = kData + "/signals";
 const std::string kMarkerId = "6c1e0a52-5f0e-4d8c-9a3e-recorder-marker";
 
 std::string Q(const std::string& s) { return ShellQuote(s); }
@@ -41,8 +40,7 @@ class SignalsHuntCli : public ::testing::Test {
     std::ofstream(temp_->File("recorder.json")) << R"({"RecordSignalMatches": 1000})";
     matched_db_ = temp_->File("matched.db");
     plain_db_ = temp_->File("plain.db");
-    RecorderRun run = RunRecorder("replay --no-progress --config " + Q(temp_->path()) + " --db " +
-                                  Q(matched_db_) + " --signals " + Q(kRules) + " " + Q(kLog));
+    RecorderRun run = ReplayMatching(temp_->path(), matched_db_);
     ASSERT_EQ(run.exit_code, 0) << run.text;
     run = RunRecorder("replay --no-progress --db " + Q(plain_db_) + " " + Q(kLog));
     ASSERT_EQ(run.exit_code, 0) << run.text;
@@ -246,8 +244,7 @@ detection:
 )";
   std::ofstream(dir.File("recorder.json")) << R"({"RecordSignalMatches": 100})";
   const std::string db = dir.File("monitor.db");
-  RecorderRun run = RunRecorder("replay --no-progress --config " + Q(dir.path()) + " --db " +
-                                Q(db) + " --signals " + Q(dir.File("rules")) + " " + Q(kLog));
+  RecorderRun run = ReplayMatching(dir.path(), db, dir.File("rules"));
   ASSERT_EQ(run.exit_code, 0) << run.text;
   EXPECT_EQ(Scalar(db, "SELECT group_concat(pid) FROM signal_matches"), "13065");
   run = Hunt(plain_db_, "--json " + Q(dir.File("rules")), dir.path());

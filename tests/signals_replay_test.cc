@@ -14,27 +14,24 @@
 
 #include "db_query.h"
 #include "recorder_cli.h"
+#include "signals_cli_support.h"
 #include "store/schema.h"
 #include "temp_dir.h"
 
 namespace {
 
+using namespace recorder::signals_cli_test;
 using recorder::Query;
 using recorder::RecorderRun;
 using recorder::RunRecorder;
 using recorder::Scalar;
 using recorder::ShellQuote;
 
-const std::string kData = RECORDER_TEST_DATA;
-const std::string kLog = kData + "/capture-raw.log";
-const std::string kRules = kData + "/signals";
-
 std::string Quote(const std::string& s) { return ShellQuote(s); }
 
 RecorderRun Replay(const recorder::TempDir& dir, const std::string& db,
                    const std::string& extra = "") {
-  return RunRecorder("replay --no-progress --config " + Quote(dir.path()) + " --db " + Quote(db) +
-                     " --signals " + Quote(kRules) + " " + extra + " " + Quote(kLog));
+  return ReplayMatching(dir.path(), db, kRules, extra);
 }
 
 TEST(SignalsReplay, MatchPointsAtTheMarkerProcessRowAndTheNegatedRuleDoesNotFire) {
