@@ -30,13 +30,7 @@ std::vector<TypedEvent> MapTrail(const std::string& trail, BsmMapper* mapper) {
 TEST(BsmMapping, ForkExecFilesNetworkExitWithAncestry) {
   TrailWriter w;
   Ann(w.Begin(2, 1'700'000'000, 0).Arg32(0, 4300, "child PID"), 4242).Return32(0, 4300).End();
-  Ann(w.Begin(23, 1'700'000'001, 10)
-          .ExecArgs({"curl", "-s", "http://127.0.0.1/"})
-          .Path("curl")
-          .Path("/usr/bin/curl"),
-      4300)
-      .Return32(0, 0)
-      .End();
+  testing::CurlExec(w, 1'700'000'001, 10);
   Ann(w.Begin(77, 1'700'000'002, 0).Path("/Users/ann/out.txt"), 4300).Return32(0, 3).End();
   Ann(w.Begin(72, 1'700'000'003, 0).Path("/etc/hosts"), 4300).Return32(0, 4).End();
   Ann(w.Begin(42, 1'700'000'004, 0).Path("/Users/ann/a").Path("/Users/ann/b"), 4300)

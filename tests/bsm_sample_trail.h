@@ -19,6 +19,18 @@ inline TrailWriter& Ann(TrailWriter& w, uint32_t pid) {
   return w.Subject32(kAnn, kAnn, 20, kAnn, 20, pid, 100004, 0, 0);
 }
 
+// Ann's process 4300 execs `curl -s http://127.0.0.1/` at `seconds` and
+// `ms` (AUE_EXECVE, its path as typed and as resolved).
+inline void CurlExec(TrailWriter& w, uint32_t seconds, uint32_t ms) {
+  Ann(w.Begin(23, seconds, ms)
+          .ExecArgs({"curl", "-s", "http://127.0.0.1/"})
+          .Path("curl")
+          .Path("/usr/bin/curl"),
+      4300)
+      .Return32(0, 0)
+      .End();
+}
+
 // The shell (4242) forks 4300, which execs curl, writes, renames and
 // deletes a file, connects out and exits 7.
 inline std::string FirstHalf() {
@@ -26,13 +38,7 @@ inline std::string FirstHalf() {
   w.FileToken(kT0, "20231114221320.not_terminated");
   Ann(w.Begin(23, kT0, 0).ExecArgs({"-zsh"}).Path("/bin/zsh"), 4242).Return32(0, 0).End();
   Ann(w.Begin(2, kT0 + 1, 0).Arg32(0, 4300, "child PID"), 4242).Return32(0, 4300).End();
-  Ann(w.Begin(23, kT0 + 2, 250)
-          .ExecArgs({"curl", "-s", "http://127.0.0.1/"})
-          .Path("curl")
-          .Path("/usr/bin/curl"),
-      4300)
-      .Return32(0, 0)
-      .End();
+  CurlExec(w, kT0 + 2, 250);
   // AUE_OPEN_WC: created for writing.
   Ann(w.Begin(77, kT0 + 3, 0).Path("/Users/ann/out.txt"), 4300).Return32(0, 3).End();
   return w.trail();
