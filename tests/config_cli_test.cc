@@ -2,7 +2,6 @@
 // run them: the real binary on real files.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 #include <sys/wait.h>
 
 #include <cstdio>
@@ -10,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "db_query.h"
 #include "recorder_cli.h"
 #include "temp_dir.h"
 
@@ -17,6 +17,7 @@ namespace {
 
 using recorder::RecorderRun;
 using recorder::RunRecorder;
+using recorder::ScalarInt;
 using recorder::TempDir;
 using ::testing::HasSubstr;
 using ::testing::Not;
@@ -24,20 +25,6 @@ using ::testing::Not;
 const std::string kData = RECORDER_TEST_DATA;
 
 void Write(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
-
-int64_t Count(const std::string& db, const std::string& sql) {
-  sqlite3* handle = nullptr;
-  int64_t n = -1;
-  if (sqlite3_open_v2(db.c_str(), &handle, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
-    sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v2(handle, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK &&
-        sqlite3_step(stmt) == SQLITE_ROW)
-      n = sqlite3_column_int64(stmt, 0);
-    sqlite3_finalize(stmt);
-  }
-  sqlite3_close(handle);
-  return n;
-}
 
 TEST(ConfigCliTest, CheckAcceptsAGoodDirectoryAndNamesWhatItRead) {
   TempDir dir;
@@ -134,29 +121,29 @@ TEST(ConfigCliTest, ReplayWithFiltersLeavesOutTheExcludedProcessesAndCountsThem)
   const std::string log = kData + "/capture-raw.log";
   RecorderRun plain = RunRecorder("replay --no-progress --db " + dir.File("all.db") + " " + log);
   ASSERT_EQ(plain.exit_code, 0) << plain.text;
-  const int64_t python =
-      Count(dir.File("all.db"), "SELECT count(*) FROM processes WHERE exe = '/usr/bin/python3.11'");
+  const int64_t python = ScalarInt(
+      dir.File("all.db"), "SELECT count(*) FROM processes WHERE exe = '/usr/bin/python3.11'");
   ASSERT_GT(python, 0);
-  const int64_t all = Count(dir.File("all.db"), "SELECT count(*) FROM processes");
+  const int64_t all = ScalarInt(dir.File("all.db"), "SELECT count(*) FROM processes");
 
   Write(dir.File("filters.json"), R"({"process": {"exclude": [{"exe": "/usr/bin/python3.11"}]}})");
   RecorderRun filtered = RunRecorder("replay --no-progress --filters " + dir.path() + " --db " +
                                      dir.File("some.db") + " " + log);
   ASSERT_EQ(filtered.exit_code, 0) << filtered.text;
   EXPECT_THAT(filtered.text, HasSubstr("filtered out "));
-  EXPECT_EQ(Count(dir.File("some.db"),
-                  "SELECT count(*) FROM processes WHERE exe = '/usr/bin/python3.11'"),
+  EXPECT_EQ(ScalarInt(dir.File("some.db"),
+                      "SELECT count(*) FROM processes WHERE exe = '/usr/bin/python3.11'"),
             0);
   // Its descendants went too; the rest stayed.
-  const int64_t left = Count(dir.File("some.db"), "SELECT count(*) FROM processes");
+  const int64_t left = ScalarInt(dir.File("some.db"), "SELECT count(*) FROM processes");
   EXPECT_LT(left, all - python);
   EXPECT_GT(left, 0);
   // The run's row counts what was left out, by kind; none of it is lost.
   // (Fewer than the python rows: some of those are placeholders of
   // processes whose exec is not in the capture.)
-  EXPECT_GT(Count(dir.File("some.db"), "SELECT filtered_out_process_start FROM runs"), 0);
-  EXPECT_GT(Count(dir.File("some.db"), "SELECT filtered_out_process_end FROM runs"), 0);
-  EXPECT_EQ(Count(dir.File("some.db"), "SELECT events_lost FROM runs"), 0);
+  EXPECT_GT(ScalarInt(dir.File("some.db"), "SELECT filtered_out_process_start FROM runs"), 0);
+  EXPECT_GT(ScalarInt(dir.File("some.db"), "SELECT filtered_out_process_end FROM runs"), 0);
+  EXPECT_EQ(ScalarInt(dir.File("some.db"), "SELECT events_lost FROM runs"), 0);
 
   Write(dir.File("filters.json"), R"({"process": {"exclude": [{"exee": "x"}]}})");
   RecorderRun bad = RunRecorder("replay --no-progress --filters " + dir.path() + " --db " +

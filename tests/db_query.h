@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <charconv>
+#include <cstdint>
 #include <map>
 #include <string>
 #include <utility>
@@ -91,6 +93,19 @@ inline std::string Scalar(const std::string& db_path, const std::string& sql) {
   std::vector<std::vector<std::string>> rows = QueryValues(db_path, sql);
   if (rows.size() != 1 || rows[0].size() != 1) return "<not one value>";
   return rows[0][0];
+}
+
+// The one value `sql` returns, as an integer; -1, and a test failure,
+// when it is not one integer.
+inline int64_t ScalarInt(const std::string& db_path, const std::string& sql) {
+  const std::string value = Scalar(db_path, sql);
+  int64_t n = 0;
+  const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), n);
+  if (error != std::errc() || end != value.data() + value.size()) {
+    ADD_FAILURE() << sql << " gave " << value << ", not one integer";
+    return -1;
+  }
+  return n;
 }
 
 }  // namespace recorder

@@ -6,11 +6,11 @@
 #include "daemon/disk_space.h"
 
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 #include <sys/stat.h>
 
 #include <string>
 
+#include "db_query.h"
 #include "store/event_store.h"
 #include "store/retention.h"
 #include "temp_dir.h"
@@ -122,16 +122,7 @@ TypedEvent FileWrite(uint64_t serial) {
 }
 
 int64_t CountFileRows(const std::string& path) {
-  sqlite3* db = nullptr;
-  EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
-  sqlite3_stmt* stmt = nullptr;
-  EXPECT_EQ(sqlite3_prepare_v2(db, "SELECT count(*) FROM file_data", -1, &stmt, nullptr),
-            SQLITE_OK);
-  EXPECT_EQ(sqlite3_step(stmt), SQLITE_ROW);
-  const int64_t n = sqlite3_column_int64(stmt, 0);
-  sqlite3_finalize(stmt);
-  sqlite3_close(db);
-  return n;
+  return ScalarInt(path, "SELECT count(*) FROM file_data");
 }
 
 TEST(DiskGateSinkTest, AFullDatabaseDropsCountsAndResumes) {

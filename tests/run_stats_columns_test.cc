@@ -3,29 +3,16 @@
 // its columns fails here), each holding what RecordRunStats was given.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include <string>
 
+#include "db_query.h"
 #include "normalize/typed_event.h"
 #include "store/event_store.h"
 #include "temp_dir.h"
 
 namespace recorder::store {
 namespace {
-
-int64_t QueryInt(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
-  sqlite3_stmt* stmt = nullptr;
-  EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK)
-      << sqlite3_errmsg(db) << " in " << sql;
-  int64_t value = -1;
-  if (stmt && sqlite3_step(stmt) == SQLITE_ROW) value = sqlite3_column_int64(stmt, 0);
-  sqlite3_finalize(stmt);
-  sqlite3_close(db);
-  return value;
-}
 
 TEST(RunStatsColumnsTest, SerialGapsAndCapDropsByKindReachTheirColumns) {
   TempDir dir;
@@ -43,20 +30,20 @@ TEST(RunStatsColumnsTest, SerialGapsAndCapDropsByKindReachTheirColumns) {
     ASSERT_TRUE((*store)->RecordRunStats(stats, 1700000001000).ok());
     ASSERT_TRUE((*store)->Flush().ok());
   }
-  EXPECT_EQ(QueryInt(path, "SELECT serial_gaps FROM runs"), 42);
+  EXPECT_EQ(ScalarInt(path, "SELECT serial_gaps FROM runs"), 42);
   for (size_t kind = 0; kind < kRunEventKinds; ++kind) {
-    EXPECT_EQ(QueryInt(path, fmt::format("SELECT dropped_cap_{} FROM runs", EventKindName(kind))),
+    EXPECT_EQ(ScalarInt(path, fmt::format("SELECT dropped_cap_{} FROM runs", EventKindName(kind))),
               static_cast<int64_t>(kind + 1))
         << EventKindName(kind);
   }
   for (size_t kind = 0; kind < kRunEventKinds; ++kind) {
-    EXPECT_EQ(QueryInt(path, fmt::format("SELECT filtered_out_{} FROM runs", EventKindName(kind))),
+    EXPECT_EQ(ScalarInt(path, fmt::format("SELECT filtered_out_{} FROM runs", EventKindName(kind))),
               static_cast<int64_t>(100 + kind))
         << EventKindName(kind);
   }
   // Serial gaps overlap kernel_lost: not in events_lost; what the filters
   // left out is chosen, not lost.
-  EXPECT_EQ(QueryInt(path, "SELECT events_lost FROM runs"), 0);
+  EXPECT_EQ(ScalarInt(path, "SELECT events_lost FROM runs"), 0);
 }
 
 }  // namespace
