@@ -181,6 +181,22 @@ PluginRun StartPluginUnderAuditd(AuditStateGuard& guard, const PluginSetup& setu
   return run;
 }
 
+// Stops the run's auditd (ours, by pid): its plugin sees SIGTERM and EOF
+// on stdin and must finish cleanly (reaped here with status 0). Whether
+// the plugin is gone.
+bool StopPluginRun(AuditStateGuard& guard, const PluginRun& run, const PluginSetup& setup,
+                   const std::string& out_path) {
+  EXPECT_EQ(AuditStateGuard::StopChild(run.auditd), 0) << Cat(out_path);
+  guard.Forget(run.auditd);
+  PluginEnd end = AwaitPluginEnd(run.plugin, 15s);
+  if (!end.gone) {
+    ADD_FAILURE() << "the plugin did not exit\n" << Cat(setup.log_path);
+    return false;
+  }
+  ExpectReapedWithStatusZero(end, setup.log_path);
+  return true;
+}
+
 void ExpectOnlyOurRulesGone(const AuditStateGuard& guard) {
   EXPECT_EQ(CountRulesWithKey(kTestKey), 0) << RunCapture("auditctl -l");
   EXPECT_EQ(RuleLines(), guard.rules_before()) << "foreign rules must be untouched";
@@ -202,7 +218,6 @@ TEST(LiveSourceResilience, PluginSurvivesAuditdRestart) {
   // First auditd, first plugin process, first workload.
   const PluginRun first =
       StartPluginUnderAuditd(guard, setup, plugins, temp.path() + "/auditd1.out");
-  pid_t auditd = first.auditd;
   const int first_plugin = first.plugin;
   ASSERT_GT(first_plugin, 0);
   const std::string first_marker = UniqueMarker("first");
@@ -212,11 +227,7 @@ TEST(LiveSourceResilience, PluginSurvivesAuditdRestart) {
 
   // Full restart: stop auditd (ours, by pid); its plugin sees SIGTERM and
   // EOF on stdin and must finish cleanly before the next one starts.
-  EXPECT_EQ(AuditStateGuard::StopChild(auditd), 0) << Cat(temp.path() + "/auditd1.out");
-  guard.Forget(auditd);
-  PluginEnd first_end = AwaitPluginEnd(first_plugin, 15s);
-  ASSERT_TRUE(first_end.gone) << "the first plugin did not exit\n" << Cat(setup.log_path);
-  ExpectReapedWithStatusZero(first_end, setup.log_path);
+  ASSERT_TRUE(StopPluginRun(guard, first, setup, temp.path() + "/auditd1.out"));
   // It cleaned up after itself: nothing left that could stop the next one.
   EXPECT_FALSE(fs::exists(setup.pid_file()));
   EXPECT_FALSE(fs::exists(setup.socket()));
@@ -226,10 +237,8 @@ TEST(LiveSourceResilience, PluginSurvivesAuditdRestart) {
   // Same configuration again: a new plugin process, same monitor.db.
   const PluginRun second =
       StartPluginUnderAuditd(guard, setup, plugins, temp.path() + "/auditd2.out");
-  auditd = second.auditd;
-  const int second_plugin = second.plugin;
-  ASSERT_GT(second_plugin, 0);
-  EXPECT_NE(second_plugin, first_plugin);
+  ASSERT_GT(second.plugin, 0);
+  EXPECT_NE(second.plugin, first_plugin);
   auto status = daemon::ControlRequest(setup.socket(), "status");
   ASSERT_TRUE(status.ok());
   EXPECT_EQ(nlohmann::json::parse(*status).value("source", ""), "plugin");
@@ -243,11 +252,7 @@ TEST(LiveSourceResilience, PluginSurvivesAuditdRestart) {
       << Cat(setup.log_path);
   EXPECT_FALSE(db.Query(EchoRowQuery(first_marker)).empty()) << "the first run's rows are gone";
 
-  EXPECT_EQ(AuditStateGuard::StopChild(auditd), 0) << Cat(temp.path() + "/auditd2.out");
-  guard.Forget(auditd);
-  PluginEnd second_end = AwaitPluginEnd(second_plugin, 15s);
-  ASSERT_TRUE(second_end.gone) << "the second plugin did not exit\n" << Cat(setup.log_path);
-  ExpectReapedWithStatusZero(second_end, setup.log_path);
+  ASSERT_TRUE(StopPluginRun(guard, second, setup, temp.path() + "/auditd2.out"));
 
   // Two runs, one per plugin process, neither stopped by an error.
   auto runs = db.Query("SELECT source, COALESCE(error, '') FROM runs ORDER BY run_id");
@@ -301,11 +306,7 @@ TEST(LiveSourceResilience, PluginKeepsRecordingAcrossAuditdSighup) {
   EXPECT_FALSE(db.Await(EchoRowQuery(after_marker), 10s).empty()) << "not recorded after SIGHUP\n"
                                                                   << Cat(setup.log_path);
 
-  EXPECT_EQ(AuditStateGuard::StopChild(auditd), 0) << Cat(temp.path() + "/auditd.out");
-  guard.Forget(auditd);
-  PluginEnd end = AwaitPluginEnd(plugin, 15s);
-  ASSERT_TRUE(end.gone) << Cat(setup.log_path);
-  ExpectReapedWithStatusZero(end, setup.log_path);
+  ASSERT_TRUE(StopPluginRun(guard, run, setup, temp.path() + "/auditd.out"));
   auto runs = db.Query("SELECT COALESCE(error, '') FROM runs");
   ASSERT_EQ(runs.size(), 1u);
   EXPECT_EQ(runs[0][0], "");
