@@ -50,11 +50,14 @@ def say(text):
     with open(out + ".tmp", "w") as f:
         f.write(text)
     os.rename(out + ".tmp", out)
-if mode == "serve":
+def listener():
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     s.bind(("127.0.0.1", 0))
     s.listen(16)
     say(str(s.getsockname()[1]))
+    return s
+if mode == "serve":
+    s = listener()
     while True:
         select.select([s], [], [])
         c, _ = s.accept()
@@ -64,10 +67,7 @@ elif mode == "bare":
     # first byte says whether to hold the accepted socket ("h") or close it.
     import ctypes
     libc = ctypes.CDLL(None, use_errno=True)
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind(("127.0.0.1", 0))
-    s.listen(16)
-    say(str(s.getsockname()[1]))
+    s = listener()
     while True:
         select.select([s], [], [])
         fd = libc.accept(s.fileno(), None, None)
