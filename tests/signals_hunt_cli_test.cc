@@ -18,14 +18,10 @@
 #include "store/schema.h"
 #include "temp_dir.h"
 
+namespace recorder {
 namespace {
 
-using namespace recorder::signals_cli_test;
-using recorder::Query;
-using recorder::RecorderRun;
-using recorder::RunRecorder;
-using recorder::Scalar;
-using recorder::ShellQuote;
+using namespace signals_cli_test;
 
 const std::string kMarkerId = "6c1e0a52-5f0e-4d8c-9a3e-recorder-marker";
 
@@ -287,3 +283,4 @@ TEST_F(SignalsHuntCli, BadInputIsNamedWithANonZeroExit) {
 }
 
 }  // namespace
+}  // namespace recorder

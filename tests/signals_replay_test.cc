@@ -18,14 +18,10 @@
 #include "store/schema.h"
 #include "temp_dir.h"
 
+namespace recorder {
 namespace {
 
-using namespace recorder::signals_cli_test;
-using recorder::Query;
-using recorder::RecorderRun;
-using recorder::RunRecorder;
-using recorder::Scalar;
-using recorder::ShellQuote;
+using namespace signals_cli_test;
 
 std::string Quote(const std::string& s) { return ShellQuote(s); }
 
@@ -219,3 +215,4 @@ TEST(SignalsReplay, WithoutSignalsTheViewsAreThereAndEmpty) {
 }
 
 }  // namespace
+}  // namespace recorder
