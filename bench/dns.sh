@@ -61,6 +61,14 @@ qps, seconds = int(sys.argv[1]), float(sys.argv[2])
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.setblocking(False)
 sent = answered = 0
+def drain():  # counts the answers that have arrived
+    global answered
+    try:
+        while True:
+            s.recv(512)
+            answered += 1
+    except BlockingIOError:
+        pass
 start = time.monotonic()
 while True:
     now = time.monotonic() - start
@@ -71,20 +79,10 @@ while True:
         s.sendto(struct.pack(">HHHHHH", sent & 0xFFFF, 0x0100, 1, 0, 0, 0) + name + b"\x00\x01\x00\x01",
                  ("127.0.0.77", 53))
         sent += 1
-    try:
-        while True:
-            s.recv(512)
-            answered += 1
-    except BlockingIOError:
-        pass
+    drain()
     time.sleep(0.001)
 time.sleep(0.2)
-try:
-    while True:
-        s.recv(512)
-        answered += 1
-except BlockingIOError:
-    pass
+drain()
 print(sent, answered)
 PY
 }
