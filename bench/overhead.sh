@@ -330,6 +330,13 @@ start_auditd() {  # variant
   wait_until 20 "auditd to hold the audit pid" holder_is "$auditd_pid"
 }
 
+start_recorder() {  # source (unicast, multicast): a recorder of our own into $db
+  "$recorder" run --config "$cfg" --db "$db" --source "$1" --no-live-line \
+    --log-file "$state/recorder.log" 2>>"$work/recorder.stderr" &
+  recorder_pid=$!
+  started+=("$recorder_pid"); all_started+="$recorder_pid "
+}
+
 start_collector() {  # collector db
   local c=$1 db=$2
   auditd_pid='' recorder_pid='' floor_pid='' recorder_is_plugin=0
@@ -351,10 +358,7 @@ start_collector() {  # collector db
       wait_until 20 "auditd ready" ready "$auditd_pid"
       ;;
     unicast)
-      "$recorder" run --config "$cfg" --db "$db" --source unicast --no-live-line \
-        --log-file "$state/recorder.log" 2>>"$work/recorder.stderr" &
-      recorder_pid=$!
-      started+=("$recorder_pid"); all_started+="$recorder_pid "
+      start_recorder unicast
       wait_until 30 "recorder (unicast) ready" ready "$recorder_pid"
       wait_until 30 "recorder status" recorder_up
       ;;
@@ -369,10 +373,7 @@ start_collector() {  # collector db
       ;;
     multicast)
       start_auditd none
-      "$recorder" run --config "$cfg" --db "$db" --source multicast --no-live-line \
-        --log-file "$state/recorder.log" 2>>"$work/recorder.stderr" &
-      recorder_pid=$!
-      started+=("$recorder_pid"); all_started+="$recorder_pid "
+      start_recorder multicast
       wait_until 30 "recorder (multicast) ready" ready "$auditd_pid"
       wait_until 30 "recorder status" recorder_up
       ;;

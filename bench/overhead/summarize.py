@@ -90,20 +90,22 @@ def main():
     p("one core over the workload's duration.")
     p("")
 
+    def table(title, columns):  # a section that is one table: its title and header
+        p(f"## {title}")
+        p("")
+        p("| " + " | ".join(columns) + " |")
+        p("|---|" + "---|" * (len(columns) - 1))
+
+    by_collector = ["workload"] + [LABELS[c] for c in collectors]
+
     # Achieved rates.
-    p("## Workload rates achieved (ops/s)")
-    p("")
-    p("| workload | " + " | ".join(LABELS[c] for c in collectors) + " |")
-    p("|---|" + "---|" * len(collectors))
+    table("Workload rates achieved (ops/s)", by_collector)
     for w in workloads:
         p(f"| {w} | " + " | ".join(spread(values(w, c, "rate"), "{:.0f}") for c in collectors) + " |")
     p("")
 
     # CPU.
-    p("## Collector CPU, % of one core")
-    p("")
-    p("| workload | " + " | ".join(LABELS[c] for c in collectors) + " |")
-    p("|---|" + "---|" * len(collectors))
+    table("Collector CPU, % of one core", by_collector)
     for w in workloads:
         p(f"| {w} | " + " | ".join(spread(values(w, c, "cpu_pct")) for c in collectors) + " |")
     p("")
@@ -127,20 +129,15 @@ def main():
     # Ratios against auditd.
     if "auditd" in collectors:
         others = [c for c in collectors if c != "auditd"]
-        p("## CPU against auditd RAW, pair by pair (same repetition and workload)")
-        p("")
-        p("| workload | " + " | ".join(f"{c} ÷ auditd" for c in others) + " |")
-        p("|---|" + "---|" * len(others))
+        table("CPU against auditd RAW, pair by pair (same repetition and workload)",
+              ["workload"] + [f"{c} ÷ auditd" for c in others])
         for w in workloads:
             p(f"| {w} | " + " | ".join(
                 spread(pairs(w, c, "auditd", cpu_ratio)) + "×" for c in others) + " |")
         p("")
 
     # kauditd.
-    p("## The kernel's kauditd thread, % of one core")
-    p("")
-    p("| workload | " + " | ".join(LABELS[c] for c in collectors) + " |")
-    p("|---|" + "---|" * len(collectors))
+    table("The kernel's kauditd thread, % of one core", by_collector)
     for w in workloads:
         p(f"| {w} | " + " | ".join(
             spread([r["kauditd_cpu_s"] / r["seconds"] * 100 for r in rows
@@ -150,10 +147,8 @@ def main():
 
     # Throughput at the maximum rate.
     if "execmax" in workloads and "floor" in collectors:
-        p("## As fast as possible (execmax): ops/s against the floor, pair by pair")
-        p("")
-        p("| collector | exec/s | ÷ floor | kernel lost | drops |")
-        p("|---|---|---|---|---|")
+        table("As fast as possible (execmax): ops/s against the floor, pair by pair",
+              ["collector", "exec/s", "÷ floor", "kernel lost", "drops"])
         for c in collectors:
             ratio = pairs("execmax", c, "floor",
                           lambda a, b: a["rate"] / b["rate"] if b["rate"] > 0 else None)
