@@ -205,41 +205,54 @@ void ExpectOnlyOurRulesGone(const AuditStateGuard& guard) {
 // ---------------------------------------------------------------------
 // 1. The plugin across a full auditd restart.
 
-TEST(LiveSourceResilience, PluginSurvivesAuditdRestart) {
-  std::string skip = LiveSkipReason(kTestKey, /*needs_free_pid=*/true);
-  if (!skip.empty()) GTEST_SKIP() << skip;
-  ChildSubreaper reaper;
-  PluginProcesses plugins;
-  AuditStateGuard guard(kTestKey);
-  TempDir temp;
-  PluginSetup setup(temp);
-  Db db(setup.db_path);
+// The recorder as auditd's plugin in a temp dir of its own. The members
+// end in the reverse of their order, as the locals they replace did: the
+// guard stops auditd (which ends its plugins by EOF), then `plugins_`
+// waits for them, and this process stops being their reaper last.
+class PluginUnderAuditd : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string skip = LiveSkipReason(kTestKey, /*needs_free_pid=*/true);
+    if (!skip.empty()) GTEST_SKIP() << skip;
+    guard_ = std::make_unique<AuditStateGuard>(kTestKey);
+    setup_ = std::make_unique<PluginSetup>(temp_);
+  }
+
+  ChildSubreaper reaper_;
+  PluginProcesses plugins_;
+  std::unique_ptr<AuditStateGuard> guard_;
+  TempDir temp_;
+  std::unique_ptr<PluginSetup> setup_;
+};
+
+TEST_F(PluginUnderAuditd, SurvivesAnAuditdRestart) {
+  Db db(setup_->db_path);
 
   // First auditd, first plugin process, first workload.
   const PluginRun first =
-      StartPluginUnderAuditd(guard, setup, plugins, temp.path() + "/auditd1.out");
+      StartPluginUnderAuditd(*guard_, *setup_, plugins_, temp_.path() + "/auditd1.out");
   const int first_plugin = first.plugin;
   ASSERT_GT(first_plugin, 0);
   const std::string first_marker = UniqueMarker("first");
   RunEcho(first_marker);
   ASSERT_FALSE(db.Await(EchoRowQuery(first_marker), 15s).empty()) << "first workload not recorded\n"
-                                                                  << Cat(setup.log_path);
+                                                                  << Cat(setup_->log_path);
 
   // Full restart: stop auditd (ours, by pid); its plugin sees SIGTERM and
   // EOF on stdin and must finish cleanly before the next one starts.
-  ASSERT_TRUE(StopPluginRun(guard, first, setup, temp.path() + "/auditd1.out"));
+  ASSERT_TRUE(StopPluginRun(*guard_, first, *setup_, temp_.path() + "/auditd1.out"));
   // It cleaned up after itself: nothing left that could stop the next one.
-  EXPECT_FALSE(fs::exists(setup.pid_file()));
-  EXPECT_FALSE(fs::exists(setup.socket()));
+  EXPECT_FALSE(fs::exists(setup_->pid_file()));
+  EXPECT_FALSE(fs::exists(setup_->socket()));
   EXPECT_EQ(CountRulesWithKey(kTestKey), 0) << "the first plugin left its rules";
-  EXPECT_NE(Cat(setup.log_path).find("stopped ("), std::string::npos) << Cat(setup.log_path);
+  EXPECT_NE(Cat(setup_->log_path).find("stopped ("), std::string::npos) << Cat(setup_->log_path);
 
   // Same configuration again: a new plugin process, same monitor.db.
   const PluginRun second =
-      StartPluginUnderAuditd(guard, setup, plugins, temp.path() + "/auditd2.out");
+      StartPluginUnderAuditd(*guard_, *setup_, plugins_, temp_.path() + "/auditd2.out");
   ASSERT_GT(second.plugin, 0);
   EXPECT_NE(second.plugin, first_plugin);
-  auto status = daemon::ControlRequest(setup.socket(), "status");
+  auto status = daemon::ControlRequest(setup_->socket(), "status");
   ASSERT_TRUE(status.ok());
   EXPECT_EQ(nlohmann::json::parse(*status).value("source", ""), "plugin");
 
@@ -249,68 +262,62 @@ TEST(LiveSourceResilience, PluginSurvivesAuditdRestart) {
   // batch delay plus the host's scheduling, is not late.
   ASSERT_FALSE(db.Await(EchoRowQuery(second_marker), 10s).empty())
       << "second workload not recorded within 10 s of the restart\n"
-      << Cat(setup.log_path);
+      << Cat(setup_->log_path);
   EXPECT_FALSE(db.Query(EchoRowQuery(first_marker)).empty()) << "the first run's rows are gone";
 
-  ASSERT_TRUE(StopPluginRun(guard, second, setup, temp.path() + "/auditd2.out"));
+  ASSERT_TRUE(StopPluginRun(*guard_, second, *setup_, temp_.path() + "/auditd2.out"));
 
   // Two runs, one per plugin process, neither stopped by an error.
   auto runs = db.Query("SELECT source, COALESCE(error, '') FROM runs ORDER BY run_id");
-  ASSERT_EQ(runs.size(), 2u) << Cat(setup.log_path);
+  ASSERT_EQ(runs.size(), 2u) << Cat(setup_->log_path);
   for (const auto& run : runs) {
     EXPECT_EQ(run[0], "live:plugin");
     EXPECT_EQ(run[1], "") << "run stopped by an error";
   }
-  std::string log = Cat(setup.log_path);
+  std::string log = Cat(setup_->log_path);
   EXPECT_EQ(log.find("[error]"), std::string::npos) << log;
-  ExpectOnlyOurRulesGone(guard);
-  EXPECT_EQ(ReadAuditStatus()->pid, guard.before().pid);
+  ExpectOnlyOurRulesGone(*guard_);
+  EXPECT_EQ(ReadAuditStatus()->pid, guard_->before().pid);
 }
 
 // The bonus variant: SIGHUP makes auditd re-read its configuration and
 // plugin files; an unchanged plugin keeps running (auditd forwards the
 // SIGHUP, the recorder re-reads recorder.json) and keeps recording.
-TEST(LiveSourceResilience, PluginKeepsRecordingAcrossAuditdSighup) {
-  std::string skip = LiveSkipReason(kTestKey, /*needs_free_pid=*/true);
-  if (!skip.empty()) GTEST_SKIP() << skip;
-  ChildSubreaper reaper;
-  PluginProcesses plugins;
-  AuditStateGuard guard(kTestKey);
-  TempDir temp;
-  PluginSetup setup(temp);
-  Db db(setup.db_path);
+TEST_F(PluginUnderAuditd, KeepsRecordingAcrossAnAuditdSighup) {
+  Db db(setup_->db_path);
 
-  const PluginRun run = StartPluginUnderAuditd(guard, setup, plugins, temp.path() + "/auditd.out");
+  const PluginRun run =
+      StartPluginUnderAuditd(*guard_, *setup_, plugins_, temp_.path() + "/auditd.out");
   const pid_t auditd = run.auditd;
   const int plugin = run.plugin;
   ASSERT_GT(plugin, 0);
   const std::string before_marker = UniqueMarker("prehup");
   RunEcho(before_marker);
-  ASSERT_FALSE(db.Await(EchoRowQuery(before_marker), 15s).empty()) << Cat(setup.log_path);
+  ASSERT_FALSE(db.Await(EchoRowQuery(before_marker), 15s).empty()) << Cat(setup_->log_path);
 
   ASSERT_EQ(kill(auditd, SIGHUP), 0);
   // The plugin re-reads its configuration: wait for it to say so.
   EXPECT_TRUE(WaitFor(
       [&] {
-        return Cat(setup.log_path).find("SIGHUP: configuration reloaded") != std::string::npos;
+        return Cat(setup_->log_path).find("SIGHUP: configuration reloaded") != std::string::npos;
       },
       10s))
-      << Cat(setup.log_path) << Cat(temp.path() + "/auditd.out");
-  EXPECT_TRUE(WaitFor([&] { return setup.Answers(); }, 10s));
-  EXPECT_EQ(daemon::ReadLivePid(setup.pid_file()), plugin) << "auditd restarted the plugin";
+      << Cat(setup_->log_path) << Cat(temp_.path() + "/auditd.out");
+  EXPECT_TRUE(WaitFor([&] { return setup_->Answers(); }, 10s));
+  EXPECT_EQ(daemon::ReadLivePid(setup_->pid_file()), plugin) << "auditd restarted the plugin";
   EXPECT_EQ(kill(plugin, 0), 0);
   EXPECT_GT(CountRulesWithKey(kTestKey), 0) << "rules gone after the reload";
 
   const std::string after_marker = UniqueMarker("posthup");
   RunEcho(after_marker);
   EXPECT_FALSE(db.Await(EchoRowQuery(after_marker), 10s).empty()) << "not recorded after SIGHUP\n"
-                                                                  << Cat(setup.log_path);
+                                                                  << Cat(setup_->log_path);
 
-  ASSERT_TRUE(StopPluginRun(guard, run, setup, temp.path() + "/auditd.out"));
+  ASSERT_TRUE(StopPluginRun(*guard_, run, *setup_, temp_.path() + "/auditd.out"));
   auto runs = db.Query("SELECT COALESCE(error, '') FROM runs");
   ASSERT_EQ(runs.size(), 1u);
   EXPECT_EQ(runs[0][0], "");
-  ExpectOnlyOurRulesGone(guard);
+  ExpectOnlyOurRulesGone(*guard_);
 }
 
 // ---------------------------------------------------------------------
