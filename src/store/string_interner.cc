@@ -7,6 +7,17 @@ namespace recorder::store {
 namespace {
 // Rough heap cost of a cache entry beyond its characters (node, bucket).
 constexpr size_t kEntryOverhead = 64;
+
+// The id of the row `select` finds for `key` (its ?1); 0 when none.
+Result<int64_t> FindId(Statement* select, std::string_view key) {
+  select->BindText(1, key);
+  Result<bool> row = select->Step();
+  const int64_t id = row.ok() && *row ? select->ColumnInt(0) : 0;
+  select->Reset();
+  if (!row.ok()) return row.status();
+  return id;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<StringInterner>> StringInterner::Create(Database* db, size_t cache_bytes) {
@@ -43,11 +54,9 @@ Result<int64_t> StringInterner::Intern(std::string_view value) {
     return it->second;
   }
   ++misses_;
-  select_string_->BindText(1, value);
-  Result<bool> row = select_string_->Step();
-  int64_t id = row.ok() && *row ? select_string_->ColumnInt(0) : 0;
-  select_string_->Reset();
-  if (!row.ok()) return row.status();
+  Result<int64_t> found = FindId(select_string_.get(), value);
+  if (!found.ok()) return found.status();
+  int64_t id = *found;
   if (id == 0) {
     insert_string_->BindText(1, value);
     Status status = insert_string_->Run();
@@ -72,11 +81,9 @@ Result<int64_t> StringInterner::InternArgv(const std::vector<std::string>& argv)
   }
   ++misses_;
   std::string json = ArgvJson(argv);
-  select_command_->BindText(1, json);
-  Result<bool> row = select_command_->Step();
-  int64_t id = row.ok() && *row ? select_command_->ColumnInt(0) : 0;
-  select_command_->Reset();
-  if (!row.ok()) return row.status();
+  Result<int64_t> found = FindId(select_command_.get(), json);
+  if (!found.ok()) return found.status();
+  int64_t id = *found;
   if (id == 0) {
     insert_command_->BindText(1, json);
     insert_command_->BindText(2, ShellJoin(argv));
