@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "investigate/event_search.h"
 #include "investigate/event_stream.h"
 #include "investigate/investigate_format.h"
 #include "investigate/investigation_db.h"
@@ -231,7 +232,7 @@ TEST_F(InvestigateIndexTest, NoQueryScansAnEventTable) {
 // next opens it, its rows untouched.
 // A search's hits are the first ones stored, whichever way a table is
 // read: a term in enough strings that the table is first read from its
-// start for a stretch (event_stream.cc, CollectHits) finds the hits
+// start for a stretch (event_search.cc, CollectHits) finds the hits
 // inside that stretch and those after it, in order, the same as the
 // brute-force answer and the same without the indexes.
 TEST_F(InvestigateIndexTest, SearchHitsAreTheFirstStoredWhereverTheReadInOrderStops) {

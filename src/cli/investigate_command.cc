@@ -13,6 +13,7 @@
 
 #include "cli/commands.h"
 #include "cli/pager.h"
+#include "investigate/event_search.h"
 #include "investigate/event_stream.h"
 #include "investigate/investigate_format.h"
 #include "investigate/investigation_db.h"

@@ -1,8 +1,9 @@
 // Events of every kind in one time-ordered stream: the activity of one
-// process, a timeline over the whole database (paged), and a search for a
-// term in every table. Each event view of docs/schema.md contributes rows
-// of one shape (EventRow), with a one-line `detail` made in SQL, so the
-// text and JSON formatters and a later web view show the same thing.
+// process and a timeline over the whole database (paged); a search for a
+// term in every table is event_search.h. Each event view of
+// docs/schema.md contributes rows of one shape (EventRow), with a
+// one-line `detail` made in SQL, so the text and JSON formatters and the
+// web view show the same thing.
 #pragma once
 
 #include <cstdint>
@@ -87,20 +88,5 @@ struct MinuteCount {
 // exe and node; limit and after do not apply), in time order; minutes without
 // events are left out.
 Result<std::vector<MinuteCount>> LoadHistogram(store::Database& db, const TimelineQuery& query);
-
-// The hits of one kind ("process" for rows of `processes`, else an
-// EventKindName), at most the limit; `more` when there were others.
-struct SearchGroup {
-  std::string kind;
-  std::vector<EventRow> hits;
-  bool more = false;
-};
-
-// `term` as a substring (ASCII case-insensitive) of the paths, addresses,
-// hashes, users, modules, command lines and details of every table; with
-// a `node`, only the hits of that host's processes. Groups without hits
-// are left out. kInvalid for an empty term.
-Result<std::vector<SearchGroup>> Search(store::Database& db, std::string_view term,
-                                        int64_t limit_per_kind, std::string_view node = {});
 
 }  // namespace recorder::investigate

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "investigate/event_search.h"
 #include "investigate/event_stream.h"
 #include "investigate/process_report.h"
 #include "investigate/process_tree.h"

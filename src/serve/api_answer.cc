@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "investigate/event_search.h"
 #include "investigate/event_stream.h"
 #include "investigate/investigate_format.h"
 #include "investigate/process_report.h"

@@ -331,7 +331,7 @@ constexpr const char* kSchemaV8 = R"sql(
 ALTER TABLE run_data ADD COLUMN unresolved_ports INTEGER NOT NULL DEFAULT 0;
 )sql";
 
-// The indexes `search` would use (src/investigate/event_stream.cc): the
+// The indexes `search` would use (src/investigate/event_search.cc): the
 // columns it matches, looked up by the ids of the matching strings or by
 // the term's number. Not created by the recorder: their keys are string
 // ids, most in random order, so each row written dirties pages all over
