@@ -5,37 +5,19 @@
 #include <string>
 #include <string_view>
 
+#include "investigate/event_views.h"
+
 namespace recorder::serve {
 namespace {
-
-// The view and time column of each kind, as in the timeline
-// (investigate/event_stream.cc): exec and exit are the start and end of
-// rows of `processes`.
-struct KindTime {
-  investigate::EventKind kind;
-  std::string_view view;
-  std::string_view time;
-};
-
-constexpr KindTime kKindTimes[] = {
-    {investigate::EventKind::kExec, "processes", "start_time"},
-    {investigate::EventKind::kExit, "processes", "end_time"},
-    {investigate::EventKind::kFile, "file_events", "time"},
-    {investigate::EventKind::kNetwork, "network_events", "time"},
-    {investigate::EventKind::kSecurity, "security_events", "time"},
-    {investigate::EventKind::kModule, "module_events", "time"},
-    {investigate::EventKind::kImage, "image_events", "time"},
-    {investigate::EventKind::kDns, "dns_events", "time"},
-    {investigate::EventKind::kFailedExec, "failed_execs", "time"},
-    {investigate::EventKind::kRegistry, "registry_events", "time"},
-};
 
 // Parameters by number: ?1 lower, ?2 upper, ?3 user, ?4 exe glob, ?5 bucket
 // width, ?6 node.
 std::string Union(const investigate::TimelineQuery& query, std::string_view select_format,
                   bool bounded) {
   std::string sql;
-  for (const KindTime& source : kKindTimes) {
+  // Each kind's view and time column, as the timeline reads them: exec
+  // and exit are the start and end of rows of `processes`.
+  for (const investigate::KindSource& source : investigate::KindSources()) {
     bool wanted = query.kinds.empty();
     for (investigate::EventKind kind : query.kinds) wanted = wanted || kind == source.kind;
     if (!wanted) continue;
