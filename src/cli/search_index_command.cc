@@ -32,6 +32,14 @@ int Fail(const Status& status) {
   return kExitDatabase;
 }
 
+// A step after the indexes were built or dropped that only gives space
+// back: its failure leaves the file larger than it need be, not wrong.
+void WarnIfFailed(const Status& status, const std::string& path, const char* step) {
+  if (status.ok()) return;
+  std::fprintf(stderr, "recorder search-index: warning: %s: %s: %s (the size below may be off)\n",
+               path.c_str(), step, status.message().c_str());
+}
+
 int RunSearchIndex(const SearchIndexOptions& options) {
   Result<std::string> db_path = DatabasePathFor(options.db, options.config_dir);
   if (!db_path.ok()) return Fail(db_path.status());
@@ -54,10 +62,11 @@ int RunSearchIndex(const SearchIndexOptions& options) {
   status =
       options.drop ? store::DropSearchIndexes(db->get()) : store::CreateSearchIndexes(db->get());
   if (!status.ok()) return Fail(Status::Errorf("{}: {}", path, status.message()));
-  if (options.drop) (void)(*db)->Exec("PRAGMA incremental_vacuum");
+  if (options.drop)
+    WarnIfFailed((*db)->Exec("PRAGMA incremental_vacuum"), path, "giving the freed pages back");
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  (void)(*db)->Exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  WarnIfFailed((*db)->Exec("PRAGMA wal_checkpoint(TRUNCATE)"), path, "checkpointing the WAL");
   Result<int64_t> after = store::SearchIndexesPresent(db->get());
   if (!after.ok()) return Fail(after.status());
   const double mb = (std::max<int64_t>(FileSize(path), 0) - bytes_before) / 1e6;
