@@ -366,6 +366,8 @@ void Daemon::RunCleanup(const TaskClock& now) {
     disable.swap(disable_asked_);
   }
   if (!disable.empty()) Disable(disable);
+  // A failed switch is logged there, and ends the run when it leaves no
+  // store (outcome_, checked below); otherwise the old file goes on.
   if (!archive.empty() && !outcome_.ended())
     (void)SwitchDatabase(LiveDatabase::SwitchKind::kArchive, archive,
                          config_.database_archive_limit, now.wall_ms);
