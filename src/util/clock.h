@@ -8,9 +8,11 @@
 
 namespace recorder {
 
-int64_t WallMs();       // CLOCK_REALTIME, ms since the Unix epoch
+// CLOCK_REALTIME, since the Unix epoch.
+int64_t WallMs();
 int64_t WallNs();
-int64_t MonotonicMs();  // CLOCK_MONOTONIC: never stepped, for schedules and timeouts
+// CLOCK_MONOTONIC: never stepped, for schedules and timeouts.
+int64_t MonotonicMs();
 int64_t MonotonicUs();
 int64_t MonotonicNs();
 
