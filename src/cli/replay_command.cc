@@ -20,6 +20,7 @@
 #include "bsm/bsm_reader.h"
 #include "cli/commands.h"
 #include "cli/replay_inputs.h"
+#include "cli/replay_summary.h"
 #include "config/config.h"
 #include "config/filter_locations.h"
 #include "enrich/enriching_sink.h"
@@ -412,95 +413,28 @@ int RunReplay(ReplayOptions options) {
     exit_code = kExitDatabase;
   }
 
-  const store::StoreCounters& c = (*store)->run_counters();
-  std::printf("replayed %zu input(s) into %s: %llu lines, %.1f MB in %.2f s\n",
-              options.files.size(), options.db.c_str(), static_cast<unsigned long long>(run.lines),
-              run.bytes / 1e6, seconds);
-  std::printf(
-      "stored %llu events (%.0f events/s): %llu process starts, %llu process ends, "
-      "%llu file, %llu network, %llu security, %llu module, %llu failed exec\n",
-      static_cast<unsigned long long>(c.stored()), seconds > 0 ? c.stored() / seconds : 0.0,
-      static_cast<unsigned long long>(c.process_starts),
-      static_cast<unsigned long long>(c.process_ends),
-      static_cast<unsigned long long>(c.file_events),
-      static_cast<unsigned long long>(c.network_events),
-      static_cast<unsigned long long>(c.security_events),
-      static_cast<unsigned long long>(c.module_events),
-      static_cast<unsigned long long>(c.failed_execs));
-  std::printf(
-      "skipped %llu audit events already stored; %llu placeholder processes; "
-      "%llu audit events with nothing to store\n",
-      static_cast<unsigned long long>(c.duplicates),
-      static_cast<unsigned long long>(c.placeholder_processes),
-      static_cast<unsigned long long>(run.ignored_events));
-  if (filters != nullptr) {
-    const filter::FilterStats fs = filtering.stats();
-    std::string by_type;
-    for (size_t t = 0; t < filter::kEventTypeCount; ++t)
-      if (fs.dropped[t])
-        by_type += fmt::format("{}{} {}", by_type.empty() ? "" : ", ", fs.dropped[t],
-                               filter::EventTypeName(static_cast<filter::EventType>(t)));
-    std::printf("filtered out %llu events%s%s%s\n",
-                static_cast<unsigned long long>(fs.total_dropped()), by_type.empty() ? "" : " (",
-                by_type.c_str(), by_type.empty() ? "" : ")");
-  }
-  if (evtx_counts.records > 0)
-    std::printf(
-        "Windows event logs: %llu records, %llu Sysmon events stored or already stored "
-        "(%llu registry changes stored), %llu Sysmon events of ids not mapped, %llu records "
-        "of other channels skipped, %llu damaged\n",
-        static_cast<unsigned long long>(evtx_counts.records),
-        static_cast<unsigned long long>(evtx_counts.sysmon),
-        static_cast<unsigned long long>(c.registry_events),
-        static_cast<unsigned long long>(evtx_counts.unmapped),
-        static_cast<unsigned long long>(evtx_counts.other_channel),
-        static_cast<unsigned long long>(evtx_counts.problems));
-  if (bsm_counts.records > 0 || bsm_counts.problems > 0)
-    std::printf(
-        "BSM audit trails: %llu records, %llu mapped to events (stored or already stored), "
-        "%llu of events not mapped, %llu damaged\n",
-        static_cast<unsigned long long>(bsm_counts.records),
-        static_cast<unsigned long long>(bsm_counts.mapped),
-        static_cast<unsigned long long>(bsm_counts.unmapped),
-        static_cast<unsigned long long>(bsm_counts.problems));
+  ReplaySummary summary;
+  summary.inputs = options.files.size();
+  summary.db = options.db;
+  summary.seconds = seconds;
+  summary.run = run;
+  summary.stored = (*store)->run_counters();
+  if (filters != nullptr) summary.filtered = filtering.stats();
+  summary.evtx = evtx_counts;
+  summary.bsm = bsm_counts;
   if (signal_rules) {
-    const signals::SignalStats ss = signal_sink.stats();
-    std::string by_level;
-    for (size_t l = 0; l < signals::kLevelCount; ++l)
-      if (ss.matches[l])
-        by_level += fmt::format("{}{} {}", by_level.empty() ? "" : ", ", ss.matches[l],
-                                signals::LevelName(static_cast<signals::Level>(l)));
-    std::printf("signals: %zu rule(s) loaded, %zu not; %llu match(es)%s%s%s%s\n",
-                signal_rules->loaded, signal_rules->problems.size(),
-                static_cast<unsigned long long>(ss.total()), by_level.empty() ? "" : " (",
-                by_level.c_str(), by_level.empty() ? "" : ")",
-                signals_on ? "" : " (DisableSignals is set)");
-    std::printf("signal matches stored: %llu, %llu removed past RecordSignalMatches (%lld)\n",
-                static_cast<unsigned long long>(c.signal_matches),
-                static_cast<unsigned long long>(c.signal_matches_removed),
-                static_cast<long long>(config->config.record_signal_matches));
+    summary.signals = ReplaySignalsSummary{signal_rules->loaded, signal_rules->problems.size(),
+                                           signal_sink.stats(), !signals_on,
+                                           config->config.record_signal_matches};
   }
-  std::printf("malformed lines: %llu, truncated records: %llu\n",
-              static_cast<unsigned long long>(run.malformed),
-              static_cast<unsigned long long>(run.truncated));
-  for (const std::string& example : reporter.examples()) std::printf("  %s\n", example.c_str());
-  // Each thread's CPU: on idle cores the wall time is about the largest
-  // (shown so that a benchmark on a shared machine can tell waiting for
-  // a core from working). Waits: how often the reading thread found the
-  // next thread's queue full (that one was the slower side then).
-  const double reading_cpu = static_cast<double>(reader_cpu.tv_sec) + reader_cpu.tv_nsec / 1e9;
-  const double next_cpu = writer ? writer->stats().writer_cpu_seconds : 0.0;
-  const auto waits = static_cast<unsigned long long>(writer ? writer->stats().producer_waits : 0);
-  if (store_writer) {
-    std::printf(
-        "cpu: reading thread %.2f s, matching thread %.2f s, writer thread %.2f s; reading "
-        "thread waited %llu times\n",
-        reading_cpu, next_cpu, store_writer->stats().writer_cpu_seconds, waits);
-  } else {
-    std::printf(
-        "cpu: reading thread %.2f s, writer thread %.2f s; reading thread waited %llu times\n",
-        reading_cpu, next_cpu, waits);
+  summary.examples = reporter.examples();
+  summary.cpu.reading = static_cast<double>(reader_cpu.tv_sec) + reader_cpu.tv_nsec / 1e9;
+  if (writer) {
+    summary.cpu.next = writer->stats().writer_cpu_seconds;
+    summary.cpu.reading_waits = writer->stats().producer_waits;
   }
+  if (store_writer) summary.cpu.store = store_writer->stats().writer_cpu_seconds;
+  PrintReplaySummary(summary, stdout);
   std::fflush(stdout);
   if (!error.empty()) std::fprintf(stderr, "recorder replay: %s\n", error.c_str());
   return exit_code;
