@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 
 #include "investigate/event_views.h"
@@ -92,6 +93,11 @@ Result<std::vector<EventRow>> LoadProcessActivity(store::Database& db, int64_t p
   return ReadEventRows(**stmt);
 }
 
+bool Selects(const TimelineQuery& query, EventKind kind) {
+  return query.kinds.empty() ||
+         std::find(query.kinds.begin(), query.kinds.end(), kind) != query.kinds.end();
+}
+
 Result<TimelinePage> LoadTimeline(store::Database& db, const TimelineQuery& query) {
   int64_t cursor_time = 0, skip = 0;
   if (!query.after.empty() && !ParseCursor(query.after, &cursor_time, &skip))
@@ -103,9 +109,7 @@ Result<TimelinePage> LoadTimeline(store::Database& db, const TimelineQuery& quer
   const std::string conditions = QueryConditions(query, lower);
   std::string sql;
   for (const KindSource& source : KindSources()) {
-    bool wanted = query.kinds.empty();
-    for (EventKind kind : query.kinds) wanted = wanted || kind == source.kind;
-    if (!wanted) continue;
+    if (!Selects(query, source.kind)) continue;
     if (!sql.empty()) sql += " UNION ALL ";
     sql += SelectArm(source, conditions);
   }
@@ -143,9 +147,7 @@ Result<std::vector<MinuteCount>> LoadHistogram(store::Database& db, const Timeli
   const bool tables_only = query.user.empty() && query.exe_glob.empty() && query.node.empty();
   std::string sql;
   for (const KindSource& source : KindSources()) {
-    bool wanted = query.kinds.empty();
-    for (EventKind kind : query.kinds) wanted = wanted || kind == source.kind;
-    if (!wanted) continue;
+    if (!Selects(query, source.kind)) continue;
     if (!sql.empty()) sql += " UNION ALL ";
     sql += fmt::format(
         "SELECT {0} / 60000 AS minute, count(*) AS n FROM {1} WHERE {0} IS NOT NULL{2}"

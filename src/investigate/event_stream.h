@@ -75,6 +75,9 @@ struct TimelinePage {
   std::string next;  // cursor for the following page; empty when this is the last
 };
 
+// Whether `query` asks for events of `kind` (no kinds: every kind).
+bool Selects(const TimelineQuery& query, EventKind kind);
+
 // kInvalid for a malformed `after` cursor.
 Result<TimelinePage> LoadTimeline(store::Database& db, const TimelineQuery& query);
 

@@ -18,9 +18,7 @@ std::string Union(const investigate::TimelineQuery& query, std::string_view sele
   // Each kind's view and time column, as the timeline reads them: exec
   // and exit are the start and end of rows of `processes`.
   for (const investigate::KindSource& source : investigate::KindSources()) {
-    bool wanted = query.kinds.empty();
-    for (investigate::EventKind kind : query.kinds) wanted = wanted || kind == source.kind;
-    if (!wanted) continue;
+    if (!investigate::Selects(query, source.kind)) continue;
     std::string where = fmt::format("{} IS NOT NULL", source.time);
     if (bounded || query.since) where += fmt::format(" AND {} >= ?1", source.time);
     if (bounded || query.until) where += fmt::format(" AND {} <= ?2", source.time);
