@@ -51,7 +51,6 @@ class LiveEnrichment : public UnicastRecorderTest {
 };
 
 TEST_F(LiveEnrichment, ProcessTreeUserAndHashesReachTheStore) {
-  AuditStatus before = guard_->before();
   pid_t recorder = StartRecorder();
 
   // The trailing "; true"s make each shell fork its child instead of
@@ -116,8 +115,8 @@ TEST_F(LiveEnrichment, ProcessTreeUserAndHashesReachTheStore) {
   EXPECT_TRUE(fs::exists(StateDir() + "/image_state.txt"));
   Result<AuditStatus> now = ReadAuditStatus();
   ASSERT_TRUE(now.ok());
-  EXPECT_EQ(now->enabled, before.enabled);
-  EXPECT_EQ(now->backlog_limit, before.backlog_limit);
+  EXPECT_EQ(now->enabled, guard_->before().enabled);
+  EXPECT_EQ(now->backlog_limit, guard_->before().backlog_limit);
 }
 
 // A restart while a process runs: the process table comes back from the
